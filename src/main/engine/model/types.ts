@@ -1,0 +1,83 @@
+/**
+ * The Classifier contract every importer implements (ARCHITECTURE.md section 4). The scanner only ever
+ * sees this interface: predict is differentiable with respect to the input and to the weights, weight
+ * layers are ordered from input to output so a freeze ratio is well defined, and copies are cheap to
+ * make and must be disposed.
+ */
+import type * as tf from '@tensorflow/tfjs';
+
+export type ModelFormat = 'onnx' | 'tfjs-layers';
+
+/** How the model expects its input; stored with the case. Triggers live in [0,1] image space. */
+export interface InputSpec {
+  height: number;
+  width: number;
+  channels: number;
+  /** The layout of the original model's input; predict always takes NHWC. */
+  layout: 'NHWC' | 'NCHW';
+  /** Per-channel normalisation applied inside predict: (x - mean) / std, x in [0,1]. */
+  mean: number[];
+  std: number[];
+  classNames?: string[];
+}
+
+export type WeightLayerKind = 'conv' | 'dense' | 'attention' | 'norm' | 'embedding' | 'other';
+
+export interface WeightLayer {
+  /** Layer (ONNX node) name, unique within the model. */
+  name: string;
+  kind: WeightLayerKind;
+  /** The op or layer class it came from (Conv, Gemm, Dense, Conv2D...). */
+  op: string;
+  variables: tf.Variable[];
+  params: number;
+  frozen: boolean;
+}
+
+export interface FreezeResult {
+  /** Number of counted (conv/dense/attention) layers frozen. */
+  frozenCount: number;
+  frozen: string[];
+  trainable: string[];
+}
+
+/** The bytes a model was loaded from, so a worker thread can load its own copy. */
+export type ModelSource =
+  | { format: 'onnx'; name: string; bytes: Uint8Array }
+  | { format: 'tfjs-layers'; name: string; modelJson: unknown; weights: Uint8Array };
+
+export interface LoadReport {
+  format: ModelFormat;
+  /** Parameter count over all weight tensors. */
+  params: number;
+  /** Op (ONNX) or layer class (TF.js) -> count. */
+  opHistogram: Record<string, number>;
+  /** Things the analyst should know: NaN weights, a stripped final softmax, a guessed layout. */
+  warnings: string[];
+}
+
+export interface Classifier {
+  readonly format: ModelFormat;
+  readonly inputSpec: InputSpec;
+  readonly numClasses: number;
+  readonly source: ModelSource;
+  readonly report: LoadReport;
+  /** NHWC float32 in [0,1] -> logits [N, numClasses]. Normalisation is inside. */
+  predict(x: tf.Tensor4D): tf.Tensor2D;
+  /** Layers that own weights, ordered input -> output. */
+  weightLayers(): WeightLayer[];
+  /** Variables not frozen, ordered input -> output. */
+  trainableVariables(): tf.Variable[];
+  /**
+   * Freezes the first floor(ratio * L) of the L conv/dense/attention layers, and every weight layer
+   * (normalisation included) before the first one left trainable. ratio 0 unfreezes all.
+   */
+  freeze(ratio: number): FreezeResult;
+  /** Training mode: BatchNorm uses batch statistics (and updates running ones), Dropout is active. */
+  setTraining(training: boolean): void;
+  /** A deep copy with its own variables (and the same frozen set). */
+  clone(): Promise<Classifier>;
+  /** Same architecture, fresh weights from the framework's default initialisers, seeded. */
+  reinitialized(seed: number): Promise<Classifier>;
+  dispose(): void;
+}

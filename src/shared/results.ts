@@ -1,0 +1,73 @@
+/**
+ * The result of a scan: the engine's result type, the `uma scan --json` document, what the case
+ * database stores and what a report signs.
+ */
+import type { ScanMethod, ScanParams } from './scan-params.ts';
+
+export type Verdict = 'trojaned' | 'clean';
+
+export interface ClassFinding {
+  index: number;
+  name: string;
+  /** Ablated model's accuracy on the ablated class's own samples (null when no ablation ran). */
+  ablatedAccTarget: number | null;
+  /** Ablated model's accuracy on the other classes' samples. */
+  ablatedAccOther: number | null;
+  /** Unlearning steps until the early stop. */
+  ablationSteps: number | null;
+  /** Attack success rate of the reversed trigger on the model it was reversed against. */
+  asr: number;
+  /** L1 norm of the reversed mask (pixels). */
+  maskL1: number;
+  /** Fraction of stamped other-class samples the clean reference model puts in this class. */
+  transferAsr: number | null;
+  /** r_k = 100 * ASR / |mask|, clipped (null for Neural Cleanse). */
+  ratio: number | null;
+  anomalyIndex: number;
+  flagged: boolean;
+  seconds: number;
+  /** sha256 (hex) of the PNG artifacts, in the order mask, pattern, stamped... */
+  artifactDigests: { kind: ArtifactKind; sha256: string }[];
+}
+
+export type ArtifactKind = 'mask' | 'pattern' | 'stamped';
+
+/** PNG bytes of one class's trigger, delivered with the class result. */
+export interface ClassArtifacts {
+  classIndex: number;
+  mask: Uint8Array;
+  pattern: Uint8Array;
+  stamped: Uint8Array[];
+}
+
+export interface ModelInfo {
+  name: string;
+  sha256: string;
+  format: string;
+  inputShape: [number, number, number];
+  numClasses: number;
+  params: number;
+}
+
+export interface ScanResult {
+  verdict: Verdict;
+  /** Model score for ROC: the largest anomaly index among classes that pass the transfer filter. */
+  score: number;
+  /** Suspected target class, or null when clean. */
+  target: number | null;
+  method: ScanMethod;
+  params: ScanParams;
+  paramsSha256: string;
+  seed: number;
+  backend: string;
+  toolVersion: string;
+  startedAt: string;
+  finishedAt: string;
+  seconds: number;
+  model: ModelInfo;
+  data: { source: string; samples: number; perClass: number[] };
+  reference: { kind: 'trained' | 'supplied' | 'none'; accuracy: number | null; seconds: number } | null;
+  /** Seconds per stage, summed over classes. */
+  stageSeconds: Record<string, number>;
+  classes: ClassFinding[];
+}

@@ -1,0 +1,143 @@
+/**
+ * Every constant of the scan (ARCHITECTURE.md section 6) as a named parameter with its default and a
+ * one-line explanation. The `authors` profile is the paper's and the authors' code's constants; the
+ * engine, the CLI, the report and the new-scan form all read this one table.
+ */
+export const SCAN_METHODS = ['uma', 'uma-nofilter', 'uma-noablation', 'nc'] as const;
+export type ScanMethod = (typeof SCAN_METHODS)[number];
+
+export const METHOD_LABELS: Record<ScanMethod, string> = {
+  uma: 'UMA (ablation + dynamic inversion + transfer filter)',
+  'uma-nofilter': 'UMA without the transfer filter',
+  'uma-noablation': 'UMA without ablation (inversion against the suspect model)',
+  nc: 'Neural Cleanse baseline',
+};
+
+export interface ScanParams {
+  // ablation (unlearning)
+  freezeRatio: number;
+  ablationLr: number;
+  ablationMomentum: number;
+  ablationWeightDecay: number;
+  ablationBatchOther: number;
+  ablationBatchTarget: number;
+  /** beta of the L1 consistency term; null means 1/N. */
+  ablationBeta: number | null;
+  ablationStopProb: number;
+  ablationStopWindow: number;
+  ablationMaxEpochs: number;
+  // dynamic trigger inversion
+  inversionSteps: number;
+  inversionBatch: number;
+  inversionNoise: number;
+  maskSquash: number;
+  patternStep: number;
+  maskStep: number;
+  patternChannelSpread: number;
+  lambdaT0: number;
+  lambdaWindow: number;
+  lambdaLow: number;
+  lambdaHigh: number;
+  lambdaDelta: number;
+  // reference model
+  referenceEpochs: number;
+  referenceLr: number;
+  referenceBatch: number;
+  // scoring
+  transferThreshold: number;
+  anomalyThreshold: number;
+  ratioMin: number;
+  ratioMax: number;
+  // Neural Cleanse baseline
+  ncLr: number;
+  ncSteps: number;
+  ncInitCost: number;
+  ncAsrTarget: number;
+  ncBatch: number;
+  // samples
+  maxPerClass: number | null;
+  stampedExamples: number;
+}
+
+export interface ParamInfo {
+  group: 'ablation' | 'inversion' | 'reference' | 'scoring' | 'nc' | 'samples';
+  help: string;
+}
+
+export const AUTHORS_PROFILE: ScanParams = {
+  freezeRatio: 0.5,
+  ablationLr: 2e-3,
+  ablationMomentum: 0.9,
+  ablationWeightDecay: 5e-4,
+  ablationBatchOther: 80,
+  ablationBatchTarget: 20,
+  ablationBeta: null,
+  ablationStopProb: 0.05,
+  ablationStopWindow: 10,
+  ablationMaxEpochs: 5,
+  inversionSteps: 250,
+  inversionBatch: 80,
+  inversionNoise: 0.1,
+  maskSquash: 8,
+  patternStep: 0.03,
+  maskStep: 0.1,
+  patternChannelSpread: 0.1,
+  lambdaT0: 9,
+  lambdaWindow: 10,
+  lambdaLow: 0.6,
+  lambdaHigh: 0.9,
+  lambdaDelta: 10,
+  referenceEpochs: 3,
+  referenceLr: 0.05,
+  referenceBatch: 64,
+  transferThreshold: 0.3,
+  anomalyThreshold: 2,
+  ratioMin: 0.1,
+  ratioMax: 100,
+  ncLr: 0.1,
+  ncSteps: 1000,
+  ncInitCost: 1e-3,
+  ncAsrTarget: 0.99,
+  ncBatch: 32,
+  maxPerClass: null,
+  stampedExamples: 4,
+};
+
+export const PARAM_INFO: Record<keyof ScanParams, ParamInfo> = {
+  freezeRatio: { group: 'ablation', help: 'Fraction of conv/dense layers, from the input, left frozen while unlearning.' },
+  ablationLr: { group: 'ablation', help: 'SGD learning rate of the unlearning.' },
+  ablationMomentum: { group: 'ablation', help: 'SGD momentum of the unlearning.' },
+  ablationWeightDecay: { group: 'ablation', help: 'L2 weight decay of the unlearning.' },
+  ablationBatchOther: { group: 'ablation', help: 'Samples of the other classes in each unlearning batch.' },
+  ablationBatchTarget: { group: 'ablation', help: 'Samples of the class being ablated in each unlearning batch.' },
+  ablationBeta: { group: 'ablation', help: 'Weight of the L1 term keeping other classes\' logits unchanged; empty = 1/N.' },
+  ablationStopProb: { group: 'ablation', help: 'Stop unlearning once the class\'s mean softmax probability falls below this.' },
+  ablationStopWindow: { group: 'ablation', help: 'Steps averaged for the early-stop test.' },
+  ablationMaxEpochs: { group: 'ablation', help: 'Upper bound on unlearning, in passes over the clean samples.' },
+  inversionSteps: { group: 'inversion', help: 'Signed-gradient steps of trigger inversion per class.' },
+  inversionBatch: { group: 'inversion', help: 'Samples of other classes stamped in each inversion step.' },
+  inversionNoise: { group: 'inversion', help: 'Std of the Gaussian noise added to inversion samples.' },
+  maskSquash: { group: 'inversion', help: 'Steepness of the tanh that squashes the mask towards 0/1.' },
+  patternStep: { group: 'inversion', help: 'Signed step size of the pattern.' },
+  maskStep: { group: 'inversion', help: 'Signed step size of the mask.' },
+  patternChannelSpread: { group: 'inversion', help: 'Each pixel\'s channels are kept within this of their mean.' },
+  lambdaT0: { group: 'inversion', help: 'Initial T of the dynamic size penalty |mask|/T.' },
+  lambdaWindow: { group: 'inversion', help: 'Steps between adjustments of T.' },
+  lambdaLow: { group: 'inversion', help: 'Below this ASR the size penalty is relaxed (T += delta).' },
+  lambdaHigh: { group: 'inversion', help: 'Above this ASR the size penalty is tightened.' },
+  lambdaDelta: { group: 'inversion', help: 'Additive change of T.' },
+  referenceEpochs: { group: 'reference', help: 'Epochs of coarse training of the clean reference model.' },
+  referenceLr: { group: 'reference', help: 'Learning rate of the reference model\'s training.' },
+  referenceBatch: { group: 'reference', help: 'Batch size of the reference model\'s training.' },
+  transferThreshold: { group: 'scoring', help: 'A trigger that reaches this ASR on the clean reference model is natural, not a backdoor.' },
+  anomalyThreshold: { group: 'scoring', help: 'Anomaly index above which a class is flagged.' },
+  ratioMin: { group: 'scoring', help: 'Lower clip of r_k = 100 * ASR / |mask|.' },
+  ratioMax: { group: 'scoring', help: 'Upper clip of r_k.' },
+  ncLr: { group: 'nc', help: 'Adam learning rate of Neural Cleanse.' },
+  ncSteps: { group: 'nc', help: 'Maximum optimisation steps of Neural Cleanse per class.' },
+  ncInitCost: { group: 'nc', help: 'Initial weight of Neural Cleanse\'s mask-size cost.' },
+  ncAsrTarget: { group: 'nc', help: 'ASR Neural Cleanse keeps while shrinking the mask.' },
+  ncBatch: { group: 'nc', help: 'Batch size of Neural Cleanse.' },
+  maxPerClass: { group: 'samples', help: 'Clean samples kept per class; empty = all.' },
+  stampedExamples: { group: 'samples', help: 'Stamped example images saved per class.' },
+};
