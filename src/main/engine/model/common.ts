@@ -1,0 +1,28 @@
+/**
+ * Behaviour shared by every Classifier implementation: the freeze rule and input normalisation.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { FreezeResult, InputSpec, WeightLayer } from './types.ts';
+
+const COUNTED = new Set(['conv', 'dense', 'attention']);
+
+/**
+ * Freezes the first floor(ratio * L) of the L conv/dense/attention layers and every weight layer
+ * (normalisation included) before the first counted layer left trainable.
+ */
+export function freezePlan(layers: readonly WeightLayer[], ratio: number): FreezeResult {
+  if (!(ratio >= 0 && ratio <= 1)) throw new RangeError(`freeze ratio must be in [0, 1], not ${ratio}`);
+  const counted = layers.map((l, i) => (COUNTED.has(l.kind) ? i : -1)).filter((i) => i >= 0);
+  const frozenCount = Math.floor(ratio * counted.length + 1e-9);
+  const firstTrainable = frozenCount < counted.length ? counted[frozenCount] : layers.length;
+  const frozen = layers.slice(0, frozenCount === 0 ? 0 : firstTrainable).map((l) => l.name);
+  const trainable = layers.filter((l) => !frozen.includes(l.name)).map((l) => l.name);
+  return { frozenCount, frozen, trainable };
+}
+
+/** (x - mean) / std per channel, or the identity when the spec asks for none. */
+export function normaliser(spec: InputSpec): (x: tf.Tensor4D) => tf.Tensor4D {
+  const trivial = spec.mean.every((m) => m === 0) && spec.std.every((s) => s === 1);
+  if (trivial) return (x) => x;
+  return (x) => tf.tidy(() => tf.div(tf.sub(x, tf.tensor1d(spec.mean)), tf.tensor1d(spec.std)) as tf.Tensor4D);
+}

@@ -1,0 +1,239 @@
+/**
+ * TF.js Layers models (model.json + weight shards) as Classifiers. Also the format the evaluation
+ * corpus and the bundled demo model are written in.
+ */
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { UmaError } from '../../../shared/errors.ts';
+import { glorotUniform, seededRand } from './init.ts';
+import type { Classifier, FreezeResult, InputSpec, LoadReport, ModelSource, WeightLayer, WeightLayerKind } from './types.ts';
+import { freezePlan, normaliser } from './common.ts';
+
+interface ModelJson {
+  modelTopology: { class_name?: string; config?: { layers?: LayerJson[]; output_layers?: unknown[] } } & Record<string, unknown>;
+  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  format?: string;
+  generatedBy?: string;
+  convertedBy?: string | null;
+  userDefinedMetadata?: Record<string, unknown>;
+}
+interface LayerJson {
+  class_name: string;
+  config: { name: string; activation?: string } & Record<string, unknown>;
+}
+
+const KIND: Record<string, WeightLayerKind> = {
+  Conv2D: 'conv', Conv1D: 'conv', DepthwiseConv2D: 'conv', SeparableConv2D: 'conv', Conv2DTranspose: 'conv',
+  Dense: 'dense', BatchNormalization: 'norm', LayerNormalization: 'norm', Embedding: 'embedding',
+  MultiHeadAttention: 'attention',
+};
+
+/** Keras layer JSON may nest (Sequential inside config.layers); the last layer in order is the output. */
+function lastLayer(json: ModelJson): LayerJson | undefined {
+  const layers = json.modelTopology.config?.layers ?? (json.modelTopology as { layers?: LayerJson[] }).layers;
+  return layers?.[layers.length - 1];
+}
+
+/** Scans weights for NaN/Inf; names the tensors. */
+function nonFiniteWarnings(model: tf.LayersModel): string[] {
+  const bad: string[] = [];
+  for (const w of model.weights) {
+    const v = w.read().dataSync();
+    let n = 0;
+    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) n++;
+    if (n) bad.push(`${w.name} (${n} of ${v.length})`);
+  }
+  return bad.length ? [`non-finite weights (NaN or Inf) in ${bad.join(', ')}: predictions will be meaningless`] : [];
+}
+
+async function serialise(model: tf.LayersModel): Promise<{ modelJson: ModelJson; weights: Uint8Array }> {
+  let artifacts: tf.io.ModelArtifacts | undefined;
+  await model.save(tf.io.withSaveHandler(async (a) => {
+    artifacts = a;
+    return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } };
+  }));
+  const a = artifacts!;
+  const data = a.weightData instanceof ArrayBuffer ? a.weightData : tf.io.concatenateArrayBuffers(a.weightData as ArrayBuffer[]);
+  return {
+    modelJson: {
+      modelTopology: a.modelTopology as ModelJson['modelTopology'],
+      weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs ?? [] }],
+      format: 'layers-model',
+      generatedBy: a.generatedBy,
+      convertedBy: a.convertedBy ?? null,
+    },
+    weights: new Uint8Array(data),
+  };
+}
+
+function inferInputSpec(model: tf.LayersModel, given?: Partial<InputSpec>): InputSpec {
+  const shape = model.inputs[0].shape;
+  if (shape.length !== 4 || shape.slice(1).some((d) => d == null)) {
+    throw new UmaError('BAD_MODEL', `model input shape ${JSON.stringify(shape)} is not an image batch [N, H, W, C]`);
+  }
+  const [, height, width, channels] = shape as number[];
+  return {
+    height, width, channels, layout: 'NHWC',
+    mean: given?.mean ?? Array(channels).fill(0),
+    std: given?.std ?? Array(channels).fill(1),
+    classNames: given?.classNames,
+  };
+}
+
+export class LayersClassifier implements Classifier {
+  readonly format = 'tfjs-layers' as const;
+  readonly numClasses: number;
+  private training = false;
+  private frozen = new Set<string>();
+  private readonly normalise: (x: tf.Tensor4D) => tf.Tensor4D;
+
+  private constructor(
+    private readonly model: tf.LayersModel,
+    readonly inputSpec: InputSpec,
+    readonly source: ModelSource & { format: 'tfjs-layers' },
+    readonly report: LoadReport,
+  ) {
+    const out = model.outputs[0].shape;
+    if (out.length !== 2 || out[1] == null) throw new UmaError('BAD_MODEL', `model output shape ${JSON.stringify(out)} is not [N, classes]`);
+    this.numClasses = out[1];
+    this.normalise = normaliser(inputSpec);
+  }
+
+  /** Builds a classifier from model.json contents and concatenated weight bytes. */
+  static async fromSource(source: ModelSource & { format: 'tfjs-layers' }, spec?: Partial<InputSpec>): Promise<LayersClassifier> {
+    const json = structuredClone(source.modelJson) as ModelJson;
+    if (!json || typeof json !== 'object' || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
+      throw new UmaError('BAD_MODEL', `${source.name}: not a TF.js Layers model.json (needs modelTopology and weightsManifest)`);
+    }
+    const warnings: string[] = [];
+    const last = lastLayer(json);
+    if (last?.config.activation === 'softmax') {
+      last.config.activation = 'linear';
+      warnings.push(`final softmax of layer '${last.config.name}' removed: the scanner works on logits`);
+    }
+    const specs = json.weightsManifest.flatMap((g) => g.weights);
+    const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
+    if (source.weights.byteLength !== expected) {
+      throw new UmaError('BAD_MODEL', `${source.name}: weight data holds ${source.weights.byteLength} bytes, the manifest needs ${expected}`);
+    }
+    let model: tf.LayersModel;
+    try {
+      const w = source.weights;
+      model = await tf.loadLayersModel(tf.io.fromMemory(json.modelTopology, specs, w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) as ArrayBuffer));
+    } catch (err) {
+      throw new UmaError('BAD_MODEL', `${source.name}: cannot build the TF.js model (${(err as Error).message})`);
+    }
+    warnings.push(...nonFiniteWarnings(model));
+    const histogram: Record<string, number> = {};
+    for (const l of model.layers) histogram[l.getClassName()] = (histogram[l.getClassName()] ?? 0) + 1;
+    const report: LoadReport = { format: 'tfjs-layers', params: model.countParams(), opHistogram: histogram, warnings };
+    return new LayersClassifier(model, inferInputSpec(model, spec), source, report);
+  }
+
+  /** Wraps a model built in memory (the corpus trainer's); its source is serialised from it. */
+  static async fromModel(model: tf.LayersModel, name: string, spec?: Partial<InputSpec>): Promise<LayersClassifier> {
+    const { modelJson, weights } = await serialise(model);
+    model.dispose();
+    return LayersClassifier.fromSource({ format: 'tfjs-layers', name, modelJson, weights }, spec);
+  }
+
+  predict(x: tf.Tensor4D): tf.Tensor2D {
+    const [, h, w, c] = x.shape;
+    const s = this.inputSpec;
+    if (h !== s.height || w !== s.width || c !== s.channels) {
+      throw new UmaError('SHAPE_MISMATCH', `input ${h}x${w}x${c} does not match the model's ${s.height}x${s.width}x${s.channels}`);
+    }
+    return tf.tidy(() => this.model.apply(this.normalise(x), { training: this.training }) as tf.Tensor2D);
+  }
+
+  weightLayers(): WeightLayer[] {
+    return this.model.layers
+      .filter((l) => l.weights.length > 0)
+      .map((l) => ({
+        name: l.name,
+        kind: KIND[l.getClassName()] ?? 'other',
+        op: l.getClassName(),
+        variables: l.trainableWeights.map((w) => w.read() as tf.Variable),
+        params: l.countParams(),
+        frozen: this.frozen.has(l.name),
+      }));
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.weightLayers().filter((l) => !l.frozen).flatMap((l) => l.variables);
+  }
+
+  freeze(ratio: number): FreezeResult {
+    const plan = freezePlan(this.weightLayers(), ratio);
+    this.frozen = new Set(plan.frozen);
+    return plan;
+  }
+
+  setTraining(training: boolean): void {
+    this.training = training;
+  }
+
+  async clone(): Promise<LayersClassifier> {
+    const { modelJson, weights } = await serialise(this.model);
+    const copy = await LayersClassifier.fromSource({ ...this.source, modelJson, weights }, this.inputSpec);
+    copy.frozen = new Set(this.frozen);
+    copy.training = this.training;
+    return copy;
+  }
+
+  async reinitialized(seed: number): Promise<LayersClassifier> {
+    const copy = await this.clone();
+    const rand = seededRand(seed);
+    for (const w of copy.model.weights) {
+      const v = w.read();
+      const name = w.originalName ?? w.name;
+      const size = v.size;
+      let values: Float32Array;
+      if (/moving_variance|gamma/.test(name)) values = new Float32Array(size).fill(1);
+      else if (/bias|beta|moving_mean/.test(name)) values = new Float32Array(size);
+      else values = glorotUniform(v.shape, rand);
+      const fresh = tf.tensor(values, v.shape);
+      w.write(fresh);
+      fresh.dispose();
+    }
+    copy.frozen.clear();
+    return copy;
+  }
+
+  /** Writes model.json + weights.bin (the current weights) into `dir`. */
+  async saveTo(dir: string): Promise<void> {
+    const { modelJson, weights } = await serialise(this.model);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(modelJson));
+    writeFileSync(join(dir, 'weights.bin'), weights);
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+/** Reads model.json (or a folder holding one) and its weight shards from disk. */
+export function readLayersFiles(path: string): { modelJsonPath: string; modelJson: unknown; weights: Uint8Array; files: string[] } {
+  const modelJsonPath = existsSync(path) && statSync(path).isDirectory() ? join(path, 'model.json') : path;
+  if (!existsSync(modelJsonPath)) throw new UmaError('BAD_MODEL', `${modelJsonPath}: no such file`);
+  let modelJson: ModelJson;
+  try {
+    modelJson = JSON.parse(readFileSync(modelJsonPath, 'utf8')) as ModelJson;
+  } catch (err) {
+    throw new UmaError('BAD_MODEL', `${modelJsonPath}: not valid JSON (${(err as Error).message})`);
+  }
+  if (!Array.isArray(modelJson?.weightsManifest)) throw new UmaError('BAD_MODEL', `${modelJsonPath}: no weightsManifest; not a TF.js Layers model`);
+  const files = modelJson.weightsManifest.flatMap((g) => g.paths).map((p) => join(dirname(modelJsonPath), p));
+  const parts = files.map((f) => {
+    if (!existsSync(f)) throw new UmaError('BAD_MODEL', `${f}: weight shard named in ${modelJsonPath} is missing`);
+    return readFileSync(f);
+  });
+  return { modelJsonPath, modelJson, weights: new Uint8Array(Buffer.concat(parts)), files: [modelJsonPath, ...files] };
+}
+
+export async function loadLayersModelFile(path: string, opts: { name?: string; inputSpec?: Partial<InputSpec> } = {}): Promise<LayersClassifier> {
+  const { modelJsonPath, modelJson, weights } = readLayersFiles(path);
+  return LayersClassifier.fromSource({ format: 'tfjs-layers', name: opts.name ?? modelJsonPath, modelJson, weights }, opts.inputSpec);
+}
