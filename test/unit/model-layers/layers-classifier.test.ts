@@ -112,3 +112,24 @@ describe('LayersClassifier', () => {
     c.dispose();
   });
 });
+
+describe('LayersClassifier split at the freeze point', () => {
+  it('front then back equals predict, and state variables cover running statistics', async () => {
+    await initBackend('wasm');
+    const c = await LayersClassifier.fromModel(tinyNet(), 'net');
+    expect(c.splitAtFreeze()).toBeNull();
+    c.freeze(0.5);
+    const split = c.splitAtFreeze()!;
+    const input = x();
+    const whole = c.predict(input);
+    const h = split.front(input);
+    const parts = split.back(h);
+    expect(h.shape).toEqual([5, 64]); // conv, bn, conv, flatten run in front
+    const a = whole.dataSync();
+    const b = parts.dataSync();
+    a.forEach((v, i) => expect(b[i]).toBeCloseTo(v, 5));
+    expect(c.stateVariables()).toHaveLength(12); // 10 trainable + BatchNorm moving mean and variance
+    tf.dispose([input, whole, h, parts]);
+    c.dispose();
+  });
+});

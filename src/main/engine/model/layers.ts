@@ -164,6 +164,24 @@ export class LayersClassifier implements Classifier {
     return this.weightLayers().filter((l) => !l.frozen).flatMap((l) => l.variables);
   }
 
+  stateVariables(): tf.Variable[] {
+    return this.model.weights.map((w) => w.read() as tf.Variable);
+  }
+
+  /** Sequential models split at the first trainable weight layer; other topologies do not split. */
+  splitAtFreeze(): { front: (x: tf.Tensor4D) => tf.Tensor; back: (h: tf.Tensor) => tf.Tensor2D } | null {
+    if (!(this.model instanceof tf.Sequential) || this.frozen.size === 0) return null;
+    const layers = this.model.layers;
+    const cut = layers.findIndex((l) => l.weights.length > 0 && !this.frozen.has(l.name));
+    if (cut <= 0) return null;
+    const run = (from: number, to: number, x: tf.Tensor) =>
+      layers.slice(from, to).reduce((h, l) => l.apply(h, { training: this.training }) as tf.Tensor, x);
+    return {
+      front: (x) => tf.tidy(() => run(0, cut, this.normalise(x))),
+      back: (h) => tf.tidy(() => run(cut, layers.length, h) as tf.Tensor2D),
+    };
+  }
+
   freeze(ratio: number): FreezeResult {
     const plan = freezePlan(this.weightLayers(), ratio);
     this.frozen = new Set(plan.frozen);

@@ -69,6 +69,18 @@ export interface Classifier {
   /** Variables not frozen, ordered input -> output. */
   trainableVariables(): tf.Variable[];
   /**
+   * Every weight tensor, trainable or not (BatchNorm running statistics included), in a stable order:
+   * two classifiers loaded from the same source list the same shapes in the same order, so one's state
+   * can be copied into the other across threads (the reference model travels this way).
+   */
+  stateVariables(): tf.Variable[];
+  /**
+   * When the frozen layers form a prefix feeding the rest through a single tensor, the two halves:
+   * `front` (frozen; its activations can be computed once per scan) and `back` (trainable).
+   * Null or absent when the graph has no such cut.
+   */
+  splitAtFreeze?(): { front: (x: tf.Tensor4D) => tf.Tensor; back: (h: tf.Tensor) => tf.Tensor2D } | null;
+  /**
    * Freezes the first floor(ratio * L) of the L conv/dense/attention layers, and every weight layer
    * (normalisation included) before the first one left trainable. ratio 0 unfreezes all.
    */
