@@ -1,0 +1,28 @@
+/**
+ * Canonical JSON and sha256 helpers. Hash chains and signed digests must not depend on key order or
+ * whitespace, so everything that is hashed goes through canonicalJson: object keys sorted by code
+ * unit, no whitespace, numbers and strings as JSON.stringify writes them, undefined members dropped.
+ */
+import { createHash } from 'node:crypto';
+
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    const s = JSON.stringify(value);
+    if (s === undefined) throw new TypeError(`canonicalJson: ${typeof value} is not JSON`);
+    return s;
+  }
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** The digest a scan's parameters are recorded and signed under. */
+export function paramsSha256(params: unknown): string {
+  return sha256Hex(canonicalJson(params));
+}

@@ -1,0 +1,58 @@
+/**
+ * Opening the case database: WAL (readers never block the scan that writes), foreign keys, a busy
+ * timeout (two processes may write: the app and a headless `uma scan`), migrations, and recovery of
+ * scans that were running when their process died.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import Database from 'better-sqlite3';
+import { dataPaths, defaultDbPath, type DataPaths } from './paths.ts';
+import { loadMigrations, migrate, type Migration } from './migrate.ts';
+import { recoverInterruptedScans } from './scans.ts';
+
+export interface CaseDb {
+  sql: Database.Database;
+  paths: DataPaths;
+  /** Who the audit log names for this handle's changes. */
+  actor: string;
+}
+
+export interface OpenOptions {
+  /** Defaults to $UMA_HOME/cases.sqlite or ~/.uma/cases.sqlite. */
+  path?: string;
+  actor?: string;
+  migrations?: Migration[];
+  busyTimeoutMs?: number;
+}
+
+export function openCaseDb(opts: OpenOptions = {}): CaseDb {
+  const paths = dataPaths(opts.path ?? defaultDbPath());
+  fs.mkdirSync(paths.dataDir, { recursive: true });
+  const sql = new Database(paths.db);
+  try {
+    sql.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 10_000}`);
+    sql.pragma('journal_mode = WAL');
+    sql.pragma('foreign_keys = ON');
+    sql.pragma('synchronous = NORMAL');
+    migrate(sql, opts.migrations ?? loadMigrations());
+    const cdb: CaseDb = { sql, paths, actor: opts.actor ?? os.userInfo().username };
+    recoverInterruptedScans(cdb);
+    return cdb;
+  } catch (err) {
+    sql.close();
+    throw err;
+  }
+}
+
+/**
+ * Runs fn in a write transaction taken up front (BEGIN IMMEDIATE): a read-then-write transaction
+ * started deferred can fail with SQLITE_BUSY when another process commits in between, which
+ * busy_timeout cannot retry; the audit chain reads its head and then appends, so it needs this.
+ */
+export function writeTx<T>(cdb: CaseDb, fn: () => T): T {
+  return cdb.sql.transaction(fn).immediate();
+}
+
+export function nowIso(): string {
+  return new Date().toISOString();
+}

@@ -1,0 +1,182 @@
+/**
+ * Evidence intake and integrity. At intake every file of the model is copied into the case store
+ * (next to the database) while being hashed, and the copy is made read-only: scans read the copy,
+ * never the analyst's original. rehashEvidence re-reads the copy before every scan and before every
+ * signature; a changed byte is an INTEGRITY error naming the file and both digests, and is audited.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { UmaError } from '../../shared/errors.ts';
+import { appendAudit } from './audit.ts';
+import { nowIso, writeTx, type CaseDb } from './db.ts';
+import { combinedDigest, copyAndHash, sha256File, type FileDigest } from './hashing.ts';
+
+export type HashMatch = 'match' | 'mismatch' | 'none';
+
+export interface EvidenceFile {
+  ordinal: number;
+  name: string;
+  originalPath: string;
+  size: number;
+  sha256: string;
+}
+
+export interface EvidenceRecord {
+  id: number;
+  caseId: number;
+  displayName: string;
+  originalPath: string;
+  size: number;
+  sha256: string;
+  expectedSha256: string | null;
+  expectedSource: string | null;
+  match: HashMatch;
+  format: string | null;
+  inputSpec: unknown;
+  classNames: string[] | null;
+  /** Folder of the read-only copies, relative to the data folder. */
+  storedPath: string;
+  created: string;
+  files: EvidenceFile[];
+}
+
+export interface IntakeInput {
+  caseId: number;
+  /** One file (ONNX) or several (TF.js model.json + weight shards); names must differ. */
+  files: string[];
+  displayName?: string;
+  /** A digest the analyst received with the model (e.g. from the chain-of-custody form). */
+  expectedSha256?: string;
+  expectedSource?: string;
+  format?: string;
+  inputSpec?: unknown;
+  classNames?: string[];
+}
+
+const SHA256_RE = /^[0-9a-f]{64}$/;
+
+export async function intakeEvidence(cdb: CaseDb, input: IntakeInput): Promise<EvidenceRecord> {
+  if (input.files.length === 0) throw new UmaError('BAD_INPUT', 'evidence needs at least one file');
+  const names = input.files.map((f) => path.basename(f));
+  if (new Set(names).size !== names.length) throw new UmaError('BAD_INPUT', `evidence files must have distinct names: ${names.join(', ')}`);
+  const expected = input.expectedSha256?.trim().toLowerCase();
+  if (expected !== undefined && !SHA256_RE.test(expected)) throw new UmaError('BAD_INPUT', `expected sha256 '${input.expectedSha256}' is not 64 hex digits`);
+  for (const f of input.files) {
+    if (!fs.statSync(f, { throwIfNoEntry: false })?.isFile()) throw new UmaError('NOT_FOUND', `evidence file ${f} does not exist or is not a file`);
+  }
+
+  // Copy into a staging folder first (slow, async); the database row and the final folder name
+  // then appear together in one transaction.
+  fs.mkdirSync(cdb.paths.storeDir, { recursive: true });
+  const staging = fs.mkdtempSync(path.join(cdb.paths.storeDir, '.intake-'));
+  try {
+    const digests: FileDigest[] = [];
+    for (let i = 0; i < input.files.length; i++) {
+      const dest = path.join(staging, names[i]);
+      digests.push(await copyAndHash(input.files[i], dest));
+      fs.chmodSync(dest, 0o444);
+    }
+    const files: EvidenceFile[] = digests.map((d, i) => ({ ordinal: i, name: names[i], originalPath: path.resolve(input.files[i]), ...d }));
+    const sha256 = combinedDigest(files);
+    const match: HashMatch = expected === undefined ? 'none' : expected === sha256 ? 'match' : 'mismatch';
+    const size = files.reduce((s, f) => s + f.size, 0);
+    return writeTx(cdb, () => {
+      const id = (cdb.sql.prepare('SELECT coalesce(max(id), 0) + 1 AS id FROM evidence').get() as { id: number }).id;
+      const storedPath = path.join('store', String(id));
+      cdb.sql
+        .prepare(
+          `INSERT INTO evidence (id, case_id, display_name, original_path, size, sha256, expected_sha256, expected_source, match,
+             format, input_spec_json, class_names_json, stored_path, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          id, input.caseId, input.displayName ?? names[0], files[0].originalPath, size, sha256, expected ?? null,
+          input.expectedSource ?? null, match, input.format ?? null,
+          input.inputSpec === undefined ? null : JSON.stringify(input.inputSpec),
+          input.classNames ? JSON.stringify(input.classNames) : null, storedPath, nowIso(),
+        );
+      const insertFile = cdb.sql.prepare('INSERT INTO evidence_files (evidence_id, ordinal, name, original_path, size, sha256) VALUES (?, ?, ?, ?, ?, ?)');
+      for (const f of files) insertFile.run(id, f.ordinal, f.name, f.originalPath, f.size, f.sha256);
+      appendAudit(cdb, 'evidence.intake', `evidence:${id}`, {
+        caseId: input.caseId, sha256, size, match, expectedSha256: expected ?? null, expectedSource: input.expectedSource ?? null,
+        files: files.map((f) => ({ name: f.name, originalPath: f.originalPath, size: f.size, sha256: f.sha256 })),
+      });
+      // Last, so a failure above leaves no folder behind and a failed rename rolls the rows back.
+      fs.renameSync(staging, path.join(cdb.paths.dataDir, storedPath));
+      return getEvidence(cdb, id);
+    });
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+interface EvidenceRow {
+  id: number;
+  case_id: number;
+  display_name: string;
+  original_path: string;
+  size: number;
+  sha256: string;
+  expected_sha256: string | null;
+  expected_source: string | null;
+  match: HashMatch;
+  format: string | null;
+  input_spec_json: string | null;
+  class_names_json: string | null;
+  stored_path: string;
+  created: string;
+}
+
+export function getEvidence(cdb: CaseDb, id: number): EvidenceRecord {
+  const r = cdb.sql.prepare('SELECT * FROM evidence WHERE id = ?').get(id) as EvidenceRow | undefined;
+  if (!r) throw new UmaError('NOT_FOUND', `no evidence with id ${id}`);
+  const files = cdb.sql
+    .prepare('SELECT ordinal, name, original_path AS originalPath, size, sha256 FROM evidence_files WHERE evidence_id = ? ORDER BY ordinal')
+    .all(id) as EvidenceFile[];
+  return {
+    id: r.id, caseId: r.case_id, displayName: r.display_name, originalPath: r.original_path, size: r.size, sha256: r.sha256,
+    expectedSha256: r.expected_sha256, expectedSource: r.expected_source, match: r.match, format: r.format,
+    inputSpec: r.input_spec_json === null ? null : JSON.parse(r.input_spec_json),
+    classNames: r.class_names_json === null ? null : (JSON.parse(r.class_names_json) as string[]),
+    storedPath: r.stored_path, created: r.created, files,
+  };
+}
+
+export function listEvidence(cdb: CaseDb, caseId: number): EvidenceRecord[] {
+  const ids = cdb.sql.prepare('SELECT id FROM evidence WHERE case_id = ? ORDER BY id').all(caseId) as { id: number }[];
+  return ids.map(({ id }) => getEvidence(cdb, id));
+}
+
+/** Absolute paths of the stored read-only copies, in intake order (what a scan should open). */
+export function storedFiles(cdb: CaseDb, ev: EvidenceRecord): string[] {
+  return ev.files.map((f) => path.join(cdb.paths.dataDir, ev.storedPath, f.name));
+}
+
+export type RehashPurpose = 'before-scan' | 'before-signing' | 'manual';
+
+export interface Rehash {
+  evidenceId: number;
+  purpose: RehashPurpose;
+  sha256: string;
+  at: string;
+}
+
+export async function rehashEvidence(cdb: CaseDb, id: number, purpose: RehashPurpose = 'manual'): Promise<Rehash> {
+  const ev = getEvidence(cdb, id);
+  const paths = storedFiles(cdb, ev);
+  for (let i = 0; i < ev.files.length; i++) {
+    const f = ev.files[i];
+    const actual = fs.existsSync(paths[i]) ? (await sha256File(paths[i])).sha256 : 'missing';
+    if (actual !== f.sha256) {
+      const details = { purpose, file: paths[i], name: f.name, expected: f.sha256, actual };
+      appendAudit(cdb, 'evidence.integrity-failure', `evidence:${id}`, details);
+      throw new UmaError(
+        'INTEGRITY',
+        `evidence ${id} file ${paths[i]} no longer matches its intake hash: expected sha256 ${f.sha256}, found ${actual}`,
+        details,
+      );
+    }
+  }
+  const at = nowIso();
+  appendAudit(cdb, 'evidence.rehash', `evidence:${id}`, { purpose, sha256: ev.sha256 });
+  return { evidenceId: id, purpose, sha256: ev.sha256, at };
+}

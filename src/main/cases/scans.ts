@@ -1,0 +1,214 @@
+/**
+ * Scan rows and their life cycle: queued -> running -> completed | failed | cancelled, and
+ * interrupted when the process that ran it died (found at the next open). A running scan records
+ * its owner (host and pid), so opening the database from a second process (the CLI while the app
+ * scans) does not mistake a live scan for a dead one.
+ */
+import os from 'node:os';
+import type { ScanResult } from '../../shared/results.ts';
+import type { ScanMethod, ScanParams } from '../../shared/scan-params.ts';
+import { UmaError } from '../../shared/errors.ts';
+import { appendAudit } from './audit.ts';
+import { paramsSha256 } from './canonical.ts';
+import { nowIso, writeTx, type CaseDb } from './db.ts';
+import { getEvidence, type Rehash } from './evidence.ts';
+import { ensureExaminer } from './examiners.ts';
+
+export const SCAN_STATUSES = ['queued', 'running', 'cancelled', 'failed', 'completed', 'interrupted'] as const;
+export type ScanStatus = (typeof SCAN_STATUSES)[number];
+
+export interface NewScan {
+  evidenceId: number;
+  examiner?: string;
+  method: ScanMethod;
+  params: ScanParams;
+  seed: number;
+  toolVersion: string;
+  backend: string;
+  classNames: string[];
+}
+
+export interface ScanRecord {
+  id: number;
+  caseId: number;
+  evidenceId: number;
+  examiner: string | null;
+  method: ScanMethod;
+  params: ScanParams;
+  paramsSha256: string;
+  seed: number;
+  toolVersion: string;
+  backend: string;
+  numClasses: number;
+  classNames: string[];
+  status: ScanStatus;
+  ownerPid: number | null;
+  ownerHost: string | null;
+  created: string;
+  started: string | null;
+  finished: string | null;
+  error: string | null;
+  prescanSha256: string | null;
+  prescanAt: string | null;
+  verdict: ScanResult['verdict'] | null;
+  score: number | null;
+  target: number | null;
+  /** The ScanResult without its classes (those are class_results rows); set on completion. */
+  resultMeta: Omit<ScanResult, 'classes'> | null;
+}
+
+interface ScanRow {
+  id: number; case_id: number; evidence_id: number; examiner: string | null; method: ScanMethod; params_json: string;
+  params_sha256: string; seed: number; tool_version: string; backend: string; num_classes: number; class_names_json: string;
+  status: ScanStatus; owner_pid: number | null; owner_host: string | null; created: string; started: string | null;
+  finished: string | null; error: string | null; prescan_sha256: string | null; prescan_at: string | null;
+  verdict: ScanResult['verdict'] | null; score: number | null; target: number | null; result_json: string | null;
+}
+
+const SELECT = 'SELECT s.*, x.name AS examiner FROM scans s LEFT JOIN examiners x ON x.id = s.examiner_id';
+
+function fromRow(r: ScanRow): ScanRecord {
+  return {
+    id: r.id, caseId: r.case_id, evidenceId: r.evidence_id, examiner: r.examiner, method: r.method,
+    params: JSON.parse(r.params_json) as ScanParams, paramsSha256: r.params_sha256, seed: r.seed, toolVersion: r.tool_version,
+    backend: r.backend, numClasses: r.num_classes, classNames: JSON.parse(r.class_names_json) as string[], status: r.status,
+    ownerPid: r.owner_pid, ownerHost: r.owner_host, created: r.created, started: r.started, finished: r.finished, error: r.error,
+    prescanSha256: r.prescan_sha256, prescanAt: r.prescan_at, verdict: r.verdict, score: r.score, target: r.target,
+    resultMeta: r.result_json === null ? null : (JSON.parse(r.result_json) as Omit<ScanResult, 'classes'>),
+  };
+}
+
+export function getScan(cdb: CaseDb, id: number): ScanRecord {
+  const r = cdb.sql.prepare(`${SELECT} WHERE s.id = ?`).get(id) as ScanRow | undefined;
+  if (!r) throw new UmaError('NOT_FOUND', `no scan with id ${id}`);
+  return fromRow(r);
+}
+
+export function listScans(cdb: CaseDb, caseId: number): ScanRecord[] {
+  return (cdb.sql.prepare(`${SELECT} WHERE s.case_id = ? ORDER BY s.id`).all(caseId) as ScanRow[]).map(fromRow);
+}
+
+export function queueScan(cdb: CaseDb, input: NewScan): ScanRecord {
+  if (input.classNames.length === 0) throw new UmaError('BAD_INPUT', 'a scan needs at least one class');
+  return writeTx(cdb, () => {
+    const ev = getEvidence(cdb, input.evidenceId);
+    const examinerId = input.examiner ? ensureExaminer(cdb, input.examiner).id : null;
+    const digest = paramsSha256(input.params);
+    const id = Number(
+      cdb.sql
+        .prepare(
+          `INSERT INTO scans (case_id, evidence_id, examiner_id, method, params_json, params_sha256, seed, tool_version, backend,
+             num_classes, class_names_json, status, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
+        )
+        .run(ev.caseId, ev.id, examinerId, input.method, JSON.stringify(input.params), digest, input.seed, input.toolVersion,
+          input.backend, input.classNames.length, JSON.stringify(input.classNames), nowIso()).lastInsertRowid,
+    );
+    appendAudit(cdb, 'scan.queue', `scan:${id}`, { evidenceId: ev.id, method: input.method, paramsSha256: digest, seed: input.seed });
+    return getScan(cdb, id);
+  });
+}
+
+/** Marks the scan running in this process; prescan is the re-hash of its evidence just done. */
+export function startScan(cdb: CaseDb, id: number, prescan: Rehash): ScanRecord {
+  return writeTx(cdb, () => {
+    const s = getScan(cdb, id);
+    if (!['queued', 'interrupted', 'cancelled', 'failed'].includes(s.status)) throw new UmaError('BAD_INPUT', `scan ${id} is ${s.status}; it cannot be started`);
+    if (prescan.evidenceId !== s.evidenceId || prescan.purpose !== 'before-scan') {
+      throw new UmaError('BAD_INPUT', `scan ${id} needs a before-scan re-hash of evidence ${s.evidenceId}`);
+    }
+    const resumed = s.status !== 'queued';
+    cdb.sql
+      .prepare(`UPDATE scans SET status = 'running', owner_pid = ?, owner_host = ?, started = coalesce(started, ?), error = NULL,
+                prescan_sha256 = ?, prescan_at = ? WHERE id = ?`)
+      .run(process.pid, os.hostname(), nowIso(), prescan.sha256, prescan.at, id);
+    appendAudit(cdb, resumed ? 'scan.resume' : 'scan.start', `scan:${id}`, { pid: process.pid, host: os.hostname(), prescanSha256: prescan.sha256 });
+    return getScan(cdb, id);
+  });
+}
+
+function endScan(cdb: CaseDb, id: number, status: 'failed' | 'cancelled' | 'interrupted', error: string | null, actor?: string): void {
+  writeTx(cdb, () => {
+    const s = getScan(cdb, id);
+    if (s.status === 'completed') throw new UmaError('BAD_INPUT', `scan ${id} is completed; it cannot become ${status}`);
+    cdb.sql.prepare('UPDATE scans SET status = ?, error = ?, finished = ?, owner_pid = NULL WHERE id = ?').run(status, error, nowIso(), id);
+    appendAudit(cdb, `scan.${status === 'failed' ? 'fail' : status === 'cancelled' ? 'cancel' : 'interrupt'}`, `scan:${id}`, { from: s.status, error }, actor);
+  });
+}
+
+export function failScan(cdb: CaseDb, id: number, error: string): void {
+  endScan(cdb, id, 'failed', error);
+}
+
+export function cancelScan(cdb: CaseDb, id: number): void {
+  endScan(cdb, id, 'cancelled', null);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Called at open: scans left `running` by a process of this host that no longer exists become
+ * `interrupted`. Scans owned by another host (a shared folder) are left alone: we cannot see them.
+ */
+export function recoverInterruptedScans(cdb: CaseDb): number[] {
+  const running = cdb.sql.prepare("SELECT id, owner_pid, owner_host FROM scans WHERE status = 'running'").all() as
+    { id: number; owner_pid: number | null; owner_host: string | null }[];
+  const dead = running.filter((r) => r.owner_pid === null || (r.owner_host === os.hostname() && !isAlive(r.owner_pid)));
+  for (const r of dead) endScan(cdb, r.id, 'interrupted', `process ${r.owner_pid ?? '?'} on ${r.owner_host ?? '?'} stopped while the scan ran`, 'system');
+  return dead.map((r) => r.id);
+}
+
+export interface ResumePlan {
+  scanId: number;
+  status: ScanStatus;
+  numClasses: number;
+  /** Classes whose results are stored (kept on resume). */
+  done: number[];
+  /** Classes still to do, in order. */
+  todo: number[];
+  resumable: boolean;
+}
+
+export function resumePlan(cdb: CaseDb, scanId: number): ResumePlan {
+  const s = getScan(cdb, scanId);
+  const done = (cdb.sql.prepare('SELECT class_index FROM class_results WHERE scan_id = ? ORDER BY class_index').all(scanId) as { class_index: number }[])
+    .map((r) => r.class_index);
+  const have = new Set(done);
+  const todo = Array.from({ length: s.numClasses }, (_, k) => k).filter((k) => !have.has(k));
+  return { scanId, status: s.status, numClasses: s.numClasses, done, todo, resumable: ['interrupted', 'cancelled', 'failed'].includes(s.status) };
+}
+
+/**
+ * Completes a running scan: every class must have its row; the scoring (ratio, anomaly index,
+ * flag), which needs all classes, is written into those rows, and from then on triggers freeze them.
+ */
+export function completeScan(cdb: CaseDb, id: number, result: ScanResult): ScanRecord {
+  return writeTx(cdb, () => {
+    const s = getScan(cdb, id);
+    if (s.status !== 'running') throw new UmaError('BAD_INPUT', `scan ${id} is ${s.status}, not running; it cannot be completed`);
+    const plan = resumePlan(cdb, id);
+    if (plan.todo.length > 0) throw new UmaError('BAD_INPUT', `scan ${id} cannot complete: classes ${plan.todo.join(', ')} have no results`);
+    if (result.classes.length !== s.numClasses) throw new UmaError('BAD_INPUT', `scan ${id} has ${s.numClasses} classes; the result has ${result.classes.length}`);
+    const stored = cdb.sql.prepare('SELECT asr, mask_l1 FROM class_results WHERE scan_id = ? AND class_index = ?');
+    const score = cdb.sql.prepare('UPDATE class_results SET ratio = ?, anomaly_index = ?, flagged = ? WHERE scan_id = ? AND class_index = ?');
+    for (const c of result.classes) {
+      const row = stored.get(id, c.index) as { asr: number; mask_l1: number } | undefined;
+      if (!row || row.asr !== c.asr || row.mask_l1 !== c.maskL1) {
+        throw new UmaError('INTEGRITY', `scan ${id} class ${c.index}: the result's ASR/mask differ from the recorded class result`);
+      }
+      score.run(c.ratio, c.anomalyIndex, c.flagged ? 1 : 0, id, c.index);
+    }
+    const { classes: _classes, ...meta } = result;
+    cdb.sql
+      .prepare(`UPDATE scans SET status = 'completed', finished = ?, verdict = ?, score = ?, target = ?, result_json = ?, owner_pid = NULL WHERE id = ?`)
+      .run(nowIso(), result.verdict, result.score, result.target, JSON.stringify(meta), id);
+    appendAudit(cdb, 'scan.complete', `scan:${id}`, { verdict: result.verdict, score: result.score, target: result.target });
+    return getScan(cdb, id);
+  });
+}

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import { appendAudit, auditHead, verifyAuditLog, GENESIS_SHA256, entryHash, listAudit } from '../../../src/main/cases/audit.ts';
+import { recordScanResult } from '../../../src/main/cases/record.ts';
+import { addReport } from '../../../src/main/cases/reports.ts';
+import { createCase } from '../../../src/main/cases/cases.ts';
+import { canonicalJson, sha256Hex } from '../../../src/main/cases/canonical.ts';
+import { scanFixture, writeModel } from '../../fixtures/reports/scan-fixture.ts';
+import type { CaseDb } from '../../../src/main/cases/db.ts';
+import { useTempDb } from './helpers.ts';
+
+const db = useTempDb();
+
+function filled(n = 12): CaseDb {
+  const { cdb } = db();
+  for (let i = 0; i < n; i++) appendAudit(cdb, 'test.event', `thing:${i}`, { i, z: 'last', a: [1, { y: 2, x: 1 }] });
+  return cdb;
+}
+
+/** Tampering as someone with the sqlite3 shell would: the append-only triggers dropped first. */
+function tamper(cdb: CaseDb, sql: string): void {
+  const raw = new Database(cdb.paths.db);
+  raw.exec('DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;');
+  raw.exec(sql);
+  raw.close();
+}
+
+describe('hash-chained audit log', () => {
+  it('chains sha256(prev + canonical JSON) from a zero genesis', () => {
+    const cdb = filled(3);
+    const log = listAudit(cdb);
+    expect(log.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(log[0].prev_sha256).toBe(GENESIS_SHA256);
+    expect(log[1].prev_sha256).toBe(log[0].sha256);
+    expect(log[0].actor).toBe('tester');
+    expect(entryHash(log[0].prev_sha256, log[0])).toBe(log[0].sha256);
+    expect(canonicalJson({ b: 1, a: [true, null, 'x'], c: { e: 1, d: undefined } })).toBe('{"a":[true,null,"x"],"b":1,"c":{"e":1}}');
+    expect(verifyAuditLog(cdb)).toMatchObject({ ok: true, entries: 3, head: { seq: 3, sha256: log[2].sha256 } });
+  });
+
+  it('a mutating repository call and its audit entry commit or roll back together', () => {
+    const { cdb } = db();
+    createCase(cdb, { name: 'A' });
+    expect(() => createCase(cdb, { name: 'A' })).toThrow(/already exists/);
+    expect(listAudit(cdb).map((e) => e.action)).toEqual(['case.create']);
+  });
+
+  const edits: [string, string, number][] = [
+    ['details edited', `UPDATE audit_log SET details_json = '{"a":[1,{"x":1,"y":2}],"i":99,"z":"last"}' WHERE seq = 5`, 5],
+    ['actor edited', "UPDATE audit_log SET actor = 'mallory' WHERE seq = 7", 7],
+    ['time edited', "UPDATE audit_log SET time = '2020-01-01T00:00:00.000Z' WHERE seq = 1", 1],
+    ['entry deleted', 'DELETE FROM audit_log WHERE seq = 4', 4],
+    ['entry inserted', "INSERT INTO audit_log VALUES (13, 't', 'a', 'x', 'y', '{}', 'ff', 'ff')", 13],
+    ['two entries swapped', 'UPDATE audit_log SET seq = -1 WHERE seq = 6; UPDATE audit_log SET seq = 6 WHERE seq = 9; UPDATE audit_log SET seq = 9 WHERE seq = -1', 6],
+    ['own hash recomputed after an edit', "UPDATE audit_log SET actor = 'mallory', sha256 = '" + 'a'.repeat(64) + "' WHERE seq = 8", 8],
+  ];
+  for (const [what, sql, firstBad] of edits) {
+    it(`detects: ${what} (first bad seq ${firstBad})`, () => {
+      const cdb = filled();
+      tamper(cdb, sql);
+      const v = verifyAuditLog(cdb);
+      expect(v.ok).toBe(false);
+      expect(v.firstBadSeq).toBe(firstBad);
+    });
+  }
+
+  it('a re-chained rewrite or a truncated tail is caught against the head a signed report recorded', async () => {
+    for (const attack of ['rechain', 'truncate'] as const) {
+      const { cdb, dir } = db();
+      const model = writeModel(dir);
+      const { result, artifacts } = scanFixture({ classes: 3, modelSha256: sha256Hex(fs.readFileSync(model)) });
+      const { scanId } = await recordScanResult(cdb, { caseName: 'C', evidence: { files: [model] }, result, artifacts });
+      const head = auditHead(cdb);
+      addReport(cdb, { scanId, path: 'r.zip', envelopeSha256: 'e'.repeat(64), keyid: 'k'.repeat(64), auditHead: head });
+      appendAudit(cdb, 'later', 'x');
+      expect(verifyAuditLog(cdb).ok).toBe(true);
+      if (attack === 'truncate') {
+        tamper(cdb, `DELETE FROM audit_log WHERE seq >= ${head.seq}`);
+      } else {
+        // Rewrite entry 2 and recompute every later hash: the chain itself is consistent again.
+        const log = listAudit(cdb);
+        log[1].actor = 'mallory';
+        let prev = log[0].sha256;
+        const updates = log.slice(1).map((e) => {
+          const sha = entryHash(prev, e);
+          const q = `UPDATE audit_log SET actor = '${e.actor}', prev_sha256 = '${prev}', sha256 = '${sha}' WHERE seq = ${e.seq};`;
+          prev = sha;
+          return q;
+        });
+        tamper(cdb, updates.join('\n'));
+      }
+      const v = verifyAuditLog(cdb);
+      expect(v.ok, attack).toBe(false);
+      expect(v.firstBadSeq).toBe(head.seq);
+      expect(v.reason).toMatch(attack === 'truncate' ? /gone/ : /different/);
+    }
+  });
+});

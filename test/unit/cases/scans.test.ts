@@ -1,0 +1,107 @@
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { createCase, listCases } from '../../../src/main/cases/cases.ts';
+import { intakeEvidence, rehashEvidence } from '../../../src/main/cases/evidence.ts';
+import { recordClassResult, getArtifacts, getClassFindings } from '../../../src/main/cases/findings.ts';
+import { completeScan, getScan, listScans, queueScan, resumePlan, startScan, cancelScan } from '../../../src/main/cases/scans.ts';
+import { recordScanResult } from '../../../src/main/cases/record.ts';
+import { addNote, deleteNote, editNote, listNotes } from '../../../src/main/cases/notes.ts';
+import { listAudit, verifyAuditLog } from '../../../src/main/cases/audit.ts';
+import { paramsSha256, sha256Hex } from '../../../src/main/cases/canonical.ts';
+import { scanFixture, writeModel, classArtifacts, classFinding } from '../../fixtures/reports/scan-fixture.ts';
+import { useTempDb } from './helpers.ts';
+
+const db = useTempDb();
+
+async function recorded() {
+  const { cdb, dir } = db();
+  const model = writeModel(dir);
+  const { result, artifacts } = scanFixture({ classes: 6, target: 3, modelSha256: sha256Hex(fs.readFileSync(model)) });
+  const ids = await recordScanResult(cdb, { caseName: 'Case 1', evidence: { files: [model], format: 'onnx' }, result, artifacts, examiner: 'alice' });
+  return { cdb, dir, model, result, artifacts, ...ids };
+}
+
+describe('scans, findings and their immutability', () => {
+  it('recordScanResult stores the scan, every class and its PNGs, and the audit trail', async () => {
+    const { cdb, result, artifacts, scanId, caseId } = await recorded();
+    const scan = getScan(cdb, scanId);
+    expect(scan).toMatchObject({ status: 'completed', verdict: 'trojaned', score: 7.25, target: 3, method: 'uma', seed: 1234, examiner: 'alice', numClasses: 6 });
+    expect(scan.paramsSha256).toBe(paramsSha256(result.params));
+    expect(scan.params).toEqual(result.params);
+    expect(scan.prescanSha256).toBe(result.model.sha256);
+    expect(getClassFindings(cdb, scanId)).toEqual(result.classes);
+    const arts = getArtifacts(cdb, scanId);
+    expect(arts).toHaveLength(6 * 4);
+    expect(Buffer.from(arts[0].png).equals(Buffer.from(artifacts[0].mask))).toBe(true);
+    expect(arts.every((a) => a.sha256 === sha256Hex(a.png))).toBe(true);
+    expect(listScans(cdb, caseId).map((s) => s.id)).toEqual([scanId]);
+    expect(listCases(cdb).map((c) => c.examiner)).toEqual(['alice']);
+    const actions = listAudit(cdb, `scan:${scanId}`).map((e) => e.action);
+    expect(actions).toEqual(['scan.queue', 'scan.start', ...Array(6).fill('scan.class-result'), 'scan.complete']);
+    expect(verifyAuditLog(cdb).ok).toBe(true);
+  });
+
+  it('findings of a completed scan cannot be updated, deleted or added to; the audit log neither', async () => {
+    const { cdb, scanId } = await recorded();
+    const attempts = [
+      'UPDATE class_results SET asr = 0.1 WHERE class_index = 3',
+      'UPDATE class_results SET flagged = 0',
+      'DELETE FROM class_results WHERE class_index = 0',
+      "UPDATE artifacts SET sha256 = 'x'",
+      'DELETE FROM artifacts',
+      `INSERT INTO class_results (scan_id, class_index, name, asr, mask_l1, seconds, created) VALUES (${scanId}, 99, 'x', 1, 1, 1, 'x')`,
+      "UPDATE scans SET verdict = 'clean'",
+      'DELETE FROM scans',
+    ];
+    for (const q of attempts) expect(() => cdb.sql.prepare(q).run(), q).toThrow(/never change/);
+    expect(() => cdb.sql.prepare("UPDATE audit_log SET actor = 'mallory'").run()).toThrow(/append-only/);
+    expect(() => cdb.sql.prepare('DELETE FROM audit_log WHERE seq = 1').run()).toThrow(/append-only/);
+    expect(getClassFindings(cdb, scanId)[3].asr).toBe(0.99);
+  });
+
+  it('a running scan takes class rows one at a time; resumePlan lists the rest; completion needs all', async () => {
+    const { cdb, dir } = db();
+    const kase = createCase(cdb, { name: 'C' });
+    const ev = await intakeEvidence(cdb, { caseId: kase.id, files: [writeModel(dir)] });
+    const { result } = scanFixture({ classes: 5, modelSha256: ev.sha256 });
+    const s = queueScan(cdb, { evidenceId: ev.id, method: 'uma', params: result.params, seed: 7, toolVersion: '0.1.0', backend: 'wasm', classNames: result.classes.map((c) => c.name) });
+    expect(() => recordClassResult(cdb, s.id, result.classes[0], classArtifacts(0))).toThrow(/queued/);
+    expect(() => startScan(cdb, s.id, { evidenceId: ev.id, purpose: 'manual', sha256: ev.sha256, at: '' })).toThrow(/before-scan/);
+    startScan(cdb, s.id, await rehashEvidence(cdb, ev.id, 'before-scan'));
+    for (const k of [0, 2]) recordClassResult(cdb, s.id, classFinding(k, classArtifacts(k)), classArtifacts(k));
+    expect(resumePlan(cdb, s.id)).toMatchObject({ status: 'running', done: [0, 2], todo: [1, 3, 4], resumable: false });
+    expect(() => recordClassResult(cdb, s.id, classFinding(2, classArtifacts(2)), classArtifacts(2))).toThrow(/UNIQUE|PRIMARY KEY/);
+    expect(() => recordClassResult(cdb, s.id, classFinding(7, classArtifacts(7)), classArtifacts(7))).toThrow(/outside/);
+    const wrong = { ...classFinding(1, classArtifacts(1)), artifactDigests: [{ kind: 'mask' as const, sha256: '0'.repeat(64) }] };
+    expect(() => recordClassResult(cdb, s.id, wrong, classArtifacts(1))).toThrow(/do not match/);
+    expect(() => completeScan(cdb, s.id, result)).toThrow(/classes 1, 3, 4 have no results/);
+    cancelScan(cdb, s.id);
+    expect(resumePlan(cdb, s.id)).toMatchObject({ status: 'cancelled', todo: [1, 3, 4], resumable: true });
+    startScan(cdb, s.id, await rehashEvidence(cdb, ev.id, 'before-scan'));
+    for (const k of [1, 3, 4]) recordClassResult(cdb, s.id, result.classes[k], classArtifacts(k));
+    // Until completion the scoring of stored rows may still be written; afterwards it is frozen.
+    completeScan(cdb, s.id, result);
+    expect(getClassFindings(cdb, s.id).map((c) => c.flagged)).toEqual(result.classes.map((c) => c.flagged));
+    expect(listAudit(cdb, `scan:${s.id}`).map((e) => e.action)).toContain('scan.resume');
+  });
+
+  it('notes are editable and every version is in the audit log', async () => {
+    const { cdb, caseId, scanId } = await recorded();
+    const n = addNote(cdb, { caseId, scanId, classIndex: 3, text: 'target looks like a yellow square' });
+    editNote(cdb, n.id, 'target: yellow square, bottom right');
+    expect(listNotes(cdb, caseId).map((x) => x.text)).toEqual(['target: yellow square, bottom right']);
+    deleteNote(cdb, n.id);
+    expect(listNotes(cdb, caseId)).toEqual([]);
+    expect(listAudit(cdb, `note:${n.id}`).map((e) => [e.action, e.details.text ?? e.details.after])).toEqual([
+      ['note.add', 'target looks like a yellow square'],
+      ['note.edit', 'target: yellow square, bottom right'],
+      ['note.delete', 'target: yellow square, bottom right'],
+    ]);
+  });
+
+  it('refuses a result computed on another model', async () => {
+    const { cdb, dir } = db();
+    const { result, artifacts } = scanFixture({ classes: 3, modelSha256: 'cd'.repeat(32) });
+    await expect(recordScanResult(cdb, { caseName: 'C', evidence: { files: [writeModel(dir)] }, result, artifacts })).rejects.toThrow(/for a model with sha256 cdcd/);
+  });
+});
