@@ -1,0 +1,184 @@
+/**
+ * The Classifier over an imported ONNX graph. Immutable parts (parsed graph, executor, layer plan,
+ * constants, report) live in an OnnxCore shared by clones; each instance owns only its variables and
+ * its frozen / training state.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { UmaError } from '../../../../shared/errors.ts';
+import { mulberry32 } from '../../random.ts';
+import { freezePlan, normaliser } from '../common.ts';
+import type { Classifier, FreezeResult, InputSpec, LoadReport, ModelSource, WeightLayer } from '../types.ts';
+import type { Executor } from './graph.ts';
+import { freshWeights } from './init.ts';
+import { fromOnnx, onnxTensor, toOnnxOrder, type Layout, type Val } from './layout.ts';
+import { tensorOf } from './ops/shape.ts';
+import type { OnnxTensor } from './proto.ts';
+import type { LayerSpec, ParamSpec } from './weights.ts';
+
+export interface OnnxCore {
+  executor: Executor;
+  layers: LayerSpec[];
+  /** Initializers that are not weights: shape constants and scalar factors. */
+  constants: Map<string, OnnxTensor>;
+  inputSpec: InputSpec;
+  /** Set by the loader from the probe run. */
+  numClasses: number;
+  source: ModelSource;
+  report: LoadReport;
+}
+
+let instances = 0;
+
+/** ONNX-ordered values -> tensors in each parameter's storage layout. */
+export function storageTensors(layers: LayerSpec[], values: Map<string, Float32Array>): Map<string, tf.Tensor> {
+  const out = new Map<string, tf.Tensor>();
+  for (const l of layers) {
+    for (const p of l.params) {
+      out.set(p.name, tf.tidy(() => fromOnnx(tf.tensor(values.get(p.name)!, p.dims, 'float32'), p.layout, p.group)));
+    }
+  }
+  return out;
+}
+
+export class OnnxClassifier implements Classifier {
+  readonly format = 'onnx' as const;
+  private readonly vars = new Map<string, tf.Variable>();
+  private readonly specs = new Map<string, ParamSpec>();
+  private readonly frozen = new Set<string>();
+  private training = false;
+  private readonly dropoutRand = mulberry32(0x5eed);
+  private disposed = false;
+
+  /** Takes ownership of `weights` (storage layout), which become this instance's variables. */
+  constructor(private readonly core: OnnxCore, weights: Map<string, tf.Tensor>, frozen: Iterable<string> = []) {
+    const id = ++instances;
+    for (const layer of core.layers) {
+      for (const p of layer.params) {
+        const t = weights.get(p.name)!;
+        this.vars.set(p.name, tf.variable(t, p.learnable, `onnx${id}/${p.name}`));
+        t.dispose();
+        this.specs.set(p.name, p);
+      }
+    }
+    for (const name of frozen) this.frozen.add(name);
+    this.applyTrainable();
+  }
+
+  get inputSpec(): InputSpec { return this.core.inputSpec; }
+  get numClasses(): number { return this.core.numClasses; }
+  get source(): ModelSource { return this.core.source; }
+  get report(): LoadReport { return this.core.report; }
+
+  private live(): void {
+    if (this.disposed) throw new UmaError('BAD_INPUT', `classifier ${this.source.name} was disposed`);
+  }
+
+  private param(name: string): Val | undefined {
+    const v = this.vars.get(name);
+    if (v) return { t: v, layout: this.specs.get(name)!.layout, isStatic: false };
+    const c = this.core.constants.get(name);
+    return c ? { t: tensorOf(c), layout: 'onnx', isStatic: true } : undefined;
+  }
+
+  /** Normalises NHWC [0,1] images and runs the graph; the raw output in ONNX order. */
+  forward(x: tf.Tensor4D): tf.Tensor {
+    this.live();
+    const { height, width, channels, layout } = this.inputSpec;
+    if (x.rank !== 4 || x.shape[1] !== height || x.shape[2] !== width || x.shape[3] !== channels) {
+      throw new UmaError('SHAPE_MISMATCH', `${this.source.name}: expected images [N, ${height}, ${width}, ${channels}] (NHWC), got [${x.shape.join(', ')}]`, {
+        expected: [height, width, channels], got: x.shape,
+      });
+    }
+    return tf.tidy(() => {
+        const xn = normaliser(this.inputSpec)(x);
+      // An NCHW model's input is held NHWC from the start: predict already receives channels-last.
+      const input: Val = { t: xn, layout: layout === 'NCHW' ? 'nhwc' : 'onnx', isStatic: false };
+      const y = this.core.executor.run(input, (n) => this.param(n), { training: this.training, rand: this.dropoutRand });
+      return onnxTensor(y);
+    });
+  }
+
+  predict(x: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const y = this.forward(x);
+      const n = x.shape[0];
+      if (y.size !== n * this.numClasses) {
+        throw new UmaError('BAD_MODEL', `${this.source.name}: output has shape [${y.shape.join(', ')}], expected [${n}, ${this.numClasses}] logits`);
+      }
+      return tf.reshape(y, [n, this.numClasses]) as tf.Tensor2D;
+    });
+  }
+
+  weightLayers(): WeightLayer[] {
+    return this.core.layers.map((l) => ({
+      name: l.name,
+      kind: l.kind,
+      op: l.op,
+      variables: l.params.map((p) => this.vars.get(p.name)!),
+      params: l.params.filter((p) => p.learnable).reduce((a, p) => a + p.dims.reduce((x, y) => x * y, 1), 0),
+      frozen: this.frozen.has(l.name),
+    }));
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.core.layers
+      .filter((l) => !this.frozen.has(l.name))
+      .flatMap((l) => l.params.filter((p) => p.learnable).map((p) => this.vars.get(p.name)!));
+  }
+
+  freeze(ratio: number): FreezeResult {
+    if (!(ratio >= 0 && ratio <= 1)) throw new UmaError('BAD_INPUT', `freeze ratio must be in [0, 1], not ${ratio}`);
+    const plan = freezePlan(this.weightLayers(), ratio);
+    this.frozen.clear();
+    for (const name of plan.frozen) this.frozen.add(name);
+    this.applyTrainable();
+    return plan;
+  }
+
+  stateVariables(): tf.Variable[] {
+    return this.core.layers.flatMap((l) => l.params.map((p) => this.vars.get(p.name)!));
+  }
+
+  private applyTrainable(): void {
+    for (const l of this.core.layers) {
+      for (const p of l.params) this.vars.get(p.name)!.trainable = p.learnable && !this.frozen.has(l.name);
+    }
+  }
+
+  setTraining(training: boolean): void {
+    this.training = training;
+  }
+
+  async clone(): Promise<Classifier> {
+    this.live();
+    const copies = new Map([...this.vars].map(([n, v]) => [n, v.clone() as tf.Tensor]));
+    const c = new OnnxClassifier(this.core, copies, this.frozen);
+    c.setTraining(this.training);
+    return c;
+  }
+
+  async reinitialized(seed: number): Promise<Classifier> {
+    this.live();
+    return new OnnxClassifier(this.core, storageTensors(this.core.layers, freshWeights(this.core.layers, seed)));
+  }
+
+  /** The variable holding initializer `name`, and its layout (so gradients can be mapped back). */
+  variable(name: string): { variable: tf.Variable; layout: Layout } | undefined {
+    const v = this.vars.get(name);
+    return v && { variable: v, layout: this.specs.get(name)!.layout };
+  }
+
+  /** A tensor in initializer `name`'s storage layout (a weight or its gradient) in ONNX/PyTorch order. */
+  toOnnxLayout(name: string, t: tf.Tensor): tf.Tensor {
+    const spec = this.specs.get(name);
+    if (!spec) throw new UmaError('NOT_FOUND', `no weight named '${name}'`);
+    return toOnnxOrder(t, spec.layout);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const v of this.vars.values()) v.dispose();
+    this.vars.clear();
+  }
+}
