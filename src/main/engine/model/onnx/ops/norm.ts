@@ -21,7 +21,9 @@ function batchNorm(ctx: OpCtx) {
   const axes = nhwc ? [0, 1, 2] : [...Array(rank).keys()].filter((a) => a !== 1);
   const { mean, variance } = tf.moments(x, axes, true);
   updateRunningStats(ctx, mean, variance, x.size / mean.size);
-  return out(tf.batchNorm(x, mean, variance, bias, scale, eps), v.layout);
+  // Plain ops rather than tf.batchNorm so the gradient also flows through the batch statistics.
+  const y = tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), scale), bias);
+  return out(y, v.layout);
 }
 
 function updateRunningStats(ctx: OpCtx, mean: tf.Tensor, variance: tf.Tensor, n: number): void {
