@@ -46,7 +46,8 @@ export function recordClassResult(cdb: CaseDb, scanId: number, finding: ClassFin
            transfer_asr, ratio, anomaly_index, flagged, seconds, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(scanId, finding.index, finding.name, finding.ablatedAccTarget, finding.ablatedAccOther, finding.ablationSteps, finding.asr,
-        finding.maskL1, finding.transferAsr, finding.ratio, finding.anomalyIndex, finding.flagged ? 1 : 0, finding.seconds, nowIso());
+        finding.maskL1, finding.transferAsr, finding.ratio, finding.anomalyIndex, finding.flagged === null ? null : finding.flagged ? 1 : 0,
+        finding.seconds, nowIso());
     const insert = cdb.sql.prepare('INSERT INTO artifacts (scan_id, class_index, kind, ordinal, png, sha256) VALUES (?, ?, ?, ?, ?, ?)');
     for (const a of list) insert.run(scanId, a.classIndex, a.kind, a.ordinal, Buffer.from(a.png), a.sha256);
     appendAudit(cdb, 'scan.class-result', `scan:${scanId}`, {
@@ -71,10 +72,7 @@ export function getArtifacts(cdb: CaseDb, scanId: number): StoredArtifact[] {
   return rows.map((r) => ({ classIndex: r.class_index, kind: r.kind, ordinal: r.ordinal, png: new Uint8Array(r.png), sha256: r.sha256 }));
 }
 
-/**
- * The stored class findings in class order. Before the scan completes the scoring is not known:
- * anomalyIndex reads 0 and flagged false until then.
- */
+/** The stored class findings in class order (anomalyIndex and flagged are null until the scan completes). */
 export function getClassFindings(cdb: CaseDb, scanId: number): ClassFinding[] {
   const rows = cdb.sql.prepare('SELECT * FROM class_results WHERE scan_id = ? ORDER BY class_index').all(scanId) as ClassRow[];
   const digests = new Map<number, ClassFinding['artifactDigests']>();
@@ -88,6 +86,6 @@ export function getClassFindings(cdb: CaseDb, scanId: number): ClassFinding[] {
   return rows.map((r) => ({
     index: r.class_index, name: r.name, ablatedAccTarget: r.ablated_acc_target, ablatedAccOther: r.ablated_acc_other,
     ablationSteps: r.ablation_steps, asr: r.asr, maskL1: r.mask_l1, transferAsr: r.transfer_asr, ratio: r.ratio,
-    anomalyIndex: r.anomaly_index ?? 0, flagged: r.flagged === 1, seconds: r.seconds, artifactDigests: digests.get(r.class_index) ?? [],
+    anomalyIndex: r.anomaly_index, flagged: r.flagged === null ? null : r.flagged === 1, seconds: r.seconds, artifactDigests: digests.get(r.class_index) ?? [],
   }));
 }

@@ -202,6 +202,7 @@ export function completeScan(cdb: CaseDb, id: number, result: ScanResult): ScanR
       if (!row || row.asr !== c.asr || row.mask_l1 !== c.maskL1) {
         throw new UmaError('INTEGRITY', `scan ${id} class ${c.index}: the result's ASR/mask differ from the recorded class result`);
       }
+      if (c.anomalyIndex === null || c.flagged === null) throw new UmaError('BAD_INPUT', `scan ${id} class ${c.index} has no anomaly index; a completed result scores every class`);
       score.run(c.ratio, c.anomalyIndex, c.flagged ? 1 : 0, id, c.index);
     }
     const { classes: _classes, ...meta } = result;

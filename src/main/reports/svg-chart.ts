@@ -1,0 +1,59 @@
+/**
+ * The anomaly-index bar chart of the report as inline SVG (the report must render offline and in
+ * the PDF, so no charting library): one bar per class from the zero line, flagged classes in red,
+ * the flagging threshold as a dashed line.
+ */
+import { escapeHtml } from './escape.ts';
+
+export interface ChartBar {
+  index: number;
+  name: string;
+  value: number;
+  flagged: boolean;
+}
+
+const W = 720;
+const H = 260;
+const PAD = { left: 44, right: 12, top: 16, bottom: 48 };
+
+function niceStep(span: number): number {
+  const raw = span / 5;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+}
+
+export function anomalyChart(bars: ChartBar[], threshold: number): string {
+  const values = bars.map((b) => (Number.isFinite(b.value) ? b.value : 0));
+  const hi = Math.max(threshold * 1.2, ...values, 1);
+  const lo = Math.min(0, ...values);
+  const step = niceStep(hi - lo);
+  const top = Math.ceil(hi / step) * step;
+  const bottom = Math.floor(lo / step) * step;
+  const plotH = H - PAD.top - PAD.bottom;
+  const plotW = W - PAD.left - PAD.right;
+  const y = (v: number): number => PAD.top + ((top - v) / (top - bottom)) * plotH;
+  const slot = plotW / Math.max(bars.length, 1);
+  const barW = Math.max(2, slot * 0.7);
+  const parts: string[] = [];
+  for (let t = bottom; t <= top + step / 2; t += step) {
+    const ty = y(t).toFixed(1);
+    parts.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${ty}" y2="${ty}" stroke="#e3e6ea" stroke-width="1"/>`);
+    parts.push(`<text x="${PAD.left - 6}" y="${ty}" dy="3.5" text-anchor="end" font-size="10" fill="#555">${+t.toFixed(6)}</text>`);
+  }
+  bars.forEach((b, i) => {
+    const v = values[i];
+    const x = PAD.left + i * slot + (slot - barW) / 2;
+    const y0 = y(Math.max(v, 0));
+    const h = Math.max(Math.abs(y(v) - y(0)), 0.5);
+    const label = `${b.index}${bars.length <= 20 ? ` ${b.name}` : ''}`;
+    parts.push(`<rect x="${x.toFixed(1)}" y="${y0.toFixed(1)}" width="${barW.toFixed(1)}" height="${h.toFixed(1)}" fill="${b.flagged ? '#c62828' : '#5b7ea4'}"><title>class ${b.index} ${escapeHtml(b.name)}: ${v.toFixed(3)}</title></rect>`);
+    const lx = (x + barW / 2).toFixed(1);
+    const ly = H - PAD.bottom + 12;
+    parts.push(`<text x="${lx}" y="${ly}" font-size="10" fill="#333" text-anchor="end" transform="rotate(-35 ${lx} ${ly})">${escapeHtml(label.slice(0, 16))}</text>`);
+  });
+  const ty = y(threshold).toFixed(1);
+  parts.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${ty}" y2="${ty}" stroke="#c62828" stroke-width="1.5" stroke-dasharray="6 4"/>`);
+  parts.push(`<text x="${W - PAD.right}" y="${ty}" dy="-4" text-anchor="end" font-size="11" fill="#c62828">threshold ${threshold}</text>`);
+  parts.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y(0).toFixed(1)}" y2="${y(0).toFixed(1)}" stroke="#333" stroke-width="1"/>`);
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="Anomaly index per class">${parts.join('')}</svg>`;
+}

@@ -1,0 +1,184 @@
+/**
+ * Offline verification of a report archive. Each check is named and reported on its own, so an
+ * examiner sees exactly what holds and what does not; the archive verifies when none fails.
+ * Optional checks (a trusted key, the model file) are 'skip' when their input is not given.
+ */
+import fs from 'node:fs';
+import { paramsSha256, sha256Hex } from '../cases/canonical.ts';
+import { sha256File } from '../cases/hashing.ts';
+import { BAGIT_TXT, MANIFEST, parseManifest, TAGMANIFEST, unzipBag, type BagFiles } from './bagit.ts';
+import { decodeBase64Strict, keyidOf, serializeEnvelope, verifyEnvelope, type DsseEnvelope } from './dsse.ts';
+import { ENVELOPE_PATH, keyPath } from './layout.ts';
+import { readPublicKey } from './keys.ts';
+import { PAYLOAD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE, type Statement } from './statement.ts';
+
+export type CheckStatus = 'pass' | 'fail' | 'skip';
+
+export interface Check {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+}
+
+export interface Verification {
+  ok: boolean;
+  checks: Check[];
+  statement: Statement | null;
+}
+
+export interface VerifyOptions {
+  /** The model file (path or bytes) the statement's subject must name. */
+  model?: string | Uint8Array;
+  /** PEM of the public key the signer must hold. */
+  trust?: string;
+}
+
+const text = (b: Uint8Array | undefined): string => (b ? Buffer.from(b).toString('utf8') : '');
+
+/** Checks a manifest's digests against the bag; returns the problems found. */
+function manifestProblems(bag: BagFiles, name: string): { problems: string[]; listed: Set<string> } | { unreadable: string } {
+  const parsed = parseManifest(text(bag.get(name)));
+  if ('badLine' in parsed) return { unreadable: `${name} line ${parsed.badLine} is not 'SHA256  PATH'` };
+  const listed = new Set<string>();
+  const problems: string[] = [];
+  for (const { sha256, path } of parsed.entries) {
+    if (listed.has(path)) problems.push(`${path} listed twice`);
+    listed.add(path);
+    const bytes = bag.get(path);
+    if (!bytes) problems.push(`${path} is listed but missing`);
+    else if (sha256Hex(bytes) !== sha256) problems.push(`${path} does not match its digest`);
+  }
+  return { problems, listed };
+}
+
+function parseEnvelope(bytes: Uint8Array | undefined): DsseEnvelope | string {
+  if (!bytes) return `data/${ENVELOPE_PATH} is missing`;
+  let env: DsseEnvelope;
+  try {
+    env = JSON.parse(text(bytes)) as DsseEnvelope;
+  } catch (err) {
+    return `not JSON: ${(err as Error).message}`;
+  }
+  const sigsOk = Array.isArray(env?.signatures) && env.signatures.length > 0 && env.signatures.every((s) => typeof s?.keyid === 'string' && typeof s?.sig === 'string');
+  if (typeof env?.payloadType !== 'string' || typeof env.payload !== 'string' || !sigsOk) return 'not a DSSE envelope (payloadType, payload, signatures)';
+  // One byte form only: any change to the file, even in whitespace, must show.
+  if (serializeEnvelope(env) !== text(bytes)) return 'not in canonical form (the file was altered)';
+  return env;
+}
+
+export async function verifyArchive(zip: Uint8Array, opts: VerifyOptions = {}): Promise<Verification> {
+  const checks: Check[] = [];
+  const add = (name: string, status: CheckStatus, detail: string): boolean => {
+    checks.push({ name, status, detail });
+    return status === 'pass';
+  };
+  const done = (statement: Statement | null): Verification => ({ ok: checks.every((c) => c.status !== 'fail'), checks, statement });
+
+  let bag: BagFiles;
+  try {
+    bag = unzipBag(zip);
+    add('zip', 'pass', `${bag.size} files`);
+  } catch (err) {
+    add('zip', 'fail', `not a readable zip: ${(err as Error).message}`);
+    return done(null);
+  }
+
+  const decl = text(bag.get('bagit.txt'));
+  add('bagit', decl === BAGIT_TXT ? 'pass' : 'fail', decl === BAGIT_TXT ? 'BagIt 1.0, UTF-8' : 'bagit.txt is missing or not the BagIt 1.0 declaration');
+
+  const payload = manifestProblems(bag, MANIFEST);
+  if ('unreadable' in payload) {
+    add('manifest', 'fail', bag.has(MANIFEST) ? payload.unreadable : `${MANIFEST} is missing`);
+  } else {
+    add('manifest', payload.problems.length ? 'fail' : 'pass', payload.problems.length ? payload.problems.join('; ') : `${payload.listed.size} payload files match their sha256`);
+    const unlisted = [...bag.keys()].filter((p) => p.startsWith('data/') && !payload.listed.has(p));
+    const stray = [...payload.listed].filter((p) => !p.startsWith('data/'));
+    const extra = [...bag.keys()].filter((p) => !p.startsWith('data/') && ![MANIFEST, TAGMANIFEST, 'bagit.txt', 'bag-info.txt'].includes(p));
+    const bad = [...unlisted.map((p) => `${p} is not in the manifest`), ...stray.map((p) => `${p} is outside data/`), ...extra.map((p) => `${p} is not a known tag file`)];
+    add('complete', bad.length ? 'fail' : 'pass', bad.length ? bad.join('; ') : 'no unlisted or missing files');
+  }
+
+  if (bag.has(TAGMANIFEST)) {
+    const tags = manifestProblems(bag, TAGMANIFEST);
+    if ('unreadable' in tags) add('tagmanifest', 'fail', tags.unreadable);
+    else {
+      const unlisted = [...bag.keys()].filter((p) => !p.startsWith('data/') && p !== TAGMANIFEST && !tags.listed.has(p));
+      const bad = [...tags.problems, ...unlisted.map((p) => `${p} is not in the tag manifest`)];
+      add('tagmanifest', bad.length ? 'fail' : 'pass', bad.length ? bad.join('; ') : `${tags.listed.size} tag files match their sha256`);
+    }
+  } else add('tagmanifest', 'skip', 'no tag manifest (optional in BagIt)');
+
+  const env = parseEnvelope(bag.get(`data/${ENVELOPE_PATH}`));
+  if (typeof env === 'string') {
+    add('envelope', 'fail', env);
+    return done(null);
+  }
+  add('envelope', 'pass', `DSSE envelope, ${env.signatures.length} signature(s)`);
+
+  const keyid = env.signatures[0].keyid;
+  const pem = bag.get(`data/${keyPath(keyid)}`);
+  let signed = false;
+  if (!pem) add('signature', 'fail', `no public key data/${keyPath(keyid)} for the signature's keyid`);
+  else {
+    try {
+      const key = readPublicKey(pem);
+      if (keyidOf(key) !== keyid) add('signature', 'fail', `the key file for ${keyid} holds a different key (${keyidOf(key)})`);
+      else signed = add('signature', verifyEnvelope(env, key) ? 'pass' : 'fail', verifyEnvelope(env, key) ? `Ed25519 signature by key ${keyid}` : `the signature by key ${keyid} does not verify`);
+    } catch (err) {
+      add('signature', 'fail', (err as Error).message);
+    }
+  }
+  if (opts.trust === undefined) add('trusted-key', 'skip', 'no --trust key given: the signature shows the archive is intact, not who signed it');
+  else {
+    const trusted = readPublicKey(opts.trust);
+    const ok = keyidOf(trusted) === keyid && verifyEnvelope(env, trusted);
+    add('trusted-key', ok ? 'pass' : 'fail', ok ? `signed by the trusted key ${keyid}` : `signed by ${keyid}, not by the trusted key ${keyidOf(trusted)}`);
+  }
+
+  add('payload-type', env.payloadType === PAYLOAD_TYPE ? 'pass' : 'fail', `payloadType ${env.payloadType}`);
+  const body = decodeBase64Strict(env.payload);
+  let statement: Statement | null = null;
+  try {
+    statement = body ? (JSON.parse(text(body)) as Statement) : null;
+  } catch {
+    statement = null;
+  }
+  const p = statement?.predicate;
+  if (!statement || statement._type !== STATEMENT_TYPE || statement.predicateType !== PREDICATE_TYPE || !p || !Array.isArray(statement.subject)) {
+    add('statement', 'fail', `payload is not an in-toto ${STATEMENT_TYPE} with predicate ${PREDICATE_TYPE}`);
+    return done(null);
+  }
+  const keyMatches = p.examiner?.keyid === keyid;
+  add('statement', keyMatches ? 'pass' : 'fail', keyMatches
+    ? `in-toto Statement v1, predicate ${PREDICATE_TYPE}, ${signed ? 'signed' : 'NOT validly signed'}, examiner ${p.examiner.name}`
+    : `the statement names signer key ${p.examiner?.keyid}, the signature is by ${keyid}`);
+  add('parameters', paramsSha256(p.parameters) === p.parametersSha256 ? 'pass' : 'fail', `parameters sha256 ${p.parametersSha256}`);
+
+  const referenced = new Set<string>();
+  const triggerProblems: string[] = [];
+  for (const c of p.classes ?? []) {
+    for (const t of c.triggers ?? []) {
+      const file = `data/${t.path}`;
+      referenced.add(file);
+      const bytes = bag.get(file);
+      if (!bytes) triggerProblems.push(`${file} is missing`);
+      else if (sha256Hex(bytes) !== t.sha256) triggerProblems.push(`${file} does not match the signed digest`);
+    }
+  }
+  const unsigned = [...bag.keys()].filter((f) => f.startsWith('data/triggers/') && !referenced.has(f));
+  triggerProblems.push(...unsigned.map((f) => `${f} is not in the statement`));
+  add('triggers', triggerProblems.length ? 'fail' : 'pass', triggerProblems.length ? triggerProblems.join('; ') : `${referenced.size} trigger images match the signed digests`);
+
+  const findings = bag.get(`data/${p.findings?.path}`);
+  const findingsOk = findings !== undefined && sha256Hex(findings) === p.findings.sha256;
+  add('findings', findingsOk ? 'pass' : 'fail', findingsOk ? `data/${p.findings.path} matches the signed digest` : `data/${p.findings?.path} is missing or does not match the signed digest`);
+
+  if (opts.model === undefined) add('model', 'skip', `no --model given; the statement names ${statement.subject.map((s) => `${s.name} sha256 ${s.digest?.sha256}`).join(', ')}`);
+  else {
+    const digest = typeof opts.model === 'string' ? fs.existsSync(opts.model) ? (await sha256File(opts.model)).sha256 : null : sha256Hex(opts.model);
+    const subject = statement.subject.find((s) => s.digest?.sha256 === digest);
+    add('model', subject ? 'pass' : 'fail', subject ? `the model is the subject ${subject.name} (sha256 ${digest})`
+      : digest === null ? `model file ${opts.model} not found` : `the model's sha256 ${digest} is not the statement's subject`);
+  }
+  return done(statement);
+}
