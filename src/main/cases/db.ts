@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import Database from 'better-sqlite3';
+import { UmaError } from '../../shared/errors.ts';
 import { dataPaths, defaultDbPath, type DataPaths } from './paths.ts';
 import { loadMigrations, migrate, type Migration } from './migrate.ts';
 import { recoverInterruptedScans } from './scans.ts';
@@ -23,10 +24,13 @@ export interface OpenOptions {
   actor?: string;
   migrations?: Migration[];
   busyTimeoutMs?: number;
+  /** Refuse to create a new database (commands that only read or export). */
+  mustExist?: boolean;
 }
 
 export function openCaseDb(opts: OpenOptions = {}): CaseDb {
   const paths = dataPaths(opts.path ?? defaultDbPath());
+  if (opts.mustExist && !fs.existsSync(paths.db)) throw new UmaError('NOT_FOUND', `no case database at ${paths.db} (give one with --db, or set UMA_HOME)`);
   fs.mkdirSync(paths.dataDir, { recursive: true });
   const sql = new Database(paths.db);
   try {

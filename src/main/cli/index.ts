@@ -5,8 +5,11 @@
 import { UmaError } from '../../shared/errors.ts';
 import type { CliIO, Command } from './command.ts';
 import { doctor } from './commands/doctor.ts';
+import { verify } from './commands/verify.ts';
+import { cases } from './commands/cases.ts';
+import { report } from './commands/report.ts';
 
-const COMMANDS: Command[] = [doctor];
+const COMMANDS: Command[] = [doctor, verify, cases, report];
 
 function defaultIO(): CliIO {
   return {

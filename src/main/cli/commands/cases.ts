@@ -1,0 +1,57 @@
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import { listCases } from '../../cases/cases.ts';
+import { openCaseDb } from '../../cases/db.ts';
+import { listEvidence } from '../../cases/evidence.ts';
+import { listReports } from '../../cases/reports.ts';
+import { listScans } from '../../cases/scans.ts';
+import { defaultDbPath } from '../../cases/paths.ts';
+import type { Command } from '../command.ts';
+
+export const cases: Command = {
+  name: 'cases',
+  summary: 'list the cases in the case database, with their evidence and scans',
+  usage: `uma cases [--db FILE] [--json]
+
+Lists every case with its evidence (sha256 at intake) and its scans (method, status, verdict,
+score, suspected target, reports exported). The database defaults to $UMA_HOME/cases.sqlite, else
+~/.uma/cases.sqlite.`,
+  async run(argv, io) {
+    const { values } = parseArgs({ args: argv, options: { db: { type: 'string' }, json: { type: 'boolean', default: false } }, strict: true });
+    const dbPath = values.db ?? defaultDbPath();
+    if (!fs.existsSync(dbPath)) {
+      if (values.json) io.out('[]');
+      else io.out(`no cases: there is no case database at ${dbPath}`);
+      return 0;
+    }
+    const cdb = openCaseDb({ path: dbPath, mustExist: true });
+    try {
+      const all = listCases(cdb).map((c) => ({
+        ...c,
+        evidence: listEvidence(cdb, c.id).map((e) => ({ id: e.id, name: e.displayName, sha256: e.sha256, size: e.size, match: e.match, format: e.format })),
+        scans: listScans(cdb, c.id).map((s) => ({
+          id: s.id, evidenceId: s.evidenceId, method: s.method, status: s.status, verdict: s.verdict, score: s.score, target: s.target,
+          targetName: s.target === null ? null : s.classNames[s.target] ?? null, started: s.started, finished: s.finished, error: s.error,
+          reports: listReports(cdb, s.id).map((r) => r.path),
+        })),
+      }));
+      if (values.json) {
+        io.out(JSON.stringify(all, null, 2));
+        return 0;
+      }
+      if (all.length === 0) io.out(`no cases in ${cdb.paths.db}`);
+      for (const c of all) {
+        io.out(`case ${c.id}  ${c.name}${c.number ? `  no. ${c.number}` : ''}  examiner ${c.examiner ?? '-'}  created ${c.created}`);
+        for (const e of c.evidence) io.out(`  evidence ${e.id}  ${e.name}  ${e.size} bytes  sha256 ${e.sha256}${e.match === 'none' ? '' : `  expected: ${e.match}`}`);
+        for (const s of c.scans) {
+          const verdict = s.verdict ? `  ${s.verdict}  score ${s.score?.toFixed(2)}${s.target === null ? '' : `  target ${s.target} (${s.targetName})`}` : '';
+          const reports = s.reports.length ? `  reports ${s.reports.length}` : '';
+          io.out(`  scan ${s.id}  evidence ${s.evidenceId}  ${s.method}  ${s.status}${verdict}  started ${s.started ?? '-'}${reports}${s.error ? `  (${s.error})` : ''}`);
+        }
+      }
+      return 0;
+    } finally {
+      cdb.sql.close();
+    }
+  },
+};
