@@ -23,8 +23,9 @@ export interface ClassFinding {
   transferAsr: number | null;
   /** r_k = 100 * ASR / |mask|, clipped (null for Neural Cleanse). */
   ratio: number | null;
-  anomalyIndex: number;
-  flagged: boolean;
+  /** Null while the scan runs: the index compares every class, so it is set when the last finishes. */
+  anomalyIndex: number | null;
+  flagged: boolean | null;
   seconds: number;
   /** sha256 (hex) of the PNG artifacts, in the order mask, pattern, stamped... */
   artifactDigests: { kind: ArtifactKind; sha256: string }[];

@@ -120,7 +120,7 @@ export class LayersClassifier implements Classifier {
     let model: tf.LayersModel;
     try {
       const w = source.weights;
-      model = await tf.loadLayersModel(tf.io.fromMemory(json.modelTopology, specs, w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) as ArrayBuffer));
+      model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) as ArrayBuffer }));
     } catch (err) {
       throw new UmaError('BAD_MODEL', `${source.name}: cannot build the TF.js model (${(err as Error).message})`);
     }

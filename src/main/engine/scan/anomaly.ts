@@ -1,0 +1,83 @@
+/**
+ * Scoring: UMA's anomaly index over r_k = 100 ASR / |mask| with the transfer filter, and Neural
+ * Cleanse's MAD outlier test over mask norms (ARCHITECTURE.md section 6.5).
+ */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+export function mad(values: readonly number[]): number {
+  const m = median(values);
+  return median(values.map((v) => Math.abs(v - m)));
+}
+
+export interface UmaClassMeasure {
+  asr: number;
+  maskL1: number;
+  /** Null when the transfer filter is off. */
+  transferAsr: number | null;
+}
+
+export interface ClassScore {
+  ratio: number | null;
+  anomalyIndex: number;
+  flagged: boolean;
+}
+
+export interface ModelScore {
+  classes: ClassScore[];
+  /** Largest anomaly index among classes that pass the filter (or, when none does, the smallest overall). */
+  score: number;
+  /** The flagged class with the largest anomaly index, or null. */
+  target: number | null;
+}
+
+export interface UmaScoring {
+  ratioMin: number;
+  ratioMax: number;
+  anomalyThreshold: number;
+  transferThreshold: number;
+}
+
+export function ratioOf(m: Pick<UmaClassMeasure, 'asr' | 'maskL1'>, s: Pick<UmaScoring, 'ratioMin' | 'ratioMax'>): number {
+  const raw = (100 * m.asr) / Math.max(m.maskL1, 1e-9);
+  return Math.min(s.ratioMax, Math.max(s.ratioMin, raw));
+}
+
+function pickTarget(classes: ClassScore[], passes: boolean[]): Pick<ModelScore, 'score' | 'target'> {
+  let score = -Infinity;
+  let target: number | null = null;
+  classes.forEach((c, k) => {
+    if (passes[k] && c.anomalyIndex > score) score = c.anomalyIndex;
+    if (c.flagged && (target === null || c.anomalyIndex > classes[target].anomalyIndex)) target = k;
+  });
+  if (score === -Infinity) score = Math.min(...classes.map((c) => c.anomalyIndex));
+  return { score, target };
+}
+
+/** a_k = (r_k - med) / ((MAD + med) / 2); flagged when a_k > threshold and the trigger does not transfer. */
+export function scoreUma(measures: readonly UmaClassMeasure[], s: UmaScoring): ModelScore {
+  const ratios = measures.map((m) => ratioOf(m, s));
+  const med = median(ratios);
+  const scale = (mad(ratios) + med) / 2;
+  const passes = measures.map((m) => m.transferAsr === null || m.transferAsr < s.transferThreshold);
+  const classes = ratios.map((r, k) => {
+    const anomalyIndex = scale > 0 ? (r - med) / scale : 0;
+    return { ratio: r, anomalyIndex, flagged: anomalyIndex > s.anomalyThreshold && passes[k] };
+  });
+  return { classes, ...pickTarget(classes, passes) };
+}
+
+/** Neural Cleanse: a_k = (median - L1_k) / (1.4826 MAD), flagged when above the threshold. */
+export function scoreNeuralCleanse(maskL1: readonly number[], threshold: number): ModelScore {
+  const med = median(maskL1);
+  const scale = 1.4826 * mad(maskL1);
+  const classes = maskL1.map((l1) => {
+    const anomalyIndex = scale > 0 ? (med - l1) / scale : 0;
+    return { ratio: null, anomalyIndex, flagged: anomalyIndex > threshold };
+  });
+  return { classes, ...pickTarget(classes, classes.map(() => true)) };
+}

@@ -1,0 +1,229 @@
+/**
+ * A whole scan (ARCHITECTURE.md section 6): validates model and data, schedules the per-class units and
+ * the reference model on the executor, streams class results as they complete, then scores every class
+ * and returns the verdict. Methods: uma, uma-nofilter, uma-noablation, nc; one result shape for all.
+ */
+import os from 'node:os';
+import type { ScanEvent, ScanStage } from '../../../shared/events.ts';
+import { UmaError } from '../../../shared/errors.ts';
+import type { ClassArtifacts, ClassFinding, ScanResult } from '../../../shared/results.ts';
+import type { ScanMethod, ScanParams } from '../../../shared/scan-params.ts';
+import { currentBackend, type BackendChoice } from '../backend/index.ts';
+import { classCounts, indicesByClass, limitPerClass, requireEveryClass, type Dataset } from '../data/dataset.ts';
+import type { Classifier, ModelSource } from '../model/types.ts';
+import { deriveSeed } from '../random.ts';
+import { scoreNeuralCleanse, scoreUma, ratioOf } from './anomaly.ts';
+import { artifactDigests, sha256Hex, triggerArtifacts } from './artifacts.ts';
+import { ScanContext } from './context.ts';
+import { InlineExecutor, WorkerPool, type Executor } from './executor.ts';
+import { paramsSha256, resolveParams } from './params.ts';
+import { ProgressTracker } from './progress-tracker.ts';
+import { TaskRunner, usesAblation, usesReference, type ClassUnitResult, type SourceLoader } from './tasks.ts';
+
+export const TOOL_VERSION = '0.1.0';
+
+export interface ScanOptions {
+  model: Classifier;
+  data: Dataset;
+  method?: ScanMethod;
+  params?: Partial<ScanParams>;
+  seed?: number;
+  /** Worker threads; 0 runs in this thread. Default: cores (1 on a GPU backend). */
+  workers?: number;
+  /** A trusted clean model to use as the reference instead of training one. */
+  reference?: ModelSource;
+  /** Findings of classes finished by an earlier, interrupted run of the same scan. */
+  completed?: ClassFinding[];
+  modelName?: string;
+  modelSha256?: string;
+  signal?: AbortSignal;
+  onEvent?: (e: ScanEvent) => void;
+  /** Loads models from bytes on this thread (inline runs with a supplied reference). */
+  loadSource?: SourceLoader;
+}
+
+export interface ScanOutput {
+  result: ScanResult;
+  /** Artifacts of the classes computed in this run (resumed classes have theirs stored already). */
+  artifacts: ClassArtifacts[];
+}
+
+function checkCompatible(model: Classifier, data: Dataset): void {
+  const s = model.inputSpec;
+  if (data.height !== s.height || data.width !== s.width || data.channels !== s.channels) {
+    throw new UmaError('SHAPE_MISMATCH', `the data's images are ${data.height}x${data.width}x${data.channels} but the model expects ${s.height}x${s.width}x${s.channels}`);
+  }
+  if (data.classNames.length !== model.numClasses) {
+    throw new UmaError('BAD_DATA', `the data has ${data.classNames.length} classes (${data.source}) but the model has ${model.numClasses}; give one folder per model class, in the model's order`);
+  }
+  requireEveryClass(data);
+}
+
+/** Copies the sample arrays into shared memory so every worker reads one copy. */
+function shared(data: Dataset): Dataset {
+  const images = new Float32Array(new SharedArrayBuffer(data.images.byteLength));
+  images.set(data.images);
+  const labels = new Int32Array(new SharedArrayBuffer(data.labels.byteLength));
+  labels.set(data.labels);
+  return { ...data, images, labels };
+}
+
+function defaultWorkers(): number {
+  return currentBackend()?.isGpu ? 1 : Math.max(1, os.availableParallelism());
+}
+
+export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
+  const started = new Date();
+  const t0 = performance.now();
+  const method = opts.method ?? 'uma';
+  const params = resolveParams(opts.params);
+  const seed = opts.seed ?? 1;
+  const emit = opts.onEvent ?? (() => undefined);
+  const model = opts.model;
+  checkCompatible(model, opts.data);
+  const data = params.maxPerClass ? limitPerClass(opts.data, params.maxPerClass, deriveSeed(seed, 'samples')) : opts.data;
+  requireEveryClass(data);
+  const N = model.numClasses;
+  const completed = new Map((opts.completed ?? []).map((f) => [f.index, f]));
+  const todo = Array.from({ length: N }, (_, k) => k).filter((k) => !completed.has(k));
+  const withReference = usesReference(method) && todo.length > 0;
+  const backend = currentBackend();
+  const tracker = new ProgressTracker(N, usesAblation(method), withReference, [...completed.keys()]);
+
+  let lastEmit = 0;
+  const progress = (stage: ScanStage, k: number | null, step: number, steps: number) => {
+    const snapshot = tracker.update(stage, k, step, steps);
+    const now = performance.now();
+    if (now - lastEmit > 100 || step === steps) {
+      lastEmit = now;
+      emit({ type: 'progress', progress: snapshot });
+    }
+  };
+
+  const workers = Math.min(opts.workers ?? defaultWorkers(), todo.length + (withReference ? 1 : 0));
+  let executor: Executor;
+  let ctx: ScanContext | null = null;
+  if (workers <= 0) {
+    ctx = new ScanContext(model, data);
+    executor = new InlineExecutor(new TaskRunner(ctx, method, params, seed, opts.loadSource ?? (() => Promise.reject(new Error('no model loader on this thread')))));
+  } else {
+    executor = await WorkerPool.start(workers, {
+      source: model.source, inputSpec: model.inputSpec, data: shared(data),
+      method, params, seed, backend: (backend?.name ?? 'wasm') as BackendChoice,
+    });
+  }
+  const onAbort = () => void executor.terminate();
+  opts.signal?.addEventListener('abort', onAbort);
+
+  const stageSeconds: Record<string, number> = {};
+  const addStages = (s: Partial<Record<string, number>>) => {
+    for (const [k, v] of Object.entries(s)) stageSeconds[k] = (stageSeconds[k] ?? 0) + (v ?? 0);
+  };
+  const findings = new Map(completed);
+  const artifacts: ClassArtifacts[] = [];
+  let reference: ScanResult['reference'] = usesReference(method) ? null : { kind: 'none', accuracy: null, seconds: 0 };
+
+  try {
+    if (opts.signal?.aborted) throw new UmaError('CANCELLED', 'scan cancelled');
+    const classStart = new Map<number, number>();
+    const referenceRun = withReference
+      ? executor.submit({ kind: 'reference', supplied: opts.reference }, progress).then((r) => {
+        if (r.result.kind !== 'reference') throw new Error('unexpected task result');
+        addStages(r.result.stageSeconds);
+        reference = { kind: r.result.supplied ? 'supplied' : 'trained', accuracy: r.result.accuracy, seconds: r.result.stageSeconds.reference ?? 0 };
+        return r.slot;
+      })
+      : null;
+
+    const finishClass = async (unit: ClassUnitResult) => {
+      const k = unit.k;
+      let transferAsr: number | null = null;
+      if (referenceRun) {
+        const slot = await referenceRun;
+        const t = await executor.submit({ kind: 'transfer', k, trigger: unit.trigger }, progress, slot);
+        if (t.result.kind !== 'transfer') throw new Error('unexpected task result');
+        addStages(t.result.stageSeconds);
+        transferAsr = t.result.transferAsr;
+      }
+      const a = triggerArtifacts(k, unit.trigger, data, indicesByClass(data).flatMap((idx, c) => (c === k ? [] : idx)), params.stampedExamples, deriveSeed(seed, 'examples', k));
+      const finding: ClassFinding = {
+        index: k,
+        name: data.classNames[k] ?? String(k),
+        ablatedAccTarget: unit.ablatedAccTarget,
+        ablatedAccOther: unit.ablatedAccOther,
+        ablationSteps: unit.ablationSteps,
+        asr: unit.asr,
+        maskL1: unit.maskL1,
+        transferAsr,
+        ratio: method === 'nc' ? null : ratioOf(unit, params),
+        anomalyIndex: null,
+        flagged: null,
+        seconds: (performance.now() - (classStart.get(k) ?? t0)) / 1000,
+        artifactDigests: artifactDigests(a),
+      };
+      findings.set(k, finding);
+      artifacts.push(a);
+      tracker.classFinished(k);
+      emit({ type: 'class-result', finding, artifacts: a });
+    };
+
+    await Promise.all([
+      referenceRun,
+      ...todo.map(async (k) => {
+        const r = await executor.submit({ kind: 'class', k }, (stage, kk, step, steps) => {
+          if (!classStart.has(k)) classStart.set(k, performance.now());
+          progress(stage, kk, step, steps);
+        });
+        if (r.result.kind !== 'class') throw new Error('unexpected task result');
+        addStages(r.result.stageSeconds);
+        await finishClass(r.result);
+      }),
+    ]);
+  } catch (err) {
+    if (opts.signal?.aborted) throw new UmaError('CANCELLED', 'scan cancelled');
+    throw err;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    await executor.terminate();
+  }
+
+  progress('scoring', null, 1, 1);
+  const ordered = Array.from({ length: N }, (_, k) => findings.get(k)!);
+  const scored = method === 'nc'
+    ? scoreNeuralCleanse(ordered.map((f) => f.maskL1), params.anomalyThreshold)
+    : scoreUma(ordered.map((f) => ({ asr: f.asr, maskL1: f.maskL1, transferAsr: method === 'uma-nofilter' ? null : f.transferAsr })), params);
+  const classes = ordered.map((f, k) => ({ ...f, anomalyIndex: scored.classes[k].anomalyIndex, flagged: scored.classes[k].flagged }));
+  const finished = new Date();
+  const result: ScanResult = {
+    verdict: scored.target === null ? 'clean' : 'trojaned',
+    score: scored.score,
+    target: scored.target,
+    method, params,
+    paramsSha256: paramsSha256(params, method, seed),
+    seed,
+    backend: backend?.name ?? 'unknown',
+    toolVersion: TOOL_VERSION,
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    seconds: (performance.now() - t0) / 1000,
+    model: {
+      name: opts.modelName ?? model.source.name,
+      sha256: opts.modelSha256 ?? sourceDigest(model.source),
+      format: model.format,
+      inputShape: [model.inputSpec.height, model.inputSpec.width, model.inputSpec.channels],
+      numClasses: N,
+      params: model.report.params,
+    },
+    data: { source: data.source, samples: data.count, perClass: classCounts(data) },
+    reference,
+    stageSeconds,
+    classes,
+  };
+  emit({ type: 'done', result });
+  return { result, artifacts };
+}
+
+function sourceDigest(source: ModelSource): string {
+  if (source.format === 'onnx') return sha256Hex(source.bytes);
+  return sha256Hex(new Uint8Array(Buffer.concat([Buffer.from(JSON.stringify(source.modelJson)), Buffer.from(source.weights)])));
+}

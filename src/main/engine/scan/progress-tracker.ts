@@ -1,0 +1,48 @@
+/**
+ * Turns per-task step reports into one ScanProgress: per-class fractions (ablation and inversion halves
+ * for UMA), the reference model's share, the overall fraction and an ETA from the rate so far.
+ */
+import type { ScanProgress, ScanStage } from '../../../shared/events.ts';
+
+export class ProgressTracker {
+  private readonly classDone: number[];
+  private referenceDone = 0;
+  private readonly start = performance.now();
+
+  constructor(
+    numClasses: number,
+    private readonly withAblation: boolean,
+    private readonly withReference: boolean,
+    done: readonly number[] = [],
+  ) {
+    this.classDone = Array(numClasses).fill(0);
+    for (const k of done) this.classDone[k] = 1;
+  }
+
+  private get overall(): number {
+    const units = this.classDone.length + (this.withReference ? 1 : 0);
+    return (this.classDone.reduce((a, b) => a + b, 0) + (this.withReference ? this.referenceDone : 0)) / units;
+  }
+
+  update(stage: ScanStage, k: number | null, step: number, steps: number): ScanProgress {
+    const f = steps > 0 ? Math.min(1, step / steps) : 1;
+    if (stage === 'reference') this.referenceDone = f;
+    else if (k !== null && stage === 'ablation') this.classDone[k] = this.withAblation ? 0.5 * f : 0;
+    else if (k !== null && stage === 'inversion') this.classDone[k] = this.withAblation ? 0.5 + 0.5 * f : f;
+    return this.snapshot(stage, k, step, steps);
+  }
+
+  classFinished(k: number): void {
+    this.classDone[k] = 1;
+  }
+
+  snapshot(stage: ScanStage, k: number | null, step: number, steps: number): ScanProgress {
+    const fraction = this.overall;
+    const elapsed = (performance.now() - this.start) / 1000;
+    return {
+      stage, classIndex: k, step, steps, fraction,
+      etaSeconds: fraction > 0.02 && fraction < 1 ? (elapsed * (1 - fraction)) / fraction : fraction >= 1 ? 0 : null,
+      classFractions: [...this.classDone],
+    };
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Ablation of class k (ARCHITECTURE.md 6.2): unlearn k's inherent features from a copy of M while
+ * keeping everything else, so that what still drives inputs to k afterwards is the backdoor.
+ * Loss = CE(M'(x_o), y_o) + mean |M'(x_k)[k] - l_k| + beta * mean ||M'(x_o) - M(x_o)||_1, SGD with
+ * momentum and weight decay, Dropout off and BatchNorm statistics frozen (eval mode), the first layers
+ * frozen. When the frozen layers form a prefix, their activations come from the per-scan cache and
+ * only the trainable back part runs.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ScanParams } from '../../../../shared/scan-params.ts';
+import { UmaError } from '../../../../shared/errors.ts';
+import type { Classifier } from '../../model/types.ts';
+import { mulberry32 } from '../../random.ts';
+import { gather, type ScanContext } from '../context.ts';
+import type { StepReporter } from '../progress.ts';
+import { BatchSampler } from '../sampler.ts';
+
+export interface AblationResult {
+  model: Classifier;
+  steps: number;
+  maxSteps: number;
+  accTarget: number;
+  accOther: number;
+  /** Mean softmax probability of k on its own samples over the last window when it stopped. */
+  finalProb: number;
+}
+
+export function ablationMaxSteps(ctx: ScanContext, k: number, p: ScanParams): number {
+  return p.ablationMaxEpochs * Math.ceil(ctx.others(k).length / p.ablationBatchOther);
+}
+
+/** True once the mean of the last `window` probabilities is below `threshold`. */
+export function shouldStop(probs: readonly number[], window: number, threshold: number): boolean {
+  if (probs.length < window) return false;
+  const last = probs.slice(-window);
+  return last.reduce((a, b) => a + b, 0) / window < threshold;
+}
+
+export async function ablateClass(ctx: ScanContext, k: number, p: ScanParams, seed: number, report: StepReporter): Promise<AblationResult> {
+  const copy = await ctx.model.clone();
+  copy.setTraining(false);
+  copy.freeze(p.freezeRatio);
+  const split = copy.splitAtFreeze?.() ?? null;
+  const inputs = split ? ctx.frontActivations(p.freezeRatio, split.front) : ctx.x;
+  const forward = split ? (h: tf.Tensor) => split.back(h) : (x: tf.Tensor) => copy.predict(x as tf.Tensor4D);
+
+  const vars = copy.trainableVariables();
+  const opt = tf.train.momentum(p.ablationLr, p.ablationMomentum);
+  const rand = mulberry32(seed);
+  const others = ctx.others(k);
+  const own = ctx.byClass[k];
+  const drawOther = new BatchSampler(others, p.ablationBatchOther, rand);
+  const drawOwn = new BatchSampler(own, p.ablationBatchTarget, rand);
+  const beta = p.ablationBeta ?? 1 / ctx.numClasses;
+  const lk = ctx.targetLogits[k];
+  const maxSteps = ablationMaxSteps(ctx, k, p);
+  const probs: number[] = [];
+  let steps = 0;
+
+  try {
+    while (steps < maxSteps) {
+      const io = drawOther.next();
+      const ik = drawOwn.next();
+      let prob: tf.Tensor | undefined;
+      const lossValue = tf.tidy(() => {
+        const xo = gather(inputs, io);
+        const xk = gather(inputs, ik);
+        const yo = tf.oneHot(tf.tensor1d(io.map((i) => ctx.labels[i]), 'int32'), ctx.numClasses);
+        const refLogits = gather(ctx.logits, io);
+        const { value, grads } = tf.variableGrads(() => {
+          const lo = forward(xo);
+          const lkOut = forward(xk);
+          const ce = tf.losses.softmaxCrossEntropy(yo, lo);
+          const ownLogit = tf.squeeze(tf.slice(lkOut, [0, k], [-1, 1]), [1]);
+          const unlearn = tf.mean(tf.abs(tf.sub(ownLogit, lk)));
+          const consistency = tf.mul(beta, tf.mean(tf.sum(tf.abs(tf.sub(lo, refLogits)), 1)));
+          prob = tf.keep(tf.mean(tf.squeeze(tf.slice(tf.softmax(lkOut), [0, k], [-1, 1]), [1])));
+          return tf.addN([ce, unlearn, consistency]) as tf.Scalar;
+        }, vars);
+        // PyTorch-style weight decay: g += wd * w.
+        opt.applyGradients(vars.map((v) => ({ name: v.name, tensor: tf.add(grads[v.name], tf.mul(p.ablationWeightDecay, v)) })));
+        return value;
+      });
+      const loss = lossValue.dataSync()[0];
+      lossValue.dispose();
+      const pk = prob!.dataSync()[0];
+      prob!.dispose();
+      if (!Number.isFinite(loss)) throw new UmaError('NUMERIC', `ablation of class ${k} diverged (loss ${loss} at step ${steps}); lower ablationLr`);
+      probs.push(pk);
+      steps++;
+      report(steps, maxSteps);
+      if (shouldStop(probs, p.ablationStopWindow, p.ablationStopProb)) break;
+    }
+    const predict = split ? (h: tf.Tensor) => split.back(h) : (x: tf.Tensor) => copy.predict(x as tf.Tensor4D);
+    const window = probs.slice(-p.ablationStopWindow);
+    return {
+      model: copy,
+      steps,
+      maxSteps,
+      accTarget: ctx.accuracy(predict, inputs, own),
+      accOther: ctx.accuracy(predict, inputs, others),
+      finalProb: window.reduce((a, b) => a + b, 0) / Math.max(1, window.length),
+    };
+  } catch (err) {
+    copy.dispose();
+    throw err;
+  } finally {
+    opt.dispose();
+  }
+}

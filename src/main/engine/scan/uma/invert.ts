@@ -1,0 +1,108 @@
+/**
+ * UMA's dynamic trigger inversion against a model (ARCHITECTURE.md 6.3): a mask m in [0,1]^{HxW} and a
+ * pattern p in [0,1]^{HxWxC}, both starting at 1, squashed mask s, stamp A(x) = (1-s)x + sp. Each step
+ * draws other-class samples plus Gaussian noise and takes signed-gradient steps on
+ * CE(model(A(x)), k) + |s|_1 / T, with T adapted to the recent ASR. Only input gradients are computed.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ScanParams } from '../../../../shared/scan-params.ts';
+import { UmaError } from '../../../../shared/errors.ts';
+import { mulberry32 } from '../../random.ts';
+import { gather, type ScanContext } from '../context.ts';
+import type { StepReporter } from '../progress.ts';
+import { BatchSampler } from '../sampler.ts';
+import { DynamicLambda } from './lambda.ts';
+import { clipPattern, squash, stamp } from './stamp.ts';
+
+export interface Trigger {
+  /** Squashed mask s, [H*W]. */
+  mask: Float32Array;
+  /** Pattern p, [H*W*C] (HWC). */
+  pattern: Float32Array;
+}
+
+export interface InversionResult extends Trigger {
+  /** Mean ASR over the last window of steps. */
+  asr: number;
+  /** Mean L1 of the raw mask m over the last window of steps. */
+  maskL1: number;
+  finalT: number;
+  steps: number;
+}
+
+export function invertTrigger(
+  predict: (x: tf.Tensor4D) => tf.Tensor2D,
+  ctx: ScanContext,
+  k: number,
+  p: ScanParams,
+  seed: number,
+  report: StepReporter,
+): InversionResult {
+  const { height: h, width: w, channels: c } = ctx.data;
+  const m = tf.variable(tf.ones([h, w]), true, undefined, 'float32');
+  const pat = tf.variable(tf.ones([h, w, c]), true, undefined, 'float32');
+  const rand = mulberry32(seed);
+  const draw = new BatchSampler(ctx.others(k), p.inversionBatch, rand);
+  const lambda = new DynamicLambda({ T: p.lambdaT0, window: p.lambdaWindow, low: p.lambdaLow, high: p.lambdaHigh, delta: p.lambdaDelta });
+  const asrs: number[] = [];
+  const l1s: number[] = [];
+  try {
+    for (let step = 0; step < p.inversionSteps; step++) {
+      const idx = draw.next();
+      const noiseSeed = Math.floor(rand() * 2 ** 31);
+      let hits: tf.Tensor | undefined;
+      tf.tidy(() => {
+        const x = tf.add(gather(ctx.x, idx), tf.randomNormal([idx.length, h, w, c], 0, p.inversionNoise, 'float32', noiseSeed)) as tf.Tensor4D;
+        const target = tf.oneHot(tf.fill([idx.length], k, 'int32') as tf.Tensor1D, ctx.numClasses);
+        const weight = lambda.weight;
+        const { grads } = tf.variableGrads(() => {
+          const s = squash(m, p.maskSquash);
+          const logits = predict(stamp(x, s, pat));
+          hits = tf.keep(tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), k), 'float32')));
+          return tf.add(tf.losses.softmaxCrossEntropy(target, logits), tf.mul(tf.sum(s), weight)) as tf.Scalar;
+        }, [m, pat]);
+        pat.assign(clipPattern(tf.sub(pat, tf.mul(p.patternStep, tf.sign(grads[pat.name]))), p.patternChannelSpread));
+        m.assign(tf.clipByValue(tf.sub(m, tf.mul(p.maskStep, tf.sign(grads[m.name]))), 0, 1));
+      });
+      const asr = hits!.dataSync()[0];
+      hits!.dispose();
+      const l1 = tf.tidy(() => tf.sum(m)).dataSync()[0];
+      if (!Number.isFinite(l1)) throw new UmaError('NUMERIC', `trigger inversion for class ${k} produced a non-finite mask at step ${step}`);
+      asrs.push(asr);
+      l1s.push(l1);
+      lambda.record(asr);
+      report(step + 1, p.inversionSteps);
+    }
+    const window = Math.min(p.lambdaWindow, asrs.length);
+    const mean = (v: number[]) => v.slice(-window).reduce((a, b) => a + b, 0) / window;
+    const s = squash(m, p.maskSquash);
+    const result = {
+      mask: s.dataSync() as Float32Array,
+      pattern: pat.dataSync() as Float32Array,
+      asr: mean(asrs),
+      maskL1: mean(l1s),
+      finalT: lambda.T,
+      steps: asrs.length,
+    };
+    s.dispose();
+    return result;
+  } finally {
+    tf.dispose([m, pat]);
+  }
+}
+
+/** Fraction of the samples at `idx` that `predict` puts in class k once stamped with the trigger. */
+export function triggerAsr(predict: (x: tf.Tensor4D) => tf.Tensor2D, ctx: ScanContext, k: number, trigger: Trigger, idx: readonly number[]): number {
+  const { height: h, width: w, channels: c } = ctx.data;
+  let hit = 0;
+  for (let i = 0; i < idx.length; i += 256) {
+    const part = idx.slice(i, i + 256);
+    const n = tf.tidy(() => {
+      const stamped = stamp(gather(ctx.x, part) as tf.Tensor4D, tf.tensor2d(trigger.mask, [h, w]), tf.tensor3d(trigger.pattern, [h, w, c]));
+      return tf.sum(tf.cast(tf.equal(tf.argMax(predict(stamped), 1), k), 'int32'));
+    });
+    hit += n.dataSync()[0];
+    n.dispose();
+  }
+  return idx.length ? hit / idx.length : NaN;
+}

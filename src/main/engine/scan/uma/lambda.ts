@@ -1,0 +1,42 @@
+/**
+ * UMA's dynamic size-penalty weight 1/T (paper: l = 0.6, u = 0.9). Every `window` steps, with a the mean
+ * ASR of those steps: a < low relaxes the penalty (T += delta); a > high tightens it (T -= delta while
+ * T > delta, else T /= delta).
+ */
+export interface LambdaSchedule {
+  T: number;
+  window: number;
+  low: number;
+  high: number;
+  delta: number;
+}
+
+export function nextT(T: number, meanAsr: number, s: Pick<LambdaSchedule, 'low' | 'high' | 'delta'>): number {
+  if (meanAsr < s.low) return T + s.delta;
+  if (meanAsr > s.high) return T > s.delta ? T - s.delta : T / s.delta;
+  return T;
+}
+
+/** Tracks per-step ASRs and updates T at the end of each window. */
+export class DynamicLambda {
+  private asrs: number[] = [];
+  T: number;
+
+  constructor(private readonly s: LambdaSchedule) {
+    this.T = s.T;
+  }
+
+  get weight(): number {
+    return 1 / this.T;
+  }
+
+  /** Records one step's ASR; returns the new T when a window closed. */
+  record(asr: number): number {
+    this.asrs.push(asr);
+    if (this.asrs.length % this.s.window === 0) {
+      const last = this.asrs.slice(-this.s.window);
+      this.T = nextT(this.T, last.reduce((a, b) => a + b, 0) / last.length, this.s);
+    }
+    return this.T;
+  }
+}
