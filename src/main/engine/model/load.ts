@@ -1,0 +1,92 @@
+/**
+ * One entry point for model files: sniffs the format (extension first, then magic bytes), loads ONNX
+ * and TF.js Layers models, and refuses PyTorch pickles without ever unpickling them (a pickle can run
+ * arbitrary code, and evidence must never execute). Also hashes the evidence: `modelDigest`.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { UmaError } from '../../../shared/errors.ts';
+import { LayersClassifier, loadLayersModelFile, readLayersFiles } from './layers.ts';
+import { loadOnnx } from './onnx/index.ts';
+import type { Classifier, InputSpec, ModelFormat, ModelSource } from './types.ts';
+
+export interface LoadModelOptions {
+  /** Shown in reports and errors; the file name by default. */
+  name?: string;
+  inputSpec?: Partial<InputSpec>;
+}
+
+const PICKLE_EXTENSIONS = new Set(['.pt', '.pth', '.pkl', '.ckpt', '.bin']);
+
+export const PICKLE_ADVICE = [
+  'PyTorch checkpoints are Python pickles, which can execute code when loaded, so UMA never opens them.',
+  'Export the model to ONNX instead, in the environment that trained it:',
+  '    model.eval()',
+  "    torch.onnx.export(model, torch.rand(1, 3, 32, 32), 'model.onnx', opset_version=13,",
+  "                      input_names=['input'], output_names=['logits'],",
+  "                      dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}})",
+  '(use your model\'s input shape; the dynamic batch axis lets UMA run any batch size).',
+].join('\n');
+
+function startsWith(bytes: Uint8Array, magic: number[]): boolean {
+  return magic.every((b, i) => bytes[i] === b);
+}
+
+/** Pickle protocol 2-5 opcode, or a zip archive (torch.save since 1.6 writes a zip holding data.pkl). */
+function looksLikePickle(head: Uint8Array): boolean {
+  return (head[0] === 0x80 && head[1] >= 2 && head[1] <= 5) || startsWith(head, [0x50, 0x4b, 0x03, 0x04]);
+}
+
+export function detectModelFormat(path: string): ModelFormat {
+  if (!existsSync(path)) throw new UmaError('NOT_FOUND', `${path}: no such file or folder`);
+  if (statSync(path).isDirectory()) {
+    if (existsSync(join(path, 'model.json'))) return 'tfjs-layers';
+    throw new UmaError('BAD_MODEL', `${path}: a folder, but it holds no model.json (a TF.js Layers model) to load`);
+  }
+  const ext = extname(path).toLowerCase();
+  const head = readFileSync(path).subarray(0, 8);
+  if (PICKLE_EXTENSIONS.has(ext) || looksLikePickle(head)) {
+    throw new UmaError('UNSUPPORTED_MODEL', `${path}: looks like a PyTorch checkpoint (pickle).\n${PICKLE_ADVICE}`);
+  }
+  if (ext === '.onnx') return 'onnx';
+  if (ext === '.json') return 'tfjs-layers';
+  if (ext === '.h5' || ext === '.keras') {
+    throw new UmaError('UNSUPPORTED_MODEL', `${path}: Keras H5 models are not supported yet; convert with tensorflowjs_converter --input_format keras to a TF.js Layers model.json, or export ONNX`);
+  }
+  // An ONNX ModelProto opens with field 1 (ir_version, varint): tag byte 0x08.
+  if (head[0] === 0x08) return 'onnx';
+  throw new UmaError('UNSUPPORTED_MODEL', `${path}: unrecognised model format; UMA loads ONNX (.onnx) and TF.js Layers (model.json + weights)`);
+}
+
+export async function loadModelFile(path: string, opts: LoadModelOptions = {}): Promise<Classifier> {
+  const format = detectModelFormat(path);
+  const name = opts.name ?? basename(path);
+  if (format === 'onnx') return loadOnnx(new Uint8Array(readFileSync(path)), { name, inputSpec: opts.inputSpec });
+  return loadLayersModelFile(path, { name, inputSpec: opts.inputSpec });
+}
+
+/** Rebuilds a classifier from the bytes it was loaded from (a worker thread's own copy). */
+export async function loadModelSource(source: ModelSource, inputSpec?: Partial<InputSpec>): Promise<Classifier> {
+  switch (source.format) {
+    case 'onnx':
+      return loadOnnx(source.bytes, { name: source.name, inputSpec });
+    case 'tfjs-layers':
+      return LayersClassifier.fromSource(source, inputSpec);
+    default:
+      throw new UmaError('UNSUPPORTED_MODEL', `unknown model source format '${(source as { format: string }).format}'`);
+  }
+}
+
+/**
+ * sha256 (hex) of the model as evidence: the file's bytes; for a TF.js Layers model, model.json then
+ * its weight files in manifest order. Pickles are hashed too (they are evidence), just never loaded.
+ */
+export function modelDigest(path: string): string {
+  if (!existsSync(path)) throw new UmaError('NOT_FOUND', `${path}: no such file or folder`);
+  const isLayers = statSync(path).isDirectory() || extname(path).toLowerCase() === '.json';
+  const files = isLayers ? readLayersFiles(path).files : [path];
+  const hash = createHash('sha256');
+  for (const f of files) hash.update(readFileSync(f));
+  return hash.digest('hex');
+}

@@ -1,0 +1,174 @@
+/**
+ * The Classifier contract on imported ONNX graphs: weight layers in order, freeze, training mode
+ * (Dropout), clone, seeded re-initialisation with PyTorch's defaults, dispose, and no tensor leaks.
+ */
+import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../../src/main/engine/backend/index.ts';
+import { OnnxClassifier } from '../../../src/main/engine/model/onnx/classifier.ts';
+import { loadOnnx } from '../../../src/main/engine/model/onnx/index.ts';
+import type { Classifier } from '../../../src/main/engine/model/types.ts';
+import { buildModel } from './onnx-builder.ts';
+
+const bytesOf = (name: string) => new Uint8Array(readFileSync(new URL(`../../fixtures/onnx/${name}.onnx`, import.meta.url)));
+let resnet: OnnxClassifier;
+let x: tf.Tensor4D;
+
+function values(t: tf.Tensor): Float32Array {
+  return t.dataSync() as Float32Array;
+}
+
+beforeAll(async () => {
+  await initBackend('wasm');
+  resnet = (await loadOnnx(bytesOf('resnet'), { name: 'resnet' })) as OnnxClassifier;
+  x = tf.randomUniform([3, 32, 32, 3], 0, 1, 'float32', 42) as tf.Tensor4D;
+});
+
+afterAll(() => {
+  resnet.dispose();
+  x.dispose();
+});
+
+describe('ONNX classifier', () => {
+  it('lists weight layers input -> output with kinds, variables and parameter counts', () => {
+    const layers = resnet.weightLayers();
+    expect(layers.map((l) => `${l.name}:${l.kind}`)).toEqual([
+      '/conv1/Conv:conv', '/bn1/BatchNormalization:norm',
+      '/layer1/conv1/Conv:conv', '/layer1/bn1/BatchNormalization:norm',
+      '/layer1/conv2/Conv:conv', '/layer1/bn2/BatchNormalization:norm',
+      '/layer2/conv1/Conv:conv', '/layer2/short/short.0/Conv:conv',
+      '/layer2/bn1/BatchNormalization:norm', '/layer2/short/short.1/BatchNormalization:norm',
+      '/layer2/conv2/Conv:conv', '/layer2/bn2/BatchNormalization:norm', '/fc/Gemm:dense',
+    ]);
+    // BatchNorm: scale and bias are parameters; running mean/var are state (not trainable, not counted).
+    const bn = layers[1];
+    expect(bn.variables.map((v) => v.trainable)).toEqual([true, true, false, false]);
+    expect(bn.params).toBe(16);
+    expect(layers[0].params).toBe(8 * 3 * 3 * 3);
+    expect(layers[12].params).toBe(16 * 10 + 10);
+    expect(resnet.report.params).toBe(layers.reduce((a, l) => a + l.params, 0));
+    expect(resnet.stateVariables()).toHaveLength(layers.reduce((a, l) => a + l.variables.length, 0));
+    expect(resnet.report.opHistogram).toMatchObject({ Conv: 6, BatchNormalization: 6, Add: 2, Gemm: 1 });
+  });
+
+  it('counts MLP parameters like PyTorch (decomposed LayerNorm affine included)', async () => {
+    const mlp = await loadOnnx(bytesOf('mlp'), { name: 'mlp' });
+    expect(mlp.report.params).toBe(784 * 32 + 32 + 2 * 32 + 32 * 10 + 10);
+    expect(mlp.weightLayers().map((l) => l.kind)).toEqual(['dense', 'norm', 'norm', 'dense']);
+    mlp.dispose();
+  });
+
+  it('freezes the first half of conv/dense layers and the norms before the first trainable one', () => {
+    const r = resnet.freeze(0.5); // 7 counted layers -> 3 frozen
+    expect(r.frozenCount).toBe(3);
+    expect(r.frozen).toEqual([
+      '/conv1/Conv', '/bn1/BatchNormalization', '/layer1/conv1/Conv', '/layer1/bn1/BatchNormalization',
+      '/layer1/conv2/Conv', '/layer1/bn2/BatchNormalization',
+    ]);
+    expect(r.trainable[0]).toBe('/layer2/conv1/Conv');
+    const frozenVars = new Set(resnet.weightLayers().filter((l) => l.frozen).flatMap((l) => l.variables));
+    expect(resnet.trainableVariables().some((v) => frozenVars.has(v))).toBe(false);
+    // Optimisers and variableGrads see only the trainable set.
+    const { value, grads } = tf.variableGrads(() => tf.sum(resnet.predict(x)) as tf.Scalar);
+    expect(Object.keys(grads).sort()).toEqual(resnet.trainableVariables().map((v) => v.name).sort());
+    tf.dispose([value, grads]);
+    expect(resnet.freeze(1).trainable).toEqual([]);
+    expect(resnet.trainableVariables()).toEqual([]);
+    expect(resnet.freeze(0).frozen).toEqual([]);
+    expect(resnet.trainableVariables()).toHaveLength(6 + 2 * 6 + 2); // convs, BN scale+bias, fc weight+bias
+    expect(() => resnet.freeze(1.5)).toThrow(/freeze ratio/);
+  });
+
+  it('predict inside tidy leaves no tensors; gradients leave none either', () => {
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      resnet.predict(x);
+    });
+    tf.tidy(() => {
+      resnet.predict(tf.slice(x, 0, 1));
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    const { value, grads } = tf.variableGrads(() => tf.sum(resnet.predict(x)) as tf.Scalar);
+    tf.dispose([value, grads]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('clones deeply: own variables, same outputs and frozen set; dispose returns every tensor', async () => {
+    const before = tf.memory().numTensors;
+    resnet.freeze(0.5);
+    const copy = await resnet.clone();
+    expect(copy.weightLayers().map((l) => l.frozen)).toEqual(resnet.weightLayers().map((l) => l.frozen));
+    const a = tf.tidy(() => values(resnet.predict(x)));
+    expect(tf.tidy(() => values(copy.predict(x)))).toEqual(a);
+    // Changing the copy's weights leaves the original alone.
+    for (const v of copy.trainableVariables()) tf.tidy(() => v.assign(tf.zerosLike(v)));
+    expect(tf.tidy(() => values(resnet.predict(x)))).toEqual(a);
+    expect(tf.tidy(() => values(copy.predict(x)))).not.toEqual(a);
+    copy.dispose();
+    resnet.freeze(0);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => copy.predict(x)).toThrow(/disposed/);
+  });
+
+  it('re-initialises with PyTorch defaults, deterministically per seed', async () => {
+    const before = tf.memory().numTensors;
+    const [a, b, c] = await Promise.all([resnet.reinitialized(7), resnet.reinitialized(7), resnet.reinitialized(8)]);
+    const state = (m: Classifier) => m.stateVariables().map((v) => Array.from(v.dataSync()));
+    expect(state(a)).toEqual(state(b));
+    expect(state(a)).not.toEqual(state(c));
+    expect(a.stateVariables().map((v) => v.shape)).toEqual(resnet.stateVariables().map((v) => v.shape));
+    const [conv1, bn1] = a.weightLayers();
+    const w = conv1.variables[0].dataSync();
+    const bound = 1 / Math.sqrt(3 * 3 * 3); // fan_in of conv1 = 3 in-channels x 3 x 3
+    expect(Math.max(...w.map(Math.abs))).toBeLessThanOrEqual(bound);
+    expect(Math.max(...w.map(Math.abs))).toBeGreaterThan(0.9 * bound);
+    expect(Array.from(bn1.variables[0].dataSync())).toEqual(Array(8).fill(1)); // scale
+    expect(Array.from(bn1.variables[1].dataSync())).toEqual(Array(8).fill(0)); // bias
+    expect(Array.from(bn1.variables[2].dataSync())).toEqual(Array(8).fill(0)); // running mean
+    expect(Array.from(bn1.variables[3].dataSync())).toEqual(Array(8).fill(1)); // running var
+    expect(tf.tidy(() => values(a.predict(x)))).not.toEqual(tf.tidy(() => values(resnet.predict(x))));
+    for (const m of [a, b, c]) m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('re-initialises a ViT: LayerNorm 1/0, linear bounds from fan-in, embeddings small', async () => {
+    const vit = await loadOnnx(bytesOf('vit'), { name: 'vit' });
+    const fresh = await vit.reinitialized(3);
+    const byName = new Map(fresh.weightLayers().map((l) => [l.name, l]));
+    const ln = byName.get('/ln1/LayerNormalization')!;
+    expect(new Set(ln.variables[0].dataSync())).toEqual(new Set([1]));
+    expect(new Set(ln.variables[1].dataSync())).toEqual(new Set([0]));
+    const fc1 = byName.get('/fc1/MatMul')!; // MatMul weight [32, 64] and its bias Add
+    expect(fc1.variables.map((v) => v.shape)).toEqual([[32, 64], [64]]);
+    for (const v of fc1.variables) expect(Math.max(...v.dataSync().map(Math.abs))).toBeLessThanOrEqual(1 / Math.sqrt(32));
+    const pos = byName.get('/Add')!.variables[0].dataSync();
+    expect(Math.max(...pos.map(Math.abs))).toBeLessThan(0.2);
+    fresh.dispose();
+    vit.dispose();
+  });
+
+  it('activates Dropout only in training mode, as inverted dropout', async () => {
+    const def = {
+      input: [1, 1, 8, 8],
+      nodes: [
+        { op: 'Flatten', inputs: ['x'], outputs: ['f'] },
+        { op: 'Dropout', inputs: ['f', 'ratio'], outputs: ['y'] },
+      ],
+      initializers: { ratio: { dims: [], floats: [0.5] } },
+    };
+    const m = await loadOnnx(buildModel(def), { name: 'dropout' });
+    const ones = tf.ones([4, 8, 8, 1]) as tf.Tensor4D;
+    expect(new Set(tf.tidy(() => values(m.predict(ones))))).toEqual(new Set([1]));
+    m.setTraining(true);
+    const y = tf.tidy(() => values(m.predict(ones)));
+    expect(new Set(y)).toEqual(new Set([0, 2]));
+    const kept = y.filter((v) => v === 2).length / y.length;
+    expect(kept).toBeGreaterThan(0.35);
+    expect(kept).toBeLessThan(0.65);
+    m.setTraining(false);
+    expect(new Set(tf.tidy(() => values(m.predict(ones))))).toEqual(new Set([1]));
+    ones.dispose();
+    m.dispose();
+  });
+});
