@@ -37,7 +37,8 @@ export function openCaseDb(opts: OpenOptions = {}): CaseDb {
     sql.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 10_000}`);
     sql.pragma('journal_mode = WAL');
     sql.pragma('foreign_keys = ON');
-    sql.pragma('synchronous = NORMAL');
+    // FULL: a committed class result or audit entry must survive a power cut, not only a crash.
+    sql.pragma('synchronous = FULL');
     migrate(sql, opts.migrations ?? loadMigrations());
     const cdb: CaseDb = { sql, paths, actor: opts.actor ?? os.userInfo().username };
     recoverInterruptedScans(cdb);

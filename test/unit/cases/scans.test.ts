@@ -75,6 +75,14 @@ describe('scans, findings and their immutability', () => {
     const wrong = { ...classFinding(1, classArtifacts(1)), artifactDigests: [{ kind: 'mask' as const, sha256: '0'.repeat(64) }] };
     expect(() => recordClassResult(cdb, s.id, wrong, classArtifacts(1))).toThrow(/do not match/);
     expect(() => completeScan(cdb, s.id, result)).toThrow(/classes 1, 3, 4 have no results/);
+    const unscored = { ...classFinding(1, classArtifacts(1)), anomalyIndex: null, flagged: null };
+    recordClassResult(cdb, s.id, unscored, classArtifacts(1));
+    expect(getClassFindings(cdb, s.id)[1]).toMatchObject({ index: 1, anomalyIndex: null, flagged: null });
+    for (const k of [3, 4]) recordClassResult(cdb, s.id, result.classes[k], classArtifacts(k));
+    expect(() => completeScan(cdb, s.id, { ...result, classes: result.classes.map((c) => (c.index === 4 ? { ...c, anomalyIndex: null } : c)) })).toThrow(/class 4 has no anomaly index/);
+    expect(() => completeScan(cdb, s.id, { ...result, classes: result.classes.map((c) => (c.index === 3 ? { ...c, asr: 0.5 } : c)) })).toThrow(/differ from the recorded/);
+    cdb.sql.prepare('DELETE FROM artifacts WHERE scan_id = ? AND class_index IN (1, 3, 4)').run(s.id);
+    cdb.sql.prepare('DELETE FROM class_results WHERE scan_id = ? AND class_index IN (1, 3, 4)').run(s.id);
     cancelScan(cdb, s.id);
     expect(resumePlan(cdb, s.id)).toMatchObject({ status: 'cancelled', todo: [1, 3, 4], resumable: true });
     startScan(cdb, s.id, await rehashEvidence(cdb, ev.id, 'before-scan'));

@@ -42,6 +42,7 @@ Prints one PASS/FAIL/SKIP line per check; exits 1 when any check fails.`,
     if (result.ok && p) {
       const target = p.target === null ? '' : `, suspected target ${p.target} (${p.targetName})`;
       io.out(`VERIFIED  ${archive}: case '${p.case.name}' scan ${p.scan.id}, verdict ${p.verdict}${target}; signed by ${p.examiner.name} (key ${p.examiner.keyid.slice(0, 16)}…) at ${p.signedAt}`);
+      if (values.trust === undefined) io.out('          the signer was not checked against a trusted key: add --trust EXAMINER.pub to know who signed');
       return 0;
     }
     io.out(`NOT VERIFIED  ${archive}: ${failed.length} check(s) failed: ${failed.map((c) => c.name).join(', ')}`);
