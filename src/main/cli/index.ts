@@ -5,11 +5,12 @@
 import { UmaError } from '../../shared/errors.ts';
 import type { CliIO, Command } from './command.ts';
 import { doctor } from './commands/doctor.ts';
+import { inspect } from './commands/inspect.ts';
 import { verify } from './commands/verify.ts';
 import { cases } from './commands/cases.ts';
 import { report } from './commands/report.ts';
 
-const COMMANDS: Command[] = [doctor, verify, cases, report];
+const COMMANDS: Command[] = [doctor, verify, cases, report, inspect];
 
 function defaultIO(): CliIO {
   return {
