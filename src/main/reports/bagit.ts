@@ -1,7 +1,7 @@
 /**
  * The archive: a zip in BagIt 1.0 layout (RFC 8493). Payload under data/, manifest-sha256.txt for
- * the payload, tagmanifest-sha256.txt for the tag files. Zip entries carry a fixed time so the same
- * content gives the same bytes.
+ * the payload, tagmanifest-sha256.txt for the tag files. Zip entries are stored with a fixed time,
+ * so the same content gives the same bytes.
  */
 import { unzipSync, zipSync, type Zippable } from 'fflate';
 import { sha256Hex } from '../cases/canonical.ts';
@@ -34,12 +34,14 @@ export function buildBag(payload: BagFiles, info: [string, string][]): BagFiles 
   return bag;
 }
 
+/**
+ * Stored, not deflated: every byte of a stored entry is file content, covered by the manifests, so
+ * the strict container check (zipcheck.ts) can account for every byte. The PNGs and the PDF are
+ * compressed already; the text files are small.
+ */
 export function zipBag(bag: BagFiles): Uint8Array {
   const z: Zippable = {};
-  for (const [p, bytes] of [...bag].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    // PNGs and the PDF are compressed already.
-    z[p] = [bytes, { level: /\.(png|pdf)$/.test(p) ? 0 : 6, mtime: FIXED_MTIME }];
-  }
+  for (const [p, bytes] of [...bag].sort(([a], [b]) => (a < b ? -1 : 1))) z[p] = [bytes, { level: 0, mtime: FIXED_MTIME }];
   return zipSync(z);
 }
 

@@ -10,6 +10,7 @@ import { BAGIT_TXT, MANIFEST, parseManifest, TAGMANIFEST, unzipBag, type BagFile
 import { decodeBase64Strict, keyidOf, serializeEnvelope, verifyEnvelope, type DsseEnvelope } from './dsse.ts';
 import { ENVELOPE_PATH, keyPath } from './layout.ts';
 import { readPublicKey } from './keys.ts';
+import { zipProblems } from './zipcheck.ts';
 import { PAYLOAD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE, type Statement } from './statement.ts';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
@@ -77,11 +78,12 @@ export async function verifyArchive(zip: Uint8Array, opts: VerifyOptions = {}): 
   let bag: BagFiles;
   try {
     bag = unzipBag(zip);
-    add('zip', 'pass', `${bag.size} files`);
   } catch (err) {
     add('zip', 'fail', `not a readable zip: ${(err as Error).message}`);
     return done(null);
   }
+  const container = zipProblems(zip);
+  add('zip', container.length ? 'fail' : 'pass', container.length ? container.join('; ') : `${bag.size} files, every container byte accounted for`);
 
   const decl = text(bag.get('bagit.txt'));
   add('bagit', decl === BAGIT_TXT ? 'pass' : 'fail', decl === BAGIT_TXT ? 'BagIt 1.0, UTF-8' : 'bagit.txt is missing or not the BagIt 1.0 declaration');
@@ -148,37 +150,44 @@ export async function verifyArchive(zip: Uint8Array, opts: VerifyOptions = {}): 
     add('statement', 'fail', `payload is not an in-toto ${STATEMENT_TYPE} with predicate ${PREDICATE_TYPE}`);
     return done(null);
   }
-  const keyMatches = p.examiner?.keyid === keyid;
-  add('statement', keyMatches ? 'pass' : 'fail', keyMatches
-    ? `in-toto Statement v1, predicate ${PREDICATE_TYPE}, ${signed ? 'signed' : 'NOT validly signed'}, examiner ${p.examiner.name}`
-    : `the statement names signer key ${p.examiner?.keyid}, the signature is by ${keyid}`);
-  add('parameters', paramsSha256(p.parameters) === p.parametersSha256 ? 'pass' : 'fail', `parameters sha256 ${p.parametersSha256}`);
+  // Past the types, the statement is still untrusted input (it may be unsigned): a missing or
+  // mistyped member is a failed check, never a crash.
+  try {
+    const keyMatches = p.examiner?.keyid === keyid;
+    add('statement', keyMatches ? 'pass' : 'fail', keyMatches
+      ? `in-toto Statement v1, predicate ${PREDICATE_TYPE}, ${signed ? 'signed' : 'NOT validly signed'}, examiner ${p.examiner.name}`
+      : `the statement names signer key ${p.examiner?.keyid}, the signature is by ${keyid}`);
+    add('parameters', paramsSha256(p.parameters) === p.parametersSha256 ? 'pass' : 'fail', `parameters sha256 ${p.parametersSha256}`);
 
-  const referenced = new Set<string>();
-  const triggerProblems: string[] = [];
-  for (const c of p.classes ?? []) {
-    for (const t of c.triggers ?? []) {
-      const file = `data/${t.path}`;
-      referenced.add(file);
-      const bytes = bag.get(file);
-      if (!bytes) triggerProblems.push(`${file} is missing`);
-      else if (sha256Hex(bytes) !== t.sha256) triggerProblems.push(`${file} does not match the signed digest`);
+    const referenced = new Set<string>();
+    const triggerProblems: string[] = [];
+    for (const c of p.classes ?? []) {
+      for (const t of c.triggers ?? []) {
+        const file = `data/${t.path}`;
+        referenced.add(file);
+        const bytes = bag.get(file);
+        if (!bytes) triggerProblems.push(`${file} is missing`);
+        else if (sha256Hex(bytes) !== t.sha256) triggerProblems.push(`${file} does not match the signed digest`);
+      }
     }
-  }
-  const unsigned = [...bag.keys()].filter((f) => f.startsWith('data/triggers/') && !referenced.has(f));
-  triggerProblems.push(...unsigned.map((f) => `${f} is not in the statement`));
-  add('triggers', triggerProblems.length ? 'fail' : 'pass', triggerProblems.length ? triggerProblems.join('; ') : `${referenced.size} trigger images match the signed digests`);
+    const unsigned = [...bag.keys()].filter((f) => f.startsWith('data/triggers/') && !referenced.has(f));
+    triggerProblems.push(...unsigned.map((f) => `${f} is not in the statement`));
+    add('triggers', triggerProblems.length ? 'fail' : 'pass', triggerProblems.length ? triggerProblems.join('; ') : `${referenced.size} trigger images match the signed digests`);
 
-  const findings = bag.get(`data/${p.findings?.path}`);
-  const findingsOk = findings !== undefined && sha256Hex(findings) === p.findings.sha256;
-  add('findings', findingsOk ? 'pass' : 'fail', findingsOk ? `data/${p.findings.path} matches the signed digest` : `data/${p.findings?.path} is missing or does not match the signed digest`);
+    const findings = bag.get(`data/${p.findings?.path}`);
+    const findingsOk = findings !== undefined && sha256Hex(findings) === p.findings.sha256;
+    add('findings', findingsOk ? 'pass' : 'fail', findingsOk ? `data/${p.findings.path} matches the signed digest` : `data/${p.findings?.path} is missing or does not match the signed digest`);
 
-  if (opts.model === undefined) add('model', 'skip', `no --model given; the statement names ${statement.subject.map((s) => `${s.name} sha256 ${s.digest?.sha256}`).join(', ')}`);
-  else {
-    const digest = typeof opts.model === 'string' ? fs.existsSync(opts.model) ? (await sha256File(opts.model)).sha256 : null : sha256Hex(opts.model);
-    const subject = statement.subject.find((s) => s.digest?.sha256 === digest);
-    add('model', subject ? 'pass' : 'fail', subject ? `the model is the subject ${subject.name} (sha256 ${digest})`
-      : digest === null ? `model file ${opts.model} not found` : `the model's sha256 ${digest} is not the statement's subject`);
+    if (opts.model === undefined) add('model', 'skip', `no --model given; the statement names ${statement.subject.map((s) => `${s.name} sha256 ${s.digest?.sha256}`).join(', ')}`);
+    else {
+      const digest = typeof opts.model === 'string' ? fs.existsSync(opts.model) ? (await sha256File(opts.model)).sha256 : null : sha256Hex(opts.model);
+      const subject = statement.subject.find((s) => s.digest?.sha256 === digest);
+      add('model', subject ? 'pass' : 'fail', subject ? `the model is the subject ${subject.name} (sha256 ${digest})`
+        : digest === null ? `model file ${opts.model} not found` : `the model's sha256 ${digest} is not the statement's subject`);
+    }
+  } catch (err) {
+    add('statement', 'fail', `malformed statement: ${(err as Error).message}`);
+    return done(null);
   }
   return done(statement);
 }

@@ -139,6 +139,27 @@ describe('signed archive', () => {
     });
   }
 
+  it('every flipped byte of the zip container fails: headers, directory, CRCs and content', async () => {
+    const rand2 = mulberry32(7);
+    // All of the first local header and the central directory + end record, and a seeded sample elsewhere.
+    const cdStart = x.zip.length - 22 - new DataView(x.zip.buffer, x.zip.byteOffset).getUint32(x.zip.length - 10, true);
+    const at = new Set<number>([...Array(120).keys(), ...Array.from({ length: x.zip.length - cdStart }, (_, i) => cdStart + i), ...positions(x.zip.length, 300, rand2)]);
+    for (const pos of at) {
+      const v = await verifyArchive(flipped(x.zip, pos, 1 + Math.floor(rand2() * 255)));
+      expect(v.ok, `zip byte ${pos}`).toBe(false);
+    }
+    expect(at.size).toBeGreaterThan(1000);
+  });
+
+  it('the same files zipped another way (deflated) fail only the container check', async () => {
+    const { zipSync } = await import('fflate');
+    const z: Record<string, Uint8Array> = {};
+    for (const [p, b] of bag) z[p] = b;
+    const v = await verifyArchive(zipSync(z, { level: 6 }));
+    expect(failed(v)).toEqual(['zip']);
+    expect(v.checks[0].detail).toMatch(/not stored uncompressed/);
+  });
+
   it('refuses to sign when the evidence changed since intake, and audits it', async () => {
     const ev = getEvidence(x.cdb, 1);
     const file = storedFiles(x.cdb, ev)[0];
