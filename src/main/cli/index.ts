@@ -6,11 +6,12 @@ import { UmaError } from '../../shared/errors.ts';
 import type { CliIO, Command } from './command.ts';
 import { doctor } from './commands/doctor.ts';
 import { inspect } from './commands/inspect.ts';
+import { scan } from './commands/scan.ts';
 import { verify } from './commands/verify.ts';
 import { cases } from './commands/cases.ts';
 import { report } from './commands/report.ts';
 
-const COMMANDS: Command[] = [doctor, verify, cases, report, inspect];
+const COMMANDS: Command[] = [scan, doctor, verify, cases, report, inspect];
 
 function defaultIO(): CliIO {
   return {

@@ -16,6 +16,10 @@ export interface Submitted {
 
 export interface Executor {
   readonly slots: number;
+  /**
+   * Queues a task. A pinned task runs only on that slot, ahead of unpinned ones: it is short follow-up
+   * work (a transfer test) that completes a class, so it should not wait behind whole classes.
+   */
   submit(task: ScanTask, progress: TaskProgress, pinTo?: number): Promise<Submitted>;
   /** Stops everything now; pending and running tasks reject with CANCELLED. */
   terminate(): Promise<void>;
@@ -109,7 +113,9 @@ export class WorkerPool implements Executor {
   submit(task: ScanTask, progress: TaskProgress, pinTo?: number): Promise<Submitted> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => {
-      this.queue.push({ task, pinTo, progress, resolve, reject });
+      const pending = { task, pinTo, progress, resolve, reject };
+      if (pinTo === undefined) this.queue.push(pending);
+      else this.queue.unshift(pending);
       this.dispatch();
     });
   }

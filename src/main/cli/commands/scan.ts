@@ -1,0 +1,135 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { UmaError } from '../../../shared/errors.ts';
+import type { ClassArtifacts, ScanResult } from '../../../shared/results.ts';
+import { PARAM_INFO, SCAN_METHODS } from '../../../shared/scan-params.ts';
+import { BACKEND_CHOICES, initBackend, isBackendChoice } from '../../engine/backend/index.ts';
+import { loadDataset } from '../../engine/data/index.ts';
+import { loadModelFile, loadModelSource, modelDigest } from '../../engine/model/load.ts';
+import { runScan } from '../../engine/scan/pipeline.ts';
+import type { CliIO, Command } from '../command.ts';
+import { progressPrinter } from '../progress-bar.ts';
+import { parseInteger, parseMethod, parseNumberList, parseParams, resolveModelPath } from '../scan-options.ts';
+
+function writeArtifacts(dir: string, artifacts: ClassArtifacts[]): void {
+  mkdirSync(dir, { recursive: true });
+  for (const a of artifacts) {
+    writeFileSync(join(dir, `class-${a.classIndex}-mask.png`), a.mask);
+    writeFileSync(join(dir, `class-${a.classIndex}-pattern.png`), a.pattern);
+    a.stamped.forEach((png, i) => writeFileSync(join(dir, `class-${a.classIndex}-stamped-${i}.png`), png));
+  }
+}
+
+function fmt(v: number | null, digits = 2): string {
+  return v === null ? '-' : v.toFixed(digits);
+}
+
+export function printSummary(io: CliIO, r: ScanResult): void {
+  const head = r.verdict === 'trojaned'
+    ? `TROJANED: suspected target class ${r.target} (${r.classes[r.target!].name}), score ${r.score.toFixed(2)}`
+    : `CLEAN: no class flagged, score ${r.score.toFixed(2)}`;
+  io.out(`${head}  [${r.method}, ${r.backend}, ${r.seconds.toFixed(1)} s, seed ${r.seed}]`);
+  io.out(`model ${r.model.name} sha256 ${r.model.sha256}`);
+  io.out('class  name             abl.acc(k) abl.acc(o)    ASR  mask L1  transfer  anomaly  flag');
+  for (const c of r.classes) {
+    io.out(`${String(c.index).padStart(5)}  ${c.name.slice(0, 15).padEnd(15)}  ${fmt(c.ablatedAccTarget).padStart(10)} ${fmt(c.ablatedAccOther).padStart(10)} ${fmt(c.asr).padStart(6)} ${fmt(c.maskL1, 1).padStart(8)} ${fmt(c.transferAsr).padStart(9)} ${fmt(c.anomalyIndex).padStart(8)}  ${c.flagged ? 'FLAG' : ''}`);
+  }
+}
+
+export const scan: Command = {
+  name: 'scan',
+  summary: 'scan a model for a backdoor (UMA, or a baseline) and print the verdict',
+  usage: `uma scan MODEL --data DATA [options]
+
+MODEL   an ONNX file, a TF.js model.json (or its folder), or 'demo' (the bundled trojaned MNIST model)
+DATA    an image folder (one sub-folder per class), an IDX images file (labels beside it or --labels),
+        or 'demo' (bundled MNIST digits)
+
+options:
+  --method M          ${SCAN_METHODS.join(' | ')} (default uma)
+  --seed N            seed of every random draw (default 1)
+  --workers N         worker threads (default: cores; 1 on a GPU backend; 0 = this thread)
+  --max-per-class N   clean samples kept per class (default: all)
+  --reference MODEL   a trusted clean model to use as the reference instead of training one
+  --mean a,b,c        input normalisation mean per channel (in [0,1] units)
+  --std a,b,c         input normalisation std per channel
+  --classes a,b,...   class names in label order
+  --labels FILE       IDX labels file, when not beside the images file
+  --param NAME=VALUE  override one scan parameter (repeatable): ${Object.keys(PARAM_INFO).join(', ')}
+  --backend B         ${BACKEND_CHOICES.join(' | ')} (default auto)
+  --json OUT          write the result document (- for stdout)
+  --out DIR           write mask, pattern and stamped PNGs per class
+
+Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
+  async run(argv, io) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        data: { type: 'string' },
+        method: { type: 'string' },
+        seed: { type: 'string' },
+        workers: { type: 'string' },
+        'max-per-class': { type: 'string' },
+        reference: { type: 'string' },
+        mean: { type: 'string' },
+        std: { type: 'string' },
+        classes: { type: 'string' },
+        labels: { type: 'string' },
+        param: { type: 'string', multiple: true },
+        backend: { type: 'string', default: 'auto' },
+        json: { type: 'string' },
+        out: { type: 'string' },
+      },
+    });
+    if (positionals.length !== 1) throw new UmaError('BAD_INPUT', 'give exactly one MODEL (a file, a folder, or demo)');
+    if (!values.data) throw new UmaError('BAD_INPUT', '--data is required (an image folder, an IDX file, or demo)');
+    if (!isBackendChoice(values.backend)) throw new UmaError('BAD_INPUT', `--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
+    const method = parseMethod(values.method);
+    const seed = parseInteger('seed', values.seed, 0) ?? 1;
+    const workers = parseInteger('workers', values.workers, 0);
+    const params = parseParams(values.param);
+    const maxPerClass = parseInteger('max-per-class', values['max-per-class'], 2);
+    if (maxPerClass !== undefined) params.maxPerClass = maxPerClass;
+    const classNames = values.classes?.split(',').map((s) => s.trim());
+    const mean = parseNumberList('mean', values.mean);
+    const std = parseNumberList('std', values.std);
+    if (std?.some((s) => s <= 0)) throw new UmaError('BAD_INPUT', `--std values must be positive, not '${values.std}'`);
+
+    await initBackend(values.backend);
+    const modelPath = resolveModelPath(positionals[0]);
+    const model = await loadModelFile(modelPath, { inputSpec: { mean, std, classNames } });
+    for (const w of model.report.warnings) io.err(`warning: ${w}`);
+    const data = loadDataset(values.data, { labelsPath: values.labels, classNames, channels: model.inputSpec.channels === 1 ? 1 : 3 });
+    const reference = values.reference ? (await loadModelFile(values.reference)).source : undefined;
+
+    const abort = new AbortController();
+    const onSigint = () => abort.abort();
+    process.once('SIGINT', onSigint);
+    try {
+      const { result, artifacts } = await runScan({
+        model, data, method, params, seed, workers, reference,
+        modelName: positionals[0] === 'demo' ? 'demo-model (bundled, BadNets-trojaned MNIST CNN)' : modelPath,
+        modelSha256: modelDigest(modelPath),
+        signal: abort.signal,
+        onEvent: progressPrinter(io, model.numClasses),
+        loadSource: (s) => loadModelSource(s),
+      });
+      printSummary(io, result);
+      if (values.json === '-') io.out(JSON.stringify(result, null, 2));
+      else if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2));
+      if (values.out) writeArtifacts(values.out, artifacts);
+      return 0;
+    } catch (err) {
+      if (err instanceof UmaError && err.code === 'CANCELLED') {
+        io.err('uma scan: cancelled');
+        return 130;
+      }
+      throw err;
+    } finally {
+      process.off('SIGINT', onSigint);
+      model.dispose();
+    }
+  },
+};

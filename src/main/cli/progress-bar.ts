@@ -1,0 +1,34 @@
+/**
+ * Scan progress on the terminal: a redrawn bar on a TTY, one line per finished class otherwise (logs).
+ */
+import type { ScanEvent } from '../../shared/events.ts';
+import type { CliIO } from './command.ts';
+
+function eta(seconds: number | null): string {
+  if (seconds === null) return '--:--';
+  const s = Math.round(seconds);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+export function progressPrinter(io: CliIO, numClasses: number): (e: ScanEvent) => void {
+  let finished = 0;
+  const stderr = process.stderr;
+  return (e) => {
+    if (e.type === 'progress' && io.isTTY) {
+      const p = e.progress;
+      const width = 30;
+      const fill = Math.round(p.fraction * width);
+      const what = p.classIndex === null ? p.stage : `${p.stage} class ${p.classIndex}`;
+      stderr.write(`\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(p.fraction * 100).toFixed(0).padStart(3)}%  eta ${eta(p.etaSeconds)}  ${what.padEnd(24)}`);
+    } else if (e.type === 'class-result') {
+      finished++;
+      const f = e.finding;
+      const line = `class ${f.index} (${f.name}) done [${finished}/${numClasses}]: ASR ${f.asr.toFixed(2)}, mask L1 ${f.maskL1.toFixed(1)}`
+        + `${f.transferAsr === null ? '' : `, transfer ASR ${f.transferAsr.toFixed(2)}`}${f.ablatedAccTarget === null ? '' : `, ablated acc ${f.ablatedAccTarget.toFixed(2)}/${f.ablatedAccOther!.toFixed(2)}`} (${f.seconds.toFixed(1)} s)`;
+      if (io.isTTY) stderr.write('\r\x1b[2K');
+      io.err(line);
+    } else if (e.type === 'done' && io.isTTY) {
+      stderr.write('\r\x1b[2K');
+    }
+  };
+}

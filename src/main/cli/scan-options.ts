@@ -1,0 +1,56 @@
+/**
+ * Parsing of the options `uma scan` shares with other scanning commands: the data, the input spec,
+ * the method and its parameters. Bad values are UmaErrors that name the option.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UmaError } from '../../shared/errors.ts';
+import { PARAM_INFO, SCAN_METHODS, type ScanMethod, type ScanParams } from '../../shared/scan-params.ts';
+
+export const RESOURCES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../resources');
+export const DEMO_MODEL = join(RESOURCES, 'demo-model', 'model.json');
+
+/** `demo` names the bundled trojaned demo model. */
+export function resolveModelPath(arg: string): string {
+  if (arg === 'demo') {
+    if (!existsSync(DEMO_MODEL)) throw new UmaError('NOT_FOUND', `the bundled demo model is missing (${DEMO_MODEL})`);
+    return DEMO_MODEL;
+  }
+  return arg;
+}
+
+export function parseNumberList(name: string, v: string | undefined): number[] | undefined {
+  if (v === undefined) return undefined;
+  const parts = v.split(',').map((s) => Number(s.trim()));
+  if (parts.some((n) => !Number.isFinite(n))) throw new UmaError('BAD_INPUT', `--${name} must be comma-separated numbers, not '${v}'`);
+  return parts;
+}
+
+export function parseInteger(name: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UmaError('BAD_INPUT', `--${name} must be an integer >= ${min}, not '${v}'`);
+  return n;
+}
+
+export function parseMethod(v: string | undefined): ScanMethod {
+  const m = v ?? 'uma';
+  if (!(SCAN_METHODS as readonly string[]).includes(m)) throw new UmaError('BAD_INPUT', `--method must be one of ${SCAN_METHODS.join(', ')}, not '${m}'`);
+  return m as ScanMethod;
+}
+
+/** `--param name=value` (repeatable) over the parameter table; `--param name=` sets a nullable one to empty. */
+export function parseParams(pairs: string[] = []): Partial<ScanParams> {
+  const out: Record<string, number | null> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    const key = eq > 0 ? pair.slice(0, eq) : pair;
+    if (!(key in PARAM_INFO)) throw new UmaError('BAD_INPUT', `--param: unknown parameter '${key}' (see 'uma help scan' for the list)`);
+    const raw = eq > 0 ? pair.slice(eq + 1) : '';
+    const value = raw === '' ? null : Number(raw);
+    if (value !== null && !Number.isFinite(value)) throw new UmaError('BAD_INPUT', `--param ${key}: '${raw}' is not a number`);
+    out[key] = value;
+  }
+  return out as Partial<ScanParams>;
+}
