@@ -160,8 +160,14 @@ export function recoverInterruptedScans(cdb: CaseDb): number[] {
   const running = cdb.sql.prepare("SELECT id, owner_pid, owner_host FROM scans WHERE status = 'running'").all() as
     { id: number; owner_pid: number | null; owner_host: string | null }[];
   const dead = running.filter((r) => r.owner_pid === null || (r.owner_host === os.hostname() && !isAlive(r.owner_pid)));
-  for (const r of dead) endScan(cdb, r.id, 'interrupted', `process ${r.owner_pid ?? '?'} on ${r.owner_host ?? '?'} stopped while the scan ran`, 'system');
-  return dead.map((r) => r.id);
+  return dead.filter((r) =>
+    writeTx(cdb, () => {
+      // Another process opening the database at the same moment may have recovered it already.
+      if (getScan(cdb, r.id).status !== 'running') return false;
+      endScan(cdb, r.id, 'interrupted', `process ${r.owner_pid ?? '?'} on ${r.owner_host ?? '?'} stopped while the scan ran`, 'system');
+      return true;
+    }),
+  ).map((r) => r.id);
 }
 
 export interface ResumePlan {

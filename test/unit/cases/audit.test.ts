@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { appendAudit, auditHead, verifyAuditLog, GENESIS_SHA256, entryHash, listAudit } from '../../../src/main/cases/audit.ts';
 import { recordScanResult } from '../../../src/main/cases/record.ts';
 import { addReport } from '../../../src/main/cases/reports.ts';
-import { createCase } from '../../../src/main/cases/cases.ts';
+import { createCase, listCases } from '../../../src/main/cases/cases.ts';
 import { canonicalJson, sha256Hex } from '../../../src/main/cases/canonical.ts';
 import { scanFixture, writeModel } from '../../fixtures/reports/scan-fixture.ts';
 import type { CaseDb } from '../../../src/main/cases/db.ts';
@@ -42,8 +42,23 @@ describe('hash-chained audit log', () => {
   it('a mutating repository call and its audit entry commit or roll back together', () => {
     const { cdb } = db();
     createCase(cdb, { name: 'A' });
-    expect(() => createCase(cdb, { name: 'A' })).toThrow(/already exists/);
+    cdb.sql.exec("CREATE TEMP TRIGGER audit_down BEFORE INSERT ON audit_log WHEN NEW.action = 'case.create' BEGIN SELECT RAISE(ABORT, 'audit down'); END");
+    expect(() => createCase(cdb, { name: 'B', examiner: 'new examiner' })).toThrow(/audit down/);
+    // Neither the case nor the examiner it would have created is there.
+    expect(listCases(cdb).map((c) => c.name)).toEqual(['A']);
+    expect(cdb.sql.prepare('SELECT count(*) AS n FROM examiners').get()).toEqual({ n: 0 });
     expect(listAudit(cdb).map((e) => e.action)).toEqual(['case.create']);
+  });
+
+  it('detects an entry inserted mid-chain with a valid hash of its own (at the entry after it)', () => {
+    const cdb = filled();
+    const log = listAudit(cdb);
+    const forged = { seq: 6, time: log[5].time, actor: 'mallory', action: 'test.event', target: 'x', details: {} };
+    const sha = entryHash(log[4].sha256, forged);
+    tamper(cdb, `UPDATE audit_log SET seq = seq + 100 WHERE seq >= 6; UPDATE audit_log SET seq = seq - 99 WHERE seq >= 106;
+      INSERT INTO audit_log VALUES (6, '${forged.time}', 'mallory', 'test.event', 'x', '{}', '${log[4].sha256}', '${sha}')`);
+    expect(listAudit(cdb)).toHaveLength(13);
+    expect(verifyAuditLog(cdb)).toMatchObject({ ok: false, firstBadSeq: 7 });
   });
 
   const edits: [string, string, number][] = [
