@@ -21,8 +21,3 @@ export function canonicalJson(value: unknown): string {
 export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
-
-/** The digest a scan's parameters are recorded and signed under. */
-export function paramsSha256(params: unknown): string {
-  return sha256Hex(canonicalJson(params));
-}

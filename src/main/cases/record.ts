@@ -6,6 +6,7 @@
  */
 import type { ClassArtifacts, ScanResult } from '../../shared/results.ts';
 import { UmaError } from '../../shared/errors.ts';
+import { paramsSha256 } from '../engine/scan/params.ts';
 import { ensureCase } from './cases.ts';
 import type { CaseDb } from './db.ts';
 import { getEvidence, intakeEvidence, rehashEvidence, type EvidenceRecord, type IntakeInput } from './evidence.ts';
@@ -34,6 +35,9 @@ export async function recordScanResult(cdb: CaseDb, input: RecordInput): Promise
   // A single-file model's digest is the file's sha256, which the scanner reports too.
   if (ev.files.length === 1 && result.model.sha256 && result.model.sha256 !== ev.sha256) {
     throw new UmaError('INTEGRITY', `the scan result is for a model with sha256 ${result.model.sha256}, but evidence ${ev.id} has ${ev.sha256}`);
+  }
+  if (result.paramsSha256 !== paramsSha256(result.params, result.method, result.seed)) {
+    throw new UmaError('INTEGRITY', `the scan result's paramsSha256 ${result.paramsSha256} does not match its method, seed and parameters`);
   }
   const byClass = new Map(input.artifacts.map((a) => [a.classIndex, a]));
   const missing = result.classes.filter((c) => !byClass.has(c.index)).map((c) => c.index);

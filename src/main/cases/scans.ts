@@ -9,7 +9,9 @@ import type { ScanResult } from '../../shared/results.ts';
 import type { ScanMethod, ScanParams } from '../../shared/scan-params.ts';
 import { UmaError } from '../../shared/errors.ts';
 import { appendAudit } from './audit.ts';
-import { paramsSha256 } from './canonical.ts';
+// The engine's definition (sha256 of canonical {method, seed, params}), so the database, findings.json
+// and the signed statement all carry the digest `uma scan` prints.
+import { paramsSha256 } from '../engine/scan/params.ts';
 import { nowIso, writeTx, type CaseDb } from './db.ts';
 import { getEvidence, type Rehash } from './evidence.ts';
 import { ensureExaminer } from './examiners.ts';
@@ -93,7 +95,7 @@ export function queueScan(cdb: CaseDb, input: NewScan): ScanRecord {
   return writeTx(cdb, () => {
     const ev = getEvidence(cdb, input.evidenceId);
     const examinerId = input.examiner ? ensureExaminer(cdb, input.examiner).id : null;
-    const digest = paramsSha256(input.params);
+    const digest = paramsSha256(input.params, input.method, input.seed);
     const id = Number(
       cdb.sql
         .prepare(

@@ -124,7 +124,7 @@ ${kv([
   ['Started, finished', `${e(p.startedAt)} → ${e(p.finishedAt)} (${fmt(r.seconds, 1)} s)`],
 ])}
 <h2>Parameters</h2>
-<p>sha256 of the parameters' canonical JSON: <span class="hash">${e(p.parametersSha256)}</span></p>
+<p>sha256 of the canonical JSON of method, seed and parameters: <span class="hash">${e(p.parametersSha256)}</span></p>
 ${paramTable(p.parameters)}
 <h2>Verification</h2>
 <p>This report is one file of a signed archive. The signature (Ed25519, DSSE envelope <code>data/attestation.intoto.json</code>)

@@ -7,7 +7,8 @@
 import type { ArtifactKind, ClassFinding, ScanResult, Verdict } from '../../shared/results.ts';
 import type { ScanMethod, ScanParams } from '../../shared/scan-params.ts';
 import type { AuditHead } from '../cases/audit.ts';
-import { canonicalJson, paramsSha256 } from '../cases/canonical.ts';
+import { canonicalJson } from '../cases/canonical.ts';
+import { paramsSha256 } from '../engine/scan/params.ts';
 import type { CaseRecord } from '../cases/cases.ts';
 import type { EvidenceRecord, HashMatch, Rehash } from '../cases/evidence.ts';
 import type { StoredArtifact } from '../cases/findings.ts';
@@ -96,7 +97,7 @@ export function buildStatement(i: StatementInput): Statement {
       scanner: { name: SCANNER_NAME, version: scan.toolVersion },
       method: scan.method,
       parameters: scan.params,
-      parametersSha256: paramsSha256(scan.params),
+      parametersSha256: paramsSha256(scan.params, scan.method, scan.seed),
       seed: scan.seed,
       backend: scan.backend,
       case: { id: i.kase.id, name: i.kase.name, number: i.kase.number },

@@ -4,7 +4,8 @@
  * Optional checks (a trusted key, the model file) are 'skip' when their input is not given.
  */
 import fs from 'node:fs';
-import { paramsSha256, sha256Hex } from '../cases/canonical.ts';
+import { sha256Hex } from '../cases/canonical.ts';
+import { paramsSha256 } from '../engine/scan/params.ts';
 import { sha256File } from '../cases/hashing.ts';
 import { BAGIT_TXT, MANIFEST, parseManifest, TAGMANIFEST, unzipBag, type BagFiles } from './bagit.ts';
 import { decodeBase64Strict, keyidOf, serializeEnvelope, verifyEnvelope, type DsseEnvelope } from './dsse.ts';
@@ -157,7 +158,7 @@ export async function verifyArchive(zip: Uint8Array, opts: VerifyOptions = {}): 
     add('statement', keyMatches ? 'pass' : 'fail', keyMatches
       ? `in-toto Statement v1, predicate ${PREDICATE_TYPE}, ${signed ? 'signed' : 'NOT validly signed'}, examiner ${p.examiner.name}`
       : `the statement names signer key ${p.examiner?.keyid}, the signature is by ${keyid}`);
-    add('parameters', paramsSha256(p.parameters) === p.parametersSha256 ? 'pass' : 'fail', `parameters sha256 ${p.parametersSha256}`);
+    add('parameters', paramsSha256(p.parameters, p.method, p.seed) === p.parametersSha256 ? 'pass' : 'fail', `sha256 of {method, seed, parameters} ${p.parametersSha256}`);
 
     const referenced = new Set<string>();
     const triggerProblems: string[] = [];

@@ -7,7 +7,8 @@ import { completeScan, getScan, listScans, queueScan, resumePlan, startScan, can
 import { recordScanResult } from '../../../src/main/cases/record.ts';
 import { addNote, deleteNote, editNote, listNotes } from '../../../src/main/cases/notes.ts';
 import { listAudit, verifyAuditLog } from '../../../src/main/cases/audit.ts';
-import { paramsSha256, sha256Hex } from '../../../src/main/cases/canonical.ts';
+import { sha256Hex } from '../../../src/main/cases/canonical.ts';
+import { paramsSha256 } from '../../../src/main/engine/scan/params.ts';
 import { scanFixture, writeModel, classArtifacts, classFinding } from '../../fixtures/reports/scan-fixture.ts';
 import { useTempDb } from './helpers.ts';
 
@@ -26,7 +27,8 @@ describe('scans, findings and their immutability', () => {
     const { cdb, result, artifacts, scanId, caseId } = await recorded();
     const scan = getScan(cdb, scanId);
     expect(scan).toMatchObject({ status: 'completed', verdict: 'trojaned', score: 7.25, target: 3, method: 'uma', seed: 1234, examiner: 'alice', numClasses: 6 });
-    expect(scan.paramsSha256).toBe(paramsSha256(result.params));
+    expect(scan.paramsSha256).toBe(paramsSha256(result.params, 'uma', 1234));
+    expect(scan.paramsSha256).toBe(result.paramsSha256);
     expect(scan.params).toEqual(result.params);
     expect(scan.prescanSha256).toBe(result.model.sha256);
     expect(getClassFindings(cdb, scanId)).toEqual(result.classes);
@@ -107,9 +109,13 @@ describe('scans, findings and their immutability', () => {
     ]);
   });
 
-  it('refuses a result computed on another model', async () => {
+  it('refuses a result computed on another model, or whose parameter digest does not fit', async () => {
     const { cdb, dir } = db();
     const { result, artifacts } = scanFixture({ classes: 3, modelSha256: 'cd'.repeat(32) });
     await expect(recordScanResult(cdb, { caseName: 'C', evidence: { files: [writeModel(dir)] }, result, artifacts })).rejects.toThrow(/for a model with sha256 cdcd/);
+    const model = writeModel(dir, 'm2.onnx');
+    const ok = scanFixture({ classes: 3, modelSha256: sha256Hex(fs.readFileSync(model)) });
+    const reseeded = { ...ok.result, seed: 99 };
+    await expect(recordScanResult(cdb, { caseName: 'C', evidence: { files: [model] }, result: reseeded, artifacts: ok.artifacts })).rejects.toThrow(/paramsSha256 .* does not match/);
   });
 });
