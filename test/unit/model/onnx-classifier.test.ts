@@ -80,6 +80,38 @@ describe('ONNX classifier', () => {
     expect(() => resnet.freeze(1.5)).toThrow(/freeze ratio/);
   });
 
+  it('splits at the freeze boundary: back(front(x)) is predict(x), with the same weight gradients', async () => {
+    resnet.freeze(0);
+    expect(resnet.splitAtFreeze()).toBeNull();
+    resnet.freeze(0.5);
+    const split = resnet.splitAtFreeze()!;
+    expect(split).not.toBeNull();
+    const before = tf.memory().numTensors;
+    const x5 = tf.randomUniform([5, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D; // a batch size not run before
+    const h = split.front(x5);
+    expect(h.shape).toEqual([5, 32 / 2, 32 / 2, 8]); // layer1's output after the stride-2 max pool, held NHWC
+    const viaSplit = tf.tidy(() => split.back(h).dataSync());
+    const whole = tf.tidy(() => resnet.predict(x5).dataSync());
+    for (let i = 0; i < whole.length; i++) expect(Math.abs(viaSplit[i] - whole[i])).toBeLessThan(1e-5);
+    const vars = resnet.trainableVariables();
+    const a = tf.variableGrads(() => tf.sum(split.back(h)) as tf.Scalar, vars);
+    const b = tf.variableGrads(() => tf.sum(resnet.predict(x5)) as tf.Scalar, vars);
+    for (const v of vars) {
+      const [ga, gb] = [a.grads[v.name].dataSync(), b.grads[v.name].dataSync()];
+      for (let i = 0; i < ga.length; i++) expect(Math.abs(ga[i] - gb[i])).toBeLessThan(1e-4);
+    }
+    tf.dispose([a.value, a.grads, b.value, b.grads, h, x5]);
+    expect(tf.memory().numTensors).toBe(before);
+    resnet.freeze(0);
+  });
+
+  it('finds no split where the frozen part and the rest exchange two tensors (a ViT residual stream)', async () => {
+    const vit = await loadOnnx(bytesOf('vit'), { name: 'vit' });
+    vit.freeze(0.5);
+    expect(vit.splitAtFreeze!()).toBeNull();
+    vit.dispose();
+  });
+
   it('predict inside tidy leaves no tensors; gradients leave none either', () => {
     const before = tf.memory().numTensors;
     tf.tidy(() => {

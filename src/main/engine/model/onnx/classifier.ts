@@ -13,6 +13,7 @@ import { freshWeights } from './init.ts';
 import { fromOnnx, onnxTensor, toOnnxOrder, type Layout, type Val } from './layout.ts';
 import { tensorOf } from './ops/shape.ts';
 import type { OnnxTensor } from './proto.ts';
+import { findCut } from './split.ts';
 import type { LayerSpec, ParamSpec } from './weights.ts';
 
 export interface OnnxCore {
@@ -80,8 +81,8 @@ export class OnnxClassifier implements Classifier {
     return c ? { t: tensorOf(c), layout: 'onnx', isStatic: true } : undefined;
   }
 
-  /** Normalises NHWC [0,1] images and runs the graph; the raw output in ONNX order. */
-  forward(x: tf.Tensor4D): tf.Tensor {
+  /** Checks and normalises NHWC [0,1] images into the graph input value. */
+  private inputVal(x: tf.Tensor4D): Val {
     this.live();
     const { height, width, channels, layout } = this.inputSpec;
     if (x.rank !== 4 || x.shape[1] !== height || x.shape[2] !== width || x.shape[3] !== channels) {
@@ -89,24 +90,56 @@ export class OnnxClassifier implements Classifier {
         expected: [height, width, channels], got: x.shape,
       });
     }
+    // An NCHW model's input is held NHWC from the start: predict already receives channels-last.
+    return { t: normaliser(this.inputSpec)(x), layout: layout === 'NCHW' ? 'nhwc' : 'onnx', isStatic: false };
+  }
+
+  private run(seedName: string, seed: Val, from: number, to: number, output: string, training = this.training): Val {
+    const params = (n: string) => this.param(n);
+    return this.core.executor.runNodes(seedName, seed, params, { training, rand: this.dropoutRand }, from, to, output);
+  }
+
+  /** Normalises NHWC [0,1] images and runs the graph; the raw output in ONNX order. */
+  forward(x: tf.Tensor4D): tf.Tensor {
     return tf.tidy(() => {
-        const xn = normaliser(this.inputSpec)(x);
-      // An NCHW model's input is held NHWC from the start: predict already receives channels-last.
-      const input: Val = { t: xn, layout: layout === 'NCHW' ? 'nhwc' : 'onnx', isStatic: false };
-      const y = this.core.executor.run(input, (n) => this.param(n), { training: this.training, rand: this.dropoutRand });
-      return onnxTensor(y);
+      const { inputName, outputName, order } = this.core.executor.graph;
+      return onnxTensor(this.run(inputName, this.inputVal(x), 0, order.length, outputName));
     });
   }
 
   predict(x: tf.Tensor4D): tf.Tensor2D {
-    return tf.tidy(() => {
-      const y = this.forward(x);
-      const n = x.shape[0];
-      if (y.size !== n * this.numClasses) {
-        throw new UmaError('BAD_MODEL', `${this.source.name}: output has shape [${y.shape.join(', ')}], expected [${n}, ${this.numClasses}] logits`);
-      }
-      return tf.reshape(y, [n, this.numClasses]) as tf.Tensor2D;
-    });
+    return tf.tidy(() => this.logits(this.forward(x), x.shape[0]));
+  }
+
+  private logits(y: tf.Tensor, n: number): tf.Tensor2D {
+    if (y.size !== n * this.numClasses) {
+      throw new UmaError('BAD_MODEL', `${this.source.name}: output has shape [${y.shape.join(', ')}], expected [${n}, ${this.numClasses}] logits`);
+    }
+    return tf.reshape(y, [n, this.numClasses]) as tf.Tensor2D;
+  }
+
+  /** The frozen prefix and the trainable rest, when one image-dependent tensor joins them. */
+  splitAtFreeze(): { front: (x: tf.Tensor4D) => tf.Tensor; back: (h: tf.Tensor) => tf.Tensor2D } | null {
+    this.live();
+    const frozen = new Set(this.core.layers.filter((l) => this.frozen.has(l.name)).flatMap((l) => l.params.map((p) => p.name)));
+    const cut = findCut(this.core.executor.graph, new Set(this.vars.keys()), frozen);
+    if (!cut) return null;
+    const { inputName, outputName, order } = this.core.executor.graph;
+    const { height, width, channels } = this.inputSpec;
+    const front = (x: tf.Tensor4D, training?: boolean) => this.run(inputName, this.inputVal(x), 0, cut.index, cut.value, training);
+    // The back half starts mid-graph: it needs the shape arithmetic a whole run folds for its batch
+    // size, and the layout the cut value is held in. Inference runs on zeros provide both.
+    const zeros = (n: number) => tf.zeros([n, height, width, channels]) as tf.Tensor4D;
+    const cutLayout = tf.tidy(() => front(zeros(1), false).layout);
+    return {
+      front: (x) => tf.tidy(() => front(x).t),
+      back: (h) => tf.tidy(() => {
+        const n = h.shape[0];
+        if (!this.core.executor.hasFolded(n)) tf.tidy(() => this.run(inputName, this.inputVal(zeros(n)), 0, order.length, outputName, false).t);
+        const y = this.run(cut.value, { t: h, layout: cutLayout, isStatic: false }, cut.index, order.length, outputName);
+        return this.logits(onnxTensor(y), n);
+      }),
+    };
   }
 
   weightLayers(): WeightLayer[] {

@@ -111,6 +111,9 @@ function topoSort(nodes: OnnxNode[], producer: Map<string, OnnxNode>): OnnxNode[
   return order;
 }
 
+type Params = (name: string) => Val | undefined;
+type Mode = { training: boolean; rand: () => number };
+
 interface Folded {
   dtype: tf.DataType;
   shape: number[];
@@ -127,12 +130,25 @@ export class Executor {
    * Runs the graph on `input` (batch on axis 0); `params` supplies initializer values by name. Call
    * inside tf.tidy: every intermediate is an ordinary tracked tensor.
    */
-  run(input: Val, params: (name: string) => Val | undefined, mode: { training: boolean; rand: () => number }): Val {
-    const batch = input.t.shape[0];
+  run(input: Val, params: Params, mode: Mode): Val {
+    return this.runNodes(this.graph.inputName, input, params, mode, 0, this.graph.order.length, this.graph.outputName);
+  }
+
+  hasFolded(batch: number): boolean {
+    return this.folded.has(batch);
+  }
+
+  /**
+   * Runs nodes [from, to) of the order with `seedName` bound to `seed` and returns `output`. A partial
+   * run (from > 0) needs this batch size's shape arithmetic folded by a whole run first.
+   */
+  runNodes(seedName: string, seed: Val, params: Params, mode: Mode, from: number, to: number, output: string): Val {
+    const batch = seed.t.shape[0];
     const known = this.folded.get(batch);
+    if (from > 0 && !known) throw new UmaError('INTERNAL', `a partial run for batch size ${batch} before a whole one`);
     const cache = known ?? new Map<string, Folded>();
     const state: RunState = { ...mode, opset: this.graph.model.opset, batch, exportBatch: this.exportBatch };
-    const env = new Map<string, Val>([[this.graph.inputName, input]]);
+    const env = new Map<string, Val>([[seedName, seed]]);
     const get = (name: string): Val | undefined => {
       if (!name) return undefined;
       const v = env.get(name) ?? params(name);
@@ -146,7 +162,7 @@ export class Executor {
       env.set(name, t);
       return t;
     };
-    for (const node of this.graph.order) {
+    for (const node of this.graph.order.slice(from, to)) {
       if (known && node.outputs.every((o) => !o || cache.has(o))) continue;
       const inputs = node.inputs.map(get);
       const results = this.apply(node, inputs, state);
@@ -158,8 +174,9 @@ export class Executor {
         if (isStatic && !known) cache.set(o, { dtype: v.t.dtype, shape: v.t.shape, data: v.t.dataSync() as tf.TypedArray });
       });
     }
-    if (!known) this.folded.set(batch, cache);
-    return get(this.graph.outputName)!;
+    // Only a whole run folds every static value; a partial one must not pose as the batch's cache.
+    if (!known && from === 0 && to === this.graph.order.length) this.folded.set(batch, cache);
+    return get(output)!;
   }
 
   private apply(node: OnnxNode, inputs: (Val | undefined)[], state: RunState): Val[] {
