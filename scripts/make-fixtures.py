@@ -7,7 +7,8 @@ Run with Debian's python (apt-get install python3-torch python3-onnx):
 For each tiny model it writes NAME.onnx and NAME.json: a fixed input batch (NCHW, in [0,1]), the
 logits, the weights of the loss sum(logits * loss_weights), that loss's gradient with respect to the
 input and to two named weight tensors (PyTorch layout, which is the ONNX initializer's layout), and for
-the ResNet the train-mode logits and the BatchNorm running statistics after that one train-mode pass.
+the ResNet the train-mode logits, their input gradient, and the BatchNorm running statistics after that
+one train-mode pass.
 CI never runs this: it uses the committed files. Everything is seeded.
 """
 import json
@@ -221,7 +222,11 @@ def build(name, model, shape, grad_params, opset, dynamic, logits_of=None, train
     }
     if train_bn:
         model.train()
-        ref['trainLogits'] = flat(model(x))
+        xt = x.clone().requires_grad_(True)
+        train_logits = model(xt)
+        ref['trainLogits'] = flat(train_logits)
+        # Unlearning trains in this mode: the gradient flows through the batch statistics too.
+        ref['trainGradInput'] = flat(torch.autograd.grad((train_logits * loss_w).sum(), xt)[0])
         bn = dict(model.named_modules())[train_bn]
         ref['trainBn'] = {'name': train_bn, 'runningMean': flat(bn.running_mean), 'runningVar': flat(bn.running_var)}
     with open(os.path.join(OUT, name + '.json'), 'w') as f:

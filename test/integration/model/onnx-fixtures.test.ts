@@ -23,6 +23,7 @@ interface Ref {
   gradInput: number[];
   gradWeights: Record<string, { shape: number[]; data: number[] }>;
   trainLogits?: number[];
+  trainGradInput?: number[];
   trainBn?: { name: string; runningMean: number[]; runningVar: number[] };
 }
 
@@ -123,7 +124,7 @@ describe('ONNX import specifics', () => {
     c.dispose();
   });
 
-  it('training mode BatchNorm uses batch statistics and updates the running ones like PyTorch', async () => {
+  it('training mode BatchNorm uses batch statistics (gradient included) and updates the running ones like PyTorch', async () => {
     const { bytes, ref } = fixture('resnet');
     const c = (await loadOnnx(bytes, { name: 'resnet' })) as OnnxClassifier;
     const frozenCopy = await c.clone();
@@ -134,6 +135,11 @@ describe('ONNX import specifics', () => {
     const bn = ref.trainBn!;
     expect(maxAbsDiff(c.variable(`${bn.name}.running_mean`)!.variable.dataSync(), bn.runningMean)).toBeLessThan(1e-5);
     expect(maxAbsDiff(c.variable(`${bn.name}.running_var`)!.variable.dataSync(), bn.runningVar)).toBeLessThan(1e-5);
+    // The gradient flows through the batch statistics, as in PyTorch's train mode.
+    const lossW = tf.tensor2d(ref.lossWeights, [ref.inputShape[0], ref.classes]);
+    const g = tf.tidy(() => tf.transpose(tf.grad((xx) => tf.sum(tf.mul(c.predict(xx as tf.Tensor4D), lossW)))(x), [0, 3, 1, 2]).dataSync());
+    expect(relErr(g, ref.trainGradInput!)).toBeLessThan(1e-3);
+    lossW.dispose();
     // Back in inference mode the updated statistics change the logits; the clone kept the old ones.
     c.setTraining(false);
     const after = tf.tidy(() => c.predict(x).dataSync());
