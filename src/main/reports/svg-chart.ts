@@ -28,14 +28,15 @@ export function anomalyChart(bars: ChartBar[], threshold: number): string {
   const lo = Math.min(0, ...values);
   const step = niceStep(hi - lo);
   const top = Math.ceil(hi / step) * step;
-  const bottom = Math.floor(lo / step) * step;
+  // Negative indices are usually small: give them their own room, not a whole grid step.
+  const bottom = lo < 0 ? lo - 0.04 * (top - lo) : 0;
   const plotH = H - PAD.top - PAD.bottom;
   const plotW = W - PAD.left - PAD.right;
   const y = (v: number): number => PAD.top + ((top - v) / (top - bottom)) * plotH;
   const slot = plotW / Math.max(bars.length, 1);
   const barW = Math.max(2, slot * 0.7);
   const parts: string[] = [];
-  for (let t = bottom; t <= top + step / 2; t += step) {
+  for (let t = Math.ceil(bottom / step) * step; t <= top + step / 2; t += step) {
     const ty = y(t).toFixed(1);
     parts.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${ty}" y2="${ty}" stroke="#e3e6ea" stroke-width="1"/>`);
     parts.push(`<text x="${PAD.left - 6}" y="${ty}" dy="3.5" text-anchor="end" font-size="10" fill="#555">${+t.toFixed(6)}</text>`);
@@ -45,7 +46,7 @@ export function anomalyChart(bars: ChartBar[], threshold: number): string {
     const x = PAD.left + i * slot + (slot - barW) / 2;
     const y0 = y(Math.max(v, 0));
     const h = Math.max(Math.abs(y(v) - y(0)), 0.5);
-    const label = `${b.index}${bars.length <= 20 ? ` ${b.name}` : ''}`;
+    const label = bars.length > 20 || b.name === String(b.index) ? String(b.index) : `${b.index} ${b.name}`;
     parts.push(`<rect x="${x.toFixed(1)}" y="${y0.toFixed(1)}" width="${barW.toFixed(1)}" height="${h.toFixed(1)}" fill="${b.flagged ? '#c62828' : '#5b7ea4'}"><title>class ${b.index} ${escapeHtml(b.name)}: ${v.toFixed(3)}</title></rect>`);
     const lx = (x + barW / 2).toFixed(1);
     const ly = H - PAD.bottom + 12;
@@ -53,7 +54,7 @@ export function anomalyChart(bars: ChartBar[], threshold: number): string {
   });
   const ty = y(threshold).toFixed(1);
   parts.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${ty}" y2="${ty}" stroke="#c62828" stroke-width="1.5" stroke-dasharray="6 4"/>`);
-  parts.push(`<text x="${W - PAD.right}" y="${ty}" dy="-4" text-anchor="end" font-size="11" fill="#c62828">threshold ${threshold}</text>`);
+  parts.push(`<text x="${W - PAD.right}" y="${ty}" dy="-4" text-anchor="end" font-size="11" fill="#c62828" stroke="#fff" stroke-width="3" paint-order="stroke">threshold ${threshold}</text>`);
   parts.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y(0).toFixed(1)}" y2="${y(0).toFixed(1)}" stroke="#333" stroke-width="1"/>`);
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="Anomaly index per class">${parts.join('')}</svg>`;
 }
