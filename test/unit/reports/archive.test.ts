@@ -12,7 +12,9 @@ import { exportScanArchive } from '../../../src/main/reports/export.ts';
 import { sha256Hex } from '../../../src/main/cases/canonical.ts';
 import { mulberry32 } from '../../../src/main/engine/random.ts';
 import { exportedScan, flipped, positions, remanifest, type Exported } from './archive-helpers.ts';
-import { tempDir } from '../../fixtures/reports/scan-fixture.ts';
+import { scanFixture, tempDir, writeModel } from '../../fixtures/reports/scan-fixture.ts';
+import { openCaseDb } from '../../../src/main/cases/db.ts';
+import { recordScanResult } from '../../../src/main/cases/record.ts';
 
 let x: Exported;
 let bag: BagFiles;
@@ -158,6 +160,24 @@ describe('signed archive', () => {
     const v = await verifyArchive(zipSync(z, { level: 6 }));
     expect(failed(v)).toEqual(['zip']);
     expect(v.checks[0].detail).toMatch(/not stored uncompressed/);
+  });
+
+  it('a multi-file model has one subject per file; --model matches any of them', async () => {
+    const dir = tempDir('uma-multi-');
+    const cdb = openCaseDb({ path: path.join(dir, 'cases.sqlite'), actor: 'tester' });
+    try {
+      const files = [writeModel(dir, 'model.json', 400, 11), writeModel(dir, 'group1-shard1of1.bin', 3000, 12)];
+      const { result, artifacts } = scanFixture({ classes: 2, target: 0, stamped: 0, modelSha256: 'engine-defined' });
+      const { scanId } = await recordScanResult(cdb, { caseName: 'tfjs', evidence: { files, format: 'tfjs-layers' }, result, artifacts });
+      const out = await exportScanArchive(cdb, scanId, path.join(dir, 'r.zip'), { pdf: false });
+      expect(out.statement.subject.map((s) => s.name)).toEqual(['model.json', 'group1-shard1of1.bin']);
+      const zip = new Uint8Array(fs.readFileSync(out.path));
+      expect((await verifyArchive(zip, { model: files[1] })).ok).toBe(true);
+      expect(failed(await verifyArchive(zip, { model: x.model }))).toEqual(['model']);
+    } finally {
+      cdb.sql.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses to sign when the evidence changed since intake, and audits it', async () => {
