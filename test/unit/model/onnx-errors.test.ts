@@ -11,7 +11,9 @@ import { loadOnnx } from '../../../src/main/engine/model/onnx/index.ts';
 import { mulberry32 } from '../../../src/main/engine/random.ts';
 import { buildModel, randomFloats, type ModelDef } from './onnx-builder.ts';
 
-const CNN = new Uint8Array(readFileSync(new URL('../../fixtures/onnx/cnn.onnx', import.meta.url)));
+const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../../fixtures/onnx/${name}.onnx`, import.meta.url)));
+const CNN = fixture('cnn');
+const WRN = fixture('wrn');
 
 async function loadError(bytes: Uint8Array, opts = {}): Promise<UmaError> {
   try {
@@ -55,6 +57,37 @@ describe('ONNX import errors', () => {
     }
     const json = new TextEncoder().encode('{"modelTopology": {}, "weightsManifest": []}');
     expect((await loadError(json)).code).toBe('BAD_MODEL');
+  });
+
+  it('turns damaged files into UmaErrors, never a crash, a foreign exception or a corrupted heap', async () => {
+    const r = mulberry32(5);
+    for (const source of [CNN, WRN]) {
+      for (let trial = 0; trial < 60; trial++) {
+        const bytes = source.slice();
+        const flips = 1 + Math.floor(r() * 6);
+        for (let k = 0; k < flips; k++) bytes[Math.floor(r() * bytes.length)] = Math.floor(r() * 256);
+        try {
+          (await loadOnnx(bytes, { name: `damaged-${trial}` })).dispose(); // a flip inside weight data still loads
+        } catch (err) {
+          expect(err, `trial ${trial}: ${(err as Error).message}`).toBeInstanceOf(UmaError);
+          expect(['BAD_MODEL', 'UNSUPPORTED_MODEL']).toContain((err as UmaError).code);
+        }
+      }
+    }
+    // The WASM heap is intact: an ordinary model still loads and runs.
+    const c = await loadOnnx(buildModel(convModel()), { name: 'after' });
+    expect(tf.tidy(() => c.predict(tf.ones([1, 4, 4, 2])).shape)).toEqual([1, 48]);
+    c.dispose();
+  });
+
+  it('refuses window geometry that would make the WASM kernels write out of bounds', async () => {
+    const def = convModel();
+    def.nodes[0].attrs = { pads: [1, 1, 1, 1], dilations: [1, 36] };
+    const e = await loadError(buildModel(def));
+    expect(e.code).toBe('BAD_MODEL');
+    expect(e.message).toMatch(/node Conv_0 \(Conv\): the window is larger than the padded input \(input 4x4, kernel 3x3, strides 1,1, dilations 1,36/);
+    def.nodes[0].attrs = { strides: [0, 1] };
+    expect((await loadError(buildModel(def))).message).toMatch(/strides and dilations must be at least 1/);
   });
 
   it('names an unknown op and its node (UNSUPPORTED_MODEL)', async () => {

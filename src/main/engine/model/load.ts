@@ -4,7 +4,7 @@
  * arbitrary code, and evidence must never execute). Also hashes the evidence: `modelDigest`.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { UmaError } from '../../../shared/errors.ts';
 import { LayersClassifier, loadLayersModelFile, readLayersFiles } from './layers.ts';
@@ -29,6 +29,16 @@ export const PICKLE_ADVICE = [
   '(use your model\'s input shape; the dynamic batch axis lets UMA run any batch size).',
 ].join('\n');
 
+function head(path: string): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = new Uint8Array(8);
+    return buf.subarray(0, readSync(fd, buf, 0, 8, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function startsWith(bytes: Uint8Array, magic: number[]): boolean {
   return magic.every((b, i) => bytes[i] === b);
 }
@@ -45,8 +55,8 @@ export function detectModelFormat(path: string): ModelFormat {
     throw new UmaError('BAD_MODEL', `${path}: a folder, but it holds no model.json (a TF.js Layers model) to load`);
   }
   const ext = extname(path).toLowerCase();
-  const head = readFileSync(path).subarray(0, 8);
-  if (PICKLE_EXTENSIONS.has(ext) || looksLikePickle(head)) {
+  const magic = head(path);
+  if (PICKLE_EXTENSIONS.has(ext) || looksLikePickle(magic)) {
     throw new UmaError('UNSUPPORTED_MODEL', `${path}: looks like a PyTorch checkpoint (pickle).\n${PICKLE_ADVICE}`);
   }
   if (ext === '.onnx') return 'onnx';
@@ -55,7 +65,7 @@ export function detectModelFormat(path: string): ModelFormat {
     throw new UmaError('UNSUPPORTED_MODEL', `${path}: Keras H5 models are not supported yet; convert with tensorflowjs_converter --input_format keras to a TF.js Layers model.json, or export ONNX`);
   }
   // An ONNX ModelProto opens with field 1 (ir_version, varint): tag byte 0x08.
-  if (head[0] === 0x08) return 'onnx';
+  if (magic[0] === 0x08) return 'onnx';
   throw new UmaError('UNSUPPORTED_MODEL', `${path}: unrecognised model format; UMA loads ONNX (.onnx) and TF.js Layers (model.json + weights)`);
 }
 

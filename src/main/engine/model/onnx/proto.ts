@@ -174,11 +174,24 @@ export function parseOnnx(bytes: Uint8Array, label: string): OnnxModel {
   if (!g || !num(m.irVersion) || (g.node ?? []).length === 0 || (g.output ?? []).length === 0) {
     throw new UmaError('BAD_MODEL', `${label}: not an ONNX model (no ir_version, graph, nodes or outputs in the decoded protobuf)`);
   }
+  if ((g.node as Msg[]).some((n) => !n.opType) || (g.output as Msg[]).some((o) => !o.name)) {
+    throw new UmaError('BAD_MODEL', `${label}: not an ONNX model (nodes without an op type or outputs without a name)`);
+  }
+  try {
+    return toModel(m, g);
+  } catch (err) {
+    if (err instanceof UmaError) throw err;
+    // Absurd dims or counts in a damaged file end up here (allocation failures, bad lengths).
+    throw new UmaError('BAD_MODEL', `${label}: malformed ONNX model (${(err as Error).message})`);
+  }
+}
+
+function toModel(m: Msg, g: Msg): OnnxModel {
   const opset = (m.opsetImport ?? []).find((o: Msg) => !o.domain || o.domain === 'ai.onnx');
   const initializers = new Map<string, OnnxTensor>();
   for (const t of g.initializer ?? []) initializers.set(t.name, decodeTensor(t, t.name));
   if ((g.sparseInitializer ?? []).length > 0) {
-    throw new UmaError('UNSUPPORTED_MODEL', `${label}: sparse initializers are not supported`);
+    throw new UmaError('UNSUPPORTED_MODEL', 'sparse initializers are not supported');
   }
   const nodes: OnnxNode[] = (g.node as Msg[]).map((n, i) => {
     const name: string = n.name || `${n.opType}_${i}`;

@@ -27,6 +27,22 @@ export function spatialPads(ctx: OpCtx, size: Pair, kernel: Pair, strides: Pair,
   return [...begin, ...end];
 }
 
+/**
+ * Refuses window geometry that makes no sense (a damaged file): the WASM kernels trust their shapes,
+ * and an empty or negative output extent there corrupts memory instead of failing.
+ */
+export function checkWindow(ctx: OpCtx, size: Pair, kernel: Pair, strides: Pair, dilations: Pair, pads: number[], pool = false): void {
+  const bad = (what: string) => ctx.fail(`${what} (input ${size.join('x')}, kernel ${kernel.join('x')}, strides ${strides.join(',')}, dilations ${dilations.join(',')}, pads ${pads.join(',')})`);
+  if ([...kernel, ...strides, ...dilations].some((v) => !(v >= 1))) bad('kernel, strides and dilations must be at least 1');
+  if (pads.length !== 4 || pads.some((p) => !(p >= 0))) bad('pads must be 4 non-negative values');
+  for (let i = 0; i < 2; i++) {
+    const extent = (kernel[i] - 1) * dilations[i] + 1;
+    // Pool windows made only of padding have no value to take (ONNX requires pads < kernel there).
+    if (pool && (pads[i] >= extent || pads[i + 2] >= extent)) bad('a pool pad as wide as the window');
+    if (size[i] + pads[i] + pads[i + 2] < extent) bad('the window is larger than the padded input');
+  }
+}
+
 export function pair(ctx: OpCtx, name: string): Pair {
   const v = ctx.intList(name);
   if (v && v.length !== 2) ctx.fail(`${name} has ${v.length} entries; only 2-D windows are supported`, 'UNSUPPORTED_MODEL');
@@ -104,13 +120,18 @@ export function conv(ctx: OpCtx): Val {
     ctx.fail('a conv with both stride > 1 and dilation > 1 is not supported by tfjs', 'UNSUPPORTED_MODEL');
   }
   const x = nhwcTensor(xv);
-  const pad = explicit(spatialPads(ctx, [x.shape[1], x.shape[2]], [wShape[2], wShape[3]], strides, dilations));
+  const size: Pair = [x.shape[1], x.shape[2]];
+  const kernel: Pair = [wShape[2], wShape[3]];
+  const pads = spatialPads(ctx, size, kernel, strides, dilations);
+  checkWindow(ctx, size, kernel, strides, dilations, pads);
+  const pad = explicit(pads);
   const depthwise = isDepthwise(wShape, group);
   let y: tf.Tensor4D;
+  if (!(group >= 1) || x.shape[3] !== wShape[1] * group) ctx.fail(`input has ${x.shape[3]} channels, weights [${wShape.join(', ')}] with group ${group} expect ${wShape[1] * group}`);
+  if (wShape[0] % group !== 0) ctx.fail(`${wShape[0]} output channels do not split into ${group} groups`);
   if (group === 1 || depthwise) {
     y = conv2d(x, filterOf(ctx.val(1), depthwise ? 'hwcm' : 'hwio', group), strides, pad, dilations, depthwise);
   } else {
-    if (x.shape[3] !== wShape[1] * group) ctx.fail(`input has ${x.shape[3]} channels, weights expect ${wShape[1] * group}`);
     const xs = tf.split(x, group, 3);
     const fs = tf.split(filterOf(ctx.val(1), 'hwio', group), group, 3);
     y = tf.concat(xs.map((xi, i) => conv2d(xi as tf.Tensor4D, fs[i] as tf.Tensor4D, strides, pad, dilations, false)), 3);

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { nhwcTensor, onnxShape, type Val } from '../layout.ts';
 import { out, type OpImpl } from '../op-context.ts';
-import { pair, spatialPads } from './conv.ts';
+import { checkWindow, pair, spatialPads } from './conv.ts';
 
 /** Extra bottom/right padding that turns floor-mode output sizes into ceil-mode ones (PyTorch rule). */
 function ceilExtra(size: number, before: number, after: number, k: number, s: number): number {
@@ -27,7 +27,9 @@ function pool(kind: 'max' | 'avg'): OpImpl {
     if (dilations[0] > 1 || dilations[1] > 1) ctx.fail('dilated pooling is not supported', 'UNSUPPORTED_MODEL');
     const x = nhwcTensor(v);
     const [, h, w] = x.shape;
-    const [t, l, b, r] = spatialPads(ctx, [h, w], kernel, strides, dilations);
+    const onnxPads = spatialPads(ctx, [h, w], kernel, strides, dilations);
+    checkWindow(ctx, [h, w], kernel, strides, dilations, onnxPads, true);
+    const [t, l, b, r] = onnxPads;
     const ceil = ctx.int('ceil_mode', 0) === 1;
     const eb = ceil ? ceilExtra(h, t, b, kernel[0], strides[0]) : 0;
     const er = ceil ? ceilExtra(w, l, r, kernel[1], strides[1]) : 0;
