@@ -22,7 +22,7 @@ import { renderReportHtml } from './html.ts';
 import { examinerKey } from './keys.ts';
 import { renderPdf } from './pdf.ts';
 import { ENVELOPE_PATH, FINDINGS_PATH, HTML_PATH, keyPath, PDF_PATH, triggerPath } from './layout.ts';
-import { buildStatement, PAYLOAD_TYPE, statementPayload, type Statement } from './statement.ts';
+import { buildStatement, PAYLOAD_TYPE, statementPayload, withDocuments, type Statement } from './statement.ts';
 
 export interface ExportOptions {
   /** Who signs; defaults to the scan's examiner, then the case's, then the database actor. */
@@ -60,19 +60,19 @@ export async function exportScanArchive(cdb: CaseDb, scanId: number, outPath: st
   const auditHead = assertAuditLog(cdb);
 
   const findings = Buffer.from(`${JSON.stringify(result, null, 2)}\n`, 'utf8');
-  const statement = buildStatement({
+  const draft = buildStatement({
     result, artifacts, kase, evidence, scan, examiner: { name: examinerName, keyid: key.keyid }, findingsSha256: sha256Hex(findings),
     preSigning, auditHead, signedAt: new Date().toISOString(),
   });
+  const archiveName = path.basename(outPath);
+  const html = renderReportHtml({ statement: draft, result, artifacts, archiveName });
+  const pdf = opts.pdf === false ? { pdf: null, note: 'omitted: not requested' } : await renderPdf(html, opts.chromium);
+  const documents = new Map<string, Uint8Array>([[HTML_PATH, Buffer.from(html, 'utf8')]]);
+  if (pdf.pdf) documents.set(PDF_PATH, pdf.pdf);
+  const statement = withDocuments(draft, documents);
   const envelope = Buffer.from(serializeEnvelope(signEnvelope(PAYLOAD_TYPE, statementPayload(statement), key.privateKey)), 'utf8');
 
-  const archiveName = path.basename(outPath);
-  const html = renderReportHtml({ statement, result, artifacts, archiveName });
-  const pdf = opts.pdf === false ? { pdf: null, note: 'omitted: not requested' } : await renderPdf(html, opts.chromium);
-
-  const payload: BagFiles = new Map();
-  payload.set(HTML_PATH, Buffer.from(html, 'utf8'));
-  if (pdf.pdf) payload.set(PDF_PATH, pdf.pdf);
+  const payload: BagFiles = new Map(documents);
   payload.set(FINDINGS_PATH, findings);
   for (const a of artifacts) payload.set(triggerPath(a), a.png);
   payload.set(ENVELOPE_PATH, envelope);

@@ -128,14 +128,15 @@ ${kv([
 ${paramTable(p.parameters)}
 <h2>Verification</h2>
 <p>This report is one file of a signed archive. The signature (Ed25519, DSSE envelope <code>data/attestation.intoto.json</code>)
-covers an in-toto statement naming the model by its sha256 and listing the sha256 of <code>findings.json</code> and of every trigger image.
+covers an in-toto statement naming the model by its sha256 and listing the sha256 of <code>findings.json</code>, of every trigger image
+and of this report itself (HTML and PDF, which are rendered from the statement before it is signed).
 The signer's public key is in <code>data/keys/</code>; its key id is</p><p class="hash">${e(p.examiner.keyid)}</p>
 <p>To verify offline, with the examiner's public key obtained separately (exported as <code>${e(keyFileStem(p.examiner.name))}.pub</code>):</p>
 <pre>uma verify ${e(v.archiveName)}${modelArg} --trust ${e(keyFileStem(p.examiner.name))}.pub</pre>
 <p class="note"><code>uma verify</code> checks the BagIt manifests (every file listed, none added or missing, every sha256), the signature
 with the archive's key and, given <code>--trust</code>, that this key is the trusted one, the statement's types, that each trigger image
-and findings.json match the digests in the statement, and, given <code>--model</code>, that the model file is the one the statement names.
-Any changed byte fails it. This HTML and the PDF are renderings; the statement is the signed record.</p>
+findings.json and the report documents match the digests in the statement, and, given <code>--model</code>, that the model file is the
+one the statement names. Any changed byte of the archive fails it.</p>
 </body></html>
 `;
 }

@@ -1,13 +1,13 @@
 /**
  * The signed content of a report: an in-toto Statement v1 whose subject is the model (each of its
  * files with its sha256) and whose predicate records how the scan ran and what it found, with the
- * digest of every trigger image and of findings.json, so the archive's files are bound to the
- * signature. The payload is the statement's canonical JSON.
+ * digest of every trigger image, of findings.json and of the rendered report, so every file of the
+ * archive is bound to the signature. The payload is the statement's canonical JSON.
  */
 import type { ArtifactKind, ClassFinding, ScanResult, Verdict } from '../../shared/results.ts';
 import type { ScanMethod, ScanParams } from '../../shared/scan-params.ts';
 import type { AuditHead } from '../cases/audit.ts';
-import { canonicalJson } from '../cases/canonical.ts';
+import { canonicalJson, sha256Hex } from '../cases/canonical.ts';
 import { paramsSha256 } from '../engine/scan/params.ts';
 import type { CaseRecord } from '../cases/cases.ts';
 import type { EvidenceRecord, HashMatch, Rehash } from '../cases/evidence.ts';
@@ -60,6 +60,8 @@ export interface ScanPredicate {
   anomalyThreshold: number;
   classes: PredicateClass[];
   findings: { path: string; sha256: string };
+  /** The rendered report (HTML, PDF): rendered from this predicate while this list was empty. */
+  documents: { path: string; sha256: string }[];
   auditLog: AuditHead;
   startedAt: string;
   finishedAt: string;
@@ -121,12 +123,22 @@ export function buildStatement(i: StatementInput): Statement {
         triggers: i.artifacts.filter((a) => a.classIndex === c.index).map((a) => ({ kind: a.kind, ordinal: a.ordinal, path: triggerPath(a), sha256: a.sha256 })),
       })),
       findings: { path: FINDINGS_PATH, sha256: i.findingsSha256 },
+      documents: [],
       auditLog: i.auditHead,
       startedAt: result.startedAt,
       finishedAt: result.finishedAt,
       signedAt: i.signedAt,
     },
   };
+}
+
+/**
+ * Binds the rendered documents to the signature: they show the statement, so they are rendered from
+ * it first, and their digests are added just before signing.
+ */
+export function withDocuments(s: Statement, docs: Map<string, Uint8Array>): Statement {
+  const documents = [...docs].map(([path, bytes]) => ({ path, sha256: sha256Hex(bytes) }));
+  return { ...s, predicate: { ...s.predicate, documents } };
 }
 
 export function statementPayload(s: Statement): Uint8Array {

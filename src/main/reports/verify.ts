@@ -175,6 +175,16 @@ export async function verifyArchive(zip: Uint8Array, opts: VerifyOptions = {}): 
     triggerProblems.push(...unsigned.map((f) => `${f} is not in the statement`));
     add('triggers', triggerProblems.length ? 'fail' : 'pass', triggerProblems.length ? triggerProblems.join('; ') : `${referenced.size} trigger images match the signed digests`);
 
+    // Every other payload file must be signed too: the documents by digest, the key by keyid.
+    const documents = p.documents ?? [];
+    const docProblems = documents.flatMap((d) => {
+      const bytes = bag.get(`data/${d.path}`);
+      return !bytes ? [`data/${d.path} is missing`] : sha256Hex(bytes) !== d.sha256 ? [`data/${d.path} does not match the signed digest`] : [];
+    });
+    const covered = new Set([...referenced, ...documents.map((d) => `data/${d.path}`), `data/${p.findings?.path}`, `data/${ENVELOPE_PATH}`, `data/${keyPath(keyid)}`]);
+    docProblems.push(...[...bag.keys()].filter((f) => f.startsWith('data/') && !f.startsWith('data/triggers/') && !covered.has(f)).map((f) => `${f} is not covered by the signature`));
+    add('documents', docProblems.length ? 'fail' : 'pass', docProblems.length ? docProblems.join('; ') : `${documents.map((d) => d.path).join(', ')} match the signed digests`);
+
     const findings = bag.get(`data/${p.findings?.path}`);
     const findingsOk = findings !== undefined && sha256Hex(findings) === p.findings.sha256;
     add('findings', findingsOk ? 'pass' : 'fail', findingsOk ? `data/${p.findings.path} matches the signed digest` : `data/${p.findings?.path} is missing or does not match the signed digest`);

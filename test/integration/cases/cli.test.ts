@@ -58,7 +58,7 @@ describe('uma cases / report / verify', () => {
     expect(r.lines.at(-1)).toContain(`--trust ${pub}`);
     const v = io();
     expect(await verify.run([out, '--model', model, '--trust', pub], v)).toBe(0);
-    expect(v.lines.filter((l) => l.startsWith('PASS'))).toHaveLength(14);
+    expect(v.lines.filter((l) => l.startsWith('PASS'))).toHaveLength(15);
     expect(v.lines.at(-1)).toMatch(/^VERIFIED {2}.*scan 1, verdict trojaned, suspected target 1 \(automobile\); signed by Bob/);
     await expect(report.run(['99', '--out', out, '--db', db, '--no-pdf'], io())).rejects.toThrow(/no scan with id 99/);
     await expect(report.run(['1', '--out', out, '--db', path.join(dir, 'none.sqlite')], io())).rejects.toThrow(/no case database/);

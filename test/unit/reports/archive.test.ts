@@ -51,6 +51,7 @@ describe('signed archive', () => {
     expect(p.integrity).toMatchObject({ expected: { match: 'match', source: 'vendor email' }, beforeScan: { ok: true }, beforeSigning: { ok: true } });
     expect(p.classes[2].triggers.map((t: { path: string }) => t.path)).toEqual(['triggers/class-2-mask.png', 'triggers/class-2-pattern.png', 'triggers/class-2-stamped-0.png']);
     expect(p.findings.sha256).toBe(sha256Hex(bag.get('data/findings.json')!));
+    expect(p.documents).toEqual([{ path: 'report.html', sha256: sha256Hex(bag.get('data/report.html')!) }]);
     expect(JSON.parse(Buffer.from(bag.get('data/findings.json')!).toString()).classes).toHaveLength(4);
   });
 
@@ -80,7 +81,7 @@ describe('signed archive', () => {
       expect(v.checks.map((c) => [c.name, c.status])).toEqual([
         ['zip', 'pass'], ['bagit', 'pass'], ['manifest', 'pass'], ['complete', 'pass'], ['tagmanifest', 'pass'], ['envelope', 'pass'],
         ['signature', 'pass'], ['trusted-key', 'pass'], ['payload-type', 'pass'], ['statement', 'pass'], ['parameters', 'pass'],
-        ['triggers', 'pass'], ['findings', 'pass'], ['model', 'pass'],
+        ['triggers', 'pass'], ['documents', 'pass'], ['findings', 'pass'], ['model', 'pass'],
       ]);
       const plain = await verifyArchive(new Uint8Array(fs.readFileSync(copy)));
       expect(plain.ok).toBe(true);
@@ -108,6 +109,15 @@ describe('signed archive', () => {
     removed.delete('data/triggers/class-1-pattern.png');
     expect(failed(await verifyArchive(zipBag(removed)))).toEqual(expect.arrayContaining(['manifest', 'triggers']));
     expect(failed(await verifyArchive(zipBag(remanifest(removed))))).toEqual(['triggers']);
+    // Any other payload file must be signed as well, a report.pdf slipped in included.
+    for (const stray of ['data/report.pdf', 'data/notes.txt', 'data/keys/other.pub']) {
+      const v = await verifyArchive(zipBag(remanifest(new Map(bag).set(stray, Buffer.from('%PDF-1.7 forged')))));
+      expect(failed(v), stray).toEqual(['documents']);
+      expect(v.checks.find((c) => c.name === 'documents')!.detail).toContain(`${stray} is not covered by the signature`);
+    }
+    const noHtml = new Map(bag);
+    noHtml.delete('data/report.html');
+    expect(failed(await verifyArchive(zipBag(remanifest(noHtml))))).toEqual(['documents']);
   });
 
   // A seeded sample of positions and flip masks; every single-byte change must fail verification.
@@ -121,6 +131,7 @@ describe('signed archive', () => {
     }],
     ['a trigger PNG', (b) => b.get('data/triggers/class-2-pattern.png')!, (b, v) => new Map(b).set('data/triggers/class-2-pattern.png', v)],
     ['findings.json', (b) => b.get('data/findings.json')!, (b, v) => new Map(b).set('data/findings.json', v)],
+    ['report.html', (b) => b.get('data/report.html')!, (b, v) => new Map(b).set('data/report.html', v)],
     ['the manifest', (b) => b.get('manifest-sha256.txt')!, (b, v) => new Map(b).set('manifest-sha256.txt', v)],
   ];
   for (const [what, get, put] of targets) {

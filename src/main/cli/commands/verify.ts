@@ -11,8 +11,8 @@ export const verify: Command = {
 
 Checks a report archive without the case database or network: the BagIt manifests (every file
 listed, none missing or added, every sha256), the DSSE envelope's Ed25519 signature with the key in
-the archive, the in-toto statement's types, each trigger image and findings.json against the signed
-digests. --trust KEY.pub also requires that the signer is that key (the examiner's exported public
+the archive, the in-toto statement's types, each trigger image, findings.json and the report
+documents against the signed digests. --trust KEY.pub also requires that the signer is that key (the examiner's exported public
 key); --model FILE also requires that the model file is the statement's subject.
 Prints one PASS/FAIL/SKIP line per check; exits 1 when any check fails.`,
   async run(argv, io) {
