@@ -99,6 +99,16 @@ export class OpCtx {
     return a && typeof a === 'object' && !Array.isArray(a) ? a : undefined;
   }
 
+  /**
+   * Refuses an output shape no classifier needs (2^28 elements, 1 GiB of float32) before it is
+   * allocated: a damaged size attribute must fail, not exhaust the WASM heap.
+   */
+  checkSize(shape: number[]): number[] {
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (shape.some((d) => !Number.isInteger(d) || d < 0) || n > 2 ** 28) this.fail(`implausible output shape [${shape.join(', ')}]`);
+    return shape;
+  }
+
   /** Normalises a possibly negative axis against rank. */
   axis(a: number, rank: number): number {
     const ax = a < 0 ? a + rank : a;

@@ -139,13 +139,13 @@ function transpose(ctx: OpCtx): Val {
 
 function expand(ctx: OpCtx): Val {
   const x = ctx.onnx(0);
-  const shape = tf.broadcast_util.assertAndGetBroadcastShape(x.shape, ctx.ints(1));
+  const shape = ctx.checkSize(tf.broadcast_util.assertAndGetBroadcastShape(x.shape, ctx.ints(1)));
   return out(tf.broadcastTo(x, shape));
 }
 
 function constantOfShape(ctx: OpCtx): Val {
   const v = ctx.tensorAttr('value');
-  const shape = ctx.has(0) ? ctx.ints(0) : [];
+  const shape = ctx.checkSize(ctx.has(0) ? ctx.ints(0) : []);
   return out(tf.fill(shape, v ? v.data[0] : 0, v?.dtype ?? 'float32'));
 }
 
@@ -176,6 +176,7 @@ function pad(ctx: OpCtx): Val {
   const rank = onnxShape(v).length;
   if (pads.some((p) => p < 0)) ctx.fail('negative pads (cropping) are not supported', 'UNSUPPORTED_MODEL');
   const pairs: [number, number][] = Array.from({ length: rank }, (_, a) => [pads[a], pads[a + rank]]);
+  ctx.checkSize(onnxShape(v).map((d, a) => d + pairs[a][0] + pairs[a][1]));
   const nhwc = v.layout === 'nhwc';
   const order = nhwc ? NCHW_TO_NHWC.map((a) => pairs[a]) : pairs;
   const x = nhwc ? v.t : ctx.onnx(0);
@@ -188,6 +189,7 @@ function pad(ctx: OpCtx): Val {
 
 function range(ctx: OpCtx): Val {
   const [start, limit, delta] = [0, 1, 2].map((i) => ctx.scalar(i));
+  ctx.checkSize([Math.max(0, Math.ceil((limit - start) / delta))]);
   return out(tf.range(start, limit, delta, ctx.val(0).t.dtype === 'int32' ? 'int32' : 'float32'));
 }
 
@@ -207,5 +209,9 @@ export const SHAPE_OPS: Record<string, OpImpl> = {
   Split: split,
   Pad: pad,
   Range: range,
-  Tile: (ctx) => out(tf.tile(ctx.onnx(0), ctx.ints(1))),
+  Tile: (ctx) => {
+    const reps = ctx.ints(1);
+    ctx.checkSize(ctx.shape(0).map((d, a) => d * reps[a]));
+    return out(tf.tile(ctx.onnx(0), reps));
+  },
 };
