@@ -31,7 +31,7 @@ code,.hash{font-family:"DejaVu Sans Mono","Liberation Mono",monospace;font-size:
 td.thumbs{white-space:nowrap;width:1%}img.t{width:40px;height:40px;image-rendering:pixelated;border:1px solid #ccc;vertical-align:middle;margin-right:2px}
 .ok{color:#2e7d32;font-weight:700}.bad{color:#b71c1c;font-weight:700}.kv td:first-child{width:210px;color:#5a6572}
 .note{color:#5a6572;font-size:12px}pre{background:#f6f8fa;border:1px solid #d8dde3;padding:8px;white-space:pre-wrap;font-size:11px}
-@media print{body{padding:0;max-width:none}h2{margin-top:18px}}`;
+.keep{break-inside:avoid}@media print{body{padding:0;max-width:none}h2{margin-top:18px}}`;
 
 const fmt = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 const pct = (v: number | null): string => (v === null ? '–' : `${(v * 100).toFixed(1)}%`);
@@ -126,7 +126,7 @@ ${kv([
 <h2>Parameters</h2>
 <p>sha256 of the canonical JSON of method, seed and parameters: <span class="hash">${e(p.parametersSha256)}</span></p>
 ${paramTable(p.parameters)}
-<h2>Verification</h2>
+<section class="keep"><h2>Verification</h2>
 <p>This report is one file of a signed archive. The signature (Ed25519, DSSE envelope <code>data/attestation.intoto.json</code>)
 covers an in-toto statement naming the model by its sha256 and listing the sha256 of <code>findings.json</code>, of every trigger image
 and of this report itself (HTML and PDF, which are rendered from the statement before it is signed).
@@ -136,7 +136,7 @@ The signer's public key is in <code>data/keys/</code>; its key id is</p><p class
 <p class="note"><code>uma verify</code> checks the BagIt manifests (every file listed, none added or missing, every sha256), the signature
 with the archive's key and, given <code>--trust</code>, that this key is the trusted one, the statement's types, that each trigger image
 findings.json and the report documents match the digests in the statement, and, given <code>--model</code>, that the model file is the
-one the statement names. Any changed byte of the archive fails it.</p>
+one the statement names. Any changed byte of the archive fails it.</p></section>
 </body></html>
 `;
 }
