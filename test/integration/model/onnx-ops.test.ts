@@ -190,3 +190,22 @@ describe('dilated conv gradients', () => {
     plain.dispose();
   });
 });
+
+describe('NHWC-input graphs (tf2onnx style)', () => {
+  it('reads the layout from the input shape and feeds predict NHWC straight through', async () => {
+    const def: ModelDef = {
+      input: [2, 5, 5, 3], initializers: { w: w([4, 3, 3, 3], 12) },
+      nodes: [{ op: 'Transpose', inputs: ['x'], outputs: ['t'], attrs: { perm: [0, 3, 1, 2] } }, conv('c', { pads: [1, 1, 1, 1] }, 't'), flatten('c')],
+    };
+    const bytes = buildModel(def);
+    const input = Float32Array.from(randomFloats(2 * 5 * 5 * 3, 13), (v) => (v + 1) / 2);
+    const session = await ort.InferenceSession.create(bytes);
+    const want = (await session.run({ x: new ort.Tensor('float32', input, [2, 5, 5, 3]) }))[session.outputNames[0]].data as Float32Array;
+    await session.release();
+    const model = await loadOnnx(bytes, { name: 'nhwc' });
+    expect(model.inputSpec).toMatchObject({ layout: 'NHWC', height: 5, width: 5, channels: 3 });
+    const got = tf.tidy(() => model.predict(tf.tensor4d(input, [2, 5, 5, 3])).dataSync());
+    for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-5);
+    model.dispose();
+  });
+});

@@ -175,6 +175,13 @@ describe('ONNX import errors', () => {
     w[11] = NaN;
     const c = await loadOnnx(buildModel(convModel(w)), { name: 'nan' });
     expect(c.report.warnings.join('\n')).toMatch(/3 non-finite weight value\(s\) \(NaN\/Inf\) in 1 tensor\(s\): w \(3\)/);
+    expect(c.report.warnings.join('\n')).not.toMatch(/opset/);
+    c.dispose();
+  });
+
+  it('warns when the opset is outside the tested range', async () => {
+    const c = await loadOnnx(buildModel({ ...convModel(), opset: 22 }), { name: 'new' });
+    expect(c.report.warnings.join('\n')).toMatch(/opset 22 \(uma-test\) is outside the range the importer is tested on/);
     c.dispose();
   });
 });

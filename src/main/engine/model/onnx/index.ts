@@ -74,6 +74,9 @@ export async function loadOnnx(bytes: Uint8Array, opts: OnnxLoadOptions): Promis
   const graph = prepareGraph(parsed);
   const model = graph.model;
   const warnings = [...graph.warnings];
+  if (parsed.opset < 9 || parsed.opset > 20) {
+    warnings.push(`opset ${parsed.opset} (${parsed.producer || 'unknown producer'}) is outside the range the importer is tested on (9-20); check the logits against the original framework`);
+  }
   const { spec, exportBatch } = inputSpecOf(model, opts, warnings);
   const layers = analyseWeights(model, graph.order);
   const weightNames = new Set(layers.flatMap((l) => l.params.map((p) => p.name)));
