@@ -52,11 +52,15 @@ describe('ONNX classifier', () => {
     expect(resnet.report.opHistogram).toMatchObject({ Conv: 6, BatchNormalization: 6, Add: 2, Gemm: 1 });
   });
 
-  it('counts MLP parameters like PyTorch (decomposed LayerNorm affine included)', async () => {
+  it('counts MLP and ViT parameters like PyTorch (decomposed LayerNorm affine, deduplicated initializers)', async () => {
     const mlp = await loadOnnx(bytesOf('mlp'), { name: 'mlp' });
     expect(mlp.report.params).toBe(784 * 32 + 32 + 2 * 32 + 32 * 10 + 10);
     expect(mlp.weightLayers().map((l) => l.kind)).toEqual(['dense', 'norm', 'norm', 'dense']);
     mlp.dispose();
+    // ViT: patch conv, class token, position embedding, 2 blocks, final norm and head, as PyTorch counts them.
+    const vit = await loadOnnx(bytesOf('vit'), { name: 'vit' });
+    expect(vit.report.params).toBe(1568 + 32 + 544 + 2 * (64 + 3168 + 1056 + 64 + 2112 + 2080) + 64 + 330);
+    vit.dispose();
   });
 
   it('freezes the first half of conv/dense layers and the norms before the first trainable one', () => {
