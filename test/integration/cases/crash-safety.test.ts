@@ -35,8 +35,8 @@ async function setup(scans: number, classes: number): Promise<{ file: string; id
   return { file, ids };
 }
 
-function writer(args: string[]): { child: ChildProcess; lines: string[]; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx/esm', WRITER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function writer(args: string[], env: Record<string, string> = {}): { child: ChildProcess; lines: string[]; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx/esm', WRITER, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const lines: string[] = [];
   let buf = '';
   child.stdout!.on('data', (d: Buffer) => {
@@ -52,6 +52,10 @@ function writer(args: string[]): { child: ChildProcess; lines: string[]; exited:
     resolve(code);
   }));
   return { child, lines, exited };
+}
+
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 5));
 }
 
 function integrity(file: string): string {
@@ -115,7 +119,10 @@ describe('crash safety (real processes)', () => {
   it('two processes writing scans at once do not corrupt the database or the audit chain', async () => {
     const classes = 40;
     const { file, ids } = await setup(2, classes);
-    const ws = ids.map((id) => writer([file, String(id), String(classes), '2', 'complete']));
+    const go = path.join(path.dirname(file), 'go');
+    const ws = ids.map((id) => writer([file, String(id), String(classes), '3', 'complete'], { GO_FILE: go }));
+    await until(() => ws.every((w) => w.lines.includes('ready')));
+    fs.writeFileSync(go, '');
     expect(await Promise.all(ws.map((w) => w.exited))).toEqual([0, 0]);
     expect(integrity(file)).toBe('ok');
     const cdb = openCaseDb({ path: file });
