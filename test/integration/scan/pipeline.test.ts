@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runScan, type ScanOptions } from '../../../src/main/engine/scan/pipeline.ts';
+import { subset } from '../../../src/main/engine/data/index.ts';
+import { SCAN_METHODS } from '../../../src/shared/scan-params.ts';
+import type { ScanEvent } from '../../../src/shared/events.ts';
+import { trainPair, type TrainedPair } from './trained-pair.ts';
+
+let pair: TrainedPair;
+// Few steps and samples: these tests check the machinery, not detection.
+const QUICK = { maxPerClass: 20, inversionSteps: 20, ablationMaxEpochs: 1, ncSteps: 20, referenceEpochs: 1 };
+
+beforeAll(async () => {
+  pair = await trainPair();
+}, 300_000);
+
+afterAll(() => {
+  pair?.clean.dispose();
+  pair?.trojaned.dispose();
+});
+
+const numbers = (r: Awaited<ReturnType<typeof runScan>>['result']) =>
+  r.classes.map((c) => [c.asr, c.maskL1, c.transferAsr, c.ablatedAccTarget, c.ablatedAccOther, c.ablationSteps, c.anomalyIndex, c.artifactDigests.map((d) => d.sha256)]);
+
+describe('scan pipeline', () => {
+  it('repeats exactly for the same seed, on this thread or on two workers, and differs for another seed', async () => {
+    const base: ScanOptions = { model: pair.trojaned, data: pair.held, params: QUICK, seed: 5 };
+    const a = await runScan({ ...base, workers: 0 });
+    const b = await runScan({ ...base, workers: 2 });
+    const c = await runScan({ ...base, workers: 0, seed: 6 });
+    expect(numbers(b.result)).toEqual(numbers(a.result));
+    expect(a.result.paramsSha256).toBe(b.result.paramsSha256);
+    expect(numbers(c.result)).not.toEqual(numbers(a.result));
+  }, 300_000);
+
+  it('runs every method with one result shape', async () => {
+    for (const method of SCAN_METHODS) {
+      const { result } = await runScan({ model: pair.trojaned, data: pair.held, method, params: QUICK, workers: 0, seed: 1 });
+      expect(result.method).toBe(method);
+      expect(result.classes).toHaveLength(10);
+      for (const c of result.classes) {
+        expect(typeof c.asr).toBe('number');
+        expect(typeof c.anomalyIndex).toBe('number');
+        expect(typeof c.flagged).toBe('boolean');
+        expect(c.transferAsr === null).toBe(method === 'uma-nofilter' || method === 'nc');
+        expect(c.ablatedAccTarget === null).toBe(method === 'uma-noablation' || method === 'nc');
+        expect(c.ratio === null).toBe(method === 'nc');
+      }
+      expect(['trojaned', 'clean']).toContain(result.verdict);
+    }
+  }, 300_000);
+
+  it('resumes: classes already done are not run again', async () => {
+    const first = await runScan({ model: pair.trojaned, data: pair.held, params: QUICK, workers: 0, seed: 3 });
+    const done = first.result.classes.slice(0, 7).map((c) => ({ ...c, anomalyIndex: null, flagged: null }));
+    const events: ScanEvent[] = [];
+    const resumed = await runScan({ model: pair.trojaned, data: pair.held, params: QUICK, workers: 0, seed: 3, completed: done, onEvent: (e) => events.push(e) });
+    const ran = events.flatMap((e) => (e.type === 'class-result' ? [e.finding.index] : []));
+    expect(ran.sort()).toEqual([7, 8, 9]);
+    expect(numbers(resumed.result)).toEqual(numbers(first.result));
+  }, 300_000);
+
+  it('cancels promptly, stopping the workers', async () => {
+    const abort = new AbortController();
+    const started = performance.now();
+    let cancelledAt = 0;
+    const run = runScan({
+      model: pair.trojaned, data: pair.held, params: { maxPerClass: 50 }, workers: 2, seed: 1, signal: abort.signal,
+      onEvent: (e) => {
+        if (e.type === 'progress' && e.progress.stage === 'inversion' && !abort.signal.aborted) {
+          cancelledAt = performance.now();
+          abort.abort();
+        }
+      },
+    });
+    await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(performance.now() - cancelledAt).toBeLessThan(3000);
+    expect(performance.now() - started).toBeLessThan(60_000);
+  }, 120_000);
+
+  it('refuses data that does not fit the model, naming the problem', async () => {
+    const wrong = { ...pair.held, height: 14, width: 56 };
+    await expect(runScan({ model: pair.clean, data: wrong, workers: 0 })).rejects.toThrow(/images are 14x56x1 but the model expects 28x28x1/);
+    const nine = subset(pair.held, Array.from({ length: pair.held.count }, (_, i) => i).filter((i) => pair.held.labels[i] !== 9));
+    await expect(runScan({ model: pair.clean, data: { ...nine, classNames: nine.classNames.slice(0, 9) }, workers: 0 })).rejects.toThrow(/data has 9 classes .* but the model has 10/);
+    await expect(runScan({ model: pair.clean, data: nine, workers: 0 })).rejects.toThrow(/no samples of class 9/);
+  });
+});

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { mad, median, scoreNeuralCleanse, scoreUma, ratioOf } from '../../../src/main/engine/scan/anomaly.ts';
+import { DynamicLambda, nextT } from '../../../src/main/engine/scan/uma/lambda.ts';
+import { shouldStop } from '../../../src/main/engine/scan/uma/ablate.ts';
+import { canonicalJson, paramsSha256, resolveParams } from '../../../src/main/engine/scan/params.ts';
+import { BatchSampler } from '../../../src/main/engine/scan/sampler.ts';
+import { mulberry32 } from '../../../src/main/engine/random.ts';
+import { AUTHORS_PROFILE } from '../../../src/shared/scan-params.ts';
+
+const S = { ratioMin: 0.1, ratioMax: 100, anomalyThreshold: 2, transferThreshold: 0.3 };
+
+describe('anomaly index', () => {
+  it('median and MAD', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(mad([1, 2, 3, 4, 100])).toBe(1);
+  });
+
+  it('r_k = 100 ASR / |mask|, clipped to [0.1, 100]', () => {
+    expect(ratioOf({ asr: 0.9, maskL1: 9 }, S)).toBeCloseTo(10);
+    expect(ratioOf({ asr: 0.01, maskL1: 500 }, S)).toBe(0.1);
+    expect(ratioOf({ asr: 1, maskL1: 0.5 }, S)).toBe(100);
+  });
+
+  it('a_k = (r_k - med) / ((MAD + med) / 2), flags an outlier whose trigger does not transfer', () => {
+    // ratios: 1,1,1,1,10 -> med 1, MAD 0, scale 0.5, a = 18 for the outlier
+    const m = [1, 1, 1, 1].map(() => ({ asr: 1, maskL1: 100, transferAsr: 0.1 }));
+    const out = scoreUma([...m, { asr: 1, maskL1: 10, transferAsr: 0.05 }], S);
+    expect(out.classes[4].anomalyIndex).toBeCloseTo(18);
+    expect(out.classes[0].anomalyIndex).toBeCloseTo(0);
+    expect(out.classes[4].flagged).toBe(true);
+    expect(out.target).toBe(4);
+    expect(out.score).toBeCloseTo(18);
+  });
+
+  it('the transfer filter drops natural triggers from flags and from the model score', () => {
+    const m = [1, 1, 1, 1].map(() => ({ asr: 1, maskL1: 100, transferAsr: 0.1 }));
+    const out = scoreUma([...m, { asr: 1, maskL1: 10, transferAsr: 0.9 }], S);
+    expect(out.classes[4].flagged).toBe(false);
+    expect(out.target).toBeNull();
+    expect(out.score).toBeCloseTo(0);
+    const nofilter = scoreUma([...m, { asr: 1, maskL1: 10, transferAsr: null }], S);
+    expect(nofilter.target).toBe(4);
+  });
+
+  it('the flagged class with the largest index is the target', () => {
+    const base = [1, 1, 1, 1, 1, 1].map(() => ({ asr: 1, maskL1: 100, transferAsr: 0 }));
+    base[1] = { asr: 1, maskL1: 20, transferAsr: 0 };
+    base[3] = { asr: 1, maskL1: 10, transferAsr: 0 };
+    const out = scoreUma(base, S);
+    expect(out.classes.filter((c) => c.flagged)).toHaveLength(2);
+    expect(out.target).toBe(3);
+  });
+
+  it('Neural Cleanse: (median - L1) / (1.4826 MAD), small masks are outliers', () => {
+    const out = scoreNeuralCleanse([100, 110, 90, 105, 95, 10], 2);
+    expect(out.target).toBe(5);
+    const med = 97.5;
+    expect(out.classes[5].anomalyIndex).toBeCloseTo((med - 10) / (1.4826 * mad([100, 110, 90, 105, 95, 10])));
+    expect(scoreNeuralCleanse([100, 101, 99, 100], 2).target).toBeNull();
+  });
+});
+
+describe('dynamic lambda schedule', () => {
+  const s = { low: 0.6, high: 0.9, delta: 10 };
+  it('relaxes below l, tightens above u, holds between', () => {
+    expect(nextT(9, 0.5, s)).toBe(19);
+    expect(nextT(19, 0.95, s)).toBe(9);
+    expect(nextT(9, 0.95, s)).toBeCloseTo(0.9);
+    expect(nextT(9, 0.7, s)).toBe(9);
+  });
+
+  it('updates T only at the end of each window, from that window\'s mean ASR', () => {
+    const lambda = new DynamicLambda({ T: 9, window: 10, ...s });
+    for (let i = 0; i < 9; i++) lambda.record(0);
+    expect(lambda.T).toBe(9);
+    lambda.record(0);
+    expect(lambda.T).toBe(19);
+    expect(lambda.weight).toBeCloseTo(1 / 19);
+    for (let i = 0; i < 10; i++) lambda.record(1);
+    expect(lambda.T).toBe(9);
+  });
+});
+
+describe('ablation early stop', () => {
+  it('stops when the mean probability over the last window falls below the threshold', () => {
+    expect(shouldStop([0.01, 0.01], 3, 0.05)).toBe(false);
+    expect(shouldStop([0.9, 0.04, 0.04, 0.04], 3, 0.05)).toBe(true);
+    expect(shouldStop([0.04, 0.04, 0.2], 3, 0.05)).toBe(false);
+  });
+});
+
+describe('parameters', () => {
+  it('defaults to the authors\' profile and validates overrides', () => {
+    expect(resolveParams()).toEqual(AUTHORS_PROFILE);
+    expect(resolveParams({ inversionSteps: 10 }).inversionSteps).toBe(10);
+    expect(() => resolveParams({ inversionSteps: 0 })).toThrow(/inversionSteps' must be a positive integer/);
+    expect(() => resolveParams({ bogus: 1 } as never)).toThrow(/unknown scan parameter 'bogus'/);
+    expect(() => resolveParams({ freezeRatio: 1.5 })).toThrow(/freezeRatio/);
+  });
+
+  it('hashes parameters canonically', () => {
+    expect(canonicalJson({ b: 1, a: [2, { d: 1, c: 2 }] })).toBe('{"a":[2,{"c":2,"d":1}],"b":1}');
+    const p = resolveParams();
+    expect(paramsSha256(p, 'uma', 1)).toBe(paramsSha256({ ...p }, 'uma', 1));
+    expect(paramsSha256(p, 'uma', 1)).not.toBe(paramsSha256(p, 'uma', 2));
+  });
+});
+
+describe('batch sampler', () => {
+  it('draws epochs without replacement, with replacement when the pool is smaller than a batch', () => {
+    const s = new BatchSampler([0, 1, 2, 3, 4, 5], 3, mulberry32(1));
+    const epoch = [...s.next(), ...s.next()].sort();
+    expect(epoch).toEqual([0, 1, 2, 3, 4, 5]);
+    const small = new BatchSampler([7, 8], 5, mulberry32(1));
+    const b = small.next();
+    expect(b).toHaveLength(5);
+    expect(b.every((i) => i === 7 || i === 8)).toBe(true);
+  });
+});
