@@ -6,7 +6,7 @@
  * signed reports recorded (a report's statement carries the head it was signed at).
  */
 import { UmaError } from '../../shared/errors.ts';
-import { canonicalJson, sha256Hex } from './canonical.ts';
+import { canonicalJson, sha256Hex } from '../engine/digest.ts';
 import { nowIso, writeTx, type CaseDb } from './db.ts';
 
 export const GENESIS_SHA256 = '0'.repeat(64);

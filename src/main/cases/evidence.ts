@@ -9,7 +9,8 @@ import path from 'node:path';
 import { UmaError } from '../../shared/errors.ts';
 import { appendAudit } from './audit.ts';
 import { nowIso, writeTx, type CaseDb } from './db.ts';
-import { combinedDigest, copyAndHash, sha256File, type FileDigest } from './hashing.ts';
+import { combinedDigest } from '../engine/digest.ts';
+import { copyAndHash, sha256File, type FileDigest } from './hashing.ts';
 
 export type HashMatch = 'match' | 'mismatch' | 'none';
 

@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import { sha256Hex } from './canonical.ts';
 
 export interface FileDigest {
   size: number;
@@ -35,18 +34,4 @@ export async function copyAndHash(src: string, dest: string): Promise<FileDigest
   });
   await pipeline(fs.createReadStream(src, { highWaterMark: 1 << 20 }), tap, fs.createWriteStream(dest, { flags: 'wx' }));
   return { size, sha256: hash.digest('hex') };
-}
-
-/**
- * One digest for an evidence item. A single file's digest is the file's own sha256 (so it equals
- * what `sha256sum model.onnx` prints); several files are digested as the sha256 of their
- * `sha256sum`-style listing, sorted by name, so the order they were given in does not matter.
- */
-export function combinedDigest(files: { name: string; sha256: string }[]): string {
-  if (files.length === 1) return files[0].sha256;
-  const lines = files
-    .map((f) => `${f.sha256}  ${f.name}\n`)
-    .sort()
-    .join('');
-  return sha256Hex(lines);
 }

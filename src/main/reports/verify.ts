@@ -4,7 +4,7 @@
  * Optional checks (a trusted key, the model file) are 'skip' when their input is not given.
  */
 import fs from 'node:fs';
-import { sha256Hex } from '../cases/canonical.ts';
+import { sha256Hex } from '../engine/digest.ts';
 import { paramsSha256 } from '../engine/scan/params.ts';
 import { sha256File } from '../cases/hashing.ts';
 import { BAGIT_TXT, MANIFEST, parseManifest, TAGMANIFEST, unzipBag, type BagFiles } from './bagit.ts';

@@ -8,7 +8,7 @@ import { report } from '../../../src/main/cli/commands/report.ts';
 import { verify } from '../../../src/main/cli/commands/verify.ts';
 import { openCaseDb } from '../../../src/main/cases/db.ts';
 import { recordScanResult } from '../../../src/main/cases/record.ts';
-import { sha256Hex } from '../../../src/main/cases/canonical.ts';
+import { sha256Hex } from '../../../src/main/engine/digest.ts';
 import { unzipBag, zipBag } from '../../../src/main/reports/bagit.ts';
 import { scanFixture, tempDir, writeModel } from '../../fixtures/reports/scan-fixture.ts';
 

@@ -5,7 +5,7 @@ import { appendAudit, auditHead, verifyAuditLog, GENESIS_SHA256, entryHash, list
 import { recordScanResult } from '../../../src/main/cases/record.ts';
 import { addReport } from '../../../src/main/cases/reports.ts';
 import { createCase, listCases } from '../../../src/main/cases/cases.ts';
-import { canonicalJson, sha256Hex } from '../../../src/main/cases/canonical.ts';
+import { canonicalJson, sha256Hex } from '../../../src/main/engine/digest.ts';
 import { scanFixture, writeModel } from '../../fixtures/reports/scan-fixture.ts';
 import type { CaseDb } from '../../../src/main/cases/db.ts';
 import { useTempDb } from './helpers.ts';

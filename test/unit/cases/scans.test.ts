@@ -7,7 +7,7 @@ import { completeScan, getScan, listScans, queueScan, resumePlan, startScan, can
 import { recordScanResult } from '../../../src/main/cases/record.ts';
 import { addNote, deleteNote, editNote, listNotes } from '../../../src/main/cases/notes.ts';
 import { listAudit, verifyAuditLog } from '../../../src/main/cases/audit.ts';
-import { sha256Hex } from '../../../src/main/cases/canonical.ts';
+import { sha256Hex } from '../../../src/main/engine/digest.ts';
 import { paramsSha256 } from '../../../src/main/engine/scan/params.ts';
 import { scanFixture, writeModel, classArtifacts, classFinding } from '../../fixtures/reports/scan-fixture.ts';
 import { useTempDb } from './helpers.ts';

@@ -82,7 +82,7 @@ describe('model loading dispatcher', () => {
     expect(refusal(join(dir, 'notes.txt')).code).toBe('UNSUPPORTED_MODEL');
   });
 
-  it('loads TF.js Layers folders and model.json through the Layers importer; digests manifest order', async () => {
+  it('loads TF.js Layers folders and model.json through the Layers importer; digests its files like the case database', async () => {
     const m = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [4, 4, 1] }), tf.layers.dense({ units: 3 })] });
     const layersDir = join(dir, 'layers');
     const original = await LayersClassifier.fromModel(m, 'tiny');
@@ -93,10 +93,10 @@ describe('model loading dispatcher', () => {
     expect(fromJson.numClasses).toBe(3);
     const again = await loadModelSource(fromDir.source);
     expect(again.format).toBe('tfjs-layers');
-    const expected = createHash('sha256')
-      .update(readFileSync(join(layersDir, 'model.json')))
-      .update(readFileSync(join(layersDir, 'weights.bin')))
-      .digest('hex');
+    const sum = (f: string) => createHash('sha256').update(readFileSync(join(layersDir, f))).digest('hex');
+    // sha256 of the sorted `sha256sum`-style listing of its files (engine/digest.ts combinedDigest).
+    const listing = [`${sum('model.json')}  model.json\n`, `${sum('weights.bin')}  weights.bin\n`].sort().join('');
+    const expected = createHash('sha256').update(listing).digest('hex');
     expect(modelDigest(layersDir)).toBe(expected);
     expect(modelDigest(join(layersDir, 'model.json'))).toBe(expected);
     for (const c of [original, fromDir, fromJson, again]) c.dispose();

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { openCaseDb, type CaseDb } from '../../../src/main/cases/db.ts';
 import { recordScanResult } from '../../../src/main/cases/record.ts';
-import { sha256Hex } from '../../../src/main/cases/canonical.ts';
+import { sha256Hex } from '../../../src/main/engine/digest.ts';
 import { exportScanArchive, type ExportedArchive, type ExportOptions } from '../../../src/main/reports/export.ts';
 import { MANIFEST, manifestOf, TAGMANIFEST, type BagFiles } from '../../../src/main/reports/bagit.ts';
 import { scanFixture, tempDir, writeModel } from '../../fixtures/reports/scan-fixture.ts';

@@ -4,7 +4,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeBase64Strict, keyidOf, pae, serializeEnvelope, signEnvelope, verifyEnvelope } from '../../../src/main/reports/dsse.ts';
 import { examinerKey, keyFileStem, readPublicKey } from '../../../src/main/reports/keys.ts';
-import { sha256Hex } from '../../../src/main/cases/canonical.ts';
+import { sha256Hex } from '../../../src/main/engine/digest.ts';
 import { tempDir } from '../../fixtures/reports/scan-fixture.ts';
 
 const dir = tempDir('uma-keys-');

@@ -3,10 +3,10 @@
  * and TF.js Layers models, and refuses PyTorch pickles without ever unpickling them (a pickle can run
  * arbitrary code, and evidence must never execute). Also hashes the evidence: `modelDigest`.
  */
-import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { UmaError } from '../../../shared/errors.ts';
+import { combinedDigest, sha256Hex } from '../digest.ts';
 import { LayersClassifier, loadLayersModelFile, readLayersFiles } from './layers.ts';
 import { loadOnnx } from './onnx/index.ts';
 import type { Classifier, InputSpec, ModelFormat, ModelSource } from './types.ts';
@@ -89,14 +89,13 @@ export async function loadModelSource(source: ModelSource, inputSpec?: Partial<I
 }
 
 /**
- * sha256 (hex) of the model as evidence: the file's bytes; for a TF.js Layers model, model.json then
- * its weight files in manifest order. Pickles are hashed too (they are evidence), just never loaded.
+ * sha256 (hex) of the model as evidence, as the case database computes it (combinedDigest): the file's
+ * own digest; for a TF.js Layers model, the digest of its files' sha256sum listing. Pickles are
+ * hashed too (they are evidence), just never loaded.
  */
 export function modelDigest(path: string): string {
   if (!existsSync(path)) throw new UmaError('NOT_FOUND', `${path}: no such file or folder`);
   const isLayers = statSync(path).isDirectory() || extname(path).toLowerCase() === '.json';
   const files = isLayers ? readLayersFiles(path).files : [path];
-  const hash = createHash('sha256');
-  for (const f of files) hash.update(readFileSync(f));
-  return hash.digest('hex');
+  return combinedDigest(files.map((f) => ({ name: basename(f), sha256: sha256Hex(readFileSync(f)) })));
 }

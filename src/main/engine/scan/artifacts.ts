@@ -2,18 +2,14 @@
  * PNG artifacts of a reversed trigger: the squashed mask, the pattern, and a few other-class samples
  * stamped with it, with their sha256 digests for the findings and the signed report.
  */
-import { createHash } from 'node:crypto';
 import type { ArtifactKind, ClassArtifacts } from '../../../shared/results.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { imageSize } from '../data/dataset.ts';
 import { encodePng } from '../data/image-codec.ts';
+import { sha256Hex } from '../digest.ts';
 import { mulberry32, shuffled } from '../random.ts';
 import { stampArray } from './uma/stamp.ts';
 import type { Trigger } from './uma/invert.ts';
-
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 export function triggerArtifacts(k: number, trigger: Trigger, data: Dataset, others: readonly number[], examples: number, seed: number): ClassArtifacts {
   const { height: h, width: w, channels: c } = data;

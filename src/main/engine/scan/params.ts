@@ -2,8 +2,8 @@
  * Scan parameters: the authors' profile overridden by the analyst's choices, validated, and hashed so a
  * report can prove which constants a verdict came from.
  */
-import { createHash } from 'node:crypto';
 import { UmaError } from '../../../shared/errors.ts';
+import { canonicalJson, sha256Hex } from '../digest.ts';
 import { AUTHORS_PROFILE, PARAM_INFO, type ScanParams } from '../../../shared/scan-params.ts';
 
 export function resolveParams(overrides: Partial<ScanParams> = {}): ScanParams {
@@ -29,16 +29,6 @@ export function resolveParams(overrides: Partial<ScanParams> = {}): ScanParams {
   return params;
 }
 
-/** JSON with sorted keys, so equal parameter sets hash equally whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 export function paramsSha256(params: ScanParams, method: string, seed: number): string {
-  return createHash('sha256').update(canonicalJson({ method, seed, params })).digest('hex');
+  return sha256Hex(canonicalJson({ method, seed, params }));
 }

@@ -13,7 +13,8 @@ import { classCounts, indicesByClass, limitPerClass, requireEveryClass, type Dat
 import type { Classifier, ModelSource } from '../model/types.ts';
 import { deriveSeed } from '../random.ts';
 import { scoreNeuralCleanse, scoreUma, ratioOf } from './anomaly.ts';
-import { artifactDigests, sha256Hex, triggerArtifacts } from './artifacts.ts';
+import { artifactDigests, triggerArtifacts } from './artifacts.ts';
+import { sha256Hex } from '../digest.ts';
 import { ScanContext } from './context.ts';
 import { InlineExecutor, WorkerPool, type Executor } from './executor.ts';
 import { paramsSha256, resolveParams } from './params.ts';
