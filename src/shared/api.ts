@@ -1,0 +1,430 @@
+/**
+ * The contract between the UI and the service (ARCHITECTURE.md section 3): every call, its argument
+ * schema (zod, checked by the service on arrival, whatever the transport) and its result type, and
+ * the job events. The preload bridge, the WebSocket client, the IPC client and the service's handler
+ * table are all typed from `API` below, so adding a call is one entry here (plus its handler).
+ *
+ * Conventions:
+ * - Every call answers `Reply<R>`: `{ok: true, value}` or `{ok: false, error: {code, message}}`;
+ *   nothing is thrown across the boundary.
+ * - Binary data (model uploads, image uploads, PNGs, archives, keys) is a `Uint8Array` everywhere.
+ *   IPC/MessagePort carries it by structured clone; the WebSocket carries it in binary frames
+ *   (src/shared/wire.ts), never as JSON number arrays.
+ * - `job/class-result` carries the class's PNGs as bytes (they are small and the UI shows them at
+ *   once); `scans/artifacts` fetches them again later from the case database.
+ * - Ids are the case database's integer row ids; jobIds are strings minted by the service.
+ */
+import { z } from 'zod';
+import { ERROR_CODES, type ErrorInfo } from './errors.ts';
+import type { ScanProgress } from './events.ts';
+import type { ClassFinding, ScanResult } from './results.ts';
+import { PARAM_INFO, SCAN_METHODS, type ScanMethod, type ScanParams } from './scan-params.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Schemas of shared argument pieces
+
+const id = z.number().int().positive();
+const bytes = z.instanceof(Uint8Array);
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 is 64 lower-case hex digits');
+
+/** One uploaded model file: a single .onnx, or a TF.js model.json and its weight shards. */
+export const UploadedFile = z.object({ name: z.string().min(1).max(255), bytes });
+
+/** Where a model comes from. */
+export const ModelSourceRef = z.discriminatedUnion('kind', [
+  /** A file (or a TF.js model folder) on the machine that runs the service. */
+  z.object({ kind: z.literal('path'), path: z.string().min(1) }),
+  z.object({ kind: z.literal('upload'), files: z.array(UploadedFile).min(1) }),
+  /** The bundled MNIST demo models: BadNets-trojaned (target 7) or its clean twin. */
+  z.object({ kind: z.literal('demo'), which: z.enum(['trojaned', 'clean']) }),
+]);
+export type ModelSourceRef = z.infer<typeof ModelSourceRef>;
+
+/** Clean data for a scan or an inspection. */
+export const DataRef = z.discriminatedUnion('kind', [
+  /** An image folder (one sub-folder per class) or an IDX images file, on the service's machine. */
+  z.object({ kind: z.literal('path'), path: z.string().min(1) }),
+  /** Images with their relative paths, e.g. {path: 'cat/1.png'}: the first folder names the class. */
+  z.object({ kind: z.literal('upload'), files: z.array(z.object({ path: z.string().min(1).max(1024), bytes })).min(1) }),
+  /** A zip of such a folder tree. */
+  z.object({ kind: z.literal('zip'), name: z.string().max(255).optional(), bytes }),
+  /** The bundled MNIST digits. */
+  z.object({ kind: z.literal('demo') }),
+]);
+export type DataRef = z.infer<typeof DataRef>;
+
+/** Analyst overrides of the input spec read from the model. */
+export const InputSpecOverrides = z.object({
+  mean: z.array(z.number()).min(1).max(4).optional(),
+  std: z.array(z.number().positive()).min(1).max(4).optional(),
+  classNames: z.array(z.string().min(1)).min(2).optional(),
+});
+
+const paramShape = Object.fromEntries(
+  Object.keys(PARAM_INFO).map((k) => [k, z.number().finite().nullable().optional()]),
+) as Record<keyof ScanParams, z.ZodOptional<z.ZodNullable<z.ZodNumber>>>;
+/** Overrides of scan parameters (src/shared/scan-params.ts); unknown names are refused. */
+export const ScanParamOverrides = z.strictObject(paramShape);
+
+export const Theme = z.enum(['system', 'light', 'dark']);
+export const Settings = z.object({
+  examinerName: z.string().max(200),
+  /** Worker threads per scan; 0 = the service's default (cores, 1 on a GPU). */
+  workers: z.number().int().min(0).max(64),
+  theme: Theme,
+});
+export type Settings = z.infer<typeof Settings>;
+
+// ---------------------------------------------------------------------------------------------
+// Result types (plain data: they cross structured clone and the wire as they are)
+
+export interface AppInfo {
+  version: string;
+  /** The compute backend the engine host initialised (wasm, node, node-gpu, cpu). */
+  backend: string;
+  dataDir: string;
+  dbPath: string;
+  demoAvailable: boolean;
+  /** 'electron' (utilityProcess) or 'serve' (a Node process behind `uma serve`). */
+  host: 'electron' | 'serve' | 'memory';
+  /** Bumped each time the engine host restarts, so the UI can tell a fresh host from the old one. */
+  hostGeneration: number;
+}
+
+export interface CaseInfo {
+  id: number;
+  name: string;
+  number: string | null;
+  examiner: string | null;
+  description: string;
+  created: string;
+}
+
+export interface CaseSummary extends CaseInfo {
+  evidenceCount: number;
+  scanCount: number;
+  /** Verdict of the latest completed scan, if any. */
+  lastVerdict: 'trojaned' | 'clean' | null;
+}
+
+export interface EvidenceFileInfo {
+  ordinal: number;
+  name: string;
+  originalPath: string;
+  size: number;
+  sha256: string;
+}
+
+export interface EvidenceInfo {
+  id: number;
+  caseId: number;
+  displayName: string;
+  originalPath: string;
+  size: number;
+  sha256: string;
+  expectedSha256: string | null;
+  expectedSource: string | null;
+  match: 'match' | 'mismatch' | 'none';
+  format: string | null;
+  inputSpec: unknown;
+  classNames: string[] | null;
+  created: string;
+  files: EvidenceFileInfo[];
+}
+
+export type ScanStatus = 'queued' | 'running' | 'cancelled' | 'failed' | 'completed' | 'interrupted';
+
+export interface ScanSummary {
+  id: number;
+  caseId: number;
+  evidenceId: number;
+  examiner: string | null;
+  method: ScanMethod;
+  seed: number;
+  status: ScanStatus;
+  numClasses: number;
+  classNames: string[];
+  created: string;
+  started: string | null;
+  finished: string | null;
+  error: string | null;
+  verdict: 'trojaned' | 'clean' | null;
+  score: number | null;
+  target: number | null;
+  /** Classes with a stored result. */
+  classesDone: number;
+  /** The running or queued job of this scan, if any. */
+  jobId: string | null;
+}
+
+export interface NoteInfo {
+  id: number;
+  caseId: number;
+  scanId: number | null;
+  classIndex: number | null;
+  author: string;
+  text: string;
+  created: string;
+  updated: string;
+}
+
+export interface ReportInfo {
+  id: number;
+  scanId: number;
+  /** File name of the archive (download with reports/download). */
+  name: string;
+  envelopeSha256: string;
+  keyid: string;
+  auditHead: { seq: number; sha256: string };
+  created: string;
+  /** Whether a PDF is in the archive, and why not when it is not. */
+  pdf: boolean;
+  pdfNote: string;
+}
+
+export interface CaseDetail {
+  case: CaseInfo;
+  evidence: EvidenceInfo[];
+  scans: ScanSummary[];
+  notes: NoteInfo[];
+  reports: ReportInfo[];
+}
+
+export interface ModelInspection {
+  name: string;
+  format: string;
+  sha256: string;
+  inputSpec: { height: number; width: number; channels: number; layout: 'NHWC' | 'NCHW'; mean: number[]; std: number[]; classNames?: string[] };
+  numClasses: number;
+  params: number;
+  opHistogram: Record<string, number>;
+  /** Weight layers input -> output; frozenAtHalf marks what the default freeze ratio freezes. */
+  weightLayers: { name: string; kind: string; op: string; params: number; frozenAtHalf: boolean }[];
+  warnings: string[];
+}
+
+export interface DataInspection {
+  source: string;
+  count: number;
+  classNames: string[];
+  perClass: number[];
+  shape: [number, number, number];
+}
+
+export interface ScanDetail {
+  scan: ScanSummary;
+  params: ScanParams;
+  paramsSha256: string;
+  /** Clean data the scan reads (as given at start). */
+  data: string | null;
+  /** Findings stored so far (anomaly index and flag are null until the scan completes). */
+  findings: ClassFinding[];
+  /** The full result, once completed. */
+  result: ScanResult | null;
+  /** Classes still to do, for an unfinished scan. */
+  todo: number[];
+  resumable: boolean;
+}
+
+export interface ClassImages {
+  scanId: number;
+  classIndex: number;
+  mask: Uint8Array;
+  pattern: Uint8Array;
+  stamped: Uint8Array[];
+}
+
+export interface JobInfo {
+  jobId: string;
+  scanId: number;
+  caseId: number;
+  state: 'queued' | 'running';
+  /** The last progress event, null before the first. */
+  progress: ScanProgress | null;
+  /** Classes finished so far in this scan (resumed ones included). */
+  classesDone: number[];
+  queuedAt: string;
+  startedAt: string | null;
+}
+
+export interface AuditEntryInfo {
+  seq: number;
+  time: string;
+  actor: string;
+  action: string;
+  target: string;
+  details: Record<string, unknown>;
+  prev_sha256: string;
+  sha256: string;
+}
+
+export interface AuditVerificationInfo {
+  ok: boolean;
+  entries: number;
+  head: { seq: number; sha256: string };
+  firstBadSeq?: number;
+  reason?: string;
+}
+
+export interface VerifyCheck {
+  name: string;
+  status: 'pass' | 'fail' | 'skip';
+  detail: string;
+}
+
+export interface KeyInfo {
+  examiner: string;
+  keyid: string;
+  /** The public key PEM file name (export with keys/export). */
+  file: string;
+}
+
+export interface NamedBytes {
+  name: string;
+  bytes: Uint8Array;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The calls
+
+/** Phantom carrier of a result type: the value is never read. */
+const returns = <R>() => undefined as unknown as R;
+const call = <A extends z.ZodType, R>(args: A, result: R) => ({ args, result });
+const none = z.object({}).strict();
+
+export const API = {
+  'app/info': call(none, returns<AppInfo>()),
+
+  'cases/list': call(z.object({ query: z.string().max(200).optional() }).strict(), returns<CaseSummary[]>()),
+  'cases/create': call(
+    z.object({ name: z.string().trim().min(1).max(200), number: z.string().max(100).optional(), examiner: z.string().max(200).optional(), description: z.string().max(10_000).optional() }).strict(),
+    returns<CaseInfo>(),
+  ),
+  'cases/get': call(z.object({ caseId: id }).strict(), returns<CaseDetail>()),
+
+  'evidence/add': call(
+    z.object({
+      caseId: id,
+      source: ModelSourceRef,
+      displayName: z.string().max(200).optional(),
+      expectedSha256: sha256.optional(),
+      expectedSource: z.string().max(500).optional(),
+      inputSpec: InputSpecOverrides.optional(),
+    }).strict(),
+    returns<EvidenceInfo>(),
+  ),
+  'evidence/rehash': call(z.object({ evidenceId: id }).strict(), returns<{ evidenceId: number; sha256: string; at: string }>()),
+  'evidence/inspect': call(z.object({ evidenceId: id }).strict(), returns<ModelInspection>()),
+
+  'data/inspect': call(z.object({ data: DataRef, channels: z.union([z.literal(1), z.literal(3)]).optional() }).strict(), returns<DataInspection>()),
+
+  'scans/start': call(
+    z.object({
+      caseId: id,
+      evidenceId: id,
+      method: z.enum(SCAN_METHODS).default('uma'),
+      params: ScanParamOverrides.optional(),
+      seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+      data: DataRef,
+      /** Evidence holding a trusted clean model, used as the reference instead of training one. */
+      referenceEvidenceId: id.optional(),
+      /** Worker threads; absent = settings.workers (0 there = the service's default). */
+      workers: z.number().int().min(1).max(64).optional(),
+      examiner: z.string().max(200).optional(),
+    }).strict(),
+    returns<{ jobId: string; scanId: number }>(),
+  ),
+  'scans/cancel': call(z.object({ jobId: z.string().min(1) }).strict(), returns<{ cancelled: boolean }>()),
+  /** Re-queues an interrupted, cancelled or failed scan; only its unfinished classes are redone. */
+  'scans/resume': call(z.object({ scanId: id }).strict(), returns<{ jobId: string; scanId: number; todo: number[] }>()),
+  'scans/get': call(z.object({ scanId: id }).strict(), returns<ScanDetail>()),
+  'scans/list': call(z.object({ caseId: id.optional() }).strict(), returns<ScanSummary[]>()),
+  'scans/artifacts': call(z.object({ scanId: id, classIndex: z.number().int().min(0) }).strict(), returns<ClassImages>()),
+  /** Findings and images of several classes (of any scans, models, cases), for side-by-side review. */
+  'scans/compare': call(
+    z.object({ items: z.array(z.object({ scanId: id, classIndex: z.number().int().min(0) }).strict()).min(1).max(32) }).strict(),
+    returns<{ scanId: number; caseId: number; evidenceId: number; modelName: string; finding: ClassFinding; images: ClassImages }[]>(),
+  ),
+
+  'jobs/list': call(none, returns<JobInfo[]>()),
+
+  'notes/add': call(
+    z.object({ caseId: id, scanId: id.optional(), classIndex: z.number().int().min(0).optional(), text: z.string().min(1).max(100_000) }).strict(),
+    returns<NoteInfo>(),
+  ),
+  'notes/update': call(z.object({ noteId: id, text: z.string().min(1).max(100_000) }).strict(), returns<NoteInfo>()),
+  'notes/delete': call(z.object({ noteId: id }).strict(), returns<{ deleted: true }>()),
+
+  'audit/list': call(z.object({ target: z.string().max(200).optional() }).strict(), returns<AuditEntryInfo[]>()),
+  'audit/verify': call(none, returns<AuditVerificationInfo>()),
+
+  /** Signs and archives a completed scan (no PDF here: the Electron shell prints one separately). */
+  'reports/create': call(z.object({ scanId: id, examiner: z.string().trim().min(1).max(200) }).strict(), returns<ReportInfo>()),
+  'reports/download': call(z.object({ reportId: id }).strict(), returns<NamedBytes>()),
+  /** The report page as HTML, for a preview (the same renderer the archive uses, unsigned). */
+  'reports/html': call(z.object({ scanId: id }).strict(), returns<{ html: string }>()),
+  'reports/verify': call(
+    z.object({
+      archive: z.union([z.object({ path: z.string().min(1) }).strict(), z.object({ bytes }).strict()]),
+      model: z.union([z.object({ path: z.string().min(1) }).strict(), z.object({ bytes }).strict()]).optional(),
+      /** PEM of the public key the signer must hold. */
+      trustedKey: z.string().max(10_000).optional(),
+    }).strict(),
+    returns<{ ok: boolean; checks: VerifyCheck[] }>(),
+  ),
+
+  'settings/get': call(none, returns<Settings>()),
+  'settings/set': call(Settings.partial().strict(), returns<Settings>()),
+
+  'keys/list': call(none, returns<KeyInfo[]>()),
+  'keys/export': call(z.object({ examiner: z.string().trim().min(1).max(200) }).strict(), returns<NamedBytes>()),
+} as const;
+
+export type Method = keyof typeof API;
+/** What a caller passes (defaults optional). */
+export type Args<M extends Method> = z.input<(typeof API)[M]['args']>;
+/** What a handler receives after validation (defaults filled in). */
+export type ParsedArgs<M extends Method> = z.output<(typeof API)[M]['args']>;
+export type Result<M extends Method> = (typeof API)[M]['result'];
+
+export type Reply<R> = { ok: true; value: R } | { ok: false; error: ErrorInfo };
+
+export const METHODS = Object.keys(API) as Method[];
+export const isMethod = (m: unknown): m is Method => typeof m === 'string' && Object.hasOwn(API, m);
+
+// ---------------------------------------------------------------------------------------------
+// Events (service -> every connected client)
+
+export type ApiEvent =
+  | { type: 'job/progress'; jobId: string; scanId: number; progress: ScanProgress }
+  /** A class finished and is stored; images are its PNGs (see the header comment). */
+  | { type: 'job/class-result'; jobId: string; scanId: number; finding: ClassFinding; images: ClassImages }
+  | { type: 'job/done'; jobId: string; scanId: number; result: ScanResult }
+  | { type: 'job/failed'; jobId: string; scanId: number; error: ErrorInfo }
+  /** The engine host died and was restarted; running scans were interrupted (and are being resumed). */
+  | { type: 'host/restarted'; generation: number; reason: string; resumedScanIds: number[] };
+
+export type EventType = ApiEvent['type'];
+export type EventOf<T extends EventType> = Extract<ApiEvent, { type: T }>;
+
+/**
+ * The client-side API: one async function per call, named as the call (`uma['cases/list']({})`),
+ * never throwing for service errors (they come back as {ok:false}), plus `on`, an event subscription
+ * returning its unsubscribe function. `window.uma` (preload), the IPC client and the WebSocket client
+ * all implement it.
+ */
+export type UmaCalls = { [M in Method]: (args: Args<M>) => Promise<Reply<Result<M>>> };
+export type UmaApi = UmaCalls & { on(listener: (e: ApiEvent) => void): () => void };
+
+/** Builds the named functions of UmaApi over one generic request function (both clients use it). */
+export function namedCalls(request: (method: Method, args: unknown) => Promise<Reply<unknown>>): UmaCalls {
+  return Object.fromEntries(METHODS.map((m) => [m, (args: unknown) => request(m, args)])) as UmaCalls;
+}
+
+/** Messages of the request/response protocol both transports carry. */
+export type RequestMessage = { kind: 'request'; id: number; method: string; args: unknown };
+export type ResponseMessage = { kind: 'response'; id: number; reply: Reply<unknown> };
+export type EventMessage = { kind: 'event'; event: ApiEvent };
+export type WireMessage = RequestMessage | ResponseMessage | EventMessage;
+
+export { ERROR_CODES };
