@@ -10,6 +10,7 @@ import { loadModelFile, loadModelSource, modelDigest } from '../../engine/model/
 import { runScan } from '../../engine/scan/pipeline.ts';
 import type { CliIO, Command } from '../command.ts';
 import { progressPrinter } from '../progress-bar.ts';
+import { recordAndReport, takeInEvidence, type OpenedEvidence } from '../case-recording.ts';
 import { parseInteger, parseMethod, parseNumberList, parseParams, resolveModelPath } from '../scan-options.ts';
 
 function writeArtifacts(dir: string, artifacts: ClassArtifacts[]): void {
@@ -61,6 +62,14 @@ options:
   --json OUT          write the result document (- for stdout)
   --out DIR           write mask, pattern and stamped PNGs per class
 
+case database (see 'uma cases', 'uma report', 'uma verify'):
+  --case NAME         take the model into this case as evidence (created on first use), scan the
+                      read-only stored copy, and record the scan
+  --report OUT.zip    with --case: write the signed report archive
+  --db FILE           case database (default $UMA_HOME/cases.sqlite or ~/.uma/cases.sqlite)
+  --examiner NAME     who examines and signs
+  --expected-sha256 H the digest the model came with; a mismatch is recorded at intake
+
 Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
   async run(argv, io) {
     const { values, positionals } = parseArgs({
@@ -81,6 +90,11 @@ Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
         backend: { type: 'string', default: 'auto' },
         json: { type: 'string' },
         out: { type: 'string' },
+        case: { type: 'string' },
+        report: { type: 'string' },
+        db: { type: 'string' },
+        examiner: { type: 'string' },
+        'expected-sha256': { type: 'string' },
       },
     });
     if (positionals.length !== 1) throw new UmaError('BAD_INPUT', 'give exactly one MODEL (a file, a folder, or demo)');
@@ -97,8 +111,18 @@ Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
     const std = parseNumberList('std', values.std);
     if (std?.some((s) => s <= 0)) throw new UmaError('BAD_INPUT', `--std values must be positive, not '${values.std}'`);
 
+    if (values.report && !values.case) throw new UmaError('BAD_INPUT', '--report needs --case: a signed report is of a scan recorded in a case');
+
     await initBackend(values.backend);
-    const modelPath = resolveModelPath(positionals[0]);
+    const givenPath = resolveModelPath(positionals[0]);
+    const displayName = positionals[0] === 'demo' ? 'demo-model (bundled, BadNets-trojaned MNIST CNN)' : givenPath;
+    const target = values.case ? { caseName: values.case, db: values.db, examiner: values.examiner, expectedSha256: values['expected-sha256'] } : null;
+    let opened: OpenedEvidence | null = null;
+    if (target) {
+      opened = await takeInEvidence(givenPath, target, displayName);
+      io.err(`evidence ${opened.evidence.id} in case '${target.caseName}': sha256 ${opened.evidence.sha256}${opened.evidence.match === 'mismatch' ? ' (DOES NOT MATCH the expected sha256)' : ''}`);
+    }
+    const modelPath = opened?.storedModelPath ?? givenPath;
     const model = await loadModelFile(modelPath, { inputSpec: { mean, std, classNames } });
     for (const w of model.report.warnings) io.err(`warning: ${w}`);
     const data = loadDataset(values.data, { labelsPath: values.labels, classNames, channels: model.inputSpec.channels === 1 ? 1 : 3 });
@@ -110,8 +134,8 @@ Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
     try {
       const { result, artifacts } = await runScan({
         model, data, method, params, seed, workers, reference,
-        modelName: positionals[0] === 'demo' ? 'demo-model (bundled, BadNets-trojaned MNIST CNN)' : modelPath,
-        modelSha256: modelDigest(modelPath),
+        modelName: displayName,
+        modelSha256: opened?.evidence.sha256 ?? modelDigest(modelPath),
         signal: abort.signal,
         onEvent: progressPrinter(io, model.numClasses),
         loadSource: (s) => loadModelSource(s),
@@ -120,6 +144,11 @@ Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
       if (values.json === '-') io.out(JSON.stringify(result, null, 2));
       else if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2));
       if (values.out) writeArtifacts(values.out, artifacts);
+      if (opened && target) {
+        const { scanId, archive } = await recordAndReport(opened, target, result, artifacts, values.report);
+        io.out(`recorded as scan ${scanId} of case '${target.caseName}' in ${opened.cdb.paths.db}`);
+        if (archive) io.out(`wrote signed report ${archive.path} (key ${archive.keyid}${archive.pdf ? '' : `; ${archive.pdfNote}`}); check it with: uma verify ${archive.path}`);
+      }
       return 0;
     } catch (err) {
       if (err instanceof UmaError && err.code === 'CANCELLED') {
@@ -130,6 +159,7 @@ Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
     } finally {
       process.off('SIGINT', onSigint);
       model.dispose();
+      opened?.cdb.sql.close();
     }
   },
 };
