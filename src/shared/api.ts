@@ -177,9 +177,6 @@ export interface ReportInfo {
   keyid: string;
   auditHead: { seq: number; sha256: string };
   created: string;
-  /** Whether a PDF is in the archive, and why not when it is not. */
-  pdf: boolean;
-  pdfNote: string;
 }
 
 export interface CaseDetail {
@@ -358,11 +355,16 @@ export const API = {
   'audit/list': call(z.object({ target: z.string().max(200).optional() }).strict(), returns<AuditEntryInfo[]>()),
   'audit/verify': call(none, returns<AuditVerificationInfo>()),
 
-  /** Signs and archives a completed scan (no PDF here: the Electron shell prints one separately). */
-  'reports/create': call(z.object({ scanId: id, examiner: z.string().trim().min(1).max(200) }).strict(), returns<ReportInfo>()),
+  /** Signs and archives a completed scan (with a PDF when the service has Chromium; see reports/pdf). */
+  'reports/create': call(
+    z.object({ scanId: id, examiner: z.string().trim().min(1).max(200) }).strict(),
+    returns<ReportInfo & { pdf: boolean; pdfNote: string }>(),
+  ),
   'reports/download': call(z.object({ reportId: id }).strict(), returns<NamedBytes>()),
   /** The report page as HTML, for a preview (the same renderer the archive uses, unsigned). */
   'reports/html': call(z.object({ scanId: id }).strict(), returns<{ html: string }>()),
+  /** The report as a PDF: Electron prints it with printToPDF; `uma serve` with Chromium when installed. */
+  'reports/pdf': call(z.object({ scanId: id }).strict(), returns<NamedBytes>()),
   'reports/verify': call(
     z.object({
       archive: z.union([z.object({ path: z.string().min(1) }).strict(), z.object({ bytes }).strict()]),
@@ -378,7 +380,17 @@ export const API = {
 
   'keys/list': call(none, returns<KeyInfo[]>()),
   'keys/export': call(z.object({ examiner: z.string().trim().min(1).max(200) }).strict(), returns<NamedBytes>()),
+
+  /**
+   * Desktop only (answered by the Electron main process): a native open dialog. Under `uma serve` it
+   * answers BAD_INPUT; the browser UI uploads files instead (app/info.host tells which).
+   * A dropped file reaches the service as an upload in both (the renderer reads its bytes).
+   */
+  'shell/pick': call(z.object({ kind: z.enum(['model', 'data-folder', 'archive', 'public-key']) }).strict(), returns<{ paths: string[] }>()),
 } as const;
+
+/** Calls the Electron main process answers itself (dialogs, printing); the rest go to the engine host. */
+export const SHELL_METHODS = ['shell/pick', 'reports/pdf'] as const satisfies readonly (keyof typeof API)[];
 
 export type Method = keyof typeof API;
 /** What a caller passes (defaults optional). */
@@ -425,6 +437,8 @@ export function namedCalls(request: (method: Method, args: unknown) => Promise<R
 export type RequestMessage = { kind: 'request'; id: number; method: string; args: unknown };
 export type ResponseMessage = { kind: 'response'; id: number; reply: Reply<unknown> };
 export type EventMessage = { kind: 'event'; event: ApiEvent };
-export type WireMessage = RequestMessage | ResponseMessage | EventMessage;
+/** First message on every connection: which service instance answers (a new one after a restart). */
+export type HelloMessage = { kind: 'hello'; instance: string; generation: number };
+export type WireMessage = RequestMessage | ResponseMessage | EventMessage | HelloMessage;
 
 export { ERROR_CODES };
