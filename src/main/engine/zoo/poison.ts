@@ -3,9 +3,9 @@
  * target label. Also the stamped test set that measures a trojan's attack success rate.
  */
 import type { Dataset } from '../data/dataset.ts';
-import { imageSize, subset } from '../data/dataset.ts';
+import { imageSize, indicesByClass, subset } from '../data/dataset.ts';
 import { mulberry32, shuffled } from '../random.ts';
-import type { PreparedAttack } from './attacks/types.ts';
+import type { AttackContext, PreparedAttack } from './attacks/types.ts';
 
 export function poisonDataset(ds: Dataset, attack: PreparedAttack, target: number, rate: number, seed: number): { data: Dataset; poisoned: number } {
   const per = imageSize(ds);
@@ -29,4 +29,14 @@ export function triggeredTestSet(ds: Dataset, attack: PreparedAttack, target: nu
   const per = imageSize(ds);
   for (let i = 0; i < sub.count; i++) sub.images.set(attack.apply(sub.images.subarray(i * per, (i + 1) * per)), i * per);
   return sub;
+}
+
+/** The clean images of `ds` by class, for attacks built from natural images (composite, reflection). */
+export function attackContext(ds: Dataset): AttackContext {
+  const per = imageSize(ds);
+  const byClass = indicesByClass(ds);
+  return {
+    numClasses: ds.classNames.length,
+    imagesOf: (k) => byClass[k].map((i) => ds.images.subarray(i * per, (i + 1) * per)),
+  };
 }

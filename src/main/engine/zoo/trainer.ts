@@ -8,7 +8,7 @@ import { LayersClassifier } from '../model/layers.ts';
 import { mulberry32, deriveSeed, shuffled } from '../random.ts';
 import { buildArchitecture, type Architecture } from './architectures.ts';
 import type { Attack } from './attacks/types.ts';
-import { poisonDataset, triggeredTestSet } from './poison.ts';
+import { attackContext, poisonDataset, triggeredTestSet } from './poison.ts';
 
 export interface TrainOptions {
   arch: Architecture;
@@ -52,7 +52,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainedModel> {
   const rand = mulberry32(deriveSeed(o.seed, 'attack'));
   const numClasses = o.train.classNames.length;
   const shape = { height: o.train.height, width: o.train.width, channels: o.train.channels };
-  const prepared = o.attack?.prepare(shape, rand);
+  const prepared = o.attack?.prepare(shape, rand, attackContext(o.train));
   const target = o.target ?? Math.floor(rand() * numClasses);
   const rate = o.poisonRate ?? 0.1;
   const poisoned = prepared ? poisonDataset(o.train, prepared, target, rate, deriveSeed(o.seed, 'poison')) : { data: o.train, poisoned: 0 };

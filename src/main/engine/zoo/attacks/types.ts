@@ -9,9 +9,19 @@ export interface ImageShape {
   channels: number;
 }
 
+/**
+ * What attacks built from natural images (composite, reflection) draw on: the clean training images
+ * of each class. Optional so that pattern-only attacks keep their two-argument `prepare`.
+ */
+export interface AttackContext {
+  numClasses: number;
+  /** Clean images of class k (HWC, [0,1]). */
+  imagesOf(k: number): Float32Array[];
+}
+
 export interface PreparedAttack {
   name: string;
-  /** Everything needed to reproduce the trigger, for the manifest. */
+  /** Everything needed to reproduce the trigger, for the manifest (large arrays as sha256 digests). */
   params: Record<string, unknown>;
   /** Returns a new poisoned image (HWC, [0,1]). */
   apply(image: Float32Array): Float32Array;
@@ -19,5 +29,5 @@ export interface PreparedAttack {
 
 export interface Attack {
   name: string;
-  prepare(shape: ImageShape, rand: () => number): PreparedAttack;
+  prepare(shape: ImageShape, rand: () => number, ctx?: AttackContext): PreparedAttack;
 }
