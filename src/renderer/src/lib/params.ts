@@ -1,0 +1,57 @@
+/**
+ * The new-scan form's parameter model: every parameter as an editable string that starts at its
+ * default; only values that differ from the default are sent as overrides, so the stored parameters
+ * say plainly what the analyst changed.
+ */
+import { AUTHORS_PROFILE, PARAM_INFO, type ParamInfo, type ScanMethod, type ScanParams } from '../../../shared/scan-params.ts';
+
+export type ParamKey = keyof ScanParams;
+export type ParamValues = Record<ParamKey, string>;
+
+export const GROUP_LABELS: Record<ParamInfo['group'], string> = {
+  samples: 'Clean samples',
+  ablation: 'Ablation (unlearning)',
+  inversion: 'Dynamic trigger inversion',
+  reference: 'Reference model',
+  scoring: 'Scoring',
+  nc: 'Neural Cleanse',
+};
+
+/** The groups a method uses; the others are shown collapsed and marked unused. */
+export const METHOD_GROUPS: Record<ScanMethod, ParamInfo['group'][]> = {
+  uma: ['samples', 'ablation', 'inversion', 'reference', 'scoring'],
+  'uma-nofilter': ['samples', 'ablation', 'inversion', 'scoring'],
+  'uma-noablation': ['samples', 'inversion', 'reference', 'scoring'],
+  nc: ['samples', 'nc', 'scoring'],
+};
+
+export const PARAM_KEYS = Object.keys(PARAM_INFO) as ParamKey[];
+export const NULLABLE: ReadonlySet<ParamKey> = new Set(PARAM_KEYS.filter((k) => AUTHORS_PROFILE[k] === null));
+
+export function paramsByGroup(): [ParamInfo['group'], ParamKey[]][] {
+  return (Object.keys(GROUP_LABELS) as ParamInfo['group'][]).map((g) => [g, PARAM_KEYS.filter((k) => PARAM_INFO[k].group === g)]);
+}
+
+const show = (v: number | null): string => (v === null ? '' : String(v));
+
+export function defaultValues(preset: Partial<ScanParams> = {}): ParamValues {
+  return Object.fromEntries(PARAM_KEYS.map((k) => [k, show(k in preset ? (preset[k] as number | null) : AUTHORS_PROFILE[k])])) as ParamValues;
+}
+
+/** A field's problem, or null: a finite number, or empty where the parameter may be empty. */
+export function paramError(key: ParamKey, raw: string): string | null {
+  const t = raw.trim();
+  if (t === '') return NULLABLE.has(key) ? null : 'required';
+  return Number.isFinite(Number(t)) ? null : 'not a number';
+}
+
+/** The values that differ from the defaults, as scans/start's overrides. */
+export function paramOverrides(values: ParamValues): Partial<Record<ParamKey, number | null>> {
+  const out: Partial<Record<ParamKey, number | null>> = {};
+  for (const k of PARAM_KEYS) {
+    const t = values[k].trim();
+    const v = t === '' ? null : Number(t);
+    if (v !== AUTHORS_PROFILE[k]) out[k] = v;
+  }
+  return out;
+}

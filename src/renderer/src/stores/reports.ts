@@ -1,0 +1,76 @@
+/**
+ * Reports of a scan: sign + archive, download, an HTML preview, and verification of an archive (the
+ * one just downloaded or any file the analyst picks), each check shown pass / fail / skip.
+ */
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { Result, VerifyCheck } from '../../../shared/api.ts';
+import type { ErrorInfo } from '../../../shared/errors.ts';
+import { call, errorInfo } from '../lib/api.ts';
+
+export interface VerifyOutcome {
+  source: string;
+  ok: boolean;
+  checks: VerifyCheck[];
+}
+
+export const useReportsStore = defineStore('reports', () => {
+  const created = ref<Result<'reports/create'> | null>(null);
+  /** The last archive downloaded, kept so it can be verified without picking the file again. */
+  const archive = ref<{ name: string; bytes: Uint8Array<ArrayBuffer> } | null>(null);
+  const preview = ref<string | null>(null);
+  const verification = ref<VerifyOutcome | null>(null);
+  const busy = ref<'' | 'create' | 'download' | 'verify' | 'preview'>('');
+  const error = ref<ErrorInfo | null>(null);
+
+  async function run<T>(what: typeof busy.value, fn: () => Promise<T>): Promise<T | undefined> {
+    busy.value = what;
+    error.value = null;
+    try {
+      return await fn();
+    } catch (err) {
+      error.value = errorInfo(err);
+      return undefined;
+    } finally {
+      busy.value = '';
+    }
+  }
+
+  const create = (scanId: number, examiner: string) =>
+    run('create', async () => (created.value = await call('reports/create', { scanId, examiner })));
+
+  const loadPreview = (scanId: number) => run('preview', async () => (preview.value = (await call('reports/html', { scanId })).html));
+
+  /** Fetches the archive and hands it to the browser as a download. */
+  const download = (reportId: number) =>
+    run('download', async () => {
+      const file = await call('reports/download', { reportId });
+      // A copy on a plain ArrayBuffer: what the verify call's schema accepts.
+      archive.value = { name: file.name, bytes: new Uint8Array(file.bytes) };
+      const url = URL.createObjectURL(new Blob([file.bytes as BlobPart], { type: 'application/zip' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = file.name;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      return file;
+    });
+
+  const verify = (source: string, bytes: Uint8Array<ArrayBuffer>, model?: Uint8Array<ArrayBuffer>) =>
+    run('verify', async () => {
+      const r = await call('reports/verify', { archive: { bytes }, ...(model ? { model: { bytes: model } } : {}) });
+      verification.value = { source, ...r };
+      return verification.value;
+    });
+
+  function reset(): void {
+    created.value = null;
+    preview.value = null;
+    verification.value = null;
+    error.value = null;
+  }
+
+  return { created, archive, preview, verification, busy, error, create, loadPreview, download, verify, reset };
+});

@@ -1,0 +1,109 @@
+/**
+ * Reversed triggers as displayable images (PNG bytes -> object URLs, cached per scan and class) and
+ * the comparison basket: classes of any scans, models or cases put side by side.
+ */
+import { defineStore } from 'pinia';
+import { reactive, ref } from 'vue';
+import type { ClassImages, Result } from '../../../shared/api.ts';
+import type { ErrorInfo } from '../../../shared/errors.ts';
+import { call, errorInfo } from '../lib/api.ts';
+
+export interface TriggerUrls {
+  mask: string;
+  pattern: string;
+  stamped: string[];
+}
+
+export interface CompareKey {
+  scanId: number;
+  classIndex: number;
+}
+
+export type CompareRow = Result<'scans/compare'>[number] & { urls: TriggerUrls };
+
+const keyOf = (k: CompareKey): string => `${k.scanId}:${k.classIndex}`;
+const COMPARE_KEY = 'uma.compare';
+export const COMPARE_MAX = 32;
+
+function pngUrl(bytes: Uint8Array): string {
+  return URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'image/png' }));
+}
+
+function readBasket(): CompareKey[] {
+  try {
+    const v = JSON.parse(sessionStorage.getItem(COMPARE_KEY) ?? '[]') as CompareKey[];
+    return Array.isArray(v) ? v.filter((k) => Number.isInteger(k.scanId) && Number.isInteger(k.classIndex)) : [];
+  } catch {
+    return [];
+  }
+}
+
+export const useTriggersStore = defineStore('triggers', () => {
+  const images = reactive(new Map<string, TriggerUrls>());
+  const basket = ref<CompareKey[]>(readBasket());
+  const rows = ref<CompareRow[]>([]);
+  const error = ref<ErrorInfo | null>(null);
+  const loading = ref(false);
+
+  /** Stores one class's images, replacing (and releasing) what was cached for it. */
+  function put(img: ClassImages): TriggerUrls {
+    const k = keyOf(img);
+    const old = images.get(k);
+    if (old) [old.mask, old.pattern, ...old.stamped].forEach((u) => URL.revokeObjectURL(u));
+    const urls = { mask: pngUrl(img.mask), pattern: pngUrl(img.pattern), stamped: img.stamped.map(pngUrl) };
+    images.set(k, urls);
+    return urls;
+  }
+
+  function get(k: CompareKey): TriggerUrls | undefined {
+    return images.get(keyOf(k));
+  }
+
+  async function fetch(k: CompareKey): Promise<TriggerUrls | undefined> {
+    const have = images.get(keyOf(k));
+    if (have) return have;
+    try {
+      return put(await call('scans/artifacts', k));
+    } catch (err) {
+      error.value = errorInfo(err);
+      return undefined;
+    }
+  }
+
+  function saveBasket(): void {
+    sessionStorage.setItem(COMPARE_KEY, JSON.stringify(basket.value));
+  }
+
+  const inBasket = (k: CompareKey): boolean => basket.value.some((b) => keyOf(b) === keyOf(k));
+
+  function toggle(k: CompareKey): void {
+    if (inBasket(k)) basket.value = basket.value.filter((b) => keyOf(b) !== keyOf(k));
+    else if (basket.value.length < COMPARE_MAX) basket.value = [...basket.value, { scanId: k.scanId, classIndex: k.classIndex }];
+    saveBasket();
+  }
+
+  function clear(): void {
+    basket.value = [];
+    rows.value = [];
+    saveBasket();
+  }
+
+  async function loadCompare(): Promise<void> {
+    error.value = null;
+    if (basket.value.length === 0) {
+      rows.value = [];
+      return;
+    }
+    loading.value = true;
+    try {
+      const got = await call('scans/compare', { items: basket.value });
+      rows.value = got.map((r) => ({ ...r, urls: put(r.images) }));
+    } catch (err) {
+      error.value = errorInfo(err);
+    } finally {
+      loading.value = false;
+    }
+  }
+
+  return { images, basket, rows, error, loading, put, get, fetch, inBasket, toggle, clear, loadCompare };
+});
