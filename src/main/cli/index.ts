@@ -10,8 +10,10 @@ import { scan } from './commands/scan.ts';
 import { verify } from './commands/verify.ts';
 import { cases } from './commands/cases.ts';
 import { report } from './commands/report.ts';
+import { zoo } from './commands/zoo.ts';
+import { bench } from './commands/bench.ts';
 
-const COMMANDS: Command[] = [scan, doctor, verify, cases, report, inspect];
+const COMMANDS: Command[] = [scan, doctor, verify, cases, report, inspect, zoo, bench];
 
 function defaultIO(): CliIO {
   return {

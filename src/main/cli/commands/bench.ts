@@ -1,0 +1,98 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { UmaError } from '../../../shared/errors.ts';
+import { PROFILES } from '../../../shared/scan-params.ts';
+import { BACKEND_CHOICES, initBackend, isBackendChoice } from '../../engine/backend/index.ts';
+import { benchMarkdown, METHOD_TITLES } from '../../engine/metrics/bench-markdown.ts';
+import { detectionTable } from '../../engine/metrics/detection.ts';
+import { rocSvg } from '../../engine/metrics/roc-svg.ts';
+import { BENCH_METHODS, benchCorpus, type BenchMethod } from '../../engine/zoo/bench.ts';
+import type { Command } from '../command.ts';
+import { parseInteger, parseParams, parseProfile } from '../scan-options.ts';
+
+const MARK_START = '<!-- bench:tables:start -->';
+const MARK_END = '<!-- bench:tables:end -->';
+
+function parseMethods(v: string | undefined, all: boolean | undefined): BenchMethod[] {
+  if (all) return [...BENCH_METHODS];
+  const names = (v ?? 'uma').split(',').map((s) => s.trim());
+  for (const n of names) if (!(BENCH_METHODS as readonly string[]).includes(n)) throw new UmaError('BAD_INPUT', `--methods: '${n}' is not one of ${BENCH_METHODS.join(', ')}`);
+  return names as BenchMethod[];
+}
+
+/** Replaces the generated part of the README, leaving the hand-written evidence around it alone. */
+function updateReadme(path: string, markdown: string): boolean {
+  if (!existsSync(path)) return false;
+  const text = readFileSync(path, 'utf8');
+  const a = text.indexOf(MARK_START);
+  const b = text.indexOf(MARK_END);
+  if (a < 0 || b < a) return false;
+  writeFileSync(path, `${text.slice(0, a + MARK_START.length)}\n${markdown}\n${text.slice(b)}`);
+  return true;
+}
+
+export const bench: Command = {
+  name: 'bench',
+  summary: 'scan a corpus built by `uma zoo` with each method and write ROC-AUC / FP / FN tables',
+  usage: `uma bench CORPUS [options]
+
+Scans every model of CORPUS (built by 'uma zoo build') on its held-out clean samples, caching each
+scan beside the model, and writes RESULTS/detection.json, RESULTS/detection.md and ROC curves
+RESULTS/roc-DATASET-ATTACK.svg; the tables also replace the generated part of bench/README.md.
+
+  --methods a,b       ${BENCH_METHODS.join(', ')} (default uma)
+  --all               every method
+  --profile P         scan parameter profile: ${Object.keys(PROFILES).join(' | ')} (default authors)
+  --param NAME=VALUE  override one scan parameter (repeatable)
+  --max-per-class N   clean samples per class (default 100)
+  --seed N            scan seed (default 1)
+  --workers N         worker threads per scan (default: cores)
+  --results DIR       output folder (default bench/results)
+  --readme FILE       markdown file whose generated section is replaced (default bench/README.md)
+  --backend B         ${BACKEND_CHOICES.join(' | ')} (default wasm)`,
+  async run(argv, io) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        methods: { type: 'string' },
+        all: { type: 'boolean' },
+        profile: { type: 'string', default: 'authors' },
+        param: { type: 'string', multiple: true },
+        'max-per-class': { type: 'string', default: '100' },
+        seed: { type: 'string' },
+        workers: { type: 'string' },
+        results: { type: 'string', default: 'bench/results' },
+        readme: { type: 'string', default: 'bench/README.md' },
+        backend: { type: 'string', default: 'wasm' },
+      },
+    });
+    if (positionals.length !== 1) throw new UmaError('BAD_INPUT', 'give exactly one CORPUS folder (built by uma zoo build)');
+    if (!existsSync(positionals[0])) throw new UmaError('NOT_FOUND', `${positionals[0]}: no such corpus folder; build one with 'uma zoo build'`);
+    if (!isBackendChoice(values.backend)) throw new UmaError('BAD_INPUT', `--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
+    const methods = parseMethods(values.methods, values.all);
+    const params = { ...parseProfile(values.profile), ...parseParams(values.param), maxPerClass: parseInteger('max-per-class', values['max-per-class'], 2) };
+    await initBackend(values.backend);
+    const records = await benchCorpus({
+      corpus: positionals[0], methods, profile: values.profile, params,
+      seed: parseInteger('seed', values.seed, 0) ?? 1,
+      workers: parseInteger('workers', values.workers, 0),
+      log: io.err,
+    });
+    if (records.length === 0) throw new UmaError('BAD_INPUT', `${positionals[0]}: no corpus entries (folders with a manifest.json)`);
+    const rows = detectionTable(records);
+    mkdirSync(values.results, { recursive: true });
+    writeFileSync(join(values.results, 'detection.json'), `${JSON.stringify({ profile: values.profile, params, methods, rows, records }, null, 2)}\n`);
+    for (const key of new Set(rows.map((r) => `${r.dataset}/${r.attack}`))) {
+      const [dataset, attack] = key.split('/');
+      const curves = rows.filter((r) => r.dataset === dataset && r.attack === attack).map((r) => ({ label: METHOD_TITLES[r.method] ?? r.method, auc: r.auc, points: r.roc }));
+      writeFileSync(join(values.results, `roc-${dataset}-${attack}.svg`), rocSvg(`${dataset}, ${attack === 'all' ? 'all attacks' : attack}`, curves));
+    }
+    const markdown = benchMarkdown(rows, values.profile);
+    writeFileSync(join(values.results, 'detection.md'), markdown);
+    io.out(markdown);
+    if (updateReadme(values.readme, markdown)) io.err(`updated the tables in ${values.readme}`);
+    return 0;
+  },
+};
