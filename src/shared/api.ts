@@ -438,7 +438,7 @@ export type RequestMessage = { kind: 'request'; id: number; method: string; args
 export type ResponseMessage = { kind: 'response'; id: number; reply: Reply<unknown> };
 export type EventMessage = { kind: 'event'; event: ApiEvent };
 /** First message on every connection: which service instance answers (a new one after a restart). */
-export type HelloMessage = { kind: 'hello'; instance: string; generation: number };
+export type HelloMessage = { kind: 'hello'; instance: string; generation: number; resumedScanIds: number[] };
 export type WireMessage = RequestMessage | ResponseMessage | EventMessage | HelloMessage;
 
 export { ERROR_CODES };

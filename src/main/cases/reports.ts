@@ -1,4 +1,5 @@
 /** Records of the signed reports exported for a scan (where, which envelope, which key, which audit head). */
+import { UmaError } from '../../shared/errors.ts';
 import { appendAudit, type AuditHead } from './audit.ts';
 import { nowIso, writeTx, type CaseDb } from './db.ts';
 
@@ -36,4 +37,10 @@ export function addReport(cdb: CaseDb, input: Omit<ReportRecord, 'id' | 'created
 
 export function listReports(cdb: CaseDb, scanId: number): ReportRecord[] {
   return (cdb.sql.prepare('SELECT * FROM reports WHERE scan_id = ? ORDER BY id').all(scanId) as ReportRow[]).map(fromRow);
+}
+
+export function getReport(cdb: CaseDb, id: number): ReportRecord {
+  const r = cdb.sql.prepare('SELECT * FROM reports WHERE id = ?').get(id) as ReportRow | undefined;
+  if (!r) throw new UmaError('NOT_FOUND', `no report with id ${id}`);
+  return fromRow(r);
 }

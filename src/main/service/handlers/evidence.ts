@@ -1,0 +1,44 @@
+/** Evidence intake (a path, an upload, or a bundled demo model), re-hash, inspection; data inspection. */
+import path from 'node:path';
+import { UmaError } from '../../../shared/errors.ts';
+import { getCase } from '../../cases/cases.ts';
+import { getEvidence, intakeEvidence, rehashEvidence } from '../../cases/evidence.ts';
+import { classCounts, loadDataset } from '../../engine/data/index.ts';
+import { detectModelFormat } from '../../engine/model/load.ts';
+import type { HandlerGroup, ServiceContext } from '../context.ts';
+import { materializeData, materializeModel } from '../materialize.ts';
+import { inspectEvidence } from '../models.ts';
+
+type Calls = 'evidence/add' | 'evidence/rehash' | 'evidence/inspect' | 'data/inspect';
+
+export const uploadsDir = (ctx: ServiceContext): string => path.join(ctx.cdb.paths.dataDir, 'uploads');
+
+export function evidenceHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
+  const { cdb } = ctx;
+  return {
+    'evidence/add': async (a) => {
+      getCase(cdb, a.caseId);
+      const model = materializeModel(a.source);
+      try {
+        const { classNames, ...spec } = a.inputSpec ?? {};
+        return await intakeEvidence(cdb, {
+          caseId: a.caseId, files: model.files, displayName: a.displayName ?? model.displayName,
+          expectedSha256: a.expectedSha256, expectedSource: a.expectedSource, format: detectModelFormat(model.files[0]),
+          inputSpec: Object.keys(spec).length > 0 ? spec : undefined, classNames,
+        });
+      } finally {
+        model.cleanup();
+      }
+    },
+    'evidence/rehash': async ({ evidenceId }) => {
+      const r = await rehashEvidence(cdb, evidenceId, 'manual');
+      return { evidenceId, sha256: r.sha256, at: r.at };
+    },
+    'evidence/inspect': ({ evidenceId }) => inspectEvidence(cdb, getEvidence(cdb, evidenceId)),
+    'data/inspect': ({ data, channels }) => {
+      const ds = loadDataset(materializeData(uploadsDir(ctx), data), { channels });
+      if (ds.count === 0) throw new UmaError('BAD_DATA', `${ds.source}: no images`);
+      return { source: ds.source, count: ds.count, classNames: ds.classNames, perClass: classCounts(ds), shape: [ds.height, ds.width, ds.channels] };
+    },
+  };
+}

@@ -1,0 +1,66 @@
+/** Signed reports (create, download, preview, PDF, verify) and the examiners' public keys. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { UmaError } from '../../../shared/errors.ts';
+import { getReport, listReports } from '../../cases/reports.ts';
+import { getScan } from '../../cases/scans.ts';
+import { keyidOf } from '../../reports/dsse.ts';
+import { exportScanArchive } from '../../reports/export.ts';
+import { keyFileStem, readPublicKey } from '../../reports/keys.ts';
+import { renderPdf } from '../../reports/pdf.ts';
+import { verifyArchive } from '../../reports/verify.ts';
+import type { HandlerGroup, ServiceContext } from '../context.ts';
+import { reportInfo } from '../dto.ts';
+import { reportPreviewHtml } from '../report-preview.ts';
+
+type Calls = 'reports/create' | 'reports/download' | 'reports/html' | 'reports/pdf' | 'reports/verify' | 'keys/list' | 'keys/export' | 'shell/pick';
+
+const readRef = (ref: { path: string } | { bytes: Uint8Array }): Uint8Array => ('bytes' in ref ? ref.bytes : new Uint8Array(fs.readFileSync(ref.path)));
+
+export function reportHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
+  const { cdb } = ctx;
+  const reportsDir = path.join(cdb.paths.dataDir, 'reports');
+  const examinerOf = (scanId: number) => getScan(cdb, scanId).examiner ?? ctx.settings.get().examinerName;
+  return {
+    'reports/create': async ({ scanId, examiner }) => {
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      const out = await exportScanArchive(cdb, scanId, path.join(reportsDir, `scan-${scanId}-${stamp}.zip`), { examiner, pdf: ctx.pdf });
+      const rec = listReports(cdb, scanId).find((r) => r.path === out.path)!;
+      return { ...reportInfo(rec), pdf: out.pdf, pdfNote: out.pdfNote };
+    },
+    'reports/download': ({ reportId }) => {
+      const r = getReport(cdb, reportId);
+      if (!fs.existsSync(r.path)) throw new UmaError('NOT_FOUND', `report ${reportId}'s archive ${r.path} is gone`);
+      return { name: path.basename(r.path), bytes: new Uint8Array(fs.readFileSync(r.path)) };
+    },
+    'reports/html': ({ scanId }) => ({ html: reportPreviewHtml(cdb, scanId, examinerOf(scanId)) }),
+    'reports/pdf': async ({ scanId }) => {
+      const out = await renderPdf(reportPreviewHtml(cdb, scanId, examinerOf(scanId)));
+      if (!out.pdf) throw new UmaError('INTERNAL', `no PDF: ${out.note}`);
+      return { name: `scan-${scanId}-preview.pdf`, bytes: out.pdf };
+    },
+    'reports/verify': async (a) => {
+      let model: string | Uint8Array | undefined;
+      if (a.model) model = 'bytes' in a.model ? a.model.bytes : a.model.path;
+      const v = await verifyArchive(readRef(a.archive), { model, trust: a.trustedKey });
+      return { ok: v.ok, checks: v.checks };
+    },
+    'keys/list': () => {
+      const dir = cdb.paths.keysDir;
+      if (!fs.existsSync(dir)) return [];
+      return fs.readdirSync(dir).filter((f) => f.endsWith('.pub')).sort().map((file) => ({
+        examiner: file.slice(0, -'.pub'.length), keyid: keyidOf(readPublicKey(fs.readFileSync(path.join(dir, file)))), file,
+      }));
+    },
+    'keys/export': ({ examiner }) => {
+      const file = `${keyFileStem(examiner)}.pub`;
+      const full = path.join(cdb.paths.keysDir, file);
+      if (!fs.existsSync(full)) throw new UmaError('NOT_FOUND', `no key for examiner '${examiner}' yet (one is made when they first sign a report)`);
+      return { name: file, bytes: new Uint8Array(fs.readFileSync(full)) };
+    },
+    'shell/pick': () => {
+      throw new UmaError('BAD_INPUT', 'native file dialogs exist only in the desktop app; upload the files instead');
+    },
+  };
+}
+

@@ -1,0 +1,86 @@
+/** Starting, cancelling, resuming and reading scans; the job list a reconnecting UI catches up from. */
+import { UmaError } from '../../../shared/errors.ts';
+import type { ScanParams } from '../../../shared/scan-params.ts';
+import { getEvidence, rehashEvidence } from '../../cases/evidence.ts';
+import { getClassFindings } from '../../cases/findings.ts';
+import { getScan, listScans, queueScan, resumePlan } from '../../cases/scans.ts';
+import { loadDataset } from '../../engine/data/index.ts';
+import { resolveParams } from '../../engine/scan/params.ts';
+import { TOOL_VERSION } from '../../engine/scan/pipeline.ts';
+import type { HandlerGroup, ServiceContext } from '../context.ts';
+import { classImages, scanSummary } from '../dto.ts';
+import { materializeData } from '../materialize.ts';
+import { loadEvidenceModel } from '../models.ts';
+import { uploadsDir } from './evidence.ts';
+
+type Calls = 'scans/start' | 'scans/cancel' | 'scans/resume' | 'scans/get' | 'scans/list' | 'scans/artifacts' | 'scans/compare' | 'jobs/list';
+
+export function scanHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
+  const { cdb, jobs } = ctx;
+  return {
+    'scans/start': async (a) => {
+      const ev = getEvidence(cdb, a.evidenceId);
+      if (ev.caseId !== a.caseId) throw new UmaError('BAD_INPUT', `evidence ${ev.id} belongs to case ${ev.caseId}, not ${a.caseId}`);
+      if (a.referenceEvidenceId !== undefined) getEvidence(cdb, a.referenceEvidenceId);
+      const params = resolveParams(a.params as Partial<ScanParams> | undefined);
+      const data = materializeData(uploadsDir(ctx), a.data);
+      // Refused here at once when the stored copy changed (audited); the job re-hashes again just
+      // before it runs, since a queued scan may wait.
+      await rehashEvidence(cdb, ev.id, 'before-scan');
+      // Model and data are opened here once so a mismatch is refused now, not minutes later in the queue.
+      const model = await loadEvidenceModel(cdb, ev);
+      let classNames: string[];
+      try {
+        const ds = loadDataset(data, { classNames: ev.classNames ?? undefined, channels: model.inputSpec.channels === 1 ? 1 : 3 });
+        if (ds.classNames.length !== model.numClasses) {
+          throw new UmaError('BAD_DATA', `the data has ${ds.classNames.length} classes (${ds.source}) but the model has ${model.numClasses}`);
+        }
+        classNames = ds.classNames;
+      } finally {
+        model.dispose();
+      }
+      const scan = queueScan(cdb, {
+        evidenceId: ev.id, examiner: a.examiner ?? (ctx.settings.get().examinerName || undefined), method: a.method, params, seed: a.seed,
+        toolVersion: TOOL_VERSION, backend: ctx.backend, classNames,
+      });
+      const job = jobs.enqueue({ scanId: scan.id, data, workers: a.workers, referenceEvidenceId: a.referenceEvidenceId });
+      return { jobId: job.jobId, scanId: scan.id };
+    },
+    'scans/cancel': ({ jobId }) => {
+      if (!jobs.cancel(jobId)) throw new UmaError('NOT_FOUND', `no queued or running job ${jobId}`);
+      return { cancelled: true };
+    },
+    'scans/resume': ({ scanId }) => {
+      const plan = resumePlan(cdb, scanId);
+      if (!plan.resumable) throw new UmaError('BAD_INPUT', `scan ${scanId} is ${plan.status}; only interrupted, cancelled or failed scans resume`);
+      const spec = jobs.savedSpec(scanId);
+      if (!spec) throw new UmaError('BAD_INPUT', `scan ${scanId} was not started by this service, so its data is unknown; start a new scan`);
+      const job = jobs.enqueue(spec);
+      return { jobId: job.jobId, scanId, todo: plan.todo };
+    },
+    'scans/get': ({ scanId }) => {
+      const s = getScan(cdb, scanId);
+      const plan = resumePlan(cdb, scanId);
+      const findings = getClassFindings(cdb, scanId);
+      return {
+        scan: scanSummary(cdb, jobs, s), params: s.params, paramsSha256: s.paramsSha256, data: jobs.savedSpec(scanId)?.data ?? null,
+        findings, result: s.resultMeta ? { ...s.resultMeta, classes: findings } : null, todo: plan.todo, resumable: plan.resumable,
+      };
+    },
+    'scans/list': ({ caseId }) => {
+      const rows = caseId === undefined
+        ? (cdb.sql.prepare('SELECT id FROM scans ORDER BY id').all() as { id: number }[]).map((r) => getScan(cdb, r.id))
+        : listScans(cdb, caseId);
+      return rows.map((s) => scanSummary(cdb, jobs, s));
+    },
+    'scans/artifacts': ({ scanId, classIndex }) => classImages(cdb, scanId, classIndex),
+    'scans/compare': ({ items }) =>
+      items.map(({ scanId, classIndex }) => {
+        const s = getScan(cdb, scanId);
+        const finding = getClassFindings(cdb, scanId).find((f) => f.index === classIndex);
+        if (!finding) throw new UmaError('NOT_FOUND', `scan ${scanId} has no result for class ${classIndex}`);
+        return { scanId, caseId: s.caseId, evidenceId: s.evidenceId, modelName: getEvidence(cdb, s.evidenceId).displayName, finding, images: classImages(cdb, scanId, classIndex) };
+      }),
+    'jobs/list': () => jobs.list(),
+  };
+}

@@ -1,0 +1,201 @@
+/**
+ * The job manager: a queue of scans, one running at a time on this engine host (a scan already
+ * fills every core with its worker threads), progress fanned out to every client through `emit`,
+ * cancel, and crash safety: each class result is written to the case database the moment it
+ * arrives, so a crash loses at most the classes in flight, and a resumed job redoes only the
+ * classes without a stored result. What a job needs to be resumed (its data, workers, reference)
+ * is kept in a small JSON file per scan beside the database, since the scans table does not hold it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ApiEvent, JobInfo } from '../../shared/api.ts';
+import type { ScanProgress } from '../../shared/events.ts';
+import { toErrorInfo, UmaError } from '../../shared/errors.ts';
+import type { CaseDb } from '../cases/db.ts';
+import { getEvidence, rehashEvidence } from '../cases/evidence.ts';
+import { getClassFindings, recordClassResult } from '../cases/findings.ts';
+import { cancelScan, completeScan, failScan, getScan, startScan } from '../cases/scans.ts';
+import { loadDataset } from '../engine/data/index.ts';
+import { loadModelSource } from '../engine/model/load.ts';
+import type { Classifier } from '../engine/model/types.ts';
+import { runScan } from '../engine/scan/pipeline.ts';
+import { loadEvidenceModel } from './models.ts';
+
+/** What a job needs besides the scan row; persisted so an interrupted scan can be resumed. */
+export interface JobSpec {
+  scanId: number;
+  /** A loadDataset spec: 'demo' or an absolute path (uploads are materialised before this). */
+  data: string;
+  workers?: number;
+  referenceEvidenceId?: number;
+}
+
+interface Job {
+  jobId: string;
+  spec: JobSpec;
+  caseId: number;
+  state: 'queued' | 'running';
+  progress: ScanProgress | null;
+  classesDone: number[];
+  queuedAt: string;
+  startedAt: string | null;
+  abort: AbortController;
+  /** Set when the host is closing: the scan stays resumable instead of cancelled. */
+  stopping: boolean;
+}
+
+export class JobManager {
+  private readonly queue: Job[] = [];
+  private running: Job | null = null;
+  private runningDone: Promise<void> = Promise.resolve();
+  private counter = 0;
+  private readonly specDir: string;
+
+  constructor(
+    private readonly cdb: CaseDb,
+    private readonly emit: (e: ApiEvent) => void,
+    /** Worker threads when a job names none (settings); undefined = the engine's default. */
+    private readonly defaultWorkers: () => number | undefined,
+  ) {
+    this.specDir = path.join(cdb.paths.dataDir, 'scan-jobs');
+  }
+
+  /** Queues a scan (new or resumed). The spec is saved first, so a crash before it runs can resume. */
+  enqueue(spec: JobSpec): JobInfo {
+    if (this.jobOfScan(spec.scanId)) throw new UmaError('BAD_INPUT', `scan ${spec.scanId} already has a job (${this.jobOfScan(spec.scanId)})`);
+    fs.mkdirSync(this.specDir, { recursive: true });
+    fs.writeFileSync(this.specFile(spec.scanId), JSON.stringify(spec));
+    const scan = getScan(this.cdb, spec.scanId);
+    const job: Job = {
+      jobId: `job-${spec.scanId}-${++this.counter}`, spec, caseId: scan.caseId, state: 'queued', progress: null,
+      classesDone: getClassFindings(this.cdb, spec.scanId).map((f) => f.index), queuedAt: new Date().toISOString(),
+      startedAt: null, abort: new AbortController(), stopping: false,
+    };
+    this.queue.push(job);
+    this.pump();
+    return this.info(job);
+  }
+
+  /** The saved spec of a scan the service started, or null for scans started elsewhere (`uma scan`). */
+  savedSpec(scanId: number): JobSpec | null {
+    const file = this.specFile(scanId);
+    return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as JobSpec) : null;
+  }
+
+  cancel(jobId: string): boolean {
+    const i = this.queue.findIndex((j) => j.jobId === jobId);
+    if (i >= 0) {
+      const [job] = this.queue.splice(i, 1);
+      cancelScan(this.cdb, job.spec.scanId);
+      this.emit({ type: 'job/failed', jobId, scanId: job.spec.scanId, error: { code: 'CANCELLED', message: 'scan cancelled before it started' } });
+      return true;
+    }
+    if (this.running?.jobId === jobId) {
+      this.running.abort.abort();
+      return true;
+    }
+    return false;
+  }
+
+  list(): JobInfo[] {
+    return [...(this.running ? [this.running] : []), ...this.queue].map((j) => this.info(j));
+  }
+
+  jobOfScan(scanId: number): string | null {
+    return [this.running, ...this.queue].find((j) => j?.spec.scanId === scanId)?.jobId ?? null;
+  }
+
+  /** Resolves when nothing is queued or running. */
+  async idle(): Promise<void> {
+    while (this.running || this.queue.length > 0) await this.runningDone;
+  }
+
+  /** Stops the running scan, leaving it resumable (failed, 'service stopped'); drops the queue. */
+  async close(): Promise<void> {
+    this.queue.length = 0;
+    if (this.running) {
+      this.running.stopping = true;
+      this.running.abort.abort();
+    }
+    await this.runningDone;
+  }
+
+  private specFile(scanId: number): string {
+    return path.join(this.specDir, `scan-${scanId}.json`);
+  }
+
+  private info(j: Job): JobInfo {
+    return { jobId: j.jobId, scanId: j.spec.scanId, caseId: j.caseId, state: j.state, progress: j.progress, classesDone: [...j.classesDone], queuedAt: j.queuedAt, startedAt: j.startedAt };
+  }
+
+  private pump(): void {
+    if (this.running || this.queue.length === 0) return;
+    const job = this.queue.shift()!;
+    this.running = job;
+    job.state = 'running';
+    job.startedAt = new Date().toISOString();
+    this.runningDone = this.run(job).finally(() => {
+      this.running = null;
+      this.pump();
+    });
+  }
+
+  private async run(job: Job): Promise<void> {
+    const { cdb } = this;
+    const { scanId } = job.spec;
+    const models: Classifier[] = [];
+    try {
+      const scan = getScan(cdb, scanId);
+      const ev = getEvidence(cdb, scan.evidenceId);
+      // Integrity first: a changed byte refuses the scan (rehashEvidence audits the mismatch).
+      const prescan = await rehashEvidence(cdb, ev.id, 'before-scan');
+      const model = await loadEvidenceModel(cdb, ev);
+      models.push(model);
+      let reference;
+      if (job.spec.referenceEvidenceId !== undefined) {
+        const refEv = getEvidence(cdb, job.spec.referenceEvidenceId);
+        await rehashEvidence(cdb, refEv.id, 'before-scan');
+        const ref = await loadEvidenceModel(cdb, refEv);
+        models.push(ref);
+        reference = ref.source;
+      }
+      const data = loadDataset(job.spec.data, { classNames: scan.classNames, channels: model.inputSpec.channels === 1 ? 1 : 3 });
+      const completed = getClassFindings(cdb, scanId);
+      if (job.abort.signal.aborted) throw new UmaError('CANCELLED', 'scan cancelled');
+      startScan(cdb, scanId, prescan);
+      const { result } = await runScan({
+        model, data, method: scan.method, params: scan.params, seed: scan.seed, completed, reference,
+        workers: job.spec.workers ?? this.defaultWorkers(),
+        modelName: ev.displayName, modelSha256: ev.sha256, signal: job.abort.signal,
+        loadSource: (s) => loadModelSource(s),
+        onEvent: (e) => {
+          if (e.type === 'progress') {
+            job.progress = e.progress;
+            this.emit({ type: 'job/progress', jobId: job.jobId, scanId, progress: e.progress });
+          } else if (e.type === 'class-result') {
+            // Stored before anyone is told: a client that sees the event can fetch it again.
+            recordClassResult(cdb, scanId, e.finding, e.artifacts);
+            job.classesDone.push(e.finding.index);
+            const { mask, pattern, stamped } = e.artifacts;
+            this.emit({ type: 'job/class-result', jobId: job.jobId, scanId, finding: e.finding, images: { scanId, classIndex: e.finding.index, mask, pattern, stamped } });
+          }
+        },
+      });
+      completeScan(cdb, scanId, result);
+      this.emit({ type: 'job/done', jobId: job.jobId, scanId, result });
+    } catch (err) {
+      const error = toErrorInfo(err);
+      this.endAfterError(scanId, job, error.code === 'CANCELLED' && !job.stopping ? 'cancelled' : error.message);
+      this.emit({ type: 'job/failed', jobId: job.jobId, scanId, error: { code: error.code, message: error.message } });
+    } finally {
+      for (const m of models) m.dispose();
+    }
+  }
+
+  private endAfterError(scanId: number, job: Job, outcome: 'cancelled' | string): void {
+    const status = getScan(this.cdb, scanId).status;
+    if (status === 'completed' || status === 'cancelled' || status === 'failed') return;
+    if (outcome === 'cancelled') cancelScan(this.cdb, scanId);
+    else failScan(this.cdb, scanId, job.stopping ? 'the service stopped while the scan ran; resume it to finish the remaining classes' : outcome);
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Opening evidence as a classifier: always from the read-only copy in the case store (never the
+ * analyst's original), with the input-spec overrides stored at intake.
+ */
+import type { ModelInspection } from '../../shared/api.ts';
+import type { CaseDb } from '../cases/db.ts';
+import { storedFiles, type EvidenceRecord } from '../cases/evidence.ts';
+import { loadModelFile } from '../engine/model/load.ts';
+import type { Classifier, InputSpec } from '../engine/model/types.ts';
+
+/** The freeze ratio the weight-layer preview marks (the default profile's). */
+const FREEZE_PREVIEW = 0.5;
+
+export async function loadEvidenceModel(cdb: CaseDb, ev: EvidenceRecord): Promise<Classifier> {
+  const overrides = (ev.inputSpec ?? {}) as Partial<InputSpec>;
+  return loadModelFile(storedFiles(cdb, ev)[0], {
+    name: ev.displayName,
+    inputSpec: { ...overrides, ...(ev.classNames ? { classNames: ev.classNames } : {}) },
+  });
+}
+
+export async function inspectEvidence(cdb: CaseDb, ev: EvidenceRecord): Promise<ModelInspection> {
+  const model = await loadEvidenceModel(cdb, ev);
+  try {
+    model.freeze(FREEZE_PREVIEW);
+    const weightLayers = model.weightLayers().map((l) => ({ name: l.name, kind: l.kind, op: l.op, params: l.params, frozenAtHalf: l.frozen }));
+    model.freeze(0);
+    return {
+      name: ev.displayName, format: model.format, sha256: ev.sha256, inputSpec: model.inputSpec, numClasses: model.numClasses,
+      params: model.report.params, opHistogram: model.report.opHistogram, weightLayers, warnings: model.report.warnings,
+    };
+  } finally {
+    model.dispose();
+  }
+}
