@@ -41,8 +41,8 @@ export const useSettingsStore = defineStore('settings', () => {
   /** system -> the opposite of what the system shows -> the other one -> system. */
   function cycleTheme(): void {
     if (theme.value === 'system') theme.value = systemLight.value ? 'dark' : 'light';
-    else if ((theme.value === 'light') === systemLight.value) theme.value = theme.value === 'light' ? 'dark' : 'light';
-    else theme.value = 'system';
+    else if ((theme.value === 'light') === systemLight.value) theme.value = 'system';
+    else theme.value = theme.value === 'light' ? 'dark' : 'light';
   }
 
   const recentCases = ref<number[]>(readRecent());

@@ -1,0 +1,110 @@
+// @vitest-environment happy-dom
+import { mount } from '@vue/test-utils';
+import * as echarts from 'echarts/core';
+import { describe, expect, it } from 'vitest';
+import { reactive } from 'vue';
+import AnomalyChart from '../../src/renderer/src/components/AnomalyChart.vue';
+import FindingsTable from '../../src/renderer/src/components/FindingsTable.vue';
+import ParamGroup from '../../src/renderer/src/components/ParamGroup.vue';
+import ScanProgressPanel from '../../src/renderer/src/components/ScanProgressPanel.vue';
+import VerdictBanner from '../../src/renderer/src/components/VerdictBanner.vue';
+import VerifyChecks from '../../src/renderer/src/components/VerifyChecks.vue';
+import ZoomDialog from '../../src/renderer/src/components/ZoomDialog.vue';
+import { defaultValues } from '../../src/renderer/src/lib/params.ts';
+import { classes, result } from './fixtures.ts';
+
+const firstColumn = (w: ReturnType<typeof mount>): string[] => w.findAll('tbody tr').map((r) => r.find('td').text().trim());
+
+describe('FindingsTable', () => {
+  it('starts with the most anomalous class and re-sorts on header clicks', async () => {
+    const w = mount(FindingsTable, { props: { classes: classes(), target: 7 } });
+    expect(firstColumn(w)[0]).toBe('7');
+    expect(w.find('tbody tr').classes()).toEqual(expect.arrayContaining(['flagged', 'target']));
+    await w.find('button[data-key="maskL1"]').trigger('click');
+    expect(firstColumn(w).slice(0, 2)).toEqual(['0', '1']);
+    expect(w.find('th[aria-sort="descending"]').text()).toContain('Mask L1');
+    await w.find('button[data-key="maskL1"]').trigger('click');
+    expect(firstColumn(w)[0]).toBe('7');
+  });
+  it('opens a class from a row by click or Enter', async () => {
+    const w = mount(FindingsTable, { props: { classes: classes(), target: 7 } });
+    await w.findAll('tbody tr')[1].trigger('keydown', { key: 'Enter' });
+    await w.findAll('tbody tr')[0].trigger('click');
+    expect(w.emitted('select')).toEqual([[9], [7]]);
+  });
+});
+
+describe('VerdictBanner', () => {
+  it('names the suspected target of a trojaned model', () => {
+    expect(mount(VerdictBanner, { props: { result: result() } }).text()).toContain('Backdoor suspected — target class 7');
+    expect(mount(VerdictBanner, { props: { result: { ...result(), verdict: 'clean', target: null } } }).text()).toContain('No backdoor found');
+  });
+});
+
+describe('ScanProgressPanel', () => {
+  it('shows overall and per-class progress, finished classes full', () => {
+    const w = mount(ScanProgressPanel, {
+      props: {
+        progress: { stage: 'inversion', classIndex: 2, step: 5, steps: 10, fraction: 0.42, etaSeconds: 75, classFractions: [1, 1, 0.5, 0, 0] },
+        classNames: ['0', '1', '2', '3', '4'],
+        finished: [0, 1],
+      },
+    });
+    expect(w.text()).toContain('42%');
+    expect(w.text()).toContain('Reversing the trigger · class 2');
+    expect(w.text()).toContain('ETA 1m 15s');
+    const bars = w.findAll('[role=progressbar]').map((b) => b.attributes('aria-valuenow'));
+    expect(bars).toEqual(['42', '100', '100', '50', '0', '0']);
+    expect(w.find('li.active .name').text()).toBe('2');
+  });
+});
+
+describe('ParamGroup', () => {
+  it('shows each parameter with its default and help, marks and resets changes', async () => {
+    // The form hands its reactive values object down; edits land in it.
+    const values = reactive(defaultValues());
+    const w = mount(ParamGroup, { props: { group: 'inversion', keys: ['inversionSteps', 'maskStep'], used: true, modelValue: values, 'onUpdate:modelValue': () => undefined } });
+    expect(w.text()).toContain('Signed-gradient steps of trigger inversion per class. Default 250.');
+    await w.find('#param-inversionSteps').setValue('100');
+    expect(values.inversionSteps).toBe('100');
+    expect(w.find('.param.changed label').text()).toBe('inversionSteps');
+    expect(w.text()).toContain('1 changed');
+    await w.find('button[aria-label^="Reset inversionSteps"]').trigger('click');
+    expect(values.inversionSteps).toBe('250');
+    await w.find('#param-maskStep').setValue('x');
+    expect(w.find('#param-maskStep').attributes('aria-invalid')).toBe('true');
+  });
+});
+
+describe('VerifyChecks', () => {
+  it('shows each check with its status and the overall outcome', () => {
+    const w = mount(VerifyChecks, { props: { ok: false, checks: [{ name: 'signature', status: 'pass', detail: 'ok' }, { name: 'model subject', status: 'skip', detail: 'no model given' }, { name: 'manifest', status: 'fail', detail: 'triggers/7-mask.png differs' }] } });
+    expect(w.text()).toContain('Verification FAILED');
+    expect(w.findAll('tbody tr').map((r) => r.attributes('data-status'))).toEqual(['pass', 'skip', 'fail']);
+  });
+});
+
+describe('AnomalyChart', () => {
+  it('draws the threshold line and disposes its chart on unmount', () => {
+    const w = mount(AnomalyChart, { props: { classes: classes(), threshold: 2 }, attachTo: document.body });
+    const el = w.find('.chart').element as HTMLElement;
+    const chart = echarts.getInstanceByDom(el);
+    expect(chart).toBeDefined();
+    const option = chart!.getOption() as { series: { markLine: { data: { yAxis: number }[] } }[] };
+    expect(option.series[0].markLine.data[0].yAxis).toBe(2);
+    w.unmount();
+    expect(echarts.getInstanceByDom(el)).toBeUndefined();
+  });
+});
+
+describe('ZoomDialog', () => {
+  it('zooms with + and - and closes on Escape', async () => {
+    const w = mount(ZoomDialog, { props: { src: 'blob:x', alt: 'Class 7: mask' } });
+    const img = () => w.find('img').attributes('style');
+    expect(img()).toContain('zoom: 12');
+    await w.find('[role=dialog]').trigger('keydown', { key: '+' });
+    expect(img()).toContain('zoom: 16');
+    await w.find('[role=dialog]').trigger('keydown', { key: 'Escape' });
+    expect(w.emitted('close')).toHaveLength(1);
+  });
+});

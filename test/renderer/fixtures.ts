@@ -1,0 +1,108 @@
+/** Plain data shaped like the service's answers: a case with the demo evidence and a finished scan. */
+import type { CaseDetail, EvidenceInfo, ScanDetail, ScanSummary } from '../../src/shared/api.ts';
+import type { ClassFinding, ScanResult } from '../../src/shared/results.ts';
+import { AUTHORS_PROFILE } from '../../src/shared/scan-params.ts';
+
+export const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47]);
+
+export function finding(index: number, over: Partial<ClassFinding> = {}): ClassFinding {
+  return {
+    index,
+    name: String(index),
+    ablatedAccTarget: 0.01,
+    ablatedAccOther: 0.95,
+    ablationSteps: 40,
+    asr: 0.5 + index / 100,
+    maskL1: 200 - index * 10,
+    transferAsr: 0.5,
+    ratio: 0.3,
+    anomalyIndex: index / 10,
+    flagged: false,
+    seconds: 10,
+    artifactDigests: [],
+    ...over,
+  };
+}
+
+export function classes(): ClassFinding[] {
+  return Array.from({ length: 10 }, (_, i) => (i === 7 ? finding(7, { asr: 0.89, maskL1: 8, transferAsr: 0.03, anomalyIndex: 45.9, flagged: true }) : finding(i)));
+}
+
+export function result(): ScanResult {
+  return {
+    verdict: 'trojaned',
+    score: 45.9,
+    target: 7,
+    method: 'uma',
+    params: { ...AUTHORS_PROFILE, maxPerClass: 100 },
+    paramsSha256: 'a'.repeat(64),
+    seed: 1,
+    backend: 'wasm',
+    toolVersion: '0.1.0',
+    startedAt: '2026-11-24T01:00:00.000Z',
+    finishedAt: '2026-11-24T01:01:12.000Z',
+    seconds: 72,
+    model: { name: 'demo-model', sha256: 'f'.repeat(64), format: 'tfjs-layers', inputShape: [28, 28, 1], numClasses: 10, params: 100_000 },
+    data: { source: 'demo', samples: 1000, perClass: Array(10).fill(100) },
+    reference: { kind: 'trained', accuracy: 0.9, seconds: 5 },
+    stageSeconds: { ablation: 30, inversion: 40 },
+    classes: classes(),
+  };
+}
+
+export const evidence: EvidenceInfo = {
+  id: 3,
+  caseId: 1,
+  displayName: 'demo-badnets-mnist',
+  originalPath: '/res/demo-model/model.json',
+  size: 120_000,
+  sha256: 'e'.repeat(64),
+  expectedSha256: null,
+  expectedSource: null,
+  match: 'none',
+  format: 'tfjs-layers',
+  inputSpec: null,
+  classNames: null,
+  created: '2026-11-24T00:59:00.000Z',
+  files: [],
+};
+
+export function scanSummary(over: Partial<ScanSummary> = {}): ScanSummary {
+  return {
+    id: 5,
+    caseId: 1,
+    evidenceId: 3,
+    examiner: null,
+    method: 'uma',
+    seed: 1,
+    status: 'completed',
+    numClasses: 10,
+    classNames: Array.from({ length: 10 }, (_, i) => String(i)),
+    created: '2026-11-24T01:00:00.000Z',
+    started: '2026-11-24T01:00:00.000Z',
+    finished: '2026-11-24T01:01:12.000Z',
+    error: null,
+    verdict: 'trojaned',
+    score: 45.9,
+    target: 7,
+    classesDone: 10,
+    jobId: null,
+    ...over,
+  };
+}
+
+export function scanDetail(over: Partial<ScanSummary> = {}): ScanDetail {
+  const scan = scanSummary(over);
+  const completed = scan.status === 'completed';
+  return { scan, params: AUTHORS_PROFILE, paramsSha256: 'a'.repeat(64), data: 'demo', findings: completed ? classes() : [], result: completed ? result() : null, todo: [], resumable: false };
+}
+
+export function caseDetail(): CaseDetail {
+  return {
+    case: { id: 1, name: 'Demo: BadNets MNIST', number: null, examiner: null, description: '', created: '2026-11-24T00:58:00.000Z' },
+    evidence: [evidence],
+    scans: [scanSummary()],
+    notes: [{ id: 9, caseId: 1, scanId: null, classIndex: null, author: 'ana', text: 'first look', created: 'x', updated: 'x' }],
+    reports: [],
+  };
+}

@@ -1,0 +1,83 @@
+// @vitest-environment happy-dom
+import { describe, expect, it } from 'vitest';
+import { caseAuditEntries } from '../../src/renderer/src/lib/audit.ts';
+import { demoCaseName, DEMO_CASE } from '../../src/renderer/src/lib/demo.ts';
+import { duration, pct } from '../../src/renderer/src/lib/format.ts';
+import { defaultValues, paramError, paramOverrides } from '../../src/renderer/src/lib/params.ts';
+import { href, parseHash } from '../../src/renderer/src/lib/routes.ts';
+import { shortcutFor } from '../../src/renderer/src/lib/shortcuts.ts';
+import { nextSort, sortFindings } from '../../src/renderer/src/lib/sort.ts';
+import { caseDetail, classes, finding } from './fixtures.ts';
+
+describe('routes', () => {
+  it('round-trips every route with params and query through the hash', () => {
+    const h = href('triggers', { scanId: 12 }, { class: '7' });
+    expect(h).toBe('#/scans/12/triggers?class=7');
+    expect(parseHash(h)).toMatchObject({ name: 'triggers', params: { scanId: '12' }, query: { class: '7' } });
+    expect(parseHash('#/cases/3/new-scan')).toMatchObject({ name: 'newScan', params: { caseId: '3' } });
+    expect(parseHash('#/scans/4')).toMatchObject({ name: 'results', params: { scanId: '4' } });
+  });
+  it('maps an empty hash to home and unknown paths to not-found', () => {
+    expect(parseHash('').name).toBe('home');
+    expect(parseHash('#/nope/1/2').name).toBe('not-found');
+    expect(() => href('case')).toThrow(/caseId/);
+  });
+});
+
+describe('findings sort', () => {
+  it('sorts by a column in both directions and keeps nulls last', () => {
+    const rows = [finding(0, { transferAsr: 0.2 }), finding(1, { transferAsr: null }), finding(2, { transferAsr: 0.9 })];
+    expect(sortFindings(rows, { key: 'transferAsr', dir: 'desc' }).map((f) => f.index)).toEqual([2, 0, 1]);
+    expect(sortFindings(rows, { key: 'transferAsr', dir: 'asc' }).map((f) => f.index)).toEqual([0, 2, 1]);
+    expect(sortFindings(classes(), { key: 'flagged', dir: 'desc' })[0].index).toBe(7);
+  });
+  it('flips the sorted column and starts a new one descending', () => {
+    expect(nextSort({ key: 'asr', dir: 'desc' }, 'asr')).toEqual({ key: 'asr', dir: 'asc' });
+    expect(nextSort({ key: 'asr', dir: 'asc' }, 'maskL1')).toEqual({ key: 'maskL1', dir: 'desc' });
+    expect(nextSort({ key: 'asr', dir: 'asc' }, 'index')).toEqual({ key: 'index', dir: 'asc' });
+  });
+});
+
+describe('scan parameters form model', () => {
+  it('sends only what differs from the defaults', () => {
+    const v = defaultValues();
+    expect(paramOverrides(v)).toEqual({});
+    v.inversionSteps = '100';
+    v.maxPerClass = '50';
+    v.ablationBeta = '';
+    expect(paramOverrides(v)).toEqual({ inversionSteps: 100, maxPerClass: 50 });
+    expect(paramOverrides(defaultValues({ maxPerClass: 100 }))).toEqual({ maxPerClass: 100 });
+  });
+  it('accepts empty only for parameters that may be empty', () => {
+    expect(paramError('maxPerClass', '')).toBeNull();
+    expect(paramError('inversionSteps', '')).toBe('required');
+    expect(paramError('ablationLr', '2e-3')).toBeNull();
+    expect(paramError('ablationLr', 'fast')).toBe('not a number');
+  });
+});
+
+describe('small helpers', () => {
+  it('numbers the demo case when earlier ones exist', () => {
+    expect(demoCaseName([])).toBe(DEMO_CASE);
+    expect(demoCaseName([DEMO_CASE, `${DEMO_CASE} (2)`])).toBe(`${DEMO_CASE} (3)`);
+  });
+  it('formats fractions and durations', () => {
+    expect(pct(0.891)).toBe('89.1%');
+    expect(pct(null)).toBe('–');
+    expect(duration(75)).toBe('1m 15s');
+    expect(duration(null)).toBe('–');
+  });
+  it('ignores shortcut keys while typing, except Escape', () => {
+    const input = document.createElement('input');
+    const base = { ctrlKey: false, metaKey: false, altKey: false };
+    expect(shortcutFor({ ...base, key: 'g', target: document.body })).toBe('cases');
+    expect(shortcutFor({ ...base, key: 'g', target: input })).toBeNull();
+    expect(shortcutFor({ ...base, key: 'Escape', target: input })).toBe('close');
+    expect(shortcutFor({ ...base, ctrlKey: true, key: 'c', target: document.body })).toBeNull();
+  });
+  it("keeps a case's audit entries, deleted notes included, and drops other cases'", () => {
+    const e = (seq: number, action: string, target: string, details: Record<string, unknown> = {}) => ({ seq, time: '', actor: 'a', action, target, details, prev_sha256: '', sha256: '' });
+    const entries = [e(1, 'case.create', 'case:1'), e(2, 'case.create', 'case:2'), e(3, 'evidence.intake', 'evidence:3'), e(4, 'note.add', 'note:20', { caseId: 1 }), e(5, 'note.delete', 'note:20'), e(6, 'scan.queue', 'scan:99')];
+    expect(caseAuditEntries(entries, caseDetail()).map((x) => x.seq)).toEqual([1, 3, 4, 5]);
+  });
+});

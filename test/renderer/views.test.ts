@@ -1,0 +1,156 @@
+// @vitest-environment happy-dom
+import { flushPromises, mount } from '@vue/test-utils';
+import { describe, expect, it, vi } from 'vitest';
+import App from '../../src/renderer/src/App.vue';
+import LiveScanView from '../../src/renderer/src/views/LiveScanView.vue';
+import NewScanView from '../../src/renderer/src/views/NewScanView.vue';
+import ReportView from '../../src/renderer/src/views/ReportView.vue';
+import WelcomeView from '../../src/renderer/src/views/WelcomeView.vue';
+import type { CaseSummary } from '../../src/shared/api.ts';
+import { caseDetail, evidence, finding, PNG, result, scanDetail } from './fixtures.ts';
+import { install } from './setup.ts';
+
+function at(hash: string): void {
+  window.location.hash = hash;
+}
+
+describe('first run', () => {
+  it('takes the demo model through case, intake and a small scan, then opens the live page', async () => {
+    const fake = install({
+      'cases/list': () => [],
+      'cases/create': ({ name }) => ({ ...caseDetail().case, name }),
+      'cases/get': () => caseDetail(),
+      'evidence/add': () => evidence,
+      'scans/start': () => ({ jobId: 'j1', scanId: 5 }),
+    });
+    const w = mount(WelcomeView, { global: { plugins: [fake.pinia] } });
+    await w.find('button.primary').trigger('click');
+    await flushPromises();
+    expect(fake.argsOf('cases/create')[0].name).toBe('Demo: BadNets MNIST');
+    expect(fake.argsOf('evidence/add')[0].source).toEqual({ kind: 'demo', which: 'trojaned' });
+    const start = fake.argsOf('scans/start')[0];
+    expect(start).toMatchObject({ caseId: 1, evidenceId: 3, data: { kind: 'demo' }, method: 'uma' });
+    expect(start.params).toMatchObject({ maxPerClass: 100 });
+    expect(window.location.hash).toBe('#/scans/5/live');
+  });
+
+  it('says what went wrong and stays put when intake fails', async () => {
+    const fake = install({
+      'cases/list': () => [],
+      'cases/create': ({ name }) => ({ ...caseDetail().case, name }),
+      'cases/get': () => caseDetail(),
+      'evidence/add': () => ({ code: 'BAD_MODEL', message: 'demo model missing from resources/' }),
+    });
+    const w = mount(WelcomeView, { global: { plugins: [fake.pinia] } });
+    await w.find('button.primary').trigger('click');
+    await flushPromises();
+    expect(w.find('[role=alert]').text()).toContain('demo model missing from resources/');
+    expect(fake.argsOf('scans/start')).toHaveLength(0);
+  });
+});
+
+describe('new scan form', () => {
+  it('starts a scan with the chosen method and only the changed parameters', async () => {
+    const fake = install({ 'cases/get': () => caseDetail(), 'scans/start': () => ({ jobId: 'j2', scanId: 6 }) });
+    at('#/cases/1/new-scan');
+    const w = mount(NewScanView, { global: { plugins: [fake.pinia] } });
+    await flushPromises();
+    await w.find('#scan-method').setValue('uma-nofilter');
+    await w.find('#param-inversionSteps').setValue('60');
+    await w.find('form').trigger('submit');
+    await flushPromises();
+    const args = fake.argsOf('scans/start')[0];
+    expect(args).toMatchObject({ caseId: 1, evidenceId: 3, method: 'uma-nofilter', seed: 1, data: { kind: 'demo' } });
+    expect(args.params).toEqual({ maxPerClass: 100, inversionSteps: 60, referenceEpochs: 2, stampedExamples: 2 });
+    expect(window.location.hash).toBe('#/scans/6/live');
+  });
+});
+
+describe('live scan page', () => {
+  it('streams progress and class results, cancels, and offers the results when done', async () => {
+    const frames: FrameRequestCallback[] = [];
+    vi.stubGlobal('requestAnimationFrame', (cb: FrameRequestCallback) => frames.push(cb));
+    const fake = install({
+      'scans/get': () => scanDetail({ status: 'running', jobId: 'j1', classesDone: 0, verdict: null }),
+      'jobs/list': () => [],
+      'scans/cancel': () => ({ cancelled: true }),
+    });
+    at('#/scans/5/live');
+    const w = mount(LiveScanView, { global: { plugins: [fake.pinia] } });
+    await flushPromises();
+    fake.emit({ type: 'job/progress', jobId: 'j1', scanId: 5, progress: { stage: 'ablation', classIndex: 0, step: 3, steps: 9, fraction: 0.25, etaSeconds: 30, classFractions: [0.5] } });
+    frames.forEach((f) => f(0));
+    fake.emit({ type: 'job/class-result', jobId: 'j1', scanId: 5, finding: finding(0), images: { scanId: 5, classIndex: 0, mask: PNG, pattern: PNG, stamped: [] } });
+    await flushPromises();
+    expect(w.text()).toContain('25%');
+    expect(w.text()).toContain('Unlearning (ablation) · class 0');
+    expect(w.text()).toContain('Classes finished so far');
+    await w.find('button.danger').trigger('click');
+    await flushPromises();
+    expect(fake.argsOf('scans/cancel')).toEqual([{ jobId: 'j1' }]);
+    fake.emit({ type: 'job/done', jobId: 'j1', scanId: 5, result: result() });
+    await flushPromises();
+    expect(w.find('a.primary').attributes('href')).toBe('#/scans/5');
+    expect(w.find('button.danger').exists()).toBe(false);
+    vi.unstubAllGlobals();
+  });
+});
+
+describe('report page', () => {
+  it('signs, downloads and verifies the archive it downloaded', async () => {
+    const zip = new Uint8Array([80, 75, 5, 6]);
+    let detail = caseDetail();
+    const report = { id: 11, scanId: 5, name: 'case-1-scan-5.zip', envelopeSha256: 'c'.repeat(64), keyid: 'k'.repeat(64), auditHead: { seq: 9, sha256: 'd'.repeat(64) }, created: '2026-11-24T01:05:00.000Z' };
+    const fake = install({
+      'scans/get': () => scanDetail(),
+      'cases/get': () => detail,
+      'reports/html': () => ({ html: '<h1>report</h1>' }),
+      'settings/set': (s) => ({ examinerName: s.examinerName ?? '', workers: 0, theme: 'system' }),
+      'reports/create': () => {
+        detail = { ...detail, reports: [report] };
+        return { ...report, pdf: false, pdfNote: 'no Chromium on the service machine' };
+      },
+      'reports/download': () => ({ name: report.name, bytes: zip }),
+      'reports/verify': () => ({ ok: true, checks: [{ name: 'signature', status: 'pass', detail: 'Ed25519 by ana' }, { name: 'model subject', status: 'skip', detail: 'no model given' }] }),
+    });
+    URL.createObjectURL = () => 'blob:zip';
+    at('#/scans/5/report');
+    const w = mount(ReportView, { global: { plugins: [fake.pinia] }, attachTo: document.body });
+    await flushPromises();
+    expect(w.find('iframe').attributes('srcdoc')).toBe('<h1>report</h1>');
+    await w.find('input[maxlength="200"]').setValue('ana');
+    await w.find('form').trigger('submit');
+    await flushPromises();
+    expect(fake.argsOf('reports/create')).toEqual([{ scanId: 5, examiner: 'ana' }]);
+    expect(w.text()).toContain('no Chromium on the service machine');
+    await w.find('tbody button').trigger('click');
+    await flushPromises();
+    await w.findAll('button').find((b) => b.text() === 'Verify this archive')!.trigger('click');
+    await flushPromises();
+    expect(w.text()).toContain('Archive verified');
+    expect(w.findAll('tr[data-status]').map((r) => r.attributes('data-status'))).toEqual(['pass', 'skip']);
+    w.unmount();
+  });
+});
+
+describe('app shell', () => {
+  it('routes by hash, lists shortcuts on ?, and navigates with g', async () => {
+    const list: CaseSummary[] = [{ ...caseDetail().case, evidenceCount: 1, scanCount: 1, lastVerdict: 'trojaned' }];
+    const fake = install({ 'cases/list': () => list, 'settings/get': () => ({ examinerName: '', workers: 0, theme: 'system' }), 'app/info': () => ({ version: '0.1.0', backend: 'wasm', dataDir: '/d', dbPath: '/d/c.sqlite', demoAvailable: true, host: 'serve', hostGeneration: 1 }) });
+    at('#/verify');
+    const w = mount(App, { global: { plugins: [fake.pinia] }, attachTo: document.body });
+    await flushPromises();
+    expect(w.find('h1').text()).toBe('Verify a report archive');
+    expect(w.text()).toContain('v0.1.0 · wasm');
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: '?' }));
+    await flushPromises();
+    expect(w.find('[role=dialog]').text()).toContain('Keyboard shortcuts');
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }));
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'g' }));
+    await flushPromises();
+    expect(w.find('[role=dialog]').exists()).toBe(false);
+    expect(w.find('h1').text()).toBe('Cases');
+    expect(w.find('tbody').text()).toContain('Demo: BadNets MNIST');
+    w.unmount();
+  });
+});
