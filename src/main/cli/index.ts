@@ -10,10 +10,11 @@ import { scan } from './commands/scan.ts';
 import { verify } from './commands/verify.ts';
 import { cases } from './commands/cases.ts';
 import { report } from './commands/report.ts';
+import { serve } from './commands/serve.ts';
 import { zoo } from './commands/zoo.ts';
 import { bench } from './commands/bench.ts';
 
-const COMMANDS: Command[] = [scan, doctor, verify, cases, report, inspect, zoo, bench];
+const COMMANDS: Command[] = [scan, doctor, verify, cases, report, inspect, zoo, bench, serve];
 
 function defaultIO(): CliIO {
   return {

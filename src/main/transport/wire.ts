@@ -47,7 +47,7 @@ export function decodeFrame(data: Uint8Array | ArrayBuffer | string): unknown {
   if (bytes.byteLength < 4) throw new FrameError('frame shorter than its length prefix');
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
   if (4 + headerLength > bytes.byteLength) throw new FrameError('frame header runs past the end of the frame');
-  const header = parseJson(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(4, 4 + headerLength))) as { m?: unknown; b?: unknown };
+  const header = parseJson(utf8(bytes.subarray(4, 4 + headerLength))) as { m?: unknown; b?: unknown };
   const lengths = header?.b;
   if (!Array.isArray(lengths) || !lengths.every((n) => Number.isInteger(n) && n >= 0)) throw new FrameError('frame header has no blob table');
   const blobs: Uint8Array[] = [];
@@ -60,6 +60,14 @@ export function decodeFrame(data: Uint8Array | ArrayBuffer | string): unknown {
   }
   if (at !== bytes.byteLength) throw new FrameError('frame has bytes after its last blob');
   return revive(header.m, blobs);
+}
+
+function utf8(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new FrameError('frame header is not UTF-8');
+  }
 }
 
 function parseJson(text: string): unknown {
