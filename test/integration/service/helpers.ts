@@ -60,3 +60,10 @@ export async function demoCase(api: UmaApi, name: string): Promise<{ caseId: num
   const ev = ok(await api['evidence/add']({ caseId: c.id, source: { kind: 'demo', which: 'trojaned' } }));
   return { caseId: c.id, evidenceId: ev.id };
 }
+
+/** The renderer's WebSocket client, in Node: the `ws` package stands in for the browser's WebSocket. */
+export async function wsApi(url: string, origin: string) {
+  const { default: WebSocket } = await import('ws');
+  const { connectWs } = await import('../../../src/renderer/src/api/ws-client.ts');
+  return connectWs({ url, createSocket: (u) => new WebSocket(u, { origin }) as never, backoffMs: [200] });
+}
