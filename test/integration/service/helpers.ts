@@ -61,9 +61,15 @@ export async function demoCase(api: UmaApi, name: string): Promise<{ caseId: num
   return { caseId: c.id, evidenceId: ev.id };
 }
 
-/** The renderer's WebSocket client, in Node: the `ws` package stands in for the browser's WebSocket. */
-export async function wsApi(url: string, origin: string) {
+export type WsClient = UmaApi & { close(): void };
+
+/**
+ * The renderer's WebSocket client, in Node: the `ws` package stands in for the browser's WebSocket.
+ * Imported by a computed path because it belongs to the renderer's (DOM) TypeScript project.
+ */
+export async function wsApi(url: string, origin: string): Promise<WsClient> {
   const { default: WebSocket } = await import('ws');
-  const { connectWs } = await import('../../../src/renderer/src/api/ws-client.ts');
-  return connectWs({ url, createSocket: (u) => new WebSocket(u, { origin }) as never, backoffMs: [200] });
+  const file = '../../../src/renderer/src/api/ws-client.ts';
+  const { connectWs } = (await import(file)) as { connectWs: (o: { url: string; createSocket: (u: string) => unknown; backoffMs: number[] }) => WsClient };
+  return connectWs({ url, createSocket: (u) => new WebSocket(u, { origin }), backoffMs: [200] });
 }

@@ -8,12 +8,11 @@ import http from 'node:http';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WsClient } from '../../../src/renderer/src/api/ws-client.ts';
 import { startService, type Service } from '../../../src/main/service/index.ts';
 import { DEMO_MODELS } from '../../../src/main/service/materialize.ts';
 import { decodeFrame, encodeFrame } from '../../../src/main/transport/wire.ts';
 import { startWsServer, type WsServer } from '../../../src/main/transport/ws.ts';
-import { demoCase, isPng, isType, ok, record, tempHome, TINY, wsApi } from './helpers.ts';
+import { demoCase, isPng, isType, ok, record, tempHome, TINY, wsApi, type WsClient } from './helpers.ts';
 
 const TOKEN = 'test-token-0123456789abcdef';
 let home: string;

@@ -34,7 +34,7 @@ export interface WsClient extends UmaApi {
 }
 
 function defaultUrl(): string {
-  const loc = globalThis.location;
+  const loc = window.location;
   const token = new URLSearchParams(loc.search).get('token');
   return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/api${token ? `?token=${encodeURIComponent(token)}` : ''}`;
 }
