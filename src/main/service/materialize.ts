@@ -14,7 +14,9 @@ import { UmaError } from '../../shared/errors.ts';
 import { sha256Hex } from '../engine/digest.ts';
 import { readLayersFiles } from '../engine/model/layers.ts';
 
-const RESOURCES = fileURLToPath(new URL('../../../resources/', import.meta.url));
+// resources/ is three levels above this file in the source tree and two above out/main/host.js in the
+// Electron build; whichever exists.
+const RESOURCES = ['../../../resources/', '../../resources/'].map((p) => fileURLToPath(new URL(p, import.meta.url))).find((p) => fs.existsSync(path.join(p, 'demo-model'))) ?? '';
 export const DEMO_MODELS = {
   trojaned: path.join(RESOURCES, 'demo-model', 'model.json'),
   clean: path.join(RESOURCES, 'demo-model-clean', 'model.json'),
