@@ -1,0 +1,64 @@
+/** The service's dispatch and small handlers, without running a scan. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { METHODS } from '../../../src/shared/api.ts';
+import { startService, type Service } from '../../../src/main/service/index.ts';
+
+let home: string;
+let svc: Service;
+beforeAll(async () => {
+  home = fs.mkdtempSync(path.join(os.tmpdir(), 'uma-svc-unit-'));
+  svc = await startService({ dbPath: path.join(home, 'cases.sqlite'), host: 'serve', pdf: false, backend: 'wasm' });
+});
+afterAll(async () => {
+  await svc.close();
+  fs.rmSync(home, { recursive: true, force: true });
+});
+
+describe('service dispatch', () => {
+  it('has a handler for every call of the contract, and answers nonsense arguments with BAD_INPUT, never a throw', async () => {
+    for (const method of METHODS) {
+      const reply = await svc.call(method, { nonsense: true });
+      expect(reply.ok, method).toBe(false);
+      if (!reply.ok) expect([method, reply.error.code]).toEqual([method, 'BAD_INPUT']);
+      if (!reply.ok) expect(reply.error.message).not.toMatch(/unknown call/);
+    }
+    expect(await svc.call('nope', {})).toEqual({ ok: false, error: { code: 'BAD_INPUT', message: "unknown call 'nope'" } });
+    expect(await svc.call({ toString: null }, null)).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
+  });
+
+  it('names missing records NOT_FOUND', async () => {
+    expect(await svc.call('cases/get', { caseId: 999 })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect(await svc.call('reports/download', { reportId: 3 })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect(await svc.call('keys/export', { examiner: 'Nobody' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect(await svc.call('scans/cancel', { jobId: 'job-9-9' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+  });
+
+  it('keeps settings beside the database, validated', async () => {
+    expect(await svc.call('settings/set', { workers: 3, theme: 'dark' })).toMatchObject({ ok: true, value: { workers: 3, theme: 'dark' } });
+    expect(await svc.call('settings/set', { workers: -1 })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
+    expect(await svc.call('settings/set', { theme: 'pink' })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
+    expect(JSON.parse(fs.readFileSync(path.join(home, 'settings.json'), 'utf8'))).toMatchObject({ workers: 3, theme: 'dark' });
+    expect(await svc.call('settings/get', {})).toMatchObject({ ok: true, value: { workers: 3, theme: 'dark' } });
+  });
+
+  it('lists cases by a search query, and adds, edits and deletes notes', async () => {
+    await svc.call('cases/create', { name: 'Alpha vendor', examiner: 'Ann' });
+    await svc.call('cases/create', { name: 'Beta', description: 'drone model from ACME' });
+    const names = async (query?: string) => ((await svc.call('cases/list', { query })) as { value: { name: string }[] }).value.map((c) => c.name);
+    expect(await names()).toEqual(['Alpha vendor', 'Beta']);
+    expect(await names('acme')).toEqual(['Beta']);
+    expect(await names('ANN')).toEqual(['Alpha vendor']);
+    const note = (await svc.call('notes/add', { caseId: 1, text: 'first look' })) as { value: { id: number } };
+    expect(await svc.call('notes/update', { noteId: note.value.id, text: 'second look' })).toMatchObject({ ok: true, value: { text: 'second look' } });
+    expect(await svc.call('notes/delete', { noteId: note.value.id })).toEqual({ ok: true, value: { deleted: true } });
+    expect(await svc.call('cases/get', { caseId: 1 })).toMatchObject({ ok: true, value: { notes: [], evidence: [], scans: [] } });
+    expect(await svc.call('audit/verify', {})).toMatchObject({ ok: true, value: { ok: true } });
+  });
+
+  it('refuses native dialogs outside the desktop app', async () => {
+    expect(await svc.call('shell/pick', { kind: 'model' })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: expect.stringContaining('desktop app') } });
+  });
+});
