@@ -91,6 +91,8 @@ describe('live scan page', () => {
     fake.emit({ type: 'job/done', jobId: 'j1', scanId: 5, result: result() });
     await flushPromises();
     expect(w.find('a.primary').attributes('href')).toBe('#/scans/5');
+    expect(w.find('.crumbs').text()).toContain('case 1');
+    expect(w.find('h2#so-far').text()).toBe('Findings');
     expect(w.find('button.danger').exists()).toBe(false);
     vi.unstubAllGlobals();
   });

@@ -1,15 +1,16 @@
 /**
- * A tree-shaken ECharts (bar + scatter, grid, tooltip, markLine, SVG renderer) and a composable that
+ * A tree-shaken ECharts (bar + scatter, grid, tooltip, markLine, label layout, SVG renderer) and a composable that
  * owns one chart per component: created on mount, resized with its box, disposed on unmount, and
  * re-rendered when the options or the theme change. Colours come from the theme's CSS variables.
  */
 import { BarChart, ScatterChart } from 'echarts/charts';
 import { GridComponent, MarkLineComponent, TooltipComponent } from 'echarts/components';
 import * as echarts from 'echarts/core';
+import { LabelLayout } from 'echarts/features';
 import { SVGRenderer } from 'echarts/renderers';
 import { onBeforeUnmount, onMounted, watch, type Ref } from 'vue';
 
-echarts.use([BarChart, ScatterChart, GridComponent, TooltipComponent, MarkLineComponent, SVGRenderer]);
+echarts.use([BarChart, ScatterChart, GridComponent, TooltipComponent, MarkLineComponent, LabelLayout, SVGRenderer]);
 
 export type ChartOption = echarts.EChartsCoreOption;
 

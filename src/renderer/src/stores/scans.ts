@@ -60,7 +60,12 @@ export const useScansStore = defineStore('scans', () => {
       s.result = e.result;
       s.state = 'done';
       s.jobId = null;
-      details.delete(e.scanId);
+      // The stored detail becomes what scans/get would now answer, so pages keep their context.
+      const d = details.get(e.scanId);
+      if (d) {
+        const { verdict, score, target, classes } = e.result;
+        details.set(e.scanId, { ...d, result: e.result, findings: classes, todo: [], scan: { ...d.scan, status: 'completed', verdict, score, target, jobId: null, classesDone: classes.length } });
+      }
     } else {
       s.error = e.error;
       s.state = e.error.code === 'CANCELLED' ? 'cancelled' : 'failed';
