@@ -16,6 +16,14 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 const DIST = process.env.ELECTRON_OVERRIDE_DIST_PATH ?? path.join(ROOT, 'node_modules/electron/dist');
 const BINARY = path.join(DIST, process.platform === 'darwin' ? 'Electron.app/Contents/MacOS/Electron' : process.platform === 'win32' ? 'electron.exe' : 'electron');
 const missing = fs.existsSync(BINARY) ? null : `no Electron binary at ${BINARY} (set ELECTRON_OVERRIDE_DIST_PATH or let electron's postinstall download it)`;
+/** The renderer's globals as these specs see them (this project compiles without the DOM library). */
+type Win = {
+  uma: Record<string, (a: object) => Promise<unknown>> & { on(l: (e: { type: string }) => void): void };
+  require?: unknown;
+  process?: unknown;
+  location: { href: string };
+  Notification: { requestPermission(): Promise<string> };
+};
 if (missing) console.log(`test/electron: skipped: ${missing}`);
 
 describe.skipIf(missing !== null)('Electron app', () => {
@@ -28,7 +36,7 @@ describe.skipIf(missing !== null)('Electron app', () => {
     const { _electron } = await import('playwright-core');
     app = await _electron.launch({ executablePath: BINARY, args: [ROOT], env: { ...process.env, UMA_DB: path.join(home, 'cases.sqlite') } });
     page = await app.firstWindow();
-    await page.waitForFunction(() => typeof (window as unknown as { uma?: unknown }).uma === 'object');
+    await page.waitForFunction(() => typeof (globalThis as unknown as Partial<Win>).uma === 'object');
   });
   afterAll(async () => {
     await app?.close();
@@ -37,31 +45,31 @@ describe.skipIf(missing !== null)('Electron app', () => {
 
   it('serves the UI from app:// with a sandboxed renderer that has no Node', async () => {
     expect(page.url()).toMatch(/^app:\/\/ui\//);
-    expect(await page.evaluate(() => [typeof (window as unknown as { require?: unknown }).require, typeof (globalThis as { process?: unknown }).process])).toEqual(['undefined', 'undefined']);
-    const csp = await page.evaluate(async () => (await fetch(location.href)).headers.get('content-security-policy'));
+    expect(await page.evaluate(() => [typeof (globalThis as unknown as Win).require, typeof (globalThis as unknown as Win).process])).toEqual(['undefined', 'undefined']);
+    const csp = await page.evaluate(async () => (await fetch((globalThis as unknown as Win).location.href)).headers.get('content-security-policy'));
     expect(csp).toContain("script-src 'self'");
   });
 
   it('exposes exactly the contract as window.uma and answers over the MessagePort', async () => {
-    const keys = await page.evaluate(() => Object.keys((window as unknown as { uma: object }).uma).sort());
+    const keys = await page.evaluate(() => Object.keys((globalThis as unknown as Win).uma).sort());
     expect(keys).toEqual([...METHODS, 'on'].sort());
-    const info = await page.evaluate(() => (window as unknown as { uma: Record<string, (a: object) => Promise<unknown>> }).uma['app/info']({}));
+    const info = await page.evaluate(() => (globalThis as unknown as Win).uma['app/info']({}));
     expect(info).toMatchObject({ ok: true, value: { host: 'electron', demoAvailable: true } });
   });
 
   it('denies every permission request', async () => {
-    expect(await page.evaluate(() => Notification.requestPermission())).toBe('denied');
+    expect(await page.evaluate(() => (globalThis as unknown as Win).Notification.requestPermission())).toBe('denied');
   });
 
   it('restarts a killed engine host and tells the renderer', async () => {
     const restarted = page.evaluate(() => new Promise((resolve) => {
-      (window as unknown as { uma: { on(l: (e: { type: string }) => void): void } }).uma.on((e) => e.type === 'host/restarted' && resolve(e));
+      (globalThis as unknown as Win).uma.on((e) => e.type === 'host/restarted' && resolve(e));
     }));
     const pid = await app.evaluate(({ app: a }) => a.getAppMetrics().find((m) => m.type === 'Utility' && m.name === 'UMA engine host')?.pid);
     expect(pid).toBeTypeOf('number');
     process.kill(pid!, 'SIGKILL');
     expect(await restarted).toMatchObject({ type: 'host/restarted', generation: 1 });
-    const info = await page.evaluate(() => (window as unknown as { uma: Record<string, (a: object) => Promise<unknown>> }).uma['app/info']({}));
+    const info = await page.evaluate(() => (globalThis as unknown as Win).uma['app/info']({}));
     expect(info).toMatchObject({ ok: true, value: { hostGeneration: 1 } });
   });
 });
