@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UmaError } from '../../../shared/errors.ts';
 import type { ClassArtifacts, ScanResult } from '../../../shared/results.ts';
-import { PARAM_INFO, SCAN_METHODS } from '../../../shared/scan-params.ts';
+import { PARAM_INFO, PROFILES, SCAN_METHODS } from '../../../shared/scan-params.ts';
 import { BACKEND_CHOICES, initBackend, isBackendChoice } from '../../engine/backend/index.ts';
 import { loadDataset } from '../../engine/data/index.ts';
 import { loadModelFile, loadModelSource, modelDigest } from '../../engine/model/load.ts';
@@ -11,7 +11,7 @@ import { runScan } from '../../engine/scan/pipeline.ts';
 import type { CliIO, Command } from '../command.ts';
 import { progressPrinter } from '../progress-bar.ts';
 import { recordAndReport, takeInEvidence, type OpenedEvidence } from '../case-recording.ts';
-import { parseInteger, parseMethod, parseNumberList, parseParams, resolveModelPath } from '../scan-options.ts';
+import { parseInteger, parseMethod, parseNumberList, parseParams, parseProfile, resolveModelPath } from '../scan-options.ts';
 
 function writeArtifacts(dir: string, artifacts: ClassArtifacts[]): void {
   mkdirSync(dir, { recursive: true });
@@ -57,6 +57,7 @@ options:
   --std a,b,c         input normalisation std per channel
   --classes a,b,...   class names in label order
   --labels FILE       IDX labels file, when not beside the images file
+  --profile P         parameter profile: ${Object.keys(PROFILES).join(' | ')} (default authors)
   --param NAME=VALUE  override one scan parameter (repeatable): ${Object.keys(PARAM_INFO).join(', ')}
   --backend B         ${BACKEND_CHOICES.join(' | ')} (default auto)
   --json OUT          write the result document (- for stdout)
@@ -86,6 +87,7 @@ Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
         std: { type: 'string' },
         classes: { type: 'string' },
         labels: { type: 'string' },
+        profile: { type: 'string' },
         param: { type: 'string', multiple: true },
         backend: { type: 'string', default: 'auto' },
         json: { type: 'string' },
@@ -103,7 +105,7 @@ Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
     const method = parseMethod(values.method);
     const seed = parseInteger('seed', values.seed, 0) ?? 1;
     const workers = parseInteger('workers', values.workers, 0);
-    const params = parseParams(values.param);
+    const params = { ...parseProfile(values.profile), ...parseParams(values.param) };
     const maxPerClass = parseInteger('max-per-class', values['max-per-class'], 2);
     if (maxPerClass !== undefined) params.maxPerClass = maxPerClass;
     const classNames = values.classes?.split(',').map((s) => s.trim());
