@@ -186,3 +186,16 @@ describe('settings store', () => {
     expect(settings.recentCases).toEqual([1, 3, 2]);
   });
 });
+
+describe('scans store after an engine host restart', () => {
+  it('re-reads the scans it showed as running', async () => {
+    const fake = install({ 'scans/get': () => scanDetail({ status: 'running', jobId: 'j-new' }), 'jobs/list': () => [] });
+    const scans = useScansStore();
+    fake.emit({ type: 'job/progress', jobId: 'j-old', scanId: 5, progress: { stage: 'prepare', classIndex: null, step: 0, steps: 1, fraction: 0, etaSeconds: null, classFractions: [] } });
+    fake.emit({ type: 'job/failed', jobId: 'x', scanId: 6, error: { code: 'BAD_DATA', message: 'no' } });
+    fake.emit({ type: 'host/restarted', generation: 2, reason: 'crashed', resumedScanIds: [5] });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(fake.argsOf('scans/get')).toEqual([{ scanId: 5 }]);
+    expect(scans.live.get(5)?.jobId).toBe('j-new');
+  });
+});

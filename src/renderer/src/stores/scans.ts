@@ -47,7 +47,11 @@ export const useScansStore = defineStore('scans', () => {
   });
 
   function onEvent(e: ApiEvent): void {
-    if (e.type === 'host/restarted') return;
+    if (e.type === 'host/restarted') {
+      // Events of the old host's jobs are lost; re-read every scan still shown as running.
+      for (const s of live.values()) if (s.state === 'running') void load(s.scanId);
+      return;
+    }
     const s = liveOf(e.scanId, e.jobId);
     if (e.type === 'job/progress') {
       pending.set(e.scanId, e.progress);
