@@ -134,10 +134,13 @@ export class JobManager {
     this.running = job;
     job.state = 'running';
     job.startedAt = new Date().toISOString();
-    this.runningDone = this.run(job).finally(() => {
-      this.running = null;
-      this.pump();
-    });
+    this.runningDone = this.run(job)
+      // run() settles every scan error itself; this is a database that failed while recording the failure.
+      .catch((err: unknown) => console.error(`uma: job ${job.jobId} could not be closed in the case database:`, err))
+      .finally(() => {
+        this.running = null;
+        this.pump();
+      });
   }
 
   private async run(job: Job): Promise<void> {

@@ -11,6 +11,7 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import path from 'node:path';
 import { WebSocketServer } from 'ws';
+import { UmaError } from '../../shared/errors.ts';
 import type { Service } from '../service/index.ts';
 import { serveConnection } from './connection.ts';
 import { decodeFrame, encodeFrame } from './wire.ts';
@@ -41,10 +42,11 @@ const TYPES: Record<string, string> = {
 };
 
 function securityHeaders(host: string): Record<string, string> {
-  const ws = `ws://${host}`;
+  // The Host header is the client's to write: only a plain host[:port] goes into the policy.
+  const ws = /^[\w.-]+(:\d+)?$|^\[[\da-f:]+\](:\d+)?$/i.test(host) ? ` ws://${host}` : '';
   return {
     // Styles inline are for Vue/ECharts style bindings; scripts only from this origin.
-    'Content-Security-Policy': `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self' ${ws}; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'`,
+    'Content-Security-Policy': `default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'${ws}; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'`,
     'X-Content-Type-Options': 'nosniff',
     // The token is in the page's URL: never send it onwards.
     'Referrer-Policy': 'no-referrer',
@@ -131,7 +133,11 @@ export async function startWsServer(opts: WsServerOptions): Promise<WsServer> {
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'EADDRINUSE' ? `port ${opts.port} is in use (choose another with --port, or 0 for any free one)`
+        : err.code === 'EADDRNOTAVAIL' ? `${opts.host} is not an address of this machine` : err.message;
+      reject(new UmaError('BAD_INPUT', `cannot listen on ${opts.host}:${opts.port}: ${why}`));
+    });
     server.listen(opts.port, opts.host, () => resolve());
   });
   const port = (server.address() as { port: number }).port;

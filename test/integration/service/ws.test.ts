@@ -93,6 +93,10 @@ describe('uma serve transport', () => {
     expect(rebound).toBe(403);
   });
 
+  it('says so when the port is taken', async () => {
+    await expect(startWsServer({ service: svc, host: '127.0.0.1', port: server.port, token: TOKEN, staticDir: null })).rejects.toThrow(/port \d+ is in use/);
+  });
+
   it('refuses WebSocket upgrades without the token or from another Origin', async () => {
     const good = `http://${base}`;
     expect(await upgrade(`ws://${base}/api?token=${TOKEN}`, { origin: good })).toEqual({ status: 101, body: '' });
