@@ -41,6 +41,9 @@ export class BackendError extends Error {
 }
 
 const require = createRequire(import.meta.url);
+// Production mode: no debug checks, and no console advice to install tfjs-node on every first use of
+// the cpu backend (tfjs creates a few constants there at import, whichever backend then runs).
+tf.env().set('PROD', true);
 let current: BackendInfo | undefined;
 
 function gpuVisible(): { ok: boolean; reason: string } {
