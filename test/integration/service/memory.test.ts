@@ -10,6 +10,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UmaApi } from '../../../src/shared/api.ts';
 import { getEvidence, storedFiles } from '../../../src/main/cases/evidence.ts';
+import { getClassFindings } from '../../../src/main/cases/findings.ts';
 import { startService, type Service } from '../../../src/main/service/index.ts';
 import { DEMO_MODELS } from '../../../src/main/service/materialize.ts';
 import { memoryClient } from '../../../src/main/transport/memory.ts';
@@ -33,6 +34,11 @@ const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 describe('service over the in-memory transport', () => {
   it('runs a demo scan: progress, every class result (stored before it is announced, PNGs as bytes), then done', async () => {
     const rec = record(api);
+    // At the moment the service emits a class result (synchronously), its row must already be stored.
+    const storedWhenAnnounced: boolean[] = [];
+    const off = svc.on((e) => {
+      if (e.type === 'job/class-result') storedWhenAnnounced.push(getClassFindings(svc.cdb, e.scanId).some((f) => f.index === e.finding.index));
+    });
     const { caseId, evidenceId } = await demoCase(api, 'full scan');
     const { jobId, scanId } = ok(await api['scans/start']({ caseId, evidenceId, data: { kind: 'demo' }, params: TINY, workers: 2 }));
     const firstProgress = await rec.next(isType('job/progress', scanId));
@@ -54,6 +60,8 @@ describe('service over the in-memory transport', () => {
     }
     expect(done.result.verdict).toBe('trojaned');
     expect(done.result.target).toBe(7);
+    off();
+    expect(storedWhenAnnounced).toEqual(Array(10).fill(true));
 
     const detail = ok(await api['scans/get']({ scanId }));
     expect(detail.scan.status).toBe('completed');
