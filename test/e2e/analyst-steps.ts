@@ -16,6 +16,8 @@ export const SMALL_PARAMS: Record<string, string> = { maxPerClass: '50', inversi
 
 export async function walkAnalystPath(page: Page, shotsDir: string, prefix: string): Promise<void> {
   fs.mkdirSync(shotsDir, { recursive: true });
+  // Shots of an earlier run would pass for this run's.
+  for (const f of fs.readdirSync(shotsDir)) if (f.startsWith(prefix)) fs.rmSync(path.join(shotsDir, f));
   let n = 0;
   // Full-page shots from the top, or the sticky header lands mid-page; dialogs only as the viewport shows them.
   const shot = async (name: string, fullPage = true) => {
@@ -52,7 +54,8 @@ export async function walkAnalystPath(page: Page, shotsDir: string, prefix: stri
 
   // Live progress: some classes move, then the scan finishes.
   await expect.poll(() => heading.textContent(), { timeout: 10_000 }).toMatch(/^Scan #\d+$/);
-  await page.waitForFunction(`Number(document.querySelector('[aria-label="Overall progress"]')?.getAttribute('aria-valuenow')) > 0`, null, { timeout: 60_000 });
+  const overall = page.getByRole('progressbar', { name: 'Overall progress' });
+  await expect.poll(async () => Number(await overall.getAttribute('aria-valuenow')), { timeout: 60_000 }).toBeGreaterThan(0);
   await page.locator('.classes li .fill.ok').first().waitFor({ timeout: 90_000 });
   await shot('live-scan');
   await page.getByText('Scan finished.').waitFor({ timeout: 120_000 });
