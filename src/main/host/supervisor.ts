@@ -15,7 +15,9 @@ export interface HostSupervisor {
 const RESTART_DELAYS_MS = [0, 1000, 5000, 15000];
 
 export function superviseHost(entry: string, env: Record<string, string>): HostSupervisor {
-  let child: UtilityProcess;
+  /** Null between a death and the restart; ports asked for meanwhile wait in `pending`. */
+  let child: UtilityProcess | null = null;
+  const pending: MessagePortMain[] = [];
   let generation = 0;
   let stopping = false;
   let quickDeaths = 0;
@@ -23,12 +25,15 @@ export function superviseHost(entry: string, env: Record<string, string>): HostS
 
   const fork = () => {
     const started = Date.now();
-    child = utilityProcess.fork(entry, [], {
+    const proc = utilityProcess.fork(entry, [], {
       serviceName: 'UMA engine host',
       stdio: 'inherit',
       env: { ...process.env, ...env, UMA_HOST_GENERATION: String(generation) },
     });
-    child.once('exit', (code) => {
+    child = proc;
+    for (const port of pending.splice(0)) proc.postMessage({ type: 'connect' }, [port]);
+    proc.once('exit', (code) => {
+      child = null;
       if (stopping) return;
       quickDeaths = Date.now() - started < 30_000 ? quickDeaths + 1 : 0;
       const delay = RESTART_DELAYS_MS[Math.min(quickDeaths, RESTART_DELAYS_MS.length - 1)];
@@ -45,13 +50,14 @@ export function superviseHost(entry: string, env: Record<string, string>): HostS
   return {
     connect() {
       const { port1, port2 } = new MessageChannelMain();
-      child.postMessage({ type: 'connect' }, [port1]);
+      if (child) child.postMessage({ type: 'connect' }, [port1]);
+      else pending.push(port1);
       return port2;
     },
     onRestart: (l) => void listeners.push(l),
     stop() {
       stopping = true;
-      child.kill();
+      child?.kill();
     },
   };
 }
