@@ -146,6 +146,10 @@ describe('service over the in-memory transport', () => {
 
     const climb = await api['data/inspect']({ data: { kind: 'upload', files: [{ path: '../../etc/x.png', bytes: png(1) }] } });
     expect(climb).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
+    // A pickle is evidence too: taken in and hashed, never opened.
+    const pickle = ok(await api['evidence/add']({ caseId: c.id, source: { kind: 'upload', files: [{ name: 'model.pt', bytes: new Uint8Array([0x80, 2, 0x7d, 0x71, 0, 0x2e]) }] } }));
+    expect(pickle.format).toBeNull();
+    expect(await api['evidence/inspect']({ evidenceId: pickle.id })).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED_MODEL', message: expect.stringContaining('ONNX') } });
     const badName = await api['evidence/add']({ caseId: c.id, source: { kind: 'upload', files: [{ name: '..', bytes: new Uint8Array(4) }] } });
     expect(badName).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
   });

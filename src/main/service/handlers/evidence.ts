@@ -11,6 +11,19 @@ import { inspectEvidence } from '../models.ts';
 
 type Calls = 'evidence/add' | 'evidence/rehash' | 'evidence/inspect' | 'data/inspect';
 
+/**
+ * The format to record, or null for a model the engine will not open (a PyTorch pickle): it is still
+ * evidence and is hashed and kept; inspecting or scanning it answers UNSUPPORTED_MODEL with advice.
+ */
+function formatOf(file: string): string | null {
+  try {
+    return detectModelFormat(file);
+  } catch (err) {
+    if (err instanceof UmaError && err.code === 'UNSUPPORTED_MODEL') return null;
+    throw err;
+  }
+}
+
 export const uploadsDir = (ctx: ServiceContext): string => path.join(ctx.cdb.paths.dataDir, 'uploads');
 
 export function evidenceHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
@@ -23,7 +36,7 @@ export function evidenceHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
         const { classNames, ...spec } = a.inputSpec ?? {};
         return await intakeEvidence(cdb, {
           caseId: a.caseId, files: model.files, displayName: a.displayName ?? model.displayName,
-          expectedSha256: a.expectedSha256, expectedSource: a.expectedSource, format: detectModelFormat(model.files[0]),
+          expectedSha256: a.expectedSha256, expectedSource: a.expectedSource, format: formatOf(model.files[0]) ?? undefined,
           inputSpec: Object.keys(spec).length > 0 ? spec : undefined, classNames,
         });
       } finally {
