@@ -2,9 +2,9 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { AuditEntryInfo, AuditVerificationInfo, CaseDetail, CaseSummary, EvidenceInfo, ModelSourceRef } from '../../../shared/api.ts';
-import type { ErrorInfo } from '../../../shared/errors.ts';
-import { call, errorInfo } from '../lib/api.ts';
+import { call } from '../lib/api.ts';
 import { caseAuditEntries } from '../lib/audit.ts';
+import { actionGuard } from '../lib/guard.ts';
 
 export const useCasesStore = defineStore('cases', () => {
   const list = ref<CaseSummary[]>([]);
@@ -13,22 +13,7 @@ export const useCasesStore = defineStore('cases', () => {
   const detail = ref<CaseDetail | null>(null);
   const audit = ref<AuditEntryInfo[]>([]);
   const auditCheck = ref<AuditVerificationInfo | null>(null);
-  const busy = ref(false);
-  const error = ref<ErrorInfo | null>(null);
-
-  /** Runs an action with busy/error bookkeeping; returns undefined when it failed (error is set). */
-  async function guarded<T>(fn: () => Promise<T>): Promise<T | undefined> {
-    busy.value = true;
-    error.value = null;
-    try {
-      return await fn();
-    } catch (err) {
-      error.value = errorInfo(err);
-      return undefined;
-    } finally {
-      busy.value = false;
-    }
-  }
+  const { busy, error, guarded } = actionGuard();
 
   const refresh = () => guarded(refreshList);
 

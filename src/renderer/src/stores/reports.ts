@@ -5,8 +5,8 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { Result, VerifyCheck } from '../../../shared/api.ts';
-import type { ErrorInfo } from '../../../shared/errors.ts';
-import { call, errorInfo } from '../lib/api.ts';
+import { call } from '../lib/api.ts';
+import { actionGuard } from '../lib/guard.ts';
 
 export interface VerifyOutcome {
   source: string;
@@ -20,20 +20,13 @@ export const useReportsStore = defineStore('reports', () => {
   const archive = ref<{ name: string; bytes: Uint8Array<ArrayBuffer> } | null>(null);
   const preview = ref<string | null>(null);
   const verification = ref<VerifyOutcome | null>(null);
+  /** Which action runs, so each button can say so. */
   const busy = ref<'' | 'create' | 'download' | 'verify' | 'preview'>('');
-  const error = ref<ErrorInfo | null>(null);
+  const { error, guarded } = actionGuard();
 
-  async function run<T>(what: typeof busy.value, fn: () => Promise<T>): Promise<T | undefined> {
+  function run<T>(what: typeof busy.value, fn: () => Promise<T>): Promise<T | undefined> {
     busy.value = what;
-    error.value = null;
-    try {
-      return await fn();
-    } catch (err) {
-      error.value = errorInfo(err);
-      return undefined;
-    } finally {
-      busy.value = '';
-    }
+    return guarded(fn).finally(() => (busy.value = ''));
   }
 
   const create = (scanId: number, examiner: string) =>

@@ -3,13 +3,14 @@
  * the stored detail of any scan. Progress events are buffered and applied at most once per frame.
  */
 import { defineStore } from 'pinia';
-import { reactive, ref } from 'vue';
+import { reactive } from 'vue';
 import type { ApiEvent, Args, ScanDetail } from '../../../shared/api.ts';
 import type { ErrorInfo } from '../../../shared/errors.ts';
 import type { ScanProgress } from '../../../shared/events.ts';
 import type { ClassFinding, ScanResult } from '../../../shared/results.ts';
-import { api, call, errorInfo } from '../lib/api.ts';
+import { api, call } from '../lib/api.ts';
 import { perFrame } from '../lib/frame.ts';
+import { actionGuard } from '../lib/guard.ts';
 import { useTriggersStore } from './triggers.ts';
 
 export interface LiveScan {
@@ -26,8 +27,7 @@ export interface LiveScan {
 export const useScansStore = defineStore('scans', () => {
   const live = reactive(new Map<number, LiveScan>());
   const details = reactive(new Map<number, ScanDetail>());
-  const error = ref<ErrorInfo | null>(null);
-  const busy = ref(false);
+  const { busy, error, guarded } = actionGuard();
   const triggers = useTriggersStore();
 
   function liveOf(scanId: number, jobId: string | null = null): LiveScan {
@@ -77,19 +77,6 @@ export const useScansStore = defineStore('scans', () => {
     }
   }
   const unsubscribe = api().on(onEvent);
-
-  async function guarded<T>(fn: () => Promise<T>): Promise<T | undefined> {
-    busy.value = true;
-    error.value = null;
-    try {
-      return await fn();
-    } catch (err) {
-      error.value = errorInfo(err);
-      return undefined;
-    } finally {
-      busy.value = false;
-    }
-  }
 
   const start = (args: Args<'scans/start'>) =>
     guarded(async () => {

@@ -5,8 +5,8 @@
 import { defineStore } from 'pinia';
 import { reactive, ref } from 'vue';
 import type { ClassImages, Result } from '../../../shared/api.ts';
-import type { ErrorInfo } from '../../../shared/errors.ts';
-import { call, errorInfo } from '../lib/api.ts';
+import { call } from '../lib/api.ts';
+import { actionGuard } from '../lib/guard.ts';
 
 export interface TriggerUrls {
   mask: string;
@@ -42,8 +42,7 @@ export const useTriggersStore = defineStore('triggers', () => {
   const images = reactive(new Map<string, TriggerUrls>());
   const basket = ref<CompareKey[]>(readBasket());
   const rows = ref<CompareRow[]>([]);
-  const error = ref<ErrorInfo | null>(null);
-  const loading = ref(false);
+  const { busy: loading, error, guarded } = actionGuard();
 
   /** Stores one class's images, replacing (and releasing) what was cached for it. */
   function put(img: ClassImages): TriggerUrls {
@@ -60,14 +59,7 @@ export const useTriggersStore = defineStore('triggers', () => {
   }
 
   async function fetch(k: CompareKey): Promise<TriggerUrls | undefined> {
-    const have = images.get(keyOf(k));
-    if (have) return have;
-    try {
-      return put(await call('scans/artifacts', k));
-    } catch (err) {
-      error.value = errorInfo(err);
-      return undefined;
-    }
+    return images.get(keyOf(k)) ?? guarded(async () => put(await call('scans/artifacts', k)));
   }
 
   function saveBasket(): void {
@@ -88,22 +80,11 @@ export const useTriggersStore = defineStore('triggers', () => {
     saveBasket();
   }
 
-  async function loadCompare(): Promise<void> {
-    error.value = null;
-    if (basket.value.length === 0) {
-      rows.value = [];
-      return;
-    }
-    loading.value = true;
-    try {
-      const got = await call('scans/compare', { items: basket.value });
+  const loadCompare = () =>
+    guarded(async () => {
+      const got = basket.value.length ? await call('scans/compare', { items: basket.value }) : [];
       rows.value = got.map((r) => ({ ...r, urls: put(r.images) }));
-    } catch (err) {
-      error.value = errorInfo(err);
-    } finally {
-      loading.value = false;
-    }
-  }
+    });
 
   return { images, basket, rows, error, loading, put, get, fetch, inBasket, toggle, clear, loadCompare };
 });
