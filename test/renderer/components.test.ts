@@ -6,12 +6,15 @@ import { reactive } from 'vue';
 import AnomalyChart from '../../src/renderer/src/components/AnomalyChart.vue';
 import FindingsTable from '../../src/renderer/src/components/FindingsTable.vue';
 import ParamGroup from '../../src/renderer/src/components/ParamGroup.vue';
+import PathInput from '../../src/renderer/src/components/PathInput.vue';
 import ScanProgressPanel from '../../src/renderer/src/components/ScanProgressPanel.vue';
 import VerdictBanner from '../../src/renderer/src/components/VerdictBanner.vue';
 import VerifyChecks from '../../src/renderer/src/components/VerifyChecks.vue';
 import ZoomDialog from '../../src/renderer/src/components/ZoomDialog.vue';
 import { defaultValues } from '../../src/renderer/src/lib/params.ts';
+import { useSettingsStore } from '../../src/renderer/src/stores/settings.ts';
 import { classes, result } from './fixtures.ts';
+import { install } from './setup.ts';
 
 const firstColumn = (w: ReturnType<typeof mount>): string[] => w.findAll('tbody tr').map((r) => r.find('td').text().trim());
 
@@ -106,5 +109,20 @@ describe('ZoomDialog', () => {
     expect(img()).toContain('zoom: 16');
     await w.find('[role=dialog]').trigger('keydown', { key: 'Escape' });
     expect(w.emitted('close')).toHaveLength(1);
+  });
+});
+
+describe('PathInput', () => {
+  it('offers the native dialog only in the desktop app and takes the picked path', async () => {
+    const fake = install({ 'shell/pick': () => ({ paths: ['/evidence/model.onnx'] }) });
+    let value = '';
+    const w = mount(PathInput, { props: { kind: 'model', label: 'Model path', placeholder: '', modelValue: value, 'onUpdate:modelValue': (v: string) => (value = v) }, global: { plugins: [fake.pinia] } });
+    expect(w.find('button').exists()).toBe(false);
+    useSettingsStore().info = { version: '0.1.0', backend: 'wasm', dataDir: '', dbPath: '', demoAvailable: true, host: 'electron', hostGeneration: 1 };
+    await w.vm.$nextTick();
+    await w.find('button').trigger('click');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(fake.argsOf('shell/pick')).toEqual([{ kind: 'model' }]);
+    expect(value).toBe('/evidence/model.onnx');
   });
 });
