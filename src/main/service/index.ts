@@ -35,7 +35,6 @@ export interface Service {
   /** Scans re-queued at start-up. */
   readonly resumedScanIds: number[];
   readonly cdb: CaseDb;
-  readonly jobs: JobManager;
   call(method: unknown, args: unknown): Promise<Reply<unknown>>;
   on(listener: (e: ApiEvent) => void): () => void;
   close(): Promise<void>;
@@ -76,7 +75,6 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     generation,
     resumedScanIds,
     cdb,
-    jobs,
     call: (method, args) => dispatch(handlers, method, args),
     on(listener) {
       listeners.add(listener);

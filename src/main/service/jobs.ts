@@ -105,11 +105,6 @@ export class JobManager {
     return [this.running, ...this.queue].find((j) => j?.spec.scanId === scanId)?.jobId ?? null;
   }
 
-  /** Resolves when nothing is queued or running. */
-  async idle(): Promise<void> {
-    while (this.running || this.queue.length > 0) await this.runningDone;
-  }
-
   /** Stops the running scan, leaving it resumable (failed, 'service stopped'); drops the queue. */
   async close(): Promise<void> {
     this.queue.length = 0;
