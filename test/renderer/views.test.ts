@@ -2,12 +2,15 @@
 import { flushPromises, mount } from '@vue/test-utils';
 import { describe, expect, it, vi } from 'vitest';
 import App from '../../src/renderer/src/App.vue';
+import CompareView from '../../src/renderer/src/views/CompareView.vue';
 import LiveScanView from '../../src/renderer/src/views/LiveScanView.vue';
 import NewScanView from '../../src/renderer/src/views/NewScanView.vue';
 import ReportView from '../../src/renderer/src/views/ReportView.vue';
+import ResultsView from '../../src/renderer/src/views/ResultsView.vue';
+import TriggerGalleryView from '../../src/renderer/src/views/TriggerGalleryView.vue';
 import WelcomeView from '../../src/renderer/src/views/WelcomeView.vue';
 import type { CaseSummary } from '../../src/shared/api.ts';
-import { caseDetail, evidence, finding, PNG, result, scanDetail } from './fixtures.ts';
+import { caseDetail, evidence, finding, PNG, result, scanDetail, scanSummary } from './fixtures.ts';
 import { install } from './setup.ts';
 
 function at(hash: string): void {
@@ -154,5 +157,56 @@ describe('app shell', () => {
     expect(w.find('h1').text()).toBe('Cases');
     expect(w.find('tbody').text()).toContain('Demo: BadNets MNIST');
     w.unmount();
+  });
+});
+
+describe('results, gallery and comparison', () => {
+  const images = (scanId: number, classIndex: number) => ({ scanId, classIndex, mask: PNG, pattern: PNG, stamped: [PNG, PNG] });
+
+  it('shows the verdict, the table and both charts of a completed scan', async () => {
+    const fake = install({ 'scans/get': () => scanDetail() });
+    at('#/scans/5');
+    const w = mount(ResultsView, { global: { plugins: [fake.pinia] }, attachTo: document.body });
+    await flushPromises();
+    expect(w.find('.banner').text()).toContain('target class 7');
+    expect(w.findAll('table.findings tbody tr')).toHaveLength(10);
+    expect(w.findAll('.chart')).toHaveLength(2);
+    await w.find('table.findings tbody tr').trigger('click');
+    expect(window.location.hash).toBe('#/scans/5/triggers?class=7');
+    w.unmount();
+  });
+
+  it('loads the asked-for class first in the gallery and puts classes in the comparison', async () => {
+    const fake = install({ 'scans/get': () => scanDetail(), 'scans/artifacts': (k) => images(k.scanId, k.classIndex) });
+    at('#/scans/5/triggers?class=7');
+    const w = mount(TriggerGalleryView, { global: { plugins: [fake.pinia] } });
+    await flushPromises();
+    expect(fake.argsOf('scans/artifacts').map((a) => a.classIndex)).toEqual([7, 0, 1, 2, 3, 4, 5, 6, 8, 9]);
+    expect(w.find('#class-7').classes()).toContain('focus');
+    expect(w.findAll('#class-7 img')).toHaveLength(4);
+    await w.find('#class-7 button[aria-pressed]').trigger('click');
+    expect(w.find('#class-7 button[aria-pressed]').attributes('aria-pressed')).toBe('true');
+    await w.find('#class-7 button[aria-label="Zoom: Class 7 mask"]').trigger('click');
+    expect(w.find('[role=dialog]').attributes('aria-label')).toBe('Zoomed: Class 7: mask');
+  });
+
+  it('puts classes of scans of different models and cases side by side', async () => {
+    const other = scanSummary({ id: 8, caseId: 2, evidenceId: 4, verdict: 'clean', target: null });
+    const fake = install({
+      'scans/list': () => [scanSummary(), other, scanSummary({ id: 9, status: 'running' })],
+      'scans/compare': ({ items }) => items.map((k) => ({ scanId: k.scanId, caseId: k.scanId === 8 ? 2 : 1, evidenceId: k.scanId === 8 ? 4 : 3, modelName: k.scanId === 8 ? 'clean twin' : 'demo-model', finding: finding(k.classIndex), images: images(k.scanId, k.classIndex) })),
+    });
+    sessionStorage.setItem('uma.compare', JSON.stringify([{ scanId: 5, classIndex: 7 }]));
+    const w = mount(CompareView, { global: { plugins: [fake.pinia] } });
+    await flushPromises();
+    // Only completed scans can be compared; the newest is preselected.
+    expect(w.findAll('.adder select')[0].findAll('option').map((o) => o.text())).toEqual(['#5 (case 1, uma, trojaned)', '#8 (case 2, uma, clean)']);
+    const classSelect = w.findAll('.adder select')[1];
+    (classSelect.element as HTMLSelectElement).selectedIndex = 7;
+    await classSelect.trigger('change');
+    await w.find('.adder').trigger('submit');
+    await flushPromises();
+    expect(fake.argsOf('scans/compare').at(-1)).toEqual({ items: [{ scanId: 5, classIndex: 7 }, { scanId: 8, classIndex: 7 }] });
+    expect(w.findAll('[role=listitem] .where').map((x) => x.text())).toEqual(['demo-model · case 1 · scan #5', 'clean twin · case 2 · scan #8']);
   });
 });
