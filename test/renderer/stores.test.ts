@@ -162,6 +162,24 @@ describe('reports store', () => {
   });
 });
 
+describe('reports store, PDF', () => {
+  it('saves the PDF, or says why the service could not print one', async () => {
+    let printer = true;
+    install({ 'reports/pdf': () => (printer ? { name: 'scan-5.pdf', bytes: new Uint8Array([37, 80, 68, 70]) } : { code: 'BAD_INPUT', message: 'no Chromium on the service machine to print the PDF' }) });
+    const reports = useReportsStore();
+    const saved: string[] = [];
+    const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      saved.push(this.download);
+    });
+    expect((await reports.downloadPdf(5))?.name).toBe('scan-5.pdf');
+    printer = false;
+    expect(await reports.downloadPdf(5)).toBeUndefined();
+    expect(reports.error?.message).toContain('no Chromium');
+    expect(saved).toEqual(['scan-5.pdf']);
+    click.mockRestore();
+  });
+});
+
 describe('settings store', () => {
   it('follows the system theme until one is chosen, and remembers the choice', () => {
     install({});

@@ -6,6 +6,7 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { Result, VerifyCheck } from '../../../shared/api.ts';
 import { call } from '../lib/api.ts';
+import { saveBytes } from '../lib/files.ts';
 import { actionGuard } from '../lib/guard.ts';
 
 export interface VerifyOutcome {
@@ -21,7 +22,7 @@ export const useReportsStore = defineStore('reports', () => {
   const preview = ref<string | null>(null);
   const verification = ref<VerifyOutcome | null>(null);
   /** Which action runs, so each button can say so. */
-  const busy = ref<'' | 'create' | 'download' | 'verify' | 'preview'>('');
+  const busy = ref<'' | 'create' | 'download' | 'pdf' | 'verify' | 'preview'>('');
   const { error, guarded } = actionGuard();
 
   function run<T>(what: typeof busy.value, fn: () => Promise<T>): Promise<T | undefined> {
@@ -40,14 +41,15 @@ export const useReportsStore = defineStore('reports', () => {
       const file = await call('reports/download', { reportId });
       // A copy on a plain ArrayBuffer: what the verify call's schema accepts.
       archive.value = { name: file.name, bytes: new Uint8Array(file.bytes) };
-      const url = URL.createObjectURL(new Blob([file.bytes as BlobPart], { type: 'application/zip' }));
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = file.name;
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveBytes(file.name, file.bytes, 'application/zip');
+      return file;
+    });
+
+  /** The report as a PDF on its own (printed by Electron, or by `uma serve` where Chromium is installed). */
+  const downloadPdf = (scanId: number) =>
+    run('pdf', async () => {
+      const file = await call('reports/pdf', { scanId });
+      saveBytes(file.name, file.bytes, 'application/pdf');
       return file;
     });
 
@@ -65,5 +67,5 @@ export const useReportsStore = defineStore('reports', () => {
     error.value = null;
   }
 
-  return { created, archive, preview, verification, busy, error, create, loadPreview, download, verify, reset };
+  return { created, archive, preview, verification, busy, error, create, loadPreview, download, downloadPdf, verify, reset };
 });
