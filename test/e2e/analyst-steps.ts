@@ -107,6 +107,12 @@ export async function walkAnalystPath(page: Page, shotsDir: string, prefix: stri
   // Full-page captures leave the sandboxed preview frame blank; an element capture shows what the analyst sees.
   await page.locator('iframe[title="Report preview"]').screenshot({ path: path.join(shotsDir, `${prefix}${String(n).padStart(2, '0')}b-report-preview.png`) });
 
+  // The report on its own as a PDF (the service prints it with Chromium).
+  const [pdf] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByRole('button', { name: 'Download as PDF' }).click()]);
+  const pdfPath = path.join(shotsDir, `${prefix}report.pdf`);
+  await pdf.saveAs(pdfPath);
+  expect(fs.readFileSync(pdfPath).subarray(0, 5).toString()).toBe('%PDF-');
+
   // A copy with one flipped byte fails verification on the Verify page.
   const bytes = fs.readFileSync(archive);
   bytes[Math.floor(bytes.length / 2)] ^= 0xff;
