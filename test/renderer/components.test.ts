@@ -102,13 +102,15 @@ describe('AnomalyChart', () => {
 
 describe('ZoomDialog', () => {
   it('zooms with + and - and closes on Escape', async () => {
-    const w = mount(ZoomDialog, { props: { src: 'blob:x', alt: 'Class 7: mask' } });
+    const w = mount(ZoomDialog, { props: { src: 'blob:x', alt: 'Class 7: mask' }, attachTo: document.body });
     const img = () => w.find('img').attributes('style');
     expect(img()).toContain('zoom: 12');
-    await w.find('[role=dialog]').trigger('keydown', { key: '+' });
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: '+' }));
+    await w.vm.$nextTick();
     expect(img()).toContain('zoom: 16');
-    await w.find('[role=dialog]').trigger('keydown', { key: 'Escape' });
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }));
     expect(w.emitted('close')).toHaveLength(1);
+    w.unmount();
   });
 });
 
