@@ -76,7 +76,8 @@ export const useScansStore = defineStore('scans', () => {
       s.jobId = null;
     }
   }
-  const unsubscribe = api().on(onEvent);
+  // The store lives as long as the app, and so does its subscription.
+  api().on(onEvent);
 
   const start = (args: Args<'scans/start'>) =>
     guarded(async () => {
@@ -119,5 +120,5 @@ export const useScansStore = defineStore('scans', () => {
       return d;
     });
 
-  return { live, details, error, busy, start, cancel, resume, load, onEvent, unsubscribe };
+  return { live, details, error, busy, start, cancel, resume, load };
 });
