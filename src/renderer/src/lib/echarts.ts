@@ -12,9 +12,9 @@ import { onBeforeUnmount, onMounted, watch, type Ref } from 'vue';
 
 echarts.use([BarChart, ScatterChart, GridComponent, TooltipComponent, MarkLineComponent, LabelLayout, SVGRenderer]);
 
-export type ChartOption = echarts.EChartsCoreOption;
+type ChartOption = echarts.EChartsCoreOption;
 
-export interface ThemeColors {
+interface ThemeColors {
   fg: string;
   muted: string;
   border: string;
@@ -23,7 +23,7 @@ export interface ThemeColors {
   warn: string;
 }
 
-export function themeColors(): ThemeColors {
+function themeColors(): ThemeColors {
   const css = getComputedStyle(document.documentElement);
   const v = (name: string, fallback: string): string => css.getPropertyValue(name).trim() || fallback;
   return {

@@ -17,5 +17,5 @@ export const useRouteStore = defineStore('route', () => {
     sync();
   }
 
-  return { current, go, sync };
+  return { current, go };
 });

@@ -23,7 +23,7 @@ export type CompareRow = Result<'scans/compare'>[number] & { urls: TriggerUrls }
 
 const keyOf = (k: CompareKey): string => `${k.scanId}:${k.classIndex}`;
 const COMPARE_KEY = 'uma.compare';
-export const COMPARE_MAX = 32;
+const COMPARE_MAX = 32;
 
 function pngUrl(bytes: Uint8Array): string {
   return URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'image/png' }));
