@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, Menu, session, shell, type IpcMainInvokeEvent, type MessagePortMain } from 'electron';
 import type { UmaApi } from '../shared/api.ts';
-import { rpcClient } from './transport/rpc-client.ts';
+import { rpcClient } from '../shared/rpc-client.ts';
 import { APP_ORIGIN, registerAppScheme, serveApp } from './host/app-protocol.ts';
 import { handleShellCalls } from './host/shell-calls.ts';
 import { superviseHost, type HostSupervisor } from './host/supervisor.ts';

@@ -7,7 +7,7 @@
  */
 import { contextBridge, ipcRenderer } from 'electron';
 import { SHELL_METHODS, type Reply } from '../shared/api.ts';
-import { rpcClient } from '../main/transport/rpc-client.ts';
+import { rpcClient } from '../shared/rpc-client.ts';
 
 /** The DOM MessagePort the preload receives (this file compiles without the DOM library). */
 interface RendererPort {

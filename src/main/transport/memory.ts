@@ -5,7 +5,7 @@
 import type { UmaApi } from '../../shared/api.ts';
 import type { Service } from '../service/index.ts';
 import { serveConnection } from './connection.ts';
-import { rpcClient } from './rpc-client.ts';
+import { rpcClient } from '../../shared/rpc-client.ts';
 
 export function memoryClient(service: Service): { api: UmaApi; close(): void } {
   let conn: ReturnType<typeof serveConnection> | null = null;

@@ -14,7 +14,7 @@ import { WebSocketServer } from 'ws';
 import { UmaError } from '../../shared/errors.ts';
 import type { Service } from '../service/index.ts';
 import { serveConnection } from './connection.ts';
-import { decodeFrame, encodeFrame } from './wire.ts';
+import { decodeFrame, encodeFrame } from '../../shared/wire.ts';
 
 export interface WsServerOptions {
   service: Service;

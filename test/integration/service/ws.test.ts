@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startService, type Service } from '../../../src/main/service/index.ts';
 import { DEMO_MODELS } from '../../../src/main/service/materialize.ts';
-import { decodeFrame, encodeFrame } from '../../../src/main/transport/wire.ts';
+import { decodeFrame, encodeFrame } from '../../../src/shared/wire.ts';
 import { startWsServer, type WsServer } from '../../../src/main/transport/ws.ts';
 import { demoCase, isPng, isType, ok, record, tempHome, TINY, wsApi, type WsClient } from './helpers.ts';
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { ApiEvent, WireMessage } from '../../../src/shared/api.ts';
 import type { Service } from '../../../src/main/service/index.ts';
 import { serveConnection } from '../../../src/main/transport/connection.ts';
-import { rpcClient } from '../../../src/main/transport/rpc-client.ts';
+import { rpcClient } from '../../../src/shared/rpc-client.ts';
 
 function fakeService(instance = 'a') {
   const listeners = new Set<(e: ApiEvent) => void>();

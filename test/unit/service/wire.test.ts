@@ -1,6 +1,6 @@
 /** The WebSocket frame codec: bytes as blobs, not number arrays; every malformed frame a FrameError. */
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, encodeFrame, FrameError } from '../../../src/main/transport/wire.ts';
+import { decodeFrame, encodeFrame, FrameError } from '../../../src/shared/wire.ts';
 
 describe('wire frames', () => {
   it('round-trips messages with nested Uint8Arrays and Buffers, keeping them out of the JSON header', () => {

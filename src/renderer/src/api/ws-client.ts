@@ -5,8 +5,8 @@
  * listeners get `host/restarted` and should re-read what they show (jobs/list catches up on scans).
  */
 import type { UmaApi } from '../../../shared/api.ts';
-import { rpcClient } from '../../../main/transport/rpc-client.ts';
-import { decodeFrame, encodeFrame } from '../../../main/transport/wire.ts';
+import { rpcClient } from '../../../shared/rpc-client.ts';
+import { decodeFrame, encodeFrame } from '../../../shared/wire.ts';
 
 /** The part of the WebSocket interface used here (the browser's, or the `ws` package's in tests). */
 export interface WebSocketLike {

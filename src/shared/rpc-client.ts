@@ -5,7 +5,7 @@
  * instance than before, the host restarted: listeners get a `host/restarted` event. Dependency-free
  * apart from the contract, so the renderer bundles it.
  */
-import { namedCalls, type ApiEvent, type Method, type Reply, type RequestMessage, type UmaApi } from '../../shared/api.ts';
+import { namedCalls, type ApiEvent, type Method, type Reply, type RequestMessage, type UmaApi } from './api.ts';
 
 export interface RpcClient {
   api: UmaApi;
