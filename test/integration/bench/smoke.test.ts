@@ -1,0 +1,41 @@
+/**
+ * The CI-sized benchmark: two clean and two BadNets MNIST models, built and scanned by the same code
+ * as `uma zoo build` / `uma bench`. Fails when UMA's ROC-AUC falls below the floor justified in
+ * bench/README.md ("Smoke corpus").
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../../src/main/engine/backend/index.ts';
+import { detectionTable } from '../../../src/main/engine/metrics/detection.ts';
+import { benchCorpus } from '../../../src/main/engine/zoo/bench.ts';
+import { buildCorpus, listCorpus } from '../../../src/main/engine/zoo/corpus.ts';
+
+const AUC_FLOOR = 0.75;
+const out = mkdtempSync(join(tmpdir(), 'uma-smoke-corpus-'));
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('smoke benchmark on MNIST', () => {
+  it('builds a seeded corpus, skips it on rebuild, and UMA separates trojans from clean models', async () => {
+    await initBackend('wasm');
+    const options = { dataset: 'mnist', attacks: ['badnets'], clean: 2, perAttack: 2, out };
+    const first = await buildCorpus(options);
+    expect(first.failed).toEqual([]);
+    expect(first.built).toHaveLength(4);
+    const again = await buildCorpus(options);
+    expect(again.skipped).toEqual(first.built);
+    for (const { manifest } of listCorpus(out)) {
+      expect(manifest.cleanAccuracy).toBeGreaterThanOrEqual(0.94);
+      if (manifest.attack) expect(manifest.asr!).toBeGreaterThanOrEqual(0.9);
+      else expect(manifest.asr).toBeNull();
+    }
+
+    const records = await benchCorpus({ corpus: out, methods: ['uma', 'uma-nofilter'], profile: 'authors', params: { maxPerClass: 50 }, seed: 1, workers: 2 });
+    const [uma] = detectionTable(records).filter((r) => r.method === 'uma' && r.attack === 'all');
+    expect(uma.clean).toBe(2);
+    expect(uma.trojaned).toBe(2);
+    expect(uma.auc).toBeGreaterThanOrEqual(AUC_FLOOR);
+  }, 1_800_000);
+});
