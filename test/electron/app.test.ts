@@ -11,11 +11,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ElectronApplication, Page } from 'playwright-core';
 import { METHODS } from '../../src/shared/api.ts';
+import { ELECTRON_BINARY, NO_ELECTRON } from './binary.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const DIST = process.env.ELECTRON_OVERRIDE_DIST_PATH ?? path.join(ROOT, 'node_modules/electron/dist');
-const BINARY = path.join(DIST, process.platform === 'darwin' ? 'Electron.app/Contents/MacOS/Electron' : process.platform === 'win32' ? 'electron.exe' : 'electron');
-const missing = fs.existsSync(BINARY) ? null : `no Electron binary at ${BINARY} (set ELECTRON_OVERRIDE_DIST_PATH or let electron's postinstall download it)`;
+const BINARY = ELECTRON_BINARY;
+const missing = NO_ELECTRON;
 /** The renderer's globals as these specs see them (this project compiles without the DOM library). */
 type Win = {
   uma: Record<string, (a: object) => Promise<unknown>> & { on(l: (e: { type: string }) => void): void };
