@@ -5,22 +5,15 @@
  * chain at the first entry touched; deleting entries at the tail is caught against the heads that
  * signed reports recorded (a report's statement carries the head it was signed at).
  */
+import type { AuditEntryInfo } from '../../shared/api.ts';
 import { UmaError } from '../../shared/errors.ts';
 import { canonicalJson, sha256Hex } from '../engine/digest.ts';
 import { nowIso, writeTx, type CaseDb } from './db.ts';
 
 export const GENESIS_SHA256 = '0'.repeat(64);
 
-export interface AuditEntry {
-  seq: number;
-  time: string;
-  actor: string;
-  action: string;
-  target: string;
-  details: Record<string, unknown>;
-  prev_sha256: string;
-  sha256: string;
-}
+/** The stored entry is the contract's entry: one definition for the database and the UI. */
+export type AuditEntry = AuditEntryInfo;
 
 export interface AuditHead {
   seq: number;

@@ -1,18 +1,11 @@
 /** Notes: the analyst's editable commentary, kept apart from the findings, which never change. */
+import type { NoteInfo } from '../../shared/api.ts';
 import { UmaError } from '../../shared/errors.ts';
 import { appendAudit } from './audit.ts';
 import { nowIso, writeTx, type CaseDb } from './db.ts';
 
-export interface Note {
-  id: number;
-  caseId: number;
-  scanId: number | null;
-  classIndex: number | null;
-  author: string;
-  text: string;
-  created: string;
-  updated: string;
-}
+/** The stored note is the contract's note: one definition for the database and the UI. */
+export type Note = NoteInfo;
 
 const SELECT = 'SELECT id, case_id AS caseId, scan_id AS scanId, class_index AS classIndex, author, text, created, updated FROM notes';
 
