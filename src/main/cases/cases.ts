@@ -1,17 +1,12 @@
 /** Cases: the unit an analyst works in (one received model, its scans, notes and reports). */
+import type { CaseInfo } from '../../shared/api.ts';
 import { UmaError } from '../../shared/errors.ts';
 import { appendAudit } from './audit.ts';
 import { nowIso, writeTx, type CaseDb } from './db.ts';
 import { ensureExaminer } from './examiners.ts';
 
-export interface CaseRecord {
-  id: number;
-  name: string;
-  number: string | null;
-  examiner: string | null;
-  description: string;
-  created: string;
-}
+/** The stored case is the contract's case: one definition for the database and the UI. */
+export type CaseRecord = CaseInfo;
 
 export interface NewCase {
   name: string;

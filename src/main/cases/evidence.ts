@@ -6,39 +6,20 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { EvidenceFileInfo, EvidenceInfo } from '../../shared/api.ts';
 import { UmaError } from '../../shared/errors.ts';
 import { appendAudit } from './audit.ts';
 import { nowIso, writeTx, type CaseDb } from './db.ts';
 import { combinedDigest } from '../engine/digest.ts';
 import { copyAndHash, sha256File, type FileDigest } from './hashing.ts';
 
-export type HashMatch = 'match' | 'mismatch' | 'none';
+export type HashMatch = EvidenceInfo['match'];
+export type EvidenceFile = EvidenceFileInfo;
 
-export interface EvidenceFile {
-  ordinal: number;
-  name: string;
-  originalPath: string;
-  size: number;
-  sha256: string;
-}
-
-export interface EvidenceRecord {
-  id: number;
-  caseId: number;
-  displayName: string;
-  originalPath: string;
-  size: number;
-  sha256: string;
-  expectedSha256: string | null;
-  expectedSource: string | null;
-  match: HashMatch;
-  format: string | null;
-  inputSpec: unknown;
-  classNames: string[] | null;
+/** The stored evidence is the contract's evidence plus where its read-only copies lie, which only the main process uses. */
+export interface EvidenceRecord extends EvidenceInfo {
   /** Folder of the read-only copies, relative to the data folder. */
   storedPath: string;
-  created: string;
-  files: EvidenceFile[];
 }
 
 export interface IntakeInput {

@@ -9,7 +9,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ApiEvent, JobInfo } from '../../shared/api.ts';
-import type { ScanProgress } from '../../shared/events.ts';
 import { toErrorInfo, UmaError } from '../../shared/errors.ts';
 import type { CaseDb } from '../cases/db.ts';
 import { getEvidence, rehashEvidence } from '../cases/evidence.ts';
@@ -30,15 +29,9 @@ export interface JobSpec {
   referenceEvidenceId?: number;
 }
 
-interface Job {
-  jobId: string;
+/** A job is what the contract shows of it (its scanId is the spec's) plus what running it needs. */
+interface Job extends Omit<JobInfo, 'scanId'> {
   spec: JobSpec;
-  caseId: number;
-  state: 'queued' | 'running';
-  progress: ScanProgress | null;
-  classesDone: number[];
-  queuedAt: string;
-  startedAt: string | null;
   abort: AbortController;
   /** Set when the host is closing: the scan stays resumable instead of cancelled. */
   stopping: boolean;
