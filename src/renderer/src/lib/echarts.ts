@@ -12,9 +12,9 @@ import { onBeforeUnmount, onMounted, watch, type Ref } from 'vue';
 
 echarts.use([BarChart, ScatterChart, GridComponent, TooltipComponent, MarkLineComponent, LabelLayout, SVGRenderer]);
 
-type ChartOption = echarts.EChartsCoreOption;
+export type ChartOption = echarts.EChartsCoreOption;
 
-interface ThemeColors {
+export interface ThemeColors {
   fg: string;
   muted: string;
   border: string;
