@@ -61,6 +61,20 @@ for (const s of [1, 2]) {
     CASES.push({ n: 2, h: 11, w: 11, cin: 4, cout: 3, fh: 5, fw: 5, s, pad });
   }
 }
+
+/** The shape of a case's dy: its conv output size along each axis, `channels` deep. */
+function dyShape(c: Case, channels: number): number[] {
+  return [c.n, outSize(c.h, c.fh, c.s, 1, c.pad, 1), outSize(c.w, c.fw, c.s, 1, c.pad, 2), channels];
+}
+
+/** Runs the kernel on the cpu backend and on wasm with the same inputs and expects the same output. */
+function expectWasmMatchesCpu(kernel: string, inputs: Record<string, { shape: number[]; data: Float32Array }>, attrs: object): void {
+  const want = runOn('cpu', kernel, inputs, attrs);
+  const got = runOn('wasm', kernel, inputs, attrs);
+  expect(got.shape).toEqual(want.shape);
+  expect(maxRelErr(got.data, want.data)).toBeLessThan(1e-4);
+}
+
 const label = (c: Case) => `n${c.n} ${c.h}x${c.w}x${c.cin}->${c.cout} f${c.fh}x${c.fw} s${c.s} pad ${JSON.stringify(c.pad)}`;
 
 beforeAll(async () => {
@@ -71,52 +85,28 @@ beforeAll(async () => {
 
 describe('project WASM gradient kernels match the cpu backend', () => {
   it.each(CASES.map((c) => [label(c), c] as const))('Conv2DBackpropFilter %s', (_l, c) => {
-    const ho = outSize(c.h, c.fh, c.s, 1, c.pad, 1);
-    const wo = outSize(c.w, c.fw, c.s, 1, c.pad, 2);
     const x = snapshot([c.n, c.h, c.w, c.cin], 1);
-    const dy = snapshot([c.n, ho, wo, c.cout], 2);
-    const attrs = { strides: [c.s, c.s], pad: c.pad, dataFormat: 'NHWC', filterShape: [c.fh, c.fw, c.cin, c.cout] };
-    const want = runOn('cpu', 'Conv2DBackpropFilter', { x, dy }, attrs);
-    const got = runOn('wasm', 'Conv2DBackpropFilter', { x, dy }, attrs);
-    expect(got.shape).toEqual(want.shape);
-    expect(maxRelErr(got.data, want.data)).toBeLessThan(1e-4);
+    const dy = snapshot(dyShape(c, c.cout), 2);
+    expectWasmMatchesCpu('Conv2DBackpropFilter', { x, dy }, { strides: [c.s, c.s], pad: c.pad, dataFormat: 'NHWC', filterShape: [c.fh, c.fw, c.cin, c.cout] });
   });
 
   it.each(CASES.map((c) => [label(c), c] as const))('Conv2DBackpropInput %s', (_l, c) => {
-    const ho = outSize(c.h, c.fh, c.s, 1, c.pad, 1);
-    const wo = outSize(c.w, c.fw, c.s, 1, c.pad, 2);
     const filter = snapshot([c.fh, c.fw, c.cin, c.cout], 3);
-    const dy = snapshot([c.n, ho, wo, c.cout], 4);
-    const attrs = { strides: [c.s, c.s], pad: c.pad, dataFormat: 'NHWC', inputShape: [c.n, c.h, c.w, c.cin] };
-    const want = runOn('cpu', 'Conv2DBackpropInput', { dy, filter }, attrs);
-    const got = runOn('wasm', 'Conv2DBackpropInput', { dy, filter }, attrs);
-    expect(got.shape).toEqual(want.shape);
-    expect(maxRelErr(got.data, want.data)).toBeLessThan(1e-4);
+    const dy = snapshot(dyShape(c, c.cout), 4);
+    expectWasmMatchesCpu('Conv2DBackpropInput', { dy, filter }, { strides: [c.s, c.s], pad: c.pad, dataFormat: 'NHWC', inputShape: [c.n, c.h, c.w, c.cin] });
   });
 
   const DW = CASES.filter((_c, i) => i % 2 === 0).flatMap((c) => [{ ...c, mult: 1 }, { ...c, mult: 2 }]);
   it.each(DW.map((c) => [`${label(c)} mult ${c.mult}`, c] as const))('DepthwiseConv2dNativeBackpropFilter %s', (_l, c) => {
-    const ho = outSize(c.h, c.fh, c.s, 1, c.pad, 1);
-    const wo = outSize(c.w, c.fw, c.s, 1, c.pad, 2);
     const x = snapshot([c.n, c.h, c.w, c.cin], 5);
-    const dy = snapshot([c.n, ho, wo, c.cin * c.mult], 6);
-    const attrs = { strides: [c.s, c.s], dilations: [1, 1], pad: c.pad, filterShape: [c.fh, c.fw, c.cin, c.mult] };
-    const want = runOn('cpu', 'DepthwiseConv2dNativeBackpropFilter', { x, dy }, attrs);
-    const got = runOn('wasm', 'DepthwiseConv2dNativeBackpropFilter', { x, dy }, attrs);
-    expect(got.shape).toEqual(want.shape);
-    expect(maxRelErr(got.data, want.data)).toBeLessThan(1e-4);
+    const dy = snapshot(dyShape(c, c.cin * c.mult), 6);
+    expectWasmMatchesCpu('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { strides: [c.s, c.s], dilations: [1, 1], pad: c.pad, filterShape: [c.fh, c.fw, c.cin, c.mult] });
   });
 
   it.each(DW.map((c) => [`${label(c)} mult ${c.mult}`, c] as const))('DepthwiseConv2dNativeBackpropInput %s', (_l, c) => {
-    const ho = outSize(c.h, c.fh, c.s, 1, c.pad, 1);
-    const wo = outSize(c.w, c.fw, c.s, 1, c.pad, 2);
     const filter = snapshot([c.fh, c.fw, c.cin, c.mult], 7);
-    const dy = snapshot([c.n, ho, wo, c.cin * c.mult], 8);
-    const attrs = { strides: [c.s, c.s], dilations: [1, 1], pad: c.pad, inputShape: [c.n, c.h, c.w, c.cin] };
-    const want = runOn('cpu', 'DepthwiseConv2dNativeBackpropInput', { dy, filter }, attrs);
-    const got = runOn('wasm', 'DepthwiseConv2dNativeBackpropInput', { dy, filter }, attrs);
-    expect(got.shape).toEqual(want.shape);
-    expect(maxRelErr(got.data, want.data)).toBeLessThan(1e-4);
+    const dy = snapshot(dyShape(c, c.cin * c.mult), 8);
+    expectWasmMatchesCpu('DepthwiseConv2dNativeBackpropInput', { dy, filter }, { strides: [c.s, c.s], dilations: [1, 1], pad: c.pad, inputShape: [c.n, c.h, c.w, c.cin] });
   });
 });
 

@@ -26,6 +26,19 @@ function prepare(name: string, s: ImageShape, seed = 7): PreparedAttack {
   return attackByName(name).prepare(s, mulberry32(seed), context(s));
 }
 
+/** A blending attack's alpha, expected to lie in [lo, hi]. */
+function blendAlpha(a: PreparedAttack, lo: number, hi: number): number {
+  const alpha = a.params.alpha as number;
+  expect(alpha).toBeGreaterThanOrEqual(lo);
+  expect(alpha).toBeLessThanOrEqual(hi);
+  return alpha;
+}
+
+/** What a blend put behind x: out = (1 - alpha) x + alpha p, solved for p. */
+function unblend(out: Float32Array, x: Float32Array, alpha: number): Float32Array {
+  return out.map((v, i) => (v - (1 - alpha) * x[i]) / alpha);
+}
+
 describe('every attack', () => {
   for (const name of Object.keys(ATTACKS)) {
     for (const s of [GRAY, RGB]) {
@@ -62,14 +75,12 @@ describe('defining properties', () => {
 
   it('blend mixes a fixed pattern with alpha in [0.1, 0.2]', () => {
     const a = prepare('blend', RGB);
-    const alpha = a.params.alpha as number;
-    expect(alpha).toBeGreaterThanOrEqual(0.1);
-    expect(alpha).toBeLessThanOrEqual(0.2);
+    const alpha = blendAlpha(a, 0.1, 0.2);
     const x = randomImage(RGB, 2);
     const y = randomImage(RGB, 3);
-    // the same pattern p = (out - (1 - alpha) x) / alpha behind every image
-    const px = a.apply(x).map((v, i) => (v - (1 - alpha) * x[i]) / alpha);
-    const py = a.apply(y).map((v, i) => (v - (1 - alpha) * y[i]) / alpha);
+    // the same pattern behind every image
+    const px = unblend(a.apply(x), x, alpha);
+    const py = unblend(a.apply(y), y, alpha);
     px.forEach((v, i) => expect(v).toBeCloseTo(py[i], 3));
   });
 
@@ -122,11 +133,9 @@ describe('defining properties', () => {
 
   it('reflection blends a smooth (blurred) image with alpha in [0.3, 0.4]', () => {
     const a = prepare('reflection', GRAY);
-    const alpha = a.params.alpha as number;
-    expect(alpha).toBeGreaterThanOrEqual(0.3);
-    expect(alpha).toBeLessThanOrEqual(0.4);
+    const alpha = blendAlpha(a, 0.3, 0.4);
     const x = constant(GRAY, 0.2);
-    const ghost = a.apply(x).map((v, i) => (v - (1 - alpha) * x[i]) / alpha);
+    const ghost = unblend(a.apply(x), x, alpha);
     // a blurred image varies far less from pixel to pixel than the random images it came from
     const tv = (img: Float32Array) => img.reduce((s, v, i) => s + (i % 28 ? Math.abs(v - img[i - 1]) : 0), 0);
     expect(tv(ghost)).toBeLessThan(tv(randomImage(GRAY, 0)) / 4);
