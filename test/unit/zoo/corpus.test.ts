@@ -16,7 +16,7 @@ describe('corpus recipes', () => {
       'mnist-mnist-cnn-sig-0', 'mnist-mnist-cnn-sig-1',
     ]);
     expect(r[0]).toMatchObject({ arch: 'mnist-cnn', epochs: 4, poisonRate: 0.1, split: { fraction: 0.8, seed: 11 } });
-    expect(recipes({ dataset: 'cifar10', attacks: [], clean: 1, perAttack: 0, out: 'x', epochs: 2 })[0]).toMatchObject({ arch: 'authors-cifar-cnn', epochs: 2 });
+    expect(recipes({ dataset: 'cifar10', attacks: [], clean: 1, perAttack: 0, out: 'x', epochs: 2 })[0]).toMatchObject({ arch: 'small-cifar-cnn', epochs: 2 });
   });
 });
 
