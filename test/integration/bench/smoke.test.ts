@@ -37,5 +37,9 @@ describe('smoke benchmark on MNIST', () => {
     expect(uma.clean).toBe(2);
     expect(uma.trojaned).toBe(2);
     expect(uma.auc).toBeGreaterThanOrEqual(AUC_FLOOR);
+
+    // A cached-only pass re-reads the four UMA scans and runs no Neural Cleanse scan.
+    const cached = await benchCorpus({ corpus: out, methods: ['uma', 'nc'], profile: 'authors', params: { maxPerClass: 50 }, seed: 1, cachedOnly: true });
+    expect(cached.map((r) => [r.id, r.method, r.score])).toEqual(records.filter((r) => r.method === 'uma').map((r) => [r.id, r.method, r.score]));
   }, 1_800_000);
 });

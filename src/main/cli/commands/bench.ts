@@ -48,6 +48,8 @@ RESULTS/roc-DATASET-ATTACK.svg; the tables also replace the generated part of be
   --max-per-class N   clean samples per class (default 100)
   --seed N            scan seed (default 1)
   --workers N         worker threads per scan (default: cores)
+  --cached-only       tabulate the scans already cached beside the models and run none (a model a
+                      method has not scanned is left out of that method's rows)
   --results DIR       output folder (default bench/results)
   --readme FILE       markdown file whose generated section is replaced (default bench/README.md)
   --backend B         ${BACKEND_CHOICES.join(' | ')} (default wasm)`,
@@ -63,6 +65,7 @@ RESULTS/roc-DATASET-ATTACK.svg; the tables also replace the generated part of be
         'max-per-class': { type: 'string', default: '100' },
         seed: { type: 'string' },
         workers: { type: 'string' },
+        'cached-only': { type: 'boolean' },
         results: { type: 'string', default: 'bench/results' },
         readme: { type: 'string', default: 'bench/README.md' },
         backend: { type: 'string', default: 'wasm' },
@@ -78,9 +81,10 @@ RESULTS/roc-DATASET-ATTACK.svg; the tables also replace the generated part of be
       corpus: positionals[0], methods, profile: values.profile, params,
       seed: parseInteger('seed', values.seed, 0) ?? 1,
       workers: parseInteger('workers', values.workers, 0),
+      cachedOnly: values['cached-only'],
       log: io.err,
     });
-    if (records.length === 0) throw new UmaError('BAD_INPUT', `${positionals[0]}: no corpus entries (folders with a manifest.json)`);
+    if (records.length === 0) throw new UmaError('BAD_INPUT', `${positionals[0]}: no corpus entries (folders with a manifest.json)${values['cached-only'] ? ' with a cached scan for these methods and parameters' : ''}`);
     const rows = detectionTable(records);
     mkdirSync(values.results, { recursive: true });
     writeFileSync(join(values.results, 'detection.json'), `${JSON.stringify({ profile: values.profile, params, methods, rows, records }, null, 2)}\n`);

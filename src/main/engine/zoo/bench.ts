@@ -41,6 +41,8 @@ export interface BenchOptions {
   params: Partial<ScanParams>;
   seed: number;
   workers?: number;
+  /** Tabulate only the scans already cached; a (model, method) pair without one is left out. */
+  cachedOnly?: boolean;
   dataRoot?: string;
   log?: (line: string) => void;
 }
@@ -63,11 +65,12 @@ export async function benchCorpus(o: BenchOptions): Promise<ScanRecord[]> {
   const entries = listCorpus(o.corpus);
   for (const [n, { dir, manifest }] of entries.entries()) {
     const base = baseRecord(manifest, o.profile);
-    const scanned = new Map<ScanMethod, ScanResult>();
+    const scanned = new Map<ScanMethod, ScanResult | null>();
     for (const method of o.methods) {
       const scanMethod = SCANNED_FOR[method];
       if (!scanned.has(scanMethod)) scanned.set(scanMethod, await scanOnce(dir, manifest, scanMethod, params, o, held, log, `${n + 1}/${entries.length}`));
-      const r = scanned.get(scanMethod)!;
+      const r = scanned.get(scanMethod);
+      if (!r) continue;
       const outcome = method === scanMethod ? { score: r.score, verdict: r.verdict, suspected: r.target } : rescoredWithoutFilter(r);
       records.push({ ...base, method, ...outcome, seconds: r.seconds });
     }
@@ -79,9 +82,10 @@ function baseRecord(m: Manifest, profile: string): Omit<ScanRecord, 'method' | '
   return { id: m.id, dataset: m.recipe.dataset, kind: m.recipe.kind, positive: m.attack !== null, target: m.attack?.target ?? null, profile };
 }
 
-async function scanOnce(dir: string, manifest: Manifest, method: ScanMethod, params: ScanParams, o: BenchOptions, held: Map<string, Dataset>, log: (l: string) => void, pos: string): Promise<ScanResult> {
+async function scanOnce(dir: string, manifest: Manifest, method: ScanMethod, params: ScanParams, o: BenchOptions, held: Map<string, Dataset>, log: (l: string) => void, pos: string): Promise<ScanResult | null> {
   const file = cachePath(dir, method, params, o.seed);
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as ScanResult;
+  if (o.cachedOnly) return null;
   const ds = manifest.recipe.dataset;
   if (!held.has(ds)) held.set(ds, loadSplit(ds, o.dataRoot).held);
   const data = held.get(ds)!;
