@@ -11,13 +11,15 @@
  *
  * Input: the `uma` scans `uma bench CORPUS --max-per-class 50` cached beside each model (seed 1, the
  * authors' profile). Run: node bin/run-ts.mjs bench/reference-sweep.ts CORPUS... [--epochs 3,10,30] [--out FILE]
- * Writes bench/results/reference-sweep.json and prints per data set and budget ROC-AUC / FP / FN.
+ * Writes bench/results/reference-sweep.json, and .md with per data set and budget ROC-AUC / FP / FN and
+ * per-attack tables like the bench's.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ClassFinding, ScanResult } from '../src/shared/results.ts';
 import { initBackend } from '../src/main/engine/backend/index.ts';
+import { benchMarkdown } from '../src/main/engine/metrics/bench-markdown.ts';
 import { detectionTable, type DetectionRecord } from '../src/main/engine/metrics/detection.ts';
 import { loadLayersModelFile } from '../src/main/engine/model/layers.ts';
 import { scoreUma } from '../src/main/engine/scan/anomaly.ts';
@@ -104,9 +106,14 @@ for (const corpus of positionals) {
   }
 }
 const pct = (v: number) => (Number.isNaN(v) ? '-' : (100 * v).toFixed(1));
-console.log('| data set | referenceEpochs | reference accuracy (mean) | FP | FN | ROC-AUC | models |\n|---|---|---|---|---|---|---|');
-for (const row of detectionTable(records).filter((r) => r.attack === 'all')) {
+const rows = detectionTable(records);
+const summary = ['| data set | referenceEpochs | reference accuracy (mean) | FP | FN | ROC-AUC | models |', '|---|---|---|---|---|---|---|'];
+for (const row of rows.filter((r) => r.attack === 'all')) {
   const mine = records.filter((r) => r.dataset === row.dataset && r.method === row.method);
   const acc = mine.reduce((s, r) => s + r.referenceAccuracy, 0) / mine.length;
-  console.log(`| ${row.dataset} | ${row.method.slice(7)} | ${acc.toFixed(2)} | ${pct(row.fpr)} | ${pct(row.fnr)} | ${pct(row.auc)} | ${row.clean}c+${row.trojaned}t |`);
+  summary.push(`| ${row.dataset} | ${row.method.slice(7)} | ${acc.toFixed(2)} | ${pct(row.fpr)} | ${pct(row.fnr)} | ${pct(row.auc)} | ${row.clean}c+${row.trojaned}t |`);
 }
+// Per attack, laid out like the bench's tables: method uma-refE is UMA with an E-epoch reference.
+const markdown = `${summary.join('\n')}\n\n${benchMarkdown(rows, 'authors, reference budget varied')}`;
+writeFileSync(out.replace(/\.json$/, '.md'), markdown);
+console.log(markdown);
