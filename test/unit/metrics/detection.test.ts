@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { benchMarkdown } from '../../../src/main/engine/metrics/bench-markdown.ts';
+import { benchMarkdown, corpusMarkdown } from '../../../src/main/engine/metrics/bench-markdown.ts';
 import { detectionTable, type DetectionRecord } from '../../../src/main/engine/metrics/detection.ts';
 
 function rec(kind: string, score: number, over: Partial<DetectionRecord> = {}): DetectionRecord {
@@ -38,5 +38,19 @@ describe('detectionTable', () => {
     expect(md).toContain('### UMA (profile `authors`), with the paper\'s Table 2');
     expect(md).toMatch(/\| large-patch \| .* \| 8 \/ 16 \/ 88 \/ 91.7 \| 2 \/ 2 \/ 98 \/ 99 \|/);
     expect(md).toMatch(/\| all \| 33.3 \/ 25.0 \/ 71.4 \/ \*\*91.7\*\*/);
+  });
+
+  it('lists the corpus from the manifests, with a dash where a clean model has no ASR or target', () => {
+    const recipe = { dataset: 'mnist', split: { fraction: 0.8, seed: 11 }, arch: 'mnist-cnn' as const, epochs: 4, poisonRate: 0.1 };
+    const md = corpusMarkdown([
+      { id: 'mnist-mnist-cnn-clean-0', recipe: { ...recipe, kind: 'clean', index: 0 }, seed: 5, attempts: 1, cleanAccuracy: 0.9634, asr: null, attack: null, trainSeconds: 25.6 },
+      { id: 'mnist-mnist-cnn-sig-0', recipe: { ...recipe, kind: 'sig', index: 0 }, seed: 9, attempts: 2, cleanAccuracy: 0.95, asr: 0.9987, attack: { name: 'sig', params: {}, target: 5, poisonRate: 0.1, poisoned: 800 }, trainSeconds: 24 },
+    ]);
+    expect(md.split('\n')).toEqual([
+      '| model | architecture | epochs | seed | attempts | clean acc | ASR | target | train s |',
+      '|---|---|---|---|---|---|---|---|---|',
+      '| mnist-mnist-cnn-clean-0 | mnist-cnn | 4 | 5 | 1 | 0.963 | - | - | 26 |',
+      '| mnist-mnist-cnn-sig-0 | mnist-cnn | 4 | 9 | 2 | 0.950 | 0.999 | 5 | 24 |',
+    ]);
   });
 });

@@ -4,10 +4,11 @@ import { parseArgs } from 'node:util';
 import { UmaError } from '../../../shared/errors.ts';
 import { DEFAULT_PROFILE_NAME, PROFILES } from '../../../shared/scan-params.ts';
 import { BACKEND_CHOICES, initBackend, isBackendChoice } from '../../engine/backend/index.ts';
-import { benchMarkdown, METHOD_TITLES } from '../../engine/metrics/bench-markdown.ts';
+import { benchMarkdown, corpusMarkdown, METHOD_TITLES } from '../../engine/metrics/bench-markdown.ts';
 import { detectionTable } from '../../engine/metrics/detection.ts';
 import { rocSvg } from '../../engine/metrics/roc-svg.ts';
 import { BENCH_METHODS, benchCorpus, type BenchMethod } from '../../engine/zoo/bench.ts';
+import { listCorpus } from '../../engine/zoo/corpus.ts';
 import type { Command } from '../command.ts';
 import { parseInteger, parseParams, parseProfile } from '../scan-options.ts';
 
@@ -93,7 +94,8 @@ RESULTS/roc-DATASET-ATTACK.svg; the tables also replace the generated part of be
       const curves = rows.filter((r) => r.dataset === dataset && r.attack === attack).map((r) => ({ label: METHOD_TITLES[r.method] ?? r.method, auc: r.auc, points: r.roc }));
       writeFileSync(join(values.results, `roc-${dataset}-${attack}.svg`), rocSvg(`${dataset}, ${attack === 'all' ? 'all attacks' : attack}`, curves));
     }
-    const markdown = benchMarkdown(rows, values.profile);
+    const corpus = listCorpus(positionals[0]).map((e) => e.manifest);
+    const markdown = `${benchMarkdown(rows, values.profile)}\n### The corpus (from each model's manifest.json)\n\n${corpusMarkdown(corpus)}\n`;
     writeFileSync(join(values.results, 'detection.md'), markdown);
     io.out(markdown);
     if (updateReadme(values.readme, markdown)) io.err(`updated the tables in ${values.readme}`);

@@ -2,6 +2,7 @@
  * The benchmark's markdown tables, laid out like the paper's Tables 2-4: one table per method, a row
  * per attack, FP / FN / Acc / ROC (percent) per data set, the paper's figures beside ours.
  */
+import type { Manifest } from '../zoo/corpus.ts';
 import type { DetectionRow } from './detection.ts';
 import { PAPER } from './paper.ts';
 
@@ -41,6 +42,16 @@ export function benchMarkdown(rows: readonly DetectionRow[], profile: string): s
       out.push(`| ${attack} | ${[...cells, ...paperCells, seconds.toFixed(0)].join(' | ')} |`);
     }
     out.push('');
+  }
+  return out.join('\n');
+}
+
+/** The corpus the tables were measured on: one row per model, from its manifest. */
+export function corpusMarkdown(manifests: readonly Manifest[]): string {
+  const out = ['| model | architecture | epochs | seed | attempts | clean acc | ASR | target | train s |', '|---|---|---|---|---|---|---|---|---|'];
+  for (const m of manifests) {
+    const r = m.recipe;
+    out.push(`| ${m.id} | ${r.arch} | ${r.epochs} | ${m.seed} | ${m.attempts} | ${m.cleanAccuracy.toFixed(3)} | ${m.asr === null ? '-' : m.asr.toFixed(3)} | ${m.attack?.target ?? '-'} | ${m.trainSeconds.toFixed(0)} |`);
   }
   return out.join('\n');
 }
