@@ -12,7 +12,7 @@ import type { Page } from 'playwright-core';
 // The page's own code runs in the browser; the strings passed to evaluate keep DOM names out of this Node project.
 
 /** Small but real: enough for the demo backdoor to stand out, well under a minute on two cores. */
-export const SMALL_PARAMS: Record<string, string> = { maxPerClass: '50', inversionSteps: '60', referenceEpochs: '1', ablationMaxEpochs: '2', stampedExamples: '2' };
+export const SMALL_PARAMS: Record<string, string> = { maxPerClass: '50', inversionSteps: '60', referenceEpochs: '1', referenceMinSteps: '0', ablationMaxEpochs: '2', stampedExamples: '2' };
 
 export async function walkAnalystPath(page: Page, shotsDir: string, prefix: string): Promise<void> {
   fs.mkdirSync(shotsDir, { recursive: true });

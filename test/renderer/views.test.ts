@@ -67,6 +67,18 @@ describe('new scan form', () => {
     expect(args.params).toEqual({ maxPerClass: 100, inversionSteps: 60, referenceEpochs: 2, stampedExamples: 2 });
     expect(window.location.hash).toBe('#/scans/6/live');
   });
+
+  it('offers the authors\' constants as a preset, sent as the one override that differs from the defaults', async () => {
+    const fake = install({ 'cases/get': () => caseDetail(), 'scans/start': () => ({ jobId: 'j3', scanId: 7 }) });
+    at('#/cases/1/new-scan');
+    const w = mount(NewScanView, { global: { plugins: [fake.pinia] } });
+    await flushPromises();
+    await w.findAll('button').find((b) => b.text() === 'Authors\' constants')!.trigger('click');
+    expect((w.find('#param-referenceMinSteps').element as HTMLInputElement).value).toBe('0');
+    await w.find('form').trigger('submit');
+    await flushPromises();
+    expect(fake.argsOf('scans/start')[0].params).toEqual({ referenceMinSteps: 0 });
+  });
 });
 
 describe('live scan page', () => {

@@ -55,7 +55,7 @@ export function parseParams(pairs: string[] = []): Partial<ScanParams> {
   return out as Partial<ScanParams>;
 }
 
-/** `--profile NAME`: the named parameter set (default: resolveParams' default, the authors'). */
+/** `--profile NAME`: the named parameter set (default: resolveParams' default, DEFAULT_PROFILE_NAME). */
 export function parseProfile(v: string | undefined): Partial<ScanParams> {
   if (v === undefined) return {};
   const profile = PROFILES[v];

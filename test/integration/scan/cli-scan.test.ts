@@ -12,7 +12,7 @@ function capture() {
   return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), isTTY: false }, out, err };
 }
 
-const TINY = ['--max-per-class', '10', '--param', 'inversionSteps=15', '--param', 'ablationMaxEpochs=1', '--param', 'referenceEpochs=1', '--workers', '2'];
+const TINY = ['--max-per-class', '10', '--param', 'inversionSteps=15', '--param', 'ablationMaxEpochs=1', '--param', 'referenceEpochs=1', '--param', 'referenceMinSteps=0', '--workers', '2'];
 
 describe('uma scan', () => {
   it('scans the demo, records it in a case and writes a signed archive that verifies', async () => {

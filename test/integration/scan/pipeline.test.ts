@@ -7,7 +7,7 @@ import { trainPair, type TrainedPair } from './trained-pair.ts';
 
 let pair: TrainedPair;
 // Few steps and samples: these tests check the machinery, not detection.
-const QUICK = { maxPerClass: 20, inversionSteps: 20, ablationMaxEpochs: 1, ncSteps: 20, referenceEpochs: 1 };
+const QUICK = { maxPerClass: 20, inversionSteps: 20, ablationMaxEpochs: 1, ncSteps: 20, referenceEpochs: 1, referenceMinSteps: 0 };
 
 beforeAll(async () => {
   pair = await trainPair();

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { ApiEvent, Reply, UmaApi } from '../../../src/shared/api.ts';
 
 /** Small enough that a demo scan takes seconds on two cores; the shape of every stage stays. */
-export const TINY = { maxPerClass: 10, inversionSteps: 10, ablationMaxEpochs: 1, referenceEpochs: 1 };
+export const TINY = { maxPerClass: 10, inversionSteps: 10, ablationMaxEpochs: 1, referenceEpochs: 1, referenceMinSteps: 0 };
 
 export function tempHome(prefix = 'uma-service-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

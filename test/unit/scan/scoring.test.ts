@@ -6,7 +6,7 @@ import { paramsSha256, resolveParams } from '../../../src/main/engine/scan/param
 import { canonicalJson } from '../../../src/main/engine/digest.ts';
 import { BatchSampler } from '../../../src/main/engine/scan/sampler.ts';
 import { mulberry32 } from '../../../src/main/engine/random.ts';
-import { AUTHORS_PROFILE } from '../../../src/shared/scan-params.ts';
+import { AUTHORS_PROFILE, DEFAULT_PROFILE, PROFILES } from '../../../src/shared/scan-params.ts';
 
 const S = { ratioMin: 0.1, ratioMax: 100, anomalyThreshold: 2, transferThreshold: 0.3 };
 
@@ -92,12 +92,22 @@ describe('ablation early stop', () => {
 });
 
 describe('parameters', () => {
-  it('defaults to the authors\' profile and validates overrides', () => {
-    expect(resolveParams()).toEqual(AUTHORS_PROFILE);
+  it('defaults to the tuned profile, which is the authors\' constants with a longer reference training', () => {
+    expect(resolveParams()).toEqual(DEFAULT_PROFILE);
+    expect(PROFILES.tuned).toBe(DEFAULT_PROFILE);
+    const differs = (Object.keys(AUTHORS_PROFILE) as (keyof typeof AUTHORS_PROFILE)[]).filter((k) => AUTHORS_PROFILE[k] !== DEFAULT_PROFILE[k]);
+    expect(differs).toEqual(['referenceMinSteps']);
+    expect(AUTHORS_PROFILE.referenceMinSteps).toBe(0);
+    expect(resolveParams(PROFILES.authors)).toEqual(AUTHORS_PROFILE);
+  });
+
+  it('validates overrides', () => {
     expect(resolveParams({ inversionSteps: 10 }).inversionSteps).toBe(10);
     expect(() => resolveParams({ inversionSteps: 0 })).toThrow(/inversionSteps' must be a positive integer/);
     expect(() => resolveParams({ bogus: 1 } as never)).toThrow(/unknown scan parameter 'bogus'/);
     expect(() => resolveParams({ freezeRatio: 1.5 })).toThrow(/freezeRatio/);
+    expect(() => resolveParams({ referenceMinSteps: -1 })).toThrow(/referenceMinSteps' must be a non-negative integer/);
+    expect(resolveParams({ referenceMinSteps: 0 }).referenceMinSteps).toBe(0);
   });
 
   it('hashes parameters canonically', () => {

@@ -28,7 +28,7 @@ describe('uma zoo / uma bench input errors', () => {
       [['zoo', 'rebuild', '--dataset', 'mnist'], /only subcommand is 'build'/],
       [['bench', '/no/such/corpus'], /no such corpus folder/],
       [['bench', '.', '--methods', 'abs'], /'abs' is not one of/],
-      [['bench', '.', '--profile', 'fast'], /--profile must be one of authors/],
+      [['bench', '.', '--profile', 'fast'], /--profile must be one of tuned, authors/],
     ] as const) {
       const { lines, io } = capture();
       expect(await main([...argv], io)).toBe(2);

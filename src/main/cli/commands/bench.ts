@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UmaError } from '../../../shared/errors.ts';
-import { PROFILES } from '../../../shared/scan-params.ts';
+import { DEFAULT_PROFILE_NAME, PROFILES } from '../../../shared/scan-params.ts';
 import { BACKEND_CHOICES, initBackend, isBackendChoice } from '../../engine/backend/index.ts';
 import { benchMarkdown, corpusMarkdown, METHOD_TITLES } from '../../engine/metrics/bench-markdown.ts';
 import { detectionTable } from '../../engine/metrics/detection.ts';
@@ -44,7 +44,7 @@ RESULTS/roc-DATASET-ATTACK.svg; the tables also replace the generated part of be
 
   --methods a,b       ${BENCH_METHODS.join(', ')} (default uma)
   --all               every method
-  --profile P         scan parameter profile: ${Object.keys(PROFILES).join(' | ')} (default authors)
+  --profile P         scan parameter profile: ${Object.keys(PROFILES).join(' | ')} (default ${DEFAULT_PROFILE_NAME})
   --param NAME=VALUE  override one scan parameter (repeatable)
   --max-per-class N   clean samples per class (default 100)
   --seed N            scan seed (default 1)
@@ -61,7 +61,7 @@ RESULTS/roc-DATASET-ATTACK.svg; the tables also replace the generated part of be
       options: {
         methods: { type: 'string' },
         all: { type: 'boolean' },
-        profile: { type: 'string', default: 'authors' },
+        profile: { type: 'string', default: DEFAULT_PROFILE_NAME },
         param: { type: 'string', multiple: true },
         'max-per-class': { type: 'string', default: '100' },
         seed: { type: 'string' },

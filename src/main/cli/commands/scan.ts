@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UmaError } from '../../../shared/errors.ts';
 import type { ClassArtifacts, ScanResult } from '../../../shared/results.ts';
-import { PARAM_INFO, PROFILES, SCAN_METHODS } from '../../../shared/scan-params.ts';
+import { DEFAULT_PROFILE_NAME, PARAM_INFO, PROFILES, SCAN_METHODS } from '../../../shared/scan-params.ts';
 import { BACKEND_CHOICES, initBackend, isBackendChoice } from '../../engine/backend/index.ts';
 import { loadDataset } from '../../engine/data/index.ts';
 import { loadModelFile, loadModelSource, modelDigest } from '../../engine/model/load.ts';
@@ -57,7 +57,7 @@ options:
   --std a,b,c         input normalisation std per channel
   --classes a,b,...   class names in label order
   --labels FILE       IDX labels file, when not beside the images file
-  --profile P         parameter profile: ${Object.keys(PROFILES).join(' | ')} (default authors)
+  --profile P         parameter profile: ${Object.keys(PROFILES).join(' | ')} (default ${DEFAULT_PROFILE_NAME})
   --param NAME=VALUE  override one scan parameter (repeatable): ${Object.keys(PARAM_INFO).join(', ')}
   --backend B         ${BACKEND_CHOICES.join(' | ')} (default auto)
   --json OUT          write the result document (- for stdout)

@@ -1,17 +1,17 @@
 /**
- * Scan parameters: the authors' profile overridden by the analyst's choices, validated, and hashed so a
+ * Scan parameters: the default profile overridden by the analyst's choices, validated, and hashed so a
  * report can prove which constants a verdict came from.
  */
 import { UmaError } from '../../../shared/errors.ts';
 import { canonicalJson, sha256Hex } from '../digest.ts';
-import { AUTHORS_PROFILE, PARAM_INFO, type ScanParams } from '../../../shared/scan-params.ts';
+import { DEFAULT_PROFILE, PARAM_INFO, type ScanParams } from '../../../shared/scan-params.ts';
 
 export function resolveParams(overrides: Partial<ScanParams> = {}): ScanParams {
-  const params = { ...AUTHORS_PROFILE };
+  const params = { ...DEFAULT_PROFILE };
   for (const [key, value] of Object.entries(overrides)) {
     if (!(key in PARAM_INFO)) throw new UmaError('BAD_INPUT', `unknown scan parameter '${key}'`);
     if (value === undefined) continue;
-    const nullable = AUTHORS_PROFILE[key as keyof ScanParams] === null;
+    const nullable = DEFAULT_PROFILE[key as keyof ScanParams] === null;
     if (value === null ? !nullable : typeof value !== 'number' || !Number.isFinite(value)) {
       throw new UmaError('BAD_INPUT', `scan parameter '${key}' must be a finite number${nullable ? ' or empty' : ''}, not ${JSON.stringify(value)}`);
     }
@@ -22,6 +22,7 @@ export function resolveParams(overrides: Partial<ScanParams> = {}): ScanParams {
     const v = params[key] as number;
     if (!(Number.isInteger(v) && v > 0)) throw new UmaError('BAD_INPUT', `scan parameter '${key}' must be a positive integer, not ${v}`);
   }
+  if (!(Number.isInteger(params.referenceMinSteps) && params.referenceMinSteps >= 0)) throw new UmaError('BAD_INPUT', `scan parameter 'referenceMinSteps' must be a non-negative integer, not ${params.referenceMinSteps}`);
   if (!(params.freezeRatio >= 0 && params.freezeRatio < 1)) throw new UmaError('BAD_INPUT', `freezeRatio must be in [0, 1), not ${params.freezeRatio}`);
   if (params.maxPerClass !== null && !(Number.isInteger(params.maxPerClass) && params.maxPerClass >= 2)) {
     throw new UmaError('BAD_INPUT', `maxPerClass must be an integer >= 2, not ${params.maxPerClass}`);

@@ -3,7 +3,7 @@
  * default; only values that differ from the default are sent as overrides, so the stored parameters
  * say plainly what the analyst changed.
  */
-import { AUTHORS_PROFILE, PARAM_INFO, type ParamInfo, type ScanMethod, type ScanParams } from '../../../shared/scan-params.ts';
+import { DEFAULT_PROFILE, PARAM_INFO, type ParamInfo, type ScanMethod, type ScanParams } from '../../../shared/scan-params.ts';
 
 export type ParamKey = keyof ScanParams;
 export type ParamValues = Record<ParamKey, string>;
@@ -26,7 +26,7 @@ export const METHOD_GROUPS: Record<ScanMethod, ParamInfo['group'][]> = {
 };
 
 export const PARAM_KEYS = Object.keys(PARAM_INFO) as ParamKey[];
-export const NULLABLE: ReadonlySet<ParamKey> = new Set(PARAM_KEYS.filter((k) => AUTHORS_PROFILE[k] === null));
+export const NULLABLE: ReadonlySet<ParamKey> = new Set(PARAM_KEYS.filter((k) => DEFAULT_PROFILE[k] === null));
 
 export function paramsByGroup(): [ParamInfo['group'], ParamKey[]][] {
   return (Object.keys(GROUP_LABELS) as ParamInfo['group'][]).map((g) => [g, PARAM_KEYS.filter((k) => PARAM_INFO[k].group === g)]);
@@ -35,7 +35,7 @@ export function paramsByGroup(): [ParamInfo['group'], ParamKey[]][] {
 const show = (v: number | null): string => (v === null ? '' : String(v));
 
 export function defaultValues(preset: Partial<ScanParams> = {}): ParamValues {
-  return Object.fromEntries(PARAM_KEYS.map((k) => [k, show(k in preset ? (preset[k] as number | null) : AUTHORS_PROFILE[k])])) as ParamValues;
+  return Object.fromEntries(PARAM_KEYS.map((k) => [k, show(k in preset ? (preset[k] as number | null) : DEFAULT_PROFILE[k])])) as ParamValues;
 }
 
 /** A field's problem, or null: a finite number, or empty where the parameter may be empty. */
@@ -51,7 +51,7 @@ export function paramOverrides(values: ParamValues): Partial<Record<ParamKey, nu
   for (const k of PARAM_KEYS) {
     const t = values[k].trim();
     const v = t === '' ? null : Number(t);
-    if (v !== AUTHORS_PROFILE[k]) out[k] = v;
+    if (v !== DEFAULT_PROFILE[k]) out[k] = v;
   }
   return out;
 }

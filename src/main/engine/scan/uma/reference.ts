@@ -1,8 +1,9 @@
 /**
  * The clean reference model M_c (ARCHITECTURE.md 6.4): M's architecture re-initialised (never
  * fine-tuned from M, so no backdoor is inherited) and coarsely trained on the clean samples with a
- * large learning rate for a few epochs. A trigger that also fools M_c is a natural feature of the
- * class, not a backdoor.
+ * large learning rate for a few epochs, and at least referenceMinSteps steps: with few samples a few
+ * epochs are too few steps for it to learn the classes, and a weak reference filters nothing. A
+ * trigger that also fools M_c is a natural feature of the class, not a backdoor.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ScanParams } from '../../../../shared/scan-params.ts';
@@ -21,7 +22,7 @@ export interface ReferenceModel {
 }
 
 export function referenceSteps(ctx: ScanContext, p: ScanParams): number {
-  return p.referenceEpochs * Math.ceil(ctx.data.count / p.referenceBatch);
+  return Math.max(p.referenceEpochs * Math.ceil(ctx.data.count / p.referenceBatch), p.referenceMinSteps);
 }
 
 export async function trainReference(ctx: ScanContext, p: ScanParams, seed: number, report: StepReporter): Promise<ReferenceModel> {
