@@ -18,6 +18,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ClassFinding, ScanResult } from '../src/shared/results.ts';
+import { AUTHORS_PROFILE } from '../src/shared/scan-params.ts';
 import { initBackend } from '../src/main/engine/backend/index.ts';
 import { benchMarkdown } from '../src/main/engine/metrics/bench-markdown.ts';
 import { detectionTable, type DetectionRecord } from '../src/main/engine/metrics/detection.ts';
@@ -33,7 +34,8 @@ const { values, positionals } = parseArgs({ allowPositionals: true, options: { e
 const budgets = values.epochs.split(',').map(Number);
 const perCall = Number(values['per-call']);
 const SEED = 1;
-const base = resolveParams({ maxPerClass: 50 });
+// The scans it re-scores are the authors' profile's (the tuned profile is what it measures).
+const base = resolveParams({ ...AUTHORS_PROFILE, maxPerClass: 50 });
 
 interface SweepRecord extends DetectionRecord {
   id: string;
