@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import type { ClassFinding, ScanResult } from '../src/shared/results.ts';
 import { AUTHORS_PROFILE } from '../src/shared/scan-params.ts';
 import { initBackend } from '../src/main/engine/backend/index.ts';
-import { benchMarkdown } from '../src/main/engine/metrics/bench-markdown.ts';
+import { benchMarkdown, pct } from '../src/main/engine/metrics/bench-markdown.ts';
 import { detectionTable, type DetectionRecord } from '../src/main/engine/metrics/detection.ts';
 import { loadLayersModelFile } from '../src/main/engine/model/layers.ts';
 import { scoreUma } from '../src/main/engine/scan/anomaly.ts';
@@ -107,7 +107,6 @@ for (const corpus of positionals) {
     }
   }
 }
-const pct = (v: number) => (Number.isNaN(v) ? '-' : (100 * v).toFixed(1));
 const rows = detectionTable(records);
 const summary = ['| data set | referenceEpochs | reference accuracy (mean) | FP | FN | ROC-AUC | models |', '|---|---|---|---|---|---|---|'];
 for (const row of rows.filter((r) => r.attack === 'all')) {

@@ -6,7 +6,8 @@ import type { Manifest } from '../zoo/corpus.ts';
 import type { DetectionRow } from './detection.ts';
 import { PAPER } from './paper.ts';
 
-const pct = (v: number) => (Number.isNaN(v) ? '-' : (100 * v).toFixed(1));
+/** A rate as a percentage with one decimal, '-' where it is undefined (no models of that kind). */
+export const pct = (v: number): string => (Number.isNaN(v) ? '-' : (100 * v).toFixed(1));
 
 export const METHOD_TITLES: Record<string, string> = {
   uma: 'UMA',

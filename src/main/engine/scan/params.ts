@@ -17,12 +17,14 @@ export function resolveParams(overrides: Partial<ScanParams> = {}): ScanParams {
     }
     (params as Record<string, unknown>)[key] = value;
   }
-  const positive: (keyof ScanParams)[] = ['inversionSteps', 'inversionBatch', 'ablationBatchOther', 'ablationBatchTarget', 'lambdaWindow', 'ncSteps', 'ncBatch', 'referenceBatch'];
-  for (const key of positive) {
+  // Integer counts and their least allowed value.
+  const least: Partial<Record<keyof ScanParams, number>> = {
+    inversionSteps: 1, inversionBatch: 1, ablationBatchOther: 1, ablationBatchTarget: 1, lambdaWindow: 1, ncSteps: 1, ncBatch: 1, referenceBatch: 1, referenceMinSteps: 0,
+  };
+  for (const [key, min] of Object.entries(least) as [keyof ScanParams, number][]) {
     const v = params[key] as number;
-    if (!(Number.isInteger(v) && v > 0)) throw new UmaError('BAD_INPUT', `scan parameter '${key}' must be a positive integer, not ${v}`);
+    if (!(Number.isInteger(v) && v >= min)) throw new UmaError('BAD_INPUT', `scan parameter '${key}' must be a ${min > 0 ? 'positive' : 'non-negative'} integer, not ${v}`);
   }
-  if (!(Number.isInteger(params.referenceMinSteps) && params.referenceMinSteps >= 0)) throw new UmaError('BAD_INPUT', `scan parameter 'referenceMinSteps' must be a non-negative integer, not ${params.referenceMinSteps}`);
   if (!(params.freezeRatio >= 0 && params.freezeRatio < 1)) throw new UmaError('BAD_INPUT', `freezeRatio must be in [0, 1), not ${params.freezeRatio}`);
   if (params.maxPerClass !== null && !(Number.isInteger(params.maxPerClass) && params.maxPerClass >= 2)) {
     throw new UmaError('BAD_INPUT', `maxPerClass must be an integer >= 2, not ${params.maxPerClass}`);

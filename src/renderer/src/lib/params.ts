@@ -34,6 +34,9 @@ export function paramsByGroup(): [ParamInfo['group'], ParamKey[]][] {
 
 const show = (v: number | null): string => (v === null ? '' : String(v));
 
+/** A parameter's default as its field shows it ('' for an empty default). */
+export const defaultField = (k: ParamKey): string => show(DEFAULT_PROFILE[k]);
+
 export function defaultValues(preset: Partial<ScanParams> = {}): ParamValues {
   return Object.fromEntries(PARAM_KEYS.map((k) => [k, show(k in preset ? (preset[k] as number | null) : DEFAULT_PROFILE[k])])) as ParamValues;
 }
