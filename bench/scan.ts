@@ -5,7 +5,7 @@
  *  - CIFAR-10: the authors' CNN (1.34M parameters) with 1,000 images per class. A whole model takes
  *    tens of minutes on this 2-core machine, so by default one class unit (ablation + inversion) and
  *    one epoch of the reference training are timed on this thread and the model time is extrapolated
- *    (N x class + epochs x reference epoch, divided over the workers) and labelled as such; --full
+ *    (N x class + the reference epoch scaled to the profile's steps, divided over the workers) and labelled as such; --full
  *    runs it all.
  * Also a step profile: milliseconds of one inversion step split into forward and backward.
  * Writes bench/results/scan.json (--skip-cifar keeps the CIFAR section a previous run wrote).
@@ -24,6 +24,7 @@ import { ScanContext, gather } from '../src/main/engine/scan/context.ts';
 import { resolveParams } from '../src/main/engine/scan/params.ts';
 import { runScan } from '../src/main/engine/scan/pipeline.ts';
 import { TaskRunner } from '../src/main/engine/scan/tasks.ts';
+import { referenceSteps } from '../src/main/engine/scan/uma/reference.ts';
 import { squash, stamp } from '../src/main/engine/scan/uma/stamp.ts';
 import { trainModel } from '../src/main/engine/zoo/trainer.ts';
 import { DEMO_MODEL } from '../src/main/cli/scan-options.ts';
@@ -129,18 +130,17 @@ if (!args.has('--skip-cifar')) {
     const stop = memoryWatch();
     const ctx = new ScanContext(model, cifar);
     const runner = new TaskRunner(ctx, 'uma', params, 1, (s) => loadModelSource(s));
-    const units = [];
-    for (const k of [0]) {
-      const t = performance.now();
-      const r = await runner.run({ kind: 'class', k }, () => undefined);
-      units.push({ k, seconds: (performance.now() - t) / 1000, stageSeconds: r.stageSeconds, ablationSteps: r.kind === 'class' ? r.ablationSteps : null });
-      console.log(`CIFAR CNN class unit ${k}: ${units[units.length - 1].seconds.toFixed(1)} s ${JSON.stringify(r.stageSeconds)}`);
-    }
-    const oneEpoch = new TaskRunner(ctx, 'uma', { ...params, referenceEpochs: 1 }, 1, (s) => loadModelSource(s));
+    const t0 = performance.now();
+    const unit = await runner.run({ kind: 'class', k: 0 }, () => undefined);
+    const units = [{ k: 0, seconds: (performance.now() - t0) / 1000, stageSeconds: unit.stageSeconds, ablationSteps: unit.kind === 'class' ? unit.ablationSteps : null }];
+    console.log(`CIFAR CNN class unit 0: ${units[0].seconds.toFixed(1)} s ${JSON.stringify(unit.stageSeconds)}`);
+    // One pass of the reference training, scaled to the steps the profile trains for.
+    const onePass = { ...params, referenceEpochs: 1, referenceMinSteps: 0 };
+    const oneEpoch = new TaskRunner(ctx, 'uma', onePass, 1, (s) => loadModelSource(s));
     const t = performance.now();
     await oneEpoch.run({ kind: 'reference' }, () => undefined);
-    const referenceSeconds = ((performance.now() - t) / 1000) * params.referenceEpochs;
-    const perClass = units.reduce((a, u) => a + u.seconds, 0) / units.length;
+    const referenceSeconds = ((performance.now() - t) / 1000) * (referenceSteps(ctx, params) / referenceSteps(ctx, onePass));
+    const perClass = units[0].seconds;
     const profile = stepProfile(model, ctx);
     runner.dispose();
     oneEpoch.dispose();
@@ -149,7 +149,7 @@ if (!args.has('--skip-cifar')) {
       model: 'authors-cifar-cnn', params: model.report.params, samples: cifar.count,
       measuredClassUnits: units, referenceSeconds, stepProfile: profile, peakRssMiB: stop(),
       extrapolatedSecondsPerModel: { workers1: extrapolated(1), workers2: extrapolated(2) },
-      note: `per-model seconds extrapolated from one measured class unit and one reference epoch x ${params.referenceEpochs} (run with --full to measure)`,
+      note: `per-model seconds extrapolated from one measured class unit and one reference epoch scaled to ${referenceSteps(ctx, params)} steps (run with --full to measure)`,
     };
     console.log(`CIFAR CNN, 1000/class: ${perClass.toFixed(1)} s per class unit, reference ${referenceSeconds.toFixed(1)} s -> about ${(extrapolated(1) / 60).toFixed(1)} min per model on 1 worker, ${(extrapolated(2) / 60).toFixed(1)} min on 2 (extrapolated)`);
     console.log(`  one inversion step at batch 80: forward ${profile.forwardMs.toFixed(0)} ms, forward + input gradient ${profile.forwardAndInputGradientMs.toFixed(0)} ms`);
