@@ -1,5 +1,5 @@
 /**
- * Schema migrations: ordered files NNN_name.sql, applied at open in one transaction. PRAGMA
+ * Schema migrations: ordered files NNN_name.sql, applied at open in one write transaction. PRAGMA
  * user_version is the level reached; it lives in the database header and so rolls back with the
  * transaction, which is what leaves a database untouched, at its old level, when a migration fails.
  */
@@ -29,17 +29,24 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
   });
 }
 
-/** Brings the database to the last migration's level; returns the levels before and after. */
+/**
+ * Brings the database to the last migration's level; returns the levels before and after.
+ * The level is read again inside a write transaction taken up front (BEGIN IMMEDIATE): two
+ * processes opening a new database at once both see level 0 before either has the lock, and the
+ * second must then find the first one's work done instead of running the migrations again.
+ */
 export function migrate(db: Database.Database, migrations: Migration[]): { from: number; to: number } {
-  const from = db.pragma('user_version', { simple: true }) as number;
   const latest = migrations.length;
-  if (from > latest) {
-    throw new UmaError('INTEGRITY', `the case database is at schema level ${from}, newer than this tool knows (${latest}); use a newer UMA Workstation`);
-  }
-  const pending = migrations.slice(from);
-  if (pending.length === 0) return { from, to: from };
+  const level = (): number => db.pragma('user_version', { simple: true }) as number;
+  const tooNew = (from: number): UmaError =>
+    new UmaError('INTEGRITY', `the case database is at schema level ${from}, newer than this tool knows (${latest}); use a newer UMA Workstation`);
+  const seen = level();
+  if (seen > latest) throw tooNew(seen);
+  if (seen === latest) return { from: seen, to: seen };
   const apply = db.transaction(() => {
-    for (const m of pending) {
+    const from = level();
+    if (from > latest) throw tooNew(from);
+    for (const m of migrations.slice(from)) {
       try {
         db.exec(m.sql);
       } catch (err) {
@@ -47,7 +54,7 @@ export function migrate(db: Database.Database, migrations: Migration[]): { from:
       }
       db.pragma(`user_version = ${m.version}`);
     }
+    return { from, to: Math.max(from, latest) };
   });
-  apply.immediate();
-  return { from, to: latest };
+  return apply.immediate();
 }
