@@ -64,7 +64,9 @@ export async function intakeEvidence(cdb: CaseDb, input: IntakeInput): Promise<E
     const size = files.reduce((s, f) => s + f.size, 0);
     return writeTx(cdb, () => {
       const id = (cdb.sql.prepare('SELECT coalesce(max(id), 0) + 1 AS id FROM evidence').get() as { id: number }).id;
-      const storedPath = path.join('store', String(id));
+      // Relative to the data folder. Evidence taken before stores were per database names store/<id>:
+      // the row says where its copy lies (intake facts never change), so those copies stay put.
+      const storedPath = path.join(path.basename(cdb.paths.storeDir), String(id));
       cdb.sql
         .prepare(
           `INSERT INTO evidence (id, case_id, display_name, original_path, size, sha256, expected_sha256, expected_source, match,

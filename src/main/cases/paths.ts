@@ -2,6 +2,8 @@
  * Where the workstation keeps its data: one folder per workstation ($UMA_HOME, else ~/.uma) holding
  * the case database, the evidence store and the examiners' keys. Everything else is located relative
  * to the database file, so a database opened from another path brings its own store and keys.
+ * The evidence store is named after its database (cases.sqlite.store/): evidence ids are per
+ * database, so two databases in one folder must never share a store.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +19,7 @@ export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
 export interface DataPaths {
   db: string;
   dataDir: string;
-  /** Read-only copies of the evidence, one folder per evidence item. */
+  /** Read-only copies of the evidence, one folder per evidence item; this database's alone. */
   storeDir: string;
   /** Examiners' Ed25519 keys. */
   keysDir: string;
@@ -26,5 +28,5 @@ export interface DataPaths {
 export function dataPaths(dbPath: string): DataPaths {
   const db = path.resolve(dbPath);
   const dataDir = path.dirname(db);
-  return { db, dataDir, storeDir: path.join(dataDir, 'store'), keysDir: path.join(dataDir, 'keys') };
+  return { db, dataDir, storeDir: path.join(dataDir, `${path.basename(db)}.store`), keysDir: path.join(dataDir, 'keys') };
 }

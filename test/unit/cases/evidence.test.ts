@@ -7,6 +7,7 @@ import { combinedDigest } from '../../../src/main/engine/digest.ts';
 import { listAudit, verifyAuditLog } from '../../../src/main/cases/audit.ts';
 import { sha256Hex } from '../../../src/main/engine/digest.ts';
 import { UmaError } from '../../../src/shared/errors.ts';
+import { openCaseDb } from '../../../src/main/cases/db.ts';
 import { writeModel } from '../../fixtures/reports/scan-fixture.ts';
 import { useTempDb } from './helpers.ts';
 
@@ -30,6 +31,26 @@ describe('evidence intake and integrity', () => {
     const intake = listAudit(cdb, `evidence:${ev.id}`);
     expect(intake.map((e) => e.action)).toEqual(['evidence.intake']);
     expect(intake[0].details).toMatchObject({ sha256: ev.sha256, match: 'match', expectedSource: 'custody form 7' });
+  });
+
+  it('two databases in one folder each keep their own store: the same file taken in both', async () => {
+    const { cdb: first, dir } = db();
+    const second = openCaseDb({ path: path.join(path.dirname(first.paths.db), 'other.sqlite'), actor: 'tester' });
+    try {
+      const model = writeModel(dir, 'shared.onnx', 5000, 3);
+      const a = await intakeEvidence(first, { caseId: createCase(first, { name: 'A' }).id, files: [model] });
+      const b = await intakeEvidence(second, { caseId: createCase(second, { name: 'B' }).id, files: [model] });
+      expect([a.id, b.id]).toEqual([1, 1]); // the same id in each database
+      expect(first.paths.storeDir).toBe(path.join(path.dirname(first.paths.db), 'cases.sqlite.store'));
+      expect(second.paths.storeDir).toBe(path.join(path.dirname(first.paths.db), 'other.sqlite.store'));
+      expect(storedFiles(first, a)[0]).not.toBe(storedFiles(second, b)[0]);
+      for (const [cdb, ev] of [[first, a], [second, b]] as const) {
+        expect(fs.readFileSync(storedFiles(cdb, ev)[0]).equals(fs.readFileSync(model))).toBe(true);
+        expect((await rehashEvidence(cdb, ev.id, 'before-scan')).sha256).toBe(ev.sha256);
+      }
+    } finally {
+      second.sql.close();
+    }
   });
 
   it('records a mismatch with the expected hash the analyst gave', async () => {
