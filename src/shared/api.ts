@@ -261,7 +261,15 @@ export interface AuditVerificationInfo {
   head: { seq: number; sha256: string };
   firstBadSeq?: number;
   reason?: string;
+  /** The chain head kept outside the table (<db>.audit-head), and how the table compares with it. */
+  anchor: { seq: number; sha256: string; note: string } | null;
 }
+
+/**
+ * verified: intact and signed by a trusted key; untrusted: intact, but the signer is not a trusted
+ * key (who wrote it is unknown); failed: altered, malformed, or not about the given model.
+ */
+export type VerificationStatus = 'verified' | 'untrusted' | 'failed';
 
 export interface VerifyCheck {
   name: string;
@@ -269,10 +277,13 @@ export interface VerifyCheck {
   detail: string;
 }
 
+/** A key whose signatures verification trusts: an examiner's own, or one the analyst trusted. */
 export interface KeyInfo {
-  examiner: string;
+  /** The examiner (own keys: the key file's stem) or the name the analyst gave a trusted key. */
+  name: string;
   keyid: string;
-  /** The public key PEM file name (export with keys/export). */
+  source: 'examiner' | 'trusted';
+  /** Where it is kept: the examiner's .pub file, or the trust store file. */
   file: string;
 }
 
@@ -369,17 +380,21 @@ export const API = {
     z.object({
       archive: z.union([z.object({ path: z.string().min(1) }).strict(), z.object({ bytes }).strict()]),
       model: z.union([z.object({ path: z.string().min(1) }).strict(), z.object({ bytes }).strict()]).optional(),
-      /** PEM of the public key the signer must hold. */
+      /** PEM of the one public key the signer must hold; absent = the workstation's trusted keys (keys/list). */
       trustedKey: z.string().max(10_000).optional(),
     }).strict(),
-    returns<{ ok: boolean; checks: VerifyCheck[] }>(),
+    returns<{ ok: boolean; status: VerificationStatus; signer: { keyid: string; trustedAs: string | null } | null; checks: VerifyCheck[] }>(),
   ),
 
   'settings/get': call(none, returns<Settings>()),
   'settings/set': call(Settings.partial().strict(), returns<Settings>()),
 
+  /** The keys verification trusts: the examiners' own and the trust store's. */
   'keys/list': call(none, returns<KeyInfo[]>()),
+  /** A public key PEM by examiner name or keyid (prefix of 8+ hex digits). */
   'keys/export': call(z.object({ examiner: z.string().trim().min(1).max(200) }).strict(), returns<NamedBytes>()),
+  'keys/trust': call(z.object({ publicKeyPem: z.string().min(1).max(10_000), name: z.string().trim().min(1).max(200) }).strict(), returns<KeyInfo>()),
+  'keys/untrust': call(z.object({ keyid: z.string().trim().regex(/^[0-9a-fA-F]{8,64}$/) }).strict(), returns<KeyInfo>()),
 
   /**
    * Desktop only (answered by the Electron main process): a native open dialog. Under `uma serve` it

@@ -23,10 +23,15 @@ export interface DataPaths {
   storeDir: string;
   /** Examiners' Ed25519 keys. */
   keysDir: string;
+  /** Public keys of others the analyst trusts (see reports/trust.ts). */
+  trustFile: string;
 }
 
 export function dataPaths(dbPath: string): DataPaths {
   const db = path.resolve(dbPath);
   const dataDir = path.dirname(db);
-  return { db, dataDir, storeDir: path.join(dataDir, `${path.basename(db)}.store`), keysDir: path.join(dataDir, 'keys') };
+  return {
+    db, dataDir, storeDir: path.join(dataDir, `${path.basename(db)}.store`),
+    keysDir: path.join(dataDir, 'keys'), trustFile: path.join(dataDir, 'trusted-keys.json'),
+  };
 }

@@ -13,8 +13,9 @@ import { report } from './commands/report.ts';
 import { serve } from './commands/serve.ts';
 import { zoo } from './commands/zoo.ts';
 import { bench } from './commands/bench.ts';
+import { keys } from './commands/keys.ts';
 
-const COMMANDS: Command[] = [scan, doctor, verify, cases, report, inspect, zoo, bench, serve];
+const COMMANDS: Command[] = [scan, doctor, verify, cases, report, keys, inspect, zoo, bench, serve];
 
 function defaultIO(): CliIO {
   return {

@@ -9,6 +9,8 @@ import { sha256Hex } from '../engine/digest.ts';
 export const BAGIT_TXT = 'BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n';
 export const MANIFEST = 'manifest-sha256.txt';
 export const TAGMANIFEST = 'tagmanifest-sha256.txt';
+export const BAGIT = 'bagit.txt';
+export const BAG_INFO = 'bag-info.txt';
 const FIXED_MTIME = new Date('2000-01-01T00:00:00Z');
 
 export type BagFiles = Map<string, Uint8Array>;
@@ -21,14 +23,27 @@ export function manifestOf(files: [string, Uint8Array][]): string {
     .join('');
 }
 
+/**
+ * bag-info.txt without its Payload-Oxum line: the part the signed statement covers by digest. The
+ * Oxum (payload bytes and file count) includes the envelope, whose size depends on the statement,
+ * so it cannot be signed; the verifier recomputes it from the payload instead.
+ */
+export function bagInfoFields(info: [string, string][]): string {
+  return info.map(([k, v]) => `${k}: ${v.replace(/\s*\n\s*/g, ' ')}\n`).join('');
+}
+
+/** The Payload-Oxum line for these payload files: total bytes and file count. */
+export function payloadOxumLine(payload: Uint8Array[]): string {
+  return `Payload-Oxum: ${payload.reduce((s, b) => s + b.length, 0)}.${payload.length}\n`;
+}
+
 /** Builds the whole bag from payload files (paths relative to data/) and bag-info fields. */
 export function buildBag(payload: BagFiles, info: [string, string][]): BagFiles {
   const bag: BagFiles = new Map();
   for (const [p, bytes] of payload) bag.set(`data/${p}`, bytes);
-  const oxum = `${[...payload.values()].reduce((s, b) => s + b.length, 0)}.${payload.size}`;
   const text = (s: string): Uint8Array => Buffer.from(s, 'utf8');
-  bag.set('bagit.txt', text(BAGIT_TXT));
-  bag.set('bag-info.txt', text([...info, ['Payload-Oxum', oxum]].map(([k, v]) => `${k}: ${v.replace(/\s*\n\s*/g, ' ')}\n`).join('')));
+  bag.set(BAGIT, text(BAGIT_TXT));
+  bag.set(BAG_INFO, text(bagInfoFields(info) + payloadOxumLine([...payload.values()])));
   bag.set(MANIFEST, text(manifestOf([...bag].filter(([p]) => p.startsWith('data/')))));
   bag.set(TAGMANIFEST, text(manifestOf([...bag].filter(([p]) => !p.startsWith('data/')))));
   return bag;

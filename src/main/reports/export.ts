@@ -16,13 +16,13 @@ import { ensureExaminer, setExaminerKey } from '../cases/examiners.ts';
 import { getArtifacts, getClassFindings } from '../cases/findings.ts';
 import { addReport } from '../cases/reports.ts';
 import { getScan } from '../cases/scans.ts';
-import { buildBag, zipBag, type BagFiles } from './bagit.ts';
+import { bagInfoFields, buildBag, zipBag, type BagFiles } from './bagit.ts';
 import { serializeEnvelope, signEnvelope } from './dsse.ts';
 import { renderReportHtml } from './html.ts';
 import { examinerKey } from './keys.ts';
 import { renderPdf } from './pdf.ts';
 import { ENVELOPE_PATH, FINDINGS_PATH, HTML_PATH, keyPath, PDF_PATH, triggerPath } from './layout.ts';
-import { buildStatement, PAYLOAD_TYPE, statementPayload, withDocuments, type Statement } from './statement.ts';
+import { buildStatement, PAYLOAD_TYPE, statementPayload, withBoundFiles, type Statement } from './statement.ts';
 
 export interface ExportOptions {
   /** Who signs; defaults to the scan's examiner, then the case's, then the database actor. */
@@ -69,7 +69,16 @@ export async function exportScanArchive(cdb: CaseDb, scanId: number, outPath: st
   const pdf = opts.pdf === false ? { pdf: null, note: 'omitted: not requested' } : await renderPdf(html, opts.chromium);
   const documents = new Map<string, Uint8Array>([[HTML_PATH, Buffer.from(html, 'utf8')]]);
   if (pdf.pdf) documents.set(PDF_PATH, pdf.pdf);
-  const statement = withDocuments(draft, documents);
+  const info: [string, string][] = [
+    ['Bag-Software-Agent', `uma-workstation ${scan.toolVersion}`],
+    ['Bagging-Date', draft.predicate.signedAt.slice(0, 10)],
+    ['External-Identifier', `case ${kase.id} (${kase.name}) / evidence ${evidence.id} / scan ${scan.id}`],
+    ['External-Description', `UMA backdoor scan report; verdict ${result.verdict}; verify with: uma verify ${archiveName}`],
+    ['Contact-Name', examinerName],
+    ['UMA-Key-Id', key.keyid],
+    ['UMA-Report-PDF', pdf.pdf ? `included, ${pdf.note}` : pdf.note],
+  ];
+  const statement = withBoundFiles(draft, documents, bagInfoFields(info));
   const envelope = Buffer.from(serializeEnvelope(signEnvelope(PAYLOAD_TYPE, statementPayload(statement), key.privateKey)), 'utf8');
 
   const payload: BagFiles = new Map(documents);
@@ -77,15 +86,7 @@ export async function exportScanArchive(cdb: CaseDb, scanId: number, outPath: st
   for (const a of artifacts) payload.set(triggerPath(a), a.png);
   payload.set(ENVELOPE_PATH, envelope);
   payload.set(keyPath(key.keyid), Buffer.from(key.publicKeyPem, 'utf8'));
-  const bag = buildBag(payload, [
-    ['Bag-Software-Agent', `uma-workstation ${scan.toolVersion}`],
-    ['Bagging-Date', statement.predicate.signedAt.slice(0, 10)],
-    ['External-Identifier', `case ${kase.id} (${kase.name}) / evidence ${evidence.id} / scan ${scan.id}`],
-    ['External-Description', `UMA backdoor scan report; verdict ${result.verdict}; verify with: uma verify ${archiveName}`],
-    ['Contact-Name', examinerName],
-    ['UMA-Key-Id', key.keyid],
-    ['UMA-Report-PDF', pdf.pdf ? `included, ${pdf.note}` : pdf.note],
-  ]);
+  const bag = buildBag(payload, info);
 
   const abs = path.resolve(outPath);
   fs.mkdirSync(path.dirname(abs), { recursive: true });

@@ -2,7 +2,9 @@
  * The signed content of a report: an in-toto Statement v1 whose subject is the model (each of its
  * files with its sha256) and whose predicate records how the scan ran and what it found, with the
  * digest of every trigger image, of findings.json and of the rendered report, so every file of the
- * archive is bound to the signature. The payload is the statement's canonical JSON.
+ * archive is bound to the signature, and of bag-info.txt (less its Payload-Oxum line, which the
+ * verifier recomputes); the other tag files are fixed text or manifests the verifier rebuilds. The
+ * payload is the statement's canonical JSON.
  */
 import type { ArtifactKind, ClassFinding, ScanResult, Verdict } from '../../shared/results.ts';
 import type { ScanMethod, ScanParams } from '../../shared/scan-params.ts';
@@ -62,6 +64,8 @@ export interface ScanPredicate {
   findings: { path: string; sha256: string };
   /** The rendered report (HTML, PDF): rendered from this predicate while this list was empty. */
   documents: { path: string; sha256: string }[];
+  /** bag-info.txt without its last line, Payload-Oxum (see bagit.ts bagInfoFields); added with the documents. */
+  bagInfo: { sha256: string };
   auditLog: AuditHead;
   startedAt: string;
   finishedAt: string;
@@ -124,6 +128,7 @@ export function buildStatement(i: StatementInput): Statement {
       })),
       findings: { path: FINDINGS_PATH, sha256: i.findingsSha256 },
       documents: [],
+      bagInfo: { sha256: '' },
       auditLog: i.auditHead,
       startedAt: result.startedAt,
       finishedAt: result.finishedAt,
@@ -133,12 +138,12 @@ export function buildStatement(i: StatementInput): Statement {
 }
 
 /**
- * Binds the rendered documents to the signature: they show the statement, so they are rendered from
- * it first, and their digests are added just before signing.
+ * Binds the rendered documents and bag-info.txt to the signature: the documents show the statement,
+ * so they are rendered from it first, and these digests are added just before signing.
  */
-export function withDocuments(s: Statement, docs: Map<string, Uint8Array>): Statement {
+export function withBoundFiles(s: Statement, docs: Map<string, Uint8Array>, bagInfoFields: string): Statement {
   const documents = [...docs].map(([path, bytes]) => ({ path, sha256: sha256Hex(bytes) }));
-  return { ...s, predicate: { ...s.predicate, documents } };
+  return { ...s, predicate: { ...s.predicate, documents, bagInfo: { sha256: sha256Hex(Buffer.from(bagInfoFields, 'utf8')) } } };
 }
 
 export function statementPayload(s: Statement): Uint8Array {

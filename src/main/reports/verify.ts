@@ -1,13 +1,19 @@
 /**
  * Offline verification of a report archive. Each check is named and reported on its own, so an
- * examiner sees exactly what holds and what does not; the archive verifies when none fails.
- * Optional checks (a trusted key, the model file) are 'skip' when their input is not given.
+ * examiner sees exactly what holds and what does not. Every file of the archive is covered: the
+ * payload by the signed statement's digests (the key by its keyid), bag-info.txt by a signed digest
+ * plus a recomputed Payload-Oxum, bagit.txt is fixed text, and both manifests must be exactly what
+ * the files they list rebuild; any other or missing file fails. The result is one of three:
+ * verified (intact, signed by a trusted key), untrusted (intact, but the signer is not a trusted
+ * key: only the trusted-key check fails) and failed (anything else). The model check is 'skip'
+ * when no model is given.
  */
 import fs from 'node:fs';
 import { sha256Hex } from '../engine/digest.ts';
 import { paramsSha256 } from '../engine/scan/params.ts';
 import { sha256File } from '../cases/hashing.ts';
-import { BAGIT_TXT, MANIFEST, parseManifest, TAGMANIFEST, unzipBag, type BagFiles } from './bagit.ts';
+import type { VerificationStatus } from '../../shared/api.ts';
+import { BAG_INFO, BAGIT, BAGIT_TXT, MANIFEST, manifestOf, parseManifest, payloadOxumLine, TAGMANIFEST, unzipBag, type BagFiles } from './bagit.ts';
 import { decodeBase64Strict, keyidOf, serializeEnvelope, verifyEnvelope, type DsseEnvelope } from './dsse.ts';
 import { ENVELOPE_PATH, keyPath } from './layout.ts';
 import { readPublicKey } from './keys.ts';
@@ -23,7 +29,11 @@ export interface Check {
 }
 
 export interface Verification {
+  /** status === 'verified'. */
   ok: boolean;
+  status: VerificationStatus;
+  /** The key the envelope names, and the trusted key's name when it is one. */
+  signer: { keyid: string; trustedAs: string | null } | null;
   checks: Check[];
   statement: Statement | null;
 }
@@ -31,13 +41,16 @@ export interface Verification {
 export interface VerifyOptions {
   /** The model file (path or bytes) the statement's subject must name. */
   model?: string | Uint8Array;
-  /** PEM of the public key the signer must hold. */
-  trust?: string;
+  /** Keys a signer is trusted by (PEM, with who holds it); none given = no signer is trusted. */
+  trusted?: { name: string; publicKeyPem: string }[];
 }
+
+/** The one check whose failure alone means "intact, but who signed it is not known". */
+const TRUST_CHECK = 'trusted-key';
 
 const text = (b: Uint8Array | undefined): string => (b ? Buffer.from(b).toString('utf8') : '');
 
-/** Checks a manifest's digests against the bag; returns the problems found. */
+/** Checks a manifest's digests against the bag, and that it is exactly what bagging writes for them. */
 function manifestProblems(bag: BagFiles, name: string): { problems: string[]; listed: Set<string> } | { unreadable: string } {
   const parsed = parseManifest(text(bag.get(name)));
   if ('badLine' in parsed) return { unreadable: `${name} line ${parsed.badLine} is not 'SHA256  PATH'` };
@@ -50,6 +63,8 @@ function manifestProblems(bag: BagFiles, name: string): { problems: string[]; li
     if (!bytes) problems.push(`${path} is listed but missing`);
     else if (sha256Hex(bytes) !== sha256) problems.push(`${path} does not match its digest`);
   }
+  const present = [...listed].flatMap((p): [string, Uint8Array][] => (bag.has(p) ? [[p, bag.get(p)!]] : []));
+  if (problems.length === 0 && manifestOf(present) !== text(bag.get(name))) problems.push(`${name} is not in the one form bagging writes (the file was altered)`);
   return { problems, listed };
 }
 
@@ -61,8 +76,10 @@ function parseEnvelope(bytes: Uint8Array | undefined): DsseEnvelope | string {
   } catch (err) {
     return `not JSON: ${(err as Error).message}`;
   }
-  const sigsOk = Array.isArray(env?.signatures) && env.signatures.length > 0 && env.signatures.every((s) => typeof s?.keyid === 'string' && typeof s?.sig === 'string');
-  if (typeof env?.payloadType !== 'string' || typeof env.payload !== 'string' || !sigsOk) return 'not a DSSE envelope (payloadType, payload, signatures)';
+  // Exactly one signature: the signature list is outside what is signed, so a second entry would be
+  // an unsigned change to the file.
+  const sigsOk = Array.isArray(env?.signatures) && env.signatures.length === 1 && env.signatures.every((s) => typeof s?.keyid === 'string' && typeof s?.sig === 'string');
+  if (typeof env?.payloadType !== 'string' || typeof env.payload !== 'string' || !sigsOk) return 'not a DSSE envelope with one signature (payloadType, payload, signatures)';
   // One byte form only: any change to the file, even in whitespace, must show.
   if (serializeEnvelope(env) !== text(bytes)) return 'not in canonical form (the file was altered)';
   return env;
@@ -74,7 +91,12 @@ export async function verifyArchive(zip: Uint8Array, opts: VerifyOptions = {}): 
     checks.push({ name, status, detail });
     return status === 'pass';
   };
-  const done = (statement: Statement | null): Verification => ({ ok: checks.every((c) => c.status !== 'fail'), checks, statement });
+  let signer: Verification['signer'] = null;
+  const done = (statement: Statement | null): Verification => {
+    const failed = checks.filter((c) => c.status === 'fail').map((c) => c.name);
+    const status: VerificationStatus = failed.length === 0 ? 'verified' : failed.every((n) => n === TRUST_CHECK) ? 'untrusted' : 'failed';
+    return { ok: status === 'verified', status, signer, checks, statement };
+  };
 
   let bag: BagFiles;
   try {
@@ -86,7 +108,7 @@ export async function verifyArchive(zip: Uint8Array, opts: VerifyOptions = {}): 
   const container = zipProblems(zip);
   add('zip', container.length ? 'fail' : 'pass', container.length ? container.join('; ') : `${bag.size} files, every container byte accounted for`);
 
-  const decl = text(bag.get('bagit.txt'));
+  const decl = text(bag.get(BAGIT));
   add('bagit', decl === BAGIT_TXT ? 'pass' : 'fail', decl === BAGIT_TXT ? 'BagIt 1.0, UTF-8' : 'bagit.txt is missing or not the BagIt 1.0 declaration');
 
   const payload = manifestProblems(bag, MANIFEST);
@@ -96,7 +118,7 @@ export async function verifyArchive(zip: Uint8Array, opts: VerifyOptions = {}): 
     add('manifest', payload.problems.length ? 'fail' : 'pass', payload.problems.length ? payload.problems.join('; ') : `${payload.listed.size} payload files match their sha256`);
     const unlisted = [...bag.keys()].filter((p) => p.startsWith('data/') && !payload.listed.has(p));
     const stray = [...payload.listed].filter((p) => !p.startsWith('data/'));
-    const extra = [...bag.keys()].filter((p) => !p.startsWith('data/') && ![MANIFEST, TAGMANIFEST, 'bagit.txt', 'bag-info.txt'].includes(p));
+    const extra = [...bag.keys()].filter((p) => !p.startsWith('data/') && ![MANIFEST, TAGMANIFEST, BAGIT, BAG_INFO].includes(p));
     const bad = [...unlisted.map((p) => `${p} is not in the manifest`), ...stray.map((p) => `${p} is outside data/`), ...extra.map((p) => `${p} is not a known tag file`)];
     add('complete', bad.length ? 'fail' : 'pass', bad.length ? bad.join('; ') : 'no unlisted or missing files');
   }
@@ -109,7 +131,7 @@ export async function verifyArchive(zip: Uint8Array, opts: VerifyOptions = {}): 
       const bad = [...tags.problems, ...unlisted.map((p) => `${p} is not in the tag manifest`)];
       add('tagmanifest', bad.length ? 'fail' : 'pass', bad.length ? bad.join('; ') : `${tags.listed.size} tag files match their sha256`);
     }
-  } else add('tagmanifest', 'skip', 'no tag manifest (optional in BagIt)');
+  } else add('tagmanifest', 'fail', `${TAGMANIFEST} is missing (a report archive always has one)`);
 
   const env = parseEnvelope(bag.get(`data/${ENVELOPE_PATH}`));
   if (typeof env === 'string') {
@@ -125,17 +147,24 @@ export async function verifyArchive(zip: Uint8Array, opts: VerifyOptions = {}): 
   else {
     try {
       const key = readPublicKey(pem);
+      const canonical = key.export({ type: 'spki', format: 'pem' }).toString() === text(pem);
       if (keyidOf(key) !== keyid) add('signature', 'fail', `the key file for ${keyid} holds a different key (${keyidOf(key)})`);
+      else if (!canonical) add('signature', 'fail', `data/${keyPath(keyid)} is not in the one PEM form the key is written in (the file was altered)`);
       else signed = add('signature', verifyEnvelope(env, key) ? 'pass' : 'fail', verifyEnvelope(env, key) ? `Ed25519 signature by key ${keyid}` : `the signature by key ${keyid} does not verify`);
     } catch (err) {
       add('signature', 'fail', (err as Error).message);
     }
   }
-  if (opts.trust === undefined) add('trusted-key', 'skip', 'no --trust key given: the signature shows the archive is intact, not who signed it');
+  const trustedBy = (opts.trusted ?? []).find((t) => {
+    const k = readPublicKey(t.publicKeyPem);
+    return keyidOf(k) === keyid && verifyEnvelope(env, k);
+  });
+  signer = { keyid, trustedAs: trustedBy?.name ?? null };
+  if (trustedBy) add(TRUST_CHECK, 'pass', `signed by ${trustedBy.name}'s trusted key ${keyid}`);
   else {
-    const trusted = readPublicKey(opts.trust);
-    const ok = keyidOf(trusted) === keyid && verifyEnvelope(env, trusted);
-    add('trusted-key', ok ? 'pass' : 'fail', ok ? `signed by the trusted key ${keyid}` : `signed by ${keyid}, not by the trusted key ${keyidOf(trusted)}`);
+    const known = (opts.trusted ?? []).length;
+    add(TRUST_CHECK, 'fail', `key ${keyid} is not trusted (${known ? `not among the ${known} trusted key(s)` : 'no trusted keys given'}):`
+      + ' the archive may be intact, but who signed it is unknown; trust the examiner\'s key with uma keys trust, or give --trust');
   }
 
   add('payload-type', env.payloadType === PAYLOAD_TYPE ? 'pass' : 'fail', `payloadType ${env.payloadType}`);
@@ -184,6 +213,13 @@ export async function verifyArchive(zip: Uint8Array, opts: VerifyOptions = {}): 
     const covered = new Set([...referenced, ...documents.map((d) => `data/${d.path}`), `data/${p.findings?.path}`, `data/${ENVELOPE_PATH}`, `data/${keyPath(keyid)}`]);
     docProblems.push(...[...bag.keys()].filter((f) => f.startsWith('data/') && !f.startsWith('data/triggers/') && !covered.has(f)).map((f) => `${f} is not covered by the signature`));
     add('documents', docProblems.length ? 'fail' : 'pass', docProblems.length ? docProblems.join('; ') : `${documents.map((d) => d.path).join(', ')} match the signed digests`);
+
+    const info = text(bag.get(BAG_INFO));
+    const oxum = payloadOxumLine([...bag].filter(([f]) => f.startsWith('data/')).map(([, b]) => b));
+    const infoOk = info.endsWith(oxum) && sha256Hex(Buffer.from(info.slice(0, -oxum.length), 'utf8')) === p.bagInfo?.sha256;
+    add('bag-info', infoOk ? 'pass' : 'fail', infoOk ? `${BAG_INFO} matches the signed digest and the payload (${oxum.trim()})`
+      : !bag.has(BAG_INFO) ? `${BAG_INFO} is missing` : !info.endsWith(oxum) ? `${BAG_INFO} does not end with the payload's ${oxum.trim()}`
+        : `${BAG_INFO} does not match the signed digest${p.bagInfo ? '' : ' (the statement has none: not a report this tool signs)'}`);
 
     const findings = bag.get(`data/${p.findings?.path}`);
     const findingsOk = findings !== undefined && sha256Hex(findings) === p.findings.sha256;

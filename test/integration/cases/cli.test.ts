@@ -6,6 +6,8 @@ import type { CliIO } from '../../../src/main/cli/command.ts';
 import { cases } from '../../../src/main/cli/commands/cases.ts';
 import { report } from '../../../src/main/cli/commands/report.ts';
 import { verify } from '../../../src/main/cli/commands/verify.ts';
+import { keys } from '../../../src/main/cli/commands/keys.ts';
+import { examinerKey } from '../../../src/main/reports/keys.ts';
 import { openCaseDb } from '../../../src/main/cases/db.ts';
 import { recordScanResult } from '../../../src/main/cases/record.ts';
 import { sha256Hex } from '../../../src/main/engine/digest.ts';
@@ -58,7 +60,8 @@ describe('uma cases / report / verify', () => {
     expect(r.lines.at(-1)).toContain(`--trust ${pub}`);
     const v = io();
     expect(await verify.run([out, '--model', model, '--trust', pub], v)).toBe(0);
-    expect(v.lines.filter((l) => l.startsWith('PASS'))).toHaveLength(15);
+    expect(v.lines.filter((l) => l.startsWith('PASS'))).toHaveLength(16);
+    expect(await verify.run([out, '--db', db], io())).toBe(0); // Bob's key is this workstation's own
     expect(v.lines.at(-1)).toMatch(/^VERIFIED {2}.*scan 1, verdict trojaned, suspected target 1 \(automobile\); signed by Bob/);
     await expect(report.run(['99', '--out', out, '--db', db, '--no-pdf'], io())).rejects.toThrow(/no scan with id 99/);
     await expect(report.run(['1', '--out', out, '--db', path.join(dir, 'none.sqlite')], io())).rejects.toThrow(/no case database/);
@@ -72,10 +75,37 @@ describe('uma cases / report / verify', () => {
     bag.set('data/triggers/class-1-mask.png', png);
     const bad = path.join(dir, 'tampered.zip');
     fs.writeFileSync(bad, zipBag(bag));
-    const run = spawnSync(process.execPath, ['bin/uma.mjs', 'verify', bad], { encoding: 'utf8' });
+    const run = spawnSync(process.execPath, ['bin/uma.mjs', 'verify', bad, '--db', db], { encoding: 'utf8' });
     expect(run.status).toBe(1);
     expect(run.stdout).toMatch(/^FAIL {2}manifest +data\/triggers\/class-1-mask\.png does not match its digest$/m);
     expect(run.stdout).toMatch(/^FAIL {2}triggers +data\/triggers\/class-1-mask\.png does not match the signed digest$/m);
     expect(run.stdout).toMatch(/NOT VERIFIED .*: 2 check\(s\) failed: manifest, triggers/);
+  });
+
+  it('keys lists, exports, trusts and untrusts; verify trusts what the store holds', async () => {
+    const l = io();
+    expect(await keys.run(['list', '--db', db], l)).toBe(0);
+    const bob = examinerKey(path.join(dir, 'home', 'keys'), 'Bob');
+    expect(l.lines).toEqual([`bob  examiner  ${bob.keyid}  ${bob.pubFile}`]);
+    const e = io();
+    expect(await keys.run(['export', 'Bob', '--db', db], e)).toBe(0);
+    expect(`${e.lines.join('\n')}\n`).toBe(bob.publicKeyPem);
+    const byId = io();
+    expect(await keys.run(['export', bob.keyid.slice(0, 12), '--db', db], byId)).toBe(0);
+    expect(byId.lines).toEqual(e.lines);
+
+    const carol = examinerKey(path.join(dir, 'carol-keys'), 'Carol');
+    expect(await keys.run(['trust', carol.pubFile, '--name', 'Carol (lab 2)', '--db', db], io())).toBe(0);
+    const j = io();
+    expect(await keys.run(['list', '--db', db, '--json'], j)).toBe(0);
+    expect(JSON.parse(j.lines.join('\n'))).toMatchObject([{ name: 'bob', source: 'examiner' }, { name: 'Carol (lab 2)', source: 'trusted', keyid: carol.keyid }]);
+    await expect(keys.run(['untrust', bob.keyid, '--db', db], io())).rejects.toThrow(/examiner 'bob''s own key/);
+    expect(await keys.run(['untrust', carol.keyid.slice(0, 10), '--db', db], io())).toBe(0);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'home', 'trusted-keys.json'), 'utf8')).keys).toEqual([]);
+    await expect(keys.run(['untrust', carol.keyid, '--db', db], io())).rejects.toThrow(/no trusted key/);
+    await expect(keys.run(['trust', carol.pubFile, '--db', db], io())).rejects.toThrow(/--name NAME is required/);
+    await expect(keys.run(['trust', model, '--name', 'x', '--db', db], io())).rejects.toThrow(/not an Ed25519 public key PEM/);
+    await expect(keys.run(['export', 'Nobody', '--db', db], io())).rejects.toThrow(/no key for 'Nobody'/);
+    await expect(keys.run(['rotate', '--db', db], io())).rejects.toThrow(/needs an action/);
   });
 });

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../../src/main/cli/index.ts';
 import { verifyArchive } from '../../../src/main/reports/verify.ts';
+import { trustedKeys } from '../../../src/main/reports/trust.ts';
+import { dataPaths } from '../../../src/main/cases/paths.ts';
 import type { ScanResult } from '../../../src/shared/results.ts';
 
 function capture() {
@@ -28,7 +30,7 @@ describe('uma scan', () => {
     expect(c.err.filter((l) => /^class \d+ .* done/.test(l))).toHaveLength(10);
     expect(c.out.join('\n')).toMatch(/recorded as scan 1 of case 'CLI case'/);
     expect(readFileSync(join(dir, 'png', 'class-7-mask.png')).subarray(1, 4).toString()).toBe('PNG');
-    const checks = await verifyArchive(new Uint8Array(readFileSync(join(dir, 'r.zip'))), {});
+    const checks = await verifyArchive(new Uint8Array(readFileSync(join(dir, 'r.zip'))), { trusted: trustedKeys(dataPaths(join(dir, 'cases.sqlite'))) });
     expect(checks.ok).toBe(true);
   }, 180_000);
 

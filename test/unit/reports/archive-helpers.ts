@@ -5,7 +5,7 @@ import { openCaseDb, type CaseDb } from '../../../src/main/cases/db.ts';
 import { recordScanResult } from '../../../src/main/cases/record.ts';
 import { sha256Hex } from '../../../src/main/engine/digest.ts';
 import { exportScanArchive, type ExportedArchive, type ExportOptions } from '../../../src/main/reports/export.ts';
-import { MANIFEST, manifestOf, TAGMANIFEST, type BagFiles } from '../../../src/main/reports/bagit.ts';
+import { BAG_INFO, MANIFEST, manifestOf, payloadOxumLine, TAGMANIFEST, type BagFiles } from '../../../src/main/reports/bagit.ts';
 import { scanFixture, tempDir, writeModel } from '../../fixtures/reports/scan-fixture.ts';
 
 export interface Exported {
@@ -27,9 +27,14 @@ export async function exportedScan(opts: ExportOptions & { classes?: number; sta
   return { dir, cdb, model, scanId, archive, zip: new Uint8Array(fs.readFileSync(archive.path)) };
 }
 
-/** What an attacker without the key can do after editing: recompute the unsigned manifests. */
+/** What an attacker without the key can do after editing: recompute the Payload-Oxum and the manifests. */
 export function remanifest(bag: BagFiles): BagFiles {
   const out = new Map(bag);
+  const info = out.get(BAG_INFO);
+  if (info) {
+    const fields = Buffer.from(info).toString('utf8').replace(/Payload-Oxum: [^\n]*\n$/, '');
+    out.set(BAG_INFO, Buffer.from(fields + payloadOxumLine([...out].filter(([p]) => p.startsWith('data/')).map(([, b]) => b))));
+  }
   out.set(MANIFEST, Buffer.from(manifestOf([...out].filter(([p]) => p.startsWith('data/')))));
   out.set(TAGMANIFEST, Buffer.from(manifestOf([...out].filter(([p]) => !p.startsWith('data/') && p !== TAGMANIFEST))));
   return out;

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyArchive, type Verification } from '../../../src/main/reports/verify.ts';
+import { verifyArchive as verifyWith, type Verification, type VerifyOptions } from '../../../src/main/reports/verify.ts';
+import { trustedKeys } from '../../../src/main/reports/trust.ts';
 import { unzipBag, zipBag, BAGIT_TXT, type BagFiles } from '../../../src/main/reports/bagit.ts';
 import { examinerKey } from '../../../src/main/reports/keys.ts';
 import { decodeBase64Strict, serializeEnvelope, type DsseEnvelope } from '../../../src/main/reports/dsse.ts';
@@ -27,6 +28,8 @@ afterAll(() => {
   fs.rmSync(x.dir, { recursive: true, force: true });
 });
 
+/** Verification trusting the workstation's keys (the signer, Alice), unless told otherwise. */
+const verifyArchive = (zip: Uint8Array, opts: VerifyOptions = {}): Promise<Verification> => verifyWith(zip, { trusted: trustedKeys(x.cdb.paths), ...opts });
 const failed = (v: Verification): string[] => v.checks.filter((c) => c.status === 'fail').map((c) => c.name);
 const ENV = 'data/attestation.intoto.json';
 
@@ -75,17 +78,19 @@ describe('signed archive', () => {
       const modelCopy = path.join(elsewhere, 'model.onnx');
       fs.copyFileSync(x.model, modelCopy);
       const trust = fs.readFileSync(examinerKey(x.cdb.paths.keysDir, 'Alice Example').pubFile, 'utf8');
-      const v = await verifyArchive(new Uint8Array(fs.readFileSync(copy)), { model: modelCopy, trust });
+      const v = await verifyArchive(new Uint8Array(fs.readFileSync(copy)), { model: modelCopy, trusted: [{ name: 'Alice', publicKeyPem: trust }] });
       expect(failed(v)).toEqual([]);
       expect(v.ok).toBe(true);
       expect(v.checks.map((c) => [c.name, c.status])).toEqual([
         ['zip', 'pass'], ['bagit', 'pass'], ['manifest', 'pass'], ['complete', 'pass'], ['tagmanifest', 'pass'], ['envelope', 'pass'],
         ['signature', 'pass'], ['trusted-key', 'pass'], ['payload-type', 'pass'], ['statement', 'pass'], ['parameters', 'pass'],
-        ['triggers', 'pass'], ['documents', 'pass'], ['findings', 'pass'], ['model', 'pass'],
+        ['triggers', 'pass'], ['documents', 'pass'], ['bag-info', 'pass'], ['findings', 'pass'], ['model', 'pass'],
       ]);
-      const plain = await verifyArchive(new Uint8Array(fs.readFileSync(copy)));
-      expect(plain.ok).toBe(true);
-      expect(plain.checks.filter((c) => c.status === 'skip').map((c) => c.name)).toEqual(['trusted-key', 'model']);
+      expect(v).toMatchObject({ status: 'verified', signer: { keyid: x.archive.keyid, trustedAs: 'Alice' } });
+      const plain = await verifyWith(new Uint8Array(fs.readFileSync(copy)));
+      expect(plain).toMatchObject({ ok: false, status: 'untrusted', signer: { keyid: x.archive.keyid, trustedAs: null } });
+      expect(failed(plain)).toEqual(['trusted-key']);
+      expect(plain.checks.filter((c) => c.status === 'skip').map((c) => c.name)).toEqual(['model']);
     } finally {
       fs.rmSync(elsewhere, { recursive: true, force: true });
     }
@@ -96,7 +101,9 @@ describe('signed archive', () => {
     other[0] ^= 1;
     expect(failed(await verifyArchive(x.zip, { model: other }))).toEqual(['model']);
     const mallory = examinerKey(path.join(x.dir, 'other-keys'), 'mallory').publicKeyPem;
-    expect(failed(await verifyArchive(x.zip, { trust: mallory }))).toEqual(['trusted-key']);
+    const byMallory = await verifyArchive(x.zip, { trusted: [{ name: 'mallory', publicKeyPem: mallory }] });
+    expect(failed(byMallory)).toEqual(['trusted-key']);
+    expect(byMallory.status).toBe('untrusted');
     expect(failed(await verifyArchive(new Uint8Array([80, 75, 3, 4, 1, 2, 3])))).toEqual(['zip']);
     expect(failed(await verifyArchive(x.zip.slice(0, x.zip.length - 30)))).toEqual(['zip']);
   });
@@ -183,8 +190,8 @@ describe('signed archive', () => {
       const out = await exportScanArchive(cdb, scanId, path.join(dir, 'r.zip'), { pdf: false });
       expect(out.statement.subject.map((s) => s.name)).toEqual(['model.json', 'group1-shard1of1.bin']);
       const zip = new Uint8Array(fs.readFileSync(out.path));
-      expect((await verifyArchive(zip, { model: files[1] })).ok).toBe(true);
-      expect(failed(await verifyArchive(zip, { model: x.model }))).toEqual(['model']);
+      expect((await verifyArchive(zip, { model: files[1], trusted: trustedKeys(cdb.paths) })).ok).toBe(true);
+      expect(failed(await verifyArchive(zip, { model: x.model, trusted: trustedKeys(cdb.paths) }))).toEqual(['model']);
     } finally {
       cdb.sql.close();
       fs.rmSync(dir, { recursive: true, force: true });

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unzipBag } from '../../../src/main/reports/bagit.ts';
+import { trustedKeys } from '../../../src/main/reports/trust.ts';
 import { verifyArchive } from '../../../src/main/reports/verify.ts';
 import { anomalyChart } from '../../../src/main/reports/svg-chart.ts';
 import { exportedScan, type Exported } from './archive-helpers.ts';
@@ -69,7 +70,7 @@ describe('report documents', () => {
     const pdf = bag.get('data/report.pdf')!;
     expect(Buffer.from(pdf.subarray(0, 5)).toString()).toBe('%PDF-');
     expect(Buffer.from(bag.get('bag-info.txt')!).toString()).toMatch(/UMA-Report-PDF: included, rendered by/);
-    expect((await verifyArchive(x.zip, { model: x.model })).ok).toBe(true);
+    expect((await verifyArchive(x.zip, { model: x.model, trusted: trustedKeys(x.cdb.paths) })).ok).toBe(true);
     fs.writeFileSync(path.join(OUT, 'report.pdf'), pdf);
     if (hasPdftoppm) {
       execFileSync('pdftoppm', ['-png', '-r', '60', path.join(OUT, 'report.pdf'), path.join(OUT, 'report-page')]);
@@ -85,7 +86,7 @@ describe('report documents', () => {
       const bag = unzipBag(y.zip);
       expect(bag.has('data/report.pdf')).toBe(false);
       expect(Buffer.from(bag.get('bag-info.txt')!).toString()).toContain('UMA-Report-PDF: omitted: no Chromium at /nonexistent/chromium');
-      expect((await verifyArchive(y.zip)).ok).toBe(true);
+      expect((await verifyArchive(y.zip, { trusted: trustedKeys(y.cdb.paths) })).ok).toBe(true);
     } finally {
       y.cdb.sql.close();
       fs.rmSync(y.dir, { recursive: true, force: true });

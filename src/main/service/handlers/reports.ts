@@ -1,19 +1,21 @@
-/** Signed reports (create, download, preview, PDF, verify) and the examiners' public keys. */
+/** Signed reports (create, download, preview, PDF, verify) and the keys verification trusts. */
 import fs from 'node:fs';
 import path from 'node:path';
 import { UmaError } from '../../../shared/errors.ts';
 import { getReport, listReports } from '../../cases/reports.ts';
 import { getScan } from '../../cases/scans.ts';
-import { keyidOf } from '../../reports/dsse.ts';
 import { exportScanArchive } from '../../reports/export.ts';
-import { keyFileStem, readPublicKey } from '../../reports/keys.ts';
 import { renderPdf } from '../../reports/pdf.ts';
+import { findKnownKey, trustedKeys, trustKey, untrustKey, type KnownKey } from '../../reports/trust.ts';
 import { verifyArchive } from '../../reports/verify.ts';
 import type { HandlerGroup, ServiceContext } from '../context.ts';
 import { reportInfo } from '../dto.ts';
 import { reportPreviewHtml } from '../report-preview.ts';
 
-type Calls = 'reports/create' | 'reports/download' | 'reports/html' | 'reports/pdf' | 'reports/verify' | 'keys/list' | 'keys/export' | 'shell/pick';
+type Calls = 'reports/create' | 'reports/download' | 'reports/html' | 'reports/pdf' | 'reports/verify' | 'keys/list' | 'keys/export'
+  | 'keys/trust' | 'keys/untrust' | 'shell/pick';
+
+const keyInfo = ({ name, keyid, source, file }: KnownKey) => ({ name, keyid, source, file });
 
 const readRef = (ref: { path: string } | { bytes: Uint8Array }): Uint8Array => ('bytes' in ref ? ref.bytes : new Uint8Array(fs.readFileSync(ref.path)));
 
@@ -42,22 +44,18 @@ export function reportHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
     'reports/verify': async (a) => {
       let model: string | Uint8Array | undefined;
       if (a.model) model = 'bytes' in a.model ? a.model.bytes : a.model.path;
-      const v = await verifyArchive(readRef(a.archive), { model, trust: a.trustedKey });
-      return { ok: v.ok, checks: v.checks };
+      const trusted = a.trustedKey === undefined ? trustedKeys(cdb.paths) : [{ name: 'the given key', publicKeyPem: a.trustedKey }];
+      const v = await verifyArchive(readRef(a.archive), { model, trusted });
+      return { ok: v.ok, status: v.status, signer: v.signer, checks: v.checks };
     },
-    'keys/list': () => {
-      const dir = cdb.paths.keysDir;
-      if (!fs.existsSync(dir)) return [];
-      return fs.readdirSync(dir).filter((f) => f.endsWith('.pub')).sort().map((file) => ({
-        examiner: file.slice(0, -'.pub'.length), keyid: keyidOf(readPublicKey(fs.readFileSync(path.join(dir, file)))), file,
-      }));
-    },
+    'keys/list': () => trustedKeys(cdb.paths).map(keyInfo),
     'keys/export': ({ examiner }) => {
-      const file = `${keyFileStem(examiner)}.pub`;
-      const full = path.join(cdb.paths.keysDir, file);
-      if (!fs.existsSync(full)) throw new UmaError('NOT_FOUND', `no key for examiner '${examiner}' yet (one is made when they first sign a report)`);
-      return { name: file, bytes: new Uint8Array(fs.readFileSync(full)) };
+      const key = findKnownKey(cdb.paths, examiner);
+      const stem = key.source === 'examiner' ? key.name : key.keyid.slice(0, 16);
+      return { name: `${stem}.pub`, bytes: new Uint8Array(Buffer.from(key.publicKeyPem, 'utf8')) };
     },
+    'keys/trust': ({ publicKeyPem, name }) => keyInfo(trustKey(cdb.paths, publicKeyPem, name)),
+    'keys/untrust': ({ keyid }) => keyInfo(untrustKey(cdb.paths, keyid)),
     'shell/pick': () => {
       throw new UmaError('BAD_INPUT', 'native file dialogs exist only in the desktop app; upload the files instead');
     },
