@@ -49,13 +49,43 @@ export function openCaseDb(opts: OpenOptions = {}): CaseDb {
   }
 }
 
+/** What must happen just before the outermost write transaction commits, and just after. */
+export interface CommitHook {
+  beforeCommit: () => void;
+  afterCommit: () => void;
+}
+
+const commitHooks = new WeakMap<CaseDb, Map<string, CommitHook>>();
+
+/** Registers a hook (once per key) for the write transaction running now; dropped if it rolls back. */
+export function onCommit(cdb: CaseDb, key: string, hook: () => CommitHook): void {
+  if (!cdb.sql.inTransaction) throw new UmaError('INTERNAL', `onCommit(${key}) outside a write transaction`);
+  const hooks = commitHooks.get(cdb) ?? new Map<string, CommitHook>();
+  commitHooks.set(cdb, hooks);
+  if (!hooks.has(key)) hooks.set(key, hook());
+}
+
 /**
  * Runs fn in a write transaction taken up front (BEGIN IMMEDIATE): a read-then-write transaction
  * started deferred can fail with SQLITE_BUSY when another process commits in between, which
  * busy_timeout cannot retry; the audit chain reads its head and then appends, so it needs this.
+ * Nested calls become savepoints; the outermost runs the commit hooks (the audit anchor's).
  */
 export function writeTx<T>(cdb: CaseDb, fn: () => T): T {
-  return cdb.sql.transaction(fn).immediate();
+  if (cdb.sql.inTransaction) return cdb.sql.transaction(fn).immediate();
+  try {
+    const result = cdb.sql.transaction(() => {
+      const r = fn();
+      for (const h of commitHooks.get(cdb)?.values() ?? []) h.beforeCommit();
+      return r;
+    }).immediate();
+    const hooks = [...(commitHooks.get(cdb)?.values() ?? [])];
+    commitHooks.delete(cdb);
+    for (const h of hooks) h.afterCommit();
+    return result;
+  } finally {
+    commitHooks.delete(cdb);
+  }
 }
 
 export function nowIso(): string {

@@ -25,6 +25,8 @@ export interface DataPaths {
   keysDir: string;
   /** Public keys of others the analyst trusts (see reports/trust.ts). */
   trustFile: string;
+  /** The audit chain's head, kept outside the database (see cases/audit-anchor.ts). */
+  auditAnchor: string;
 }
 
 export function dataPaths(dbPath: string): DataPaths {
@@ -32,6 +34,6 @@ export function dataPaths(dbPath: string): DataPaths {
   const dataDir = path.dirname(db);
   return {
     db, dataDir, storeDir: path.join(dataDir, `${path.basename(db)}.store`),
-    keysDir: path.join(dataDir, 'keys'), trustFile: path.join(dataDir, 'trusted-keys.json'),
+    keysDir: path.join(dataDir, 'keys'), trustFile: path.join(dataDir, 'trusted-keys.json'), auditAnchor: `${db}.audit-head`,
   };
 }

@@ -14,8 +14,9 @@ import { serve } from './commands/serve.ts';
 import { zoo } from './commands/zoo.ts';
 import { bench } from './commands/bench.ts';
 import { keys } from './commands/keys.ts';
+import { audit } from './commands/audit.ts';
 
-const COMMANDS: Command[] = [scan, doctor, verify, cases, report, keys, inspect, zoo, bench, serve];
+const COMMANDS: Command[] = [scan, doctor, verify, cases, report, keys, audit, inspect, zoo, bench, serve];
 
 function defaultIO(): CliIO {
   return {

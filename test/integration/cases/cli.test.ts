@@ -7,6 +7,8 @@ import { cases } from '../../../src/main/cli/commands/cases.ts';
 import { report } from '../../../src/main/cli/commands/report.ts';
 import { verify } from '../../../src/main/cli/commands/verify.ts';
 import { keys } from '../../../src/main/cli/commands/keys.ts';
+import { audit } from '../../../src/main/cli/commands/audit.ts';
+import Database from 'better-sqlite3';
 import { examinerKey } from '../../../src/main/reports/keys.ts';
 import { openCaseDb } from '../../../src/main/cases/db.ts';
 import { recordScanResult } from '../../../src/main/cases/record.ts';
@@ -41,6 +43,7 @@ describe('uma cases / report / verify', () => {
     expect(t.lines[0]).toMatch(/^case 1 {2}CLI case {2}examiner Bob/);
     expect(t.lines[1]).toContain(`sha256 ${sha256Hex(fs.readFileSync(model))}`);
     expect(t.lines[2]).toMatch(/scan 1 {2}evidence 1 {2}uma {2}completed {2}trojaned {2}score 7\.25 {2}target 1 \(automobile\)/);
+    expect(t.lines.at(-1)).toMatch(/^audit log: \d+ entries, chain intact, head \d+ anchored$/);
     const j = io();
     expect(await cases.run(['--db', db, '--json'], j)).toBe(0);
     const parsed = JSON.parse(j.lines.join('\n'));
@@ -107,5 +110,35 @@ describe('uma cases / report / verify', () => {
     await expect(keys.run(['trust', model, '--name', 'x', '--db', db], io())).rejects.toThrow(/not an Ed25519 public key PEM/);
     await expect(keys.run(['export', 'Nobody', '--db', db], io())).rejects.toThrow(/no key for 'Nobody'/);
     await expect(keys.run(['rotate', '--db', db], io())).rejects.toThrow(/needs an action/);
+  });
+
+  it('audit verifies the chain and prints the entries; the newest entry deleted is a break (exit 1), shown by cases too', async () => {
+    const a = io();
+    expect(await audit.run(['--db', db], a)).toBe(0);
+    expect(a.lines[0]).toMatch(/^ *1 {2}\S+ {2}tester {2}examiner\.create {2}examiner:1 {2}\{"name":"Bob"\}$/);
+    expect(a.lines.at(-1)).toMatch(/^audit log: \d+ entries, chain intact, head \d+ anchored {2}\(/);
+    const all = a.lines.length - 1;
+    const c = io();
+    expect(await audit.run(['--db', db, '--case', '1'], c)).toBe(0);
+    expect(c.lines.length - 1).toBeGreaterThan(3);
+    expect(c.lines.slice(0, -1).every((l) => / (case:1|evidence:1|scan:1|note:\d+) /.test(l))).toBe(true);
+    expect(c.lines.length - 1).toBeLessThan(all);
+    await expect(audit.run(['--db', db, '--case', '7'], io())).rejects.toThrow(/no case with id 7/);
+    await expect(audit.run(['--db', db, '--case', 'x'], io())).rejects.toThrow(/not a case id/);
+
+    // Someone with the sqlite3 shell deletes the newest entry (the append-only trigger dropped first).
+    const raw = new Database(db);
+    const newest = (raw.prepare('SELECT max(seq) AS n FROM audit_log').get() as { n: number }).n;
+    raw.exec('DROP TRIGGER audit_log_no_delete');
+    raw.exec(`DELETE FROM audit_log WHERE seq = ${newest}`);
+    raw.close();
+    const b = io();
+    expect(await audit.run(['--db', db], b)).toBe(1);
+    expect(b.lines.at(-1)).toMatch(new RegExp(`^audit log: BROKEN at entry ${newest}: entries ${newest}\\.\\.${newest} are gone`));
+    const t = io();
+    expect(await cases.run(['--db', db], t)).toBe(0);
+    expect(t.lines.at(-1)).toMatch(new RegExp(`^audit log: BROKEN at entry ${newest}`));
+    const run = spawnSync(process.execPath, ['bin/uma.mjs', 'audit', '--db', db], { encoding: 'utf8' });
+    expect(run.status).toBe(1);
   });
 });

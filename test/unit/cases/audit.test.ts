@@ -7,7 +7,7 @@ import { addReport } from '../../../src/main/cases/reports.ts';
 import { createCase, listCases } from '../../../src/main/cases/cases.ts';
 import { canonicalJson, sha256Hex } from '../../../src/main/engine/digest.ts';
 import { scanFixture, writeModel } from '../../fixtures/reports/scan-fixture.ts';
-import type { CaseDb } from '../../../src/main/cases/db.ts';
+import { writeTx, type CaseDb } from '../../../src/main/cases/db.ts';
 import { useTempDb } from './helpers.ts';
 
 const db = useTempDb();
@@ -110,5 +110,82 @@ describe('hash-chained audit log', () => {
       expect(v.firstBadSeq).toBe(head.seq);
       expect(v.reason).toMatch(attack === 'truncate' ? /gone/ : /different/);
     }
+  });
+});
+
+describe('the audit head anchored outside the table (<db>.audit-head)', () => {
+  const anchorOf = (cdb: CaseDb) => JSON.parse(fs.readFileSync(cdb.paths.auditAnchor, 'utf8'));
+
+  it('follows every committed append, in its plain form', () => {
+    const cdb = filled(5);
+    expect(cdb.paths.auditAnchor).toBe(`${cdb.paths.db}.audit-head`);
+    expect(anchorOf(cdb)).toEqual(auditHead(cdb));
+    expect(verifyAuditLog(cdb)).toMatchObject({ ok: true, anchor: { seq: 5, note: 'anchored' } });
+  });
+
+  it('detects the newest entry deleted, and the newest two', () => {
+    for (const n of [1, 2]) {
+      const cdb = filled(6);
+      tamper(cdb, `DELETE FROM audit_log WHERE seq > ${6 - n}`);
+      const v = verifyAuditLog(cdb);
+      expect(v).toMatchObject({ ok: false, firstBadSeq: 7 - n });
+      expect(v.reason).toMatch(new RegExp(`entries ${7 - n}\\.\\.6 are gone`));
+    }
+  });
+
+  it('detects the newest entry replaced by a re-chained forgery, and a missing or unreadable anchor', () => {
+    const cdb = filled(4);
+    const log = listAudit(cdb);
+    const forged = { ...log[3], actor: 'mallory' };
+    tamper(cdb, `UPDATE audit_log SET actor = 'mallory', sha256 = '${entryHash(log[2].sha256, forged)}' WHERE seq = 4`);
+    expect(verifyAuditLog(cdb)).toMatchObject({ ok: false, firstBadSeq: 4, reason: expect.stringMatching(/not the one anchored/) });
+    const other = filled(3);
+    fs.rmSync(other.paths.auditAnchor);
+    expect(verifyAuditLog(other)).toMatchObject({ ok: false, reason: expect.stringMatching(/anchor .* is missing/) });
+    fs.writeFileSync(other.paths.auditAnchor, 'garbage');
+    expect(verifyAuditLog(other)).toMatchObject({ ok: false, reason: expect.stringMatching(/not an audit head/) });
+    // An empty log needs no anchor.
+    expect(verifyAuditLog(db().cdb)).toMatchObject({ ok: true, entries: 0, anchor: null });
+  });
+
+  it('a crash between the commit and the anchor\'s second write is accepted; the next append restores the plain form', () => {
+    const cdb = filled(4);
+    const [, , third, fourth] = listAudit(cdb);
+    const prev = { seq: third.seq, sha256: third.sha256 };
+    // Interrupted after the commit: the pending form names the committed head.
+    fs.writeFileSync(cdb.paths.auditAnchor, JSON.stringify({ seq: 4, sha256: fourth.sha256, previous: prev }));
+    expect(verifyAuditLog(cdb)).toMatchObject({ ok: true, anchor: { note: expect.stringMatching(/interrupted after its commit/) } });
+    // Rolled back or interrupted before the commit: the pending form's previous head is the table's.
+    fs.writeFileSync(cdb.paths.auditAnchor, JSON.stringify({ seq: 5, sha256: 'c'.repeat(64), previous: { seq: 4, sha256: fourth.sha256 } }));
+    expect(verifyAuditLog(cdb)).toMatchObject({ ok: true, anchor: { note: expect.stringMatching(/rolled back/) } });
+    appendAudit(cdb, 'later', 'x');
+    expect(anchorOf(cdb)).toEqual(auditHead(cdb));
+    // A pending form that fits neither head is a break.
+    fs.writeFileSync(cdb.paths.auditAnchor, JSON.stringify({ seq: 9, sha256: 'c'.repeat(64), previous: { seq: 8, sha256: 'd'.repeat(64) } }));
+    expect(verifyAuditLog(cdb)).toMatchObject({ ok: false, firstBadSeq: 6 });
+  });
+
+  it('a transaction that rolls back leaves the anchor at the committed head', () => {
+    const cdb = filled(2);
+    expect(() => writeTx(cdb, () => {
+      appendAudit(cdb, 'doomed', 'x');
+      throw new Error('rolled back');
+    })).toThrow(/rolled back/);
+    expect(anchorOf(cdb)).toEqual(auditHead(cdb));
+    expect(verifyAuditLog(cdb).ok).toBe(true);
+  });
+});
+
+describe('a change after a deletion does not hide it', () => {
+  const db2 = useTempDb();
+  it('the break found when the next entry is appended stays reported', () => {
+    const { cdb } = db2();
+    for (let i = 0; i < 5; i++) appendAudit(cdb, 'test.event', `thing:${i}`);
+    tamper(cdb, 'DELETE FROM audit_log WHERE seq = 5');
+    appendAudit(cdb, 'after', 'x'); // chains from entry 4 and would make a valid chain of 5 again
+    appendAudit(cdb, 'after', 'y');
+    const v = verifyAuditLog(cdb);
+    expect(v).toMatchObject({ ok: false, firstBadSeq: 5 });
+    expect(v.reason).toMatch(/entries 5\.\.5 are gone.*found when a later change began/);
   });
 });

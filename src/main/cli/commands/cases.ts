@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
+import { verifyAuditLog } from '../../cases/audit.ts';
 import { listCases } from '../../cases/cases.ts';
 import { openCaseDb } from '../../cases/db.ts';
 import { listEvidence } from '../../cases/evidence.ts';
@@ -7,6 +8,7 @@ import { listReports } from '../../cases/reports.ts';
 import { listScans } from '../../cases/scans.ts';
 import { defaultDbPath } from '../../cases/paths.ts';
 import type { Command } from '../command.ts';
+import { chainStatusLine } from './audit.ts';
 
 export const cases: Command = {
   name: 'cases',
@@ -14,7 +16,8 @@ export const cases: Command = {
   usage: `uma cases [--db FILE] [--json]
 
 Lists every case with its evidence (sha256 at intake) and its scans (method, status, verdict,
-score, suspected target, reports exported). The database defaults to $UMA_HOME/cases.sqlite, else
+score, suspected target, reports exported), then the audit log's state (uma audit shows where a
+break is). The database defaults to $UMA_HOME/cases.sqlite, else
 ~/.uma/cases.sqlite.`,
   async run(argv, io) {
     const { values } = parseArgs({ args: argv, options: { db: { type: 'string' }, json: { type: 'boolean', default: false } }, strict: true });
@@ -49,6 +52,8 @@ score, suspected target, reports exported). The database defaults to $UMA_HOME/c
           io.out(`  scan ${s.id}  evidence ${s.evidenceId}  ${s.method}  ${s.status}${verdict}  started ${s.started ?? '-'}${reports}${s.error ? `  (${s.error})` : ''}`);
         }
       }
+      // The listing is only as good as the log behind it: say whether the chain holds.
+      io.out(chainStatusLine(verifyAuditLog(cdb)));
       return 0;
     } finally {
       cdb.sql.close();
