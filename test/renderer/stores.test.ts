@@ -150,7 +150,7 @@ describe('reports store', () => {
     const zip = new Uint8Array([80, 75, 3, 4, 9]);
     const fake = install({
       'reports/download': () => ({ name: 'case-1-scan-5.zip', bytes: zip }),
-      'reports/verify': () => ({ ok: true, checks: [{ name: 'signature', status: 'pass', detail: 'Ed25519' }] }),
+      'reports/verify': () => ({ ok: true, status: 'verified' as const, signer: { keyid: 'k'.repeat(64), trustedAs: 'ana' }, checks: [{ name: 'signature', status: 'pass', detail: 'Ed25519' }] }),
     });
     const reports = useReportsStore();
     await reports.download(11);

@@ -128,7 +128,7 @@ describe('report page', () => {
         return { ...report, pdf: false, pdfNote: 'no Chromium on the service machine' };
       },
       'reports/download': () => ({ name: report.name, bytes: zip }),
-      'reports/verify': () => ({ ok: true, checks: [{ name: 'signature', status: 'pass', detail: 'Ed25519 by ana' }, { name: 'model subject', status: 'skip', detail: 'no model given' }] }),
+      'reports/verify': () => ({ ok: true, status: 'verified' as const, signer: { keyid: 'k'.repeat(64), trustedAs: 'ana' }, checks: [{ name: 'signature', status: 'pass', detail: 'Ed25519 by ana' }, { name: 'model subject', status: 'skip', detail: 'no model given' }] }),
     });
     URL.createObjectURL = () => 'blob:zip';
     at('#/scans/5/report');

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METHODS } from '../../../src/shared/api.ts';
 import { startService, type Service } from '../../../src/main/service/index.ts';
+import { exportedScan } from '../reports/archive-helpers.ts';
+import { examinerKey } from '../../../src/main/reports/keys.ts';
 
 let home: string;
 let svc: Service;
@@ -55,7 +57,28 @@ describe('service dispatch', () => {
     expect(await svc.call('notes/update', { noteId: note.value.id, text: 'second look' })).toMatchObject({ ok: true, value: { text: 'second look' } });
     expect(await svc.call('notes/delete', { noteId: note.value.id })).toEqual({ ok: true, value: { deleted: true } });
     expect(await svc.call('cases/get', { caseId: 1 })).toMatchObject({ ok: true, value: { notes: [], evidence: [], scans: [] } });
-    expect(await svc.call('audit/verify', {})).toMatchObject({ ok: true, value: { ok: true } });
+    expect(await svc.call('audit/verify', {})).toMatchObject({ ok: true, value: { ok: true, anchor: { note: 'anchored' } } });
+  });
+
+  it('verifies an archive against the keys it trusts, which keys/trust and keys/untrust manage', async () => {
+    const x = await exportedScan();
+    try {
+      const alice = examinerKey(x.cdb.paths.keysDir, 'Alice Example');
+      const check = async () => ((await svc.call('reports/verify', { archive: { bytes: x.zip } })) as { value: { ok: boolean; status: string } }).value;
+      expect(await check()).toMatchObject({ ok: false, status: 'untrusted', signer: { keyid: alice.keyid, trustedAs: null } });
+      expect(await svc.call('keys/trust', { publicKeyPem: alice.publicKeyPem, name: 'Alice (lab 1)' }))
+        .toEqual({ ok: true, value: { name: 'Alice (lab 1)', keyid: alice.keyid, source: 'trusted', file: path.join(home, 'trusted-keys.json') } });
+      expect(await check()).toMatchObject({ ok: true, status: 'verified', signer: { trustedAs: 'Alice (lab 1)' } });
+      expect(await svc.call('keys/list', {})).toMatchObject({ ok: true, value: [{ name: 'Alice (lab 1)', source: 'trusted' }] });
+      expect(await svc.call('keys/export', { examiner: alice.keyid })).toMatchObject({ ok: true, value: { bytes: new Uint8Array(Buffer.from(alice.publicKeyPem)) } });
+      expect(await svc.call('keys/untrust', { keyid: alice.keyid })).toMatchObject({ ok: true, value: { keyid: alice.keyid } });
+      expect(await check()).toMatchObject({ status: 'untrusted' });
+      expect(await svc.call('keys/trust', { publicKeyPem: 'not a key', name: 'x' })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
+      expect(await svc.call('keys/untrust', { keyid: alice.keyid })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    } finally {
+      x.cdb.sql.close();
+      fs.rmSync(x.dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses native dialogs outside the desktop app', async () => {
