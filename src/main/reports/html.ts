@@ -133,10 +133,12 @@ and of this report itself (HTML and PDF, which are rendered from the statement b
 The signer's public key is in <code>data/keys/</code>; its key id is</p><p class="hash">${e(p.examiner.keyid)}</p>
 <p>To verify offline, with the examiner's public key obtained separately (exported as <code>${e(keyFileStem(p.examiner.name))}.pub</code>):</p>
 <pre>uma verify ${e(v.archiveName)}${modelArg} --trust ${e(keyFileStem(p.examiner.name))}.pub</pre>
-<p class="note"><code>uma verify</code> checks the BagIt manifests (every file listed, none added or missing, every sha256), the signature
-with the archive's key and, given <code>--trust</code>, that this key is the trusted one, the statement's types, that each trigger image
-findings.json and the report documents match the digests in the statement, and, given <code>--model</code>, that the model file is the
-one the statement names. Any changed byte of the archive fails it.</p></section>
+<p class="note"><code>uma verify</code> checks every file of the archive (the BagIt manifests and bag-info.txt included; none added or
+missing), the signature with the archive's key, the statement's types, that each trigger image, findings.json and the report
+documents match the digests in the statement, and, given <code>--model</code>, that the model file is the one the statement names.
+Any changed byte of the archive fails it (exit 1). The signer must be a trusted key: the given <code>--trust</code> key, or else
+one of the verifying workstation's examiner keys or trusted keys (<code>uma keys trust</code>); an intact archive signed by any other
+key is reported as an untrusted signer (exit 3), since anyone can sign an archive with a key of their own.</p></section>
 </body></html>
 `;
 }
