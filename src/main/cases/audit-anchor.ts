@@ -77,10 +77,12 @@ export function anchorOnCommit(
   onCommit(cdb, 'audit-anchor', () => {
     const file = cdb.paths.auditAnchor;
     const before = checkAnchor(file, previous, sha256At);
-    const broken = before.anchor?.broken ?? (!before.ok && before.anchor ? { seq: before.seq, reason: before.reason } : undefined);
+    const found = !before.ok && before.anchor ? { seq: before.seq, reason: before.reason } : undefined;
+    const broken = before.anchor?.broken ?? found;
+    const carried = broken ? { broken } : {};
     return {
-      beforeCommit: () => writeAnchor(file, { ...head(), previous, ...(broken ? { broken } : {}) }),
-      afterCommit: () => cdb.sql.transaction(() => writeAnchor(file, { ...head(), ...(broken ? { broken } : {}) })).immediate(),
+      beforeCommit: () => writeAnchor(file, { ...head(), previous, ...carried }),
+      afterCommit: () => cdb.sql.transaction(() => writeAnchor(file, { ...head(), ...carried })).immediate(),
     };
   });
 }
@@ -89,25 +91,33 @@ export function anchorOnCommit(
  * How the table's head compares with the anchor. `sha256At(seq)` is the table's entry hash at seq
  * (undefined when there is no such entry); the chain itself is checked before this is called.
  */
-export function checkAnchor(file: string, head: AnchorHead, sha256At: (seq: number) => string | undefined):
-  { ok: true; anchor: AuditAnchor | null; note: string } | { ok: false; anchor: AuditAnchor | null; seq: number; reason: string } {
+export type AnchorCheck =
+  | { ok: true; anchor: AuditAnchor | null; note: string }
+  | { ok: false; anchor: AuditAnchor | null; seq: number; reason: string };
+
+export function checkAnchor(file: string, head: AnchorHead, sha256At: (seq: number) => string | undefined): AnchorCheck {
   const anchor = readAnchor(file);
   if (typeof anchor === 'string') return { ok: false, anchor: null, seq: head.seq, reason: anchor };
   if (anchor === null) {
     if (head.seq === 0) return { ok: true, anchor: null, note: 'empty log, no anchor yet' };
-    return {
-      ok: false, anchor: null, seq: head.seq, reason: `the head anchor ${file} is missing, so deleted newest entries would not show `
-        + '(a database from before anchors gets one with its next change)',
-    };
+    const reason = `the head anchor ${file} is missing, so deleted newest entries would not show `
+      + '(a database from before anchors gets one with its next change)';
+    return { ok: false, anchor: null, seq: head.seq, reason };
   }
   const fits = (h: AnchorHead): boolean => h.seq === head.seq && (h.seq === 0 || sha256At(h.seq) === h.sha256);
   if (anchor.broken) {
-    return { ok: false, anchor, seq: anchor.broken.seq, reason: `${anchor.broken.reason} (found when a later change began; changes since are anchored)` };
+    const reason = `${anchor.broken.reason} (found when a later change began; changes since are anchored)`;
+    return { ok: false, anchor, seq: anchor.broken.seq, reason };
   }
-  if (fits(anchor)) return { ok: true, anchor, note: anchor.previous ? 'anchored (a write was interrupted after its commit)' : 'anchored' };
-  if (anchor.previous && fits(anchor.previous)) return { ok: true, anchor, note: 'anchored (a write was rolled back or interrupted before its commit)' };
+  if (fits(anchor)) {
+    return { ok: true, anchor, note: anchor.previous ? 'anchored (a write was interrupted after its commit)' : 'anchored' };
+  }
+  if (anchor.previous && fits(anchor.previous)) {
+    return { ok: true, anchor, note: 'anchored (a write was rolled back or interrupted before its commit)' };
+  }
   if (anchor.seq > head.seq) {
-    return { ok: false, anchor, seq: head.seq + 1, reason: `entries ${head.seq + 1}..${anchor.seq} are gone: the anchor records head ${anchor.seq}, the table ends at ${head.seq}` };
+    const reason = `entries ${head.seq + 1}..${anchor.seq} are gone: the anchor records head ${anchor.seq}, the table ends at ${head.seq}`;
+    return { ok: false, anchor, seq: head.seq + 1, reason };
   }
   if (sha256At(anchor.seq) !== anchor.sha256) {
     return { ok: false, anchor, seq: anchor.seq, reason: `entry ${anchor.seq} is not the one anchored (its sha256 differs from ${file})` };

@@ -53,6 +53,9 @@ function readTrustFile(paths: KeyPaths): TrustFile {
   }
 }
 
+const stored = (paths: KeyPaths, k: TrustFile['keys'][number]): KnownKey =>
+  ({ name: k.name, keyid: k.keyid, source: 'trusted', file: paths.trustFile, publicKeyPem: k.publicKeyPem });
+
 function writeTrustFile(paths: KeyPaths, store: TrustFile): void {
   fs.mkdirSync(path.dirname(paths.trustFile), { recursive: true });
   const tmp = `${paths.trustFile}.${process.pid}.tmp`;
@@ -61,7 +64,7 @@ function writeTrustFile(paths: KeyPaths, store: TrustFile): void {
 }
 
 export function storedTrustedKeys(paths: KeyPaths): KnownKey[] {
-  return readTrustFile(paths).keys.map((k) => ({ name: k.name, keyid: k.keyid, source: 'trusted' as const, file: paths.trustFile, publicKeyPem: k.publicKeyPem }));
+  return readTrustFile(paths).keys.map((k) => stored(paths, k));
 }
 
 /** Every key a signature is trusted from: the examiners' own first, then the trust store's. */
@@ -78,9 +81,9 @@ export function trustKey(paths: KeyPaths, pem: string | Uint8Array, name: string
   if (own) return own;
   const store = readTrustFile(paths);
   const keys = store.keys.filter((k) => k.keyid !== key.keyid);
-  keys.push({ name: label, ...key, added: new Date().toISOString() });
-  writeTrustFile(paths, { keys });
-  return { name: label, source: 'trusted', file: paths.trustFile, ...key };
+  const entry = { name: label, ...key, added: new Date().toISOString() };
+  writeTrustFile(paths, { keys: [...keys, entry] });
+  return stored(paths, entry);
 }
 
 /** Removes a key from the trust store by keyid (a unique prefix of at least 8 hex digits will do). */
@@ -94,7 +97,7 @@ export function untrustKey(paths: KeyPaths, keyid: string): KnownKey {
   if (hits.length === 0) throw new UmaError('NOT_FOUND', `no trusted key ${keyid} (see uma keys list)`);
   if (hits.length > 1) throw new UmaError('BAD_INPUT', `keyid prefix ${keyid} matches ${hits.length} keys; give more digits`);
   writeTrustFile(paths, { keys: store.keys.filter((k) => k !== hits[0]) });
-  return { name: hits[0].name, keyid: hits[0].keyid, source: 'trusted', file: paths.trustFile, publicKeyPem: hits[0].publicKeyPem };
+  return stored(paths, hits[0]);
 }
 
 /** An examiner's public key (by examiner name) or any known key (by keyid), for handing to others. */
@@ -105,6 +108,8 @@ export function findKnownKey(paths: KeyPaths, examinerOrKeyid: string): KnownKey
   const byName = all.find((k) => k.source === 'examiner' && k.name === stem);
   const byId = /^[0-9a-f]{8,64}$/i.test(want) ? all.filter((k) => k.keyid.startsWith(want.toLowerCase())) : [];
   const hit = byName ?? (byId.length === 1 ? byId[0] : undefined);
-  if (!hit) throw new UmaError('NOT_FOUND', `no key for '${examinerOrKeyid}' (an examiner's key is made when they first sign a report; see uma keys list)`);
+  if (!hit) {
+    throw new UmaError('NOT_FOUND', `no key for '${examinerOrKeyid}' (an examiner's key is made when they first sign a report; see uma keys list)`);
+  }
   return hit;
 }
