@@ -261,8 +261,15 @@ export interface AuditVerificationInfo {
   head: { seq: number; sha256: string };
   firstBadSeq?: number;
   reason?: string;
-  /** The chain head kept outside the table (<db>.audit-head), and how the table compares with it. */
-  anchor: { seq: number; sha256: string; note: string } | null;
+  /**
+   * The chain head kept outside the table (<db>.audit-head) and how the table compares with it
+   * (note); previous: set while a write is in flight or was interrupted; broken: a break found
+   * when a later change began (see docs/integrity.md).
+   */
+  anchor: {
+    seq: number; sha256: string; note: string;
+    previous?: { seq: number; sha256: string }; broken?: { seq: number; reason: string };
+  } | null;
 }
 
 /**
