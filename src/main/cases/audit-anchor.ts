@@ -82,7 +82,14 @@ export function anchorOnCommit(
     const carried = broken ? { broken } : {};
     return {
       beforeCommit: () => writeAnchor(file, { ...head(), previous, ...carried }),
-      afterCommit: () => cdb.sql.transaction(() => writeAnchor(file, { ...head(), ...carried })).immediate(),
+      afterCommit: () => {
+        try {
+          cdb.sql.transaction(() => writeAnchor(file, { ...head(), ...carried })).immediate();
+        } catch {
+          // The change is committed and must not be reported as failed: the pending form written
+          // before the commit names this head and is accepted until the next change rewrites it.
+        }
+      },
     };
   });
 }
