@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmGradKernels } from './wasm-grad-kernels.ts';
+import { clearGpuFailure } from './gpu-health.ts';
 import { adapterName, tryWebGpu, type GpuAdapterReport } from './webgpu.ts';
 
 export const BACKEND_CHOICES = ['auto', 'node-gpu', 'webgpu', 'node', 'wasm', 'cpu'] as const;
@@ -146,6 +147,8 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
     attempts.push(attempt);
     if (!attempt.ok) continue;
     await tf.ready();
+    // A GPU failure belongs to the backend it happened on; the one now chosen starts healthy.
+    if (name !== 'webgpu') clearGpuFailure();
     const skipped = attempts.filter((a) => !a.ok).map((a) => `${a.name}: ${a.reason}`);
     current = {
       name,
