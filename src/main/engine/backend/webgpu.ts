@@ -54,19 +54,12 @@ export function webgpuDevice(): GPUDevice | undefined {
 
 /**
  * Installs Dawn's `navigator.gpu` unless the host already provides one (a test may inject its own).
- * Dawn's binary sits inside the `webgpu` package; a bundle that moved it sets UMA_DAWN_NODE to its path.
+ * Imported lazily: a process that never tries WebGPU never loads dawn.node.
  */
 async function ensureNavigatorGpu(): Promise<GPU> {
   const g = globalThis as unknown as { navigator?: { gpu?: GPU } };
   if (g.navigator?.gpu) return g.navigator.gpu;
-  const dawnPath = process.env.UMA_DAWN_NODE;
-  let dawn: { create: (flags: string[]) => GPU; globals: object };
-  if (dawnPath) {
-    const { createRequire } = await import('node:module');
-    dawn = createRequire(import.meta.url)(dawnPath) as typeof dawn;
-  } else {
-    dawn = (await import('webgpu')) as unknown as typeof dawn;
-  }
+  const dawn = (await import('webgpu')) as unknown as { create: (flags: string[]) => GPU; globals: object };
   Object.assign(globalThis, dawn.globals);
   g.navigator ??= {};
   g.navigator.gpu = dawn.create([]);
