@@ -6,6 +6,7 @@ import { limitPerClass, loadDataset } from '../../../src/main/engine/data/index.
 import { loadModelFile } from '../../../src/main/engine/model/load.ts';
 import { runScan } from '../../../src/main/engine/scan/pipeline.ts';
 import { DEMO_MODEL } from '../../../src/main/cli/scan-options.ts';
+import { main } from '../../../src/main/cli/index.ts';
 import type { ClassFinding } from '../../../src/shared/results.ts';
 
 /**
@@ -105,6 +106,20 @@ describe('the scan on the WebGPU backend', () => {
       expect(Math.abs(b.transferAsr! - a.transferAsr!)).toBeLessThanOrEqual(0.15);
     }
   }, 300_000);
+
+  it('uma doctor --backend webgpu reports the adapter, its limits and a measured training step', async (ctx) => {
+    if (!gpu) return ctx.skip(skipReason);
+    const out: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: () => undefined, isTTY: false };
+    expect(await main(['doctor', '--backend', 'webgpu', '--seconds', '0.1', '--json'], io)).toBe(0);
+    const report = JSON.parse(out.join('\n'));
+    expect(report.backend).toBe('webgpu');
+    expect(report.device).toBe(gpu!.device);
+    expect(report.adapter.vendor).toBe(gpu!.adapter!.vendor);
+    expect(report.adapter.limits.maxBufferSize).toBeGreaterThan(0);
+    expect(report.versions.webgpu).toBe('0.6.2');
+    expect(report.probe.steps).toBeGreaterThan(0);
+  }, 120_000);
 
   it('a device lost mid-scan stops it with a named BACKEND error, and the scan resumes on WASM', async (ctx) => {
     if (!gpu) return ctx.skip(skipReason);
