@@ -146,3 +146,27 @@ describe('the scan on the WebGPU backend', () => {
     expect(resumed.result.classes).toHaveLength(10);
   }, 300_000);
 });
+
+describe('the WebGPU backend on a fresh device after a loss', () => {
+  it('an out-of-memory error from the device stops the scan with a named BACKEND error', async (ctx) => {
+    if (!gpu) return ctx.skip(skipReason);
+    // Asked for again after the lost device above: a new device, healthy.
+    const g = await demo('webgpu');
+    const device = webgpuDevice()!;
+    let fired = false;
+    const err = await runScan({
+      ...g, params: SMALL, workers: 0, seed: 3,
+      onEvent: (e) => {
+        if (e.type !== 'progress' || fired) return;
+        fired = true;
+        // What Dawn raises when an allocation fails; a real one needs more memory than a CI machine has.
+        const error = new GPUOutOfMemoryError('synthetic: buffer allocation failed');
+        device.dispatchEvent(new GPUUncapturedErrorEvent('uncapturederror', { error }));
+      },
+    }).catch((e: unknown) => e);
+    g.model.dispose();
+    expect(fired).toBe(true);
+    expect(err).toMatchObject({ name: 'GpuDeviceError', code: 'BACKEND', details: { kind: 'out-of-memory' } });
+    expect((err as Error).message).toMatch(/ran out of memory: synthetic/);
+  }, 120_000);
+});
