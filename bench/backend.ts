@@ -47,8 +47,8 @@ const results: Record<string, unknown> = {};
 for (const backend of ['wasm', 'cpu'] as const) {
   await initBackend(backend);
   const batch = backend === 'cpu' ? 8 : 64;
-  const mnist = trainingThroughput(MNIST_PROBE, seconds, batch);
-  const cifar = trainingThroughput(CIFAR_PROBE, seconds, batch);
+  const mnist = await trainingThroughput(MNIST_PROBE, seconds, batch);
+  const cifar = await trainingThroughput(CIFAR_PROBE, seconds, batch);
   results[backend] = { mnistCnn: mnist, authorsCifarCnn: cifar, conv32x32x32Batch16: kernels(seconds / 2) };
   console.log(`${backend.padEnd(5)} batch ${batch}  MNIST CNN ${mnist.samplesPerSecond.toFixed(1).padStart(8)} samples/s   CIFAR CNN ${cifar.samplesPerSecond.toFixed(1).padStart(8)} samples/s`);
 }

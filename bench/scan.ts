@@ -113,7 +113,7 @@ for (const workers of [1, 2]) {
   mnistRuns.push(r);
   console.log(`MNIST CNN, 100/class, ${workers} worker(s): ${r.secondsPerModel.toFixed(1)} s per model, peak RSS ${r.peakRssMiB} MiB, stages ${JSON.stringify(r.stageSeconds, (_k, v) => (typeof v === 'number' ? Number(v.toFixed(1)) : v))}`);
 }
-const mnistCtx = new ScanContext(demo, digits);
+const mnistCtx = await ScanContext.create(demo, digits);
 out.mnist = { model: 'bundled demo (mnist-cnn, 52k params)', samples: digits.count, runs: mnistRuns, stepProfile: stepProfile(demo, mnistCtx) };
 mnistCtx.dispose();
 
@@ -128,7 +128,7 @@ if (!args.has('--skip-cifar')) {
     out.cifar = { model: 'authors-cifar-cnn', params: model.report.params, samples: cifar.count, runs };
   } else {
     const stop = memoryWatch();
-    const ctx = new ScanContext(model, cifar);
+    const ctx = await ScanContext.create(model, cifar);
     const runner = new TaskRunner(ctx, 'uma', params, 1, (s) => loadModelSource(s));
     const t0 = performance.now();
     const unit = await runner.run({ kind: 'class', k: 0 }, () => undefined);

@@ -61,6 +61,8 @@ export interface ScanResult {
   paramsSha256: string;
   seed: number;
   backend: string;
+  /** The device the backend computed on (the GPU or WebGPU adapter, or 'CPU'); absent in older results. */
+  device?: string;
   toolVersion: string;
   startedAt: string;
   finishedAt: string;

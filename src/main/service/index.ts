@@ -56,7 +56,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const settings = settingsStore(cdb.paths.dataDir);
   const jobs = new JobManager(cdb, emit, () => settings.get().workers || undefined);
   const generation = opts.generation ?? 0;
-  const ctx: ServiceContext = { cdb, jobs, settings, host: opts.host, generation, backend: backend.name, pdf: opts.pdf ?? true, emit };
+  const ctx: ServiceContext = { cdb, jobs, settings, host: opts.host, generation, backend: backend.isGpu ? `${backend.name} on ${backend.device}` : backend.name, pdf: opts.pdf ?? true, emit };
   const handlers: Handlers = { ...caseHandlers(ctx), ...evidenceHandlers(ctx), ...scanHandlers(ctx), ...reportHandlers(ctx) };
 
   const resumedScanIds: number[] = [];

@@ -9,14 +9,14 @@ function capture() {
 }
 
 describe('backend selection', () => {
-  it('auto walks node-gpu > node > wasm and says why each was skipped; never picks cpu on its own', async () => {
+  it('auto walks node-gpu > webgpu > node > wasm and says why each was skipped; never picks cpu on its own', async () => {
     const info = await initBackend('auto');
-    expect(info.attempts.map((a) => a.name)).toEqual(info.name === 'wasm' ? ['node-gpu', 'node', 'wasm'] : info.attempts.map((a) => a.name));
+    expect(info.attempts.map((a) => a.name)).toEqual(info.name === 'wasm' ? ['node-gpu', 'webgpu', 'node', 'wasm'] : info.attempts.map((a) => a.name));
     expect(info.name).not.toBe('cpu');
     for (const a of info.attempts.filter((x) => !x.ok)) expect(a.reason.length).toBeGreaterThan(10);
     if (info.name === 'wasm') {
       expect(info.reason).toMatch(/project gradient kernels/);
-      expect(info.reason).toMatch(/skipped node-gpu: .*; node: /);
+      expect(info.reason).toMatch(/skipped node-gpu: .*; webgpu: .*; node: /);
     }
   });
 
@@ -30,6 +30,6 @@ describe('backend selection', () => {
     expect(report.probe.samplesPerSecond).toBeGreaterThan(0);
     const bad = capture();
     expect(await main(['doctor', '--backend', 'quantum'], bad.io)).toBe(2);
-    expect(bad.err.join()).toMatch(/--backend must be one of auto, node-gpu, node, wasm, cpu/);
+    expect(bad.err.join()).toMatch(/--backend must be one of auto, node-gpu, webgpu, node, wasm, cpu/);
   });
 });

@@ -19,10 +19,12 @@ function versionOf(pkg: string): string {
 export const doctor: Command = {
   name: 'doctor',
   summary: 'show the compute backend, versions, threads and a training throughput probe',
-  usage: `uma doctor [--backend auto|node-gpu|node|wasm|cpu] [--seconds N] [--json]
+  usage: `uma doctor [--backend ${BACKEND_CHOICES.join('|')}] [--seconds N] [--json]
 
-Prints which compute backend was chosen and why, the versions that matter, the threads available,
-and a training-step throughput probe (a small MNIST CNN, batch 64) in samples/s.`,
+Prints which compute backend was chosen and why (every backend tried, and why it was or was not
+taken), the device and, on WebGPU, the adapter's vendor, architecture and limits, the versions that
+matter, the threads available, and a training-step throughput probe (a small MNIST CNN, batch 64).
+A software WebGPU adapter (lavapipe, SwiftShader) is used only with --backend webgpu.`,
   async run(argv, io) {
     const { values } = parseArgs({
       args: argv,
@@ -40,12 +42,14 @@ and a training-step throughput probe (a small MNIST CNN, batch 64) in samples/s.
     if (!(seconds > 0 && seconds <= 60)) throw new UmaError('BAD_INPUT', `--seconds must be in (0, 60], not '${values.seconds}'`);
 
     const backend = await initBackend(values.backend);
-    const probe = trainingThroughput(MNIST_PROBE, seconds);
+    const probe = await trainingThroughput(MNIST_PROBE, seconds);
     const report = {
       backend: backend.name,
       tfBackend: backend.tfBackend,
       reason: backend.reason,
       attempts: backend.attempts,
+      device: backend.device,
+      adapter: backend.adapter ?? backend.attempts.find((a) => a.adapter)?.adapter ?? null,
       threadsPerInstance: backend.threads,
       cores: os.availableParallelism(),
       memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
@@ -55,6 +59,8 @@ and a training-step throughput probe (a small MNIST CNN, batch 64) in samples/s.
         'tfjs-backend-wasm': versionOf('@tensorflow/tfjs-backend-wasm'),
         'tfjs-node': versionOf('@tensorflow/tfjs-node'),
         'tfjs-node-gpu': versionOf('@tensorflow/tfjs-node-gpu'),
+        'tfjs-backend-webgpu': versionOf('@tensorflow/tfjs-backend-webgpu'),
+        webgpu: versionOf('webgpu'),
         'better-sqlite3': versionOf('better-sqlite3'),
       },
       probe: { net: 'MNIST CNN (conv16x2, conv32x2, dense128)', ...probe },
@@ -66,7 +72,13 @@ and a training-step throughput probe (a small MNIST CNN, batch 64) in samples/s.
     io.out(`backend     ${backend.name} (tfjs '${backend.tfBackend}')`);
     io.out(`why         ${backend.reason}`);
     for (const a of backend.attempts) io.out(`  tried     ${a.name}: ${a.ok ? 'ok' : 'no'}: ${a.reason}`);
-    io.out(`threads     ${backend.threads || 'managed by libtensorflow'} per tfjs instance; ${report.cores} cores; ${report.memoryGiB} GiB`);
+    io.out(`device      ${backend.device}`);
+    if (report.adapter) {
+      const a = report.adapter;
+      io.out(`adapter     ${a.vendor}/${a.architecture} ${a.device} (${a.description})${a.software ? ' [software]' : ''}`);
+      io.out(`  limits    ${Object.entries(a.limits).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    }
+    io.out(`threads     ${backend.threads || 'managed by libtensorflow or the GPU'} per tfjs instance; ${report.cores} cores; ${report.memoryGiB} GiB`);
     io.out(`versions    ${Object.entries(report.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     io.out(`throughput  ${probe.samplesPerSecond.toFixed(0)} samples/s training step (${report.probe.net}, batch ${probe.batch}, ${probe.steps} steps in ${probe.seconds.toFixed(1)} s)`);
     return 0;

@@ -115,7 +115,8 @@ Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
 
     if (values.report && !values.case) throw new UmaError('BAD_INPUT', '--report needs --case: a signed report is of a scan recorded in a case');
 
-    await initBackend(values.backend);
+    const backend = await initBackend(values.backend);
+    io.err(`backend ${backend.name} on ${backend.device}`);
     const givenPath = resolveModelPath(positionals[0]);
     const displayName = positionals[0] === 'demo' ? 'demo-model (bundled, BadNets-trojaned MNIST CNN)' : givenPath;
     const target = values.case ? { caseName: values.case, db: values.db, examiner: values.examiner, expectedSha256: values['expected-sha256'] } : null;

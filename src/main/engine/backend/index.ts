@@ -1,14 +1,17 @@
 /**
  * Picks the compute backend once per process: tfjs-node-gpu (when it loads and a GPU is visible) >
- * tfjs-node > WASM with the project's gradient kernels. The pure-JS `cpu` backend is about 100x slower
- * for training, so it is used only when asked for by name, never as a silent fallback.
+ * WebGPU through Dawn on a hardware adapter > tfjs-node > WASM with the project's gradient kernels.
+ * A software WebGPU adapter (lavapipe, SwiftShader) and the pure-JS `cpu` backend are slower than WASM
+ * for training, so they are used only when asked for by name, never as a silent fallback.
  */
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmGradKernels } from './wasm-grad-kernels.ts';
+import { clearGpuFailure } from './gpu-health.ts';
+import { adapterName, tryWebGpu, type GpuAdapterReport } from './webgpu.ts';
 
-export const BACKEND_CHOICES = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICES = ['auto', 'node-gpu', 'webgpu', 'node', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 export type BackendName = Exclude<BackendChoice, 'auto'>;
 
@@ -16,12 +19,14 @@ export interface BackendAttempt {
   name: BackendName;
   ok: boolean;
   reason: string;
+  /** The WebGPU adapter found, taken or not. */
+  adapter?: GpuAdapterReport;
 }
 
 export interface BackendInfo {
-  /** The backend that runs: one of node-gpu, node, wasm, cpu. */
+  /** The backend that runs: one of node-gpu, webgpu, node, wasm, cpu. */
   name: BackendName;
-  /** tfjs's own name for it (tensorflow, wasm, cpu). */
+  /** tfjs's own name for it (tensorflow, webgpu, wasm, cpu). */
   tfBackend: string;
   /** Why it was chosen, in words. */
   reason: string;
@@ -31,6 +36,10 @@ export interface BackendInfo {
   threads: number;
   /** A GPU backend wants one worker; CPU backends scale with cores. */
   isGpu: boolean;
+  /** The device it computes on, in words (the GPU or WebGPU adapter; 'CPU' otherwise). */
+  device: string;
+  /** The WebGPU adapter, on the webgpu backend. */
+  adapter?: GpuAdapterReport;
 }
 
 export class BackendError extends Error {
@@ -100,21 +109,29 @@ async function tryCpu(): Promise<BackendAttempt> {
   return { name: 'cpu', ok, reason: ok ? 'pure-JS cpu backend, asked for by name (about 100x slower for training)' : 'cpu backend failed' };
 }
 
-const TRY: Record<BackendName, () => Promise<BackendAttempt>> = {
+/** `byName`: the backend was asked for by name, not reached by walking the auto order. */
+const TRY: Record<BackendName, (byName: boolean) => Promise<BackendAttempt>> = {
   'node-gpu': tryNodeGpu,
+  webgpu: (byName) => tryWebGpu(byName, (n) => tf.setBackend(n)),
   node: tryNode,
   wasm: tryWasm,
   cpu: tryCpu,
 };
 
-const AUTO_ORDER: BackendName[] = ['node-gpu', 'node', 'wasm'];
+const AUTO_ORDER: BackendName[] = ['node-gpu', 'webgpu', 'node', 'wasm'];
 
 function threadsOf(name: BackendName): number {
   if (name === 'wasm') {
     const wasm = (tf as unknown as { wasm?: { getThreadsCount?: () => number } }).wasm;
     return wasm?.getThreadsCount?.() ?? 1;
   }
-  return name === 'cpu' ? 1 : 0; // 0: libtensorflow manages its own thread pool
+  return name === 'cpu' ? 1 : 0; // 0: libtensorflow or the GPU manages its own parallelism
+}
+
+function deviceOf(attempt: BackendAttempt): string {
+  if (attempt.adapter) return adapterName(attempt.adapter);
+  if (attempt.name === 'node-gpu') return gpuVisible().reason.replace(/^\d+ GPU\(s\): /, '');
+  return 'CPU';
 }
 
 /**
@@ -126,10 +143,12 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
   const order = choice === 'auto' ? AUTO_ORDER : [choice];
   const attempts: BackendAttempt[] = [];
   for (const name of order) {
-    const attempt = await TRY[name]();
+    const attempt = await TRY[name](choice !== 'auto');
     attempts.push(attempt);
     if (!attempt.ok) continue;
     await tf.ready();
+    // A GPU failure belongs to the backend it happened on; the one now chosen starts healthy.
+    if (name !== 'webgpu') clearGpuFailure();
     const skipped = attempts.filter((a) => !a.ok).map((a) => `${a.name}: ${a.reason}`);
     current = {
       name,
@@ -140,7 +159,9 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
       attempts,
       tfjsVersion: tf.version.tfjs,
       threads: threadsOf(name),
-      isGpu: name === 'node-gpu',
+      isGpu: name === 'node-gpu' || name === 'webgpu',
+      device: deviceOf(attempt),
+      ...(attempt.adapter ? { adapter: attempt.adapter } : {}),
     };
     return current;
   }

@@ -3,6 +3,7 @@
  * wall-clock budget. `uma doctor` and the backend benchmark report its samples/s.
  */
 import * as tf from '@tensorflow/tfjs';
+import { takeScalars } from './read.ts';
 
 export interface ProbeResult {
   samplesPerSecond: number;
@@ -40,21 +41,20 @@ export function buildProbeNet(net: ProbeNet): tf.Sequential {
 }
 
 /** Runs SGD steps (forward, backward, update) until `seconds` have passed (after one warm-up step). */
-export function trainingThroughput(net: ProbeNet, seconds: number, batch = 64): ProbeResult {
+export async function trainingThroughput(net: ProbeNet, seconds: number, batch = 64): Promise<ProbeResult> {
   const model = buildProbeNet(net);
   const opt = tf.train.sgd(0.01);
   const x = tf.randomUniform([batch, net.height, net.width, net.channels], 0, 1, 'float32', 7);
   const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % net.classes), 'int32'), net.classes);
-  const step = () => {
-    const cost = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor), true);
-    cost?.dataSync();
-    cost?.dispose();
+  // Each step reads its loss back, as a scan does, so a GPU's queue cannot run ahead of the clock.
+  const step = async () => {
+    await takeScalars(opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor), true)!);
   };
-  step();
+  await step();
   let steps = 0;
   const start = performance.now();
   while (performance.now() - start < seconds * 1000) {
-    step();
+    await step();
     steps++;
   }
   const elapsed = (performance.now() - start) / 1000;

@@ -36,10 +36,10 @@ function lastLayer(json: ModelJson): LayerJson | undefined {
 }
 
 /** Scans weights for NaN/Inf; names the tensors. */
-function nonFiniteWarnings(model: tf.LayersModel): string[] {
+async function nonFiniteWarnings(model: tf.LayersModel): Promise<string[]> {
   const bad: string[] = [];
   for (const w of model.weights) {
-    const v = w.read().dataSync();
+    const v = await w.read().data();
     let n = 0;
     for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) n++;
     if (n) bad.push(`${w.name} (${n} of ${v.length})`);
@@ -124,7 +124,7 @@ export class LayersClassifier implements Classifier {
     } catch (err) {
       throw new UmaError('BAD_MODEL', `${source.name}: cannot build the TF.js model (${(err as Error).message})`);
     }
-    warnings.push(...nonFiniteWarnings(model));
+    warnings.push(...(await nonFiniteWarnings(model)));
     const histogram: Record<string, number> = {};
     for (const l of model.layers) histogram[l.getClassName()] = (histogram[l.getClassName()] ?? 0) + 1;
     const report: LoadReport = { format: 'tfjs-layers', params: model.countParams(), opHistogram: histogram, warnings };

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/dataset.ts';
 import { indicesByClass } from '../data/dataset.ts';
+import { takeData } from '../backend/read.ts';
 import type { Classifier } from '../model/types.ts';
 
 export const EVAL_BATCH = 256;
@@ -38,25 +39,34 @@ export class ScanContext {
   readonly targetLogits: number[];
   private fronts = new Map<number, tf.Tensor>();
 
-  constructor(readonly model: Classifier, readonly data: Dataset) {
+  /** Builds the context; async because M's logits are read back (no backend may need a sync read). */
+  static async create(model: Classifier, data: Dataset): Promise<ScanContext> {
     model.setTraining(false);
+    const x = tf.tensor4d(data.images, [data.count, data.height, data.width, data.channels]);
+    const logits = batched((b) => model.predict(b as tf.Tensor4D), x) as tf.Tensor2D;
+    const l = await logits.data();
+    const n = model.numClasses;
+    const targetLogits = Array.from({ length: n }, (_, k) => {
+      let sum = 0;
+      let count = 0;
+      for (let i = 0; i < data.count; i++) {
+        if (data.labels[i] !== k) {
+          sum += l[i * n + k];
+          count++;
+        }
+      }
+      return count ? sum / count : 0;
+    });
+    return new ScanContext(model, data, x, logits, targetLogits);
+  }
+
+  private constructor(readonly model: Classifier, readonly data: Dataset, x: tf.Tensor4D, logits: tf.Tensor2D, targetLogits: number[]) {
     this.numClasses = model.numClasses;
     this.labels = data.labels;
     this.byClass = indicesByClass(data);
-    this.x = tf.tensor4d(data.images, [data.count, data.height, data.width, data.channels]);
-    this.logits = batched((b) => model.predict(b as tf.Tensor4D), this.x) as tf.Tensor2D;
-    const l = this.logits.arraySync();
-    this.targetLogits = Array.from({ length: this.numClasses }, (_, k) => {
-      let sum = 0;
-      let n = 0;
-      for (let i = 0; i < l.length; i++) {
-        if (this.labels[i] !== k) {
-          sum += l[i][k];
-          n++;
-        }
-      }
-      return n ? sum / n : 0;
-    });
+    this.x = x;
+    this.logits = logits;
+    this.targetLogits = targetLogits;
   }
 
   /** Indices of every sample not of class k (D_o). */
@@ -78,14 +88,13 @@ export class ScanContext {
   }
 
   /** Top-1 accuracy of `predict` on the samples at `idx`. */
-  accuracy(predict: (x: tf.Tensor) => tf.Tensor, inputs: tf.Tensor, idx: readonly number[]): number {
+  async accuracy(predict: (x: tf.Tensor) => tf.Tensor, inputs: tf.Tensor, idx: readonly number[]): Promise<number> {
     if (idx.length === 0) return NaN;
     const pred = tf.tidy(() => {
       const sub = gather(inputs, idx);
       return tf.argMax(batched(predict, sub), 1);
     });
-    const p = pred.dataSync();
-    pred.dispose();
+    const p = await takeData<'int32'>(pred);
     let hit = 0;
     idx.forEach((i, j) => {
       if (p[j] === this.labels[i]) hit++;

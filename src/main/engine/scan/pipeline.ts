@@ -105,7 +105,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
   let executor: Executor;
   let ctx: ScanContext | null = null;
   if (workers <= 0) {
-    ctx = new ScanContext(model, data);
+    ctx = await ScanContext.create(model, data);
     executor = new InlineExecutor(new TaskRunner(ctx, method, params, seed, opts.loadSource ?? (() => Promise.reject(new Error('no model loader on this thread')))));
   } else {
     executor = await WorkerPool.start(workers, {
@@ -203,6 +203,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
     paramsSha256: paramsSha256(params, method, seed),
     seed,
     backend: backend?.name ?? 'unknown',
+    device: backend?.device ?? 'unknown',
     toolVersion: TOOL_VERSION,
     startedAt: started.toISOString(),
     finishedAt: finished.toISOString(),

@@ -88,7 +88,7 @@ export class TaskRunner {
     };
     const predictM = (x: tf.Tensor4D) => this.ctx.model.predict(x);
     if (this.method === 'nc') {
-      const r = neuralCleanse(predictM, this.ctx, k, p, deriveSeed(this.seed, 'nc', k), (s, n) => progress('inversion', k, s, n));
+      const r = await neuralCleanse(predictM, this.ctx, k, p, deriveSeed(this.seed, 'nc', k), (s, n) => progress('inversion', k, s, n));
       lap('inversion');
       return { kind: 'class', k, asr: r.asr, maskL1: r.maskL1, ablatedAccTarget: null, ablatedAccOther: null, ablationSteps: null, trigger: r, stageSeconds };
     }
@@ -98,7 +98,7 @@ export class TaskRunner {
     lap('ablation');
     try {
       const target = ablation?.model ?? this.ctx.model;
-      const r = invertTrigger((x) => target.predict(x), this.ctx, k, p, deriveSeed(this.seed, 'invert', k), (s, n) => progress('inversion', k, s, n));
+      const r = await invertTrigger((x) => target.predict(x), this.ctx, k, p, deriveSeed(this.seed, 'invert', k), (s, n) => progress('inversion', k, s, n));
       lap('inversion');
       return {
         kind: 'class', k, asr: r.asr, maskL1: r.maskL1,
@@ -120,7 +120,7 @@ export class TaskRunner {
       this.reference = await this.loadSource(supplied);
       this.reference.setTraining(false);
       const all = Array.from({ length: this.ctx.data.count }, (_, i) => i);
-      const accuracy = this.ctx.accuracy((x) => this.reference!.predict(x as tf.Tensor4D), this.ctx.x, all);
+      const accuracy = await this.ctx.accuracy((x) => this.reference!.predict(x as tf.Tensor4D), this.ctx.x, all);
       return { kind: 'reference', accuracy, supplied: true, stageSeconds: { reference: (performance.now() - start) / 1000 } };
     }
     const ref = await trainReference(this.ctx, this.params, deriveSeed(this.seed, 'reference'), (s, n) => progress('reference', null, s, n));
@@ -128,11 +128,11 @@ export class TaskRunner {
     return { kind: 'reference', accuracy: ref.accuracy, supplied: false, stageSeconds: { reference: (performance.now() - start) / 1000 } };
   }
 
-  private runTransfer(k: number, trigger: Trigger): TransferUnitResult {
+  private async runTransfer(k: number, trigger: Trigger): Promise<TransferUnitResult> {
     if (!this.reference) throw new Error('transfer test routed to a thread without the reference model');
     const start = performance.now();
     const ref = this.reference;
-    const transferAsr = triggerAsr((x) => ref.predict(x), this.ctx, k, trigger, this.ctx.others(k));
+    const transferAsr = await triggerAsr((x) => ref.predict(x), this.ctx, k, trigger, this.ctx.others(k));
     return { kind: 'transfer', k, transferAsr, stageSeconds: { transfer: (performance.now() - start) / 1000 } };
   }
 

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/dataset.ts';
+import { takeData, takeScalars } from '../backend/read.ts';
 import { LayersClassifier } from '../model/layers.ts';
 import { mulberry32, deriveSeed, shuffled } from '../random.ts';
 import { buildArchitecture, type Architecture } from './architectures.ts';
@@ -35,14 +36,13 @@ export interface TrainedModel {
   seed: number;
 }
 
-function accuracy(model: tf.LayersModel, ds: Dataset, wantLabel?: number): number {
+async function accuracy(model: tf.LayersModel, ds: Dataset, wantLabel?: number): Promise<number> {
   let hit = 0;
   for (let i = 0; i < ds.count; i += 256) {
     const n = Math.min(256, ds.count - i);
     const per = ds.height * ds.width * ds.channels;
     const pred = tf.tidy(() => tf.argMax(model.predict(tf.tensor4d(ds.images.subarray(i * per, (i + n) * per), [n, ds.height, ds.width, ds.channels])) as tf.Tensor, 1));
-    const p = pred.dataSync();
-    pred.dispose();
+    const p = await takeData<'int32'>(pred);
     for (let j = 0; j < n; j++) if (p[j] === (wantLabel ?? ds.labels[i + j])) hit++;
   }
   return hit / ds.count;
@@ -77,8 +77,7 @@ export async function trainModel(o: TrainOptions): Promise<TrainedModel> {
           return opt.minimize(() => tf.losses.softmaxCrossEntropy(yb, model.apply(xb, { training: true }) as tf.Tensor) as tf.Scalar, true)!;
         });
         part.dispose();
-        lossSum += loss.dataSync()[0];
-        loss.dispose();
+        lossSum += (await takeScalars(loss))[0];
         batches++;
       }
       o.onEpoch?.(epoch, lossSum / batches);
@@ -87,8 +86,8 @@ export async function trainModel(o: TrainOptions): Promise<TrainedModel> {
     tf.dispose([x, y]);
     opt.dispose();
   }
-  const cleanAccuracy = accuracy(model, o.test);
-  const asr = prepared ? accuracy(model, triggeredTestSet(o.test, prepared, target), target) : null;
+  const cleanAccuracy = await accuracy(model, o.test);
+  const asr = prepared ? await accuracy(model, triggeredTestSet(o.test, prepared, target), target) : null;
   const classifier = await LayersClassifier.fromModel(model, o.name ?? `${o.arch}-${prepared?.name ?? 'clean'}-${o.seed}`, { classNames: o.train.classNames });
   return {
     classifier, cleanAccuracy, asr, seed: o.seed,

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ScanParams } from '../../../../shared/scan-params.ts';
+import { takeData, takeScalars } from '../../backend/read.ts';
 import { mulberry32 } from '../../random.ts';
 import { gather, type ScanContext } from '../context.ts';
 import type { StepReporter } from '../progress.ts';
@@ -23,7 +24,7 @@ function tanhSpace(t: tf.Tensor): tf.Tensor {
   return tf.add(tf.div(tf.tanh(t), 2 - 1e-7), 0.5);
 }
 
-export function neuralCleanse(predict: (x: tf.Tensor4D) => tf.Tensor2D, ctx: ScanContext, k: number, p: ScanParams, seed: number, report: StepReporter): InversionResult {
+export async function neuralCleanse(predict: (x: tf.Tensor4D) => tf.Tensor2D, ctx: ScanContext, k: number, p: ScanParams, seed: number, report: StepReporter): Promise<InversionResult> {
   const { height: h, width: w, channels: c } = ctx.data;
   const rand = mulberry32(seed);
   const init = (shape: number[]) => Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => Math.atanh((rand() - 0.5) * (2 - 1e-7)));
@@ -53,8 +54,7 @@ export function neuralCleanse(predict: (x: tf.Tensor4D) => tf.Tensor2D, ctx: Sca
           return tf.add(tf.losses.softmaxCrossEntropy(target, logits), tf.mul(tf.sum(tanhSpace(mRaw)), weight)) as tf.Scalar;
         }, false, [mRaw, pRaw]);
       });
-      epochAsr.push(hits!.dataSync()[0]);
-      hits!.dispose();
+      epochAsr.push((await takeScalars(hits!))[0]);
       report(steps + 1, p.ncSteps);
       if (epochAsr.length < p.lambdaWindow) continue;
       // End of an NC epoch: keep the smallest successful mask, adjust the cost, maybe stop early.
@@ -62,9 +62,9 @@ export function neuralCleanse(predict: (x: tf.Tensor4D) => tf.Tensor2D, ctx: Sca
       lastAsr = asr;
       epochAsr = [];
       const [mask, pattern] = tf.tidy(() => [tanhSpace(mRaw), tanhSpace(pRaw)]);
-      const l1 = tf.tidy(() => tf.sum(mask)).dataSync()[0];
+      const [l1] = await takeScalars(tf.tidy(() => tf.sum(mask)));
       if (asr >= p.ncAsrTarget && (!best || l1 < best.l1)) {
-        best = { mask: mask.dataSync() as Float32Array, pattern: pattern.dataSync() as Float32Array, l1, asr };
+        best = { mask: await takeData(mask), pattern: await takeData(pattern), l1, asr };
         sinceBest = 0;
       } else if (best) sinceBest++;
       tf.dispose([mask, pattern]);
@@ -90,8 +90,7 @@ export function neuralCleanse(predict: (x: tf.Tensor4D) => tf.Tensor2D, ctx: Sca
     if (!best) {
       // Never reached the target ASR: report the last trigger and its measured ASR.
       const [mask, pattern] = tf.tidy(() => [tanhSpace(mRaw), tanhSpace(pRaw)]);
-      const last = { mask: mask.dataSync() as Float32Array, pattern: pattern.dataSync() as Float32Array };
-      tf.dispose([mask, pattern]);
+      const last = { mask: await takeData(mask), pattern: await takeData(pattern) };
       const l1 = last.mask.reduce((a, b) => a + b, 0);
       best = { ...last, l1, asr: lastAsr };
     }

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ScanParams } from '../../../../shared/scan-params.ts';
 import { UmaError } from '../../../../shared/errors.ts';
+import { takeScalars } from '../../backend/read.ts';
 import type { Classifier } from '../../model/types.ts';
 import { mulberry32 } from '../../random.ts';
 import { gather, type ScanContext } from '../context.ts';
@@ -81,10 +82,7 @@ export async function ablateClass(ctx: ScanContext, k: number, p: ScanParams, se
         opt.applyGradients(vars.map((v) => ({ name: v.name, tensor: tf.add(grads[v.name], tf.mul(p.ablationWeightDecay, v)) })));
         return value;
       });
-      const loss = lossValue.dataSync()[0];
-      lossValue.dispose();
-      const pk = prob!.dataSync()[0];
-      prob!.dispose();
+      const [loss, pk] = await takeScalars(lossValue, prob!);
       if (!Number.isFinite(loss)) throw new UmaError('NUMERIC', `ablation of class ${k} diverged (loss ${loss} at step ${steps}); lower ablationLr`);
       probs.push(pk);
       steps++;
@@ -97,8 +95,8 @@ export async function ablateClass(ctx: ScanContext, k: number, p: ScanParams, se
       model: copy,
       steps,
       maxSteps,
-      accTarget: ctx.accuracy(predict, inputs, own),
-      accOther: ctx.accuracy(predict, inputs, others),
+      accTarget: await ctx.accuracy(predict, inputs, own),
+      accOther: await ctx.accuracy(predict, inputs, others),
       finalProb: window.reduce((a, b) => a + b, 0) / Math.max(1, window.length),
     };
   } catch (err) {

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ScanParams } from '../../../../shared/scan-params.ts';
 import { UmaError } from '../../../../shared/errors.ts';
+import { takeData, takeScalars } from '../../backend/read.ts';
 import { mulberry32 } from '../../random.ts';
 import { gather, type ScanContext } from '../context.ts';
 import type { StepReporter } from '../progress.ts';
@@ -30,14 +31,14 @@ export interface InversionResult extends Trigger {
   steps: number;
 }
 
-export function invertTrigger(
+export async function invertTrigger(
   predict: (x: tf.Tensor4D) => tf.Tensor2D,
   ctx: ScanContext,
   k: number,
   p: ScanParams,
   seed: number,
   report: StepReporter,
-): InversionResult {
+): Promise<InversionResult> {
   const { height: h, width: w, channels: c } = ctx.data;
   const m = tf.variable(tf.ones([h, w]), true, undefined, 'float32');
   const pat = tf.variable(tf.ones([h, w, c]), true, undefined, 'float32');
@@ -64,9 +65,7 @@ export function invertTrigger(
         pat.assign(clipPattern(tf.sub(pat, tf.mul(p.patternStep, tf.sign(grads[pat.name]))), p.patternChannelSpread));
         m.assign(tf.clipByValue(tf.sub(m, tf.mul(p.maskStep, tf.sign(grads[m.name]))), 0, 1));
       });
-      const asr = hits!.dataSync()[0];
-      hits!.dispose();
-      const l1 = tf.tidy(() => tf.sum(m)).dataSync()[0];
+      const [asr, l1] = await takeScalars(hits!, tf.tidy(() => tf.sum(m)));
       if (!Number.isFinite(l1)) throw new UmaError('NUMERIC', `trigger inversion for class ${k} produced a non-finite mask at step ${step}`);
       asrs.push(asr);
       l1s.push(l1);
@@ -75,34 +74,25 @@ export function invertTrigger(
     }
     const window = Math.min(p.lambdaWindow, asrs.length);
     const mean = (v: number[]) => v.slice(-window).reduce((a, b) => a + b, 0) / window;
-    const s = squash(m, p.maskSquash);
-    const result = {
-      mask: s.dataSync() as Float32Array,
-      pattern: pat.dataSync() as Float32Array,
-      asr: mean(asrs),
-      maskL1: mean(l1s),
-      finalT: lambda.T,
-      steps: asrs.length,
-    };
-    s.dispose();
-    return result;
+    const [mask, pattern] = await Promise.all([takeData(squash(m, p.maskSquash)), takeData(tf.clone(pat))]);
+    return { mask, pattern, asr: mean(asrs), maskL1: mean(l1s), finalT: lambda.T, steps: asrs.length };
   } finally {
     tf.dispose([m, pat]);
   }
 }
 
 /** Fraction of the samples at `idx` that `predict` puts in class k once stamped with the trigger. */
-export function triggerAsr(predict: (x: tf.Tensor4D) => tf.Tensor2D, ctx: ScanContext, k: number, trigger: Trigger, idx: readonly number[]): number {
+export async function triggerAsr(predict: (x: tf.Tensor4D) => tf.Tensor2D, ctx: ScanContext, k: number, trigger: Trigger, idx: readonly number[]): Promise<number> {
   const { height: h, width: w, channels: c } = ctx.data;
-  let hit = 0;
+  // Per-batch hit counts, read together once all batches are queued.
+  const counts: tf.Tensor[] = [];
   for (let i = 0; i < idx.length; i += 256) {
     const part = idx.slice(i, i + 256);
-    const n = tf.tidy(() => {
+    counts.push(tf.tidy(() => {
       const stamped = stamp(gather(ctx.x, part) as tf.Tensor4D, tf.tensor2d(trigger.mask, [h, w]), tf.tensor3d(trigger.pattern, [h, w, c]));
       return tf.sum(tf.cast(tf.equal(tf.argMax(predict(stamped), 1), k), 'int32'));
-    });
-    hit += n.dataSync()[0];
-    n.dispose();
+    }));
   }
+  const hit = (await takeScalars(...counts)).reduce((a, b) => a + b, 0);
   return idx.length ? hit / idx.length : NaN;
 }

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ScanParams } from '../../../../shared/scan-params.ts';
 import { UmaError } from '../../../../shared/errors.ts';
+import { takeScalars } from '../../backend/read.ts';
 import type { Classifier } from '../../model/types.ts';
 import { mulberry32 } from '../../random.ts';
 import { gather, type ScanContext } from '../context.ts';
@@ -41,8 +42,7 @@ export async function trainReference(ctx: ScanContext, p: ScanParams, seed: numb
         const y = tf.oneHot(tf.tensor1d(idx.map((i) => ctx.labels[i]), 'int32'), ctx.numClasses);
         return opt.minimize(() => tf.losses.softmaxCrossEntropy(y, ref.predict(x)) as tf.Scalar, true, vars)!;
       });
-      const value = loss.dataSync()[0];
-      loss.dispose();
+      const [value] = await takeScalars(loss);
       if (!Number.isFinite(value)) {
         throw new UmaError('NUMERIC', `reference model training diverged (loss ${value} at step ${step}); lower referenceLr`);
       }
@@ -50,7 +50,7 @@ export async function trainReference(ctx: ScanContext, p: ScanParams, seed: numb
     }
     ref.setTraining(false);
     const all = Array.from({ length: ctx.data.count }, (_, i) => i);
-    return { model: ref, accuracy: ctx.accuracy((x) => ref.predict(x as tf.Tensor4D), ctx.x, all), steps };
+    return { model: ref, accuracy: await ctx.accuracy((x) => ref.predict(x as tf.Tensor4D), ctx.x, all), steps };
   } catch (err) {
     ref.dispose();
     throw err;
