@@ -10,10 +10,7 @@ import path from 'node:path';
 import { BrowserWindow, dialog, ipcMain, type IpcMainInvokeEvent, type OpenDialogOptions } from 'electron';
 import { API, SHELL_METHODS, type Reply, type UmaApi } from '../../shared/api.ts';
 import { toErrorInfo, UmaError } from '../../shared/errors.ts';
-
-/** Chromium fills the classes pageNumber and totalPages in print header and footer templates. */
-const PAGE_FOOTER = '<div style="font-size:8px;width:100%;text-align:center;color:#555">'
-  + 'page <span class="pageNumber"></span> of <span class="totalPages"></span></div>';
+import { PAGE_FOOTER } from '../reports/pdf.ts';
 
 const PICKERS: Record<string, OpenDialogOptions> = {
   model: { title: 'Open a model', properties: ['openFile'], filters: [{ name: 'Models (ONNX, TF.js model.json)', extensions: ['onnx', 'json'] }] },
