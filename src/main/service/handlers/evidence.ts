@@ -35,7 +35,7 @@ export function evidenceHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
       try {
         const { classNames, ...spec } = a.inputSpec ?? {};
         return await intakeEvidence(cdb, {
-          caseId: a.caseId, files: model.files, displayName: a.displayName ?? model.displayName,
+          caseId: a.caseId, files: model.files, origins: model.origins, displayName: a.displayName ?? model.displayName,
           expectedSha256: a.expectedSha256, expectedSource: a.expectedSource, format: formatOf(model.files[0]) ?? undefined,
           inputSpec: Object.keys(spec).length > 0 ? spec : undefined, classNames,
         });
