@@ -132,6 +132,17 @@ describe('service over the in-memory transport', () => {
     const inspection = ok(await api['evidence/inspect']({ evidenceId: uploaded.id }));
     expect(inspection.inputSpec.classNames?.[9]).toBe('j');
     expect(inspection.weightLayers.map((l) => l.frozenAtHalf)).toEqual([true, true, false, false]);
+    // The model view: weight shapes that add up to each layer's parameter count; accuracy on clean data on request.
+    for (const l of inspection.weightLayers) expect(l.shapes.reduce((n, sh) => n + sh.reduce((a, b) => a * b, 1), 0)).toBe(l.params);
+    expect(inspection.accuracy).toBeUndefined();
+    const measured = ok(await api['evidence/inspect']({ evidenceId: uploaded.id, data: { kind: 'demo' } })).accuracy!;
+    expect(measured.count).toBeGreaterThan(0);
+    expect(measured.correct / measured.count).toBe(measured.accuracy);
+    // An upload records the name it came as, never the service's temporary folder.
+    expect(uploaded.originalPath).toBe('uploaded as model.json');
+    // The case list finds a case by (part of) a model's sha256 or file name.
+    expect(ok(await api['cases/list']({ query: uploaded.sha256.slice(0, 16) })).map((k) => k.id)).toContain(c.id);
+    expect(ok(await api['cases/list']({ query: 'weights.bin' })).map((k) => k.id)).toContain(c.id);
 
     const png = (v: number) => {
       const p = new PNG({ width: 4, height: 4 });

@@ -47,7 +47,8 @@ export function evidenceHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
       const r = await rehashEvidence(cdb, evidenceId, 'manual');
       return { evidenceId, sha256: r.sha256, at: r.at };
     },
-    'evidence/inspect': ({ evidenceId }) => inspectEvidence(cdb, getEvidence(cdb, evidenceId)),
+    'evidence/inspect': ({ evidenceId, data }) => inspectEvidence(cdb, getEvidence(cdb, evidenceId),
+      data && ((channels) => loadDataset(materializeData(uploadsDir(ctx), data), { channels }))),
     'data/inspect': ({ data, channels }) => {
       const ds = loadDataset(materializeData(uploadsDir(ctx), data), { channels });
       if (ds.count === 0) throw new UmaError('BAD_DATA', `${ds.source}: no images`);
