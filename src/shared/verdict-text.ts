@@ -17,6 +17,7 @@ export interface ClassExplanation {
   text: string;
 }
 
+const capitalised = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 const fixed = (x: number) => x.toFixed(2);
 
@@ -53,7 +54,7 @@ export function conclusion(r: ScanResult): string {
   const name = (k: ClassFinding) => (k.name !== String(k.index) ? `class ${k.index} (${k.name})` : `class ${k.index}`);
   const filtered = r.classes.filter((k) => explainClass(k, r).outcome === 'filtered');
   const filteredText = filtered.length
-    ? ` ${filtered.map(name).join(', ')} scored above the threshold too, but ${filtered.length === 1 ? 'its trigger also fools' : 'their triggers also fool'} a clean model, so ${filtered.length === 1 ? 'it was' : 'they were'} set aside as natural features.`
+    ? ` ${capitalised(filtered.map(name).join(', '))} scored above the threshold too, but ${filtered.length === 1 ? 'its trigger also fools' : 'their triggers also fool'} a clean model, so ${filtered.length === 1 ? 'it was' : 'they were'} set aside as natural features.`
     : '';
   const target = r.target === null ? null : r.classes.find((k) => k.index === r.target) ?? null;
   if (r.verdict === 'trojaned' && target) {

@@ -29,7 +29,7 @@ describe('verdict explanations', () => {
     const text = conclusion({ ...result, classes });
     expect(text).toContain('probably contains a backdoor');
     expect(text).toContain('class 3 (cat)');
-    expect(text).toContain('class 5 (dog) scored above the threshold too');
+    expect(text).toContain('Class 5 (dog) scored above the threshold too');
     expect(conclusion({ ...result, verdict: 'clean', target: null, score: 1.1 })).toContain('No backdoor was found');
   });
 });
