@@ -70,7 +70,7 @@ describe('ParamGroup', () => {
     expect(w.text()).toContain('Signed-gradient steps of trigger inversion per class. Default 250.');
     await w.find('#param-inversionSteps').setValue('100');
     expect(values.inversionSteps).toBe('100');
-    expect(w.find('.param.changed label').text()).toBe('inversionSteps');
+    expect(w.find('.param.changed label').text()).toBe('Inversion steps inversionSteps'); // in words, with the exact name beside
     expect(w.text()).toContain('1 changed');
     await w.find('button[aria-label^="Reset inversionSteps"]').trigger('click');
     expect(values.inversionSteps).toBe('250');
