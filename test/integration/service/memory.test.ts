@@ -165,3 +165,39 @@ describe('service over the in-memory transport', () => {
     expect(badName).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
   });
 });
+
+describe('a service stopped cleanly mid-scan', () => {
+  it('leaves the scan interrupted, not failed, and the next start resumes it', async () => {
+    const dir = tempHome('uma-stop-');
+    const dbPath = path.join(dir, 'cases.sqlite');
+    try {
+      const first = await startService({ dbPath, host: 'memory', pdf: false });
+      const firstApi = memoryClient(first).api;
+      const rec = record(firstApi);
+      const { caseId, evidenceId } = await demoCase(firstApi, 'stopped');
+      const { scanId } = ok(await firstApi['scans/start']({ caseId, evidenceId, data: { kind: 'demo' }, params: TINY, workers: 1 }));
+      await rec.next(isType('job/progress', scanId));
+      await first.close();
+
+      const second = await startService({ dbPath, host: 'memory', pdf: false, resumeInterrupted: false });
+      try {
+        const secondApi = memoryClient(second).api;
+        const detail = ok(await secondApi['scans/get']({ scanId }));
+        expect(detail.scan.status).toBe('interrupted');
+        const actions = ok(await secondApi['audit/list']({ target: `scan:${scanId}` })).map((e) => e.action);
+        expect(actions).toContain('scan.interrupt');
+        expect(actions).not.toContain('scan.fail');
+      } finally {
+        await second.close();
+      }
+      const third = await startService({ dbPath, host: 'memory', pdf: false });
+      try {
+        expect(third.resumedScanIds).toEqual([scanId]);
+      } finally {
+        await third.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
