@@ -5,7 +5,7 @@
  */
 import { METHOD_LABELS, PARAM_INFO, type ScanParams } from '../../shared/scan-params.ts';
 import type { ScanResult } from '../../shared/results.ts';
-import { conclusion } from '../../shared/verdict-text.ts';
+import { conclusion, explainClass } from '../../shared/verdict-text.ts';
 import type { StoredArtifact } from '../cases/findings.ts';
 import { escapeHtml as e } from './escape.ts';
 import { keyFileStem } from './keys.ts';
@@ -52,7 +52,9 @@ function kv(rows: [string, string][]): string {
 
 function verdictBox(s: Statement, r: ScanResult): string {
   const p = s.predicate;
-  const head = p.verdict === 'trojaned' ? 'BACKDOOR SUSPECTED' : 'NO BACKDOOR FOUND';
+  const target = r.classes.find((k) => k.index === r.target);
+  const borderline = target !== undefined && explainClass(target, r).outcome === 'borderline';
+  const head = p.verdict === 'trojaned' ? `BACKDOOR SUSPECTED${borderline ? ' (BORDERLINE)' : ''}` : 'NO BACKDOOR FOUND';
   const line = p.verdict === 'trojaned'
     ? `Suspected target class: <b>${e(p.target)} (${e(p.targetName ?? '?')})</b>. Model score ${fmt(p.score, 2)} (anomaly index, threshold ${p.anomalyThreshold}).`
     : `No class exceeds the anomaly threshold ${p.anomalyThreshold} while passing the transfer filter. Model score ${fmt(p.score, 2)}.`;
