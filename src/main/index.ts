@@ -9,14 +9,16 @@ import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, Menu, session, shell, type IpcMainInvokeEvent, type MessagePortMain } from 'electron';
 import type { UmaApi } from '../shared/api.ts';
 import { rpcClient } from '../shared/rpc-client.ts';
-import { APP_ORIGIN, registerAppScheme, serveApp } from './host/app-protocol.ts';
+import { registerAppScheme, serveApp } from './host/app-protocol.ts';
 import { handleShellCalls } from './host/shell-calls.ts';
+import { APP_ORIGIN, isTrustedSender, mayNavigate, mayNavigateFrame, windowOpenDecision } from './host/shell-policy.ts';
 import { superviseHost, type HostSupervisor } from './host/supervisor.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // out/main in the build
 /** electron-vite dev serves the renderer itself and says where. */
 const DEV_URL = process.env.ELECTRON_RENDERER_URL;
-const UI_ORIGIN = DEV_URL ? new URL(DEV_URL).origin : APP_ORIGIN;
+/** What the window may show: compared by scheme, host and port (shell-policy.ts says why not origin). */
+const UI_BASE = DEV_URL ?? APP_ORIGIN;
 
 /** The main process's own connection to the host (it fetches report HTML to print). */
 function hostClient(host: HostSupervisor): UmaApi {
@@ -49,13 +51,20 @@ function createWindow(host: HostSupervisor): BrowserWindow {
   // Each page load gets its own port; so does each new host.
   win.webContents.on('did-finish-load', sendPort);
   host.onRestart(sendPort);
-  // A file dropped outside the UI's drop zone would navigate the window to file://: never leave the UI.
-  win.webContents.on('will-navigate', (e, url) => {
-    if (new URL(url).origin !== UI_ORIGIN) e.preventDefault();
+  // A file dropped outside the UI's drop zone would navigate the window to file://, a redirect or a
+  // frame could go anywhere: never leave the UI.
+  const guard = (e: { preventDefault(): void }, url: string) => {
+    if (!mayNavigate(url, UI_BASE)) e.preventDefault();
+  };
+  win.webContents.on('will-navigate', guard);
+  win.webContents.on('will-redirect', guard);
+  win.webContents.on('will-frame-navigate', (e) => {
+    if (!mayNavigateFrame(e.url, e.isMainFrame, UI_BASE)) e.preventDefault();
   });
   win.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://')) void shell.openExternal(url);
-    return { action: 'deny' };
+    const decision = windowOpenDecision(url);
+    if (decision.openExternally) void shell.openExternal(url);
+    return { action: decision.action };
   });
   win.once('ready-to-show', () => win.show());
   void win.loadURL(DEV_URL ?? `${APP_ORIGIN}/index.html`);
@@ -94,7 +103,8 @@ if (!app.requestSingleInstanceLock()) {
     session.defaultSession.setPermissionCheckHandler(() => false);
     serveApp(path.join(here, '../renderer'));
     host = superviseHost(path.join(here, 'host.js'), process.env.UMA_DB ? { UMA_DB: process.env.UMA_DB } : {});
-    const trusted = (e: IpcMainInvokeEvent) => e.sender === win?.webContents && e.senderFrame?.url !== undefined && new URL(e.senderFrame.url).origin === UI_ORIGIN;
+    const trusted = (e: IpcMainInvokeEvent) =>
+      isTrustedSender({ isAppWindow: e.sender === win?.webContents, frameUrl: e.senderFrame?.url }, UI_BASE);
     handleShellCalls(hostClient(host), trusted);
     setMenu();
     win = createWindow(host);

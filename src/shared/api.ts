@@ -195,9 +195,11 @@ export interface ModelInspection {
   numClasses: number;
   params: number;
   opHistogram: Record<string, number>;
-  /** Weight layers input -> output; frozenAtHalf marks what the default freeze ratio freezes. */
-  weightLayers: { name: string; kind: string; op: string; params: number; frozenAtHalf: boolean }[];
+  /** Weight layers input -> output with their weight tensors' shapes; frozenAtHalf marks what the default freeze ratio freezes. */
+  weightLayers: { name: string; kind: string; op: string; params: number; shapes: number[][]; frozenAtHalf: boolean }[];
   warnings: string[];
+  /** Top-1 accuracy on the clean data given with the call, if any. */
+  accuracy?: { accuracy: number; correct: number; count: number; source: string };
 }
 
 export interface DataInspection {
@@ -329,7 +331,7 @@ export const API = {
     returns<EvidenceInfo>(),
   ),
   'evidence/rehash': call(z.object({ evidenceId: id }).strict(), returns<{ evidenceId: number; sha256: string; at: string }>()),
-  'evidence/inspect': call(z.object({ evidenceId: id }).strict(), returns<ModelInspection>()),
+  'evidence/inspect': call(z.object({ evidenceId: id, data: DataRef.optional() }).strict(), returns<ModelInspection>()),
 
   'data/inspect': call(z.object({ data: DataRef, channels: z.union([z.literal(1), z.literal(3)]).optional() }).strict(), returns<DataInspection>()),
 

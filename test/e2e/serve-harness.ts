@@ -61,10 +61,19 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-/** Starts `uma serve --port 0` on a fresh database and resolves with the URL it prints. */
-export async function startServe(): Promise<Served> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uma-e2e-'));
-  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'bin/uma.mjs'), 'serve', '--port', '0', '--db', path.join(dir, 'cases.sqlite'), '--no-pdf'], {
+export interface ServeOptions {
+  /** An existing throwaway folder (a database prepared in it, or a restart); default: a fresh one. */
+  dir?: string;
+  /** Default 0 (any free port); a restart passes the old one so open pages reconnect. */
+  port?: number;
+  token?: string;
+}
+
+/** Starts `uma serve` on a throwaway database (fresh unless told) and resolves with the URL it prints. */
+export async function startServe(opts: ServeOptions = {}): Promise<Served> {
+  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'uma-e2e-'));
+  const args = ['serve', '--port', String(opts.port ?? 0), '--db', path.join(dir, 'cases.sqlite'), '--no-pdf', ...(opts.token ? ['--token', opts.token] : [])];
+  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'bin/uma.mjs'), ...args], {
     cwd: ROOT,
     // Keys and any default paths land in the throwaway folder, not the analyst's home.
     env: { ...process.env, UMA_HOME: dir },

@@ -42,6 +42,12 @@ describe('VerdictBanner', () => {
     expect(mount(VerdictBanner, { props: { result: result() } }).text()).toContain('Backdoor suspected — target class 7');
     expect(mount(VerdictBanner, { props: { result: { ...result(), verdict: 'clean', target: null } } }).text()).toContain('No backdoor found');
   });
+  it('calls a target just above the threshold borderline, in words', () => {
+    const r = result();
+    const text = mount(VerdictBanner, { props: { result: { ...r, classes: r.classes.map((k) => (k.index === 7 ? { ...k, anomalyIndex: 2.5 } : k)) } } }).text();
+    expect(text).toContain('Borderline: backdoor possible — target class 7');
+    expect(text).toContain('The evidence is borderline');
+  });
 });
 
 describe('ScanProgressPanel', () => {
@@ -60,6 +66,26 @@ describe('ScanProgressPanel', () => {
     expect(bars).toEqual(['42', '100', '100', '50', '0', '0']);
     expect(w.find('li.active .name').text()).toBe('2');
   });
+
+  it('names every class a worker is on, and the reference model has its own bar while it trains', () => {
+    const w = mount(ScanProgressPanel, {
+      props: {
+        progress: { stage: 'inversion', classIndex: 3, step: 5, steps: 10, fraction: 0.4, etaSeconds: 75, classFractions: [1, 0.6, 0, 0.2, 0] },
+        classNames: ['0', '1', '2', '3', '4'],
+        finished: [0],
+      },
+    });
+    expect(w.text()).toContain('Reversing the trigger · classes 1, 3');
+    expect(w.findAll('li.active .name').map((n) => n.text())).toEqual(['1', '3']);
+    const training = mount(ScanProgressPanel, {
+      props: {
+        progress: { stage: 'reference', classIndex: null, step: 30, steps: 120, fraction: 0.1, etaSeconds: null, classFractions: [0, 0] },
+        classNames: ['0', '1'],
+        finished: [],
+      },
+    });
+    expect(training.find('[aria-label="Reference model training"]').attributes('aria-valuenow')).toBe('25');
+  });
 });
 
 describe('ParamGroup', () => {
@@ -70,7 +96,7 @@ describe('ParamGroup', () => {
     expect(w.text()).toContain('Signed-gradient steps of trigger inversion per class. Default 250.');
     await w.find('#param-inversionSteps').setValue('100');
     expect(values.inversionSteps).toBe('100');
-    expect(w.find('.param.changed label').text()).toBe('inversionSteps');
+    expect(w.find('.param.changed label').text()).toBe('Inversion steps inversionSteps'); // in words, with the exact name beside
     expect(w.text()).toContain('1 changed');
     await w.find('button[aria-label^="Reset inversionSteps"]').trigger('click');
     expect(values.inversionSteps).toBe('250');

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { caseAuditEntries } from '../../src/renderer/src/lib/audit.ts';
 import { demoCaseName, DEMO_CASE } from '../../src/renderer/src/lib/demo.ts';
-import { duration, pct } from '../../src/renderer/src/lib/format.ts';
+import { duration, pct, when } from '../../src/renderer/src/lib/format.ts';
 import { defaultValues, paramError, paramOverrides } from '../../src/renderer/src/lib/params.ts';
 import { href, parseHash } from '../../src/renderer/src/lib/routes.ts';
 import { shortcutFor } from '../../src/renderer/src/lib/shortcuts.ts';
@@ -66,6 +66,11 @@ describe('small helpers', () => {
     expect(pct(null)).toBe('–');
     expect(duration(75)).toBe('1m 15s');
     expect(duration(null)).toBe('–');
+  });
+  it('shows every date in UTC and says so, whatever the machine zone', () => {
+    expect(when('2026-11-24T01:02:03.456Z')).toBe('2026-11-24 01:02:03 UTC');
+    expect(when('2026-11-24T01:02:03+02:00')).toBe('2026-11-23 23:02:03 UTC');
+    expect(when(null)).toBe('–');
   });
   it('ignores shortcut keys while typing, except Escape', () => {
     const input = document.createElement('input');

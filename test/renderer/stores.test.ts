@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CaseSummary } from '../../src/shared/api.ts';
 import type { ScanProgress } from '../../src/shared/events.ts';
+import { connectionChanged } from '../../src/renderer/src/lib/connection.ts';
 import { useCasesStore } from '../../src/renderer/src/stores/cases.ts';
 import { useReportsStore } from '../../src/renderer/src/stores/reports.ts';
 import { useScansStore } from '../../src/renderer/src/stores/scans.ts';
@@ -116,6 +117,34 @@ describe('scans store', () => {
     expect(scans.live.get(5)?.progress?.fraction).toBe(0.5);
     await scans.cancel(5);
     expect(fake.argsOf('scans/cancel')).toEqual([{ jobId: 'job-9' }]);
+  });
+
+  it('re-reads the stored scan when its job ends, so Resume appears; a resumed job is running whatever the row said', async () => {
+    let status: 'running' | 'cancelled' = 'running';
+    const fake = install({
+      'scans/get': () => ({ ...scanDetail({ status, jobId: status === 'running' ? 'job-1' : null }), resumable: status === 'cancelled' }),
+      'jobs/list': () => [],
+      'scans/resume': () => ({ jobId: 'job-2', scanId: 5, todo: [3] }),
+    });
+    const scans = useScansStore();
+    await scans.load(5);
+    status = 'cancelled';
+    fake.emit({ type: 'job/failed', jobId: 'job-1', scanId: 5, error: { code: 'CANCELLED', message: 'scan cancelled' } });
+    await vi.waitFor(() => expect(scans.details.get(5)?.resumable).toBe(true));
+    await scans.resume(5);
+    expect(scans.live.get(5)).toMatchObject({ state: 'running', jobId: 'job-2' });
+  });
+
+  it('after the connection comes back, a scan shown as running is re-read and shown as it is stored', async () => {
+    let status: 'running' | 'interrupted' = 'running';
+    install({ 'scans/get': () => scanDetail({ status, jobId: status === 'running' ? 'job-1' : null }), 'jobs/list': () => [] });
+    const scans = useScansStore();
+    await scans.load(5);
+    status = 'interrupted';
+    connectionChanged(false);
+    connectionChanged(true);
+    await vi.waitFor(() => expect(scans.details.get(5)?.scan.status).toBe('interrupted'));
+    expect(scans.live.get(5)).toMatchObject({ state: 'failed', jobId: null });
   });
 });
 

@@ -26,6 +26,8 @@ export interface IntakeInput {
   caseId: number;
   /** One file (ONNX) or several (TF.js model.json + weight shards); names must differ. */
   files: string[];
+  /** Recorded as each file's original path instead of the path read (default), e.g. for an upload. */
+  origins?: string[];
   displayName?: string;
   /** A digest the analyst received with the model (e.g. from the chain-of-custody form). */
   expectedSha256?: string;
@@ -58,7 +60,7 @@ export async function intakeEvidence(cdb: CaseDb, input: IntakeInput): Promise<E
       digests.push(await copyAndHash(input.files[i], dest));
       fs.chmodSync(dest, 0o444);
     }
-    const files: EvidenceFile[] = digests.map((d, i) => ({ ordinal: i, name: names[i], originalPath: path.resolve(input.files[i]), ...d }));
+    const files: EvidenceFile[] = digests.map((d, i) => ({ ordinal: i, name: names[i], originalPath: input.origins?.[i] ?? path.resolve(input.files[i]), ...d }));
     const sha256 = combinedDigest(files);
     const match: HashMatch = expected === undefined ? 'none' : expected === sha256 ? 'match' : 'mismatch';
     const size = files.reduce((s, f) => s + f.size, 0);

@@ -145,6 +145,11 @@ export function cancelScan(cdb: CaseDb, id: number): void {
   endScan(cdb, id, 'cancelled', null);
 }
 
+/** The service stopped cleanly while the scan ran: nothing failed, and the next start resumes it. */
+export function interruptScan(cdb: CaseDb, id: number, reason: string): void {
+  endScan(cdb, id, 'interrupted', reason, 'system');
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

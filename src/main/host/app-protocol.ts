@@ -6,10 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { net, protocol } from 'electron';
 import { pathToFileURL } from 'node:url';
-
-export const APP_ORIGIN = 'app://ui';
-
-export const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+import { CSP } from './shell-policy.ts';
 
 /** Before app ready: app:// behaves as a standard, secure origin (fetch, relative URLs). */
 export function registerAppScheme(): void {

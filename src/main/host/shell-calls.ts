@@ -4,9 +4,13 @@
  * preload, are accepted only from the app's own window and origin, and are validated with the same
  * schemas as every other call.
  */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { BrowserWindow, dialog, ipcMain, type IpcMainInvokeEvent, type OpenDialogOptions } from 'electron';
 import { API, SHELL_METHODS, type Reply, type UmaApi } from '../../shared/api.ts';
 import { toErrorInfo, UmaError } from '../../shared/errors.ts';
+import { PAGE_FOOTER } from '../reports/pdf.ts';
 
 const PICKERS: Record<string, OpenDialogOptions> = {
   model: { title: 'Open a model', properties: ['openFile'], filters: [{ name: 'Models (ONNX, TF.js model.json)', extensions: ['onnx', 'json'] }] },
@@ -15,14 +19,25 @@ const PICKERS: Record<string, OpenDialogOptions> = {
   'public-key': { title: 'Open a trusted public key', properties: ['openFile'], filters: [{ name: 'Public keys', extensions: ['pub', 'pem'] }] },
 };
 
-/** Renders HTML in a hidden, script-less, sandboxed window and prints it. */
+/**
+ * Renders HTML in a hidden, script-less, sandboxed window and prints it. The page is loaded from a
+ * private temporary file, not a data: URL, which Chromium caps at 2 MB (a report with its trigger images
+ * is larger). The footer numbers the pages.
+ */
 async function printHtml(html: string): Promise<Uint8Array> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'uma-print-'));
+  const file = path.join(dir, 'report.html');
   const win = new BrowserWindow({ show: false, webPreferences: { sandbox: true, contextIsolation: true, javascript: false, nodeIntegration: false } });
   try {
-    await win.loadURL(`data:text/html;charset=utf-8,${encodeURIComponent(html)}`);
-    return new Uint8Array(await win.webContents.printToPDF({ printBackground: true, pageSize: 'A4' }));
+    await fs.writeFile(file, html, { mode: 0o600 });
+    await win.loadFile(file);
+    return new Uint8Array(await win.webContents.printToPDF({
+      printBackground: true, pageSize: 'A4', displayHeaderFooter: true, headerTemplate: '<span></span>',
+      footerTemplate: PAGE_FOOTER,
+    }));
   } finally {
     win.destroy();
+    await fs.rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { METHOD_LABELS, PARAM_INFO, type ScanParams } from '../../shared/scan-params.ts';
 import type { ScanResult } from '../../shared/results.ts';
+import { conclusion, explainClass } from '../../shared/verdict-text.ts';
 import type { StoredArtifact } from '../cases/findings.ts';
 import { escapeHtml as e } from './escape.ts';
 import { keyFileStem } from './keys.ts';
@@ -17,6 +18,8 @@ export interface ReportView {
   artifacts: StoredArtifact[];
   /** The archive's file name, for the verification instructions. */
   archiveName: string;
+  /** An unsigned preview: nothing was signed, so nothing may say it was. */
+  preview?: boolean;
 }
 
 const CSS = `
@@ -31,6 +34,8 @@ code,.hash{font-family:"DejaVu Sans Mono","Liberation Mono",monospace;font-size:
 td.thumbs{white-space:nowrap;width:1%}img.t{width:40px;height:40px;image-rendering:pixelated;border:1px solid #ccc;vertical-align:middle;margin-right:2px}
 .ok{color:#2e7d32;font-weight:700}.bad{color:#b71c1c;font-weight:700}.kv td:first-child{width:210px;color:#5a6572}
 .note{color:#5a6572;font-size:12px}pre{background:#f6f8fa;border:1px solid #d8dde3;padding:8px;white-space:pre-wrap;font-size:11px}
+.conclusion{font-size:14px;margin:8px 0 4px}.preview{border:2px dashed #b26a00;color:#b26a00;padding:6px 10px;font-weight:700}
+table.params td{padding:1px 5px;font-size:11px}table.params td.v{text-align:right;font-variant-numeric:tabular-nums}
 .keep{break-inside:avoid}@media print{body{padding:0;max-width:none}h2{margin-top:18px}}`;
 
 const fmt = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
@@ -45,13 +50,16 @@ function kv(rows: [string, string][]): string {
   return `<table class="kv">${rows.map(([k, v]) => `<tr><td>${e(k)}</td><td>${v}</td></tr>`).join('')}</table>`;
 }
 
-function verdictBox(s: Statement): string {
+function verdictBox(s: Statement, r: ScanResult): string {
   const p = s.predicate;
-  const head = p.verdict === 'trojaned' ? 'BACKDOOR SUSPECTED' : 'NO BACKDOOR FOUND';
+  const target = r.classes.find((k) => k.index === r.target);
+  const borderline = target !== undefined && explainClass(target, r).outcome === 'borderline';
+  const head = p.verdict === 'trojaned' ? `BACKDOOR SUSPECTED${borderline ? ' (BORDERLINE)' : ''}` : 'NO BACKDOOR FOUND';
   const line = p.verdict === 'trojaned'
     ? `Suspected target class: <b>${e(p.target)} (${e(p.targetName ?? '?')})</b>. Model score ${fmt(p.score, 2)} (anomaly index, threshold ${p.anomalyThreshold}).`
     : `No class exceeds the anomaly threshold ${p.anomalyThreshold} while passing the transfer filter. Model score ${fmt(p.score, 2)}.`;
-  return `<div class="verdict ${p.verdict}"><div class="big">${head}</div><div class="line">${line}</div></div>`;
+  return `<div class="verdict ${p.verdict}"><div class="big">${head}</div><div class="line">${line}</div></div>
+<p class="conclusion"><b>In plain words:</b> ${e(conclusion(r))}</p>`;
 }
 
 function classTable(s: Statement, artifacts: StoredArtifact[]): string {
@@ -75,11 +83,15 @@ function classTable(s: Statement, artifacts: StoredArtifact[]): string {
 trigger (a natural feature, not a backdoor, when at or above ${s.predicate.parameters.transferThreshold}). Full-size images are in the archive's <code>data/triggers/</code>.</p>`;
 }
 
+/** Name and value, three to a row (the meanings are in \`uma help scan\`): a third of a page, not two pages. */
 function paramTable(params: ScanParams): string {
-  const rows = (Object.keys(PARAM_INFO) as (keyof ScanParams)[]).map(
-    (k) => `<tr><td><code>${e(k)}</code></td><td class="num">${e(params[k] ?? 'default')}</td><td>${e(PARAM_INFO[k].group)}</td><td>${e(PARAM_INFO[k].help)}</td></tr>`,
+  const cells = (Object.keys(PARAM_INFO) as (keyof ScanParams)[]).map(
+    (k) => `<td title="${e(PARAM_INFO[k].help)}"><code>${e(k)}</code></td><td class="v">${e(params[k] ?? 'default')}</td>`,
   );
-  return `<table><tr><th>parameter</th><th>value</th><th>group</th><th>meaning</th></tr>${rows.join('')}</table>`;
+  const rows: string[] = [];
+  for (let i = 0; i < cells.length; i += 3) rows.push(`<tr>${cells.slice(i, i + 3).join('')}</tr>`);
+  return `<table class="params">${rows.join('')}</table>
+<p class="note">Every parameter's meaning: <code>uma help scan</code>.</p>`;
 }
 
 export function renderReportHtml(v: ReportView): string {
@@ -95,8 +107,9 @@ export function renderReportHtml(v: ReportView): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
 <title>UMA scan report: ${e(p.case.name)} / scan ${p.scan.id}</title><style>${CSS}</style></head><body>
 <h1>Backdoor scan report</h1>
-<p class="sub">Case <b>${e(p.case.name)}</b>${p.case.number ? ` (no. ${e(p.case.number)})` : ''} · evidence ${p.evidence.id} <b>${e(p.evidence.displayName)}</b> · scan ${p.scan.id} · examiner <b>${e(p.examiner.name)}</b> · signed ${e(p.signedAt)}</p>
-${verdictBox(s)}
+<p class="sub">Case <b>${e(p.case.name)}</b>${p.case.number ? ` (no. ${e(p.case.number)})` : ''} · evidence ${p.evidence.id} <b>${e(p.evidence.displayName)}</b> · scan ${p.scan.id} · examiner <b>${e(p.examiner.name)}</b> · ${v.preview ? 'not signed' : `signed ${e(p.signedAt)} (UTC)`}</p>
+${v.preview ? '<p class="preview">UNSIGNED PREVIEW: nothing has been signed yet. Sign and archive the scan for the report of record.</p>' : ''}
+${verdictBox(s, r)}
 <h2>Evidence</h2>
 <table><tr><th>file</th><th>sha256</th></tr>${subjects}</table>
 ${kv([

@@ -6,6 +6,10 @@ import fs from 'node:fs';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
+/** Numbers every page; Chromium fills the pageNumber and totalPages classes of print footer templates. */
+export const PAGE_FOOTER = '<div style="font-size:8px;width:100%;text-align:center;color:#555">'
+  + 'page <span class="pageNumber"></span> of <span class="totalPages"></span></div>';
+
 export type PdfOutcome = { pdf: Uint8Array; note: string } | { pdf: null; note: string };
 
 export async function renderPdf(html: string, executablePath = CHROMIUM_PATH): Promise<PdfOutcome> {
@@ -21,7 +25,10 @@ export async function renderPdf(html: string, executablePath = CHROMIUM_PATH): P
     // The report is self-contained; anything that tries the network is a bug, so block it.
     await page.route('**/*', (route) => route.abort());
     await page.setContent(html, { waitUntil: 'load' });
-    const pdf = await page.pdf({ format: 'A4', printBackground: true, margin: { top: '14mm', bottom: '14mm', left: '12mm', right: '12mm' } });
+    const pdf = await page.pdf({
+      format: 'A4', printBackground: true, margin: { top: '14mm', bottom: '16mm', left: '12mm', right: '12mm' },
+      displayHeaderFooter: true, headerTemplate: '<span></span>', footerTemplate: PAGE_FOOTER,
+    });
     return { pdf: new Uint8Array(pdf), note: `rendered by ${browser.version()}` };
   } finally {
     await browser.close();

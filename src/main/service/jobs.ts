@@ -13,7 +13,7 @@ import { toErrorInfo, UmaError } from '../../shared/errors.ts';
 import type { CaseDb } from '../cases/db.ts';
 import { getEvidence, rehashEvidence } from '../cases/evidence.ts';
 import { getClassFindings, recordClassResult } from '../cases/findings.ts';
-import { cancelScan, completeScan, failScan, getScan, startScan } from '../cases/scans.ts';
+import { cancelScan, completeScan, failScan, getScan, interruptScan, startScan } from '../cases/scans.ts';
 import { loadDataset } from '../engine/data/index.ts';
 import { loadModelSource } from '../engine/model/load.ts';
 import type { Classifier } from '../engine/model/types.ts';
@@ -98,7 +98,7 @@ export class JobManager {
     return [this.running, ...this.queue].find((j) => j?.spec.scanId === scanId)?.jobId ?? null;
   }
 
-  /** Stops the running scan, leaving it resumable (failed, 'service stopped'); drops the queue. */
+  /** Stops the running scan, leaving it interrupted (the next start resumes it); drops the queue. */
   async close(): Promise<void> {
     this.queue.length = 0;
     if (this.running) {
@@ -187,6 +187,7 @@ export class JobManager {
     const status = getScan(this.cdb, scanId).status;
     if (status === 'completed' || status === 'cancelled' || status === 'failed') return;
     if (outcome === 'cancelled') cancelScan(this.cdb, scanId);
-    else failScan(this.cdb, scanId, job.stopping ? 'the service stopped while the scan ran; resume it to finish the remaining classes' : outcome);
+    else if (job.stopping) interruptScan(this.cdb, scanId, 'the service stopped while the scan ran; it resumes at the next start');
+    else failScan(this.cdb, scanId, outcome);
   }
 }

@@ -26,6 +26,11 @@ export interface ModelFiles {
   /** The model file first (model.json or the .onnx), then any weight shards. */
   files: string[];
   displayName: string;
+  /**
+   * What to record as each file's origin when the path above is only a temporary copy (an upload):
+   * the name the analyst's browser sent, not the server's temp folder.
+   */
+  origins?: string[];
   cleanup: () => void;
 }
 
@@ -64,7 +69,7 @@ export function materializeModel(src: ModelSourceRef): ModelFiles {
     const files = filesAt(path.join(dir, main));
     const unused = names.filter((n) => !files.some((f) => path.basename(f) === n));
     if (unused.length > 0) throw new UmaError('BAD_INPUT', `uploaded files not named by ${main}: ${unused.join(', ')}`);
-    return { files, displayName: main, cleanup };
+    return { files, displayName: main, origins: files.map((f) => `uploaded as ${path.basename(f)}`), cleanup };
   } catch (err) {
     cleanup();
     throw err;

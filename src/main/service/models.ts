@@ -5,6 +5,8 @@
 import type { ModelInspection } from '../../shared/api.ts';
 import type { CaseDb } from '../cases/db.ts';
 import { storedFiles, type EvidenceRecord } from '../cases/evidence.ts';
+import type { Dataset } from '../engine/data/dataset.ts';
+import { topOneAccuracy } from '../engine/metrics/accuracy.ts';
 import { loadModelFile } from '../engine/model/load.ts';
 import type { Classifier, InputSpec } from '../engine/model/types.ts';
 
@@ -19,15 +21,20 @@ export async function loadEvidenceModel(cdb: CaseDb, ev: EvidenceRecord): Promis
   });
 }
 
-export async function inspectEvidence(cdb: CaseDb, ev: EvidenceRecord): Promise<ModelInspection> {
+/** The model view's facts; with clean data (loaded for the model's channel count), its top-1 accuracy too. */
+export async function inspectEvidence(cdb: CaseDb, ev: EvidenceRecord, data?: (channels: 1 | 3) => Dataset): Promise<ModelInspection> {
   const model = await loadEvidenceModel(cdb, ev);
   try {
     model.freeze(FREEZE_PREVIEW);
-    const weightLayers = model.weightLayers().map((l) => ({ name: l.name, kind: l.kind, op: l.op, params: l.params, frozenAtHalf: l.frozen }));
+    const weightLayers = model.weightLayers().map((l) => ({
+      name: l.name, kind: l.kind, op: l.op, params: l.params, shapes: l.variables.map((v) => [...v.shape]), frozenAtHalf: l.frozen,
+    }));
     model.freeze(0);
+    const accuracy = data ? topOneAccuracy(model, data(model.inputSpec.channels === 3 ? 3 : 1)) : undefined;
     return {
       name: ev.displayName, format: model.format, sha256: ev.sha256, inputSpec: model.inputSpec, numClasses: model.numClasses,
       params: model.report.params, opHistogram: model.report.opHistogram, weightLayers, warnings: model.report.warnings,
+      ...(accuracy && { accuracy }),
     };
   } finally {
     model.dispose();

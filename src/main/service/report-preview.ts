@@ -28,5 +28,5 @@ export function reportPreviewHtml(cdb: CaseDb, scanId: number, examiner: string)
     findingsSha256: '', preSigning: { evidenceId: evidence.id, purpose: 'manual', sha256: evidence.sha256, at: now },
     auditHead: auditHead(cdb), signedAt: now,
   });
-  return renderReportHtml({ statement, result, artifacts, archiveName: `scan-${scanId}-preview.zip` });
+  return renderReportHtml({ statement, result, artifacts, archiveName: `scan-${scanId}-preview.zip`, preview: true });
 }

@@ -132,6 +132,17 @@ describe('service over the in-memory transport', () => {
     const inspection = ok(await api['evidence/inspect']({ evidenceId: uploaded.id }));
     expect(inspection.inputSpec.classNames?.[9]).toBe('j');
     expect(inspection.weightLayers.map((l) => l.frozenAtHalf)).toEqual([true, true, false, false]);
+    // The model view: weight shapes that add up to each layer's parameter count; accuracy on clean data on request.
+    for (const l of inspection.weightLayers) expect(l.shapes.reduce((n, sh) => n + sh.reduce((a, b) => a * b, 1), 0)).toBe(l.params);
+    expect(inspection.accuracy).toBeUndefined();
+    const measured = ok(await api['evidence/inspect']({ evidenceId: uploaded.id, data: { kind: 'demo' } })).accuracy!;
+    expect(measured.count).toBeGreaterThan(0);
+    expect(measured.correct / measured.count).toBe(measured.accuracy);
+    // An upload records the name it came as, never the service's temporary folder.
+    expect(uploaded.originalPath).toBe('uploaded as model.json');
+    // The case list finds a case by (part of) a model's sha256 or file name.
+    expect(ok(await api['cases/list']({ query: uploaded.sha256.slice(0, 16) })).map((k) => k.id)).toContain(c.id);
+    expect(ok(await api['cases/list']({ query: 'weights.bin' })).map((k) => k.id)).toContain(c.id);
 
     const png = (v: number) => {
       const p = new PNG({ width: 4, height: 4 });
@@ -153,4 +164,40 @@ describe('service over the in-memory transport', () => {
     const badName = await api['evidence/add']({ caseId: c.id, source: { kind: 'upload', files: [{ name: '..', bytes: new Uint8Array(4) }] } });
     expect(badName).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
   });
+});
+
+describe('a service stopped cleanly mid-scan', () => {
+  it('leaves the scan interrupted, not failed, and the next start resumes it', async () => {
+    const dir = tempHome('uma-stop-');
+    const dbPath = path.join(dir, 'cases.sqlite');
+    try {
+      const first = await startService({ dbPath, host: 'memory', pdf: false });
+      const firstApi = memoryClient(first).api;
+      const rec = record(firstApi);
+      const { caseId, evidenceId } = await demoCase(firstApi, 'stopped');
+      const { scanId } = ok(await firstApi['scans/start']({ caseId, evidenceId, data: { kind: 'demo' }, params: TINY, workers: 1 }));
+      await rec.next(isType('job/progress', scanId));
+      await first.close();
+
+      const second = await startService({ dbPath, host: 'memory', pdf: false, resumeInterrupted: false });
+      try {
+        const secondApi = memoryClient(second).api;
+        const detail = ok(await secondApi['scans/get']({ scanId }));
+        expect(detail.scan.status).toBe('interrupted');
+        const actions = ok(await secondApi['audit/list']({ target: `scan:${scanId}` })).map((e) => e.action);
+        expect(actions).toContain('scan.interrupt');
+        expect(actions).not.toContain('scan.fail');
+      } finally {
+        await second.close();
+      }
+      const third = await startService({ dbPath, host: 'memory', pdf: false });
+      try {
+        expect(third.resumedScanIds).toEqual([scanId]);
+      } finally {
+        await third.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

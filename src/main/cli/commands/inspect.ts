@@ -1,36 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs';
 import { UmaError } from '../../../shared/errors.ts';
 import { BACKEND_CHOICES, initBackend, isBackendChoice } from '../../engine/backend/index.ts';
 import { loadDataset } from '../../engine/data/index.ts';
 import { loadModelFile, modelDigest } from '../../engine/model/load.ts';
-import type { Classifier } from '../../engine/model/types.ts';
+import { topOneAccuracy } from '../../engine/metrics/accuracy.ts';
 import type { Command } from '../command.ts';
 
 const FREEZE_PREVIEW = 0.5;
-const BATCH = 128;
-
-/** Top-1 accuracy over a clean-data set, in batches so memory stays flat. */
-function accuracy(model: Classifier, dataSpec: string): { accuracy: number; correct: number; count: number; source: string } {
-  const ds = loadDataset(dataSpec, { channels: model.inputSpec.channels === 3 ? 3 : 1 });
-  const { height, width, channels } = model.inputSpec;
-  if (ds.height !== height || ds.width !== width || ds.channels !== channels) {
-    throw new UmaError('SHAPE_MISMATCH', `${ds.source}: images are ${ds.height}x${ds.width}x${ds.channels}, the model takes ${height}x${width}x${channels}`);
-  }
-  if (ds.count === 0) throw new UmaError('BAD_DATA', `${ds.source}: no images`);
-  const size = height * width * channels;
-  let correct = 0;
-  for (let start = 0; start < ds.count; start += BATCH) {
-    const n = Math.min(BATCH, ds.count - start);
-    const predicted = tf.tidy(() => {
-      const x = tf.tensor4d(ds.images.subarray(start * size, (start + n) * size), [n, height, width, channels]);
-      return tf.argMax(model.predict(x), 1).dataSync();
-    });
-    for (let i = 0; i < n; i++) if (predicted[i] === ds.labels[start + i]) correct++;
-  }
-  return { accuracy: correct / ds.count, correct, count: ds.count, source: ds.source };
-}
 
 function histogramLine(h: Record<string, number>): string {
   return Object.entries(h).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([op, n]) => `${op} ${n}`).join(', ');
@@ -69,7 +46,8 @@ load warnings, and its weight layers in order, marking (*) those a freeze ratio 
       const plan = model.freeze(FREEZE_PREVIEW);
       const layers = model.weightLayers().map((l) => ({ name: l.name, kind: l.kind, op: l.op, params: l.params, frozenAtHalf: l.frozen }));
       model.freeze(0);
-      const data = values.data === undefined ? undefined : accuracy(model, values.data);
+      const data = values.data === undefined ? undefined
+        : topOneAccuracy(model, loadDataset(values.data, { channels: model.inputSpec.channels === 3 ? 3 : 1 }));
       const report = {
         path,
         name: model.source.name,

@@ -30,7 +30,12 @@ export function caseHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
     }),
     'cases/list': ({ query }) => {
       const q = query?.trim().toLowerCase();
-      const hit = (c: ReturnType<typeof getCase>) => !q || [c.name, c.number, c.examiner, c.description].some((v) => v?.toLowerCase().includes(q));
+      // An analyst searches by what they hold: a model's file name or (part of) its sha256, as well as the case's words.
+      const evidenceWords = (caseId: number) =>
+        listEvidence(cdb, caseId).flatMap((e) => [e.displayName, e.sha256, ...e.files.flatMap((f) => [f.name, f.sha256])]);
+      const hit = (c: ReturnType<typeof getCase>) =>
+        !q || [c.name, c.number, c.examiner, c.description].some((v) => v?.toLowerCase().includes(q))
+        || evidenceWords(c.id).some((v) => v.toLowerCase().includes(q));
       return listCases(cdb).filter(hit).map(summary);
     },
     'cases/create': (a) => createCase(cdb, a),

@@ -35,7 +35,7 @@ export function evidenceHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
       try {
         const { classNames, ...spec } = a.inputSpec ?? {};
         return await intakeEvidence(cdb, {
-          caseId: a.caseId, files: model.files, displayName: a.displayName ?? model.displayName,
+          caseId: a.caseId, files: model.files, origins: model.origins, displayName: a.displayName ?? model.displayName,
           expectedSha256: a.expectedSha256, expectedSource: a.expectedSource, format: formatOf(model.files[0]) ?? undefined,
           inputSpec: Object.keys(spec).length > 0 ? spec : undefined, classNames,
         });
@@ -47,7 +47,8 @@ export function evidenceHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
       const r = await rehashEvidence(cdb, evidenceId, 'manual');
       return { evidenceId, sha256: r.sha256, at: r.at };
     },
-    'evidence/inspect': ({ evidenceId }) => inspectEvidence(cdb, getEvidence(cdb, evidenceId)),
+    'evidence/inspect': ({ evidenceId, data }) => inspectEvidence(cdb, getEvidence(cdb, evidenceId),
+      data && ((channels) => loadDataset(materializeData(uploadsDir(ctx), data), { channels }))),
     'data/inspect': ({ data, channels }) => {
       const ds = loadDataset(materializeData(uploadsDir(ctx), data), { channels });
       if (ds.count === 0) throw new UmaError('BAD_DATA', `${ds.source}: no images`);

@@ -26,6 +26,8 @@ export interface WsClientOptions {
   createSocket?: (url: string) => WebSocketLike;
   /** Delays between reconnection attempts, ms; the last repeats. */
   backoffMs?: number[];
+  /** Told false when an open connection drops, true when a connection opens again after that. */
+  onStatus?: (connected: boolean) => void;
 }
 
 export interface WsClient extends UmaApi {
@@ -42,7 +44,8 @@ function defaultUrl(): string {
 export function connectWs(opts: WsClientOptions = {}): WsClient {
   const url = opts.url ?? defaultUrl();
   const create = opts.createSocket ?? ((u: string) => new WebSocket(u) as unknown as WebSocketLike);
-  const backoff = opts.backoffMs ?? [250, 500, 1000, 2000, 5000];
+  // Short enough that a restarted service is noticed within a few seconds.
+  const backoff = opts.backoffMs ?? [250, 500, 1000, 2000];
   let socket: WebSocketLike | null = null;
   let opened: Promise<WebSocketLike> | null = null;
   let attempt = 0;
@@ -58,6 +61,7 @@ export function connectWs(opts: WsClientOptions = {}): WsClient {
           attempt = 0;
           socket = s;
           resolve(s);
+          opts.onStatus?.(true);
         };
         s.onmessage = (ev) => {
           try {
@@ -73,6 +77,7 @@ export function connectWs(opts: WsClientOptions = {}): WsClient {
           if (wasOpen) {
             opened = null;
             client.disconnected('the WebSocket closed');
+            opts.onStatus?.(false);
             if (!closed) void connect();
           } else if (!closed) {
             setTimeout(open, backoff[Math.min(attempt++, backoff.length - 1)]);

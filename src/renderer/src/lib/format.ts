@@ -20,10 +20,11 @@ export function shortHash(h: string | null | undefined, n = 12): string {
   return h ? `${h.slice(0, n)}…` : '–';
 }
 
+/** Every date the UI shows is UTC and says so, as in the reports and the audit log: one zone for a case file. */
 export function when(iso: string | null | undefined): string {
   if (!iso) return '–';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+  return Number.isNaN(d.getTime()) ? iso : `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
 export function bytes(n: number): string {

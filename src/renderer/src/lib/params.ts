@@ -26,6 +26,15 @@ export const METHOD_GROUPS: Record<ScanMethod, ParamInfo['group'][]> = {
 };
 
 export const PARAM_KEYS = Object.keys(PARAM_INFO) as ParamKey[];
+
+/** The few parameters an analyst sets per case (how much data, how long, how strict); the rest sit under Advanced. */
+export const BASIC_KEYS: readonly ParamKey[] = ['maxPerClass', 'inversionSteps', 'referenceEpochs', 'anomalyThreshold', 'transferThreshold', 'stampedExamples'];
+
+/** A parameter's name in words ('ablationMaxEpochs' -> 'Ablation max epochs'); the exact name stays beside it. */
+export function paramLabel(k: ParamKey): string {
+  const words = k.replace(/([A-Z0-9]+)/g, ' $1').toLowerCase().trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
 export const NULLABLE: ReadonlySet<ParamKey> = new Set(PARAM_KEYS.filter((k) => DEFAULT_PROFILE[k] === null));
 
 export function paramsByGroup(): [ParamInfo['group'], ParamKey[]][] {

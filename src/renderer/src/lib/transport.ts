@@ -7,12 +7,13 @@
 import type { UmaApi } from '../../../shared/api.ts';
 import { connectIpc, hasIpc } from '../api/ipc-client.ts';
 import { connectWs } from '../api/ws-client.ts';
+import { connectionChanged } from './connection.ts';
 
 const FIRST_REPLY_MS = 10_000;
 
 export async function connectTransport(): Promise<UmaApi> {
   if (hasIpc()) return connectIpc();
-  const client = connectWs();
+  const client = connectWs({ onStatus: connectionChanged });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer from the service at ${window.location.host} within ${FIRST_REPLY_MS / 1000} s`)), FIRST_REPLY_MS);

@@ -1,7 +1,7 @@
 /** Cases: the list (with search), the open case's detail, evidence intake, notes and the audit log. */
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { AuditEntryInfo, AuditVerificationInfo, CaseDetail, CaseSummary, EvidenceInfo, ModelSourceRef } from '../../../shared/api.ts';
+import type { Args, AuditEntryInfo, AuditVerificationInfo, CaseDetail, CaseSummary, EvidenceInfo, ModelSourceRef } from '../../../shared/api.ts';
 import { call } from '../lib/api.ts';
 import { caseAuditEntries } from '../lib/audit.ts';
 import { actionGuard } from '../lib/guard.ts';
@@ -44,7 +44,7 @@ export const useCasesStore = defineStore('cases', () => {
     if (detail.value) detail.value = await call('cases/get', { caseId: detail.value.case.id });
   }
 
-  const addEvidence = (source: ModelSourceRef, extra: { displayName?: string; expectedSha256?: string } = {}) =>
+  const addEvidence = (source: ModelSourceRef, extra: Omit<Args<'evidence/add'>, 'caseId' | 'source'> = {}) =>
     guarded(async (): Promise<EvidenceInfo> => {
       if (!detail.value) throw new Error('open a case first');
       const ev = await call('evidence/add', { caseId: detail.value.case.id, source, ...extra });

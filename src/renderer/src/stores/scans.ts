@@ -3,12 +3,13 @@
  * the stored detail of any scan. Progress events are buffered and applied at most once per frame.
  */
 import { defineStore } from 'pinia';
-import { reactive } from 'vue';
+import { reactive, watch } from 'vue';
 import type { ApiEvent, Args, ScanDetail } from '../../../shared/api.ts';
 import type { ErrorInfo } from '../../../shared/errors.ts';
 import type { ScanProgress } from '../../../shared/events.ts';
 import type { ClassFinding, ScanResult } from '../../../shared/results.ts';
 import { api, call } from '../lib/api.ts';
+import { connection } from '../lib/connection.ts';
 import { perFrame } from '../lib/frame.ts';
 import { actionGuard } from '../lib/guard.ts';
 import { useTriggersStore } from './triggers.ts';
@@ -46,10 +47,16 @@ export const useScansStore = defineStore('scans', () => {
     pending.clear();
   });
 
+  /** Events sent while the connection was down are lost: re-read every scan still shown as running. */
+  function catchUp(): void {
+    error.value = null; // the 'connection lost' refusals of that time are not the analyst's business now
+    for (const s of live.values()) if (s.state === 'running') void load(s.scanId);
+  }
+  watch(() => connection.reconnects, catchUp);
+
   function onEvent(e: ApiEvent): void {
     if (e.type === 'host/restarted') {
-      // Events of the old host's jobs are lost; re-read every scan still shown as running.
-      for (const s of live.values()) if (s.state === 'running') void load(s.scanId);
+      catchUp();
       return;
     }
     const s = liveOf(e.scanId, e.jobId);
@@ -74,6 +81,8 @@ export const useScansStore = defineStore('scans', () => {
       s.error = e.error;
       s.state = e.error.code === 'CANCELLED' ? 'cancelled' : 'failed';
       s.jobId = null;
+      // The stored status (cancelled, failed, interrupted) and whether it resumes come from the database.
+      if (details.has(e.scanId)) void load(e.scanId);
     }
   }
   // The store lives as long as the app, and so does its subscription.
@@ -107,7 +116,7 @@ export const useScansStore = defineStore('scans', () => {
     guarded(async () => {
       const d = await call('scans/get', { scanId });
       details.set(scanId, d);
-      if (d.scan.status === 'running' || d.scan.status === 'queued') {
+      if (d.scan.jobId || d.scan.status === 'running' || d.scan.status === 'queued') {
         const s = liveOf(scanId, d.scan.jobId);
         s.state = 'running';
         const job = (await call('jobs/list', {})).find((j) => j.scanId === scanId);
@@ -116,6 +125,14 @@ export const useScansStore = defineStore('scans', () => {
           s.finished = [...new Set([...s.finished, ...job.classesDone])];
         }
         for (const f of d.findings) if (!s.findings.some((x) => x.index === f.index)) s.findings.push(f);
+      } else {
+        // A job this page thought running ended while no events arrived (connection lost, host restarted).
+        const s = live.get(scanId);
+        if (s && s.state === 'running' && !d.scan.jobId) {
+          s.jobId = null;
+          s.state = d.scan.status === 'completed' ? 'done' : d.scan.status === 'cancelled' ? 'cancelled' : 'failed';
+          if (d.result) s.result = d.result;
+        }
       }
       return d;
     });
