@@ -43,7 +43,11 @@ export class Hdf5File {
     if (!hasHdf5Signature(fileHead(path))) throw new UmaError('BAD_MODEL', `${name}: not an HDF5 file (no HDF5 signature)`);
     await h5wasm.ready;
     try {
-      return new Hdf5File(new h5wasm.File(path, 'r'), name);
+      const file = new h5wasm.File(path, 'r');
+      // h5wasm hands back a file object even when HDF5 could not open it; the first read tells.
+      void file.attrs;
+      file.keys();
+      return new Hdf5File(file, name);
     } catch (err) {
       throw new UmaError('BAD_MODEL', `${name}: corrupt or unreadable HDF5 file (${(err as Error).message})`);
     }
@@ -57,7 +61,7 @@ export class Hdf5File {
 
   /** A string attribute (Keras stores model_config and layer lists as attributes). */
   stringAttr(g: H5Group, key: string): string | undefined {
-    const attr = g.attrs[key];
+    const attr = this.guard(() => g.attrs[key], `${g.path}@${key}`);
     if (!attr) return undefined;
     const v = this.guard(() => attr.value, `${g.path}@${key}`);
     if (typeof v !== 'string') throw new UmaError('BAD_MODEL', `${this.name}: attribute ${key} of ${g.path} is not a string`);
@@ -78,7 +82,7 @@ export class Hdf5File {
 
   /** A list-of-strings attribute (layer_names, weight_names); an empty list is stored as an empty array. */
   stringListAttr(g: H5Group, key: string): string[] | undefined {
-    const attr = g.attrs[key];
+    const attr = this.guard(() => g.attrs[key], `${g.path}@${key}`);
     if (!attr) return undefined;
     const v = this.guard(() => attr.value, `${g.path}@${key}`);
     if (typeof v === 'string') return [v];

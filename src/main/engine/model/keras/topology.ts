@@ -101,6 +101,9 @@ function adaptLayer(layer: LayerConfig, warnings: string[]): void {
     if (c.groups !== 1) refuse(layer, `grouped convolution (groups ${String(c.groups)}) is not supported`);
     delete c.groups;
   }
+  if (cls === 'Conv2D' && Array.isArray(c.dilation_rate) && c.dilation_rate.some((d) => d !== 1)) {
+    warnings.push(`layer '${c.name}' is a dilated convolution: it predicts, but TF.js has no gradient for it, so a scan fails`);
+  }
   if (cls === 'BatchNormalization' && Array.isArray(c.axis)) {
     if (c.axis.length !== 1) refuse(layer, `normalisation over several axes [${c.axis.join(', ')}] is not supported`);
     c.axis = c.axis[0];
@@ -110,6 +113,7 @@ function adaptLayer(layer: LayerConfig, warnings: string[]): void {
     delete c.negative_slope;
     delete c.threshold;
   }
+  if (cls === 'ELU' && (c.alpha ?? 1) !== 1) refuse(layer, `ELU with alpha ${String(c.alpha)} is not supported (TF.js Layers has alpha 1 only)`);
   if (cls === 'GlobalAveragePooling2D' || cls === 'GlobalMaxPooling2D') {
     if (c.keepdims === true) refuse(layer, 'keepdims=True is not supported');
     delete c.keepdims;
