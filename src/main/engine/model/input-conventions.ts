@@ -122,7 +122,7 @@ export function surveyInputConventions(model: Classifier, ds: Dataset, opts: { s
 
 /** The flags that select a convention, or why none can (UMA feeds RGB). */
 export function conventionFlags(c: InputConvention): string {
-  if (c.channelOrder === 'BGR') return 'a BGR model: give UMA BGR-ordered images (UMA feeds channels as stored)';
+  if (c.channelOrder === 'BGR') return 'BGR-ordered images (the model is BGR; UMA feeds channels as stored)';
   const r = (v: number) => Number(v.toPrecision(6));
   return `--mean ${c.mean.map(r).join(',')} --std ${c.std.map(r).join(',')}`;
 }
