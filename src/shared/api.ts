@@ -198,6 +198,8 @@ export interface ModelInspection {
   /** Weight layers input -> output; frozenAtHalf marks what the default freeze ratio freezes. */
   weightLayers: { name: string; kind: string; op: string; params: number; frozenAtHalf: boolean }[];
   warnings: string[];
+  /** Every layer input -> output, where the format has a layer list (Keras); outputShape without the batch axis. */
+  layers?: { name: string; className: string; outputShape: (number | null)[]; params: number }[];
 }
 
 export interface DataInspection {
