@@ -239,7 +239,12 @@ describe('Keras H5 import', () => {
     });
     const got = k.predict(x);
     close(tf.div(got, tf.add(tf.abs(want), 1)), tf.div(want, tf.add(tf.abs(want), 1)));
+    // A fresh model (the clean reference) keeps the normalisation statistics: they are the input convention.
+    const fresh = await k.reinitialized(7);
+    const stats = fresh.stateVariables().filter((v) => v.shape.length === 1 && v.shape[0] === 3);
+    expect(stats.map((v) => Array.from(v.dataSync()))).toEqual([Array.from(mean), Array.from(variance)]);
     tf.dispose([x, want, got]);
+    fresh.dispose();
     k.dispose();
   });
 

@@ -223,6 +223,9 @@ export class LayersClassifier implements Classifier {
     for (const w of copy.model.weights) {
       const v = w.read();
       const name = w.originalName ?? w.name;
+      // Preprocessing statistics (a Keras Normalization layer's mean, variance, count) are part of the
+      // input convention, not learned weights: a fresh model keeps them.
+      if (!w.trainable && !/moving_mean|moving_variance/.test(name)) continue;
       const size = v.size;
       let values: Float32Array;
       if (/moving_variance|gamma/.test(name)) values = new Float32Array(size).fill(1);

@@ -23,7 +23,7 @@ export interface KerasTopology {
 }
 
 /** Keras class names, aliases mapped to the name TF.js registers. */
-const LAYER_CLASSES: Record<string, string> = {
+export const KERAS_LAYER_CLASSES: Record<string, string> = {
   InputLayer: 'InputLayer', Conv2D: 'Conv2D', Convolution2D: 'Conv2D', Dense: 'Dense',
   BatchNormalization: 'BatchNormalization', ReLU: 'ReLU', LeakyReLU: 'LeakyReLU', ELU: 'ELU', Activation: 'Activation',
   MaxPooling2D: 'MaxPooling2D', MaxPool2D: 'MaxPooling2D', AveragePooling2D: 'AveragePooling2D', AvgPool2D: 'AveragePooling2D',
@@ -80,8 +80,8 @@ function adaptLayer(layer: LayerConfig, warnings: string[]): void {
     layersOf(layer).forEach((l) => adaptLayer(l, warnings));
     return;
   }
-  const cls = LAYER_CLASSES[layer.class_name];
-  if (!cls) refuse(layer, 'this layer class is not supported (supported: ' + [...new Set(Object.values(LAYER_CLASSES))].join(', ') + ')');
+  const cls = KERAS_LAYER_CLASSES[layer.class_name];
+  if (!cls) refuse(layer, 'this layer class is not supported (supported: ' + [...new Set(Object.values(KERAS_LAYER_CLASSES))].join(', ') + ')');
   layer.class_name = cls;
   const c = layer.config;
   if (isRecord(c.dtype)) {
