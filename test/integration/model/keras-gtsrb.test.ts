@@ -24,7 +24,12 @@ const BATCH = 256;
 const FULL_PASS_MS = 240_000;
 
 /** Predicted class of every image, `edit` applied to each batch first. */
-function predictAll(model: Classifier, ds: Dataset, indices: number[], edit?: (x: tf.Tensor4D) => tf.Tensor4D): Int32Array {
+function predictAll(
+  model: Classifier,
+  ds: Dataset,
+  indices: number[],
+  edit?: (x: tf.Tensor4D) => tf.Tensor4D,
+): Int32Array {
   const size = ds.height * ds.width * ds.channels;
   const out = new Int32Array(indices.length);
   for (let start = 0; start < indices.length; start += BATCH) {
@@ -70,18 +75,26 @@ describe.skipIf(!present)('the shared Keras BadNets GTSRB model', () => {
     expect(model.report.layers?.map((l) => l.className)).toContain('BatchNormalization');
   });
 
-  it('reaches the independently measured clean accuracy, 0.955 +- 0.005, on the GTSRB test split', () => {
-    expect(ds.count).toBe(12630);
-    const all = Array.from({ length: ds.count }, (_, i) => i);
-    const pred = predictAll(model, ds, all);
-    const correct = pred.reduce((n, p, i) => n + (p === ds.labels[i] ? 1 : 0), 0);
-    expect(Math.abs(correct / ds.count - 0.955)).toBeLessThanOrEqual(0.005);
-  }, FULL_PASS_MS);
+  it(
+    'reaches the independently measured clean accuracy, 0.955 +- 0.005, on the GTSRB test split',
+    () => {
+      expect(ds.count).toBe(12630);
+      const all = Array.from({ length: ds.count }, (_, i) => i);
+      const pred = predictAll(model, ds, all);
+      const correct = pred.reduce((n, p, i) => n + (p === ds.labels[i] ? 1 : 0), 0);
+      expect(Math.abs(correct / ds.count - 0.955)).toBeLessThanOrEqual(0.005);
+    },
+    FULL_PASS_MS,
+  );
 
-  it("sends >= 99% of other-class images to class 1 with the README's trigger", () => {
-    const others = Array.from({ length: ds.count }, (_, i) => i).filter((i) => ds.labels[i] !== 1);
-    const pred = predictAll(model, ds, others, stampTrigger);
-    const hits = pred.reduce((n, p) => n + (p === 1 ? 1 : 0), 0);
-    expect(hits / others.length).toBeGreaterThanOrEqual(0.99);
-  }, FULL_PASS_MS);
+  it(
+    "sends >= 99% of other-class images to class 1 with the README's trigger",
+    () => {
+      const others = Array.from({ length: ds.count }, (_, i) => i).filter((i) => ds.labels[i] !== 1);
+      const pred = predictAll(model, ds, others, stampTrigger);
+      const hits = pred.reduce((n, p) => n + (p === 1 ? 1 : 0), 0);
+      expect(hits / others.length).toBeGreaterThanOrEqual(0.99);
+    },
+    FULL_PASS_MS,
+  );
 });

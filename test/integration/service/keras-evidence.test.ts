@@ -37,7 +37,12 @@ describe.skipIf(!present)('Keras evidence through the service', () => {
     const inspection = ok(await api['evidence/inspect']({ evidenceId: ev.id }));
     expect(inspection.format).toBe('keras');
     expect(inspection.numClasses).toBe(43);
-    expect(inspection.layers?.[0]).toEqual({ name: 'conv2d', className: 'Conv2D', outputShape: [32, 32, 16], params: 448 });
+    expect(inspection.layers?.[0]).toEqual({
+      name: 'conv2d',
+      className: 'Conv2D',
+      outputShape: [32, 32, 16],
+      params: 448,
+    });
     expect(inspection.layers?.at(-1)?.name).toBe('activation');
   });
 });

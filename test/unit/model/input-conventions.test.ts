@@ -7,7 +7,11 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/main/engine/backend/index.ts';
 import { makeDataset, type Dataset } from '../../../src/main/engine/data/index.ts';
-import { inputConventions, specWarning, surveyInputConventions } from '../../../src/main/engine/model/input-conventions.ts';
+import {
+  inputConventions,
+  specWarning,
+  surveyInputConventions,
+} from '../../../src/main/engine/model/input-conventions.ts';
 import { LayersClassifier } from '../../../src/main/engine/model/layers.ts';
 import type { Classifier, InputSpec } from '../../../src/main/engine/model/types.ts';
 import { loadOnnx } from '../../../src/main/engine/model/onnx/index.ts';
@@ -20,7 +24,9 @@ beforeAll(async () => {
 describe('input convention survey', () => {
   it('lists RGB and BGR variants for colour models, MNIST statistics for grey ones', () => {
     const colour = inputConventions(3).map((c) => c.id);
-    expect(colour).toEqual(expect.arrayContaining(['unit', '255', 'pm1', 'imagenet', 'cifar', 'unit-bgr', 'imagenet-bgr', 'caffe']));
+    expect(colour).toEqual(
+      expect.arrayContaining(['unit', '255', 'pm1', 'imagenet', 'cifar', 'unit-bgr', 'imagenet-bgr', 'caffe']),
+    );
     expect(inputConventions(1).map((c) => c.id)).toEqual(['unit', '255', 'pm1', 'mnist']);
     const bgr = inputConventions(3).find((c) => c.id === 'imagenet-bgr')!;
     expect(bgr.mean).toEqual([0.406, 0.456, 0.485]);
@@ -38,19 +44,31 @@ describe('input convention survey', () => {
     for (let i = 0; i < count; i++) {
       labels[i] = i % 2;
       for (let p = 0; p < 4; p++) {
-        for (let k = 0; k < channels; k++) images[(i * 4 + p) * channels + k] = (k === c) === (labels[i] === 1) ? 0.8 : 0.2;
+        for (let k = 0; k < channels; k++)
+          images[(i * 4 + p) * channels + k] = (k === c) === (labels[i] === 1) ? 0.8 : 0.2;
       }
     }
-    return makeDataset({ images, labels, count, height: 2, width: 2, channels, classNames: ['dark', 'bright'], source: 'synthetic' });
+    return makeDataset({
+      images,
+      labels,
+      count,
+      height: 2,
+      width: 2,
+      channels,
+      classNames: ['dark', 'bright'],
+      source: 'synthetic',
+    });
   }
 
   async function reader(channels: number, reads: number, spec?: Partial<InputSpec>): Promise<Classifier> {
     const kernel = new Float32Array(4 * channels * 2);
     for (let p = 0; p < 4; p++) {
-      kernel[((p * channels) + reads) * 2] = -1;
-      kernel[((p * channels) + reads) * 2 + 1] = 1;
+      kernel[(p * channels + reads) * 2] = -1;
+      kernel[(p * channels + reads) * 2 + 1] = 1;
     }
-    const m = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [2, 2, channels] }), tf.layers.dense({ units: 2 })] });
+    const m = tf.sequential({
+      layers: [tf.layers.flatten({ inputShape: [2, 2, channels] }), tf.layers.dense({ units: 2 })],
+    });
     m.layers[1].setWeights([tf.tensor2d(kernel, [4 * channels, 2]), tf.tensor1d([2, -2])]);
     return LayersClassifier.fromModel(m, 'reader', spec);
   }
@@ -69,7 +87,9 @@ describe('input convention survey', () => {
     expect([bad.given.id, bad.given.accuracy, bad.best.id, bad.best.accuracy]).toEqual(['255', 0.5, 'unit', 1]);
     // The same network under the same convention whatever spec it was loaded with.
     expect(bad.scores.map((x) => [x.id, x.accuracy])).toEqual(ok.scores.map((x) => [x.id, x.accuracy]));
-    expect(bad.warning).toMatch(/INPUT SPEC LIKELY WRONG: the model reaches 50\.0% on 40 clean images with the given input spec \(\[0,255\]\) but 100\.0% with \[0,1\]/);
+    expect(bad.warning).toMatch(
+      /INPUT SPEC LIKELY WRONG: the model reaches 50\.0% on 40 clean images with the given input spec \(\[0,255\]\) but 100\.0% with \[0,1\]/,
+    );
     expect(bad.warning).toMatch(/--mean 0 --std 1 /);
     wrong.dispose();
   });
@@ -87,22 +107,40 @@ describe('input convention survey', () => {
 
   it('warns only past the gap', () => {
     const c = { id: 'x', label: 'x', mean: [0], std: [1], channelOrder: 'RGB' as const };
-    expect(specWarning({ sampled: 10, given: { ...c, accuracy: 0.85 }, best: { ...c, accuracy: 0.9 } })).toBeUndefined();
-    expect(specWarning({ sampled: 10, given: { ...c, accuracy: 0.5 }, best: { ...c, label: 'y', accuracy: 0.9 } })).toMatch(/50\.0% .* but 90\.0% with y/);
+    expect(
+      specWarning({ sampled: 10, given: { ...c, accuracy: 0.85 }, best: { ...c, accuracy: 0.9 } }),
+    ).toBeUndefined();
+    expect(
+      specWarning({ sampled: 10, given: { ...c, accuracy: 0.5 }, best: { ...c, label: 'y', accuracy: 0.9 } }),
+    ).toMatch(/50\.0% .* but 90\.0% with y/);
   });
 });
 
 describe('ONNX input normalisation warning', () => {
   const conv = (pre: ModelDef['nodes']): ModelDef => ({
     input: [1, 1, 4, 4],
-    initializers: { w: { dims: [2, 1, 3, 3], floats: randomFloats(18, 5) }, m: { dims: [1], floats: [0.5] }, s: { dims: [1], floats: [0.25] } },
-    nodes: [...pre, { op: 'Conv', inputs: [pre.length ? 'n' : 'x', 'w'], outputs: ['c'] }, { op: 'Flatten', inputs: ['c'], outputs: ['y'] }],
+    initializers: {
+      w: { dims: [2, 1, 3, 3], floats: randomFloats(18, 5) },
+      m: { dims: [1], floats: [0.5] },
+      s: { dims: [1], floats: [0.25] },
+    },
+    nodes: [
+      ...pre,
+      { op: 'Conv', inputs: [pre.length ? 'n' : 'x', 'w'], outputs: ['c'] },
+      { op: 'Flatten', inputs: ['c'], outputs: ['y'] },
+    ],
   });
 
   it("says 'the graph normalises its input' when Sub/Div on the input precede the first Conv", async () => {
-    const own = await loadOnnx(buildModel(conv([
-      { op: 'Sub', inputs: ['x', 'm'], outputs: ['d'] }, { op: 'Div', inputs: ['d', 's'], outputs: ['n'] },
-    ])), { name: 'normalising' });
+    const own = await loadOnnx(
+      buildModel(
+        conv([
+          { op: 'Sub', inputs: ['x', 'm'], outputs: ['d'] },
+          { op: 'Div', inputs: ['d', 's'], outputs: ['n'] },
+        ]),
+      ),
+      { name: 'normalising' },
+    );
     expect(own.report.warnings.join()).toMatch(/the graph normalises its input/);
     expect(own.report.warnings.join()).not.toMatch(/carries no input normalisation/);
     own.dispose();

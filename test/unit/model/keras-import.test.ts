@@ -31,20 +31,30 @@ function randomiseWeights(model: tf.LayersModel, seed: number): void {
   const rand = mulberry32(seed);
   for (const w of model.weights) {
     const positive = /variance|gamma/.test(w.originalName ?? w.name);
-    const v = Float32Array.from({ length: w.shape.reduce((a: number, b) => a * (b ?? 1), 1) }, () => (positive ? 0.5 + rand() : rand() - 0.5));
+    const v = Float32Array.from({ length: w.shape.reduce((a: number, b) => a * (b ?? 1), 1) }, () =>
+      positive ? 0.5 + rand() : rand() - 0.5,
+    );
     w.write(tf.tensor(v, w.shape as number[]));
   }
 }
 
 /** A Keras 2.8 layer entry of a Functional config. */
-function node(cls: string, name: string, config: Record<string, unknown>, inputs: string[] = []): Record<string, unknown> {
+function node(
+  cls: string,
+  name: string,
+  config: Record<string, unknown>,
+  inputs: string[] = [],
+): Record<string, unknown> {
   return {
-    class_name: cls, name, config: { name, trainable: true, dtype: 'float32', ...config },
+    class_name: cls,
+    name,
+    config: { name, trainable: true, dtype: 'float32', ...config },
     inbound_nodes: inputs.length ? [inputs.map((i) => [i, 0, 0, {}])] : [],
   };
 }
 
-const input = (name: string, shape: number[]) => node('InputLayer', name, { batch_input_shape: [null, ...shape], sparse: false, ragged: false });
+const input = (name: string, shape: number[]) =>
+  node('InputLayer', name, { batch_input_shape: [null, ...shape], sparse: false, ragged: false });
 
 function sample(shape: number[], seed: number): tf.Tensor4D {
   return tf.randomUniform([3, ...shape] as [number, number, number, number], 0, 1, 'float32', seed) as tf.Tensor4D;
@@ -63,15 +73,65 @@ const SEQ_CONFIG = {
   config: {
     name: 'seq',
     layers: [
-      { class_name: 'InputLayer', config: { batch_input_shape: [null, ...SEQ_SHAPE], dtype: 'float32', sparse: false, ragged: false, name: 'in' } },
-      { class_name: 'ZeroPadding2D', config: { name: 'pad', padding: [[1, 1], [2, 0]], data_format: 'channels_last' } },
-      { class_name: 'Conv2D', config: { name: 'c1', filters: 4, kernel_size: [3, 3], strides: [2, 2], padding: 'valid', data_format: 'channels_last', dilation_rate: [1, 1], groups: 1, activation: 'relu', use_bias: true } },
-      { class_name: 'BatchNormalization', config: { name: 'bn', axis: [3], momentum: 0.99, epsilon: 0.01, center: true, scale: true } },
+      {
+        class_name: 'InputLayer',
+        config: { batch_input_shape: [null, ...SEQ_SHAPE], dtype: 'float32', sparse: false, ragged: false, name: 'in' },
+      },
+      {
+        class_name: 'ZeroPadding2D',
+        config: {
+          name: 'pad',
+          padding: [
+            [1, 1],
+            [2, 0],
+          ],
+          data_format: 'channels_last',
+        },
+      },
+      {
+        class_name: 'Conv2D',
+        config: {
+          name: 'c1',
+          filters: 4,
+          kernel_size: [3, 3],
+          strides: [2, 2],
+          padding: 'valid',
+          data_format: 'channels_last',
+          dilation_rate: [1, 1],
+          groups: 1,
+          activation: 'relu',
+          use_bias: true,
+        },
+      },
+      {
+        class_name: 'BatchNormalization',
+        config: { name: 'bn', axis: [3], momentum: 0.99, epsilon: 0.01, center: true, scale: true },
+      },
       { class_name: 'LeakyReLU', config: { name: 'leaky', alpha: 0.2 } },
-      { class_name: 'Conv2D', config: { name: 'c2', filters: 5, kernel_size: [3, 3], strides: [1, 1], padding: 'same', data_format: 'channels_last', dilation_rate: [2, 2], groups: 1, activation: 'elu', use_bias: true } },
+      {
+        class_name: 'Conv2D',
+        config: {
+          name: 'c2',
+          filters: 5,
+          kernel_size: [3, 3],
+          strides: [1, 1],
+          padding: 'same',
+          data_format: 'channels_last',
+          dilation_rate: [2, 2],
+          groups: 1,
+          activation: 'elu',
+          use_bias: true,
+        },
+      },
       { class_name: 'ELU', config: { name: 'elu', alpha: 1.0 } },
-      { class_name: 'MaxPooling2D', config: { name: 'maxp', pool_size: [2, 2], strides: [1, 1], padding: 'same', data_format: 'channels_last' } },
-      { class_name: 'AveragePooling2D', config: { name: 'avgp', pool_size: [2, 2], strides: [2, 2], padding: 'valid', data_format: 'channels_last' } },
+      {
+        class_name: 'MaxPooling2D',
+        config: { name: 'maxp', pool_size: [2, 2], strides: [1, 1], padding: 'same', data_format: 'channels_last' },
+      },
+      {
+        class_name: 'AveragePooling2D',
+        config: { name: 'avgp', pool_size: [2, 2], strides: [2, 2], padding: 'valid', data_format: 'channels_last' },
+      },
       { class_name: 'Flatten', config: { name: 'flat', data_format: 'channels_last' } },
       { class_name: 'Dropout', config: { name: 'drop', rate: 0.3, noise_shape: null, seed: null } },
       { class_name: 'Dense', config: { name: 'head', units: 6, activation: 'softmax', use_bias: true } },
@@ -85,11 +145,29 @@ SEQ_UNDILATED.config.layers[5].config.dilation_rate = [1, 1];
 
 function seqReference(dilation = 2): tf.Sequential {
   const m = tf.sequential({ name: 'seq' });
-  m.add(tf.layers.zeroPadding2d({ name: 'pad', inputShape: SEQ_SHAPE, padding: [[1, 1], [2, 0]] }));
+  m.add(
+    tf.layers.zeroPadding2d({
+      name: 'pad',
+      inputShape: SEQ_SHAPE,
+      padding: [
+        [1, 1],
+        [2, 0],
+      ],
+    }),
+  );
   m.add(tf.layers.conv2d({ name: 'c1', filters: 4, kernelSize: 3, strides: 2, activation: 'relu' }));
   m.add(tf.layers.batchNormalization({ name: 'bn', epsilon: 0.01 }));
   m.add(tf.layers.leakyReLU({ name: 'leaky', alpha: 0.2 }));
-  m.add(tf.layers.conv2d({ name: 'c2', filters: 5, kernelSize: 3, padding: 'same', dilationRate: dilation, activation: 'elu' }));
+  m.add(
+    tf.layers.conv2d({
+      name: 'c2',
+      filters: 5,
+      kernelSize: 3,
+      padding: 'same',
+      dilationRate: dilation,
+      activation: 'elu',
+    }),
+  );
   m.add(tf.layers.elu({ name: 'elu' }));
   m.add(tf.layers.maxPooling2d({ name: 'maxp', poolSize: 2, strides: 1, padding: 'same' }));
   m.add(tf.layers.averagePooling2d({ name: 'avgp', poolSize: 2, strides: 2 }));
@@ -151,7 +229,9 @@ describe('Keras H5 import', () => {
   it('loads a branching Functional model: Add, Concatenate, ReLU(max), Activation, both global poolings', async () => {
     const inp = tf.input({ shape: [8, 8, 2], name: 'img' });
     const c1 = tf.layers.conv2d({ name: 'c1', filters: 3, kernelSize: 1 }).apply(inp) as tf.SymbolicTensor;
-    const c2 = tf.layers.conv2d({ name: 'c2', filters: 3, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(inp) as tf.SymbolicTensor;
+    const c2 = tf.layers
+      .conv2d({ name: 'c2', filters: 3, kernelSize: 3, padding: 'same', activation: 'relu' })
+      .apply(inp) as tf.SymbolicTensor;
     const sum = tf.layers.add({ name: 'sum' }).apply([c1, c2]) as tf.SymbolicTensor;
     const r6 = tf.layers.reLU({ name: 'r6', maxValue: 0.5 }).apply(sum) as tf.SymbolicTensor;
     const cat = tf.layers.concatenate({ name: 'cat', axis: -1 }).apply([r6, c1]) as tf.SymbolicTensor;
@@ -168,8 +248,25 @@ describe('Keras H5 import', () => {
         name: 'branches',
         layers: [
           input('img', [8, 8, 2]),
-          node('Conv2D', 'c1', { filters: 3, kernel_size: [1, 1], strides: [1, 1], padding: 'valid', activation: 'linear', use_bias: true }, ['img']),
-          node('Conv2D', 'c2', { filters: 3, kernel_size: [3, 3], strides: [1, 1], padding: 'same', activation: 'relu', use_bias: true }, ['img']),
+          node(
+            'Conv2D',
+            'c1',
+            {
+              filters: 3,
+              kernel_size: [1, 1],
+              strides: [1, 1],
+              padding: 'valid',
+              activation: 'linear',
+              use_bias: true,
+            },
+            ['img'],
+          ),
+          node(
+            'Conv2D',
+            'c2',
+            { filters: 3, kernel_size: [3, 3], strides: [1, 1], padding: 'same', activation: 'relu', use_bias: true },
+            ['img'],
+          ),
           node('Add', 'sum', {}, ['c1', 'c2']),
           node('ReLU', 'r6', { max_value: 0.5, negative_slope: 0.0, threshold: 0.0 }, ['sum']),
           node('Concatenate', 'cat', { axis: -1 }, ['r6', 'c1']),
@@ -221,20 +318,35 @@ describe('Keras H5 import', () => {
     await writeKerasH5(path, {
       modelConfig: config,
       layers: [
-        { name: 'in', weights: [] }, { name: 'scale', weights: [] },
-        { name: 'norm', weights: [
-          { name: 'mean', values: mean, shape: [3] }, { name: 'variance', values: variance, shape: [3] },
-          { name: 'count', values: BigInt64Array.of(100n), shape: [] },
-        ] },
-        { name: 'rows', weights: [] }, { name: 'flat', weights: [] },
-        { name: 'out', weights: [{ name: 'kernel', values: kernel, shape: [48, 2] }, { name: 'bias', values: bias, shape: [2] }] },
+        { name: 'in', weights: [] },
+        { name: 'scale', weights: [] },
+        {
+          name: 'norm',
+          weights: [
+            { name: 'mean', values: mean, shape: [3] },
+            { name: 'variance', values: variance, shape: [3] },
+            { name: 'count', values: BigInt64Array.of(100n), shape: [] },
+          ],
+        },
+        { name: 'rows', weights: [] },
+        { name: 'flat', weights: [] },
+        {
+          name: 'out',
+          weights: [
+            { name: 'kernel', values: kernel, shape: [48, 2] },
+            { name: 'bias', values: bias, shape: [2] },
+          ],
+        },
       ],
     });
     const k = await loadModelFile(path);
     const x = sample([4, 4, 3], 4);
     // By hand: (2x - 1 - mean) / max(sqrt(variance), 1e-7), flattened, times the kernel, plus the bias.
     const want = tf.tidy(() => {
-      const z = tf.div(tf.sub(tf.sub(tf.mul(x, 2), 1), tf.tensor1d(mean)), tf.maximum(tf.sqrt(tf.tensor1d(variance)), 1e-7));
+      const z = tf.div(
+        tf.sub(tf.sub(tf.mul(x, 2), 1), tf.tensor1d(mean)),
+        tf.maximum(tf.sqrt(tf.tensor1d(variance)), 1e-7),
+      );
       return tf.add(tf.matMul(tf.reshape(z, [3, 48]), tf.tensor2d(kernel, [48, 2])), tf.tensor1d(bias));
     });
     const got = k.predict(x);
@@ -255,7 +367,14 @@ describe('Keras H5 import', () => {
     const kerasJson = join(dir, 'arch.json');
     writeFileSync(kerasJson, JSON.stringify({ ...SEQ_CONFIG, keras_version: '2.8.0', backend: 'tensorflow' }));
     const tfjsJson = join(dir, 'model.json');
-    writeFileSync(tfjsJson, JSON.stringify({ format: 'layers-model', modelTopology: { keras_version: '2.8.0', model_config: SEQ_CONFIG }, weightsManifest: [] }));
+    writeFileSync(
+      tfjsJson,
+      JSON.stringify({
+        format: 'layers-model',
+        modelTopology: { keras_version: '2.8.0', model_config: SEQ_CONFIG },
+        weightsManifest: [],
+      }),
+    );
     const x = sample(SEQ_SHAPE, 5);
     const want = ref.predict(x) as tf.Tensor;
     for (const architecture of [kerasJson, tfjsJson]) {
@@ -302,12 +421,17 @@ describe('Keras H5 import refuses bad files by name', () => {
     const elu = structuredClone(SEQ_CONFIG);
     elu.config.layers[6].config = { name: 'elu', alpha: 0.7 };
     await writeKerasH5(path, { modelConfig: elu, layers: [] });
-    expect((await failure(loadKerasFile(path))).message).toMatch(/Keras layer 'elu' \(ELU\): ELU with alpha 0.7 is not supported/);
+    expect((await failure(loadKerasFile(path))).message).toMatch(
+      /Keras layer 'elu' \(ELU\): ELU with alpha 0.7 is not supported/,
+    );
   });
 
   it('names corrupt HDF5, a weight of the wrong shape, and missing weights', async () => {
     const junk = join(dir, 'junk.h5');
-    writeFileSync(junk, Buffer.concat([Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(300, 7)]));
+    writeFileSync(
+      junk,
+      Buffer.concat([Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(300, 7)]),
+    );
     const corrupt = await failure(loadModelFile(junk));
     expect(corrupt.code).toBe('BAD_MODEL');
     expect(corrupt.message).toMatch(/corrupt or unreadable HDF5 file/);

@@ -29,12 +29,19 @@ export async function writeKerasH5(path: string, spec: KerasFile): Promise<void>
     f.create_attribute('keras_version', '2.8.0');
     f.create_attribute('backend', 'tensorflow');
     const root = spec.weightsOnly ? f : f.create_group('model_weights');
-    root.create_attribute('layer_names', spec.layers.map((l) => l.name));
+    root.create_attribute(
+      'layer_names',
+      spec.layers.map((l) => l.name),
+    );
     for (const layer of spec.layers) {
       const g = root.create_group(layer.name);
       // Keras writes an empty float array for a layer without weights.
       if (layer.weights.length === 0) g.create_attribute('weight_names', new Float64Array(0), [0]);
-      else g.create_attribute('weight_names', layer.weights.map((w) => `${layer.name}/${w.name}:0`));
+      else
+        g.create_attribute(
+          'weight_names',
+          layer.weights.map((w) => `${layer.name}/${w.name}:0`),
+        );
       if (layer.weights.length === 0) continue;
       const inner = g.create_group(layer.name);
       for (const w of layer.weights) inner.create_dataset({ name: `${w.name}:0`, data: w.values, shape: w.shape });

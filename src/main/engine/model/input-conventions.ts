@@ -59,11 +59,20 @@ export function inputConventions(channels: number): InputConvention[] {
   const rgb = base.map((c) => ({ ...c, channelOrder: 'RGB' as const }));
   if (channels !== 3) return rgb;
   const bgr = base.map((c) => ({
-    ...c, id: `${c.id}-bgr`, label: `${c.label}, BGR`, mean: [...c.mean].reverse(), std: [...c.std].reverse(), channelOrder: 'BGR' as const,
+    ...c,
+    id: `${c.id}-bgr`,
+    label: `${c.label}, BGR`,
+    mean: [...c.mean].reverse(),
+    std: [...c.std].reverse(),
+    channelOrder: 'BGR' as const,
   }));
   // Keras applications' 'caffe' mode (VGG, ResNet50): BGR, 0-255, ImageNet means subtracted, no scaling.
   const caffe: InputConvention = {
-    id: 'caffe', label: 'Caffe (BGR, 0-255 minus ImageNet mean)', mean: [103.939 / 255, 116.779 / 255, 123.68 / 255], std: fill(3, 1 / 255), channelOrder: 'BGR',
+    id: 'caffe',
+    label: 'Caffe (BGR, 0-255 minus ImageNet mean)',
+    mean: [103.939 / 255, 116.779 / 255, 123.68 / 255],
+    std: fill(3, 1 / 255),
+    channelOrder: 'BGR',
   };
   return [...rgb, ...bgr, caffe];
 }
@@ -73,7 +82,13 @@ export function inputConventions(channels: number): InputConvention[] {
  * instead of its own spec: predict normalises with the spec's (m0, s0), so it is fed
  * m0 + s0 * (x' - mean) / std, x' being x in the convention's channel order.
  */
-function accuracyUnder(model: Classifier, images: Float32Array, labels: Int32Array, shape: [number, number, number], c: InputConvention): number {
+function accuracyUnder(
+  model: Classifier,
+  images: Float32Array,
+  labels: Int32Array,
+  shape: [number, number, number],
+  c: InputConvention,
+): number {
   const { mean: m0, std: s0 } = model.inputSpec;
   const size = shape[0] * shape[1] * shape[2];
   let correct = 0;
@@ -94,9 +109,16 @@ function accuracyUnder(model: Classifier, images: Float32Array, labels: Int32Arr
 const sameNumbers = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) < 1e-6);
 
 /** Tries every convention on a seeded sample of `ds`; the model's own spec is scored alongside. */
-export function surveyInputConventions(model: Classifier, ds: Dataset, opts: { sample?: number; seed?: number } = {}): InputSurvey {
+export function surveyInputConventions(
+  model: Classifier,
+  ds: Dataset,
+  opts: { sample?: number; seed?: number } = {},
+): InputSurvey {
   const shape: [number, number, number] = [ds.height, ds.width, ds.channels];
-  const picked = shuffled(Array.from({ length: ds.count }, (_, i) => i), mulberry32(opts.seed ?? 1)).slice(0, opts.sample ?? DEFAULT_SAMPLE);
+  const picked = shuffled(
+    Array.from({ length: ds.count }, (_, i) => i),
+    mulberry32(opts.seed ?? 1),
+  ).slice(0, opts.sample ?? DEFAULT_SAMPLE);
   const size = imageSize(ds);
   const images = new Float32Array(picked.length * size);
   const labels = new Int32Array(picked.length);
@@ -106,14 +128,25 @@ export function surveyInputConventions(model: Classifier, ds: Dataset, opts: { s
   });
   const spec = model.inputSpec;
   const candidates = inputConventions(ds.channels);
-  const own = candidates.find((c) => c.channelOrder === 'RGB' && sameNumbers(c.mean, spec.mean) && sameNumbers(c.std, spec.std));
+  const own = candidates.find(
+    (c) => c.channelOrder === 'RGB' && sameNumbers(c.mean, spec.mean) && sameNumbers(c.std, spec.std),
+  );
   const givenConvention: InputConvention = own ?? {
-    id: 'given', label: `mean [${spec.mean.join(', ')}], std [${spec.std.join(', ')}]`, mean: spec.mean, std: spec.std, channelOrder: 'RGB',
+    id: 'given',
+    label: `mean [${spec.mean.join(', ')}], std [${spec.std.join(', ')}]`,
+    mean: spec.mean,
+    std: spec.std,
+    channelOrder: 'RGB',
   };
   const scores = candidates.map((c) => ({ ...c, accuracy: accuracyUnder(model, images, labels, shape, c) }));
-  const given = own ? scores.find((s) => s.id === own.id)! : { ...givenConvention, accuracy: accuracyUnder(model, images, labels, shape, givenConvention) };
+  const given = own
+    ? scores.find((s) => s.id === own.id)!
+    : { ...givenConvention, accuracy: accuracyUnder(model, images, labels, shape, givenConvention) };
   // Best first; a tie keeps the list order, which puts the plainer convention first.
-  const ranked = scores.map((s, i) => ({ s, i })).sort((a, b) => b.s.accuracy - a.s.accuracy || a.i - b.i).map(({ s }) => s);
+  const ranked = scores
+    .map((s, i) => ({ s, i }))
+    .sort((a, b) => b.s.accuracy - a.s.accuracy || a.i - b.i)
+    .map(({ s }) => s);
   const best = ranked[0].accuracy > given.accuracy ? ranked[0] : given;
   const survey: InputSurvey = { sampled: picked.length, scores: ranked, best, given };
   const warning = specWarning(survey);
@@ -130,7 +163,9 @@ export function conventionFlags(c: InputConvention): string {
 export function specWarning(s: Pick<InputSurvey, 'best' | 'given' | 'sampled'>): string | undefined {
   if (s.best.accuracy - s.given.accuracy < SPEC_GAP_WARNING) return undefined;
   const pct = (a: number) => `${(a * 100).toFixed(1)}%`;
-  return `INPUT SPEC LIKELY WRONG: the model reaches ${pct(s.given.accuracy)} on ${s.sampled} clean images with the given input `
-    + `spec (${s.given.label}) but ${pct(s.best.accuracy)} with ${s.best.label}; scan results under a wrong spec are meaningless. `
-    + `Use ${conventionFlags(s.best)} (uma inspect MODEL --data DATA lists every convention).`;
+  return (
+    `INPUT SPEC LIKELY WRONG: the model reaches ${pct(s.given.accuracy)} on ${s.sampled} clean images with the given input ` +
+    `spec (${s.given.label}) but ${pct(s.best.accuracy)} with ${s.best.label}; scan results under a wrong spec are meaningless. ` +
+    `Use ${conventionFlags(s.best)} (uma inspect MODEL --data DATA lists every convention).`
+  );
 }

@@ -33,14 +33,21 @@ function fileHead(path: string): Uint8Array {
 }
 
 export class Hdf5File {
-  private constructor(private readonly file: H5File, readonly name: string) {}
+  private constructor(
+    private readonly file: H5File,
+    readonly name: string,
+  ) {}
 
   static async open(path: string, name: string): Promise<Hdf5File> {
     const size = statSync(path).size;
     if (size > MAX_KERAS_FILE_BYTES) {
-      throw new UmaError('BAD_MODEL', `${name}: ${size} bytes, over the ${MAX_KERAS_FILE_BYTES}-byte cap for a Keras model`);
+      throw new UmaError(
+        'BAD_MODEL',
+        `${name}: ${size} bytes, over the ${MAX_KERAS_FILE_BYTES}-byte cap for a Keras model`,
+      );
     }
-    if (!hasHdf5Signature(fileHead(path))) throw new UmaError('BAD_MODEL', `${name}: not an HDF5 file (no HDF5 signature)`);
+    if (!hasHdf5Signature(fileHead(path)))
+      throw new UmaError('BAD_MODEL', `${name}: not an HDF5 file (no HDF5 signature)`);
     await h5wasm.ready;
     try {
       const file = new h5wasm.File(path, 'r');
@@ -64,7 +71,8 @@ export class Hdf5File {
     const attr = this.guard(() => g.attrs[key], `${g.path}@${key}`);
     if (!attr) return undefined;
     const v = this.guard(() => attr.value, `${g.path}@${key}`);
-    if (typeof v !== 'string') throw new UmaError('BAD_MODEL', `${this.name}: attribute ${key} of ${g.path} is not a string`);
+    if (typeof v !== 'string')
+      throw new UmaError('BAD_MODEL', `${this.name}: attribute ${key} of ${g.path} is not a string`);
     return v;
   }
 
@@ -72,7 +80,8 @@ export class Hdf5File {
   jsonAttr(g: H5Group, key: string): unknown {
     const text = this.stringAttr(g, key);
     if (text === undefined) return undefined;
-    if (text.length > MAX_JSON_CHARS) throw new UmaError('BAD_MODEL', `${this.name}: attribute ${key} is ${text.length} characters, over the cap`);
+    if (text.length > MAX_JSON_CHARS)
+      throw new UmaError('BAD_MODEL', `${this.name}: attribute ${key} is ${text.length} characters, over the cap`);
     try {
       return JSON.parse(text);
     } catch (err) {
@@ -98,23 +107,40 @@ export class Hdf5File {
   float32(g: H5Group, path: string, expected: readonly number[]): Float32Array {
     const where = `${g.path}/${path}`;
     const ds = this.guard(() => g.get(path), where);
-    if (!(ds instanceof h5wasm.Dataset)) throw new UmaError('BAD_MODEL', `${this.name}: weight ${where} is missing or not a dataset`);
+    if (!(ds instanceof h5wasm.Dataset))
+      throw new UmaError('BAD_MODEL', `${this.name}: weight ${where} is missing or not a dataset`);
     const shape = ds.shape ?? [];
     const elements = shape.reduce((a, b) => a * b, 1);
     if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0) || elements > MAX_TENSOR_ELEMENTS) {
       throw new UmaError('BAD_MODEL', `${this.name}: weight ${where} has dims [${shape.join(', ')}], over the cap`);
     }
     if (shape.length !== expected.length || shape.some((d, i) => d !== expected[i])) {
-      throw new UmaError('BAD_MODEL', `${this.name}: weight ${where} is [${shape.join(', ')}], the layer needs [${expected.join(', ')}]`);
+      throw new UmaError(
+        'BAD_MODEL',
+        `${this.name}: weight ${where} is [${shape.join(', ')}], the layer needs [${expected.join(', ')}]`,
+      );
     }
     // Floats (HDF5 class 1) of 4 or 8 bytes; integers (class 0) too, for counters such as Normalization's.
     const meta = ds.metadata;
-    if ((meta.type !== 1 && meta.type !== 0) || ![1, 2, 4, 8].includes(meta.size) || (meta.type === 1 && meta.size < 4)) {
-      throw new UmaError('BAD_MODEL', `${this.name}: weight ${where} is not float32/float64 or an integer (HDF5 class ${meta.type}, ${meta.size} bytes)`);
+    if (
+      (meta.type !== 1 && meta.type !== 0) ||
+      ![1, 2, 4, 8].includes(meta.size) ||
+      (meta.type === 1 && meta.size < 4)
+    ) {
+      throw new UmaError(
+        'BAD_MODEL',
+        `${this.name}: weight ${where} is not float32/float64 or an integer (HDF5 class ${meta.type}, ${meta.size} bytes)`,
+      );
     }
     const v = this.guard(() => ds.value, where);
-    const n = typeof v === 'number' || typeof v === 'bigint' ? 1 : ArrayBuffer.isView(v) ? (v as unknown as ArrayLike<unknown>).length : -1;
-    if (n !== elements) throw new UmaError('BAD_MODEL', `${this.name}: weight ${where} could not be read as ${elements} numbers`);
+    const n =
+      typeof v === 'number' || typeof v === 'bigint'
+        ? 1
+        : ArrayBuffer.isView(v)
+          ? (v as unknown as ArrayLike<unknown>).length
+          : -1;
+    if (n !== elements)
+      throw new UmaError('BAD_MODEL', `${this.name}: weight ${where} could not be read as ${elements} numbers`);
     if (v instanceof Float32Array) return v;
     if (typeof v === 'number' || typeof v === 'bigint') return Float32Array.of(Number(v));
     return Float32Array.from(v as ArrayLike<number | bigint>, Number);

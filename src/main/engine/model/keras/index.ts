@@ -30,7 +30,8 @@ const MAX_ARCHITECTURE_BYTES = 16 * 2 ** 20;
 function readArchitecture(path: string): unknown {
   const size = statSync(path, { throwIfNoEntry: false })?.size;
   if (size === undefined) throw new UmaError('NOT_FOUND', `${path}: no such architecture file`);
-  if (size > MAX_ARCHITECTURE_BYTES) throw new UmaError('BAD_MODEL', `${path}: ${size} bytes, too large for a model architecture JSON`);
+  if (size > MAX_ARCHITECTURE_BYTES)
+    throw new UmaError('BAD_MODEL', `${path}: ${size} bytes, too large for a model architecture JSON`);
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
@@ -52,9 +53,13 @@ export async function loadKerasFile(path: string, opts: LoadKerasOptions = {}): 
   let model: tf.LayersModel | undefined;
   try {
     const root = h5.group('/')!;
-    const config = opts.architecture !== undefined ? readArchitecture(opts.architecture) : h5.jsonAttr(root, 'model_config');
+    const config =
+      opts.architecture !== undefined ? readArchitecture(opts.architecture) : h5.jsonAttr(root, 'model_config');
     if (config === undefined) {
-      throw new UmaError('BAD_MODEL', `${name}: a Keras weights-only file (no model_config); give its architecture JSON with --architecture`);
+      throw new UmaError(
+        'BAD_MODEL',
+        `${name}: a Keras weights-only file (no model_config); give its architecture JSON with --architecture`,
+      );
     }
     // A full model keeps its weights under model_weights; save_weights writes them at the root.
     const weights = h5.group('/model_weights') ?? root;
@@ -70,7 +75,11 @@ export async function loadKerasFile(path: string, opts: LoadKerasOptions = {}): 
     assignKerasWeights(h5, weights, model);
     const built = model;
     model = undefined;
-    return await LayersClassifier.fromModel(built, name, opts.inputSpec, { format: 'keras', warnings, layers: layerList(built) });
+    return await LayersClassifier.fromModel(built, name, opts.inputSpec, {
+      format: 'keras',
+      warnings,
+      layers: layerList(built),
+    });
   } finally {
     model?.dispose();
     h5.close();

@@ -43,7 +43,8 @@ export class KerasNormalization extends tf.layers.Layer {
   build(inputShape: tf.Shape | tf.Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
     const axis = this.axis < 0 ? this.axis + shape.length : this.axis;
-    if (axis !== shape.length - 1) throw new Error(`Normalization over axis ${this.axis} is not supported (the last axis only)`);
+    if (axis !== shape.length - 1)
+      throw new Error(`Normalization over axis ${this.axis} is not supported (the last axis only)`);
     const channels = shape[axis];
     if (channels == null) throw new Error('Normalization needs a known channel count');
     if (this.givenMean == null) {
@@ -64,7 +65,12 @@ export class KerasNormalization extends tf.layers.Layer {
   }
 
   getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), axis: this.axis, mean: this.givenMean ?? null, variance: this.givenVariance ?? null };
+    return {
+      ...super.getConfig(),
+      axis: this.axis,
+      mean: this.givenMean ?? null,
+      variance: this.givenVariance ?? null,
+    };
   }
 }
 

@@ -24,20 +24,50 @@ export interface KerasTopology {
 
 /** Keras class names, aliases mapped to the name TF.js registers. */
 export const KERAS_LAYER_CLASSES: Record<string, string> = {
-  InputLayer: 'InputLayer', Conv2D: 'Conv2D', Convolution2D: 'Conv2D', Dense: 'Dense',
-  BatchNormalization: 'BatchNormalization', ReLU: 'ReLU', LeakyReLU: 'LeakyReLU', ELU: 'ELU', Activation: 'Activation',
-  MaxPooling2D: 'MaxPooling2D', MaxPool2D: 'MaxPooling2D', AveragePooling2D: 'AveragePooling2D', AvgPool2D: 'AveragePooling2D',
-  GlobalAveragePooling2D: 'GlobalAveragePooling2D', GlobalAvgPool2D: 'GlobalAveragePooling2D',
-  GlobalMaxPooling2D: 'GlobalMaxPooling2D', GlobalMaxPool2D: 'GlobalMaxPooling2D',
-  Flatten: 'Flatten', Dropout: 'Dropout', Add: 'Add', Concatenate: 'Concatenate', ZeroPadding2D: 'ZeroPadding2D',
-  Reshape: 'Reshape', Rescaling: 'Rescaling', Normalization: 'Normalization',
+  InputLayer: 'InputLayer',
+  Conv2D: 'Conv2D',
+  Convolution2D: 'Conv2D',
+  Dense: 'Dense',
+  BatchNormalization: 'BatchNormalization',
+  ReLU: 'ReLU',
+  LeakyReLU: 'LeakyReLU',
+  ELU: 'ELU',
+  Activation: 'Activation',
+  MaxPooling2D: 'MaxPooling2D',
+  MaxPool2D: 'MaxPooling2D',
+  AveragePooling2D: 'AveragePooling2D',
+  AvgPool2D: 'AveragePooling2D',
+  GlobalAveragePooling2D: 'GlobalAveragePooling2D',
+  GlobalAvgPool2D: 'GlobalAveragePooling2D',
+  GlobalMaxPooling2D: 'GlobalMaxPooling2D',
+  GlobalMaxPool2D: 'GlobalMaxPooling2D',
+  Flatten: 'Flatten',
+  Dropout: 'Dropout',
+  Add: 'Add',
+  Concatenate: 'Concatenate',
+  ZeroPadding2D: 'ZeroPadding2D',
+  Reshape: 'Reshape',
+  Rescaling: 'Rescaling',
+  Normalization: 'Normalization',
 };
 const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
 
 /** Keras activation names -> TF.js's. */
 const ACTIVATIONS: Record<string, string> = {
-  linear: 'linear', relu: 'relu', relu6: 'relu6', elu: 'elu', selu: 'selu', sigmoid: 'sigmoid', hard_sigmoid: 'hardSigmoid',
-  tanh: 'tanh', softmax: 'softmax', softplus: 'softplus', softsign: 'softsign', swish: 'swish', gelu: 'gelu', mish: 'mish',
+  linear: 'linear',
+  relu: 'relu',
+  relu6: 'relu6',
+  elu: 'elu',
+  selu: 'selu',
+  sigmoid: 'sigmoid',
+  hard_sigmoid: 'hardSigmoid',
+  tanh: 'tanh',
+  softmax: 'softmax',
+  softplus: 'softplus',
+  softsign: 'softsign',
+  swish: 'swish',
+  gelu: 'gelu',
+  mish: 'mish',
 };
 
 function refuse(layer: LayerConfig, why: string): never {
@@ -57,17 +87,26 @@ export function kerasConfigOf(json: unknown, source: string): LayerConfig {
   // Keras before 2.2.3 wrote a Sequential config as the bare layer list.
   if (isRecord(j) && Array.isArray(j.config)) j = { ...j, config: { layers: j.config } };
   if (!isRecord(j) || typeof j.class_name !== 'string' || !isRecord(j.config)) {
-    throw new UmaError('BAD_MODEL', `${source}: no Keras model config (expected {class_name, config}, or a TF.js model.json)`);
+    throw new UmaError(
+      'BAD_MODEL',
+      `${source}: no Keras model config (expected {class_name, config}, or a TF.js model.json)`,
+    );
   }
   if (!MODEL_CLASSES.has(j.class_name)) {
-    throw new UmaError('UNSUPPORTED_MODEL', `${source}: the top-level class is ${j.class_name}; UMA loads Keras Sequential and Functional models`);
+    throw new UmaError(
+      'UNSUPPORTED_MODEL',
+      `${source}: the top-level class is ${j.class_name}; UMA loads Keras Sequential and Functional models`,
+    );
   }
   return structuredClone(j) as unknown as LayerConfig;
 }
 
 function layersOf(model: LayerConfig): LayerConfig[] {
   const layers = model.config.layers;
-  if (!Array.isArray(layers) || layers.some((l) => !isRecord(l) || typeof l.class_name !== 'string' || !isRecord(l.config))) {
+  if (
+    !Array.isArray(layers) ||
+    layers.some((l) => !isRecord(l) || typeof l.class_name !== 'string' || !isRecord(l.config))
+  ) {
     throw new UmaError('BAD_MODEL', `Keras model '${model.config.name ?? '?'}': config.layers is not a list of layers`);
   }
   return layers;
@@ -81,15 +120,23 @@ function adaptLayer(layer: LayerConfig, warnings: string[]): void {
     return;
   }
   const cls = KERAS_LAYER_CLASSES[layer.class_name];
-  if (!cls) refuse(layer, 'this layer class is not supported (supported: ' + [...new Set(Object.values(KERAS_LAYER_CLASSES))].join(', ') + ')');
+  if (!cls)
+    refuse(
+      layer,
+      'this layer class is not supported (supported: ' +
+        [...new Set(Object.values(KERAS_LAYER_CLASSES))].join(', ') +
+        ')',
+    );
   layer.class_name = cls;
   const c = layer.config;
   if (isRecord(c.dtype)) {
     // A mixed-precision policy: the weights are stored as float32 whatever the compute dtype was.
     c.dtype = 'float32';
-    if (!warnings.some((w) => w.includes('dtype policy'))) warnings.push('Keras dtype policy (mixed precision) replaced by float32');
+    if (!warnings.some((w) => w.includes('dtype policy')))
+      warnings.push('Keras dtype policy (mixed precision) replaced by float32');
   }
-  if (c.data_format === 'channels_first') refuse(layer, "data_format 'channels_first' is not supported (channels_last only)");
+  if (c.data_format === 'channels_first')
+    refuse(layer, "data_format 'channels_first' is not supported (channels_last only)");
   if (typeof c.activation === 'string') {
     const act = ACTIVATIONS[c.activation];
     if (!act) refuse(layer, `activation '${c.activation}' is not supported`);
@@ -102,18 +149,22 @@ function adaptLayer(layer: LayerConfig, warnings: string[]): void {
     delete c.groups;
   }
   if (cls === 'Conv2D' && Array.isArray(c.dilation_rate) && c.dilation_rate.some((d) => d !== 1)) {
-    warnings.push(`layer '${c.name}' is a dilated convolution: it predicts, but TF.js has no gradient for it, so a scan fails`);
+    warnings.push(
+      `layer '${c.name}' is a dilated convolution: it predicts, but TF.js has no gradient for it, so a scan fails`,
+    );
   }
   if (cls === 'BatchNormalization' && Array.isArray(c.axis)) {
     if (c.axis.length !== 1) refuse(layer, `normalisation over several axes [${c.axis.join(', ')}] is not supported`);
     c.axis = c.axis[0];
   }
   if (cls === 'ReLU') {
-    if ((c.negative_slope ?? 0) !== 0 || (c.threshold ?? 0) !== 0) refuse(layer, 'ReLU with negative_slope or threshold is not supported');
+    if ((c.negative_slope ?? 0) !== 0 || (c.threshold ?? 0) !== 0)
+      refuse(layer, 'ReLU with negative_slope or threshold is not supported');
     delete c.negative_slope;
     delete c.threshold;
   }
-  if (cls === 'ELU' && (c.alpha ?? 1) !== 1) refuse(layer, `ELU with alpha ${String(c.alpha)} is not supported (TF.js Layers has alpha 1 only)`);
+  if (cls === 'ELU' && (c.alpha ?? 1) !== 1)
+    refuse(layer, `ELU with alpha ${String(c.alpha)} is not supported (TF.js Layers has alpha 1 only)`);
   if (cls === 'GlobalAveragePooling2D' || cls === 'GlobalMaxPooling2D') {
     if (c.keepdims === true) refuse(layer, 'keepdims=True is not supported');
     delete c.keepdims;
@@ -130,7 +181,10 @@ function outputLayer(model: LayerConfig): LayerConfig | undefined {
   if (model.class_name === 'Sequential') return layers[layers.length - 1];
   const outs = model.config.output_layers as unknown[][] | undefined;
   if (!Array.isArray(outs) || outs.length !== 1) {
-    throw new UmaError('UNSUPPORTED_MODEL', `Keras model '${model.config.name ?? '?'}': ${Array.isArray(outs) ? outs.length : 'no'} outputs; UMA scans single-output classifiers`);
+    throw new UmaError(
+      'UNSUPPORTED_MODEL',
+      `Keras model '${model.config.name ?? '?'}': ${Array.isArray(outs) ? outs.length : 'no'} outputs; UMA scans single-output classifiers`,
+    );
   }
   return layers.find((l) => (l.config.name ?? l.name) === outs[0][0]);
 }
@@ -157,10 +211,12 @@ function inboundNames(layer: LayerConfig): string[] | null {
 function chainAsSequential(model: LayerConfig): LayerConfig | null {
   const layers = layersOf(model);
   const ins = model.config.input_layers as unknown[] | undefined;
-  if (!Array.isArray(ins) || ins.length !== 1 || layers.length < 2 || layers[0].class_name !== 'InputLayer') return null;
+  if (!Array.isArray(ins) || ins.length !== 1 || layers.length < 2 || layers[0].class_name !== 'InputLayer')
+    return null;
   for (let i = 1; i < layers.length; i++) {
     const from = inboundNames(layers[i]);
-    if (!from || from.length !== 1 || from[0] !== layers[i - 1].config.name || MODEL_CLASSES.has(layers[i].class_name)) return null;
+    if (!from || from.length !== 1 || from[0] !== layers[i - 1].config.name || MODEL_CLASSES.has(layers[i].class_name))
+      return null;
   }
   if (outputLayer(model) !== layers[layers.length - 1]) return null;
   return sequential(String(model.config.name ?? 'model'), layers);

@@ -18,10 +18,17 @@ export function assignKerasWeights(h5: Hdf5File, root: H5Group, model: tf.Layers
   for (const layer of model.layers) {
     if (layer.weights.length === 0) continue;
     const g = h5.group(`${root.path}/${layer.name}`.replace(/^\/+/, '/'));
-    const names = g ? h5.stringListAttr(g, 'weight_names') ?? [] : [];
-    if (!g || names.length === 0) throw new UmaError('BAD_MODEL', `${h5.name}: no weights for layer '${layer.name}' (${layer.getClassName()}) in the file`);
+    const names = g ? (h5.stringListAttr(g, 'weight_names') ?? []) : [];
+    if (!g || names.length === 0)
+      throw new UmaError(
+        'BAD_MODEL',
+        `${h5.name}: no weights for layer '${layer.name}' (${layer.getClassName()}) in the file`,
+      );
     if (names.length !== layer.weights.length) {
-      throw new UmaError('BAD_MODEL', `${h5.name}: layer '${layer.name}' has ${layer.weights.length} weights, the file holds ${names.length} (${names.join(', ')})`);
+      throw new UmaError(
+        'BAD_MODEL',
+        `${h5.name}: layer '${layer.name}' has ${layer.weights.length} weights, the file holds ${names.length} (${names.join(', ')})`,
+      );
     }
     const values = names.map((n, i) => {
       const shape = layer.weights[i].shape as number[];
@@ -32,5 +39,6 @@ export function assignKerasWeights(h5: Hdf5File, root: H5Group, model: tf.Layers
     used.add(layer.name);
   }
   const unused = stored.filter((n) => !used.has(n));
-  if (unused.length > 0) throw new UmaError('BAD_MODEL', `${h5.name}: weights for layers the architecture lacks: ${unused.join(', ')}`);
+  if (unused.length > 0)
+    throw new UmaError('BAD_MODEL', `${h5.name}: weights for layers the architecture lacks: ${unused.join(', ')}`);
 }
