@@ -200,6 +200,8 @@ export interface ModelInspection {
   warnings: string[];
   /** Top-1 accuracy on the clean data given with the call, if any. */
   accuracy?: { accuracy: number; correct: number; count: number; source: string };
+  /** Every layer input -> output, where the format has a layer list (Keras); outputShape without the batch axis. */
+  layers?: { name: string; className: string; outputShape: (number | null)[]; params: number }[];
 }
 
 export interface DataInspection {

@@ -73,4 +73,6 @@ export interface ScanResult {
   /** Seconds per stage, summed over classes. */
   stageSeconds: Record<string, number>;
   classes: ClassFinding[];
+  /** What makes the result doubtful (an input spec far below the best convention); absent when nothing. */
+  warnings?: string[];
 }

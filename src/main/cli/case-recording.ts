@@ -29,7 +29,7 @@ export interface OpenedEvidence {
 }
 
 function modelFiles(path: string): string[] {
-  return detectModelFormat(path) === 'onnx' ? [path] : readLayersFiles(path).files;
+  return detectModelFormat(path) === 'tfjs-layers' ? readLayersFiles(path).files : [path];
 }
 
 export async function takeInEvidence(modelPath: string, t: CaseTarget, displayName: string): Promise<OpenedEvidence> {

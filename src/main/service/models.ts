@@ -35,6 +35,7 @@ export async function inspectEvidence(cdb: CaseDb, ev: EvidenceRecord, data?: (c
       name: ev.displayName, format: model.format, sha256: ev.sha256, inputSpec: model.inputSpec, numClasses: model.numClasses,
       params: model.report.params, opHistogram: model.report.opHistogram, weightLayers, warnings: model.report.warnings,
       ...(accuracy && { accuracy }),
+      ...(model.report.layers && { layers: model.report.layers }),
     };
   } finally {
     model.dispose();

@@ -73,11 +73,13 @@ describe('model loading dispatcher', () => {
     }
   });
 
-  it('names missing paths, empty folders, Keras H5 and unknown formats', () => {
+  it('names missing paths, empty folders, Keras 3 archives and unknown formats; takes .h5/.hdf5 as Keras', () => {
     expect(refusal(join(dir, 'nope.onnx')).code).toBe('NOT_FOUND');
     expect(refusal(dir).message).toMatch(/holds no model\.json/);
-    writeFileSync(join(dir, 'k.h5'), 'x');
-    expect(refusal(join(dir, 'k.h5')).message).toMatch(/Keras H5/);
+    writeFileSync(join(dir, 'k.keras'), 'x');
+    expect(refusal(join(dir, 'k.keras')).message).toMatch(/Keras 3 \.keras archives are not supported/);
+    writeFileSync(join(dir, 'k.hdf5'), 'x');
+    expect(detectModelFormat(join(dir, 'k.hdf5'))).toBe('keras');
     writeFileSync(join(dir, 'notes.txt'), 'hello');
     expect(refusal(join(dir, 'notes.txt')).code).toBe('UNSUPPORTED_MODEL');
   });

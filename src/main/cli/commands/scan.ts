@@ -6,7 +6,9 @@ import type { ClassArtifacts, ScanResult } from '../../../shared/results.ts';
 import { DEFAULT_PROFILE_NAME, PARAM_INFO, PROFILES, SCAN_METHODS } from '../../../shared/scan-params.ts';
 import { BACKEND_CHOICES, initBackend, isBackendChoice } from '../../engine/backend/index.ts';
 import { loadDataset } from '../../engine/data/index.ts';
+import { surveyInputConventions } from '../../engine/model/input-conventions.ts';
 import { loadModelFile, loadModelSource, modelDigest } from '../../engine/model/load.ts';
+import { deriveSeed } from '../../engine/random.ts';
 import { runScan } from '../../engine/scan/pipeline.ts';
 import type { CliIO, Command } from '../command.ts';
 import { progressPrinter } from '../progress-bar.ts';
@@ -32,6 +34,7 @@ export function printSummary(io: CliIO, r: ScanResult): void {
     : `CLEAN: no class flagged, score ${r.score.toFixed(2)}`;
   io.out(`${head}  [${r.method}, ${r.backend}, ${r.seconds.toFixed(1)} s, seed ${r.seed}]`);
   io.out(`model ${r.model.name} sha256 ${r.model.sha256}`);
+  for (const w of r.warnings ?? []) io.out(`!!! ${w}`);
   io.out('class  name             abl.acc(k) abl.acc(o)    ASR  mask L1  transfer  anomaly  flag');
   for (const c of r.classes) {
     io.out(`${String(c.index).padStart(5)}  ${c.name.slice(0, 15).padEnd(15)}  ${fmt(c.ablatedAccTarget).padStart(10)} ${fmt(c.ablatedAccOther).padStart(10)} ${fmt(c.asr).padStart(6)} ${fmt(c.maskL1, 1).padStart(8)} ${fmt(c.transferAsr).padStart(9)} ${fmt(c.anomalyIndex).padStart(8)}  ${c.flagged ? 'FLAG' : ''}`);
@@ -43,7 +46,8 @@ export const scan: Command = {
   summary: 'scan a model for a backdoor (UMA, or a baseline) and print the verdict',
   usage: `uma scan MODEL --data DATA [options]
 
-MODEL   an ONNX file, a TF.js model.json (or its folder), or 'demo' (the bundled trojaned MNIST model)
+MODEL   an ONNX file, a Keras .h5/.hdf5, a TF.js model.json (or its folder), or 'demo' (the bundled
+        trojaned MNIST model)
 DATA    an image folder (one sub-folder per class), an IDX images file (labels beside it or --labels),
         or 'demo' (bundled MNIST digits)
 
@@ -54,7 +58,9 @@ options:
   --max-per-class N   clean samples kept per class (default: all)
   --reference MODEL   a trusted clean model to use as the reference instead of training one
   --mean a,b,c        input normalisation mean per channel (in [0,1] units)
-  --std a,b,c         input normalisation std per channel
+  --std a,b,c         input normalisation std per channel (a spec far below the best common convention
+                      on the data is warned about before the scan and in the result)
+  --architecture JSON a Keras weights-only .h5's architecture (Keras model JSON or TF.js model.json)
   --classes a,b,...   class names in label order
   --labels FILE       IDX labels file, when not beside the images file
   --profile P         parameter profile: ${Object.keys(PROFILES).join(' | ')} (default ${DEFAULT_PROFILE_NAME})
@@ -84,6 +90,7 @@ Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
         'max-per-class': { type: 'string' },
         reference: { type: 'string' },
         mean: { type: 'string' },
+        architecture: { type: 'string' },
         std: { type: 'string' },
         classes: { type: 'string' },
         labels: { type: 'string' },
@@ -126,10 +133,12 @@ Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
       io.err(`evidence ${opened.evidence.id} in case '${target.caseName}': sha256 ${opened.evidence.sha256}${opened.evidence.match === 'mismatch' ? ' (DOES NOT MATCH the expected sha256)' : ''}`);
     }
     const modelPath = opened?.storedModelPath ?? givenPath;
-    const model = await loadModelFile(modelPath, { inputSpec: { mean, std, classNames } });
+    const model = await loadModelFile(modelPath, { inputSpec: { mean, std, classNames }, architecture: values.architecture });
     for (const w of model.report.warnings) io.err(`warning: ${w}`);
     const data = loadDataset(values.data, { labelsPath: values.labels, classNames, channels: model.inputSpec.channels === 1 ? 1 : 3 });
     const reference = values.reference ? (await loadModelFile(values.reference)).source : undefined;
+    const inputSurvey = surveyInputConventions(model, data, { seed: deriveSeed(seed, 'input-spec') });
+    if (inputSurvey.warning) io.err(`\n!!! ${inputSurvey.warning}\n`);
 
     const abort = new AbortController();
     const onSigint = () => abort.abort();
@@ -142,6 +151,7 @@ Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
         signal: abort.signal,
         onEvent: progressPrinter(io, model.numClasses),
         loadSource: (s) => loadModelSource(s),
+        inputSurvey,
       });
       printSummary(io, result);
       if (values.json === '-') io.out(JSON.stringify(result, null, 2));

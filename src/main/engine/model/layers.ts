@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UmaError } from '../../../shared/errors.ts';
 import { glorotUniform, seededRand } from './init.ts';
-import type { Classifier, FreezeResult, InputSpec, LoadReport, ModelSource, WeightLayer, WeightLayerKind } from './types.ts';
+import type { Classifier, FreezeResult, InputSpec, LoadReport, ModelFormat, ModelLayer, ModelSource, WeightLayer, WeightLayerKind } from './types.ts';
 import { freezePlan, normaliser } from './common.ts';
 
 interface ModelJson {
@@ -67,6 +67,16 @@ async function serialise(model: tf.LayersModel): Promise<{ modelJson: ModelJson;
   };
 }
 
+/**
+ * Where a TF.js Layers model came from when it was converted from another format (a Keras H5 file):
+ * the format to report, the converter's warnings and its layer list. Clones keep it.
+ */
+export interface LayersOrigin {
+  format: ModelFormat;
+  warnings: string[];
+  layers?: ModelLayer[];
+}
+
 function inferInputSpec(model: tf.LayersModel, given?: Partial<InputSpec>): InputSpec {
   const shape = model.inputs[0].shape;
   if (shape.length !== 4 || shape.slice(1).some((d) => d == null)) {
@@ -82,7 +92,7 @@ function inferInputSpec(model: tf.LayersModel, given?: Partial<InputSpec>): Inpu
 }
 
 export class LayersClassifier implements Classifier {
-  readonly format = 'tfjs-layers' as const;
+  readonly format: ModelFormat;
   readonly numClasses: number;
   private training = false;
   private frozen = new Set<string>();
@@ -93,7 +103,9 @@ export class LayersClassifier implements Classifier {
     readonly inputSpec: InputSpec,
     readonly source: ModelSource & { format: 'tfjs-layers' },
     readonly report: LoadReport,
+    private readonly origin?: LayersOrigin,
   ) {
+    this.format = origin?.format ?? 'tfjs-layers';
     const out = model.outputs[0].shape;
     if (out.length !== 2 || out[1] == null) throw new UmaError('BAD_MODEL', `model output shape ${JSON.stringify(out)} is not [N, classes]`);
     this.numClasses = out[1];
@@ -101,12 +113,14 @@ export class LayersClassifier implements Classifier {
   }
 
   /** Builds a classifier from model.json contents and concatenated weight bytes. */
-  static async fromSource(source: ModelSource & { format: 'tfjs-layers' }, spec?: Partial<InputSpec>): Promise<LayersClassifier> {
+  static async fromSource(
+    source: ModelSource & { format: 'tfjs-layers' }, spec?: Partial<InputSpec>, origin?: LayersOrigin,
+  ): Promise<LayersClassifier> {
     const json = structuredClone(source.modelJson) as ModelJson;
     if (!json || typeof json !== 'object' || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
       throw new UmaError('BAD_MODEL', `${source.name}: not a TF.js Layers model.json (needs modelTopology and weightsManifest)`);
     }
-    const warnings: string[] = [];
+    const warnings: string[] = [...(origin?.warnings ?? [])];
     const last = lastLayer(json);
     if (last?.config.activation === 'softmax') {
       last.config.activation = 'linear';
@@ -127,15 +141,18 @@ export class LayersClassifier implements Classifier {
     warnings.push(...(await nonFiniteWarnings(model)));
     const histogram: Record<string, number> = {};
     for (const l of model.layers) histogram[l.getClassName()] = (histogram[l.getClassName()] ?? 0) + 1;
-    const report: LoadReport = { format: 'tfjs-layers', params: model.countParams(), opHistogram: histogram, warnings };
-    return new LayersClassifier(model, inferInputSpec(model, spec), source, report);
+    const report: LoadReport = {
+      format: origin?.format ?? 'tfjs-layers', params: model.countParams(), opHistogram: histogram, warnings,
+      ...(origin?.layers && { layers: origin.layers }),
+    };
+    return new LayersClassifier(model, inferInputSpec(model, spec), source, report, origin);
   }
 
   /** Wraps a model built in memory (the corpus trainer's); its source is serialised from it. */
-  static async fromModel(model: tf.LayersModel, name: string, spec?: Partial<InputSpec>): Promise<LayersClassifier> {
+  static async fromModel(model: tf.LayersModel, name: string, spec?: Partial<InputSpec>, origin?: LayersOrigin): Promise<LayersClassifier> {
     const { modelJson, weights } = await serialise(model);
     model.dispose();
-    return LayersClassifier.fromSource({ format: 'tfjs-layers', name, modelJson, weights }, spec);
+    return LayersClassifier.fromSource({ format: 'tfjs-layers', name, modelJson, weights }, spec, origin);
   }
 
   predict(x: tf.Tensor4D): tf.Tensor2D {
@@ -194,7 +211,7 @@ export class LayersClassifier implements Classifier {
 
   async clone(): Promise<LayersClassifier> {
     const { modelJson, weights } = await serialise(this.model);
-    const copy = await LayersClassifier.fromSource({ ...this.source, modelJson, weights }, this.inputSpec);
+    const copy = await LayersClassifier.fromSource({ ...this.source, modelJson, weights }, this.inputSpec, this.origin);
     copy.frozen = new Set(this.frozen);
     copy.training = this.training;
     return copy;
@@ -206,6 +223,9 @@ export class LayersClassifier implements Classifier {
     for (const w of copy.model.weights) {
       const v = w.read();
       const name = w.originalName ?? w.name;
+      // Preprocessing statistics (a Keras Normalization layer's mean, variance, count) are part of the
+      // input convention, not learned weights: a fresh model keeps them.
+      if (!w.trainable && !/moving_mean|moving_variance/.test(name)) continue;
       const size = v.size;
       let values: Float32Array;
       if (/moving_variance|gamma/.test(name)) values = new Float32Array(size).fill(1);

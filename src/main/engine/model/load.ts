@@ -7,6 +7,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } fro
 import { basename, extname, join } from 'node:path';
 import { UmaError } from '../../../shared/errors.ts';
 import { combinedDigest, sha256Hex } from '../digest.ts';
+import { hasHdf5Signature, loadKerasFile } from './keras/index.ts';
 import { LayersClassifier, loadLayersModelFile, readLayersFiles } from './layers.ts';
 import { loadOnnx } from './onnx/index.ts';
 import type { Classifier, InputSpec, ModelFormat, ModelSource } from './types.ts';
@@ -15,6 +16,8 @@ export interface LoadModelOptions {
   /** Shown in reports and errors; the file name by default. */
   name?: string;
   inputSpec?: Partial<InputSpec>;
+  /** A Keras weights-only H5 file's architecture (Keras model JSON or TF.js model.json). */
+  architecture?: string;
 }
 
 const PICKLE_EXTENSIONS = new Set(['.pt', '.pth', '.pkl', '.ckpt', '.bin']);
@@ -61,18 +64,21 @@ export function detectModelFormat(path: string): ModelFormat {
   }
   if (ext === '.onnx') return 'onnx';
   if (ext === '.json') return 'tfjs-layers';
-  if (ext === '.h5' || ext === '.keras') {
-    throw new UmaError('UNSUPPORTED_MODEL', `${path}: Keras H5 models are not supported yet; convert with tensorflowjs_converter --input_format keras to a TF.js Layers model.json, or export ONNX`);
+  if (ext === '.h5' || ext === '.hdf5' || hasHdf5Signature(magic)) return 'keras';
+  if (ext === '.keras') {
+    throw new UmaError('UNSUPPORTED_MODEL', `${path}: Keras 3 .keras archives are not supported; save as H5 (model.save('model.h5')) or export ONNX`);
   }
   // An ONNX ModelProto opens with field 1 (ir_version, varint): tag byte 0x08.
   if (magic[0] === 0x08) return 'onnx';
-  throw new UmaError('UNSUPPORTED_MODEL', `${path}: unrecognised model format; UMA loads ONNX (.onnx) and TF.js Layers (model.json + weights)`);
+  throw new UmaError('UNSUPPORTED_MODEL', `${path}: unrecognised model format; UMA loads ONNX (.onnx), Keras H5 (.h5, .hdf5) and TF.js Layers (model.json + weights)`);
 }
 
 export async function loadModelFile(path: string, opts: LoadModelOptions = {}): Promise<Classifier> {
   const format = detectModelFormat(path);
   const name = opts.name ?? basename(path);
   if (format === 'onnx') return loadOnnx(new Uint8Array(readFileSync(path)), { name, inputSpec: opts.inputSpec });
+  if (format === 'keras') return loadKerasFile(path, { name, inputSpec: opts.inputSpec, architecture: opts.architecture });
+  if (opts.architecture !== undefined) throw new UmaError('BAD_INPUT', `${path}: an architecture file applies to Keras weights-only H5 files only`);
   return loadLayersModelFile(path, { name, inputSpec: opts.inputSpec });
 }
 

@@ -6,7 +6,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 
-export type ModelFormat = 'onnx' | 'tfjs-layers';
+export type ModelFormat = 'onnx' | 'tfjs-layers' | 'keras';
 
 /** How the model expects its input; stored with the case. Triggers live in [0,1] image space. */
 export interface InputSpec {
@@ -46,6 +46,15 @@ export type ModelSource =
   | { format: 'onnx'; name: string; bytes: Uint8Array }
   | { format: 'tfjs-layers'; name: string; modelJson: unknown; weights: Uint8Array };
 
+/** One layer of a model that has layers (Keras), input -> output, for the model view. */
+export interface ModelLayer {
+  name: string;
+  className: string;
+  /** Output shape without the batch axis. */
+  outputShape: (number | null)[];
+  params: number;
+}
+
 export interface LoadReport {
   format: ModelFormat;
   /** Parameter count over all weight tensors. */
@@ -54,6 +63,8 @@ export interface LoadReport {
   opHistogram: Record<string, number>;
   /** Things the analyst should know: NaN weights, a stripped final softmax, a guessed layout. */
   warnings: string[];
+  /** The layer list, where the format has one worth showing (Keras). */
+  layers?: ModelLayer[];
 }
 
 export interface Classifier {

@@ -10,6 +10,7 @@ import type { ClassArtifacts, ClassFinding, ScanResult } from '../../../shared/r
 import type { ScanMethod, ScanParams } from '../../../shared/scan-params.ts';
 import { currentBackend, type BackendChoice } from '../backend/index.ts';
 import { classCounts, indicesByClass, limitPerClass, requireEveryClass, type Dataset } from '../data/dataset.ts';
+import { surveyInputConventions, type InputSurvey } from '../model/input-conventions.ts';
 import type { Classifier, ModelSource } from '../model/types.ts';
 import { deriveSeed } from '../random.ts';
 import { scoreNeuralCleanse, scoreUma, ratioOf } from './anomaly.ts';
@@ -41,6 +42,8 @@ export interface ScanOptions {
   onEvent?: (e: ScanEvent) => void;
   /** Loads models from bytes on this thread (inline runs with a supplied reference). */
   loadSource?: SourceLoader;
+  /** The input-convention survey when the caller already ran it (to warn early); run here otherwise. */
+  inputSurvey?: InputSurvey;
 }
 
 export interface ScanOutput {
@@ -84,6 +87,8 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
   checkCompatible(model, opts.data);
   const data = params.maxPerClass ? limitPerClass(opts.data, params.maxPerClass, deriveSeed(seed, 'samples')) : opts.data;
   requireEveryClass(data);
+  // A spec far below the best convention makes the whole scan meaningless: said in the result.
+  const survey = opts.inputSurvey ?? surveyInputConventions(model, data, { seed: deriveSeed(seed, 'input-spec') });
   const N = model.numClasses;
   const completed = new Map((opts.completed ?? []).map((f) => [f.index, f]));
   const todo = Array.from({ length: N }, (_, k) => k).filter((k) => !completed.has(k));
@@ -220,6 +225,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
     reference,
     stageSeconds,
     classes,
+    ...(survey.warning && { warnings: [survey.warning] }),
   };
   emit({ type: 'done', result });
   return { result, artifacts };

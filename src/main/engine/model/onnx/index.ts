@@ -8,6 +8,7 @@ import { UmaError } from '../../../../shared/errors.ts';
 import type { Classifier, InputSpec } from '../types.ts';
 import { OnnxClassifier, storageTensors, type OnnxCore } from './classifier.ts';
 import { Executor, prepareGraph } from './graph.ts';
+import { graphNormalisesInput } from './input-normalisation.ts';
 import { parseOnnx, type OnnxModel, type OnnxTensor } from './proto.ts';
 import { analyseWeights, nonFiniteWeights } from './weights.ts';
 
@@ -54,7 +55,9 @@ function inputSpecOf(model: OnnxModel, opts: OnnxLoadOptions, warnings: string[]
     throw new UmaError('BAD_INPUT', `mean/std need ${channels} entries (one per channel), got ${spec.mean.length}/${spec.std.length}`);
   }
   if (!given.mean && !given.std) {
-    warnings.push('the ONNX file carries no input normalisation: predict feeds [0,1] pixels unchanged (mean 0, std 1); give mean/std if the model was trained on normalised inputs');
+    warnings.push(graphNormalisesInput(model)
+      ? 'the graph normalises its input (arithmetic on the input before the first Conv/Gemm): predict feeds it [0,1] pixels (mean 0, std 1)'
+      : 'the ONNX file carries no input normalisation: predict feeds [0,1] pixels unchanged (mean 0, std 1); give mean/std if the model was trained on normalised inputs');
   }
   const exportBatch = typeof dims[0] === 'number' ? dims[0] : undefined;
   if (exportBatch !== undefined) {
