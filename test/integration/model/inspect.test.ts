@@ -31,6 +31,13 @@ describe('uma inspect', () => {
     expect(r.out).toMatch(/ {4}7 {3}\/layer2\/conv1\/Conv/);
   });
 
+  it("takes 'demo', the documented name of the bundled model (issue 15)", async () => {
+    const r = await run('inspect', 'demo', '--backend', 'wasm');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/model {7}model\.json \(tfjs-layers\)/);
+    expect(r.out).toMatch(/classes {5}10/);
+  });
+
   it('writes JSON with top-1 accuracy on a data set', async () => {
     const out = join(dir, 'cnn.json');
     const r = await run('inspect', fixture('cnn'), '--data', 'demo', '--json', out, '--backend', 'wasm');

@@ -7,6 +7,7 @@ import { loadDataset } from '../../engine/data/index.ts';
 import { loadModelFile, modelDigest } from '../../engine/model/load.ts';
 import type { Classifier } from '../../engine/model/types.ts';
 import type { Command } from '../command.ts';
+import { resolveModelPath } from '../scan-options.ts';
 
 const FREEZE_PREVIEW = 0.5;
 const BATCH = 128;
@@ -41,7 +42,8 @@ export const inspect: Command = {
   summary: 'show what a model file is: format, input, classes, ops, weight layers, optional accuracy',
   usage: `uma inspect MODEL [--data DATA] [--json OUT] [--backend auto|node-gpu|node|wasm|cpu]
 
-Loads MODEL (.onnx, a TF.js Layers model.json or its folder; PyTorch pickles are refused) and prints
+Loads MODEL (.onnx, a TF.js Layers model.json or its folder, or 'demo' for the bundled demo model;
+PyTorch pickles are refused) and prints
 its format and sha256, input shape and layout, class count, op histogram, parameter count, any
 load warnings, and its weight layers in order, marking (*) those a freeze ratio of ${FREEZE_PREVIEW} freezes.
 --data DATA   clean data (an image folder, an IDX images file, or 'demo'): adds top-1 accuracy
@@ -61,7 +63,7 @@ load warnings, and its weight layers in order, marking (*) those a freeze ratio 
     if (!isBackendChoice(values.backend)) {
       throw new UmaError('BAD_INPUT', `--backend must be one of ${BACKEND_CHOICES.join(', ')}, not '${values.backend}'`);
     }
-    const path = positionals[0];
+    const path = resolveModelPath(positionals[0]);
     const sha256 = modelDigest(path);
     await initBackend(values.backend);
     const model = await loadModelFile(path);
