@@ -13,7 +13,7 @@ const FREEZE_PREVIEW = 0.5;
 const BATCH = 128;
 
 /** Top-1 accuracy over a clean-data set, in batches so memory stays flat. */
-function accuracy(model: Classifier, dataSpec: string): { accuracy: number; correct: number; count: number; source: string } {
+function accuracy(model: Classifier, dataSpec: string): { accuracy: number; correct: number; count: number; source: string; warnings: string[] } {
   const ds = loadDataset(dataSpec, { channels: model.inputSpec.channels === 3 ? 3 : 1 });
   const { height, width, channels } = model.inputSpec;
   if (ds.height !== height || ds.width !== width || ds.channels !== channels) {
@@ -30,7 +30,7 @@ function accuracy(model: Classifier, dataSpec: string): { accuracy: number; corr
     });
     for (let i = 0; i < n; i++) if (predicted[i] === ds.labels[start + i]) correct++;
   }
-  return { accuracy: correct / ds.count, correct, count: ds.count, source: ds.source };
+  return { accuracy: correct / ds.count, correct, count: ds.count, source: ds.source, warnings: ds.warnings ?? [] };
 }
 
 function histogramLine(h: Record<string, number>): string {
@@ -84,7 +84,7 @@ load warnings, and its weight layers in order, marking (*) those a freeze ratio 
         warnings: model.report.warnings,
         freezePreview: { ratio: FREEZE_PREVIEW, frozenCount: plan.frozenCount, frozen: plan.frozen },
         layers,
-        ...(data && { accuracy: data.accuracy, data: { source: data.source, count: data.count, correct: data.correct } }),
+        ...(data && { accuracy: data.accuracy, data: { source: data.source, count: data.count, correct: data.correct, warnings: data.warnings } }),
       };
       if (values.json !== undefined && values.json !== '-') writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
       if (values.json === '-') {
@@ -105,6 +105,7 @@ load warnings, and its weight layers in order, marking (*) those a freeze ratio 
         io.out(`  ${String(i + 1).padStart(3)} ${l.frozenAtHalf ? '*' : ' '} ${l.name.padEnd(width)}  ${l.kind.padEnd(9)} ${l.op.padEnd(20)} ${l.params.toLocaleString('en-US').padStart(10)}`);
       });
       if (data) io.out(`accuracy    ${(data.accuracy * 100).toFixed(2)}% top-1 (${data.correct}/${data.count} on ${data.source})`);
+      for (const w of data?.warnings ?? []) io.out(`warning     ${w}`);
       return 0;
     } finally {
       model.dispose();

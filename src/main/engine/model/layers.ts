@@ -9,7 +9,7 @@ import { UmaError } from '../../../shared/errors.ts';
 import { glorotUniform, seededRand } from './init.ts';
 import type { Classifier, FreezeResult, InputSpec, LoadReport, ModelSource, WeightLayer, WeightLayerKind } from './types.ts';
 import { freezePlan, normaliser } from './common.ts';
-import { isInside, MAX_MODEL_FILE_BYTES, readRegularFile, requireRegularFile, resolveEvidencePath } from './files.ts';
+import { isInside, MAX_MODEL_FILE_BYTES, readRegularFile, requireRegularFile, resolveEvidencePath } from '../files.ts';
 import { manifestBytes, parseModelJson, topologyLayers, type LayerJson, type ModelJson } from './layers-manifest.ts';
 
 const KIND: Record<string, WeightLayerKind> = {

@@ -7,7 +7,7 @@ import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { UmaError } from '../../../shared/errors.ts';
 import { combinedDigest, sha256Hex } from '../digest.ts';
-import { readRegularFile, requireRegularFile, resolveEvidencePath } from './files.ts';
+import { readRegularFile, requireRegularFile, resolveEvidencePath } from '../files.ts';
 import { LayersClassifier, loadLayersModelFile, readLayersFiles } from './layers.ts';
 import { loadOnnx } from './onnx/index.ts';
 import type { Classifier, InputSpec, ModelFormat, ModelSource } from './types.ts';

@@ -1,12 +1,12 @@
 /**
- * Safe opening of evidence files. A path given as a model or named inside one (a weight shard) may be
- * a FIFO, a device (/dev/zero), a symbolic link loop or a link out of the model's folder; reading any
- * of those hangs or pulls in bytes that are not the model. Paths are resolved (realpath) first, then
+ * Safe opening of evidence files. A path given as a model or data set, or named inside one (a weight
+ * shard, an image), may be a FIFO, a device (/dev/zero), a symbolic link loop or a link out of the
+ * model's folder; reading any of those hangs or pulls in bytes that are not the evidence. Paths are resolved (realpath) first, then
  * only regular files of a plausible size are read.
  */
 import { readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { relative, isAbsolute } from 'node:path';
-import { UmaError } from '../../../shared/errors.ts';
+import { UmaError } from '../../shared/errors.ts';
 
 /** ONNX protobufs end at 2 GiB; nothing a classifier scan can hold in memory is larger. */
 export const MAX_MODEL_FILE_BYTES = 2 ** 31;
@@ -32,7 +32,7 @@ export function requireRegularFile(path: string, stat: Stats, maxBytes = MAX_MOD
     throw new UmaError('BAD_INPUT', `${path}: ${kind}; only regular files are read as evidence`);
   }
   if (stat.size > maxBytes) {
-    throw new UmaError('BAD_MODEL', `${path}: ${stat.size} bytes, more than the ${maxBytes} a model file may have`);
+    throw new UmaError('BAD_INPUT', `${path}: ${stat.size} bytes, more than the ${maxBytes} such a file may have`);
   }
 }
 
