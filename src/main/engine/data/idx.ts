@@ -50,13 +50,16 @@ function readHeader(buf: Uint8Array, name: string): IdxHeader | null {
   const shape = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i, false));
   const size = shape.reduce((a, b) => a * b, 1);
   if (size > MAX_IDX_VALUES) {
-    throw new UmaError('BAD_DATA', `${name}: the header claims ${shape.join('x')} values, more than the ${MAX_IDX_VALUES} a data set may hold`);
+    const claim = `${shape.join('x')} values, more than the ${MAX_IDX_VALUES} a data set may hold`;
+    throw new UmaError('BAD_DATA', `${name}: the header claims ${claim}`);
   }
   return { shape, offset, size };
 }
 
 /** Inflates `raw` a step at a time until `enough` says so or the input ends; what came out so far. */
-function inflateUntil(raw: Uint8Array, name: string, enough: (chunks: Uint8Array[], have: number) => boolean): { chunks: Uint8Array[]; have: number } {
+type Enough = (chunks: Uint8Array[], have: number) => boolean;
+
+function inflateUntil(raw: Uint8Array, name: string, enough: Enough): { chunks: Uint8Array[]; have: number } {
   const chunks: Uint8Array[] = [];
   let have = 0;
   const gz = new Gunzip((chunk) => {
@@ -80,7 +83,10 @@ function inflateUntil(raw: Uint8Array, name: string, enough: (chunks: Uint8Array
  */
 function gunzipIdx(raw: Uint8Array, name: string): Uint8Array {
   let found: IdxHeader | null = null;
-  const head = inflateUntil(raw, name, (chunks, have) => (found = readHeader(concat(chunks, Math.min(have, MAX_HEADER)), name)) !== null);
+  const head = inflateUntil(raw, name, (chunks, have) => {
+    found = readHeader(concat(chunks, Math.min(have, MAX_HEADER)), name);
+    return found !== null;
+  });
   const h = found as IdxHeader | null; // assigned in the callback, which TypeScript's narrowing does not follow
   if (!h) return concat(head.chunks, head.have);
   const need = h.offset + h.size;
@@ -110,7 +116,9 @@ function concat(chunks: Uint8Array[], length: number): Uint8Array {
 export function parseIdx(raw: Uint8Array, name: string): IdxArray {
   const buf = isGzip(raw) ? gunzipIdx(raw, name) : raw;
   const h = readHeader(buf, name);
-  if (!h) throw new UmaError('BAD_DATA', buf.length < 4 ? `${name}: not an IDX file (bad magic)` : `${name}: truncated IDX header`);
+  if (!h) {
+    throw new UmaError('BAD_DATA', buf.length < 4 ? `${name}: not an IDX file (bad magic)` : `${name}: truncated IDX header`);
+  }
   if (buf.length - h.offset < h.size) {
     throw new UmaError('BAD_DATA', `${name}: truncated: header says ${h.shape.join('x')} (${h.size} bytes), file holds ${buf.length - h.offset}`);
   }

@@ -23,7 +23,9 @@ function isClassFolder(root: string, e: Dirent): boolean {
   if (e.isDirectory()) return true;
   if (!e.isSymbolicLink()) return false;
   const { stat } = resolveEvidencePath(join(root, e.name), 'folder');
-  if (!stat.isDirectory()) throw new UmaError('BAD_DATA', `${join(root, e.name)}: a symbolic link to something that is not a folder; class folders must be folders`);
+  if (!stat.isDirectory()) {
+    throw new UmaError('BAD_DATA', `${join(root, e.name)}: a symbolic link to something that is not a folder; class folders must be folders`);
+  }
   return true;
 }
 
@@ -32,10 +34,12 @@ function readImage(file: string, like: { img: RGBAImage; file: string } | undefi
   const bytes = readRegularFile(file, MAX_IMAGE_BYTES);
   const size = declaredSize(bytes);
   if (size && size.width * size.height > MAX_IMAGE_PIXELS) {
-    throw new UmaError('BAD_DATA', `${file}: the header declares ${size.width}x${size.height} pixels, more than the ${MAX_IMAGE_PIXELS} an image may have`);
+    const claim = `${size.width}x${size.height} pixels, more than the ${MAX_IMAGE_PIXELS} an image may have`;
+    throw new UmaError('BAD_DATA', `${file}: the header declares ${claim}`);
   }
   if (size && like && (size.width !== like.img.width || size.height !== like.img.height)) {
-    throw new UmaError('BAD_DATA', `${file}: ${size.width}x${size.height} differs from ${like.file} (${like.img.width}x${like.img.height}); all images must have one size`);
+    const first = `${like.file} (${like.img.width}x${like.img.height})`;
+    throw new UmaError('BAD_DATA', `${file}: ${size.width}x${size.height} differs from ${first}; all images must have one size`);
   }
   try {
     return decodeImage(bytes);
@@ -87,7 +91,8 @@ export function loadImageFolder(root: string, opts: ImageFolderOptions = {}): Da
   const channels = opts.channels ?? (colour === 0 ? 1 : 3);
   // The model decides the channels; an analyst must know when colour was thrown away to fit it.
   const warnings = channels === 1 && colour > 0
-    ? [`${colour} of ${decoded.length} images are in colour; converted to grayscale (mean of R, G and B) for the model's 1-channel input`]
+    ? [`${colour} of ${decoded.length} images are in colour; converted to grayscale (mean of R, G and B) `
+      + "for the model's 1-channel input"]
     : [];
   const per = width * height * channels;
   const images = new Float32Array(decoded.length * per);

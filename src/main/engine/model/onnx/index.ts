@@ -53,8 +53,10 @@ function inputSpecOf(model: OnnxModel, opts: OnnxLoadOptions, warnings: string[]
     classNames: given.classNames,
   };
   const { height, width } = spec;
-  if (![height, width, channels].every((d) => Number.isInteger(d) && d >= 1) || height * width * channels > MAX_INPUT_VALUES) {
-    throw new UmaError('BAD_MODEL', `${opts.name}: implausible input size ${height}x${width}x${channels} (at most ${MAX_INPUT_VALUES} values per image); the file is damaged or not an image classifier`);
+  const positive = [height, width, channels].every((d) => Number.isInteger(d) && d >= 1);
+  if (!positive || height * width * channels > MAX_INPUT_VALUES) {
+    const size = `${height}x${width}x${channels} (at most ${MAX_INPUT_VALUES} values per image)`;
+    throw new UmaError('BAD_MODEL', `${opts.name}: implausible input size ${size}; the file is damaged or not an image classifier`);
   }
   if (spec.mean.length !== channels || spec.std.length !== channels) {
     throw new UmaError('BAD_INPUT', `mean/std need ${channels} entries (one per channel), got ${spec.mean.length}/${spec.std.length}`);

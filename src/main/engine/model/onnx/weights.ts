@@ -92,7 +92,10 @@ export function analyseWeights(model: OnnxModel, order: OnnxNode[]): LayerSpec[]
       const slot = slotOf(node, i, init.dims, model);
       if (init.dtype !== 'float32') {
         // A weight slot holds floats; an integer type over them (INT32 over float bytes) is damage.
-        if (slot) throw new UmaError('BAD_MODEL', `node ${node.name} (${node.op}): input ${i} '${input}' is ${init.dtype}, but ${node.op} takes float weights there`, { node: node.name, op: node.op });
+        if (slot) {
+          const why = `input ${i} '${input}' is ${init.dtype}, but ${node.op} takes float weights there`;
+          throw new UmaError('BAD_MODEL', `node ${node.name} (${node.op}): ${why}`, { node: node.name, op: node.op });
+        }
         return;
       }
       let spec: ParamSpec;

@@ -45,7 +45,8 @@ export function checkWindow(ctx: OpCtx, size: Pair, kernel: Pair, strides: Pair,
     if (pool && (pads[i] >= extent || pads[i + 2] >= extent)) bad('a pool pad as wide as the window');
     if (size[i] + pads[i] + pads[i + 2] < extent) bad('the window is larger than the padded input');
   }
-  if ((size[0] + pads[0] + pads[2]) * (size[1] + pads[1] + pads[3]) > MAX_PLANE) bad(`an implausible padded size (more than ${MAX_PLANE} positions)`);
+  const plane = (size[0] + pads[0] + pads[2]) * (size[1] + pads[1] + pads[3]);
+  if (plane > MAX_PLANE) bad(`an implausible padded size (more than ${MAX_PLANE} positions)`);
 }
 
 export function pair(ctx: OpCtx, name: string): Pair {
