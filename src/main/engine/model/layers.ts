@@ -253,7 +253,7 @@ export function readLayersFiles(path: string): { modelJsonPath: string; modelJso
   });
   const expected = manifestBytes(modelJson);
   if (total !== expected) {
-    throw new UmaError('BAD_MODEL', `${modelJsonPath}: the weight shards hold ${total} bytes, the manifest needs ${expected}`);
+    throw new UmaError('BAD_MODEL', `${modelJsonPath}: weight data holds ${total} bytes, the manifest needs ${expected}`);
   }
   const parts = reals.map((f) => readRegularFile(f));
   return { modelJsonPath, modelJson, weights: new Uint8Array(Buffer.concat(parts)), files: [modelJsonPath, ...files] };
