@@ -210,6 +210,8 @@ export interface DataInspection {
   classNames: string[];
   perClass: number[];
   shape: [number, number, number];
+  /** What loading changed that the analyst should know (colour converted to grayscale). */
+  warnings?: string[];
 }
 
 export interface ScanDetail {

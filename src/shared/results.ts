@@ -68,7 +68,8 @@ export interface ScanResult {
   finishedAt: string;
   seconds: number;
   model: ModelInfo;
-  data: { source: string; samples: number; perClass: number[] };
+  /** warnings: what loading changed that the analyst should know (colour converted to grayscale). */
+  data: { source: string; samples: number; perClass: number[]; warnings?: string[] };
   reference: { kind: 'trained' | 'supplied' | 'none'; accuracy: number | null; seconds: number } | null;
   /** Seconds per stage, summed over classes. */
   stageSeconds: Record<string, number>;

@@ -86,7 +86,12 @@ export async function startWsServer(opts: WsServerOptions): Promise<WsServer> {
   };
 
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
+    // A request target the URL parser refuses (an absolute-form 'http://[' target) is the client's fault.
+    const url = URL.parse(req.url ?? '/', 'http://x');
+    if (!url) {
+      res.writeHead(400).end();
+      return;
+    }
     const why = refusal(req, url);
     const headers = securityHeaders(req.headers.host ?? '');
     if (why) {
@@ -154,23 +159,47 @@ export async function startWsServer(opts: WsServerOptions): Promise<WsServer> {
   };
 }
 
+/** Longest request path served; the UI's own paths are far shorter, and the file system has its limits too. */
+const MAX_STATIC_PATH = 1024;
+
+/**
+ * The decoded path of a static request, or null when it cannot name a file: bad percent-encoding
+ * ('/%ff', '/%'), a NUL byte (fs calls throw on it) or an overlong path.
+ */
+function staticPath(pathname: string): string | null {
+  if (pathname.length > MAX_STATIC_PATH) return null;
+  try {
+    const rel = decodeURIComponent(pathname);
+    return rel.includes('\0') ? null : rel;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `file` is a regular file; any error (a component too long, not a folder) means it is not. */
+function isFile(file: string): boolean {
+  try {
+    return fs.statSync(file, { throwIfNoEntry: false })?.isFile() ?? false;
+  } catch {
+    return false;
+  }
+}
+
 function serveStatic(dir: string | null, pathname: string, headOnly: boolean, res: http.ServerResponse, headers: Record<string, string>): void {
   if (!dir) {
     res.writeHead(503, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' })
       .end('The UI is not built. Run `npx electron-vite build` in the project folder, then restart `uma serve`.\nThe API is up at /api.\n');
     return;
   }
-  let rel: string;
-  try {
-    rel = decodeURIComponent(pathname);
-  } catch {
+  const rel = staticPath(pathname);
+  if (rel === null) {
     res.writeHead(400, headers).end();
     return;
   }
   const root = path.resolve(dir);
   let file = path.resolve(root, `.${rel}`);
   // Outside the root, or not a file: the single-page app's index answers (client-side routes).
-  if (!file.startsWith(root + path.sep) || !fs.statSync(file, { throwIfNoEntry: false })?.isFile()) file = path.join(root, 'index.html');
+  if (!file.startsWith(root + path.sep) || !isFile(file)) file = path.join(root, 'index.html');
   const type = TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
   const body = fs.readFileSync(file);
   res.writeHead(200, { ...headers, 'Content-Type': type, 'Content-Length': String(body.byteLength) });

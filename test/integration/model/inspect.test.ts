@@ -1,10 +1,11 @@
 /** `uma inspect` end to end through the CLI entry point. */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/main/cli/index.ts';
+import { encodePng } from '../../../src/main/engine/data/image-codec.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/onnx/${name}.onnx`, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'uma-inspect-'));
@@ -29,6 +30,24 @@ describe('uma inspect', () => {
     expect(r.out).toMatch(/\(3 conv\/dense frozen\)/);
     expect(r.out).toMatch(/ {4}1 \* \/conv1\/Conv +conv/);
     expect(r.out).toMatch(/ {4}7 {3}\/layer2\/conv1\/Conv/);
+  });
+
+  it("takes 'demo', the documented name of the bundled model (issue 15)", async () => {
+    const r = await run('inspect', 'demo', '--backend', 'wasm');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/model {7}model\.json \(tfjs-layers\)/);
+    expect(r.out).toMatch(/classes {5}10/);
+  });
+
+  it('says when colour images were converted to grayscale for a 1-channel model (issue 15)', async () => {
+    const data = join(dir, 'colour');
+    mkdirSync(join(data, '0'), { recursive: true });
+    const px = new Float32Array(28 * 28 * 3);
+    px[0] = 1;
+    writeFileSync(join(data, '0', 'red.png'), encodePng(px, 28, 28, 3));
+    const r = await run('inspect', 'demo', '--data', data, '--backend', 'wasm');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/warning {5}1 of 1 images are in colour; converted to grayscale/);
   });
 
   it('writes JSON with top-1 accuracy on a data set', async () => {

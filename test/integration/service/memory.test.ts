@@ -154,6 +154,13 @@ describe('service over the in-memory transport', () => {
     expect([fromZip.count, fromZip.classNames, fromZip.perClass, fromZip.shape[0]]).toEqual([3, ['cat', 'dog'], [2, 1], 4]);
     const fromFiles = ok(await api['data/inspect']({ data: { kind: 'upload', files: [{ path: 'cat/1.png', bytes: png(10) }, { path: 'dog/1.png', bytes: png(9) }] } }));
     expect(fromFiles.classNames).toEqual(['cat', 'dog']);
+    // Colour data for a 1-channel model is converted, and the inspection says so (issue 15).
+    const colour = new PNG({ width: 4, height: 4 });
+    colour.data.fill(255);
+    colour.data[0] = 0;
+    const colourFile = { path: 'cat/1.png', bytes: new Uint8Array(PNG.sync.write(colour)) };
+    const grayed = ok(await api['data/inspect']({ data: { kind: 'upload', files: [colourFile] }, channels: 1 }));
+    expect(grayed.warnings?.[0]).toMatch(/^1 of 1 images are in colour; converted to grayscale/);
 
     const climb = await api['data/inspect']({ data: { kind: 'upload', files: [{ path: '../../etc/x.png', bytes: png(1) }] } });
     expect(climb).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });

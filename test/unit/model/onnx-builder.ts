@@ -26,6 +26,8 @@ export interface TensorDef {
   /** Float32 values; ints (INT64) when `ints` is given instead. */
   floats?: number[];
   ints?: number[];
+  /** The element type declared over the float bytes (default 1, FLOAT): a damaged file's mislabel. */
+  dataType?: number;
 }
 
 export interface ModelDef {
@@ -40,7 +42,7 @@ export interface ModelDef {
 function tensorProto(name: string, t: TensorDef) {
   if (t.ints) return { name, dims: t.dims, dataType: 7, int64Data: t.ints };
   const raw = new Uint8Array(Float32Array.from(t.floats ?? []).buffer);
-  return { name, dims: t.dims, dataType: 1, rawData: raw };
+  return { name, dims: t.dims, dataType: t.dataType ?? 1, rawData: raw };
 }
 
 function attrProto(name: string, a: Attr) {

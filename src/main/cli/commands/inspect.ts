@@ -8,6 +8,7 @@ import { loadModelFile, modelDigest } from '../../engine/model/load.ts';
 import { topOneAccuracy } from '../../engine/metrics/accuracy.ts';
 import type { Classifier, ModelLayer } from '../../engine/model/types.ts';
 import type { CliIO, Command } from '../command.ts';
+import { resolveModelPath } from '../scan-options.ts';
 
 const FREEZE_PREVIEW = 0.5;
 
@@ -43,8 +44,8 @@ export const inspect: Command = {
   summary: 'show what a model file is: format, input, classes, ops, weight layers, optional accuracy',
   usage: `uma inspect MODEL [--data DATA] [--architecture JSON] [--json OUT] [--backend auto|node-gpu|node|wasm|cpu]
 
-Loads MODEL (.onnx, a Keras .h5/.hdf5, a TF.js Layers model.json or its folder; PyTorch pickles are
-refused) and prints
+Loads MODEL (.onnx, a Keras .h5/.hdf5, a TF.js Layers model.json or its folder, or 'demo' for the
+bundled demo model; PyTorch pickles are refused) and prints
 its format and sha256, input shape and layout, class count, op histogram, parameter count, any
 load warnings, and its weight layers in order, marking (*) those a freeze ratio of ${FREEZE_PREVIEW} freezes.
 --data DATA   clean data (an image folder, an IDX images file, or 'demo'): adds top-1 accuracy, and the
@@ -68,7 +69,7 @@ load warnings, and its weight layers in order, marking (*) those a freeze ratio 
     if (!isBackendChoice(values.backend)) {
       throw new UmaError('BAD_INPUT', `--backend must be one of ${BACKEND_CHOICES.join(', ')}, not '${values.backend}'`);
     }
-    const path = positionals[0];
+    const path = resolveModelPath(positionals[0]);
     const sha256 = modelDigest(path);
     await initBackend(values.backend);
     const model = await loadModelFile(path, { architecture: values.architecture });
@@ -92,7 +93,7 @@ load warnings, and its weight layers in order, marking (*) those a freeze ratio 
         freezePreview: { ratio: FREEZE_PREVIEW, frozenCount: plan.frozenCount, frozen: plan.frozen },
         layers,
         ...(model.report.layers && { modelLayers: model.report.layers }),
-        ...(data && { accuracy: data.accuracy, data: { source: data.source, count: data.count, correct: data.correct } }),
+        ...(data && { accuracy: data.accuracy, data: { source: data.source, count: data.count, correct: data.correct, warnings: ds.warnings ?? [] } }),
         ...(inputSurvey && { inputSurvey }),
       };
       if (values.json !== undefined && values.json !== '-') writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
@@ -115,6 +116,7 @@ load warnings, and its weight layers in order, marking (*) those a freeze ratio 
       });
       if (model.report.layers) printModelLayers(io, model.report.layers);
       if (data) io.out(`accuracy    ${(data.accuracy * 100).toFixed(2)}% top-1 (${data.correct}/${data.count} on ${data.source})`);
+      for (const w of ds?.warnings ?? []) io.out(`warning     ${w}`);
       if (inputSurvey) printSurvey(io, inputSurvey);
       return 0;
     } finally {

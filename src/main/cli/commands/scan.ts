@@ -35,6 +35,7 @@ export function printSummary(io: CliIO, r: ScanResult): void {
   io.out(`${head}  [${r.method}, ${r.backend}, ${r.seconds.toFixed(1)} s, seed ${r.seed}]`);
   io.out(`model ${r.model.name} sha256 ${r.model.sha256}`);
   for (const w of r.warnings ?? []) io.out(`!!! ${w}`);
+  for (const w of r.data.warnings ?? []) io.out(`data warning: ${w}`);
   io.out('class  name             abl.acc(k) abl.acc(o)    ASR  mask L1  transfer  anomaly  flag');
   for (const c of r.classes) {
     io.out(`${String(c.index).padStart(5)}  ${c.name.slice(0, 15).padEnd(15)}  ${fmt(c.ablatedAccTarget).padStart(10)} ${fmt(c.ablatedAccOther).padStart(10)} ${fmt(c.asr).padStart(6)} ${fmt(c.maskL1, 1).padStart(8)} ${fmt(c.transferAsr).padStart(9)} ${fmt(c.anomalyIndex).padStart(8)}  ${c.flagged ? 'FLAG' : ''}`);
@@ -136,6 +137,7 @@ Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
     const model = await loadModelFile(modelPath, { inputSpec: { mean, std, classNames }, architecture: values.architecture });
     for (const w of model.report.warnings) io.err(`warning: ${w}`);
     const data = loadDataset(values.data, { labelsPath: values.labels, classNames, channels: model.inputSpec.channels === 1 ? 1 : 3 });
+    for (const w of data.warnings ?? []) io.err(`warning: ${w}`);
     const reference = values.reference ? (await loadModelFile(values.reference)).source : undefined;
     const inputSurvey = surveyInputConventions(model, data, { seed: deriveSeed(seed, 'input-spec') });
     if (inputSurvey.warning) io.err(`\n!!! ${inputSurvey.warning}\n`);

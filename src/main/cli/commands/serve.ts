@@ -15,7 +15,7 @@ const RENDERER_DIR = fileURLToPath(new URL('../../../../out/renderer/', import.m
 export const serve: Command = {
   name: 'serve',
   summary: 'serve the workstation UI and its API to a browser (loopback, session token)',
-  usage: `uma serve [--port N] [--host 127.0.0.1] [--db FILE] [--token T] [--backend B] [--no-pdf]
+  usage: `uma serve [--port N] [--host 127.0.0.1] [--db FILE] [--token T] [--backend B] [--no-pdf] [--ui DIR]
 
 Runs the engine host and the service in this process, serves the built UI (out/renderer; build it with
 'npx electron-vite build') over HTTP and the API over a WebSocket at /api, and prints the URL to open:
@@ -27,13 +27,15 @@ origin, are refused with 403. Scans interrupted by a crash are resumed at start-
   --db FILE    case database (default $UMA_HOME/cases.sqlite or ~/.uma/cases.sqlite)
   --token T    session token to require (default: 32 random bytes, hex); reuse one across restarts
   --backend B  ${BACKEND_CHOICES.join(' | ')} (default auto)
-  --no-pdf     do not render PDFs into report archives`,
+  --no-pdf     do not render PDFs into report archives
+  --ui DIR     serve the built UI from DIR (holding index.html) instead of out/renderer`,
   async run(argv, io) {
     const { values } = parseArgs({
       args: argv,
       options: {
         port: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' }, db: { type: 'string' }, token: { type: 'string' },
         backend: { type: 'string', default: 'auto' }, 'no-pdf': { type: 'boolean', default: false },
+        ui: { type: 'string' },
       },
       strict: true,
     });
@@ -47,7 +49,9 @@ origin, are refused with 403. Scans interrupted by a crash are resumed at start-
       io.err('WARNING: --host ' + values.host + ' exposes the case database, the evidence and scanning to anyone on the network who gets');
       io.err('WARNING: the token. Traffic is plain HTTP (no TLS): put it behind an SSH tunnel or a TLS proxy instead if you can.');
     }
-    const staticDir = fs.existsSync(`${RENDERER_DIR}index.html`) ? RENDERER_DIR : null;
+    if (values.ui && !fs.existsSync(`${values.ui}/index.html`)) throw new UmaError('BAD_INPUT', `--ui ${values.ui}: no index.html there`);
+    const uiDir = values.ui ?? RENDERER_DIR;
+    const staticDir = fs.existsSync(`${uiDir}/index.html`) ? uiDir : null;
     if (!staticDir) io.err(`note: the UI is not built (${RENDERER_DIR}); run 'npx electron-vite build' and restart. The API works without it.`);
 
     const service = await startService({ dbPath: values.db, host: 'serve', backend: values.backend, pdf: !values['no-pdf'] });

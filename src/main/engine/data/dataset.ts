@@ -15,6 +15,8 @@ export interface Dataset {
   classNames: string[];
   /** Where it came from, for reports ("demo", a folder, an IDX file). */
   source: string;
+  /** What the loader changed that the analyst should know (colour converted to grayscale). */
+  warnings?: string[];
 }
 
 export function imageSize(ds: Pick<Dataset, 'height' | 'width' | 'channels'>): number {

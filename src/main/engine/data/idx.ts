@@ -1,11 +1,14 @@
 /**
  * IDX files (the MNIST format): big-endian magic 0x00 0x00 type ndims, ndims big-endian uint32 sizes,
- * then the data in C order. Gzipped files are detected by their magic bytes, whatever their name.
+ * then the data in C order. Gzipped files are detected by their magic bytes, whatever their name, and
+ * inflated only as far as the header's data reaches.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { Gunzip } from 'fflate';
 import { UmaError } from '../../../shared/errors.ts';
+import { readRegularFile } from '../files.ts';
 import { makeDataset, type Dataset } from './dataset.ts';
 
 export interface IdxArray {
@@ -15,32 +18,115 @@ export interface IdxArray {
 
 const UBYTE = 0x08;
 
-export function parseIdx(raw: Uint8Array, name: string): IdxArray {
-  let buf = raw;
-  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
+/** Values an IDX file may hold (1 GiB as float32 images); a header that claims more is refused. */
+export const MAX_IDX_VALUES = 2 ** 28;
+/** Compressed bytes fed to the inflater at a time: deflate expands at most ~1000x, so ~16 MiB out per step. */
+const GZIP_STEP = 16 * 1024;
+/** The longest IDX header: 4 bytes, then 4 per dimension (at most 255). */
+const MAX_HEADER = 4 + 4 * 255;
+
+const isGzip = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+
+/**
+ * The shape and data offset of an IDX header, or null while `buf` is too short to hold it. Checks
+ * the magic, the element type and the size the header claims, so a bomb is refused before its data.
+ */
+interface IdxHeader {
+  shape: number[];
+  /** Where the data starts, and how many bytes of it the shape needs. */
+  offset: number;
+  size: number;
+}
+
+function readHeader(buf: Uint8Array, name: string): IdxHeader | null {
+  if (buf.length < 4) return null;
+  if (buf[0] !== 0 || buf[1] !== 0) throw new UmaError('BAD_DATA', `${name}: not an IDX file (bad magic)`);
+  if (buf[2] !== UBYTE) throw new UmaError('BAD_DATA', `${name}: IDX element type 0x${buf[2].toString(16)} is not supported (only unsigned bytes, 0x08)`);
+  const ndims = buf[3];
+  if (ndims === 0) throw new UmaError('BAD_DATA', `${name}: truncated IDX header`);
+  const offset = 4 + 4 * ndims;
+  if (buf.length < offset) return null;
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const shape = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i, false));
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (size > MAX_IDX_VALUES) {
+    const claim = `${shape.join('x')} values, more than the ${MAX_IDX_VALUES} a data set may hold`;
+    throw new UmaError('BAD_DATA', `${name}: the header claims ${claim}`);
+  }
+  return { shape, offset, size };
+}
+
+/** Inflates `raw` a step at a time until `enough` says so or the input ends; what came out so far. */
+type Enough = (chunks: Uint8Array[], have: number) => boolean;
+
+function inflateUntil(raw: Uint8Array, name: string, enough: Enough): { chunks: Uint8Array[]; have: number } {
+  const chunks: Uint8Array[] = [];
+  let have = 0;
+  const gz = new Gunzip((chunk) => {
+    chunks.push(chunk);
+    have += chunk.length;
+  });
+  for (let at = 0; !enough(chunks, have) && at < raw.length; at += GZIP_STEP) {
     try {
-      buf = gunzipSync(buf);
+      gz.push(raw.subarray(at, at + GZIP_STEP), at + GZIP_STEP >= raw.length);
     } catch (err) {
       throw new UmaError('BAD_DATA', `${name}: corrupt gzip stream (${(err as Error).message})`);
     }
   }
-  if (buf.length < 4 || buf[0] !== 0 || buf[1] !== 0) throw new UmaError('BAD_DATA', `${name}: not an IDX file (bad magic)`);
-  if (buf[2] !== UBYTE) throw new UmaError('BAD_DATA', `${name}: IDX element type 0x${buf[2].toString(16)} is not supported (only unsigned bytes, 0x08)`);
-  const ndims = buf[3];
-  const header = 4 + 4 * ndims;
-  if (ndims === 0 || buf.length < header) throw new UmaError('BAD_DATA', `${name}: truncated IDX header`);
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const shape = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i, false));
-  const size = shape.reduce((a, b) => a * b, 1);
-  if (buf.length - header < size) {
-    throw new UmaError('BAD_DATA', `${name}: truncated: header says ${shape.join('x')} (${size} bytes), file holds ${buf.length - header}`);
+  return { chunks, have };
+}
+
+/**
+ * Inflates a gzipped IDX file no further than its header's data: the header is inflated first (a
+ * header that claims too much is refused then), the data by zlib with that many bytes as its limit,
+ * and only a file with bytes beyond that (rare) is inflated step by step up to the limit.
+ */
+function gunzipIdx(raw: Uint8Array, name: string): Uint8Array {
+  let found: IdxHeader | null = null;
+  const head = inflateUntil(raw, name, (chunks, have) => {
+    found = readHeader(concat(chunks, Math.min(have, MAX_HEADER)), name);
+    return found !== null;
+  });
+  const h = found as IdxHeader | null; // assigned in the callback, which TypeScript's narrowing does not follow
+  if (!h) return concat(head.chunks, head.have);
+  const need = h.offset + h.size;
+  try {
+    return gunzipSync(raw, { maxOutputLength: need });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE') {
+      throw new UmaError('BAD_DATA', `${name}: corrupt gzip stream (${(err as Error).message})`);
+    }
   }
-  return { shape, data: buf.subarray(header, header + size) };
+  const all = inflateUntil(raw, name, (_, have) => have >= need);
+  return concat(all.chunks, Math.min(all.have, need));
+}
+
+/** The first `length` bytes of `chunks` joined. */
+function concat(chunks: Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const c of chunks) {
+    if (at >= length) break;
+    out.set(c.subarray(0, length - at), at);
+    at += c.length;
+  }
+  return out;
+}
+
+export function parseIdx(raw: Uint8Array, name: string): IdxArray {
+  const buf = isGzip(raw) ? gunzipIdx(raw, name) : raw;
+  const h = readHeader(buf, name);
+  if (!h) {
+    throw new UmaError('BAD_DATA', buf.length < 4 ? `${name}: not an IDX file (bad magic)` : `${name}: truncated IDX header`);
+  }
+  if (buf.length - h.offset < h.size) {
+    throw new UmaError('BAD_DATA', `${name}: truncated: header says ${h.shape.join('x')} (${h.size} bytes), file holds ${buf.length - h.offset}`);
+  }
+  return { shape: h.shape, data: buf.subarray(h.offset, h.offset + h.size) };
 }
 
 function readIdx(path: string): IdxArray {
-  if (!existsSync(path)) throw new UmaError('BAD_DATA', `${path}: no such file`);
-  return parseIdx(readFileSync(path), path);
+  return parseIdx(readRegularFile(path), path);
 }
 
 /** The labels file beside an images file: "t10k-images-idx3-ubyte.gz" -> "t10k-labels-idx1-ubyte.gz". */

@@ -19,6 +19,32 @@ export function isJpeg(bytes: Uint8Array): boolean {
   return bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
 }
 
+/** JPEG start-of-frame markers (SOF0-SOF15 less DHT 0xC4, JPG 0xC8 and DAC 0xCC) carry the image size. */
+const isSof = (m: number) => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
+
+/**
+ * The size a PNG (IHDR) or JPEG (SOF segment) header declares, read without decoding, or null when
+ * no header says: decoders allocate what the header claims, so a 69-byte file can demand gigabytes.
+ */
+export function declaredSize(bytes: Uint8Array): { width: number; height: number } | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (isPng(bytes)) return bytes.length >= 24 ? { width: view.getUint32(16), height: view.getUint32(20) } : null;
+  if (!isJpeg(bytes)) return null;
+  let at = 2;
+  while (at + 4 <= bytes.length) {
+    if (bytes[at] !== 0xff) return null;
+    const marker = bytes[at + 1];
+    if (marker === 0xff) {
+      at++; // fill byte
+      continue;
+    }
+    if (isSof(marker)) return at + 9 <= bytes.length ? { height: view.getUint16(at + 5), width: view.getUint16(at + 7) } : null;
+    if (marker === 0xd9 || marker === 0xda) return null; // end of image or start of scan before any frame
+    at += 2 + view.getUint16(at + 2);
+  }
+  return null;
+}
+
 /** Decodes PNG or JPEG (by content, not extension); throws with the decoder's reason. */
 export function decodeImage(bytes: Uint8Array): RGBAImage {
   if (isPng(bytes)) {

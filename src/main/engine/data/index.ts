@@ -1,8 +1,8 @@
 /**
  * One entry for every kind of clean data: `demo`, an image folder, or an IDX images file.
  */
-import { existsSync, statSync } from 'node:fs';
 import { UmaError } from '../../../shared/errors.ts';
+import { resolveEvidencePath } from '../files.ts';
 import type { Dataset } from './dataset.ts';
 import { loadDemoDigits } from './demo.ts';
 import { loadIdxDataset } from './idx.ts';
@@ -19,7 +19,13 @@ export interface LoadDataOptions {
 
 export function loadDataset(spec: string, opts: LoadDataOptions = {}): Dataset {
   if (spec === 'demo') return loadDemoDigits();
-  if (!existsSync(spec)) throw new UmaError('BAD_DATA', `${spec}: no such file or folder (give an image folder, an IDX images file, or 'demo')`);
-  if (statSync(spec).isDirectory()) return loadImageFolder(spec, opts);
+  let stat;
+  try {
+    stat = resolveEvidencePath(spec).stat;
+  } catch (err) {
+    if ((err as UmaError).code !== 'NOT_FOUND') throw err;
+    throw new UmaError('BAD_DATA', `${spec}: no such file or folder (give an image folder, an IDX images file, or 'demo')`);
+  }
+  if (stat.isDirectory()) return loadImageFolder(spec, opts);
   return loadIdxDataset(spec, opts);
 }

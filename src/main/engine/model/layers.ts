@@ -2,26 +2,15 @@
  * TF.js Layers models (model.json + weight shards) as Classifiers. Also the format the evaluation
  * corpus and the bundled demo model are written in.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UmaError } from '../../../shared/errors.ts';
 import { glorotUniform, seededRand } from './init.ts';
 import type { Classifier, FreezeResult, InputSpec, LoadReport, ModelFormat, ModelLayer, ModelSource, WeightLayer, WeightLayerKind } from './types.ts';
 import { freezePlan, normaliser } from './common.ts';
-
-interface ModelJson {
-  modelTopology: { class_name?: string; config?: { layers?: LayerJson[]; output_layers?: unknown[] } } & Record<string, unknown>;
-  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
-  format?: string;
-  generatedBy?: string;
-  convertedBy?: string | null;
-  userDefinedMetadata?: Record<string, unknown>;
-}
-interface LayerJson {
-  class_name: string;
-  config: { name: string; activation?: string } & Record<string, unknown>;
-}
+import { isInside, MAX_MODEL_FILE_BYTES, readRegularFile, requireRegularFile, resolveEvidencePath } from '../files.ts';
+import { manifestBytes, parseModelJson, topologyLayers, type LayerJson, type ModelJson } from './layers-manifest.ts';
 
 const KIND: Record<string, WeightLayerKind> = {
   Conv2D: 'conv', Conv1D: 'conv', DepthwiseConv2D: 'conv', SeparableConv2D: 'conv', Conv2DTranspose: 'conv',
@@ -31,8 +20,7 @@ const KIND: Record<string, WeightLayerKind> = {
 
 /** Keras layer JSON may nest (Sequential inside config.layers); the last layer in order is the output. */
 function lastLayer(json: ModelJson): LayerJson | undefined {
-  const layers = json.modelTopology.config?.layers ?? (json.modelTopology as { layers?: LayerJson[] }).layers;
-  return layers?.[layers.length - 1];
+  return topologyLayers(json).at(-1);
 }
 
 /** Scans weights for NaN/Inf; names the tensors. */
@@ -58,7 +46,7 @@ async function serialise(model: tf.LayersModel): Promise<{ modelJson: ModelJson;
   return {
     modelJson: {
       modelTopology: a.modelTopology as ModelJson['modelTopology'],
-      weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs ?? [] }],
+      weightsManifest: [{ paths: ['weights.bin'], weights: (a.weightSpecs ?? []) as ModelJson['weightsManifest'][number]['weights'] }],
       format: 'layers-model',
       generatedBy: a.generatedBy,
       convertedBy: a.convertedBy ?? null,
@@ -116,25 +104,22 @@ export class LayersClassifier implements Classifier {
   static async fromSource(
     source: ModelSource & { format: 'tfjs-layers' }, spec?: Partial<InputSpec>, origin?: LayersOrigin,
   ): Promise<LayersClassifier> {
-    const json = structuredClone(source.modelJson) as ModelJson;
-    if (!json || typeof json !== 'object' || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
-      throw new UmaError('BAD_MODEL', `${source.name}: not a TF.js Layers model.json (needs modelTopology and weightsManifest)`);
-    }
+    const json = parseModelJson(structuredClone(source.modelJson), source.name);
     const warnings: string[] = [...(origin?.warnings ?? [])];
     const last = lastLayer(json);
     if (last?.config.activation === 'softmax') {
       last.config.activation = 'linear';
       warnings.push(`final softmax of layer '${last.config.name}' removed: the scanner works on logits`);
     }
-    const specs = json.weightsManifest.flatMap((g) => g.weights);
-    const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
+    const specs = json.weightsManifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[];
+    const expected = manifestBytes(json);
     if (source.weights.byteLength !== expected) {
       throw new UmaError('BAD_MODEL', `${source.name}: weight data holds ${source.weights.byteLength} bytes, the manifest needs ${expected}`);
     }
     let model: tf.LayersModel;
     try {
       const w = source.weights;
-      model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) as ArrayBuffer }));
+      model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology as object, weightSpecs: specs, weightData: w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) as ArrayBuffer }));
     } catch (err) {
       throw new UmaError('BAD_MODEL', `${source.name}: cannot build the TF.js model (${(err as Error).message})`);
     }
@@ -252,22 +237,45 @@ export class LayersClassifier implements Classifier {
   }
 }
 
-/** Reads model.json (or a folder holding one) and its weight shards from disk. */
+/** model.json itself is text; a larger one is not a manifest. */
+const MAX_MODEL_JSON_BYTES = 64 * 2 ** 20;
+
+/**
+ * Reads model.json (or a folder holding one) and its weight shards from disk. Shards must be regular
+ * files inside the model's folder (links resolved), and their sizes must add up to what the manifest
+ * describes before any is read: a path to /dev/zero or out of the folder is refused, not followed.
+ */
 export function readLayersFiles(path: string): { modelJsonPath: string; modelJson: unknown; weights: Uint8Array; files: string[] } {
-  const modelJsonPath = existsSync(path) && statSync(path).isDirectory() ? join(path, 'model.json') : path;
-  if (!existsSync(modelJsonPath)) throw new UmaError('BAD_MODEL', `${modelJsonPath}: no such file`);
+  const given = resolveEvidencePath(path);
+  const modelJsonPath = given.stat.isDirectory() ? join(path, 'model.json') : path;
   let modelJson: ModelJson;
   try {
-    modelJson = JSON.parse(readFileSync(modelJsonPath, 'utf8')) as ModelJson;
+    modelJson = JSON.parse(readRegularFile(modelJsonPath, MAX_MODEL_JSON_BYTES).toString('utf8')) as ModelJson;
   } catch (err) {
+    if (err instanceof UmaError) throw err;
     throw new UmaError('BAD_MODEL', `${modelJsonPath}: not valid JSON (${(err as Error).message})`);
   }
-  if (!Array.isArray(modelJson?.weightsManifest)) throw new UmaError('BAD_MODEL', `${modelJsonPath}: no weightsManifest; not a TF.js Layers model`);
-  const files = modelJson.weightsManifest.flatMap((g) => g.paths).map((p) => join(dirname(modelJsonPath), p));
-  const parts = files.map((f) => {
-    if (!existsSync(f)) throw new UmaError('BAD_MODEL', `${f}: weight shard named in ${modelJsonPath} is missing`);
-    return readFileSync(f);
+  modelJson = parseModelJson(modelJson, modelJsonPath);
+  const realDir = dirname(resolveEvidencePath(modelJsonPath).real);
+  const dir = dirname(modelJsonPath);
+  const outside = (f: string) => new UmaError('BAD_MODEL', `${f}: weight shard path leads out of the model's folder ${dir}`);
+  const files = modelJson.weightsManifest.flatMap((g) => g.paths).map((p) => {
+    if (isAbsolute(p) || !isInside(resolve(dir), resolve(dir, p))) throw outside(p);
+    return join(dir, p);
   });
+  let total = 0;
+  const reals = files.map((f) => {
+    const { real, stat } = resolveEvidencePath(f, 'file (a weight shard named in model.json)');
+    if (!isInside(realDir, real)) throw outside(f);
+    requireRegularFile(f, stat, MAX_MODEL_FILE_BYTES);
+    total += stat.size;
+    return real;
+  });
+  const expected = manifestBytes(modelJson);
+  if (total !== expected) {
+    throw new UmaError('BAD_MODEL', `${modelJsonPath}: weight data holds ${total} bytes, the manifest needs ${expected}`);
+  }
+  const parts = reals.map((f) => readRegularFile(f));
   return { modelJsonPath, modelJson, weights: new Uint8Array(Buffer.concat(parts)), files: [modelJsonPath, ...files] };
 }
 

@@ -3,11 +3,12 @@
  * and TF.js Layers models, and refuses PyTorch pickles without ever unpickling them (a pickle can run
  * arbitrary code, and evidence must never execute). Also hashes the evidence: `modelDigest`.
  */
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { UmaError } from '../../../shared/errors.ts';
 import { combinedDigest, sha256Hex } from '../digest.ts';
 import { hasHdf5Signature, loadKerasFile } from './keras/index.ts';
+import { readRegularFile, requireRegularFile, resolveEvidencePath } from '../files.ts';
 import { LayersClassifier, loadLayersModelFile, readLayersFiles } from './layers.ts';
 import { loadOnnx } from './onnx/index.ts';
 import type { Classifier, InputSpec, ModelFormat, ModelSource } from './types.ts';
@@ -52,11 +53,12 @@ function looksLikePickle(head: Uint8Array): boolean {
 }
 
 export function detectModelFormat(path: string): ModelFormat {
-  if (!existsSync(path)) throw new UmaError('NOT_FOUND', `${path}: no such file or folder`);
-  if (statSync(path).isDirectory()) {
+  const { stat } = resolveEvidencePath(path);
+  if (stat.isDirectory()) {
     if (existsSync(join(path, 'model.json'))) return 'tfjs-layers';
     throw new UmaError('BAD_MODEL', `${path}: a folder, but it holds no model.json (a TF.js Layers model) to load`);
   }
+  requireRegularFile(path, stat);
   const ext = extname(path).toLowerCase();
   const magic = head(path);
   if (PICKLE_EXTENSIONS.has(ext) || looksLikePickle(magic)) {
@@ -76,7 +78,7 @@ export function detectModelFormat(path: string): ModelFormat {
 export async function loadModelFile(path: string, opts: LoadModelOptions = {}): Promise<Classifier> {
   const format = detectModelFormat(path);
   const name = opts.name ?? basename(path);
-  if (format === 'onnx') return loadOnnx(new Uint8Array(readFileSync(path)), { name, inputSpec: opts.inputSpec });
+  if (format === 'onnx') return loadOnnx(new Uint8Array(readRegularFile(path)), { name, inputSpec: opts.inputSpec });
   if (format === 'keras') return loadKerasFile(path, { name, inputSpec: opts.inputSpec, architecture: opts.architecture });
   if (opts.architecture !== undefined) throw new UmaError('BAD_INPUT', `${path}: an architecture file applies to Keras weights-only H5 files only`);
   return loadLayersModelFile(path, { name, inputSpec: opts.inputSpec });
@@ -100,8 +102,7 @@ export async function loadModelSource(source: ModelSource, inputSpec?: Partial<I
  * hashed too (they are evidence), just never loaded.
  */
 export function modelDigest(path: string): string {
-  if (!existsSync(path)) throw new UmaError('NOT_FOUND', `${path}: no such file or folder`);
-  const isLayers = statSync(path).isDirectory() || extname(path).toLowerCase() === '.json';
+  const isLayers = resolveEvidencePath(path).stat.isDirectory() || extname(path).toLowerCase() === '.json';
   const files = isLayers ? readLayersFiles(path).files : [path];
-  return combinedDigest(files.map((f) => ({ name: basename(f), sha256: sha256Hex(readFileSync(f)) })));
+  return combinedDigest(files.map((f) => ({ name: basename(f), sha256: sha256Hex(readRegularFile(f)) })));
 }

@@ -221,7 +221,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
       numClasses: N,
       params: model.report.params,
     },
-    data: { source: data.source, samples: data.count, perClass: classCounts(data) },
+    data: { source: data.source, samples: data.count, perClass: classCounts(data), ...(data.warnings && { warnings: data.warnings }) },
     reference,
     stageSeconds,
     classes,

@@ -52,7 +52,10 @@ export function evidenceHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
     'data/inspect': ({ data, channels }) => {
       const ds = loadDataset(materializeData(uploadsDir(ctx), data), { channels });
       if (ds.count === 0) throw new UmaError('BAD_DATA', `${ds.source}: no images`);
-      return { source: ds.source, count: ds.count, classNames: ds.classNames, perClass: classCounts(ds), shape: [ds.height, ds.width, ds.channels] };
+      return {
+        source: ds.source, count: ds.count, classNames: ds.classNames, perClass: classCounts(ds), shape: [ds.height, ds.width, ds.channels],
+        ...(ds.warnings && { warnings: ds.warnings }),
+      };
     },
   };
 }

@@ -19,6 +19,8 @@ export interface OnnxLoadOptions {
 }
 
 const isChannels = (d: number | string | null) => d === 1 || d === 3;
+/** Values one input image may have (4096 x 4096 x 1, 2364 x 2364 x 3): larger is a damaged or hostile dim. */
+const MAX_INPUT_VALUES = 2 ** 24;
 
 function inputSpecOf(model: OnnxModel, opts: OnnxLoadOptions, warnings: string[]): { spec: InputSpec; exportBatch?: number } {
   const input = model.inputs[0];
@@ -51,6 +53,12 @@ function inputSpecOf(model: OnnxModel, opts: OnnxLoadOptions, warnings: string[]
     std: given.std ?? Array(channels).fill(1),
     classNames: given.classNames,
   };
+  const { height, width } = spec;
+  const positive = [height, width, channels].every((d) => Number.isInteger(d) && d >= 1);
+  if (!positive || height * width * channels > MAX_INPUT_VALUES) {
+    const size = `${height}x${width}x${channels} (at most ${MAX_INPUT_VALUES} values per image)`;
+    throw new UmaError('BAD_MODEL', `${opts.name}: implausible input size ${size}; the file is damaged or not an image classifier`);
+  }
   if (spec.mean.length !== channels || spec.std.length !== channels) {
     throw new UmaError('BAD_INPUT', `mean/std need ${channels} entries (one per channel), got ${spec.mean.length}/${spec.std.length}`);
   }

@@ -4,6 +4,7 @@
  * element become tf.Variables; the rest (shape constants, scalar factors) stay constants that the
  * executor may fold.
  */
+import { UmaError } from '../../../../shared/errors.ts';
 import type { WeightLayerKind } from '../types.ts';
 import { isDepthwise } from './ops/conv.ts';
 import type { Layout } from './layout.ts';
@@ -87,8 +88,16 @@ export function analyseWeights(model: OnnxModel, order: OnnxNode[]): LayerSpec[]
     let layer: LayerSpec | undefined;
     node.inputs.forEach((input, i) => {
       const init = model.initializers.get(input);
-      if (!init || init.dtype !== 'float32' || owner.has(input)) return;
+      if (!init || owner.has(input)) return;
       const slot = slotOf(node, i, init.dims, model);
+      if (init.dtype !== 'float32') {
+        // A weight slot holds floats; an integer type over them (INT32 over float bytes) is damage.
+        if (slot) {
+          const why = `input ${i} '${input}' is ${init.dtype}, but ${node.op} takes float weights there`;
+          throw new UmaError('BAD_MODEL', `node ${node.name} (${node.op}): ${why}`, { node: node.name, op: node.op });
+        }
+        return;
+      }
       let spec: ParamSpec;
       if (slot) {
         layer ??= { name: node.name, kind: KIND[node.op], op: node.op, params: [] };

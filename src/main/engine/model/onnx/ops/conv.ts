@@ -27,9 +27,13 @@ export function spatialPads(ctx: OpCtx, size: Pair, kernel: Pair, strides: Pair,
   return [...begin, ...end];
 }
 
+/** Positions one padded feature-map plane may have (2048 x 2048): a pad of 1e5 is damage, not a model. */
+const MAX_PLANE = 2 ** 22;
+
 /**
  * Refuses window geometry that makes no sense (a damaged file): the WASM kernels trust their shapes,
- * and an empty or negative output extent there corrupts memory instead of failing.
+ * and an empty or negative output extent there corrupts memory instead of failing, while an absurd
+ * pad asks for gigabytes the WASM heap never gives back.
  */
 export function checkWindow(ctx: OpCtx, size: Pair, kernel: Pair, strides: Pair, dilations: Pair, pads: number[], pool = false): void {
   const bad = (what: string) => ctx.fail(`${what} (input ${size.join('x')}, kernel ${kernel.join('x')}, strides ${strides.join(',')}, dilations ${dilations.join(',')}, pads ${pads.join(',')})`);
@@ -41,6 +45,8 @@ export function checkWindow(ctx: OpCtx, size: Pair, kernel: Pair, strides: Pair,
     if (pool && (pads[i] >= extent || pads[i + 2] >= extent)) bad('a pool pad as wide as the window');
     if (size[i] + pads[i] + pads[i + 2] < extent) bad('the window is larger than the padded input');
   }
+  const plane = (size[0] + pads[0] + pads[2]) * (size[1] + pads[1] + pads[3]);
+  if (plane > MAX_PLANE) bad(`an implausible padded size (more than ${MAX_PLANE} positions)`);
 }
 
 export function pair(ctx: OpCtx, name: string): Pair {
