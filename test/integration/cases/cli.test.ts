@@ -7,7 +7,7 @@ import { cases } from '../../../src/main/cli/commands/cases.ts';
 import { report } from '../../../src/main/cli/commands/report.ts';
 import { verify } from '../../../src/main/cli/commands/verify.ts';
 import { openCaseDb } from '../../../src/main/cases/db.ts';
-import { recordScanResult } from '../../../src/main/cases/record.ts';
+import { recordScanResult } from '../../fixtures/reports/record-fixture.ts';
 import { sha256Hex } from '../../../src/main/engine/digest.ts';
 import { unzipBag, zipBag } from '../../../src/main/reports/bagit.ts';
 import { scanFixture, tempDir, writeModel } from '../../fixtures/reports/scan-fixture.ts';

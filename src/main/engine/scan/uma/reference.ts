@@ -30,7 +30,7 @@ export async function trainReference(ctx: ScanContext, p: ScanParams, seed: numb
   ref.freeze(0);
   ref.setTraining(true);
   const vars = ref.trainableVariables();
-  const opt = tf.train.momentum(p.referenceLr, 0.9);
+  const opt = tf.train.momentum(p.referenceLr, p.referenceMomentum);
   const draw = new BatchSampler(Array.from({ length: ctx.data.count }, (_, i) => i), p.referenceBatch, mulberry32(seed));
   const steps = referenceSteps(ctx, p);
   try {
