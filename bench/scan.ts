@@ -101,7 +101,7 @@ await initBackend('wasm');
 const out: Record<string, unknown> = {
   date: new Date().toISOString(),
   machine: { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), loadAverageAtStart: os.loadavg() },
-  params: 'authors profile (ARCHITECTURE.md 6)',
+  params: 'default profile (docs/algorithm.md, "Profiles")',
 };
 
 // MNIST: the demo model, 100 images per class, whole pipeline.

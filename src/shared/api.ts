@@ -1,5 +1,5 @@
 /**
- * The contract between the UI and the service (ARCHITECTURE.md section 3): every call, its argument
+ * The contract between the UI and the service (docs/architecture.md, "Contracts"): every call, its argument
  * schema (zod, checked by the service on arrival, whatever the transport) and its result type, and
  * the job events. The preload bridge, the WebSocket client, the IPC client and the service's handler
  * table are all typed from `API` below, so adding a call is one entry here (plus its handler).

@@ -1,5 +1,5 @@
 /**
- * A whole scan (ARCHITECTURE.md section 6): validates model and data, schedules the per-class units and
+ * A whole scan (docs/algorithm.md; the data flow is docs/architecture.md section 4): validates model and data, schedules the per-class units and
  * the reference model on the executor, streams class results as they complete, then scores every class
  * and returns the verdict. Methods: uma, uma-nofilter, uma-noablation, nc; one result shape for all.
  */

@@ -1,5 +1,5 @@
 /**
- * The clean reference model M_c (ARCHITECTURE.md 6.4): M's architecture re-initialised (never
+ * The clean reference model M_c (docs/algorithm.md step 4): M's architecture re-initialised (never
  * fine-tuned from M, so no backdoor is inherited) and coarsely trained on the clean samples with a
  * large learning rate for a few epochs, and at least referenceMinSteps steps: with few samples a few
  * epochs are too few steps for it to learn the classes, and a weak reference filters nothing. A
