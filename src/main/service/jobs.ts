@@ -8,6 +8,7 @@
  */
 import type { ApiEvent, JobInfo } from '../../shared/api.ts';
 import { toErrorInfo, UmaError } from '../../shared/errors.ts';
+import { AUTHORS_PROFILE, type ScanParams } from '../../shared/scan-params.ts';
 import type { CaseDb } from '../cases/db.ts';
 import { getEvidence, rehashEvidence } from '../cases/evidence.ts';
 import { getClassFindings, recordClassResult } from '../cases/findings.ts';
@@ -17,6 +18,14 @@ import { loadModelSource } from '../engine/model/load.ts';
 import type { Classifier } from '../engine/model/types.ts';
 import { runScan } from '../engine/scan/pipeline.ts';
 import { loadEvidenceModel } from './models.ts';
+
+/**
+ * A scan queued before NC's patience/cost/early-stop and the reference momentum became parameters has
+ * no value for them; it ran with the constants the authors' profile now holds.
+ */
+function withLegacyConstants(params: ScanParams): ScanParams {
+  return { ...AUTHORS_PROFILE, ...params };
+}
 
 /** A job is what the contract shows of it plus what running it needs. */
 interface Job extends JobInfo {
@@ -130,7 +139,7 @@ export class JobManager {
       if (job.abort.signal.aborted) throw new UmaError('CANCELLED', 'scan cancelled');
       startScan(cdb, scanId, prescan);
       const { result } = await runScan({
-        model, data, method: scan.method, params: scan.params, seed: scan.seed, completed, reference,
+        model, data, method: scan.method, params: withLegacyConstants(scan.params), seed: scan.seed, completed, reference,
         workers: spec.workers ?? this.defaultWorkers(),
         modelName: ev.displayName, modelSha256: ev.sha256, signal: job.abort.signal,
         loadSource: (s) => loadModelSource(s),

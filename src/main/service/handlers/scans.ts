@@ -4,7 +4,7 @@ import type { ScanParams } from '../../../shared/scan-params.ts';
 import { getEvidence, rehashEvidence } from '../../cases/evidence.ts';
 import { getClassFindings } from '../../cases/findings.ts';
 import { getScan, listScans, queueScan, resumePlan } from '../../cases/scans.ts';
-import { loadDataset } from '../../engine/data/index.ts';
+import { dataClassNames } from '../../engine/data/index.ts';
 import { resolveParams } from '../../../shared/scan-params.ts';
 import { TOOL_VERSION } from '../../engine/scan/pipeline.ts';
 import type { HandlerGroup, ServiceContext } from '../context.ts';
@@ -28,18 +28,14 @@ export function scanHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
       // Refused here at once when the stored copy changed (audited); the job re-hashes again just
       // before it runs, since a queued scan may wait.
       await rehashEvidence(cdb, ev.id, 'before-scan');
-      // Model and data are opened here once so a mismatch is refused now, not minutes later in the queue.
+      // The model is opened and the data's header read here, so a mismatch is refused now, not in the queue.
       const model = await loadEvidenceModel(cdb, ev);
-      let classNames: string[];
-      const warnings = model.report.warnings;
-      try {
-        const ds = loadDataset(data, { labelsPath: labels, classNames: ev.classNames ?? undefined, channels: model.inputSpec.channels === 1 ? 1 : 3 });
-        if (ds.classNames.length !== model.numClasses) {
-          throw new UmaError('BAD_DATA', `the data has ${ds.classNames.length} classes (${ds.source}) but the model has ${model.numClasses}`);
-        }
-        classNames = ds.classNames;
-      } finally {
-        model.dispose();
+      const { numClasses, report: { warnings } } = model;
+      model.dispose();
+      // The data's classes from its folder names or labels alone; the job loads the images once.
+      const classNames = dataClassNames(data, { labelsPath: labels, classNames: ev.classNames ?? undefined });
+      if (classNames.length !== numClasses) {
+        throw new UmaError('BAD_DATA', `the data has ${classNames.length} classes (${data}) but the model has ${numClasses}`);
       }
       const scan = queueScan(cdb, {
         evidenceId: ev.id, examiner: a.examiner ?? (ctx.settings.get().examinerName || undefined), method: a.method, params, seed: a.seed,
