@@ -1,7 +1,8 @@
 /**
- * A whole scan (docs/algorithm.md; the data flow is docs/architecture.md section 4): validates model and data, schedules the per-class units and
- * the reference model on the executor, streams class results as they complete, then scores every class
- * and returns the verdict. Methods: uma, uma-nofilter, uma-noablation, nc; one result shape for all.
+ * A whole scan (docs/algorithm.md; its data flow is docs/architecture.md section 4): validates model and
+ * data, schedules the per-class units and the reference model on the executor, streams class results as
+ * they complete, then scores every class and returns the verdict. Which stages run is the method's
+ * METHOD_STAGES (src/shared/scan-params.ts); one result shape for all methods.
  */
 import os from 'node:os';
 import type { ScanEvent, StepProgress } from '../../../shared/events.ts';
