@@ -25,6 +25,7 @@ import type { Classifier } from '../src/main/engine/model/types.ts';
 import { runScan } from '../src/main/engine/scan/pipeline.ts';
 import { mulberry32 } from '../src/main/engine/random.ts';
 import { trainModel } from '../src/main/engine/zoo/trainer.ts';
+import { resolveParams } from '../src/shared/scan-params.ts';
 
 const { values } = parseArgs({
   options: {
@@ -83,7 +84,7 @@ if (values.prepare) {
 }
 
 async function scan(model: Classifier, data: Dataset) {
-  const { result } = await runScan({ model, data, workers: 0, seed: 1 });
+  const { result } = await runScan({ model, data, params: resolveParams(), workers: 0, seed: 1 });
   const round = (v: number) => Number(v.toFixed(2));
   return {
     seconds: round(result.seconds),

@@ -24,7 +24,8 @@ import { benchMarkdown, pct } from '../src/main/engine/metrics/bench-markdown.ts
 import { detectionTable, type DetectionRecord } from '../src/main/engine/metrics/detection.ts';
 import { loadLayersModelFile } from '../src/main/engine/model/layers.ts';
 import { scoreUma } from '../src/main/engine/scan/anomaly.ts';
-import { paramsSha256, resolveParams } from '../src/main/engine/scan/params.ts';
+import { paramsSha256 } from '../src/main/engine/scan/params.ts';
+import { resolveParams } from '../src/shared/scan-params.ts';
 import { runScan } from '../src/main/engine/scan/pipeline.ts';
 import { listCorpus, type Manifest } from '../src/main/engine/zoo/corpus.ts';
 import { loadSplit } from '../src/main/engine/zoo/datasets.ts';

@@ -21,7 +21,7 @@ import { loadModelFile, loadModelSource } from '../src/main/engine/model/load.ts
 import { LayersClassifier, loadLayersModelFile } from '../src/main/engine/model/layers.ts';
 import type { Classifier } from '../src/main/engine/model/types.ts';
 import { ScanContext, gather } from '../src/main/engine/scan/context.ts';
-import { resolveParams } from '../src/main/engine/scan/params.ts';
+import { resolveParams } from '../src/shared/scan-params.ts';
 import { runScan } from '../src/main/engine/scan/pipeline.ts';
 import { TaskRunner } from '../src/main/engine/scan/tasks.ts';
 import { referenceSteps } from '../src/main/engine/scan/uma/reference.ts';
@@ -50,7 +50,7 @@ async function wholeScan(model: Classifier, data: Dataset, workers: number) {
   const stop = memoryWatch();
   const rssAfterClass: number[] = [];
   const { result } = await runScan({
-    model, data, workers, seed: 1,
+    model, data, workers, seed: 1, params: resolveParams(),
     onEvent: (e) => {
       if (e.type === 'class-result') rssAfterClass.push(mib(process.memoryUsage().rss));
     },
@@ -101,7 +101,7 @@ await initBackend('wasm');
 const out: Record<string, unknown> = {
   date: new Date().toISOString(),
   machine: { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), loadAverageAtStart: os.loadavg() },
-  params: 'authors profile (ARCHITECTURE.md 6)',
+  params: 'default profile (docs/algorithm.md, "Profiles")',
 };
 
 // MNIST: the demo model, 100 images per class, whole pipeline.

@@ -1,5 +1,5 @@
 /**
- * The contract between the UI and the service (ARCHITECTURE.md section 3): every call, its argument
+ * The contract between the UI and the service (docs/architecture.md, "Contracts"): every call, its argument
  * schema (zod, checked by the service on arrival, whatever the transport) and its result type, and
  * the job events. The preload bridge, the WebSocket client, the IPC client and the service's handler
  * table are all typed from `API` below, so adding a call is one entry here (plus its handler).
@@ -43,7 +43,7 @@ export type ModelSourceRef = z.infer<typeof ModelSourceRef>;
 /** Clean data for a scan or an inspection. */
 export const DataRef = z.discriminatedUnion('kind', [
   /** An image folder (one sub-folder per class) or an IDX images file, on the service's machine. */
-  z.object({ kind: z.literal('path'), path: z.string().min(1) }),
+  z.object({ kind: z.literal('path'), path: z.string().min(1), /** IDX labels, when not beside the images */ labels: z.string().min(1).optional() }),
   /** Images with their relative paths, e.g. {path: 'cat/1.png'}: the first folder names the class. */
   z.object({ kind: z.literal('upload'), files: z.array(z.object({ path: z.string().min(1).max(1024), bytes })).min(1) }),
   /** A zip of such a folder tree. */
@@ -60,10 +60,19 @@ export const InputSpecOverrides = z.object({
   classNames: z.array(z.string().min(1)).min(2).optional(),
 });
 
-const paramShape = Object.fromEntries(
-  Object.keys(PARAM_INFO).map((k) => [k, z.number().finite().nullable().optional()]),
-) as Record<keyof ScanParams, z.ZodOptional<z.ZodNullable<z.ZodNumber>>>;
-/** Overrides of scan parameters (src/shared/scan-params.ts); unknown names are refused. */
+/** One parameter's schema, from its bounds in PARAM_INFO: the form and the CLI check the same ones. */
+type ParamSchema = z.ZodOptional<z.ZodType<number | null, number | null>>;
+function paramSchema(key: keyof ScanParams): ParamSchema {
+  const { integer, min, max, maxExclusive, nullable } = PARAM_INFO[key];
+  let n = z.number().finite();
+  if (integer) n = n.int();
+  if (min !== undefined) n = n.min(min);
+  if (max !== undefined) n = maxExclusive ? n.lt(max) : n.max(max);
+  return (nullable ? n.nullable() : n).optional() as ParamSchema;
+}
+const paramShape = Object.fromEntries((Object.keys(PARAM_INFO) as (keyof ScanParams)[]).map((k) => [k, paramSchema(k)])) as
+  Record<keyof ScanParams, ParamSchema>;
+/** Overrides of scan parameters (src/shared/scan-params.ts), within their bounds; unknown names are refused. */
 export const ScanParamOverrides = z.strictObject(paramShape);
 
 export const Theme = z.enum(['system', 'light', 'dark']);
@@ -85,8 +94,8 @@ export interface AppInfo {
   dataDir: string;
   dbPath: string;
   demoAvailable: boolean;
-  /** 'electron' (utilityProcess) or 'serve' (a Node process behind `uma serve`). */
-  host: 'electron' | 'serve' | 'memory';
+  /** 'electron' (utilityProcess), 'serve' (a Node process behind `uma serve`), 'cli' (`uma scan`, in process). */
+  host: 'electron' | 'serve' | 'memory' | 'cli';
   /** Bumped each time the engine host restarts, so the UI can tell a fresh host from the old one. */
   hostGeneration: number;
 }
@@ -349,11 +358,12 @@ export const API = {
       data: DataRef,
       /** Evidence holding a trusted clean model, used as the reference instead of training one. */
       referenceEvidenceId: id.optional(),
-      /** Worker threads; absent = settings.workers (0 there = the service's default). */
-      workers: z.number().int().min(1).max(64).optional(),
+      /** Worker threads; absent = settings.workers (0 there = the service's default); 0 = the host's own thread. */
+      workers: z.number().int().min(0).max(64).optional(),
       examiner: z.string().max(200).optional(),
     }).strict(),
-    returns<{ jobId: string; scanId: number }>(),
+    /** warnings: what the model importer noticed (unusual ops, guessed input spec). */
+    returns<{ jobId: string; scanId: number; warnings: string[] }>(),
   ),
   'scans/cancel': call(z.object({ jobId: z.string().min(1) }).strict(), returns<{ cancelled: boolean }>()),
   /** Re-queues an interrupted, cancelled or failed scan; only its unfinished classes are redone. */

@@ -7,12 +7,24 @@ import type { ClassArtifacts, ClassFinding, ScanResult } from './results.ts';
 
 export type ScanStage = 'prepare' | 'reference' | 'ablation' | 'inversion' | 'transfer' | 'scoring';
 
-export interface ScanProgress {
+/**
+ * Where one task of a scan is. The compute loops count steps (StepReporter in engine/scan/progress.ts);
+ * the task that runs a loop names its stage and class, and from there this one object travels unchanged:
+ * worker thread -> executor -> pipeline, which adds the overall figures to make a ScanProgress.
+ */
+export interface StepProgress {
   stage: ScanStage;
   /** Class being worked on, when the stage is per class. */
   classIndex: number | null;
   step: number;
   steps: number;
+}
+
+/**
+ * The one progress event of a scan, from the pipeline to the Pinia store: the engine's `progress`
+ * ScanEvent carries it, the service's `job/progress` ApiEvent and JobInfo.progress carry it as it is.
+ */
+export interface ScanProgress extends StepProgress {
   /** Overall fraction done, 0..1. */
   fraction: number;
   /** Seconds left, estimated from the work done so far; null until there is an estimate. */

@@ -1,8 +1,12 @@
 /**
- * Every constant of the scan (ARCHITECTURE.md section 6) as a named parameter with its default and a
- * one-line explanation. The `authors` profile is the paper's and the authors' code's constants; the
- * engine, the CLI, the report and the new-scan form all read this one table.
+ * Every fact of the scan's parameters and methods, in one place the engine, the service's schema
+ * (src/shared/api.ts), the CLI, the report and the new-scan form all read: each constant as a named
+ * parameter with its bounds and a one-line explanation, the named profiles, and which stages each
+ * method runs. docs/algorithm.md maps each parameter to the paper's equations and lists every
+ * difference between the profiles with its evidence.
  */
+import { UmaError } from './errors.ts';
+
 export const SCAN_METHODS = ['uma', 'uma-nofilter', 'uma-noablation', 'nc'] as const;
 export type ScanMethod = (typeof SCAN_METHODS)[number];
 
@@ -11,6 +15,25 @@ export const METHOD_LABELS: Record<ScanMethod, string> = {
   'uma-nofilter': 'UMA without the transfer filter',
   'uma-noablation': 'UMA without ablation (inversion against the suspect model)',
   nc: 'Neural Cleanse baseline',
+};
+
+/** The stages a method runs (docs/algorithm.md): what the engine schedules and the form shows. */
+export interface MethodStages {
+  /** Unlearns each class on clean data before inverting its trigger (UMA step 1). */
+  ablation: boolean;
+  /** How the trigger is inverted: UMA's dynamic inversion or Neural Cleanse's optimisation. */
+  inversion: 'uma' | 'nc';
+  /** Trains (or loads) the clean reference model and drops triggers that transfer to it (UMA step 3). */
+  transferFilter: boolean;
+  /** How classes are scored: UMA's r_k anomaly index, or Neural Cleanse's mask-norm MAD. */
+  scoring: 'uma' | 'nc';
+}
+
+export const METHOD_STAGES: Record<ScanMethod, MethodStages> = {
+  uma: { ablation: true, inversion: 'uma', transferFilter: true, scoring: 'uma' },
+  'uma-nofilter': { ablation: true, inversion: 'uma', transferFilter: false, scoring: 'uma' },
+  'uma-noablation': { ablation: false, inversion: 'uma', transferFilter: true, scoring: 'uma' },
+  nc: { ablation: false, inversion: 'nc', transferFilter: false, scoring: 'nc' },
 };
 
 export interface ScanParams {
@@ -45,6 +68,7 @@ export interface ScanParams {
   referenceBatch: number;
   /** The reference trains for max(referenceEpochs passes, this many steps). */
   referenceMinSteps: number;
+  referenceMomentum: number;
   // scoring
   transferThreshold: number;
   anomalyThreshold: number;
@@ -56,14 +80,28 @@ export interface ScanParams {
   ncInitCost: number;
   ncAsrTarget: number;
   ncBatch: number;
+  ncPatience: number;
+  ncCostUp: number;
+  ncCostDown: number;
+  ncEarlyStopEpochs: number;
   // samples
   maxPerClass: number | null;
   stampedExamples: number;
 }
 
+export type ParamGroup = 'ablation' | 'inversion' | 'reference' | 'scoring' | 'nc' | 'samples';
+
 export interface ParamInfo {
-  group: 'ablation' | 'inversion' | 'reference' | 'scoring' | 'nc' | 'samples';
+  group: ParamGroup;
   help: string;
+  /** Least allowed value. */
+  min?: number;
+  /** Greatest allowed value; excluded when maxExclusive. */
+  max?: number;
+  maxExclusive?: boolean;
+  integer?: boolean;
+  /** May be empty (null), meaning what help says. */
+  nullable?: boolean;
 }
 
 export const AUTHORS_PROFILE: ScanParams = {
@@ -93,6 +131,7 @@ export const AUTHORS_PROFILE: ScanParams = {
   referenceLr: 0.05,
   referenceBatch: 64,
   referenceMinSteps: 0,
+  referenceMomentum: 0.9,
   transferThreshold: 0.3,
   anomalyThreshold: 2,
   ratioMin: 0.1,
@@ -102,6 +141,10 @@ export const AUTHORS_PROFILE: ScanParams = {
   ncInitCost: 1e-3,
   ncAsrTarget: 0.99,
   ncBatch: 32,
+  ncPatience: 5,
+  ncCostUp: 1.5,
+  ncCostDown: 1.5 ** 1.5,
+  ncEarlyStopEpochs: 10,
   maxPerClass: null,
   stampedExamples: 4,
 };
@@ -117,54 +160,110 @@ export const AUTHORS_PROFILE: ScanParams = {
 export const TUNED_PROFILE: ScanParams = { ...AUTHORS_PROFILE, referenceMinSteps: 240 };
 
 /**
- * Named parameter sets for --profile and the new-scan form: `tuned` (the default) and `authors`, the
- * paper's constants exactly. A profile joins here only with evidence across data sets. An analyst's
- * --param overrides refine a profile.
+ * The first-run demo's settings, a visible choice in the new-scan form: the default profile on 100
+ * clean samples per class with a shorter inversion (100 steps, not 250), so a new analyst sees a
+ * finished scan in a minute or two. Not for casework: fewer steps leave larger masks on every class.
  */
-export const PROFILES: Record<string, ScanParams> = {
+export const QUICK_PROFILE: ScanParams = { ...TUNED_PROFILE, maxPerClass: 100, inversionSteps: 100, referenceEpochs: 2, stampedExamples: 2 };
+
+/**
+ * Named parameter sets for --profile and the new-scan form: `tuned` (the default), `authors` (the
+ * paper's constants exactly) and `quick` (the demo's). A profile joins here only with evidence across
+ * data sets (docs/algorithm.md, "Profiles"). An analyst's --param overrides refine a profile.
+ */
+export const PROFILES = {
   tuned: TUNED_PROFILE,
   authors: AUTHORS_PROFILE,
-};
+  quick: QUICK_PROFILE,
+} as const satisfies Record<string, ScanParams>;
+export type ProfileName = keyof typeof PROFILES;
+export const PROFILE_NAMES = Object.keys(PROFILES) as ProfileName[];
 
-export const DEFAULT_PROFILE_NAME = 'tuned';
+export const DEFAULT_PROFILE_NAME: ProfileName = 'tuned';
 export const DEFAULT_PROFILE: ScanParams = PROFILES[DEFAULT_PROFILE_NAME];
 
 export const PARAM_INFO: Record<keyof ScanParams, ParamInfo> = {
-  freezeRatio: { group: 'ablation', help: 'Fraction of conv/dense layers, from the input, left frozen while unlearning.' },
+  freezeRatio: { group: 'ablation', help: 'Fraction of conv/dense layers, from the input, left frozen while unlearning.', min: 0, max: 1, maxExclusive: true },
   ablationLr: { group: 'ablation', help: 'SGD learning rate of the unlearning.' },
   ablationMomentum: { group: 'ablation', help: 'SGD momentum of the unlearning.' },
   ablationWeightDecay: { group: 'ablation', help: 'L2 weight decay of the unlearning.' },
-  ablationBatchOther: { group: 'ablation', help: 'Samples of the other classes in each unlearning batch.' },
-  ablationBatchTarget: { group: 'ablation', help: 'Samples of the class being ablated in each unlearning batch.' },
-  ablationBeta: { group: 'ablation', help: 'Weight of the L1 term keeping other classes\' logits unchanged; empty = 1/N.' },
+  ablationBatchOther: { group: 'ablation', help: 'Samples of the other classes in each unlearning batch.', integer: true, min: 1 },
+  ablationBatchTarget: { group: 'ablation', help: 'Samples of the class being ablated in each unlearning batch.', integer: true, min: 1 },
+  ablationBeta: { group: 'ablation', help: 'Weight of the L1 term keeping other classes\' logits unchanged; empty = 1/N.', nullable: true },
   ablationStopProb: { group: 'ablation', help: 'Stop unlearning once the class\'s mean softmax probability falls below this.' },
   ablationStopWindow: { group: 'ablation', help: 'Steps averaged for the early-stop test.' },
   ablationMaxEpochs: { group: 'ablation', help: 'Upper bound on unlearning, in passes over the clean samples.' },
-  inversionSteps: { group: 'inversion', help: 'Signed-gradient steps of trigger inversion per class.' },
-  inversionBatch: { group: 'inversion', help: 'Samples of other classes stamped in each inversion step.' },
+  inversionSteps: { group: 'inversion', help: 'Signed-gradient steps of trigger inversion per class.', integer: true, min: 1 },
+  inversionBatch: { group: 'inversion', help: 'Samples of other classes stamped in each inversion step.', integer: true, min: 1 },
   inversionNoise: { group: 'inversion', help: 'Std of the Gaussian noise added to inversion samples.' },
   maskSquash: { group: 'inversion', help: 'Steepness of the tanh that squashes the mask towards 0/1.' },
   patternStep: { group: 'inversion', help: 'Signed step size of the pattern.' },
   maskStep: { group: 'inversion', help: 'Signed step size of the mask.' },
   patternChannelSpread: { group: 'inversion', help: 'Each pixel\'s channels are kept within this of their mean.' },
   lambdaT0: { group: 'inversion', help: 'Initial T of the dynamic size penalty |mask|/T.' },
-  lambdaWindow: { group: 'inversion', help: 'Steps between adjustments of T.' },
+  lambdaWindow: { group: 'inversion', help: 'Steps between adjustments of T.', integer: true, min: 1 },
   lambdaLow: { group: 'inversion', help: 'Below this ASR the size penalty is relaxed (T += delta).' },
   lambdaHigh: { group: 'inversion', help: 'Above this ASR the size penalty is tightened.' },
   lambdaDelta: { group: 'inversion', help: 'Additive change of T.' },
   referenceEpochs: { group: 'reference', help: 'Epochs of coarse training of the clean reference model.' },
   referenceLr: { group: 'reference', help: 'Learning rate of the reference model\'s training.' },
-  referenceBatch: { group: 'reference', help: 'Batch size of the reference model\'s training.' },
-  referenceMinSteps: { group: 'reference', help: 'Least optimiser steps of the reference training, whatever the epochs: a few epochs over few samples leave it too weak to filter.' },
+  referenceBatch: { group: 'reference', help: 'Batch size of the reference model\'s training.', integer: true, min: 1 },
+  referenceMinSteps: { group: 'reference', help: 'Least optimiser steps of the reference training, whatever the epochs: a few epochs over few samples leave it too weak to filter.', integer: true, min: 0 },
+  referenceMomentum: { group: 'reference', help: 'SGD momentum of the reference model\'s training.', min: 0, max: 1, maxExclusive: true },
   transferThreshold: { group: 'scoring', help: 'A trigger that reaches this ASR on the clean reference model is natural, not a backdoor.' },
   anomalyThreshold: { group: 'scoring', help: 'Anomaly index above which a class is flagged.' },
   ratioMin: { group: 'scoring', help: 'Lower clip of r_k = 100 * ASR / |mask|.' },
   ratioMax: { group: 'scoring', help: 'Upper clip of r_k.' },
   ncLr: { group: 'nc', help: 'Adam learning rate of Neural Cleanse.' },
-  ncSteps: { group: 'nc', help: 'Maximum optimisation steps of Neural Cleanse per class.' },
+  ncSteps: { group: 'nc', help: 'Maximum optimisation steps of Neural Cleanse per class.', integer: true, min: 1 },
   ncInitCost: { group: 'nc', help: 'Initial weight of Neural Cleanse\'s mask-size cost.' },
   ncAsrTarget: { group: 'nc', help: 'ASR Neural Cleanse keeps while shrinking the mask.' },
-  ncBatch: { group: 'nc', help: 'Batch size of Neural Cleanse.' },
-  maxPerClass: { group: 'samples', help: 'Clean samples kept per class; empty = all.' },
+  ncBatch: { group: 'nc', help: 'Batch size of Neural Cleanse.', integer: true, min: 1 },
+  ncPatience: { group: 'nc', help: 'Neural Cleanse epochs (lambdaWindow steps) on one side of the ASR target before the cost moves.', integer: true, min: 1 },
+  ncCostUp: { group: 'nc', help: 'Factor raising Neural Cleanse\'s mask-size cost while the ASR holds the target.', min: 1 },
+  ncCostDown: { group: 'nc', help: 'Divisor lowering the cost while the ASR misses the target.', min: 1 },
+  ncEarlyStopEpochs: { group: 'nc', help: 'Neural Cleanse stops after this many epochs without a smaller successful mask.', integer: true, min: 1 },
+  maxPerClass: { group: 'samples', help: 'Clean samples kept per class; empty = all.', integer: true, min: 2, nullable: true },
   stampedExamples: { group: 'samples', help: 'Stamped example images saved per class.' },
 };
+
+/** The parameter groups a method uses; the form shows the others collapsed and marked unused. */
+export function methodGroups(m: ScanMethod): ParamGroup[] {
+  const st = METHOD_STAGES[m];
+  return [
+    'samples', ...(st.ablation ? ['ablation' as const] : []), ...(st.inversion === 'uma' ? ['inversion' as const] : ['nc' as const]),
+    ...(st.transferFilter ? ['reference' as const] : []), 'scoring',
+  ];
+}
+
+/** A parameter's bounds in words: 'an integer >= 1', 'a number in [0, 1)', 'a number'. */
+export function paramBounds(key: keyof ScanParams): string {
+  const { integer, min, max, maxExclusive } = PARAM_INFO[key];
+  const kind = integer ? 'an integer' : 'a number';
+  if (min !== undefined && max !== undefined) return `${kind} in [${min}, ${max}${maxExclusive ? ')' : ']'}`;
+  if (min !== undefined) return `${kind} >= ${min}`;
+  return kind;
+}
+
+/** What is wrong with a value of a parameter, by its bounds ('must be ...'); null when it is allowed. */
+export function paramProblem(key: keyof ScanParams, value: unknown): string | null {
+  const info = PARAM_INFO[key];
+  if (value === null) return info.nullable ? null : `must be ${paramBounds(key)}; it cannot be empty`;
+  const ok = typeof value === 'number' && Number.isFinite(value) && (!info.integer || Number.isInteger(value))
+    && (info.min === undefined || value >= info.min)
+    && (info.max === undefined || (info.maxExclusive ? value < info.max : value <= info.max));
+  return ok ? null : `must be ${paramBounds(key)}${info.nullable ? ' or empty' : ''}`;
+}
+
+/** The default profile overridden by the analyst's choices, every value checked against its bounds. */
+export function resolveParams(overrides: Partial<ScanParams> = {}): ScanParams {
+  const params = { ...DEFAULT_PROFILE };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (!(key in PARAM_INFO)) throw new UmaError('BAD_INPUT', `unknown scan parameter '${key}'`);
+    if (value === undefined) continue;
+    const problem = paramProblem(key as keyof ScanParams, value);
+    if (problem) throw new UmaError('BAD_INPUT', `scan parameter '${key}' ${problem}, not ${JSON.stringify(value)}`);
+    (params as Record<string, unknown>)[key] = value;
+  }
+  return params;
+}

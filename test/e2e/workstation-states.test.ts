@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { openCaseDb } from '../../src/main/cases/db.ts';
-import { recordScanResult } from '../../src/main/cases/record.ts';
+import { recordScanResult } from '../fixtures/reports/record-fixture.ts';
 import { paramsSha256 } from '../../src/main/engine/scan/params.ts';
 import { materializeModel } from '../../src/main/service/materialize.ts';
 import { scanFixture } from '../fixtures/reports/scan-fixture.ts';

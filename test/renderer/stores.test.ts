@@ -72,7 +72,7 @@ describe('scans store', () => {
   it('applies a burst of progress events once, on the next animation frame', async () => {
     const frames: FrameRequestCallback[] = [];
     vi.stubGlobal('requestAnimationFrame', (cb: FrameRequestCallback) => frames.push(cb));
-    const fake = install({ 'scans/start': () => ({ jobId: 'j1', scanId: 5 }) });
+    const fake = install({ 'scans/start': () => ({ jobId: 'j1', scanId: 5, warnings: [] }) });
     const scans = useScansStore();
     await scans.start({ caseId: 1, evidenceId: 3, data: { kind: 'demo' } });
     for (const f of [0.1, 0.2, 0.3]) fake.emit({ type: 'job/progress', jobId: 'j1', scanId: 5, progress: progress(f) });

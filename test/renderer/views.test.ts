@@ -24,7 +24,7 @@ describe('first run', () => {
       'cases/create': ({ name }) => ({ ...caseDetail().case, name }),
       'cases/get': () => caseDetail(),
       'evidence/add': () => evidence,
-      'scans/start': () => ({ jobId: 'j1', scanId: 5 }),
+      'scans/start': () => ({ jobId: 'j1', scanId: 5, warnings: [] }),
     });
     const w = mount(WelcomeView, { global: { plugins: [fake.pinia] } });
     await w.find('button.primary').trigger('click');
@@ -54,7 +54,7 @@ describe('first run', () => {
 
 describe('new scan form', () => {
   it('starts a scan with the chosen method and only the changed parameters', async () => {
-    const fake = install({ 'cases/get': () => caseDetail(), 'scans/start': () => ({ jobId: 'j2', scanId: 6 }) });
+    const fake = install({ 'cases/get': () => caseDetail(), 'scans/start': () => ({ jobId: 'j2', scanId: 6, warnings: [] }) });
     at('#/cases/1/new-scan');
     const w = mount(NewScanView, { global: { plugins: [fake.pinia] } });
     await flushPromises();
@@ -64,12 +64,25 @@ describe('new scan form', () => {
     await flushPromises();
     const args = fake.argsOf('scans/start')[0];
     expect(args).toMatchObject({ caseId: 1, evidenceId: 3, method: 'uma-nofilter', seed: 1, data: { kind: 'demo' } });
-    expect(args.params).toEqual({ maxPerClass: 100, inversionSteps: 60, referenceEpochs: 2, stampedExamples: 2 });
+    // The form starts at the default profile: the one change is the only override.
+    expect(args.params).toEqual({ inversionSteps: 60 });
     expect(window.location.hash).toBe('#/scans/6/live');
   });
 
+  it('offers the quick (demo) profile as a visible choice, sent as its differences from the default', async () => {
+    const fake = install({ 'cases/get': () => caseDetail(), 'scans/start': () => ({ jobId: 'j4', scanId: 8, warnings: [] }) });
+    at('#/cases/1/new-scan');
+    const w = mount(NewScanView, { global: { plugins: [fake.pinia] } });
+    await flushPromises();
+    expect((w.find('#param-inversionSteps').element as HTMLInputElement).value).toBe('250');
+    await w.findAll('button').find((b) => b.text() === 'Quick (demo) settings')!.trigger('click');
+    await w.find('form').trigger('submit');
+    await flushPromises();
+    expect(fake.argsOf('scans/start')[0].params).toEqual({ maxPerClass: 100, inversionSteps: 100, referenceEpochs: 2, stampedExamples: 2 });
+  });
+
   it('offers the authors\' constants as a preset, sent as the one override that differs from the defaults', async () => {
-    const fake = install({ 'cases/get': () => caseDetail(), 'scans/start': () => ({ jobId: 'j3', scanId: 7 }) });
+    const fake = install({ 'cases/get': () => caseDetail(), 'scans/start': () => ({ jobId: 'j3', scanId: 7, warnings: [] }) });
     at('#/cases/1/new-scan');
     const w = mount(NewScanView, { global: { plugins: [fake.pinia] } });
     await flushPromises();

@@ -1,7 +1,7 @@
 /**
  * Opening the case database: WAL (readers never block the scan that writes), foreign keys, a busy
- * timeout (two processes may write: the app and a headless `uma scan`), migrations, and recovery of
- * scans that were running when their process died.
+ * timeout (two processes may write: the app and a headless `uma scan`), migrations (and the one-time
+ * import of pre-002 job sidecars), and recovery of scans that were running when their process died.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { UmaError } from '../../shared/errors.ts';
 import { dataPaths, defaultDbPath, type DataPaths } from './paths.ts';
 import { loadMigrations, migrate, type Migration } from './migrate.ts';
+import { importJobSidecars } from './job-sidecars.ts';
 import { recoverInterruptedScans } from './scans.ts';
 
 export interface CaseDb {
@@ -41,6 +42,7 @@ export function openCaseDb(opts: OpenOptions = {}): CaseDb {
     sql.pragma('synchronous = FULL');
     migrate(sql, opts.migrations ?? loadMigrations());
     const cdb: CaseDb = { sql, paths, actor: opts.actor ?? os.userInfo().username };
+    importJobSidecars(cdb);
     recoverInterruptedScans(cdb);
     return cdb;
   } catch (err) {

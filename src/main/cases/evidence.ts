@@ -3,6 +3,7 @@
  * (next to the database) while being hashed, and the copy is made read-only: scans read the copy,
  * never the analyst's original. rehashEvidence re-reads the copy before every scan and before every
  * signature; a changed byte is an INTEGRITY error naming the file and both digests, and is audited.
+ * Taking the same bytes into the same case again returns the existing item (audited as a reuse).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -64,7 +65,19 @@ export async function intakeEvidence(cdb: CaseDb, input: IntakeInput): Promise<E
     const sha256 = combinedDigest(files);
     const match: HashMatch = expected === undefined ? 'none' : expected === sha256 ? 'match' : 'mismatch';
     const size = files.reduce((s, f) => s + f.size, 0);
+    const inputSpecJson = input.inputSpec === undefined ? null : JSON.stringify(input.inputSpec);
+    const classNamesJson = input.classNames ? JSON.stringify(input.classNames) : null;
     return writeTx(cdb, () => {
+      // The same bytes taken into the same case again (a re-run scan) are the same evidence: one row,
+      // unless this intake reads them differently (input spec, class names) or brings another digest.
+      const same = cdb.sql
+        .prepare(`SELECT id FROM evidence WHERE case_id = ? AND sha256 = ? AND input_spec_json IS ? AND class_names_json IS ?
+                  AND (? IS NULL OR expected_sha256 = ?) ORDER BY id LIMIT 1`)
+        .get(input.caseId, sha256, inputSpecJson, classNamesJson, expected ?? null, expected ?? null) as { id: number } | undefined;
+      if (same) {
+        appendAudit(cdb, 'evidence.reuse', `evidence:${same.id}`, { originalPath: files[0].originalPath, sha256 });
+        return getEvidence(cdb, same.id);
+      }
       const id = (cdb.sql.prepare('SELECT coalesce(max(id), 0) + 1 AS id FROM evidence').get() as { id: number }).id;
       // Relative to the data folder. Evidence taken before stores were per database names store/<id>:
       // the row says where its copy lies (intake facts never change), so those copies stay put.
@@ -76,9 +89,7 @@ export async function intakeEvidence(cdb: CaseDb, input: IntakeInput): Promise<E
         )
         .run(
           id, input.caseId, input.displayName ?? names[0], files[0].originalPath, size, sha256, expected ?? null,
-          input.expectedSource ?? null, match, input.format ?? null,
-          input.inputSpec === undefined ? null : JSON.stringify(input.inputSpec),
-          input.classNames ? JSON.stringify(input.classNames) : null, storedPath, nowIso(),
+          input.expectedSource ?? null, match, input.format ?? null, inputSpecJson, classNamesJson, storedPath, nowIso(),
         );
       const insertFile = cdb.sql.prepare('INSERT INTO evidence_files (evidence_id, ordinal, name, original_path, size, sha256) VALUES (?, ?, ?, ?, ?, ?)');
       for (const f of files) insertFile.run(id, f.ordinal, f.name, f.originalPath, f.size, f.sha256);

@@ -19,6 +19,20 @@ import { ensureExaminer } from './examiners.ts';
 export const SCAN_STATUSES = ['queued', 'running', 'cancelled', 'failed', 'completed', 'interrupted'] as const;
 export type ScanStatus = (typeof SCAN_STATUSES)[number];
 
+/**
+ * What a job needs besides the method, parameters and seed, kept on the scans row (job_json) so any
+ * process can resume the scan: the CLI, the app, or `uma serve`, whichever started it.
+ */
+export interface ScanJob {
+  /** A loadDataset spec: 'demo' or an absolute path (uploads are materialised before this). */
+  data: string;
+  /** An IDX labels file, when it is not beside the images file. */
+  labels?: string;
+  /** Worker threads; absent = the host's default; 0 = the host's own thread. */
+  workers?: number;
+  referenceEvidenceId?: number;
+}
+
 export interface NewScan {
   evidenceId: number;
   examiner?: string;
@@ -28,6 +42,7 @@ export interface NewScan {
   toolVersion: string;
   backend: string;
   classNames: string[];
+  job: ScanJob;
 }
 
 export interface ScanRecord {
@@ -57,6 +72,8 @@ export interface ScanRecord {
   target: number | null;
   /** The ScanResult without its classes (those are class_results rows); set on completion. */
   resultMeta: Omit<ScanResult, 'classes'> | null;
+  /** Null only for scans recorded before migration 002 whose sidecar was gone. */
+  job: ScanJob | null;
 }
 
 interface ScanRow {
@@ -65,6 +82,7 @@ interface ScanRow {
   status: ScanStatus; owner_pid: number | null; owner_host: string | null; created: string; started: string | null;
   finished: string | null; error: string | null; prescan_sha256: string | null; prescan_at: string | null;
   verdict: ScanResult['verdict'] | null; score: number | null; target: number | null; result_json: string | null;
+  job_json: string | null;
 }
 
 const SELECT = 'SELECT s.*, x.name AS examiner FROM scans s LEFT JOIN examiners x ON x.id = s.examiner_id';
@@ -77,6 +95,7 @@ function fromRow(r: ScanRow): ScanRecord {
     ownerPid: r.owner_pid, ownerHost: r.owner_host, created: r.created, started: r.started, finished: r.finished, error: r.error,
     prescanSha256: r.prescan_sha256, prescanAt: r.prescan_at, verdict: r.verdict, score: r.score, target: r.target,
     resultMeta: r.result_json === null ? null : (JSON.parse(r.result_json) as Omit<ScanResult, 'classes'>),
+    job: r.job_json === null ? null : (JSON.parse(r.job_json) as ScanJob),
   };
 }
 
@@ -100,10 +119,10 @@ export function queueScan(cdb: CaseDb, input: NewScan): ScanRecord {
       cdb.sql
         .prepare(
           `INSERT INTO scans (case_id, evidence_id, examiner_id, method, params_json, params_sha256, seed, tool_version, backend,
-             num_classes, class_names_json, status, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
+             num_classes, class_names_json, status, created, job_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
         )
         .run(ev.caseId, ev.id, examinerId, input.method, JSON.stringify(input.params), digest, input.seed, input.toolVersion,
-          input.backend, input.classNames.length, JSON.stringify(input.classNames), nowIso()).lastInsertRowid,
+          input.backend, input.classNames.length, JSON.stringify(input.classNames), nowIso(), JSON.stringify(input.job)).lastInsertRowid,
     );
     appendAudit(cdb, 'scan.queue', `scan:${id}`, { evidenceId: ev.id, method: input.method, paramsSha256: digest, seed: input.seed });
     return getScan(cdb, id);

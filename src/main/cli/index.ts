@@ -6,6 +6,7 @@ import { UmaError } from '../../shared/errors.ts';
 import type { CliIO, Command } from './command.ts';
 import { doctor } from './commands/doctor.ts';
 import { inspect } from './commands/inspect.ts';
+import { resume } from './commands/resume.ts';
 import { scan } from './commands/scan.ts';
 import { verify } from './commands/verify.ts';
 import { cases } from './commands/cases.ts';
@@ -16,7 +17,7 @@ import { bench } from './commands/bench.ts';
 import { keys } from './commands/keys.ts';
 import { audit } from './commands/audit.ts';
 
-const COMMANDS: Command[] = [scan, doctor, verify, cases, report, keys, audit, inspect, zoo, bench, serve];
+const COMMANDS: Command[] = [scan, resume, doctor, verify, cases, report, keys, audit, inspect, zoo, bench, serve];
 
 function defaultIO(): CliIO {
   return {

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UmaError } from '../../shared/errors.ts';
-import { PARAM_INFO, PROFILES, SCAN_METHODS, type ScanMethod, type ScanParams } from '../../shared/scan-params.ts';
+import { PARAM_INFO, PROFILE_NAMES, PROFILES, SCAN_METHODS, type ProfileName, type ScanMethod, type ScanParams } from '../../shared/scan-params.ts';
 
 export const RESOURCES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../resources');
 export const DEMO_MODEL = join(RESOURCES, 'demo-model', 'model.json');
@@ -58,7 +58,6 @@ export function parseParams(pairs: string[] = []): Partial<ScanParams> {
 /** `--profile NAME`: the named parameter set (default: resolveParams' default, DEFAULT_PROFILE_NAME). */
 export function parseProfile(v: string | undefined): Partial<ScanParams> {
   if (v === undefined) return {};
-  const profile = PROFILES[v];
-  if (!profile) throw new UmaError('BAD_INPUT', `--profile must be one of ${Object.keys(PROFILES).join(', ')}, not '${v}'`);
-  return { ...profile };
+  if (!(PROFILE_NAMES as string[]).includes(v)) throw new UmaError('BAD_INPUT', `--profile must be one of ${PROFILE_NAMES.join(', ')}, not '${v}'`);
+  return { ...PROFILES[v as ProfileName] };
 }

@@ -61,11 +61,9 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
 
   const resumedScanIds: number[] = [];
   if (opts.resumeInterrupted ?? true) {
-    const interrupted = cdb.sql.prepare("SELECT id FROM scans WHERE status = 'interrupted' ORDER BY id").all() as { id: number }[];
+    const interrupted = cdb.sql.prepare("SELECT id FROM scans WHERE status = 'interrupted' AND job_json IS NOT NULL ORDER BY id").all() as { id: number }[];
     for (const { id } of interrupted) {
-      const spec = jobs.savedSpec(id);
-      if (!spec) continue; // started by `uma scan`, not by a service: its data is unknown here
-      jobs.enqueue(spec);
+      jobs.enqueue(id);
       resumedScanIds.push(id);
     }
   }

@@ -3,13 +3,12 @@
  * fills every core with its worker threads), progress fanned out to every client through `emit`,
  * cancel, and crash safety: each class result is written to the case database the moment it
  * arrives, so a crash loses at most the classes in flight, and a resumed job redoes only the
- * classes without a stored result. What a job needs to be resumed (its data, workers, reference)
- * is kept in a small JSON file per scan beside the database, since the scans table does not hold it.
+ * classes without a stored result. What a job needs to be resumed (its data, workers, reference) is
+ * on the scans row (ScanJob), so a scan started by any client resumes in any other.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type { ApiEvent, JobInfo } from '../../shared/api.ts';
 import { toErrorInfo, UmaError } from '../../shared/errors.ts';
+import { AUTHORS_PROFILE, type ScanParams } from '../../shared/scan-params.ts';
 import type { CaseDb } from '../cases/db.ts';
 import { getEvidence, rehashEvidence } from '../cases/evidence.ts';
 import { getClassFindings, recordClassResult } from '../cases/findings.ts';
@@ -20,18 +19,16 @@ import type { Classifier } from '../engine/model/types.ts';
 import { runScan } from '../engine/scan/pipeline.ts';
 import { loadEvidenceModel } from './models.ts';
 
-/** What a job needs besides the scan row; persisted so an interrupted scan can be resumed. */
-export interface JobSpec {
-  scanId: number;
-  /** A loadDataset spec: 'demo' or an absolute path (uploads are materialised before this). */
-  data: string;
-  workers?: number;
-  referenceEvidenceId?: number;
+/**
+ * A scan queued before NC's patience/cost/early-stop and the reference momentum became parameters has
+ * no value for them; it ran with the constants the authors' profile now holds.
+ */
+function withLegacyConstants(params: ScanParams): ScanParams {
+  return { ...AUTHORS_PROFILE, ...params };
 }
 
-/** A job is what the contract shows of it (its scanId is the spec's) plus what running it needs. */
-interface Job extends Omit<JobInfo, 'scanId'> {
-  spec: JobSpec;
+/** A job is what the contract shows of it plus what running it needs. */
+interface Job extends JobInfo {
   abort: AbortController;
   /** Set when the host is closing: the scan stays resumable instead of cancelled. */
   stopping: boolean;
@@ -42,26 +39,22 @@ export class JobManager {
   private running: Job | null = null;
   private runningDone: Promise<void> = Promise.resolve();
   private counter = 0;
-  private readonly specDir: string;
 
   constructor(
     private readonly cdb: CaseDb,
     private readonly emit: (e: ApiEvent) => void,
     /** Worker threads when a job names none (settings); undefined = the engine's default. */
     private readonly defaultWorkers: () => number | undefined,
-  ) {
-    this.specDir = path.join(cdb.paths.dataDir, 'scan-jobs');
-  }
+  ) {}
 
-  /** Queues a scan (new or resumed). The spec is saved first, so a crash before it runs can resume. */
-  enqueue(spec: JobSpec): JobInfo {
-    if (this.jobOfScan(spec.scanId)) throw new UmaError('BAD_INPUT', `scan ${spec.scanId} already has a job (${this.jobOfScan(spec.scanId)})`);
-    fs.mkdirSync(this.specDir, { recursive: true });
-    fs.writeFileSync(this.specFile(spec.scanId), JSON.stringify(spec));
-    const scan = getScan(this.cdb, spec.scanId);
+  /** Queues a scan (new or resumed); its job spec is on its row, written when it was queued. */
+  enqueue(scanId: number): JobInfo {
+    if (this.jobOfScan(scanId)) throw new UmaError('BAD_INPUT', `scan ${scanId} already has a job (${this.jobOfScan(scanId)})`);
+    const scan = getScan(this.cdb, scanId);
+    if (!scan.job) throw new UmaError('BAD_INPUT', `scan ${scanId} predates stored job specs and its data is unknown; start a new scan`);
     const job: Job = {
-      jobId: `job-${spec.scanId}-${++this.counter}`, spec, caseId: scan.caseId, state: 'queued', progress: null,
-      classesDone: getClassFindings(this.cdb, spec.scanId).map((f) => f.index), queuedAt: new Date().toISOString(),
+      jobId: `job-${scanId}-${++this.counter}`, scanId, caseId: scan.caseId, state: 'queued', progress: null,
+      classesDone: getClassFindings(this.cdb, scanId).map((f) => f.index), queuedAt: new Date().toISOString(),
       startedAt: null, abort: new AbortController(), stopping: false,
     };
     this.queue.push(job);
@@ -69,18 +62,12 @@ export class JobManager {
     return this.info(job);
   }
 
-  /** The saved spec of a scan the service started, or null for scans started elsewhere (`uma scan`). */
-  savedSpec(scanId: number): JobSpec | null {
-    const file = this.specFile(scanId);
-    return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as JobSpec) : null;
-  }
-
   cancel(jobId: string): boolean {
     const i = this.queue.findIndex((j) => j.jobId === jobId);
     if (i >= 0) {
       const [job] = this.queue.splice(i, 1);
-      cancelScan(this.cdb, job.spec.scanId);
-      this.emit({ type: 'job/failed', jobId, scanId: job.spec.scanId, error: { code: 'CANCELLED', message: 'scan cancelled before it started' } });
+      cancelScan(this.cdb, job.scanId);
+      this.emit({ type: 'job/failed', jobId, scanId: job.scanId, error: { code: 'CANCELLED', message: 'scan cancelled before it started' } });
       return true;
     }
     if (this.running?.jobId === jobId) {
@@ -95,7 +82,7 @@ export class JobManager {
   }
 
   jobOfScan(scanId: number): string | null {
-    return [this.running, ...this.queue].find((j) => j?.spec.scanId === scanId)?.jobId ?? null;
+    return [this.running, ...this.queue].find((j) => j?.scanId === scanId)?.jobId ?? null;
   }
 
   /** Stops the running scan, leaving it interrupted (the next start resumes it); drops the queue. */
@@ -108,12 +95,8 @@ export class JobManager {
     await this.runningDone;
   }
 
-  private specFile(scanId: number): string {
-    return path.join(this.specDir, `scan-${scanId}.json`);
-  }
-
   private info(j: Job): JobInfo {
-    return { jobId: j.jobId, scanId: j.spec.scanId, caseId: j.caseId, state: j.state, progress: j.progress, classesDone: [...j.classesDone], queuedAt: j.queuedAt, startedAt: j.startedAt };
+    return { jobId: j.jobId, scanId: j.scanId, caseId: j.caseId, state: j.state, progress: j.progress, classesDone: [...j.classesDone], queuedAt: j.queuedAt, startedAt: j.startedAt };
   }
 
   private pump(): void {
@@ -133,30 +116,31 @@ export class JobManager {
 
   private async run(job: Job): Promise<void> {
     const { cdb } = this;
-    const { scanId } = job.spec;
+    const { scanId } = job;
     const models: Classifier[] = [];
     try {
       const scan = getScan(cdb, scanId);
+      const spec = scan.job!;
       const ev = getEvidence(cdb, scan.evidenceId);
       // Integrity first: a changed byte refuses the scan (rehashEvidence audits the mismatch).
       const prescan = await rehashEvidence(cdb, ev.id, 'before-scan');
       const model = await loadEvidenceModel(cdb, ev);
       models.push(model);
       let reference;
-      if (job.spec.referenceEvidenceId !== undefined) {
-        const refEv = getEvidence(cdb, job.spec.referenceEvidenceId);
+      if (spec.referenceEvidenceId !== undefined) {
+        const refEv = getEvidence(cdb, spec.referenceEvidenceId);
         await rehashEvidence(cdb, refEv.id, 'before-scan');
         const ref = await loadEvidenceModel(cdb, refEv);
         models.push(ref);
         reference = ref.source;
       }
-      const data = loadDataset(job.spec.data, { classNames: scan.classNames, channels: model.inputSpec.channels === 1 ? 1 : 3 });
+      const data = loadDataset(spec.data, { labelsPath: spec.labels, classNames: scan.classNames, channels: model.inputSpec.channels === 1 ? 1 : 3 });
       const completed = getClassFindings(cdb, scanId);
       if (job.abort.signal.aborted) throw new UmaError('CANCELLED', 'scan cancelled');
       startScan(cdb, scanId, prescan);
       const { result } = await runScan({
-        model, data, method: scan.method, params: scan.params, seed: scan.seed, completed, reference,
-        workers: job.spec.workers ?? this.defaultWorkers(),
+        model, data, method: scan.method, params: withLegacyConstants(scan.params), seed: scan.seed, completed, reference,
+        workers: spec.workers ?? this.defaultWorkers(),
         modelName: ev.displayName, modelSha256: ev.sha256, signal: job.abort.signal,
         loadSource: (s) => loadModelSource(s),
         onEvent: (e) => {

@@ -100,6 +100,11 @@ function zipEntries(bytes: Uint8Array): { path: string; bytes: Uint8Array }[] {
   return wrapped ? files.map((f) => ({ ...f, path: f.path.split('/').slice(1).join('/') })) : files;
 }
 
+/** The IDX labels file a path reference names, made absolute (undefined: beside the images, or none). */
+export function labelsOf(ref: DataRef): string | undefined {
+  return ref.kind === 'path' && ref.labels !== undefined ? path.resolve(ref.labels) : undefined;
+}
+
 /** The loadDataset spec for a data reference: 'demo' or an absolute path. */
 export function materializeData(uploadsDir: string, ref: DataRef): string {
   if (ref.kind === 'demo') return 'demo';

@@ -11,7 +11,7 @@ import { audit } from '../../../src/main/cli/commands/audit.ts';
 import Database from 'better-sqlite3';
 import { examinerKey } from '../../../src/main/reports/keys.ts';
 import { openCaseDb } from '../../../src/main/cases/db.ts';
-import { recordScanResult } from '../../../src/main/cases/record.ts';
+import { recordScanResult } from '../../fixtures/reports/record-fixture.ts';
 import { sha256Hex } from '../../../src/main/engine/digest.ts';
 import { unzipBag, zipBag } from '../../../src/main/reports/bagit.ts';
 import { scanFixture, tempDir, writeModel } from '../../fixtures/reports/scan-fixture.ts';

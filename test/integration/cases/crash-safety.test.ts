@@ -29,7 +29,7 @@ async function setup(scans: number, classes: number): Promise<{ file: string; id
     const kase = createCase(cdb, { name: `case ${i}` });
     const ev = await intakeEvidence(cdb, { caseId: kase.id, files: [writeModel(dir, `m${i}.onnx`, 2048, i + 1)] });
     const { result } = scanFixture({ classes, modelSha256: ev.sha256 });
-    ids.push(queueScan(cdb, { evidenceId: ev.id, method: 'uma', params: result.params, seed: 1, toolVersion: '0.1.0', backend: 'wasm', classNames: result.classes.map((c) => c.name) }).id);
+    ids.push(queueScan(cdb, { evidenceId: ev.id, method: 'uma', params: result.params, seed: 1, toolVersion: '0.1.0', backend: 'wasm', classNames: result.classes.map((c) => c.name), job: { data: 'demo' } }).id);
   }
   cdb.sql.close();
   return { file, ids };

@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScan, type ScanOptions } from '../../../src/main/engine/scan/pipeline.ts';
 import { subset } from '../../../src/main/engine/data/index.ts';
-import { SCAN_METHODS } from '../../../src/shared/scan-params.ts';
+import { resolveParams, SCAN_METHODS } from '../../../src/shared/scan-params.ts';
 import type { ScanEvent } from '../../../src/shared/events.ts';
-import { trainPair, type TrainedPair } from './trained-pair.ts';
+import { loadDemoPair, type DemoPair } from './demo-pair.ts';
 
-let pair: TrainedPair;
+let pair: DemoPair;
 // Few steps and samples: these tests check the machinery, not detection.
-const QUICK = { maxPerClass: 20, inversionSteps: 20, ablationMaxEpochs: 1, ncSteps: 20, referenceEpochs: 1, referenceMinSteps: 0 };
+const QUICK = resolveParams({ maxPerClass: 20, inversionSteps: 20, ablationMaxEpochs: 1, ncSteps: 20, referenceEpochs: 1, referenceMinSteps: 0 });
 
 beforeAll(async () => {
-  pair = await trainPair();
-}, 300_000);
+  pair = await loadDemoPair();
+}, 120_000);
 
 afterAll(() => {
   pair?.clean.dispose();
@@ -59,29 +59,25 @@ describe('scan pipeline', () => {
     expect(numbers(resumed.result)).toEqual(numbers(first.result));
   }, 300_000);
 
-  it('cancels promptly, stopping the workers', async () => {
+  it('cancels: the run rejects with CANCELLED and no class result comes after the abort', async () => {
     const abort = new AbortController();
-    const started = performance.now();
-    let cancelledAt = 0;
+    const afterAbort: ScanEvent[] = [];
     const run = runScan({
-      model: pair.trojaned, data: pair.held, params: { maxPerClass: 50 }, workers: 2, seed: 1, signal: abort.signal,
+      model: pair.trojaned, data: pair.held, params: resolveParams({ maxPerClass: 50 }), workers: 2, seed: 1, signal: abort.signal,
       onEvent: (e) => {
-        if (e.type === 'progress' && e.progress.stage === 'inversion' && !abort.signal.aborted) {
-          cancelledAt = performance.now();
-          abort.abort();
-        }
+        if (abort.signal.aborted) afterAbort.push(e);
+        else if (e.type === 'progress' && e.progress.stage === 'inversion') abort.abort();
       },
     });
     await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
-    expect(performance.now() - cancelledAt).toBeLessThan(3000);
-    expect(performance.now() - started).toBeLessThan(60_000);
-  }, 120_000);
+    expect(afterAbort.filter((e) => e.type === 'class-result' || e.type === 'done')).toEqual([]);
+  }, 300_000);
 
   it('refuses data that does not fit the model, naming the problem', async () => {
     const wrong = { ...pair.held, height: 14, width: 56 };
-    await expect(runScan({ model: pair.clean, data: wrong, workers: 0 })).rejects.toThrow(/images are 14x56x1 but the model expects 28x28x1/);
+    await expect(runScan({ model: pair.clean, data: wrong, params: QUICK, workers: 0 })).rejects.toThrow(/images are 14x56x1 but the model expects 28x28x1/);
     const nine = subset(pair.held, Array.from({ length: pair.held.count }, (_, i) => i).filter((i) => pair.held.labels[i] !== 9));
-    await expect(runScan({ model: pair.clean, data: { ...nine, classNames: nine.classNames.slice(0, 9) }, workers: 0 })).rejects.toThrow(/data has 9 classes .* but the model has 10/);
-    await expect(runScan({ model: pair.clean, data: nine, workers: 0 })).rejects.toThrow(/no samples of class 9/);
+    await expect(runScan({ model: pair.clean, data: { ...nine, classNames: nine.classNames.slice(0, 9) }, params: QUICK, workers: 0 })).rejects.toThrow(/data has 9 classes .* but the model has 10/);
+    await expect(runScan({ model: pair.clean, data: nine, params: QUICK, workers: 0 })).rejects.toThrow(/no samples of class 9/);
   });
 });

@@ -1,25 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScanEvent } from '../../../src/shared/events.ts';
 import { runScan } from '../../../src/main/engine/scan/pipeline.ts';
-import { trainPair, type TrainedPair } from './trained-pair.ts';
+import { resolveParams } from '../../../src/shared/scan-params.ts';
+import { loadDemoPair, type DemoPair } from './demo-pair.ts';
 
-let pair: TrainedPair;
+let pair: DemoPair;
+const PARAMS = resolveParams({ maxPerClass: 100 });
 
 beforeAll(async () => {
-  pair = await trainPair();
-  expect(pair.asr).toBeGreaterThan(0.9);
-}, 300_000);
+  pair = await loadDemoPair();
+}, 120_000);
 
 afterAll(() => {
   pair?.clean.dispose();
   pair?.trojaned.dispose();
 });
 
-describe('UMA with the authors\' constants on MNIST', () => {
+describe('UMA with the default profile on the bundled MNIST demo models', () => {
   it('flags the BadNets model at its target and streams every class', async () => {
     const events: ScanEvent[] = [];
     const { result, artifacts } = await runScan({
-      model: pair.trojaned, data: pair.held, method: 'uma', params: { maxPerClass: 100 }, workers: 2, seed: 1,
+      model: pair.trojaned, data: pair.held, method: 'uma', params: PARAMS, workers: 2, seed: 1,
       onEvent: (e) => events.push(e),
     });
     expect(result.verdict).toBe('trojaned');
@@ -45,7 +46,7 @@ describe('UMA with the authors\' constants on MNIST', () => {
   }, 600_000);
 
   it('passes the clean model', async () => {
-    const { result } = await runScan({ model: pair.clean, data: pair.held, method: 'uma', params: { maxPerClass: 100 }, workers: 2, seed: 1 });
+    const { result } = await runScan({ model: pair.clean, data: pair.held, method: 'uma', params: PARAMS, workers: 2, seed: 1 });
     expect(result.verdict).toBe('clean');
     expect(result.target).toBeNull();
     expect(result.score).toBeLessThan(2);

@@ -8,6 +8,7 @@ import { runScan } from '../../../src/main/engine/scan/pipeline.ts';
 import { DEMO_MODEL } from '../../../src/main/cli/scan-options.ts';
 import { main } from '../../../src/main/cli/index.ts';
 import type { ClassFinding } from '../../../src/shared/results.ts';
+import { resolveParams } from '../../../src/shared/scan-params.ts';
 
 /**
  * The scan on the WebGPU backend equals the WASM run. On a machine without a GPU this runs on Mesa's
@@ -16,10 +17,10 @@ import type { ClassFinding } from '../../../src/shared/results.ts';
  * only two classes run on WebGPU: the trojan's target 7 and class 0; the other classes come from the
  * WASM run as already finished (the resume path), which leaves the scoring identical in form.
  */
-const SMALL = {
+const SMALL = resolveParams({
   maxPerClass: 10, inversionSteps: 10, inversionBatch: 20, ablationMaxEpochs: 1, ablationBatchOther: 20,
   ablationBatchTarget: 5, referenceEpochs: 1, referenceMinSteps: 0, referenceBatch: 32, stampedExamples: 1,
-};
+});
 const ON_GPU = [0, 7];
 
 let gpu: BackendInfo | null = null;
@@ -38,7 +39,7 @@ beforeAll(async () => {
 async function demo(backend: 'wasm' | 'webgpu') {
   await initBackend(backend);
   const model = await loadModelFile(DEMO_MODEL);
-  const data = limitPerClass(loadDataset('demo'), SMALL.maxPerClass, 1);
+  const data = limitPerClass(loadDataset('demo'), SMALL.maxPerClass ?? 10, 1);
   return { model, data };
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import { appendAudit, auditHead, verifyAuditLog, GENESIS_SHA256, entryHash, listAudit } from '../../../src/main/cases/audit.ts';
-import { recordScanResult } from '../../../src/main/cases/record.ts';
+import { recordScanResult } from '../../fixtures/reports/record-fixture.ts';
 import { addReport } from '../../../src/main/cases/reports.ts';
 import { createCase, listCases } from '../../../src/main/cases/cases.ts';
 import { canonicalJson, sha256Hex } from '../../../src/main/engine/digest.ts';

@@ -14,6 +14,21 @@ import { useTempDb } from './helpers.ts';
 const db = useTempDb();
 
 describe('evidence intake and integrity', () => {
+  it('the same bytes taken into the same case again are the same evidence; another case or reading is new', async () => {
+    const { cdb, dir } = db();
+    const model = writeModel(dir, 'm.onnx');
+    const a = createCase(cdb, { name: 'A' });
+    const b = createCase(cdb, { name: 'B' });
+    const first = await intakeEvidence(cdb, { caseId: a.id, files: [model] });
+    const copy = path.join(dir, 'copy-of-m.onnx');
+    fs.copyFileSync(model, copy);
+    expect((await intakeEvidence(cdb, { caseId: a.id, files: [copy] })).id).toBe(first.id);
+    expect(listAudit(cdb, `evidence:${first.id}`).map((e) => e.action)).toContain('evidence.reuse');
+    expect((await intakeEvidence(cdb, { caseId: b.id, files: [model] })).id).not.toBe(first.id);
+    expect((await intakeEvidence(cdb, { caseId: a.id, files: [model], classNames: ['x', 'y'] })).id).not.toBe(first.id);
+    expect(fs.readdirSync(cdb.paths.storeDir).filter((d) => !d.startsWith('.'))).toHaveLength(3);
+  });
+
   it('copies a single-file model read-only into the store with its sha256', async () => {
     const { cdb, dir } = db();
     // Larger than one 1 MiB stream chunk, so the streamed digest crosses chunk boundaries.

@@ -5,9 +5,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openCaseDb } from '../../../src/main/cases/db.ts';
 import { loadMigrations } from '../../../src/main/cases/migrate.ts';
 import { createCase, listCases } from '../../../src/main/cases/cases.ts';
+import { intakeEvidence } from '../../../src/main/cases/evidence.ts';
+import { getScan } from '../../../src/main/cases/scans.ts';
 import { verifyAuditLog } from '../../../src/main/cases/audit.ts';
 import { defaultDbPath } from '../../../src/main/cases/paths.ts';
-import { tempDir } from '../../fixtures/reports/scan-fixture.ts';
+import { tempDir, writeModel } from '../../fixtures/reports/scan-fixture.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -43,14 +45,15 @@ describe('case database open and migrations', () => {
     createCase(first, { name: 'Case A', examiner: 'alice' });
     first.sql.close();
 
+    const level = loadMigrations().length;
     const bad = [
       ...loadMigrations(),
-      { version: 2, name: 'bad', sql: "CREATE TABLE half_done (x INTEGER); ALTER TABLE cases ADD COLUMN flag INTEGER; INSERT INTO no_such_table VALUES (1);" },
+      { version: level + 1, name: 'bad', sql: "CREATE TABLE half_done (x INTEGER); ALTER TABLE cases ADD COLUMN flag INTEGER; INSERT INTO no_such_table VALUES (1);" },
     ];
-    expect(() => openCaseDb({ path: file, migrations: bad })).toThrow(/migration 2 \(bad\) failed.*left at level 1/);
+    expect(() => openCaseDb({ path: file, migrations: bad })).toThrow(new RegExp(`migration ${level + 1} \\(bad\\) failed.*left at level ${level}`));
 
     const raw = new Database(file, { readonly: true });
-    expect(raw.pragma('user_version', { simple: true })).toBe(1);
+    expect(raw.pragma('user_version', { simple: true })).toBe(level);
     expect(raw.prepare("SELECT name FROM sqlite_master WHERE name = 'half_done'").get()).toBeUndefined();
     expect((raw.prepare('PRAGMA table_info(cases)').all() as { name: string }[]).map((c) => c.name)).not.toContain('flag');
     raw.close();
@@ -63,13 +66,37 @@ describe('case database open and migrations', () => {
 
   it('a good later migration is applied once and recorded in user_version', () => {
     const file = dbFile();
-    const more = [...loadMigrations(), { version: 2, name: 'tags', sql: 'CREATE TABLE tags (case_id INTEGER REFERENCES cases(id), tag TEXT);' }];
+    const next = loadMigrations().length + 1;
+    const more = [...loadMigrations(), { version: next, name: 'tags', sql: 'CREATE TABLE tags (case_id INTEGER REFERENCES cases(id), tag TEXT);' }];
     openCaseDb({ path: file, migrations: more }).sql.close();
     const cdb = openCaseDb({ path: file, migrations: more });
-    expect(cdb.sql.pragma('user_version', { simple: true })).toBe(2);
+    expect(cdb.sql.pragma('user_version', { simple: true })).toBe(next);
     cdb.sql.close();
     // A tool that knows fewer migrations refuses the newer database instead of misreading it.
-    expect(() => openCaseDb({ path: file })).toThrow(/schema level 2, newer/);
+    expect(() => openCaseDb({ path: file })).toThrow(new RegExp(`schema level ${next}, newer`));
+  });
+
+  it('migration 002: the old scan-jobs/*.json sidecars move onto their scans rows once, completed scans too', async () => {
+    const file = dbFile();
+    const old = openCaseDb({ path: file, migrations: loadMigrations().slice(0, 1) });
+    const kase = createCase(old, { name: 'C' });
+    const ev = await intakeEvidence(old, { caseId: kase.id, files: [writeModel(path.dirname(file))] });
+    const insert = old.sql.prepare(`INSERT INTO scans (case_id, evidence_id, method, params_json, params_sha256, seed, tool_version, backend,
+      num_classes, class_names_json, status, created) VALUES (?, ?, 'uma', '{}', 'x', 1, '0.1.0', 'wasm', 2, '["a","b"]', ?, 'now')`);
+    const ids = ['completed', 'interrupted', 'failed'].map((status) => Number(insert.run(kase.id, ev.id, status).lastInsertRowid));
+    old.sql.close();
+    const sidecars = path.join(path.dirname(file), 'scan-jobs');
+    fs.mkdirSync(sidecars);
+    const specs = [{ data: '/data/a', workers: 2 }, { data: 'demo', referenceEvidenceId: ev.id }];
+    specs.forEach((spec, i) => fs.writeFileSync(path.join(sidecars, `scan-${ids[i]}.json`), JSON.stringify({ scanId: ids[i], ...spec })));
+
+    const cdb = openCaseDb({ path: file });
+    expect(ids.map((id) => getScan(cdb, id).job)).toEqual([...specs, null]);
+    expect(fs.existsSync(sidecars)).toBe(false);
+    // Still frozen: a completed scan's other columns, and any spec once set.
+    expect(() => cdb.sql.prepare("UPDATE scans SET job_json = '{}' WHERE id = ?").run(ids[0])).toThrow(/never changes once set/);
+    expect(() => cdb.sql.prepare("UPDATE scans SET seed = 2 WHERE id = ?").run(ids[0])).toThrow(/completed scan never changes/);
+    cdb.sql.close();
   });
 
   it('migration files must be numbered without gaps', () => {

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { openCaseDb, type CaseDb } from '../../../src/main/cases/db.ts';
-import { recordScanResult } from '../../../src/main/cases/record.ts';
+import { recordScanResult } from '../../fixtures/reports/record-fixture.ts';
 import { sha256Hex } from '../../../src/main/engine/digest.ts';
 import { exportScanArchive, type ExportedArchive, type ExportOptions } from '../../../src/main/reports/export.ts';
 import { BAG_INFO, MANIFEST, manifestOf, payloadOxumLine, TAGMANIFEST, type BagFiles } from '../../../src/main/reports/bagit.ts';

@@ -15,7 +15,7 @@ import { mulberry32 } from '../../../src/main/engine/random.ts';
 import { exportedScan, flipped, positions, remanifest, type Exported } from './archive-helpers.ts';
 import { scanFixture, tempDir, writeModel } from '../../fixtures/reports/scan-fixture.ts';
 import { openCaseDb } from '../../../src/main/cases/db.ts';
-import { recordScanResult } from '../../../src/main/cases/record.ts';
+import { recordScanResult } from '../../fixtures/reports/record-fixture.ts';
 
 let x: Exported;
 let bag: BagFiles;

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { mad, median, scoreNeuralCleanse, scoreUma, ratioOf } from '../../../src/main/engine/scan/anomaly.ts';
 import { DynamicLambda, nextT } from '../../../src/main/engine/scan/uma/lambda.ts';
 import { shouldStop } from '../../../src/main/engine/scan/uma/ablate.ts';
-import { paramsSha256, resolveParams } from '../../../src/main/engine/scan/params.ts';
+import { paramsSha256 } from '../../../src/main/engine/scan/params.ts';
+import { resolveParams } from '../../../src/shared/scan-params.ts';
 import { canonicalJson } from '../../../src/main/engine/digest.ts';
 import { BatchSampler } from '../../../src/main/engine/scan/sampler.ts';
 import { mulberry32 } from '../../../src/main/engine/random.ts';
@@ -103,10 +104,12 @@ describe('parameters', () => {
 
   it('validates overrides', () => {
     expect(resolveParams({ inversionSteps: 10 }).inversionSteps).toBe(10);
-    expect(() => resolveParams({ inversionSteps: 0 })).toThrow(/inversionSteps' must be a positive integer/);
+    expect(() => resolveParams({ inversionSteps: 0 })).toThrow(/inversionSteps' must be an integer >= 1, not 0/);
     expect(() => resolveParams({ bogus: 1 } as never)).toThrow(/unknown scan parameter 'bogus'/);
-    expect(() => resolveParams({ freezeRatio: 1.5 })).toThrow(/freezeRatio/);
-    expect(() => resolveParams({ referenceMinSteps: -1 })).toThrow(/referenceMinSteps' must be a non-negative integer/);
+    expect(() => resolveParams({ freezeRatio: 1.5 })).toThrow(/freezeRatio' must be a number in \[0, 1\), not 1.5/);
+    expect(() => resolveParams({ referenceMinSteps: -1 })).toThrow(/referenceMinSteps' must be an integer >= 0/);
+    expect(resolveParams({ maxPerClass: null }).maxPerClass).toBeNull();
+    expect(() => resolveParams({ inversionBatch: null } as never)).toThrow(/inversionBatch' must be an integer >= 1; it cannot be empty/);
     expect(resolveParams({ referenceMinSteps: 0 }).referenceMinSteps).toBe(0);
   });
 

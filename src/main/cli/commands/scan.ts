@@ -1,21 +1,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { ClassImages } from '../../../shared/api.ts';
 import { UmaError } from '../../../shared/errors.ts';
-import type { ClassArtifacts, ScanResult } from '../../../shared/results.ts';
+import type { ScanResult } from '../../../shared/results.ts';
 import { DEFAULT_PROFILE_NAME, PARAM_INFO, PROFILES, SCAN_METHODS } from '../../../shared/scan-params.ts';
-import { BACKEND_CHOICES, initBackend, isBackendChoice } from '../../engine/backend/index.ts';
-import { loadDataset } from '../../engine/data/index.ts';
-import { surveyInputConventions } from '../../engine/model/input-conventions.ts';
-import { loadModelFile, loadModelSource, modelDigest } from '../../engine/model/load.ts';
-import { deriveSeed } from '../../engine/random.ts';
-import { runScan } from '../../engine/scan/pipeline.ts';
+import { BACKEND_CHOICES, isBackendChoice } from '../../engine/backend/index.ts';
 import type { CliIO, Command } from '../command.ts';
-import { progressPrinter } from '../progress-bar.ts';
-import { recordAndReport, takeInEvidence, type OpenedEvidence } from '../case-recording.ts';
+import { openCliSession, type CliSession } from '../service-session.ts';
 import { parseInteger, parseMethod, parseNumberList, parseParams, parseProfile, resolveModelPath } from '../scan-options.ts';
 
-function writeArtifacts(dir: string, artifacts: ClassArtifacts[]): void {
+function writeArtifacts(dir: string, artifacts: ClassImages[]): void {
   mkdirSync(dir, { recursive: true });
   for (const a of artifacts) {
     writeFileSync(join(dir, `class-${a.classIndex}-mask.png`), a.mask);
@@ -26,6 +22,14 @@ function writeArtifacts(dir: string, artifacts: ClassArtifacts[]): void {
 
 function fmt(v: number | null, digits = 2): string {
   return v === null ? '-' : v.toFixed(digits);
+}
+
+/** Signs the scan through the service and copies the archive where --report asked for it. */
+async function writeReport(session: CliSession, scanId: number, out: string, examiner: string | undefined, io: CliIO): Promise<void> {
+  const scan = (await session.call('scans/get', { scanId })).scan;
+  const report = await session.call('reports/create', { scanId, examiner: examiner ?? scan.examiner ?? os.userInfo().username });
+  writeFileSync(out, (await session.call('reports/download', { reportId: report.id })).bytes);
+  io.out(`wrote signed report ${out} (key ${report.keyid}${report.pdf ? '' : `; ${report.pdfNote}`}); check it with: uma verify ${out}`);
 }
 
 export function printSummary(io: CliIO, r: ScanResult): void {
@@ -71,8 +75,10 @@ options:
   --out DIR           write mask, pattern and stamped PNGs per class
 
 case database (see 'uma cases', 'uma report', 'uma verify'):
-  --case NAME         take the model into this case as evidence (created on first use), scan the
-                      read-only stored copy, and record the scan
+  --case NAME         take the model into this case as evidence (created on first use; the same file
+                      again is the same evidence), scan the read-only stored copy, and record each
+                      class as it finishes: a scan stopped midway resumes with 'uma resume'
+                      (without --case the scan runs the same way in a temporary database)
   --report OUT.zip    with --case: write the signed report archive
   --db FILE           case database (default $UMA_HOME/cases.sqlite or ~/.uma/cases.sqlite)
   --examiner NAME     who examines and signs
@@ -122,47 +128,52 @@ Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
     if (std?.some((s) => s <= 0)) throw new UmaError('BAD_INPUT', `--std values must be positive, not '${values.std}'`);
 
     if (values.report && !values.case) throw new UmaError('BAD_INPUT', '--report needs --case: a signed report is of a scan recorded in a case');
-
-    const backend = await initBackend(values.backend);
-    io.err(`backend ${backend.name} on ${backend.device}`);
+    if (values.architecture !== undefined) {
+      // A scan's model is one evidence file; an architecture beside it would be unhashed, unrecorded input.
+      throw new UmaError('BAD_INPUT', '--architecture: scanning a Keras weights-only file is not supported yet; '
+        + 'save the full model (model.save) and scan that (uma inspect --architecture reads it meanwhile)');
+    }
     const givenPath = resolveModelPath(positionals[0]);
     const displayName = positionals[0] === 'demo' ? 'demo-model (bundled, BadNets-trojaned MNIST CNN)' : givenPath;
-    const target = values.case ? { caseName: values.case, db: values.db, examiner: values.examiner, expectedSha256: values['expected-sha256'] } : null;
-    let opened: OpenedEvidence | null = null;
-    if (target) {
-      opened = await takeInEvidence(givenPath, target, displayName);
-      io.err(`evidence ${opened.evidence.id} in case '${target.caseName}': sha256 ${opened.evidence.sha256}${opened.evidence.match === 'mismatch' ? ' (DOES NOT MATCH the expected sha256)' : ''}`);
-    }
-    const modelPath = opened?.storedModelPath ?? givenPath;
-    const model = await loadModelFile(modelPath, { inputSpec: { mean, std, classNames }, architecture: values.architecture });
-    for (const w of model.report.warnings) io.err(`warning: ${w}`);
-    const data = loadDataset(values.data, { labelsPath: values.labels, classNames, channels: model.inputSpec.channels === 1 ? 1 : 3 });
-    for (const w of data.warnings ?? []) io.err(`warning: ${w}`);
-    const reference = values.reference ? (await loadModelFile(values.reference)).source : undefined;
-    const inputSurvey = surveyInputConventions(model, data, { seed: deriveSeed(seed, 'input-spec') });
-    if (inputSurvey.warning) io.err(`\n!!! ${inputSurvey.warning}\n`);
 
-    const abort = new AbortController();
-    const onSigint = () => abort.abort();
+    // Without --case the scan runs the same way, in a temporary database removed at the end.
+    const session = await openCliSession({ db: values.case ? values.db : null, backend: values.backend }, io);
+    io.err(`backend ${(await session.call('app/info', {})).backend}`);
+    const stop = new AbortController();
+    const onSigint = () => stop.abort();
     process.once('SIGINT', onSigint);
     try {
-      const { result, artifacts } = await runScan({
-        model, data, method, params, seed, workers, reference,
-        modelName: displayName,
-        modelSha256: opened?.evidence.sha256 ?? modelDigest(modelPath),
-        signal: abort.signal,
-        onEvent: progressPrinter(io, model.numClasses),
-        loadSource: (s) => loadModelSource(s),
-        inputSurvey,
+      const caseName = values.case ?? 'uma scan';
+      const kase = (await session.call('cases/list', { query: caseName })).find((c) => c.name === caseName)
+        ?? await session.call('cases/create', { name: caseName, examiner: values.examiner });
+      const inputSpec = mean || std || classNames ? { mean, std, classNames } : undefined;
+      const evidence = await session.call('evidence/add', {
+        caseId: kase.id, source: { kind: 'path', path: givenPath }, displayName, inputSpec,
+        expectedSha256: values['expected-sha256'], expectedSource: values['expected-sha256'] ? 'given with --expected-sha256' : undefined,
       });
+      if (values.case) io.err(`evidence ${evidence.id} in case '${caseName}': sha256 ${evidence.sha256}${evidence.match === 'mismatch' ? ' (DOES NOT MATCH the expected sha256)' : ''}`);
+      const reference = values.reference
+        ? await session.call('evidence/add', { caseId: kase.id, source: { kind: 'path', path: values.reference }, expectedSource: 'reference model (--reference)' })
+        : undefined;
+      const data = values.data === 'demo' ? { kind: 'demo' as const } : { kind: 'path' as const, path: values.data, labels: values.labels };
+      const started = await session.call('scans/start', {
+        caseId: kase.id, evidenceId: evidence.id, method, params, seed, data, workers, examiner: values.examiner,
+        referenceEvidenceId: reference?.id,
+      });
+      for (const w of started.warnings) io.err(`warning: ${w}`);
+      stop.signal.addEventListener('abort', () => void session.call('scans/cancel', { jobId: started.jobId }).catch(() => undefined));
+      const numClasses = (await session.call('scans/get', { scanId: started.scanId })).scan.numClasses;
+      const result = await session.follow(started.jobId, numClasses, 0);
       printSummary(io, result);
       if (values.json === '-') io.out(JSON.stringify(result, null, 2));
       else if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2));
-      if (values.out) writeArtifacts(values.out, artifacts);
-      if (opened && target) {
-        const { scanId, archive } = await recordAndReport(opened, target, result, artifacts, values.report);
-        io.out(`recorded as scan ${scanId} of case '${target.caseName}' in ${opened.cdb.paths.db}`);
-        if (archive) io.out(`wrote signed report ${archive.path} (key ${archive.keyid}${archive.pdf ? '' : `; ${archive.pdfNote}`}); check it with: uma verify ${archive.path}`);
+      if (values.out) {
+        const images = await Promise.all(result.classes.map((c) => session.call('scans/artifacts', { scanId: started.scanId, classIndex: c.index })));
+        writeArtifacts(values.out, images);
+      }
+      if (values.case) {
+        io.out(`recorded as scan ${started.scanId} of case '${caseName}' in ${session.dbPath}`);
+        if (values.report) await writeReport(session, started.scanId, values.report, values.examiner, io);
       }
       return 0;
     } catch (err) {
@@ -173,8 +184,7 @@ Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
       throw err;
     } finally {
       process.off('SIGINT', onSigint);
-      model.dispose();
-      opened?.cdb.sql.close();
+      await session.close();
     }
   },
 };

@@ -8,6 +8,8 @@ import { makeDataset, type Dataset } from './dataset.ts';
 const require = createRequire(import.meta.url);
 const SIDE = 28;
 
+export const DEMO_CLASS_NAMES = Array.from({ length: 10 }, (_, d) => String(d));
+
 export function loadDemoDigits(): Dataset {
   const perDigit = Array.from({ length: 10 }, (_, d) => (require(`mnist/src/digits/${d}.json`) as { data: number[] }).data);
   const count = perDigit.reduce((n, raw) => n + Math.floor(raw.length / (SIDE * SIDE)), 0);
@@ -23,7 +25,7 @@ export function loadDemoDigits(): Dataset {
   return makeDataset({
     images, labels, count,
     height: SIDE, width: SIDE, channels: 1,
-    classNames: Array.from({ length: 10 }, (_, d) => String(d)),
+    classNames: DEMO_CLASS_NAMES,
     source: 'demo',
   });
 }

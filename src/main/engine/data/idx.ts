@@ -142,11 +142,28 @@ export interface IdxOptions {
   classNames?: string[];
 }
 
-export function loadIdxDataset(imagesPath: string, opts: IdxOptions = {}): Dataset {
+function labelsFileOf(imagesPath: string, opts: IdxOptions): string {
   const labelsPath = opts.labelsPath ?? labelsPathFor(imagesPath);
   if (!labelsPath) {
     throw new UmaError('BAD_DATA', `${imagesPath}: no labels file beside it (expected a name with 'labels' in place of 'images'); give one with --labels`);
   }
+  return labelsPath;
+}
+
+function classNamesOf(labels: ArrayLike<number>, given?: string[]): string[] {
+  if (given) return given;
+  let maxLabel = 0;
+  for (let i = 0; i < labels.length; i++) maxLabel = Math.max(maxLabel, labels[i]);
+  return Array.from({ length: maxLabel + 1 }, (_, k) => String(k));
+}
+
+/** The class names of an IDX set from its labels file alone (the images are not read). */
+export function idxClasses(imagesPath: string, opts: IdxOptions = {}): string[] {
+  return classNamesOf(readIdx(labelsFileOf(imagesPath, opts)).data, opts.classNames);
+}
+
+export function loadIdxDataset(imagesPath: string, opts: IdxOptions = {}): Dataset {
+  const labelsPath = labelsFileOf(imagesPath, opts);
   const images = readIdx(imagesPath);
   const labels = readIdx(labelsPath);
   if (images.shape.length !== 3 && images.shape.length !== 4) {
@@ -158,8 +175,7 @@ export function loadIdxDataset(imagesPath: string, opts: IdxOptions = {}): Datas
   }
   const floats = new Float32Array(images.data.length);
   for (let i = 0; i < floats.length; i++) floats[i] = images.data[i] / 255;
-  const maxLabel = labels.data.reduce((m, v) => Math.max(m, v), 0);
-  const classNames = opts.classNames ?? Array.from({ length: maxLabel + 1 }, (_, k) => String(k));
+  const classNames = classNamesOf(labels.data, opts.classNames);
   return makeDataset({
     images: floats,
     labels: Int32Array.from(labels.data),

@@ -55,7 +55,8 @@ export interface ImageFolderOptions {
   channels?: 1 | 3;
 }
 
-export function loadImageFolder(root: string, opts: ImageFolderOptions = {}): Dataset {
+/** The class folders of an image folder in label order, checked against the given class names. */
+export function imageFolderClasses(root: string, given?: string[]): string[] {
   if (!resolveEvidencePath(root, 'folder').stat.isDirectory()) throw new UmaError('BAD_DATA', `${root}: not a folder`);
   const folders = readdirSync(root, { withFileTypes: true })
     .filter((e) => isClassFolder(root, e))
@@ -64,12 +65,16 @@ export function loadImageFolder(root: string, opts: ImageFolderOptions = {}): Da
   if (folders.length === 0) {
     throw new UmaError('BAD_DATA', `${root}: no class sub-folders (expected one folder of images per class, as in torchvision's ImageFolder)`);
   }
-  const classNames = opts.classNames ?? folders;
+  const classNames = given ?? folders;
   const missing = classNames.filter((c) => !folders.includes(c));
   if (missing.length) throw new UmaError('BAD_DATA', `${root}: class folder(s) ${missing.join(', ')} not found`);
   const extra = folders.filter((f) => !classNames.includes(f));
   if (extra.length) throw new UmaError('BAD_DATA', `${root}: folder(s) ${extra.join(', ')} are not in the class list`);
+  return classNames;
+}
 
+export function loadImageFolder(root: string, opts: ImageFolderOptions = {}): Dataset {
+  const classNames = imageFolderClasses(root, opts.classNames);
   const decoded: { img: RGBAImage; label: number; file: string }[] = [];
   classNames.forEach((name, label) => {
     const dir = join(root, name);

@@ -1,5 +1,5 @@
 /**
- * The Classifier contract every importer implements (ARCHITECTURE.md section 4). The scanner only ever
+ * The Classifier contract every importer implements (docs/architecture.md, "Contracts"). The scanner only ever
  * sees this interface: predict is differentiable with respect to the input and to the weights, weight
  * layers are ordered from input to output so a freeze ratio is well defined, and copies are cheap to
  * make and must be disposed.

@@ -1,6 +1,6 @@
 /**
  * Scoring: UMA's anomaly index over r_k = 100 ASR / |mask| with the transfer filter, and Neural
- * Cleanse's MAD outlier test over mask norms (ARCHITECTURE.md section 6.5).
+ * Cleanse's MAD outlier test over mask norms (docs/algorithm.md, step 5 and "Neural Cleanse").
  */
 export function median(values: readonly number[]): number {
   if (values.length === 0) return NaN;

@@ -48,9 +48,9 @@ export class InlineExecutor implements Executor {
   submit(task: ScanTask, progress: TaskProgress): Promise<Submitted> {
     const run = this.chain.then(async () => {
       if (this.stopped) throw new UmaError('CANCELLED', 'scan cancelled');
-      const check: TaskProgress = (...a) => {
+      const check: TaskProgress = (p) => {
         if (this.stopped) throw new UmaError('CANCELLED', 'scan cancelled');
-        progress(...a);
+        progress(p);
       };
       return { result: await this.runner.run(task, check), slot: 0 };
     });
@@ -135,7 +135,7 @@ export class WorkerPool implements Executor {
     const pending = slot.busy;
     if (!pending) return;
     if (m.type === 'progress') {
-      pending.progress(m.stage, m.k, m.step, m.steps);
+      pending.progress(m.progress);
       return;
     }
     slot.busy = null;

@@ -1,36 +1,9 @@
 /**
- * Scan parameters: the default profile overridden by the analyst's choices, validated, and hashed so a
- * report can prove which constants a verdict came from.
+ * The digest of a scan's constants, so a report can prove which ones a verdict came from. Resolving
+ * and checking them is src/shared/scan-params.ts's resolveParams, done once where a scan is defined.
  */
-import { UmaError } from '../../../shared/errors.ts';
 import { canonicalJson, sha256Hex } from '../digest.ts';
-import { DEFAULT_PROFILE, PARAM_INFO, type ScanParams } from '../../../shared/scan-params.ts';
-
-export function resolveParams(overrides: Partial<ScanParams> = {}): ScanParams {
-  const params = { ...DEFAULT_PROFILE };
-  for (const [key, value] of Object.entries(overrides)) {
-    if (!(key in PARAM_INFO)) throw new UmaError('BAD_INPUT', `unknown scan parameter '${key}'`);
-    if (value === undefined) continue;
-    const nullable = DEFAULT_PROFILE[key as keyof ScanParams] === null;
-    if (value === null ? !nullable : typeof value !== 'number' || !Number.isFinite(value)) {
-      throw new UmaError('BAD_INPUT', `scan parameter '${key}' must be a finite number${nullable ? ' or empty' : ''}, not ${JSON.stringify(value)}`);
-    }
-    (params as Record<string, unknown>)[key] = value;
-  }
-  // Integer counts and their least allowed value.
-  const least: Partial<Record<keyof ScanParams, number>> = {
-    inversionSteps: 1, inversionBatch: 1, ablationBatchOther: 1, ablationBatchTarget: 1, lambdaWindow: 1, ncSteps: 1, ncBatch: 1, referenceBatch: 1, referenceMinSteps: 0,
-  };
-  for (const [key, min] of Object.entries(least) as [keyof ScanParams, number][]) {
-    const v = params[key] as number;
-    if (!(Number.isInteger(v) && v >= min)) throw new UmaError('BAD_INPUT', `scan parameter '${key}' must be a ${min > 0 ? 'positive' : 'non-negative'} integer, not ${v}`);
-  }
-  if (!(params.freezeRatio >= 0 && params.freezeRatio < 1)) throw new UmaError('BAD_INPUT', `freezeRatio must be in [0, 1), not ${params.freezeRatio}`);
-  if (params.maxPerClass !== null && !(Number.isInteger(params.maxPerClass) && params.maxPerClass >= 2)) {
-    throw new UmaError('BAD_INPUT', `maxPerClass must be an integer >= 2, not ${params.maxPerClass}`);
-  }
-  return params;
-}
+import type { ScanParams } from '../../../shared/scan-params.ts';
 
 export function paramsSha256(params: ScanParams, method: string, seed: number): string {
   return sha256Hex(canonicalJson({ method, seed, params }));

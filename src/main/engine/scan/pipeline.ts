@@ -1,13 +1,14 @@
 /**
- * A whole scan (ARCHITECTURE.md section 6): validates model and data, schedules the per-class units and
- * the reference model on the executor, streams class results as they complete, then scores every class
- * and returns the verdict. Methods: uma, uma-nofilter, uma-noablation, nc; one result shape for all.
+ * A whole scan (docs/algorithm.md; its data flow is docs/architecture.md section 4): validates model and
+ * data, schedules the per-class units and the reference model on the executor, streams class results as
+ * they complete, then scores every class and returns the verdict. Which stages run is the method's
+ * METHOD_STAGES (src/shared/scan-params.ts); one result shape for all methods.
  */
 import os from 'node:os';
-import type { ScanEvent, ScanStage } from '../../../shared/events.ts';
+import type { ScanEvent, StepProgress } from '../../../shared/events.ts';
 import { UmaError } from '../../../shared/errors.ts';
 import type { ClassArtifacts, ClassFinding, ScanResult } from '../../../shared/results.ts';
-import type { ScanMethod, ScanParams } from '../../../shared/scan-params.ts';
+import { METHOD_STAGES, type ScanMethod, type ScanParams } from '../../../shared/scan-params.ts';
 import { currentBackend, type BackendChoice } from '../backend/index.ts';
 import { classCounts, indicesByClass, limitPerClass, requireEveryClass, type Dataset } from '../data/dataset.ts';
 import { surveyInputConventions, type InputSurvey } from '../model/input-conventions.ts';
@@ -18,9 +19,9 @@ import { artifactDigests, triggerArtifacts } from './artifacts.ts';
 import { sha256Hex } from '../digest.ts';
 import { ScanContext } from './context.ts';
 import { InlineExecutor, WorkerPool, type Executor } from './executor.ts';
-import { paramsSha256, resolveParams } from './params.ts';
+import { paramsSha256 } from './params.ts';
 import { ProgressTracker } from './progress-tracker.ts';
-import { TaskRunner, usesAblation, usesReference, type ClassUnitResult, type SourceLoader } from './tasks.ts';
+import { TaskRunner, type ClassUnitResult, type SourceLoader } from './tasks.ts';
 
 export const TOOL_VERSION = '0.1.0';
 
@@ -28,7 +29,8 @@ export interface ScanOptions {
   model: Classifier;
   data: Dataset;
   method?: ScanMethod;
-  params?: Partial<ScanParams>;
+  /** Resolved once by whoever defines the scan (src/shared/scan-params.ts resolveParams). */
+  params: ScanParams;
   seed?: number;
   /** Worker threads; 0 runs in this thread. Default: cores (1 on a GPU backend). */
   workers?: number;
@@ -80,7 +82,8 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
   const started = new Date();
   const t0 = performance.now();
   const method = opts.method ?? 'uma';
-  const params = resolveParams(opts.params);
+  const { params } = opts;
+  const stages = METHOD_STAGES[method];
   const seed = opts.seed ?? 1;
   const emit = opts.onEvent ?? (() => undefined);
   const model = opts.model;
@@ -92,15 +95,15 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
   const N = model.numClasses;
   const completed = new Map((opts.completed ?? []).map((f) => [f.index, f]));
   const todo = Array.from({ length: N }, (_, k) => k).filter((k) => !completed.has(k));
-  const withReference = usesReference(method) && todo.length > 0;
+  const withReference = stages.transferFilter && todo.length > 0;
   const backend = currentBackend();
-  const tracker = new ProgressTracker(N, usesAblation(method), withReference, [...completed.keys()]);
+  const tracker = new ProgressTracker(N, stages.ablation, withReference, [...completed.keys()]);
 
   let lastEmit = 0;
-  const progress = (stage: ScanStage, k: number | null, step: number, steps: number) => {
-    const snapshot = tracker.update(stage, k, step, steps);
+  const progress = (p: StepProgress) => {
+    const snapshot = tracker.update(p);
     const now = performance.now();
-    if (now - lastEmit > 100 || step === steps) {
+    if (now - lastEmit > 100 || p.step === p.steps) {
       lastEmit = now;
       emit({ type: 'progress', progress: snapshot });
     }
@@ -127,7 +130,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
   };
   const findings = new Map(completed);
   const artifacts: ClassArtifacts[] = [];
-  let reference: ScanResult['reference'] = usesReference(method) ? null : { kind: 'none', accuracy: null, seconds: 0 };
+  let reference: ScanResult['reference'] = stages.transferFilter ? null : { kind: 'none', accuracy: null, seconds: 0 };
 
   try {
     if (opts.signal?.aborted) throw new UmaError('CANCELLED', 'scan cancelled');
@@ -161,7 +164,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
         asr: unit.asr,
         maskL1: unit.maskL1,
         transferAsr,
-        ratio: method === 'nc' ? null : ratioOf(unit, params),
+        ratio: stages.scoring === 'nc' ? null : ratioOf(unit, params),
         anomalyIndex: null,
         flagged: null,
         seconds: (performance.now() - (classStart.get(k) ?? t0)) / 1000,
@@ -176,9 +179,9 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
     await Promise.all([
       referenceRun,
       ...todo.map(async (k) => {
-        const r = await executor.submit({ kind: 'class', k }, (stage, kk, step, steps) => {
+        const r = await executor.submit({ kind: 'class', k }, (p) => {
           if (!classStart.has(k)) classStart.set(k, performance.now());
-          progress(stage, kk, step, steps);
+          progress(p);
         });
         if (r.result.kind !== 'class') throw new Error('unexpected task result');
         addStages(r.result.stageSeconds);
@@ -193,11 +196,11 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
     await executor.terminate();
   }
 
-  progress('scoring', null, 1, 1);
+  progress({ stage: 'scoring', classIndex: null, step: 1, steps: 1 });
   const ordered = Array.from({ length: N }, (_, k) => findings.get(k)!);
-  const scored = method === 'nc'
+  const scored = stages.scoring === 'nc'
     ? scoreNeuralCleanse(ordered.map((f) => f.maskL1), params.anomalyThreshold)
-    : scoreUma(ordered.map((f) => ({ asr: f.asr, maskL1: f.maskL1, transferAsr: method === 'uma-nofilter' ? null : f.transferAsr })), params);
+    : scoreUma(ordered.map((f) => ({ asr: f.asr, maskL1: f.maskL1, transferAsr: stages.transferFilter ? f.transferAsr : null })), params);
   const classes = ordered.map((f, k) => ({ ...f, anomalyIndex: scored.classes[k].anomalyIndex, flagged: scored.classes[k].flagged }));
   const finished = new Date();
   const result: ScanResult = {

@@ -2,7 +2,7 @@
  * Turns per-task step reports into one ScanProgress: per-class fractions (ablation and inversion halves
  * for UMA), the reference model's share, the overall fraction and an ETA from the rate so far.
  */
-import type { ScanProgress, ScanStage } from '../../../shared/events.ts';
+import type { ScanProgress, StepProgress } from '../../../shared/events.ts';
 
 export class ProgressTracker {
   private readonly classDone: number[];
@@ -24,23 +24,24 @@ export class ProgressTracker {
     return (this.classDone.reduce((a, b) => a + b, 0) + (this.withReference ? this.referenceDone : 0)) / units;
   }
 
-  update(stage: ScanStage, k: number | null, step: number, steps: number): ScanProgress {
-    const f = steps > 0 ? Math.min(1, step / steps) : 1;
+  update(p: StepProgress): ScanProgress {
+    const { stage, classIndex: k } = p;
+    const f = p.steps > 0 ? Math.min(1, p.step / p.steps) : 1;
     if (stage === 'reference') this.referenceDone = f;
     else if (k !== null && stage === 'ablation') this.classDone[k] = this.withAblation ? 0.5 * f : 0;
     else if (k !== null && stage === 'inversion') this.classDone[k] = this.withAblation ? 0.5 + 0.5 * f : f;
-    return this.snapshot(stage, k, step, steps);
+    return this.snapshot(p);
   }
 
   classFinished(k: number): void {
     this.classDone[k] = 1;
   }
 
-  snapshot(stage: ScanStage, k: number | null, step: number, steps: number): ScanProgress {
+  snapshot(p: StepProgress): ScanProgress {
     const fraction = this.overall;
     const elapsed = (performance.now() - this.start) / 1000;
     return {
-      stage, classIndex: k, step, steps, fraction,
+      ...p, fraction,
       etaSeconds: fraction > 0.02 && fraction < 1 ? (elapsed * (1 - fraction)) / fraction : fraction >= 1 ? 0 : null,
       classFractions: [...this.classDone],
     };

@@ -4,8 +4,8 @@
  * Seeds derive from the scan seed and the class, so results do not depend on which thread ran what.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ScanStage } from '../../../shared/events.ts';
-import type { ScanMethod, ScanParams } from '../../../shared/scan-params.ts';
+import type { ScanStage, StepProgress } from '../../../shared/events.ts';
+import { METHOD_STAGES, type ScanMethod, type ScanParams } from '../../../shared/scan-params.ts';
 import type { Classifier, ModelSource } from '../model/types.ts';
 import { deriveSeed } from '../random.ts';
 import { neuralCleanse } from './baselines/nc.ts';
@@ -47,13 +47,11 @@ export interface TransferUnitResult {
 
 export type TaskResult = ClassUnitResult | ReferenceUnitResult | TransferUnitResult;
 
-export type TaskProgress = (stage: ScanStage, k: number | null, step: number, steps: number) => void;
+export type TaskProgress = (p: StepProgress) => void;
 
 /** Loads a model from its source bytes; injected so this module stays free of importer details. */
 export type SourceLoader = (source: ModelSource) => Promise<Classifier>;
 
-export const usesAblation = (m: ScanMethod) => m === 'uma' || m === 'uma-nofilter';
-export const usesReference = (m: ScanMethod) => m === 'uma' || m === 'uma-noablation';
 
 export class TaskRunner {
   private reference: Classifier | null = null;
@@ -87,18 +85,18 @@ export class TaskRunner {
       t = now;
     };
     const predictM = (x: tf.Tensor4D) => this.ctx.model.predict(x);
-    if (this.method === 'nc') {
-      const r = await neuralCleanse(predictM, this.ctx, k, p, deriveSeed(this.seed, 'nc', k), (s, n) => progress('inversion', k, s, n));
+    if (METHOD_STAGES[this.method].inversion === 'nc') {
+      const r = await neuralCleanse(predictM, this.ctx, k, p, deriveSeed(this.seed, 'nc', k), (step, steps) => progress({ stage: 'inversion', classIndex: k, step, steps }));
       lap('inversion');
       return { kind: 'class', k, asr: r.asr, maskL1: r.maskL1, ablatedAccTarget: null, ablatedAccOther: null, ablationSteps: null, trigger: r, stageSeconds };
     }
-    const ablation = usesAblation(this.method)
-      ? await ablateClass(this.ctx, k, p, deriveSeed(this.seed, 'ablate', k), (s, n) => progress('ablation', k, s, n))
+    const ablation = METHOD_STAGES[this.method].ablation
+      ? await ablateClass(this.ctx, k, p, deriveSeed(this.seed, 'ablate', k), (step, steps) => progress({ stage: 'ablation', classIndex: k, step, steps }))
       : null;
     lap('ablation');
     try {
       const target = ablation?.model ?? this.ctx.model;
-      const r = await invertTrigger((x) => target.predict(x), this.ctx, k, p, deriveSeed(this.seed, 'invert', k), (s, n) => progress('inversion', k, s, n));
+      const r = await invertTrigger((x) => target.predict(x), this.ctx, k, p, deriveSeed(this.seed, 'invert', k), (step, steps) => progress({ stage: 'inversion', classIndex: k, step, steps }));
       lap('inversion');
       return {
         kind: 'class', k, asr: r.asr, maskL1: r.maskL1,
@@ -123,7 +121,7 @@ export class TaskRunner {
       const accuracy = await this.ctx.accuracy((x) => this.reference!.predict(x as tf.Tensor4D), this.ctx.x, all);
       return { kind: 'reference', accuracy, supplied: true, stageSeconds: { reference: (performance.now() - start) / 1000 } };
     }
-    const ref = await trainReference(this.ctx, this.params, deriveSeed(this.seed, 'reference'), (s, n) => progress('reference', null, s, n));
+    const ref = await trainReference(this.ctx, this.params, deriveSeed(this.seed, 'reference'), (step, steps) => progress({ stage: 'reference', classIndex: null, step, steps }));
     this.reference = ref.model;
     return { kind: 'reference', accuracy: ref.accuracy, supplied: false, stageSeconds: { reference: (performance.now() - start) / 1000 } };
   }

@@ -1,6 +1,6 @@
 /** Messages between the scan pipeline and its worker threads. */
 import type { ErrorInfo } from '../../../shared/errors.ts';
-import type { ScanStage } from '../../../shared/events.ts';
+import type { StepProgress } from '../../../shared/events.ts';
 import type { ScanMethod, ScanParams } from '../../../shared/scan-params.ts';
 import type { BackendChoice } from '../backend/index.ts';
 import type { Dataset } from '../data/dataset.ts';
@@ -23,6 +23,6 @@ export type ToWorker = { type: 'task'; id: number; task: ScanTask };
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'init-failed'; error: ErrorInfo }
-  | { type: 'progress'; id: number; stage: ScanStage; k: number | null; step: number; steps: number }
+  | { type: 'progress'; id: number; progress: StepProgress }
   | { type: 'result'; id: number; result: TaskResult }
   | { type: 'error'; id: number; error: ErrorInfo };

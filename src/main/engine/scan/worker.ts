@@ -25,7 +25,7 @@ start(workerData as WorkerInit).then(
     port.on('message', (msg: ToWorker) => {
       queue = queue.then(async () => {
         try {
-          const result = await runner.run(msg.task, (stage, k, step, steps) => post({ type: 'progress', id: msg.id, stage, k, step, steps }));
+          const result = await runner.run(msg.task, (progress) => post({ type: 'progress', id: msg.id, progress }));
           post({ type: 'result', id: msg.id, result });
         } catch (err) {
           post({ type: 'error', id: msg.id, error: toErrorInfo(err) });

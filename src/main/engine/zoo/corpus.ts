@@ -1,5 +1,5 @@
 /**
- * The evaluation corpus (ARCHITECTURE.md section 8): clean and trojaned models, one folder each with the
+ * The evaluation corpus (docs/architecture.md, "Evaluation"): clean and trojaned models, one folder each with the
  * TF.js model and a manifest.json saying how it was made. Every entry is seeded from its identity, so a
  * rebuild reproduces it, and an entry whose manifest already records the same recipe is skipped.
  * Trojans below ASR 0.9 and models below the data set's clean-accuracy floor are retrained with the

@@ -6,7 +6,7 @@ import { getEvidence, intakeEvidence, rehashEvidence } from '../../cases/evidenc
 import { classCounts, loadDataset } from '../../engine/data/index.ts';
 import { detectModelFormat } from '../../engine/model/load.ts';
 import type { HandlerGroup, ServiceContext } from '../context.ts';
-import { materializeData, materializeModel } from '../materialize.ts';
+import { labelsOf, materializeData, materializeModel } from '../materialize.ts';
 import { inspectEvidence } from '../models.ts';
 
 type Calls = 'evidence/add' | 'evidence/rehash' | 'evidence/inspect' | 'data/inspect';
@@ -50,7 +50,7 @@ export function evidenceHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
     'evidence/inspect': ({ evidenceId, data }) => inspectEvidence(cdb, getEvidence(cdb, evidenceId),
       data && ((channels) => loadDataset(materializeData(uploadsDir(ctx), data), { channels }))),
     'data/inspect': ({ data, channels }) => {
-      const ds = loadDataset(materializeData(uploadsDir(ctx), data), { channels });
+      const ds = loadDataset(materializeData(uploadsDir(ctx), data), { labelsPath: labelsOf(data), channels });
       if (ds.count === 0) throw new UmaError('BAD_DATA', `${ds.source}: no images`);
       return {
         source: ds.source, count: ds.count, classNames: ds.classNames, perClass: classCounts(ds), shape: [ds.height, ds.width, ds.channels],

@@ -4,12 +4,12 @@ import type { ScanParams } from '../../../shared/scan-params.ts';
 import { getEvidence, rehashEvidence } from '../../cases/evidence.ts';
 import { getClassFindings } from '../../cases/findings.ts';
 import { getScan, listScans, queueScan, resumePlan } from '../../cases/scans.ts';
-import { loadDataset } from '../../engine/data/index.ts';
-import { resolveParams } from '../../engine/scan/params.ts';
+import { dataClassNames } from '../../engine/data/index.ts';
+import { resolveParams } from '../../../shared/scan-params.ts';
 import { TOOL_VERSION } from '../../engine/scan/pipeline.ts';
 import type { HandlerGroup, ServiceContext } from '../context.ts';
 import { classImages, scanSummary } from '../dto.ts';
-import { materializeData } from '../materialize.ts';
+import { labelsOf, materializeData } from '../materialize.ts';
 import { loadEvidenceModel } from '../models.ts';
 import { uploadsDir } from './evidence.ts';
 
@@ -24,27 +24,26 @@ export function scanHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
       if (a.referenceEvidenceId !== undefined) getEvidence(cdb, a.referenceEvidenceId);
       const params = resolveParams(a.params as Partial<ScanParams> | undefined);
       const data = materializeData(uploadsDir(ctx), a.data);
+      const labels = labelsOf(a.data);
       // Refused here at once when the stored copy changed (audited); the job re-hashes again just
       // before it runs, since a queued scan may wait.
       await rehashEvidence(cdb, ev.id, 'before-scan');
-      // Model and data are opened here once so a mismatch is refused now, not minutes later in the queue.
+      // The model is opened and the data's header read here, so a mismatch is refused now, not in the queue.
       const model = await loadEvidenceModel(cdb, ev);
-      let classNames: string[];
-      try {
-        const ds = loadDataset(data, { classNames: ev.classNames ?? undefined, channels: model.inputSpec.channels === 1 ? 1 : 3 });
-        if (ds.classNames.length !== model.numClasses) {
-          throw new UmaError('BAD_DATA', `the data has ${ds.classNames.length} classes (${ds.source}) but the model has ${model.numClasses}`);
-        }
-        classNames = ds.classNames;
-      } finally {
-        model.dispose();
+      const { numClasses, report: { warnings } } = model;
+      model.dispose();
+      // The data's classes from its folder names or labels alone; the job loads the images once.
+      const classNames = dataClassNames(data, { labelsPath: labels, classNames: ev.classNames ?? undefined });
+      if (classNames.length !== numClasses) {
+        throw new UmaError('BAD_DATA', `the data has ${classNames.length} classes (${data}) but the model has ${numClasses}`);
       }
       const scan = queueScan(cdb, {
         evidenceId: ev.id, examiner: a.examiner ?? (ctx.settings.get().examinerName || undefined), method: a.method, params, seed: a.seed,
         toolVersion: TOOL_VERSION, backend: ctx.backend, classNames,
+        job: { data, labels, workers: a.workers, referenceEvidenceId: a.referenceEvidenceId },
       });
-      const job = jobs.enqueue({ scanId: scan.id, data, workers: a.workers, referenceEvidenceId: a.referenceEvidenceId });
-      return { jobId: job.jobId, scanId: scan.id };
+      const job = jobs.enqueue(scan.id);
+      return { jobId: job.jobId, scanId: scan.id, warnings };
     },
     'scans/cancel': ({ jobId }) => {
       if (!jobs.cancel(jobId)) throw new UmaError('NOT_FOUND', `no queued or running job ${jobId}`);
@@ -53,9 +52,7 @@ export function scanHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
     'scans/resume': ({ scanId }) => {
       const plan = resumePlan(cdb, scanId);
       if (!plan.resumable) throw new UmaError('BAD_INPUT', `scan ${scanId} is ${plan.status}; only interrupted, cancelled or failed scans resume`);
-      const spec = jobs.savedSpec(scanId);
-      if (!spec) throw new UmaError('BAD_INPUT', `scan ${scanId} was not started by this service, so its data is unknown; start a new scan`);
-      const job = jobs.enqueue(spec);
+      const job = jobs.enqueue(scanId);
       return { jobId: job.jobId, scanId, todo: plan.todo };
     },
     'scans/get': ({ scanId }) => {
@@ -63,7 +60,7 @@ export function scanHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
       const plan = resumePlan(cdb, scanId);
       const findings = getClassFindings(cdb, scanId);
       return {
-        scan: scanSummary(cdb, jobs, s), params: s.params, paramsSha256: s.paramsSha256, data: jobs.savedSpec(scanId)?.data ?? null,
+        scan: scanSummary(cdb, jobs, s), params: s.params, paramsSha256: s.paramsSha256, data: s.job?.data ?? null,
         findings, result: s.resultMeta ? { ...s.resultMeta, classes: findings } : null, todo: plan.todo, resumable: plan.resumable,
       };
     },

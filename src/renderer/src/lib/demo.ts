@@ -1,16 +1,13 @@
 /**
- * The first-run demo: the bundled BadNets-trojaned MNIST model scanned on the bundled digits with
- * tiny-but-real settings (100 samples per class, shorter inversion), so a new analyst sees a finished
- * scan in a minute or two. The full defaults stay one click away in the new-scan form.
+ * The first-run demo: the bundled BadNets-trojaned MNIST model scanned on the bundled digits with the
+ * `quick` profile (src/shared/scan-params.ts), so a new analyst sees a finished scan in a minute or two.
  */
-import type { ScanParams } from '../../../shared/scan-params.ts';
+import { DEFAULT_PROFILE, PROFILES, type ScanParams } from '../../../shared/scan-params.ts';
 
-export const DEMO_PARAMS: Partial<ScanParams> = {
-  maxPerClass: 100,
-  inversionSteps: 100,
-  referenceEpochs: 2,
-  stampedExamples: 2,
-};
+/** The quick profile as overrides of the default: what the demo scan records as changed. */
+export const DEMO_PARAMS: Partial<ScanParams> = Object.fromEntries(
+  (Object.keys(PROFILES.quick) as (keyof ScanParams)[]).filter((k) => PROFILES.quick[k] !== DEFAULT_PROFILE[k]).map((k) => [k, PROFILES.quick[k]]),
+);
 
 export const DEMO_CASE = 'Demo: BadNets MNIST';
 

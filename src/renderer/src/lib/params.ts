@@ -3,7 +3,9 @@
  * default; only values that differ from the default are sent as overrides, so the stored parameters
  * say plainly what the analyst changed.
  */
-import { DEFAULT_PROFILE, PARAM_INFO, type ParamInfo, type ScanMethod, type ScanParams } from '../../../shared/scan-params.ts';
+import {
+  DEFAULT_PROFILE, methodGroups, PARAM_INFO, paramProblem, SCAN_METHODS, type ParamInfo, type ScanMethod, type ScanParams,
+} from '../../../shared/scan-params.ts';
 
 export type ParamKey = keyof ScanParams;
 export type ParamValues = Record<ParamKey, string>;
@@ -17,13 +19,8 @@ export const GROUP_LABELS: Record<ParamInfo['group'], string> = {
   nc: 'Neural Cleanse',
 };
 
-/** The groups a method uses; the others are shown collapsed and marked unused. */
-export const METHOD_GROUPS: Record<ScanMethod, ParamInfo['group'][]> = {
-  uma: ['samples', 'ablation', 'inversion', 'reference', 'scoring'],
-  'uma-nofilter': ['samples', 'ablation', 'inversion', 'scoring'],
-  'uma-noablation': ['samples', 'inversion', 'reference', 'scoring'],
-  nc: ['samples', 'nc', 'scoring'],
-};
+/** The groups a method uses (from its stages); the others are shown collapsed and marked unused. */
+export const METHOD_GROUPS = Object.fromEntries(SCAN_METHODS.map((m) => [m, methodGroups(m)])) as Record<ScanMethod, ParamInfo['group'][]>;
 
 export const PARAM_KEYS = Object.keys(PARAM_INFO) as ParamKey[];
 
@@ -35,7 +32,7 @@ export function paramLabel(k: ParamKey): string {
   const words = k.replace(/([A-Z0-9]+)/g, ' $1').toLowerCase().trim();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
-export const NULLABLE: ReadonlySet<ParamKey> = new Set(PARAM_KEYS.filter((k) => DEFAULT_PROFILE[k] === null));
+export const NULLABLE: ReadonlySet<ParamKey> = new Set(PARAM_KEYS.filter((k) => PARAM_INFO[k].nullable));
 
 export function paramsByGroup(): [ParamInfo['group'], ParamKey[]][] {
   return (Object.keys(GROUP_LABELS) as ParamInfo['group'][]).map((g) => [g, PARAM_KEYS.filter((k) => PARAM_INFO[k].group === g)]);
@@ -50,11 +47,11 @@ export function defaultValues(preset: Partial<ScanParams> = {}): ParamValues {
   return Object.fromEntries(PARAM_KEYS.map((k) => [k, show(k in preset ? (preset[k] as number | null) : DEFAULT_PROFILE[k])])) as ParamValues;
 }
 
-/** A field's problem, or null: a finite number, or empty where the parameter may be empty. */
+/** A field's problem, or null: the parameter's bounds (the service's schema checks the same ones). */
 export function paramError(key: ParamKey, raw: string): string | null {
   const t = raw.trim();
   if (t === '') return NULLABLE.has(key) ? null : 'required';
-  return Number.isFinite(Number(t)) ? null : 'not a number';
+  return Number.isFinite(Number(t)) ? paramProblem(key, Number(t)) : 'not a number';
 }
 
 /** The values that differ from the defaults, as scans/start's overrides. */

@@ -1,9 +1,10 @@
 /**
  * Neural Cleanse (Wang et al., 2019), the baseline: reverse, against the suspect model itself, the
  * smallest mask that sends other-class samples to class k. Mask and pattern live in tanh space and are
- * optimised with Adam (lr 0.1, betas 0.5/0.9 as in NC's code); the mask-size cost starts at 1e-3 and
- * is raised while the ASR holds the target and lowered while it does not; the smallest mask that
- * reached the target is kept. NC's "epoch" here is a window of `lambdaWindow` steps.
+ * optimised with Adam (ncLr, betas 0.5/0.9 as in NC's code); the mask-size cost starts at ncInitCost
+ * and is multiplied by ncCostUp after ncPatience epochs holding the ASR target, divided by ncCostDown
+ * after as many missing it; the smallest mask that reached the target is kept (docs/algorithm.md,
+ * "Neural Cleanse"). NC's "epoch" here is a window of `lambdaWindow` steps.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ScanParams } from '../../../../shared/scan-params.ts';
@@ -14,11 +15,6 @@ import type { StepReporter } from '../progress.ts';
 import { BatchSampler } from '../sampler.ts';
 import type { InversionResult } from '../uma/invert.ts';
 import { stamp } from '../uma/stamp.ts';
-
-const PATIENCE = 5;
-const EARLY_STOP_EPOCHS = 10;
-const COST_UP = 1.5;
-const COST_DOWN = 1.5 ** 1.5;
 
 function tanhSpace(t: tf.Tensor): tf.Tensor {
   return tf.add(tf.div(tf.tanh(t), 2 - 1e-7), 0.5);
@@ -75,14 +71,14 @@ export async function neuralCleanse(predict: (x: tf.Tensor4D) => tf.Tensor2D, ct
         down++;
         up = 0;
       }
-      if (up >= PATIENCE) {
-        cost *= COST_UP;
+      if (up >= p.ncPatience) {
+        cost *= p.ncCostUp;
         up = 0;
-      } else if (down >= PATIENCE) {
-        cost /= COST_DOWN;
+      } else if (down >= p.ncPatience) {
+        cost /= p.ncCostDown;
         down = 0;
       }
-      if (best && sinceBest >= EARLY_STOP_EPOCHS) {
+      if (best && sinceBest >= p.ncEarlyStopEpochs) {
         steps++;
         break;
       }

@@ -1,7 +1,8 @@
 /**
- * Ablation of class k (ARCHITECTURE.md 6.2): unlearn k's inherent features from a copy of M while
- * keeping everything else, so that what still drives inputs to k afterwards is the backdoor.
- * Loss = CE(M'(x_o), y_o) + mean |M'(x_k)[k] - l_k| + beta * mean ||M'(x_o) - M(x_o)||_1, SGD with
+ * Ablation of class k (docs/algorithm.md step 2, the paper's Eq. 6): unlearn k's inherent features from
+ * a copy of M while keeping everything else, so that what still drives inputs to k afterwards is the
+ * backdoor. Loss = CE(M'(x_o), y_o) + mean |M'(x_k)[k] - l_k| + beta * mean ||M'(x_o) - M(x_o)||_1
+ * (L1, as the authors' code; the paper's text says L2), SGD with
  * momentum and weight decay, Dropout off and BatchNorm statistics frozen (eval mode), the first layers
  * frozen. When the frozen layers form a prefix, their activations come from the per-scan cache and
  * only the trainable back part runs.

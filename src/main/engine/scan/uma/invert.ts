@@ -1,6 +1,6 @@
 /**
- * UMA's dynamic trigger inversion against a model (ARCHITECTURE.md 6.3): a mask m in [0,1]^{HxW} and a
- * pattern p in [0,1]^{HxWxC}, both starting at 1, squashed mask s, stamp A(x) = (1-s)x + sp. Each step
+ * UMA's dynamic trigger inversion against a model (docs/algorithm.md step 3, the paper's Eqs. 7-9): a
+ * mask m in [0,1]^{HxW} and a pattern p in [0,1]^{HxWxC}, both starting at 1, squashed mask s, stamp A(x) = (1-s)x + sp. Each step
  * draws other-class samples plus Gaussian noise and takes signed-gradient steps on
  * CE(model(A(x)), k) + |s|_1 / T, with T adapted to the recent ASR. Only input gradients are computed.
  */

@@ -1,7 +1,8 @@
 /**
  * UMA's dynamic size-penalty weight 1/T (paper: l = 0.6, u = 0.9). Every `window` steps, with a the mean
  * ASR of those steps: a < low relaxes the penalty (T += delta); a > high tightens it (T -= delta while
- * T > delta, else T /= delta).
+ * T > delta, else T /= delta). The paper's Eq. 9 schedules lambda per iteration; why this is additive in
+ * T per window is docs/algorithm.md step 3.
  */
 export interface LambdaSchedule {
   T: number;

@@ -1,5 +1,5 @@
 /**
- * The clean reference model M_c (ARCHITECTURE.md 6.4): M's architecture re-initialised (never
+ * The clean reference model M_c (docs/algorithm.md step 4): M's architecture re-initialised (never
  * fine-tuned from M, so no backdoor is inherited) and coarsely trained on the clean samples with a
  * large learning rate for a few epochs, and at least referenceMinSteps steps: with few samples a few
  * epochs are too few steps for it to learn the classes, and a weak reference filters nothing. A
@@ -31,7 +31,7 @@ export async function trainReference(ctx: ScanContext, p: ScanParams, seed: numb
   ref.freeze(0);
   ref.setTraining(true);
   const vars = ref.trainableVariables();
-  const opt = tf.train.momentum(p.referenceLr, 0.9);
+  const opt = tf.train.momentum(p.referenceLr, p.referenceMomentum);
   const draw = new BatchSampler(Array.from({ length: ctx.data.count }, (_, i) => i), p.referenceBatch, mulberry32(seed));
   const steps = referenceSteps(ctx, p);
   try {

@@ -1,0 +1,88 @@
+/**
+ * The CLI's scan lifecycle with real processes: `uma scan --case` writes each class as it finishes, so a
+ * SIGKILL after three class lines leaves an interrupted scan holding them; `uma resume` then computes
+ * only the missing classes and completes the scan.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openCaseDb } from '../../../src/main/cases/db.ts';
+import { getClassFindings } from '../../../src/main/cases/findings.ts';
+import { getScan, listScans } from '../../../src/main/cases/scans.ts';
+import { tempDir } from '../../fixtures/reports/scan-fixture.ts';
+
+const UMA = path.resolve(import.meta.dirname, '../../../bin/uma.mjs');
+const TINY = ['--max-per-class', '10', '--param', 'inversionSteps=15', '--param', 'ablationMaxEpochs=1', '--param', 'referenceEpochs=1',
+  '--param', 'referenceMinSteps=0', '--workers', '1', '--backend', 'wasm'];
+const CLASS_LINE = /^class (\d+) \(.*\) done \[\d+\/10\]/;
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** Runs `uma ARGS`; kills it with SIGKILL once `killAfter` class lines were printed (if given). */
+function uma(args: string[], killAfter?: number): Promise<{ code: number | null; signal: string | null; stdout: string; classLines: number[] }> {
+  const child = spawn(process.execPath, [UMA, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const classLines: number[] = [];
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    const lines = stderr.split('\n');
+    stderr = lines.pop()!;
+    for (const l of lines) {
+      const m = CLASS_LINE.exec(l);
+      if (m) classLines.push(Number(m[1]));
+      if (killAfter !== undefined && classLines.length >= killAfter) child.kill('SIGKILL');
+    }
+  });
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, classLines })));
+}
+
+describe('uma scan --case, killed, then uma resume', () => {
+  it('keeps the classes written before the kill and recomputes only the others', async () => {
+    const dir = tempDir('uma-resume-');
+    dirs.push(dir);
+    const db = path.join(dir, 'cases.sqlite');
+
+    const killed = await uma(['scan', 'demo', '--data', 'demo', '--case', 'Resume case', '--db', db, ...TINY], 3);
+    expect(killed.signal).toBe('SIGKILL');
+    expect(killed.classLines.length).toBeGreaterThanOrEqual(3);
+
+    const cdb = openCaseDb({ path: db });
+    const [scan] = listScans(cdb, 1);
+    // Opening the database found the scan's process dead.
+    expect(scan.status).toBe('interrupted');
+    const kept = getClassFindings(cdb, scan.id);
+    // Every printed class was stored before it was printed; one more may have landed before the kill.
+    expect(kept.map((f) => f.index)).toEqual(expect.arrayContaining(killed.classLines));
+    expect(kept.length).toBeLessThan(10);
+    cdb.sql.close();
+
+    const resumed = await uma(['resume', '--db', db]);
+    expect(resumed.code).toBe(0);
+    const keptIndices = kept.map((f) => f.index).sort((a, b) => a - b);
+    const missing = Array.from({ length: 10 }, (_, k) => k).filter((k) => !keptIndices.includes(k));
+    expect(resumed.stdout).toContain(`scan ${scan.id}: kept classes ${keptIndices.join(', ')}; computing classes ${missing.join(', ')}`);
+    expect([...resumed.classLines].sort((a, b) => a - b)).toEqual(missing);
+    expect(resumed.stdout).toMatch(/^(TROJANED|CLEAN): /m);
+
+    const after = openCaseDb({ path: db });
+    expect(getScan(after, scan.id).status).toBe('completed');
+    const findings = getClassFindings(after, scan.id);
+    expect(findings.map((f) => f.index)).toEqual(Array.from({ length: 10 }, (_, k) => k));
+    // The kept classes are the rows written before the kill, untouched by the resume.
+    for (const f of kept) expect(findings[f.index]).toMatchObject({ asr: f.asr, maskL1: f.maskL1, artifactDigests: f.artifactDigests });
+    // One evidence row, one scan: the resume reused both.
+    expect((after.sql.prepare('SELECT count(*) AS n FROM evidence').get() as { n: number }).n).toBe(1);
+    expect(listScans(after, 1)).toHaveLength(1);
+    after.sql.close();
+
+    const none = await uma(['resume', '--db', db]);
+    expect(none.code).toBe(0);
+    expect(none.stdout).toMatch(/no interrupted scans/);
+  }, 300_000);
+});
