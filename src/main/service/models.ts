@@ -30,7 +30,7 @@ export async function inspectEvidence(cdb: CaseDb, ev: EvidenceRecord, data?: (c
       name: l.name, kind: l.kind, op: l.op, params: l.params, shapes: l.variables.map((v) => [...v.shape]), frozenAtHalf: l.frozen,
     }));
     model.freeze(0);
-    const accuracy = data ? topOneAccuracy(model, data(model.inputSpec.channels === 3 ? 3 : 1)) : undefined;
+    const accuracy = data ? await topOneAccuracy(model, data(model.inputSpec.channels === 3 ? 3 : 1)) : undefined;
     return {
       name: ev.displayName, format: model.format, sha256: ev.sha256, inputSpec: model.inputSpec, numClasses: model.numClasses,
       params: model.report.params, opHistogram: model.report.opHistogram, weightLayers, warnings: model.report.warnings,

@@ -76,14 +76,14 @@ describe('input convention survey', () => {
   it('finds a [0,1] model right as loaded, and flags a [0,255] spec as far below the best', async () => {
     const ds = brightness(1, 0);
     const right = await reader(1, 0);
-    const ok = surveyInputConventions(right, ds, { seed: 3 });
+    const ok = await surveyInputConventions(right, ds, { seed: 3 });
     expect(ok.sampled).toBe(40);
     expect([ok.given.id, ok.given.accuracy, ok.warning]).toEqual(['unit', 1, undefined]);
     expect(ok.scores.find((s) => s.id === '255')!.accuracy).toBe(0.5);
     right.dispose();
 
     const wrong = await reader(1, 0, { mean: [0], std: [1 / 255] });
-    const bad = surveyInputConventions(wrong, ds, { seed: 3 });
+    const bad = await surveyInputConventions(wrong, ds, { seed: 3 });
     expect([bad.given.id, bad.given.accuracy, bad.best.id, bad.best.accuracy]).toEqual(['255', 0.5, 'unit', 1]);
     // The same network under the same convention whatever spec it was loaded with.
     expect(bad.scores.map((x) => [x.id, x.accuracy])).toEqual(ok.scores.map((x) => [x.id, x.accuracy]));
@@ -97,7 +97,7 @@ describe('input convention survey', () => {
   it('recognises a BGR model fed RGB images', async () => {
     const ds = brightness(3, 0); // class = brightness of R
     const bgr = await reader(3, 2); // reads its channel 2, which is R for a BGR model
-    const s = surveyInputConventions(bgr, ds, { seed: 3 });
+    const s = await surveyInputConventions(bgr, ds, { seed: 3 });
     expect(s.given.accuracy).toBe(0);
     expect(s.best.id).toBe('unit-bgr');
     expect(s.best.accuracy).toBe(1);

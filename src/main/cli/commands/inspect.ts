@@ -78,8 +78,8 @@ load warnings, and its weight layers in order, marking (*) those a freeze ratio 
       const layers = model.weightLayers().map((l) => ({ name: l.name, kind: l.kind, op: l.op, params: l.params, frozenAtHalf: l.frozen }));
       model.freeze(0);
       const ds = values.data === undefined ? undefined : loadCleanData(model, values.data);
-      const data = ds && topOneAccuracy(model, ds);
-      const inputSurvey = ds && surveyInputConventions(model, ds);
+      const data = ds && await topOneAccuracy(model, ds);
+      const inputSurvey = ds && await surveyInputConventions(model, ds);
       const report = {
         path,
         name: model.source.name,

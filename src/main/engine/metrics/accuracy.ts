@@ -13,7 +13,7 @@ export interface CleanAccuracy {
   source: string;
 }
 
-export function topOneAccuracy(model: Classifier, ds: Dataset): CleanAccuracy {
+export async function topOneAccuracy(model: Classifier, ds: Dataset): Promise<CleanAccuracy> {
   const { height, width, channels } = model.inputSpec;
   if (ds.height !== height || ds.width !== width || ds.channels !== channels) {
     throw new UmaError('SHAPE_MISMATCH', `${ds.source}: images are ${ds.height}x${ds.width}x${ds.channels}, the model takes ${height}x${width}x${channels}`);
@@ -23,10 +23,12 @@ export function topOneAccuracy(model: Classifier, ds: Dataset): CleanAccuracy {
   let correct = 0;
   for (let start = 0; start < ds.count; start += BATCH) {
     const n = Math.min(BATCH, ds.count - start);
-    const predicted = tf.tidy(() => {
+    const argmax = tf.tidy(() => {
       const x = tf.tensor4d(ds.images.subarray(start * size, (start + n) * size), [n, height, width, channels]);
-      return tf.argMax(model.predict(x), 1).dataSync();
+      return tf.argMax(model.predict(x), 1);
     });
+    const predicted = await argmax.data();
+    argmax.dispose();
     for (let i = 0; i < n; i++) if (predicted[i] === ds.labels[start + i]) correct++;
   }
   return { accuracy: correct / ds.count, correct, count: ds.count, source: ds.source };

@@ -82,25 +82,27 @@ export function inputConventions(channels: number): InputConvention[] {
  * instead of its own spec: predict normalises with the spec's (m0, s0), so it is fed
  * m0 + s0 * (x' - mean) / std, x' being x in the convention's channel order.
  */
-function accuracyUnder(
+async function accuracyUnder(
   model: Classifier,
   images: Float32Array,
   labels: Int32Array,
   shape: [number, number, number],
   c: InputConvention,
-): number {
+): Promise<number> {
   const { mean: m0, std: s0 } = model.inputSpec;
   const size = shape[0] * shape[1] * shape[2];
   let correct = 0;
   for (let start = 0; start < labels.length; start += BATCH) {
     const n = Math.min(BATCH, labels.length - start);
-    const pred = tf.tidy(() => {
+    const predicted = tf.tidy(() => {
       let x: tf.Tensor4D = tf.tensor4d(images.subarray(start * size, (start + n) * size), [n, ...shape]);
       if (c.channelOrder === 'BGR') x = tf.reverse(x, 3);
       const seen = tf.div(tf.sub(x, tf.tensor1d(c.mean)), tf.tensor1d(c.std));
       const fed = tf.add(tf.tensor1d(m0), tf.mul(tf.tensor1d(s0), seen)) as tf.Tensor4D;
-      return tf.argMax(model.predict(fed), 1).dataSync();
+      return tf.argMax(model.predict(fed), 1);
     });
+    const pred = await predicted.data();
+    predicted.dispose();
     for (let i = 0; i < n; i++) if (pred[i] === labels[start + i]) correct++;
   }
   return correct / labels.length;
@@ -109,11 +111,11 @@ function accuracyUnder(
 const sameNumbers = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) < 1e-6);
 
 /** Tries every convention on a seeded sample of `ds`; the model's own spec is scored alongside. */
-export function surveyInputConventions(
+export async function surveyInputConventions(
   model: Classifier,
   ds: Dataset,
   opts: { sample?: number; seed?: number } = {},
-): InputSurvey {
+): Promise<InputSurvey> {
   const shape: [number, number, number] = [ds.height, ds.width, ds.channels];
   const picked = shuffled(
     Array.from({ length: ds.count }, (_, i) => i),
@@ -138,10 +140,12 @@ export function surveyInputConventions(
     std: spec.std,
     channelOrder: 'RGB',
   };
-  const scores = candidates.map((c) => ({ ...c, accuracy: accuracyUnder(model, images, labels, shape, c) }));
+  // One convention at a time: each is a pass over the sample, and the backend runs one at a time anyway.
+  const scores: ConventionScore[] = [];
+  for (const c of candidates) scores.push({ ...c, accuracy: await accuracyUnder(model, images, labels, shape, c) });
   const given = own
     ? scores.find((s) => s.id === own.id)!
-    : { ...givenConvention, accuracy: accuracyUnder(model, images, labels, shape, givenConvention) };
+    : { ...givenConvention, accuracy: await accuracyUnder(model, images, labels, shape, givenConvention) };
   // Best first; a tie keeps the list order, which puts the plainer convention first.
   const ranked = scores
     .map((s, i) => ({ s, i }))

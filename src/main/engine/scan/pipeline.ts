@@ -91,7 +91,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
   const data = params.maxPerClass ? limitPerClass(opts.data, params.maxPerClass, deriveSeed(seed, 'samples')) : opts.data;
   requireEveryClass(data);
   // A spec far below the best convention makes the whole scan meaningless: said in the result.
-  const survey = opts.inputSurvey ?? surveyInputConventions(model, data, { seed: deriveSeed(seed, 'input-spec') });
+  const survey = opts.inputSurvey ?? await surveyInputConventions(model, data, { seed: deriveSeed(seed, 'input-spec') });
   const N = model.numClasses;
   const completed = new Map((opts.completed ?? []).map((f) => [f.index, f]));
   const todo = Array.from({ length: N }, (_, k) => k).filter((k) => !completed.has(k));
