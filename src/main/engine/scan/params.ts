@@ -20,12 +20,17 @@ export function resolveParams(overrides: Partial<ScanParams> = {}): ScanParams {
   // Integer counts and their least allowed value.
   const least: Partial<Record<keyof ScanParams, number>> = {
     inversionSteps: 1, inversionBatch: 1, ablationBatchOther: 1, ablationBatchTarget: 1, lambdaWindow: 1, ncSteps: 1, ncBatch: 1, referenceBatch: 1, referenceMinSteps: 0,
+    ablationPlateauSteps: 0, transferMaxSamples: 0,
   };
   for (const [key, min] of Object.entries(least) as [keyof ScanParams, number][]) {
     const v = params[key] as number;
     if (!(Number.isInteger(v) && v >= min)) throw new UmaError('BAD_INPUT', `scan parameter '${key}' must be a ${min > 0 ? 'positive' : 'non-negative'} integer, not ${v}`);
   }
   if (!(params.freezeRatio >= 0 && params.freezeRatio < 1)) throw new UmaError('BAD_INPUT', `freezeRatio must be in [0, 1), not ${params.freezeRatio}`);
+  for (const key of ['ablationStopAcc', 'ablationPlateauTol'] as const) {
+    if (!(params[key] >= 0 && params[key] < 1)) throw new UmaError('BAD_INPUT', `${key} must be in [0, 1), not ${params[key]}`);
+  }
+  if (!(params.ablationMaxEpochs > 0)) throw new UmaError('BAD_INPUT', `ablationMaxEpochs must be positive, not ${params.ablationMaxEpochs}`);
   if (params.maxPerClass !== null && !(Number.isInteger(params.maxPerClass) && params.maxPerClass >= 2)) {
     throw new UmaError('BAD_INPUT', `maxPerClass must be an integer >= 2, not ${params.maxPerClass}`);
   }
