@@ -26,7 +26,10 @@ export interface ClassFinding {
   /** Null while the scan runs: the index compares every class, so it is set when the last finishes. */
   anomalyIndex: number | null;
   flagged: boolean | null;
+  /** Seconds of this class's own compute (the sum of stageSeconds), not time queued behind others. */
   seconds: number;
+  /** Seconds per stage (ablation, inversion, transfer) of this class; absent for classes read back from a case. */
+  stageSeconds?: Record<string, number>;
   /** sha256 (hex) of the PNG artifacts, in the order mask, pattern, stamped... */
   artifactDigests: { kind: ArtifactKind; sha256: string }[];
 }

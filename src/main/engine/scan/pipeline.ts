@@ -126,25 +126,28 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
 
   try {
     if (opts.signal?.aborted) throw new UmaError('CANCELLED', 'scan cancelled');
-    const classStart = new Map<number, number>();
     const referenceRun = withReference
       ? executor.submit({ kind: 'reference', supplied: opts.reference }, progress).then((r) => {
-        if (r.result.kind !== 'reference') throw new Error('unexpected task result');
-        addStages(r.result.stageSeconds);
-        reference = { kind: r.result.supplied ? 'supplied' : 'trained', accuracy: r.result.accuracy, seconds: r.result.stageSeconds.reference ?? 0 };
-        return r.slot;
+        if (r.kind !== 'reference') throw new Error('unexpected task result');
+        addStages(r.stageSeconds);
+        reference = { kind: r.supplied ? 'supplied' : 'trained', accuracy: r.accuracy, seconds: r.stageSeconds.reference ?? 0 };
+        return r.handle;
       })
       : null;
 
+    // A class's seconds are its own compute (ablation, inversion, transfer test), not time spent
+    // queued behind other classes or waiting for the reference model.
     const finishClass = async (unit: ClassUnitResult) => {
       const k = unit.k;
+      const own: Record<string, number> = { ...unit.stageSeconds };
       let transferAsr: number | null = null;
       if (referenceRun) {
-        const slot = await referenceRun;
-        const t = await executor.submit({ kind: 'transfer', k, trigger: unit.trigger }, progress, slot);
-        if (t.result.kind !== 'transfer') throw new Error('unexpected task result');
-        addStages(t.result.stageSeconds);
-        transferAsr = t.result.transferAsr;
+        const handle = await referenceRun;
+        const t = await executor.submit({ kind: 'transfer', k, trigger: unit.trigger, reference: handle }, progress, true);
+        if (t.kind !== 'transfer') throw new Error('unexpected task result');
+        addStages(t.stageSeconds);
+        Object.assign(own, t.stageSeconds);
+        transferAsr = t.transferAsr;
       }
       const a = triggerArtifacts(k, unit.trigger, data, indicesByClass(data).flatMap((idx, c) => (c === k ? [] : idx)), params.stampedExamples, deriveSeed(seed, 'examples', k));
       const finding: ClassFinding = {
@@ -159,7 +162,8 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
         ratio: method === 'nc' ? null : ratioOf(unit, params),
         anomalyIndex: null,
         flagged: null,
-        seconds: (performance.now() - (classStart.get(k) ?? t0)) / 1000,
+        seconds: Object.values(own).reduce((s, v) => s + v, 0),
+        stageSeconds: own,
         artifactDigests: artifactDigests(a),
       };
       findings.set(k, finding);
@@ -171,13 +175,10 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
     await Promise.all([
       referenceRun,
       ...todo.map(async (k) => {
-        const r = await executor.submit({ kind: 'class', k }, (stage, kk, step, steps) => {
-          if (!classStart.has(k)) classStart.set(k, performance.now());
-          progress(stage, kk, step, steps);
-        });
-        if (r.result.kind !== 'class') throw new Error('unexpected task result');
-        addStages(r.result.stageSeconds);
-        await finishClass(r.result);
+        const r = await executor.submit({ kind: 'class', k }, progress);
+        if (r.kind !== 'class') throw new Error('unexpected task result');
+        addStages(r.stageSeconds);
+        await finishClass(r);
       }),
     ]);
   } catch (err) {

@@ -2,22 +2,31 @@
  * The units of work of a scan, runnable on any thread that holds a ScanContext: one class (ablate,
  * then invert), training (or loading) the reference model, and one class's transfer test on it.
  * Seeds derive from the scan seed and the class, so results do not depend on which thread ran what.
+ * The reference task returns a handle (its weights in shared memory, or the supplied model's bytes)
+ * that every transfer task carries, so any thread can run a transfer test: a thread builds the
+ * reference from the handle once and keeps it.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ScanStage } from '../../../shared/events.ts';
 import type { ScanMethod, ScanParams } from '../../../shared/scan-params.ts';
 import type { Classifier, ModelSource } from '../model/types.ts';
-import { deriveSeed } from '../random.ts';
+import { deriveSeed, mulberry32, shuffled } from '../random.ts';
 import { neuralCleanse } from './baselines/nc.ts';
 import type { ScanContext } from './context.ts';
+import { exportState, importState, type SharedState } from './model-state.ts';
 import { ablateClass } from './uma/ablate.ts';
 import { invertTrigger, triggerAsr, type Trigger } from './uma/invert.ts';
 import { trainReference } from './uma/reference.ts';
 
+/** How a thread gets the reference model: M's architecture with shared trained weights, or the supplied model. */
+export type ReferenceHandle =
+  | { kind: 'trained'; seed: number; state: SharedState }
+  | { kind: 'supplied'; source: ModelSource };
+
 export type ScanTask =
   | { kind: 'class'; k: number }
   | { kind: 'reference'; supplied?: ModelSource }
-  | { kind: 'transfer'; k: number; trigger: Trigger };
+  | { kind: 'transfer'; k: number; trigger: Trigger; reference: ReferenceHandle };
 
 export interface ClassUnitResult {
   kind: 'class';
@@ -35,6 +44,7 @@ export interface ReferenceUnitResult {
   kind: 'reference';
   accuracy: number;
   supplied: boolean;
+  handle: ReferenceHandle;
   stageSeconds: Partial<Record<ScanStage, number>>;
 }
 
@@ -55,6 +65,12 @@ export type SourceLoader = (source: ModelSource) => Promise<Classifier>;
 export const usesAblation = (m: ScanMethod) => m === 'uma' || m === 'uma-nofilter';
 export const usesReference = (m: ScanMethod) => m === 'uma' || m === 'uma-noablation';
 
+/** The other-class samples a transfer test stamps: all of them, or a seeded subsample of `max` (0 = all). */
+export function transferSamples(others: readonly number[], max: number, seed: number): number[] {
+  if (max === 0 || others.length <= max) return others.slice();
+  return shuffled(others, mulberry32(seed)).slice(0, max);
+}
+
 export class TaskRunner {
   private reference: Classifier | null = null;
 
@@ -73,7 +89,7 @@ export class TaskRunner {
       case 'reference':
         return this.runReference(task.supplied, progress);
       case 'transfer':
-        return this.runTransfer(task.k, task.trigger);
+        return this.runTransfer(task.k, task.trigger, task.reference);
     }
   }
 
@@ -121,18 +137,36 @@ export class TaskRunner {
       this.reference.setTraining(false);
       const all = Array.from({ length: this.ctx.data.count }, (_, i) => i);
       const accuracy = this.ctx.accuracy((x) => this.reference!.predict(x as tf.Tensor4D), this.ctx.x, all);
-      return { kind: 'reference', accuracy, supplied: true, stageSeconds: { reference: (performance.now() - start) / 1000 } };
+      const handle: ReferenceHandle = { kind: 'supplied', source: supplied };
+      return { kind: 'reference', accuracy, supplied: true, handle, stageSeconds: { reference: (performance.now() - start) / 1000 } };
     }
-    const ref = await trainReference(this.ctx, this.params, deriveSeed(this.seed, 'reference'), (s, n) => progress('reference', null, s, n));
+    const seed = deriveSeed(this.seed, 'reference');
+    const ref = await trainReference(this.ctx, this.params, seed, (s, n) => progress('reference', null, s, n));
     this.reference = ref.model;
-    return { kind: 'reference', accuracy: ref.accuracy, supplied: false, stageSeconds: { reference: (performance.now() - start) / 1000 } };
+    const handle: ReferenceHandle = { kind: 'trained', seed, state: await exportState(ref.model) };
+    return { kind: 'reference', accuracy: ref.accuracy, supplied: false, handle, stageSeconds: { reference: (performance.now() - start) / 1000 } };
   }
 
-  private runTransfer(k: number, trigger: Trigger): TransferUnitResult {
-    if (!this.reference) throw new Error('transfer test routed to a thread without the reference model');
+  /** The reference model on this thread: the one it trained or loaded, else built from the handle once. */
+  private async referenceFrom(handle: ReferenceHandle): Promise<Classifier> {
+    if (this.reference) return this.reference;
+    const ref = handle.kind === 'supplied' ? await this.loadSource(handle.source) : await this.ctx.model.reinitialized(handle.seed);
+    try {
+      if (handle.kind === 'trained') importState(ref, handle.state);
+      ref.setTraining(false);
+    } catch (err) {
+      ref.dispose();
+      throw err;
+    }
+    this.reference = ref;
+    return ref;
+  }
+
+  private async runTransfer(k: number, trigger: Trigger, handle: ReferenceHandle): Promise<TransferUnitResult> {
     const start = performance.now();
-    const ref = this.reference;
-    const transferAsr = triggerAsr((x) => ref.predict(x), this.ctx, k, trigger, this.ctx.others(k));
+    const ref = await this.referenceFrom(handle);
+    const idx = transferSamples(this.ctx.others(k), this.params.transferMaxSamples, deriveSeed(this.seed, 'transfer', k));
+    const transferAsr = triggerAsr((x) => ref.predict(x), this.ctx, k, trigger, idx);
     return { kind: 'transfer', k, transferAsr, stageSeconds: { transfer: (performance.now() - start) / 1000 } };
   }
 
