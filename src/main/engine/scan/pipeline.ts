@@ -15,7 +15,7 @@ import { deriveSeed } from '../random.ts';
 import { scoreNeuralCleanse, scoreUma, ratioOf } from './anomaly.ts';
 import { artifactDigests, triggerArtifacts } from './artifacts.ts';
 import { sha256Hex } from '../digest.ts';
-import { ScanContext } from './context.ts';
+import { joinShards, ScanContext, shardRanges, type AblationInputs } from './context.ts';
 import { InlineExecutor, WorkerPool, type Executor } from './executor.ts';
 import { paramsSha256, resolveParams } from './params.ts';
 import { ProgressTracker } from './progress-tracker.ts';
@@ -126,6 +126,18 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
 
   try {
     if (opts.signal?.aborted) throw new UmaError('CANCELLED', 'scan cancelled');
+    // Ablation's inputs (M's logits, the frozen front's activations), computed once in shards over the
+    // threads and shared, first, so classes can start as soon as they are joined.
+    const ranges = usesAblation(method) && todo.length > 0 ? shardRanges(data.count, executor.slots) : [];
+    const ablationRun: Promise<AblationInputs | null> = ranges.length === 0
+      ? Promise.resolve(null)
+      : Promise.all(ranges.map(async ([from, to], i) => {
+        const r = await executor.submit({ kind: 'prepare', from, to }, progress);
+        if (r.kind !== 'prepare') throw new Error('unexpected task result');
+        addStages(r.stageSeconds);
+        progress('prepare', null, i + 1, ranges.length);
+        return r;
+      })).then((shards) => joinShards(shards, data.count, N));
     const referenceRun = withReference
       ? executor.submit({ kind: 'reference', supplied: opts.reference }, progress).then((r) => {
         if (r.kind !== 'reference') throw new Error('unexpected task result');
@@ -175,7 +187,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
     await Promise.all([
       referenceRun,
       ...todo.map(async (k) => {
-        const r = await executor.submit({ kind: 'class', k }, progress);
+        const r = await executor.submit({ kind: 'class', k, ablation: await ablationRun }, progress);
         if (r.kind !== 'class') throw new Error('unexpected task result');
         addStages(r.stageSeconds);
         await finishClass(r);

@@ -12,7 +12,7 @@ import type { ScanMethod, ScanParams } from '../../../shared/scan-params.ts';
 import type { Classifier, ModelSource } from '../model/types.ts';
 import { deriveSeed, mulberry32, shuffled } from '../random.ts';
 import { neuralCleanse } from './baselines/nc.ts';
-import type { ScanContext } from './context.ts';
+import type { AblationInputs, AblationShard, ScanContext } from './context.ts';
 import { exportState, importState, type SharedState } from './model-state.ts';
 import { ablateClass } from './uma/ablate.ts';
 import { invertTrigger, triggerAsr, type Trigger } from './uma/invert.ts';
@@ -24,7 +24,8 @@ export type ReferenceHandle =
   | { kind: 'supplied'; source: ModelSource };
 
 export type ScanTask =
-  | { kind: 'class'; k: number }
+  | { kind: 'prepare'; from: number; to: number }
+  | { kind: 'class'; k: number; ablation: AblationInputs | null }
   | { kind: 'reference'; supplied?: ModelSource }
   | { kind: 'transfer'; k: number; trigger: Trigger; reference: ReferenceHandle };
 
@@ -55,7 +56,12 @@ export interface TransferUnitResult {
   stageSeconds: Partial<Record<ScanStage, number>>;
 }
 
-export type TaskResult = ClassUnitResult | ReferenceUnitResult | TransferUnitResult;
+export interface PrepareUnitResult extends AblationShard {
+  kind: 'prepare';
+  stageSeconds: Partial<Record<ScanStage, number>>;
+}
+
+export type TaskResult = PrepareUnitResult | ClassUnitResult | ReferenceUnitResult | TransferUnitResult;
 
 export type TaskProgress = (stage: ScanStage, k: number | null, step: number, steps: number) => void;
 
@@ -84,7 +90,13 @@ export class TaskRunner {
 
   async run(task: ScanTask, progress: TaskProgress): Promise<TaskResult> {
     switch (task.kind) {
+      case 'prepare': {
+        const start = performance.now();
+        const shard = await this.ctx.prepareShard(task.from, task.to, this.params.freezeRatio, usesAblation(this.method));
+        return { kind: 'prepare', ...shard, stageSeconds: { prepare: (performance.now() - start) / 1000 } };
+      }
       case 'class':
+        if (task.ablation) this.ctx.adopt(task.ablation);
         return this.runClass(task.k, progress);
       case 'reference':
         return this.runReference(task.supplied, progress);

@@ -3,7 +3,7 @@
  * keeping everything else, so that what still drives inputs to k afterwards is the backdoor.
  * Loss = CE(M'(x_o), y_o) + mean |M'(x_k)[k] - l_k| + beta * mean ||M'(x_o) - M(x_o)||_1, SGD with
  * momentum and weight decay, Dropout off and BatchNorm statistics frozen (eval mode), the first layers
- * frozen. When the frozen layers form a prefix, their activations come from the per-scan cache and
+ * frozen. When the frozen layers form a prefix, their activations come from the scan's shared ones and
  * only the trainable back part runs. It stops at the first rule of ablation-stop.ts that holds, and
  * after ablationMaxEpochs passes over the other classes' samples at the latest.
  */
@@ -38,7 +38,9 @@ export async function ablateClass(ctx: ScanContext, k: number, p: ScanParams, se
   copy.setTraining(false);
   copy.freeze(p.freezeRatio);
   const split = copy.splitAtFreeze?.() ?? null;
-  const inputs = split ? ctx.frontActivations(p.freezeRatio, split.front) : ctx.x;
+  const front = ctx.frontActivations;
+  if (split && !front) throw new Error('the model splits at the freeze ratio but the scan shared no front activations');
+  const inputs = split ? front! : ctx.x;
   const forward = split ? (h: tf.Tensor) => split.back(h) : (x: tf.Tensor) => copy.predict(x as tf.Tensor4D);
 
   const vars = copy.trainableVariables();
