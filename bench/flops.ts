@@ -29,11 +29,11 @@ export function kernelFlops(k: KernelShapes): number {
   switch (k.name) {
     case 'Conv2D':
     case 'FusedConv2D': // x NHWC, filter [kh, kw, cin, cout]
-      return 2 * size(out) * size(b) / b[3];
+      return (2 * size(out) * size(b)) / b[3];
     case 'Conv2DBackpropInput': // dy, filter
-      return 2 * size(a) * size(b) / b[3];
+      return (2 * size(a) * size(b)) / b[3];
     case 'Conv2DBackpropFilter': // x, dy -> filter
-      return 2 * size(b) * size(out) / out[3];
+      return (2 * size(b) * size(out)) / out[3];
     case 'DepthwiseConv2dNative':
     case 'FusedDepthwiseConv2D': // filter [kh, kw, cin, multiplier]
       return 2 * size(out) * b[0] * b[1];
@@ -43,7 +43,8 @@ export function kernelFlops(k: KernelShapes): number {
       return 2 * size(b) * out[0] * out[1];
     case 'BatchMatMul':
     case '_FusedMatMul':
-    case 'FusedMatMul': { // [B, M, K] x [B, K, N] in either transposition: K from the three sizes
+    case 'FusedMatMul': {
+      // [B, M, K] x [B, K, N] in either transposition: K from the three sizes
       const batch = out.length === 3 ? out[0] : 1;
       return 2 * size(out) * Math.sqrt((size(a) * size(b)) / (size(out) * batch));
     }
@@ -78,7 +79,8 @@ export function convPeakGflops(reps = 5): number {
 function batchOf(data: Dataset, n: number): tf.Tensor4D {
   const per = data.height * data.width * data.channels;
   const out = new Float32Array(n * per);
-  for (let i = 0; i < n; i++) out.set(data.images.subarray((i % data.count) * per, ((i % data.count) + 1) * per), i * per);
+  for (let i = 0; i < n; i++)
+    out.set(data.images.subarray((i % data.count) * per, ((i % data.count) + 1) * per), i * per);
   return tf.tensor4d(out, [n, data.height, data.width, data.channels]);
 }
 
@@ -86,7 +88,12 @@ function batchOf(data: Dataset, n: number): tf.Tensor4D {
  * FLOPs per stage of a finished UMA scan of `model` on `data` (the samples the scan used), from one
  * profiled step of each stage.
  */
-export async function scanFlops(model: Classifier, data: Dataset, p: ScanParams, result: ScanResult): Promise<Record<string, number>> {
+export async function scanFlops(
+  model: Classifier,
+  data: Dataset,
+  p: ScanParams,
+  result: ScanResult,
+): Promise<Record<string, number>> {
   const n = data.count;
   const classes = result.classes.length;
   const forwardPerSample = (await profileFlops(() => model.predict(batchOf(data, 8)))) / 8;
@@ -95,7 +102,11 @@ export async function scanFlops(model: Classifier, data: Dataset, p: ScanParams,
   const m = tf.variable(tf.zeros([data.height, data.width]));
   const pat = tf.variable(tf.zeros([data.height, data.width, data.channels]));
   const x = batchOf(data, p.inversionBatch);
-  const inversionStep = await profileFlops(() => tf.variableGrads(() => tf.sum(model.predict(stamp(x, squash(m, p.maskSquash), pat))) as tf.Scalar, [m, pat]).grads);
+  const inversionStep = await profileFlops(
+    () =>
+      tf.variableGrads(() => tf.sum(model.predict(stamp(x, squash(m, p.maskSquash), pat))) as tf.Scalar, [m, pat])
+        .grads,
+  );
   tf.dispose([m, pat, x]);
 
   // ablation: the trainable back part forward and backward per step, then an accuracy pass per class;
@@ -110,7 +121,13 @@ export async function scanFlops(model: Classifier, data: Dataset, p: ScanParams,
   const frontPerSample = split ? (await profileFlops(() => split.front(x8))) / 8 : 0;
   const backPerSample = split ? (await profileFlops(() => split.back(h8))) / 8 : forwardPerSample;
   tf.dispose([x8, h8]);
-  const ablationStep = await profileFlops(() => tf.variableGrads(() => tf.sum(split ? split.back(h) : copy.predict(h as tf.Tensor4D)) as tf.Scalar, copy.trainableVariables()).grads);
+  const ablationStep = await profileFlops(
+    () =>
+      tf.variableGrads(
+        () => tf.sum(split ? split.back(h) : copy.predict(h as tf.Tensor4D)) as tf.Scalar,
+        copy.trainableVariables(),
+      ).grads,
+  );
   tf.dispose([xa, h]);
   copy.dispose();
   const ablationSteps = result.classes.reduce((s, c) => s + (c.ablationSteps ?? 0), 0);
@@ -120,13 +137,18 @@ export async function scanFlops(model: Classifier, data: Dataset, p: ScanParams,
   ref.freeze(0);
   ref.setTraining(true);
   const xr = batchOf(data, p.referenceBatch);
-  const referenceStep = await profileFlops(() => tf.variableGrads(() => tf.sum(ref.predict(xr)) as tf.Scalar, ref.trainableVariables()).grads);
+  const referenceStep = await profileFlops(
+    () => tf.variableGrads(() => tf.sum(ref.predict(xr)) as tf.Scalar, ref.trainableVariables()).grads,
+  );
   tf.dispose(xr);
   ref.dispose();
   const refSteps = referenceSteps({ data } as ScanContext, p);
 
   const perClassOthers = result.data.perClass.map((c) => n - c);
-  const transferSamples = perClassOthers.reduce((s, o) => s + (p.transferMaxSamples > 0 ? Math.min(o, p.transferMaxSamples) : o), 0);
+  const transferSamples = perClassOthers.reduce(
+    (s, o) => s + (p.transferMaxSamples > 0 ? Math.min(o, p.transferMaxSamples) : o),
+    0,
+  );
   return {
     reference: result.reference?.kind === 'trained' ? refSteps * referenceStep + n * forwardPerSample : 0,
     prepare: n * (forwardPerSample + frontPerSample),

@@ -37,10 +37,16 @@ const SHARED = join(ROOT, '../shared/datasets');
 const OUT = quick ? join(ROOT, '.cache', 'bench', 'scan-quick.json') : join(ROOT, 'bench', 'results', 'scan.json');
 const mib = (b: number) => Math.round(b / 2 ** 20);
 const round = (v: number, d = 2) => Number(v.toFixed(d));
-const roundAll = (r: Record<string, number>, d = 2) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v, d)]));
+const roundAll = (r: Record<string, number>, d = 2) =>
+  Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v, d)]));
 
 /** Few steps of everything: proves the script end to end in a minute or two, measures nothing. */
-const QUICK: Partial<ScanParams> = { inversionSteps: 4, ablationMaxEpochs: 0.05, referenceEpochs: 1, referenceMinSteps: 0 };
+const QUICK: Partial<ScanParams> = {
+  inversionSteps: 4,
+  ablationMaxEpochs: 0.05,
+  referenceEpochs: 1,
+  referenceMinSteps: 0,
+};
 const samples = (n: number) => (quick ? Math.min(n, 10) : n);
 
 /** Samples RSS (all threads of this process) every 200 ms; returns the peak in MiB. */
@@ -63,12 +69,18 @@ async function measure(label: string, model: Classifier, data: Dataset, perClass
   const stop = memoryWatch();
   const rssAfterEachClassMiB: number[] = [];
   const { result } = await runScan({
-    model, data, params: overrides, seed: 1, workers,
+    model,
+    data,
+    params: overrides,
+    seed: 1,
+    workers,
     onEvent: (e) => {
       if (e.type !== 'class-result') return;
       rssAfterEachClassMiB.push(mib(process.memoryUsage().rss));
       const f = e.finding;
-      console.log(`  class ${f.index} (${f.name}) done [${rssAfterEachClassMiB.length}/${model.numClasses}]: ${f.seconds.toFixed(1)} s ${JSON.stringify(roundAll(f.stageSeconds ?? {}, 1))}`);
+      console.log(
+        `  class ${f.index} (${f.name}) done [${rssAfterEachClassMiB.length}/${model.numClasses}]: ${f.seconds.toFixed(1)} s ${JSON.stringify(roundAll(f.stageSeconds ?? {}, 1))}`,
+      );
     },
   });
   const peakRssMiB = stop();
@@ -100,12 +112,18 @@ async function measure(label: string, model: Classifier, data: Dataset, perClass
     score: result.score === null ? null : round(result.score, 3),
     target: result.target,
   };
-  console.log(`${label}, ${perClass}/class: ${out.secondsPerModel} s per model, stages ${JSON.stringify(out.stageSeconds)}, GFLOP/s per core ${JSON.stringify(gflops)} (peak ${round(peak)}), peak RSS ${peakRssMiB} MiB, ${out.verdict}`);
+  console.log(
+    `${label}, ${perClass}/class: ${out.secondsPerModel} s per model, stages ${JSON.stringify(out.stageSeconds)}, GFLOP/s per core ${JSON.stringify(gflops)} (peak ${round(peak)}), peak RSS ${peakRssMiB} MiB, ${out.verdict}`,
+  );
   return out;
 }
 
 async function cifarModel(train: Dataset): Promise<Classifier> {
-  if (quick) return LayersClassifier.fromModel(buildArchitecture('authors-cifar-cnn', [32, 32, 3], 10, 3), 'authors-cifar-cnn (untrained, --quick)');
+  if (quick)
+    return LayersClassifier.fromModel(
+      buildArchitecture('authors-cifar-cnn', [32, 32, 3], 10, 3),
+      'authors-cifar-cnn (untrained, --quick)',
+    );
   const dir = join(ROOT, '.cache', 'bench', 'authors-cifar-cnn');
   if (existsSync(join(dir, 'model.json'))) return loadLayersModelFile(dir);
   const t = await trainModel({ arch: 'authors-cifar-cnn', train, test: train, epochs: 1, seed: 3 });
@@ -116,10 +134,16 @@ async function cifarModel(train: Dataset): Promise<Classifier> {
 await initBackend('wasm');
 const loadAverageAtStart = os.loadavg();
 const peak = convPeakGflops();
-console.log(`load average ${loadAverageAtStart.map((v) => v.toFixed(2)).join(' ')}; WASM conv peak ${peak.toFixed(1)} GFLOP/s on one thread`);
+console.log(
+  `load average ${loadAverageAtStart.map((v) => v.toFixed(2)).join(' ')}; WASM conv peak ${peak.toFixed(1)} GFLOP/s on one thread`,
+);
 const out: Record<string, unknown> = {
   date: new Date().toISOString(),
-  machine: { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
+  machine: {
+    cores: os.availableParallelism(),
+    cpu: os.cpus()[0]?.model,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  },
   loadAverageAtStart,
   profile: DEFAULT_PROFILE_NAME,
   quick,
@@ -127,14 +151,23 @@ const out: Record<string, unknown> = {
 };
 
 const demo = await loadModelFile(DEMO_MODEL);
-out.demo = { command: 'uma scan demo --data demo --max-per-class 100', ...(await measure('demo', demo, loadDataset('demo'), samples(100), peak)) };
+out.demo = {
+  command: 'uma scan demo --data demo --max-per-class 100',
+  ...(await measure('demo', demo, loadDataset('demo'), samples(100), peak)),
+};
 demo.dispose();
 
 const onnxPath = option('--onnx') ?? join(ROOT, 'test', 'fixtures', 'onnx', 'cnn.onnx');
 const onnxData = loadDataset(option('--onnx-data') ?? join(SHARED, 'mnist', 't10k-images-idx3-ubyte.gz'));
 const onnx = await loadModelFile(onnxPath);
-out.onnx = { model: onnxPath.replace(`${ROOT}/`, ''), params: onnx.report.params, data: onnxData.source, runs: [] as unknown[] };
-for (const perClass of [100, 1000]) (out.onnx as { runs: unknown[] }).runs.push(await measure('ONNX CNN', onnx, onnxData, samples(perClass), peak));
+out.onnx = {
+  model: onnxPath.replace(`${ROOT}/`, ''),
+  params: onnx.report.params,
+  data: onnxData.source,
+  runs: [] as unknown[],
+};
+for (const perClass of [100, 1000])
+  (out.onnx as { runs: unknown[] }).runs.push(await measure('ONNX CNN', onnx, onnxData, samples(perClass), peak));
 onnx.dispose();
 
 if (args.has('--cifar-full')) {

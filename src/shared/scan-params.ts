@@ -148,7 +148,12 @@ export const TRANSFER_SUBSAMPLE: Partial<ScanParams> = { transferMaxSamples: 200
  * "Profiles"). The authors' code loads a fully trained reference, so this is also closer to it.
  * Also the two bounds above (issue 12), pending their measurement.
  */
-export const TUNED_PROFILE: ScanParams = { ...AUTHORS_PROFILE, referenceMinSteps: 240, ...BOUNDED_ABLATION, ...TRANSFER_SUBSAMPLE };
+export const TUNED_PROFILE: ScanParams = {
+  ...AUTHORS_PROFILE,
+  referenceMinSteps: 240,
+  ...BOUNDED_ABLATION,
+  ...TRANSFER_SUBSAMPLE,
+};
 
 /**
  * Named parameter sets for --profile and the new-scan form: `tuned` (the default) and `authors`, the
@@ -173,10 +178,16 @@ export const PARAM_INFO: Record<keyof ScanParams, ParamInfo> = {
   ablationBeta: { group: 'ablation', help: 'Weight of the L1 term keeping other classes\' logits unchanged; empty = 1/N.' },
   ablationStopProb: { group: 'ablation', help: 'Stop unlearning once the class\'s mean softmax probability falls below this.' },
   ablationStopWindow: { group: 'ablation', help: 'Steps averaged for the early-stop test.' },
-  ablationStopAcc: { group: 'ablation', help: 'Stop unlearning once, over the stop window, fewer than this fraction of the class\'s own samples are still called the class; 0 = off.' },
-  ablationPlateauSteps: { group: 'ablation', help: 'Stop unlearning once the windowed unlearning loss has not improved for this many steps; 0 = off.' },
-  ablationPlateauTol: { group: 'ablation', help: 'Relative fall of the windowed unlearning loss that counts as an improvement for the plateau stop.' },
-  ablationMaxEpochs: { group: 'ablation', help: 'Upper bound on unlearning, in passes over the other classes\' clean samples (may be fractional).' },
+  ablationStopAcc: {
+    group: 'ablation',
+    help: 'Stop unlearning once fewer than this fraction of the class\'s own samples are still called k (stop window); 0 = off.',
+  },
+  ablationPlateauSteps: {
+    group: 'ablation',
+    help: 'Stop unlearning once the windowed unlearning loss has not improved for this many steps; 0 = off.',
+  },
+  ablationPlateauTol: { group: 'ablation', help: 'Relative fall of the unlearning loss that counts as an improvement.' },
+  ablationMaxEpochs: { group: 'ablation', help: 'Upper bound on unlearning, in passes over the other classes\' samples.' },
   inversionSteps: { group: 'inversion', help: 'Signed-gradient steps of trigger inversion per class.' },
   inversionBatch: { group: 'inversion', help: 'Samples of other classes stamped in each inversion step.' },
   inversionNoise: { group: 'inversion', help: 'Std of the Gaussian noise added to inversion samples.' },
@@ -194,7 +205,7 @@ export const PARAM_INFO: Record<keyof ScanParams, ParamInfo> = {
   referenceBatch: { group: 'reference', help: 'Batch size of the reference model\'s training.' },
   referenceMinSteps: { group: 'reference', help: 'Least optimiser steps of the reference training, whatever the epochs: a few epochs over few samples leave it too weak to filter.' },
   transferThreshold: { group: 'scoring', help: 'A trigger that reaches this ASR on the clean reference model is natural, not a backdoor.' },
-  transferMaxSamples: { group: 'scoring', help: 'Other-class samples (a seeded subsample) stamped for the transfer test; 0 = all.' },
+  transferMaxSamples: { group: 'scoring', help: 'Other-class samples (seeded subsample) of the transfer test; 0 = all.' },
   anomalyThreshold: { group: 'scoring', help: 'Anomaly index above which a class is flagged.' },
   ratioMin: { group: 'scoring', help: 'Lower clip of r_k = 100 * ASR / |mask|.' },
   ratioMax: { group: 'scoring', help: 'Upper clip of r_k.' },

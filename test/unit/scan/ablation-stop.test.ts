@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ablationStopRule, plateaued, shouldStop, type AblationTrace } from '../../../src/main/engine/scan/uma/ablation-stop.ts';
+import {
+  ablationStopRule,
+  plateaued,
+  shouldStop,
+  type AblationTrace,
+} from '../../../src/main/engine/scan/uma/ablation-stop.ts';
 import { AUTHORS_PROFILE, DEFAULT_PROFILE } from '../../../src/shared/scan-params.ts';
 
 const steps = (n: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i));
@@ -24,10 +29,17 @@ describe('ablation early stop', () => {
     expect(plateaued(slow, 5, 10, 0.01)).toBe(false);
     expect(plateaued(slow, 5, 10, 0.1)).toBe(true);
     expect(plateaued(flatter, 5, 0, 0.01)).toBe(false);
-    expect(plateaued(steps(14, () => 1), 5, 10, 0.01)).toBe(false);
+    expect(
+      plateaued(
+        steps(14, () => 1),
+        5,
+        10,
+        0.01,
+      ),
+    ).toBe(false);
   });
 
-  it('names the first rule that holds, with the authors\' profile using the probability rule alone', () => {
+  it("names the first rule that holds, with the authors' profile using the probability rule alone", () => {
     const n = 80;
     // a weakly trained model: own-class probability stuck at 0.08, accuracy at 0.02, unlearning loss flat
     const weak: AblationTrace = { prob: steps(n, () => 0.08), acc: steps(n, () => 0.02), unlearn: steps(n, () => 1.5) };
@@ -39,7 +51,13 @@ describe('ablation early stop', () => {
     const unlearned: AblationTrace = { ...weak, prob: steps(n, () => 0.01) };
     expect(ablationStopRule(unlearned, AUTHORS_PROFILE)).toBe('probability');
     // still learning: accuracy above the threshold and the loss falling
-    const learning: AblationTrace = { prob: steps(n, () => 0.5), acc: steps(n, () => 0.4), unlearn: steps(n, (i) => 5 - 0.05 * i) };
-    expect(ablationStopRule(learning, { ...AUTHORS_PROFILE, ablationStopAcc: 0.05, ablationPlateauSteps: 50 })).toBeNull();
+    const learning: AblationTrace = {
+      prob: steps(n, () => 0.5),
+      acc: steps(n, () => 0.4),
+      unlearn: steps(n, (i) => 5 - 0.05 * i),
+    };
+    expect(
+      ablationStopRule(learning, { ...AUTHORS_PROFILE, ablationStopAcc: 0.05, ablationPlateauSteps: 50 }),
+    ).toBeNull();
   });
 });

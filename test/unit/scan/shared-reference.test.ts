@@ -29,7 +29,9 @@ describe('the reference model shared between scan threads', () => {
     const x = tf.randomUniform([4, 8, 8, 1], 0, 1, 'float32', 3) as tf.Tensor4D;
     expect(Array.from(rebuilt.predict(x).dataSync())).not.toEqual(Array.from(trained.predict(x).dataSync()));
     importState(rebuilt, state);
-    expect(rebuilt.stateVariables().map((v) => Array.from(v.dataSync()))).toEqual(trained.stateVariables().map((v) => Array.from(v.dataSync())));
+    expect(rebuilt.stateVariables().map((v) => Array.from(v.dataSync()))).toEqual(
+      trained.stateVariables().map((v) => Array.from(v.dataSync())),
+    );
     expect(Array.from(rebuilt.predict(x).dataSync())).toEqual(Array.from(trained.predict(x).dataSync()));
     tf.dispose(x);
     trained.dispose();

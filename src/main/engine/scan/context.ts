@@ -178,7 +178,7 @@ export class ScanContext {
   }
 
   dispose(): void {
-    tf.dispose([this.x, ...(this.adopted ? [this.adopted.logits, ...(this.adopted.front ? [this.adopted.front] : [])] : [])]);
+    tf.dispose([this.x, this.adopted?.logits, this.adopted?.front].filter((t): t is tf.Tensor => !!t));
     this.adopted = null;
   }
 }

@@ -18,7 +18,7 @@ export async function exportState(model: Classifier): Promise<SharedState> {
   const values = new Float32Array(new SharedArrayBuffer(size * Float32Array.BYTES_PER_ELEMENT));
   let offset = 0;
   for (const v of vars) {
-    values.set(await v.data() as Float32Array, offset);
+    values.set((await v.data()) as Float32Array, offset);
     offset += v.size;
   }
   return { values, shapes: vars.map((v) => v.shape) };
@@ -27,7 +27,8 @@ export async function exportState(model: Classifier): Promise<SharedState> {
 /** Overwrites `model`'s state with `state`; the model must have the architecture it was exported from. */
 export function importState(model: Classifier, state: SharedState): void {
   const vars = model.stateVariables();
-  const same = vars.length === state.shapes.length && vars.every((v, i) => tf.util.arraysEqual(v.shape, state.shapes[i]));
+  const same =
+    vars.length === state.shapes.length && vars.every((v, i) => tf.util.arraysEqual(v.shape, state.shapes[i]));
   if (!same) throw new Error('model state does not match the architecture it is imported into');
   let offset = 0;
   for (const v of vars) {

@@ -28,9 +28,11 @@ export function resolveParams(overrides: Partial<ScanParams> = {}): ScanParams {
   }
   if (!(params.freezeRatio >= 0 && params.freezeRatio < 1)) throw new UmaError('BAD_INPUT', `freezeRatio must be in [0, 1), not ${params.freezeRatio}`);
   for (const key of ['ablationStopAcc', 'ablationPlateauTol'] as const) {
-    if (!(params[key] >= 0 && params[key] < 1)) throw new UmaError('BAD_INPUT', `${key} must be in [0, 1), not ${params[key]}`);
+    const v = params[key];
+    if (!(v >= 0 && v < 1)) throw new UmaError('BAD_INPUT', `${key} must be in [0, 1), not ${v}`);
   }
-  if (!(params.ablationMaxEpochs > 0)) throw new UmaError('BAD_INPUT', `ablationMaxEpochs must be positive, not ${params.ablationMaxEpochs}`);
+  const epochs = params.ablationMaxEpochs;
+  if (!(epochs > 0)) throw new UmaError('BAD_INPUT', `ablationMaxEpochs must be positive, not ${epochs}`);
   if (params.maxPerClass !== null && !(Number.isInteger(params.maxPerClass) && params.maxPerClass >= 2)) {
     throw new UmaError('BAD_INPUT', `maxPerClass must be an integer >= 2, not ${params.maxPerClass}`);
   }

@@ -142,7 +142,8 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
       ? executor.submit({ kind: 'reference', supplied: opts.reference }, progress).then((r) => {
         if (r.kind !== 'reference') throw new Error('unexpected task result');
         addStages(r.stageSeconds);
-        reference = { kind: r.supplied ? 'supplied' : 'trained', accuracy: r.accuracy, seconds: r.stageSeconds.reference ?? 0 };
+        const seconds = r.stageSeconds.reference ?? 0;
+        reference = { kind: r.supplied ? 'supplied' : 'trained', accuracy: r.accuracy, seconds };
         return r.handle;
       })
       : null;
@@ -155,7 +156,8 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
       let transferAsr: number | null = null;
       if (referenceRun) {
         const handle = await referenceRun;
-        const t = await executor.submit({ kind: 'transfer', k, trigger: unit.trigger, reference: handle }, progress, true);
+        const task = { kind: 'transfer', k, trigger: unit.trigger, reference: handle } as const;
+        const t = await executor.submit(task, progress, true);
         if (t.kind !== 'transfer') throw new Error('unexpected task result');
         addStages(t.stageSeconds);
         Object.assign(own, t.stageSeconds);

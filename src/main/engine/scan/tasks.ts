@@ -92,7 +92,8 @@ export class TaskRunner {
     switch (task.kind) {
       case 'prepare': {
         const start = performance.now();
-        const shard = await this.ctx.prepareShard(task.from, task.to, this.params.freezeRatio, usesAblation(this.method));
+        const withFront = usesAblation(this.method);
+        const shard = await this.ctx.prepareShard(task.from, task.to, this.params.freezeRatio, withFront);
         return { kind: 'prepare', ...shard, stageSeconds: { prepare: (performance.now() - start) / 1000 } };
       }
       case 'class':
@@ -150,19 +151,23 @@ export class TaskRunner {
       const all = Array.from({ length: this.ctx.data.count }, (_, i) => i);
       const accuracy = this.ctx.accuracy((x) => this.reference!.predict(x as tf.Tensor4D), this.ctx.x, all);
       const handle: ReferenceHandle = { kind: 'supplied', source: supplied };
-      return { kind: 'reference', accuracy, supplied: true, handle, stageSeconds: { reference: (performance.now() - start) / 1000 } };
+      const stageSeconds = { reference: (performance.now() - start) / 1000 };
+      return { kind: 'reference', accuracy, supplied: true, handle, stageSeconds };
     }
     const seed = deriveSeed(this.seed, 'reference');
     const ref = await trainReference(this.ctx, this.params, seed, (s, n) => progress('reference', null, s, n));
     this.reference = ref.model;
     const handle: ReferenceHandle = { kind: 'trained', seed, state: await exportState(ref.model) };
-    return { kind: 'reference', accuracy: ref.accuracy, supplied: false, handle, stageSeconds: { reference: (performance.now() - start) / 1000 } };
+    const stageSeconds = { reference: (performance.now() - start) / 1000 };
+    return { kind: 'reference', accuracy: ref.accuracy, supplied: false, handle, stageSeconds };
   }
 
   /** The reference model on this thread: the one it trained or loaded, else built from the handle once. */
   private async referenceFrom(handle: ReferenceHandle): Promise<Classifier> {
     if (this.reference) return this.reference;
-    const ref = handle.kind === 'supplied' ? await this.loadSource(handle.source) : await this.ctx.model.reinitialized(handle.seed);
+    const ref = handle.kind === 'supplied'
+      ? await this.loadSource(handle.source)
+      : await this.ctx.model.reinitialized(handle.seed);
     try {
       if (handle.kind === 'trained') importState(ref, handle.state);
       ref.setTraining(false);
@@ -177,7 +182,8 @@ export class TaskRunner {
   private async runTransfer(k: number, trigger: Trigger, handle: ReferenceHandle): Promise<TransferUnitResult> {
     const start = performance.now();
     const ref = await this.referenceFrom(handle);
-    const idx = transferSamples(this.ctx.others(k), this.params.transferMaxSamples, deriveSeed(this.seed, 'transfer', k));
+    const seed = deriveSeed(this.seed, 'transfer', k);
+    const idx = transferSamples(this.ctx.others(k), this.params.transferMaxSamples, seed);
     const transferAsr = triggerAsr((x) => ref.predict(x), this.ctx, k, trigger, idx);
     return { kind: 'transfer', k, transferAsr, stageSeconds: { transfer: (performance.now() - start) / 1000 } };
   }

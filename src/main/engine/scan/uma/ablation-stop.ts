@@ -23,8 +23,10 @@ export interface AblationTrace {
   unlearn: number[];
 }
 
-export type AblationStopParams = Pick<ScanParams,
-  'ablationStopProb' | 'ablationStopWindow' | 'ablationStopAcc' | 'ablationPlateauSteps' | 'ablationPlateauTol'>;
+export type AblationStopParams = Pick<
+  ScanParams,
+  'ablationStopProb' | 'ablationStopWindow' | 'ablationStopAcc' | 'ablationPlateauSteps' | 'ablationPlateauTol'
+>;
 
 function meanOf(xs: readonly number[], end: number, window: number): number {
   let sum = 0;
