@@ -103,6 +103,7 @@ async function measure(label: string, model: Classifier, data: Dataset, perClass
     secondsPerClass: result.classes.map((c) => round(c.seconds, 1)),
     stageSecondsPerClass: result.classes.map((c) => roundAll(c.stageSeconds ?? {}, 1)),
     ablationStepsPerClass: result.classes.map((c) => c.ablationSteps),
+    ablationStoppedByPerClass: result.classes.map((c) => c.ablationStoppedBy ?? null),
     gflop: roundAll(Object.fromEntries(Object.entries(flops).map(([k, v]) => [k, v / 1e9])), 1),
     gflopsPerCore: gflops,
     fractionOfConvPeak: fractionOfPeak,
@@ -133,7 +134,7 @@ async function cifarModel(train: Dataset): Promise<Classifier> {
 
 await initBackend('wasm');
 const loadAverageAtStart = os.loadavg();
-const peak = convPeakGflops();
+const peak = convPeakGflops(quick ? 1 : 5);
 console.log(
   `load average ${loadAverageAtStart.map((v) => v.toFixed(2)).join(' ')}; WASM conv peak ${peak.toFixed(1)} GFLOP/s on one thread`,
 );

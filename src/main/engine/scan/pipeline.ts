@@ -170,6 +170,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
         ablatedAccTarget: unit.ablatedAccTarget,
         ablatedAccOther: unit.ablatedAccOther,
         ablationSteps: unit.ablationSteps,
+        ablationStoppedBy: unit.ablationStoppedBy,
         asr: unit.asr,
         maskL1: unit.maskL1,
         transferAsr,

@@ -15,6 +15,7 @@ import { neuralCleanse } from './baselines/nc.ts';
 import type { AblationInputs, AblationShard, ScanContext } from './context.ts';
 import { exportState, importState, type SharedState } from './model-state.ts';
 import { ablateClass } from './uma/ablate.ts';
+import type { AblationStopRule } from './uma/ablation-stop.ts';
 import { invertTrigger, triggerAsr, type Trigger } from './uma/invert.ts';
 import { trainReference } from './uma/reference.ts';
 
@@ -37,6 +38,7 @@ export interface ClassUnitResult {
   ablatedAccTarget: number | null;
   ablatedAccOther: number | null;
   ablationSteps: number | null;
+  ablationStoppedBy: AblationStopRule | null;
   trigger: Trigger;
   stageSeconds: Partial<Record<ScanStage, number>>;
 }
@@ -119,7 +121,7 @@ export class TaskRunner {
     if (this.method === 'nc') {
       const r = neuralCleanse(predictM, this.ctx, k, p, deriveSeed(this.seed, 'nc', k), (s, n) => progress('inversion', k, s, n));
       lap('inversion');
-      return { kind: 'class', k, asr: r.asr, maskL1: r.maskL1, ablatedAccTarget: null, ablatedAccOther: null, ablationSteps: null, trigger: r, stageSeconds };
+      return { kind: 'class', k, asr: r.asr, maskL1: r.maskL1, ablatedAccTarget: null, ablatedAccOther: null, ablationSteps: null, ablationStoppedBy: null, trigger: r, stageSeconds };
     }
     const ablation = usesAblation(this.method)
       ? await ablateClass(this.ctx, k, p, deriveSeed(this.seed, 'ablate', k), (s, n) => progress('ablation', k, s, n))
@@ -134,6 +136,7 @@ export class TaskRunner {
         ablatedAccTarget: ablation?.accTarget ?? null,
         ablatedAccOther: ablation?.accOther ?? null,
         ablationSteps: ablation?.steps ?? null,
+        ablationStoppedBy: ablation?.stoppedBy ?? null,
         trigger: { mask: r.mask, pattern: r.pattern },
         stageSeconds,
       };

@@ -9,9 +9,10 @@
  *    best for ablationPlateauSteps steps; 0 turns it off.
  * The epoch cap (ablationMaxEpochs) bounds it all in ablate.ts.
  */
+import type { AblationStopRule } from '../../../../shared/results.ts';
 import type { ScanParams } from '../../../../shared/scan-params.ts';
 
-export type AblationStopRule = 'probability' | 'accuracy' | 'plateau';
+export type { AblationStopRule };
 
 /** Per-step values of the unlearning, one entry per step taken. */
 export interface AblationTrace {
