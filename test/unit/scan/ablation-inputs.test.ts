@@ -64,12 +64,12 @@ describe('ablation inputs computed in shards', () => {
       source: 'synthetic',
     };
     const ctx = new ScanContext(model, data);
-    const whole = await ctx.prepareShard(0, count, 0.5, true);
+    const whole = await ctx.prepareShard(0, count, 0.5);
     expect(whole.front).not.toBeNull();
     const shards = await Promise.all(
       shardRanges(count, 3)
         .reverse()
-        .map(([from, to]) => ctx.prepareShard(from, to, 0.5, true)),
+        .map(([from, to]) => ctx.prepareShard(from, to, 0.5)),
     );
     const joined = joinShards(shards, count, 4);
     expect(joined.logits.buffer).toBeInstanceOf(SharedArrayBuffer);

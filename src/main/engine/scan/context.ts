@@ -87,19 +87,19 @@ export class ScanContext {
   }
 
   /**
-   * Computes rows [from, to) of AblationInputs: M's logits and, when `freezeRatio`'s cut exists and
-   * `withFront`, the frozen front's activations (from a copy frozen at that ratio: frozen weights
-   * equal M's, so any copy's front serves).
+   * Computes rows [from, to) of AblationInputs: M's logits and, when `freezeRatio`'s cut exists, the
+   * frozen front's activations (from a copy frozen at that ratio: frozen weights equal M's, so any
+   * copy's front serves).
    */
-  async prepareShard(from: number, to: number, freezeRatio: number, withFront: boolean): Promise<AblationShard> {
+  async prepareShard(from: number, to: number, freezeRatio: number): Promise<AblationShard> {
     const rows = tf.slice(this.x, from, to - from);
-    const copy = withFront ? await this.model.clone() : null;
+    const copy = await this.model.clone();
     try {
       const logits = batched((b) => this.model.predict(b as tf.Tensor4D), rows);
       const logitValues = (await logits.data()) as Float32Array;
       logits.dispose();
-      copy?.freeze(freezeRatio);
-      const split = copy?.splitAtFreeze?.() ?? null;
+      copy.freeze(freezeRatio);
+      const split = copy.splitAtFreeze?.() ?? null;
       let front: AblationShard['front'] = null;
       if (split) {
         const h = batched((b) => split.front(b as tf.Tensor4D), rows);
@@ -109,7 +109,7 @@ export class ScanContext {
       return { from, to, logits: logitValues, front };
     } finally {
       rows.dispose();
-      copy?.dispose();
+      copy.dispose();
     }
   }
 

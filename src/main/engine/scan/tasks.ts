@@ -94,8 +94,7 @@ export class TaskRunner {
     switch (task.kind) {
       case 'prepare': {
         const start = performance.now();
-        const withFront = usesAblation(this.method);
-        const shard = await this.ctx.prepareShard(task.from, task.to, this.params.freezeRatio, withFront);
+        const shard = await this.ctx.prepareShard(task.from, task.to, this.params.freezeRatio);
         return { kind: 'prepare', ...shard, stageSeconds: { prepare: (performance.now() - start) / 1000 } };
       }
       case 'class':
