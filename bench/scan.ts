@@ -1,38 +1,53 @@
 /**
- * Scan benchmark: seconds per model, per class and per stage, and peak memory.
- *  - MNIST: the bundled demo model (small MNIST CNN) with 100 clean images per class, the whole
- *    pipeline with 1 and 2 worker threads; RSS after each class shows whether memory stays flat.
- *  - CIFAR-10: the authors' CNN (1.34M parameters) with 1,000 images per class. A whole model takes
- *    tens of minutes on this 2-core machine, so by default one class unit (ablation + inversion) and
- *    one epoch of the reference training are timed on this thread and the model time is extrapolated
- *    (N x class + the reference epoch scaled to the profile's steps, divided over the workers) and labelled as such; --full
- *    runs it all.
- * Also a step profile: milliseconds of one inversion step split into forward and backward.
- * Writes bench/results/scan.json (--skip-cifar keeps the CIFAR section a previous run wrote).
- * Run: node bin/run-ts.mjs bench/scan.ts [--full] [--skip-cifar]
+ * Scan benchmark (issue 12): seconds per model and per stage, peak RSS and achieved GFLOP/s per stage
+ * against the WASM convolution peak, all at the default profile with the default worker count, on:
+ *  - demo: the README's `uma scan demo --data demo --max-per-class 100` (bundled MNIST CNN);
+ *  - onnx: a PyTorch-exported ONNX CNN on MNIST (default test/fixtures/onnx/cnn.onnx, untrained, so
+ *    its verdicts mean nothing; --onnx FILE --onnx-data IDX for a trained one) at 100 and 1,000 per class;
+ *  - cifarFull (only with --cifar-full, ~30-60 min): a measured whole scan of the authors' CIFAR CNN
+ *    with 1,000 CIFAR-10 test images per class (the model trained one epoch on 8,000 of them, cached).
+ * The load average at start and end says whether the machine was idle. Writes bench/results/scan.json
+ * (a run without --cifar-full keeps the cifarFull section a previous run measured).
+ * --quick: a few samples and steps of everything, written to .cache/bench/scan-quick.json (a smoke
+ * test of this script, not a measurement).
+ * Run: node bin/run-ts.mjs bench/scan.ts [--cifar-full] [--quick] [--onnx FILE --onnx-data IDX]
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import { dirname, join } from 'node:path';
 import { initBackend } from '../src/main/engine/backend/index.ts';
 import { limitPerClass, loadDataset, stratifiedSplit, type Dataset } from '../src/main/engine/data/index.ts';
-import { loadModelFile, loadModelSource } from '../src/main/engine/model/load.ts';
+import { loadModelFile } from '../src/main/engine/model/load.ts';
 import { LayersClassifier, loadLayersModelFile } from '../src/main/engine/model/layers.ts';
 import type { Classifier } from '../src/main/engine/model/types.ts';
-import { ScanContext, gather } from '../src/main/engine/scan/context.ts';
 import { resolveParams } from '../src/shared/scan-params.ts';
 import { runScan } from '../src/main/engine/scan/pipeline.ts';
-import { TaskRunner } from '../src/main/engine/scan/tasks.ts';
-import { referenceSteps } from '../src/main/engine/scan/uma/reference.ts';
-import { squash, stamp } from '../src/main/engine/scan/uma/stamp.ts';
+import { buildArchitecture } from '../src/main/engine/zoo/architectures.ts';
 import { trainModel } from '../src/main/engine/zoo/trainer.ts';
 import { DEMO_MODEL } from '../src/main/cli/scan-options.ts';
+import { DEFAULT_PROFILE_NAME, type ScanParams } from '../src/shared/scan-params.ts';
+import { convPeakGflops, scanFlops } from './flops.ts';
 
-const args = new Set(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const args = new Set(argv);
+const option = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+const quick = args.has('--quick');
 const ROOT = join(import.meta.dirname, '..');
 const SHARED = join(ROOT, '../shared/datasets');
+const OUT = quick ? join(ROOT, '.cache', 'bench', 'scan-quick.json') : join(ROOT, 'bench', 'results', 'scan.json');
 const mib = (b: number) => Math.round(b / 2 ** 20);
+const round = (v: number, d = 2) => Number(v.toFixed(d));
+const roundAll = (r: Record<string, number>, d = 2) =>
+  Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v, d)]));
+
+/** Few steps of everything: proves the script end to end in a minute or two, measures nothing. */
+const QUICK: Partial<ScanParams> = {
+  inversionSteps: 4,
+  ablationMaxEpochs: 0.05,
+  referenceEpochs: 1,
+  referenceMinSteps: 0,
+};
+const samples = (n: number) => (quick ? Math.min(n, 10) : n);
 
 /** Samples RSS (all threads of this process) every 200 ms; returns the peak in MiB. */
 function memoryWatch(): () => number {
@@ -46,50 +61,70 @@ function memoryWatch(): () => number {
   };
 }
 
-async function wholeScan(model: Classifier, data: Dataset, workers: number) {
+/** One whole scan at the default profile (with --quick's overrides), timed, with FLOPs and GFLOP/s per stage. */
+async function measure(label: string, model: Classifier, data: Dataset, perClass: number, peak: number) {
+  const overrides: Partial<ScanParams> = { maxPerClass: perClass, ...(quick ? QUICK : {}) };
+  const params = resolveParams(overrides);
+  const workers = Math.max(1, os.availableParallelism());
   const stop = memoryWatch();
-  const rssAfterClass: number[] = [];
+  const rssAfterEachClassMiB: number[] = [];
   const { result } = await runScan({
-    model, data, workers, seed: 1, params: resolveParams(),
+    model,
+    data,
+    params,
+    seed: 1,
+    workers,
     onEvent: (e) => {
-      if (e.type === 'class-result') rssAfterClass.push(mib(process.memoryUsage().rss));
+      if (e.type !== 'class-result') return;
+      rssAfterEachClassMiB.push(mib(process.memoryUsage().rss));
+      const f = e.finding;
+      console.log(
+        `  class ${f.index} (${f.name}) done [${rssAfterEachClassMiB.length}/${model.numClasses}]: ${f.seconds.toFixed(1)} s ${JSON.stringify(roundAll(f.stageSeconds ?? {}, 1))}`,
+      );
     },
   });
-  return {
+  const peakRssMiB = stop();
+  const used = limitPerClass(data, perClass, 0); // same class sizes as the scan's subsample; only the count matters
+  const flops = await scanFlops(model, used, params, result);
+  const gflops: Record<string, number> = {};
+  const fractionOfPeak: Record<string, number> = {};
+  for (const [stage, seconds] of Object.entries(result.stageSeconds)) {
+    if (!flops[stage] || !seconds) continue;
+    // stage seconds add up over the workers, so this is GFLOP/s per busy core, against one core's peak
+    gflops[stage] = round(flops[stage] / seconds / 1e9);
+    fractionOfPeak[stage] = round(gflops[stage] / peak, 3);
+  }
+  const out = {
+    samplesPerClass: perClass,
+    samples: result.data.samples,
     workers,
-    secondsPerModel: result.seconds,
-    secondsPerClass: result.classes.map((c) => Number(c.seconds.toFixed(2))),
-    stageSeconds: result.stageSeconds,
-    peakRssMiB: stop(),
-    rssAfterEachClassMiB: rssAfterClass,
+    secondsPerModel: round(result.seconds, 1),
+    stageSeconds: roundAll(result.stageSeconds, 1),
+    secondsPerClass: result.classes.map((c) => round(c.seconds, 1)),
+    stageSecondsPerClass: result.classes.map((c) => roundAll(c.stageSeconds ?? {}, 1)),
+    ablationStepsPerClass: result.classes.map((c) => c.ablationSteps),
+    ablationStoppedByPerClass: result.classes.map((c) => c.ablationStoppedBy ?? null),
+    gflop: roundAll(Object.fromEntries(Object.entries(flops).map(([k, v]) => [k, v / 1e9])), 1),
+    gflopsPerCore: gflops,
+    fractionOfConvPeak: fractionOfPeak,
+    peakRssMiB,
+    rssAfterEachClassMiB,
     verdict: result.verdict,
+    score: result.score === null ? null : round(result.score, 3),
     target: result.target,
   };
+  console.log(
+    `${label}, ${perClass}/class: ${out.secondsPerModel} s per model, stages ${JSON.stringify(out.stageSeconds)}, GFLOP/s per core ${JSON.stringify(gflops)} (peak ${round(peak)}), peak RSS ${peakRssMiB} MiB, ${out.verdict}`,
+  );
+  return out;
 }
 
-/** Milliseconds of one inversion step at batch 80: the forward pass, and forward + input gradient. */
-function stepProfile(model: Classifier, ctx: ScanContext, reps = 5) {
-  const { height: h, width: w, channels: c } = ctx.data;
-  const idx = Array.from({ length: 80 }, (_, i) => i % ctx.data.count);
-  const m = tf.variable(tf.ones([h, w]));
-  const p = tf.variable(tf.ones([h, w, c]));
-  const time = (fn: () => void) => {
-    fn();
-    const t = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    return (performance.now() - t) / reps;
-  };
-  const x = gather(ctx.x, idx) as tf.Tensor4D;
-  const forward = time(() => tf.tidy(() => model.predict(stamp(x, squash(m, 8), p)).dataSync()));
-  const backward = time(() => tf.tidy(() => {
-    const { grads } = tf.variableGrads(() => tf.sum(model.predict(stamp(x, squash(m, 8), p))) as tf.Scalar, [m, p]);
-    grads[m.name].dataSync();
-  }));
-  tf.dispose([m, p, x]);
-  return { forwardMs: forward, forwardAndInputGradientMs: backward };
-}
-
-async function cifarModel(train: Dataset): Promise<LayersClassifier> {
+async function cifarModel(train: Dataset): Promise<Classifier> {
+  if (quick)
+    return LayersClassifier.fromModel(
+      buildArchitecture('authors-cifar-cnn', [32, 32, 3], 10, 3),
+      'authors-cifar-cnn (untrained, --quick)',
+    );
   const dir = join(ROOT, '.cache', 'bench', 'authors-cifar-cnn');
   if (existsSync(join(dir, 'model.json'))) return loadLayersModelFile(dir);
   const t = await trainModel({ arch: 'authors-cifar-cnn', train, test: train, epochs: 1, seed: 3 });
@@ -98,66 +133,58 @@ async function cifarModel(train: Dataset): Promise<LayersClassifier> {
 }
 
 await initBackend('wasm');
+const loadAverageAtStart = os.loadavg();
+const peak = convPeakGflops(quick ? 1 : 5);
+console.log(
+  `load average ${loadAverageAtStart.map((v) => v.toFixed(2)).join(' ')}; WASM conv peak ${peak.toFixed(1)} GFLOP/s on one thread`,
+);
 const out: Record<string, unknown> = {
   date: new Date().toISOString(),
-  machine: { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), loadAverageAtStart: os.loadavg() },
-  params: 'default profile (docs/algorithm.md, "Profiles")',
+  machine: {
+    cores: os.availableParallelism(),
+    cpu: os.cpus()[0]?.model,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  },
+  loadAverageAtStart,
+  profile: DEFAULT_PROFILE_NAME,
+  quick,
+  convPeakGflopsPerCore: round(peak),
 };
 
-// MNIST: the demo model, 100 images per class, whole pipeline.
 const demo = await loadModelFile(DEMO_MODEL);
-const digits = limitPerClass(loadDataset('demo'), 100, 1);
-const mnistRuns = [];
-for (const workers of [1, 2]) {
-  const r = await wholeScan(demo, digits, workers);
-  mnistRuns.push(r);
-  console.log(`MNIST CNN, 100/class, ${workers} worker(s): ${r.secondsPerModel.toFixed(1)} s per model, peak RSS ${r.peakRssMiB} MiB, stages ${JSON.stringify(r.stageSeconds, (_k, v) => (typeof v === 'number' ? Number(v.toFixed(1)) : v))}`);
-}
-const mnistCtx = await ScanContext.create(demo, digits);
-out.mnist = { model: 'bundled demo (mnist-cnn, 52k params)', samples: digits.count, runs: mnistRuns, stepProfile: stepProfile(demo, mnistCtx) };
-mnistCtx.dispose();
+out.demo = {
+  command: 'uma scan demo --data demo --max-per-class 100',
+  ...(await measure('demo', demo, loadDataset('demo'), samples(100), peak)),
+};
+demo.dispose();
 
-if (!args.has('--skip-cifar')) {
+const onnxPath = option('--onnx') ?? join(ROOT, 'test', 'fixtures', 'onnx', 'cnn.onnx');
+const onnxData = loadDataset(option('--onnx-data') ?? join(SHARED, 'mnist', 't10k-images-idx3-ubyte.gz'));
+const onnx = await loadModelFile(onnxPath);
+out.onnx = {
+  model: onnxPath.replace(`${ROOT}/`, ''),
+  params: onnx.report.params,
+  data: onnxData.source,
+  runs: [] as unknown[],
+};
+for (const perClass of [100, 1000])
+  (out.onnx as { runs: unknown[] }).runs.push(await measure('ONNX CNN', onnx, onnxData, samples(perClass), peak));
+onnx.dispose();
+
+if (args.has('--cifar-full')) {
   const cifar = loadDataset(join(SHARED, 'cifar10/test-images-idx4-ubyte.gz'));
   const [train] = stratifiedSplit(cifar, 0.2, 1);
   const model = await cifarModel(train);
-  const params = resolveParams();
-  if (args.has('--full')) {
-    const runs = [];
-    for (const workers of [1, 2]) runs.push(await wholeScan(model, cifar, workers));
-    out.cifar = { model: 'authors-cifar-cnn', params: model.report.params, samples: cifar.count, runs };
-  } else {
-    const stop = memoryWatch();
-    const ctx = await ScanContext.create(model, cifar);
-    const runner = new TaskRunner(ctx, 'uma', params, 1, (s) => loadModelSource(s));
-    const t0 = performance.now();
-    const unit = await runner.run({ kind: 'class', k: 0 }, () => undefined);
-    const units = [{ k: 0, seconds: (performance.now() - t0) / 1000, stageSeconds: unit.stageSeconds, ablationSteps: unit.kind === 'class' ? unit.ablationSteps : null }];
-    console.log(`CIFAR CNN class unit 0: ${units[0].seconds.toFixed(1)} s ${JSON.stringify(unit.stageSeconds)}`);
-    // One pass of the reference training, scaled to the steps the profile trains for.
-    const onePass = { ...params, referenceEpochs: 1, referenceMinSteps: 0 };
-    const oneEpoch = new TaskRunner(ctx, 'uma', onePass, 1, (s) => loadModelSource(s));
-    const t = performance.now();
-    await oneEpoch.run({ kind: 'reference' }, () => undefined);
-    const referenceSeconds = ((performance.now() - t) / 1000) * (referenceSteps(ctx, params) / referenceSteps(ctx, onePass));
-    const perClass = units[0].seconds;
-    const profile = stepProfile(model, ctx);
-    runner.dispose();
-    oneEpoch.dispose();
-    const extrapolated = (workers: number) => (10 * perClass + referenceSeconds) / workers;
-    out.cifar = {
-      model: 'authors-cifar-cnn', params: model.report.params, samples: cifar.count,
-      measuredClassUnits: units, referenceSeconds, stepProfile: profile, peakRssMiB: stop(),
-      extrapolatedSecondsPerModel: { workers1: extrapolated(1), workers2: extrapolated(2) },
-      note: `per-model seconds extrapolated from one measured class unit and one reference epoch scaled to ${referenceSteps(ctx, params)} steps (run with --full to measure)`,
-    };
-    console.log(`CIFAR CNN, 1000/class: ${perClass.toFixed(1)} s per class unit, reference ${referenceSeconds.toFixed(1)} s -> about ${(extrapolated(1) / 60).toFixed(1)} min per model on 1 worker, ${(extrapolated(2) / 60).toFixed(1)} min on 2 (extrapolated)`);
-    console.log(`  one inversion step at batch 80: forward ${profile.forwardMs.toFixed(0)} ms, forward + input gradient ${profile.forwardAndInputGradientMs.toFixed(0)} ms`);
-  }
+  const r = await measure('authors CIFAR CNN', model, cifar, samples(1000), peak);
+  out.cifarFull = { measured: true, model: 'authors-cifar-cnn', params: model.report.params, ...r };
+  model.dispose();
+} else if (existsSync(OUT)) {
+  const previous = (JSON.parse(readFileSync(OUT, 'utf8')) as { cifarFull?: { measured?: boolean } }).cifarFull;
+  if (previous?.measured) out.cifarFull = previous;
 }
+// Again at the end: a peak far from the start's says the load changed during the run.
+out.convPeakGflopsPerCoreAtEnd = round(convPeakGflops(quick ? 1 : 5));
 out.loadAverageAtEnd = os.loadavg();
-const file = join(ROOT, 'bench', 'results', 'scan.json');
-if (args.has('--skip-cifar') && existsSync(file)) out.cifar = (JSON.parse(readFileSync(file, 'utf8')) as { cifar?: unknown }).cifar;
-mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
-console.log('wrote bench/results/scan.json');
+mkdirSync(dirname(OUT), { recursive: true });
+writeFileSync(OUT, `${JSON.stringify(out, null, 2)}\n`);
+console.log(`wrote ${OUT.replace(`${ROOT}/`, '')}`);

@@ -63,10 +63,10 @@ export const InputSpecOverrides = z.object({
 /** One parameter's schema, from its bounds in PARAM_INFO: the form and the CLI check the same ones. */
 type ParamSchema = z.ZodOptional<z.ZodType<number | null, number | null>>;
 function paramSchema(key: keyof ScanParams): ParamSchema {
-  const { integer, min, max, maxExclusive, nullable } = PARAM_INFO[key];
+  const { integer, min, minExclusive, max, maxExclusive, nullable } = PARAM_INFO[key];
   let n = z.number().finite();
   if (integer) n = n.int();
-  if (min !== undefined) n = n.min(min);
+  if (min !== undefined) n = minExclusive ? n.gt(min) : n.min(min);
   if (max !== undefined) n = maxExclusive ? n.lt(max) : n.max(max);
   return (nullable ? n.nullable() : n).optional() as ParamSchema;
 }

@@ -6,6 +6,9 @@ import type { ScanMethod, ScanParams } from './scan-params.ts';
 
 export type Verdict = 'trojaned' | 'clean';
 
+/** The early-stop rules of the unlearning (engine/scan/uma/ablation-stop.ts). */
+export type AblationStopRule = 'probability' | 'accuracy' | 'plateau';
+
 export interface ClassFinding {
   index: number;
   name: string;
@@ -15,6 +18,11 @@ export interface ClassFinding {
   ablatedAccOther: number | null;
   /** Unlearning steps until the early stop. */
   ablationSteps: number | null;
+  /**
+   * The early-stop rule that ended the unlearning (probability, accuracy, plateau), null at the epoch
+   * cap or without ablation; absent for classes read back from a case.
+   */
+  ablationStoppedBy?: AblationStopRule | null;
   /** Attack success rate of the reversed trigger on the model it was reversed against. */
   asr: number;
   /** L1 norm of the reversed mask (pixels). */
@@ -26,7 +34,10 @@ export interface ClassFinding {
   /** Null while the scan runs: the index compares every class, so it is set when the last finishes. */
   anomalyIndex: number | null;
   flagged: boolean | null;
+  /** Seconds of this class's own compute (the sum of stageSeconds), not time queued behind others. */
   seconds: number;
+  /** Seconds per stage (ablation, inversion, transfer) of this class; absent for classes read back from a case. */
+  stageSeconds?: Record<string, number>;
   /** sha256 (hex) of the PNG artifacts, in the order mask, pattern, stamped... */
   artifactDigests: { kind: ArtifactKind; sha256: string }[];
 }

@@ -48,6 +48,11 @@ export interface ScanParams {
   ablationBeta: number | null;
   ablationStopProb: number;
   ablationStopWindow: number;
+  /** Stop once the class's own samples are still called k at below this rate (the paper's criterion); 0 = off. */
+  ablationStopAcc: number;
+  /** Stop once the unlearning loss has not improved for this many steps; 0 = off. */
+  ablationPlateauSteps: number;
+  ablationPlateauTol: number;
   ablationMaxEpochs: number;
   // dynamic trigger inversion
   inversionSteps: number;
@@ -71,6 +76,8 @@ export interface ScanParams {
   referenceMomentum: number;
   // scoring
   transferThreshold: number;
+  /** Other-class samples (a seeded subsample) the transfer test stamps; 0 = all. */
+  transferMaxSamples: number;
   anomalyThreshold: number;
   ratioMin: number;
   ratioMax: number;
@@ -94,8 +101,9 @@ export type ParamGroup = 'ablation' | 'inversion' | 'reference' | 'scoring' | 'n
 export interface ParamInfo {
   group: ParamGroup;
   help: string;
-  /** Least allowed value. */
+  /** Least allowed value; excluded when minExclusive. */
   min?: number;
+  minExclusive?: boolean;
   /** Greatest allowed value; excluded when maxExclusive. */
   max?: number;
   maxExclusive?: boolean;
@@ -114,6 +122,9 @@ export const AUTHORS_PROFILE: ScanParams = {
   ablationBeta: null,
   ablationStopProb: 0.05,
   ablationStopWindow: 10,
+  ablationStopAcc: 0,
+  ablationPlateauSteps: 0,
+  ablationPlateauTol: 0.01,
   ablationMaxEpochs: 5,
   inversionSteps: 250,
   inversionBatch: 80,
@@ -133,6 +144,7 @@ export const AUTHORS_PROFILE: ScanParams = {
   referenceMinSteps: 0,
   referenceMomentum: 0.9,
   transferThreshold: 0.3,
+  transferMaxSamples: 0,
   anomalyThreshold: 2,
   ratioMin: 0.1,
   ratioMax: 100,
@@ -150,14 +162,42 @@ export const AUTHORS_PROFILE: ScanParams = {
 };
 
 /**
+ * The ablation bounded as the paper says ("at most 2 epochs for model ablation", Efficiency section),
+ * with two early stops beside the authors' probability test, which a weakly trained model never meets
+ * (its own-class probability settles near the mean probability of k on other classes, above 0.05, so
+ * ablation ran to the 5-epoch cap: 76% of a CIFAR class unit): stop once the ablated copy no longer
+ * calls the class's own samples k (the paper's objective F'(x) != y_k), or once the unlearning loss
+ * has plateaued. In `tuned` pending the measurement on the demo and the smoke corpus (bench/README.md,
+ * "Speed"); to drop it, remove its spread from TUNED_PROFILE.
+ */
+export const BOUNDED_ABLATION: Partial<ScanParams> = {
+  ablationMaxEpochs: 2,
+  ablationStopAcc: 0.05,
+  ablationPlateauSteps: 50,
+};
+
+/**
+ * The transfer test on a seeded subsample of the other classes: 2,000 samples estimate a transfer ASR
+ * to about +-0.01, far inside the 0.3 threshold, and change nothing below 223 samples per class on 10
+ * classes (the demo, the corpora); on CIFAR with 1,000 per class it is 2,000 of 9,000 forward passes.
+ */
+export const TRANSFER_SUBSAMPLE: Partial<ScanParams> = { transferMaxSamples: 2000 };
+
+/**
  * The default: the authors' constants, except that the clean reference model trains for at least 240
  * optimiser steps. Three epochs over a few hundred clean samples are 24 steps, which left the reference
  * at 32% (Fashion-MNIST) to 69% (MNIST) accuracy, too weak for a natural class feature to transfer to
  * it: clean Fashion-MNIST models were flagged at their "shirt" class. With 240 steps (100% / 97%) the
  * transfer filter removes those false positives and keeps every trojan's score (bench/README.md,
  * "Profiles"). The authors' code loads a fully trained reference, so this is also closer to it.
+ * Also the two bounds above (issue 12), pending their measurement.
  */
-export const TUNED_PROFILE: ScanParams = { ...AUTHORS_PROFILE, referenceMinSteps: 240 };
+export const TUNED_PROFILE: ScanParams = {
+  ...AUTHORS_PROFILE,
+  referenceMinSteps: 240,
+  ...BOUNDED_ABLATION,
+  ...TRANSFER_SUBSAMPLE,
+};
 
 /**
  * The first-run demo's settings, a visible choice in the new-scan form: the default profile on 100
@@ -192,7 +232,22 @@ export const PARAM_INFO: Record<keyof ScanParams, ParamInfo> = {
   ablationBeta: { group: 'ablation', help: 'Weight of the L1 term keeping other classes\' logits unchanged; empty = 1/N.', nullable: true },
   ablationStopProb: { group: 'ablation', help: 'Stop unlearning once the class\'s mean softmax probability falls below this.' },
   ablationStopWindow: { group: 'ablation', help: 'Steps averaged for the early-stop test.' },
-  ablationMaxEpochs: { group: 'ablation', help: 'Upper bound on unlearning, in passes over the clean samples.' },
+  ablationStopAcc: {
+    group: 'ablation',
+    help: 'Stop unlearning once fewer than this fraction of the class\'s own samples are still called k (stop window); 0 = off.',
+    min: 0, max: 1, maxExclusive: true,
+  },
+  ablationPlateauSteps: {
+    group: 'ablation',
+    help: 'Stop unlearning once the windowed unlearning loss has not improved for this many steps; 0 = off.',
+    integer: true, min: 0,
+  },
+  ablationPlateauTol: {
+    group: 'ablation', help: 'Relative fall of the unlearning loss that counts as an improvement.', min: 0, max: 1, maxExclusive: true,
+  },
+  ablationMaxEpochs: {
+    group: 'ablation', help: 'Upper bound on unlearning, in passes over the other classes\' samples.', min: 0, minExclusive: true,
+  },
   inversionSteps: { group: 'inversion', help: 'Signed-gradient steps of trigger inversion per class.', integer: true, min: 1 },
   inversionBatch: { group: 'inversion', help: 'Samples of other classes stamped in each inversion step.', integer: true, min: 1 },
   inversionNoise: { group: 'inversion', help: 'Std of the Gaussian noise added to inversion samples.' },
@@ -211,6 +266,7 @@ export const PARAM_INFO: Record<keyof ScanParams, ParamInfo> = {
   referenceMinSteps: { group: 'reference', help: 'Least optimiser steps of the reference training, whatever the epochs: a few epochs over few samples leave it too weak to filter.', integer: true, min: 0 },
   referenceMomentum: { group: 'reference', help: 'SGD momentum of the reference model\'s training.', min: 0, max: 1, maxExclusive: true },
   transferThreshold: { group: 'scoring', help: 'A trigger that reaches this ASR on the clean reference model is natural, not a backdoor.' },
+  transferMaxSamples: { group: 'scoring', help: 'Other-class samples (seeded subsample) of the transfer test; 0 = all.', integer: true, min: 0 },
   anomalyThreshold: { group: 'scoring', help: 'Anomaly index above which a class is flagged.' },
   ratioMin: { group: 'scoring', help: 'Lower clip of r_k = 100 * ASR / |mask|.' },
   ratioMax: { group: 'scoring', help: 'Upper clip of r_k.' },
@@ -238,10 +294,10 @@ export function methodGroups(m: ScanMethod): ParamGroup[] {
 
 /** A parameter's bounds in words: 'an integer >= 1', 'a number in [0, 1)', 'a number'. */
 export function paramBounds(key: keyof ScanParams): string {
-  const { integer, min, max, maxExclusive } = PARAM_INFO[key];
+  const { integer, min, minExclusive, max, maxExclusive } = PARAM_INFO[key];
   const kind = integer ? 'an integer' : 'a number';
-  if (min !== undefined && max !== undefined) return `${kind} in [${min}, ${max}${maxExclusive ? ')' : ']'}`;
-  if (min !== undefined) return `${kind} >= ${min}`;
+  if (min !== undefined && max !== undefined) return `${kind} in ${minExclusive ? '(' : '['}${min}, ${max}${maxExclusive ? ')' : ']'}`;
+  if (min !== undefined) return `${kind} ${minExclusive ? '>' : '>='} ${min}`;
   return kind;
 }
 
@@ -250,7 +306,7 @@ export function paramProblem(key: keyof ScanParams, value: unknown): string | nu
   const info = PARAM_INFO[key];
   if (value === null) return info.nullable ? null : `must be ${paramBounds(key)}; it cannot be empty`;
   const ok = typeof value === 'number' && Number.isFinite(value) && (!info.integer || Number.isInteger(value))
-    && (info.min === undefined || value >= info.min)
+    && (info.min === undefined || (info.minExclusive ? value > info.min : value >= info.min))
     && (info.max === undefined || (info.maxExclusive ? value < info.max : value <= info.max));
   return ok ? null : `must be ${paramBounds(key)}${info.nullable ? ' or empty' : ''}`;
 }

@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { mad, median, scoreNeuralCleanse, scoreUma, ratioOf } from '../../../src/main/engine/scan/anomaly.ts';
 import { DynamicLambda, nextT } from '../../../src/main/engine/scan/uma/lambda.ts';
-import { shouldStop } from '../../../src/main/engine/scan/uma/ablate.ts';
 import { paramsSha256 } from '../../../src/main/engine/scan/params.ts';
 import { resolveParams } from '../../../src/shared/scan-params.ts';
 import { canonicalJson } from '../../../src/main/engine/digest.ts';
 import { BatchSampler } from '../../../src/main/engine/scan/sampler.ts';
 import { mulberry32 } from '../../../src/main/engine/random.ts';
-import { AUTHORS_PROFILE, DEFAULT_PROFILE, PROFILES } from '../../../src/shared/scan-params.ts';
+import { AUTHORS_PROFILE, BOUNDED_ABLATION, DEFAULT_PROFILE, PROFILES, TRANSFER_SUBSAMPLE } from '../../../src/shared/scan-params.ts';
 
 const S = { ratioMin: 0.1, ratioMax: 100, anomalyThreshold: 2, transferThreshold: 0.3 };
 
@@ -84,21 +83,15 @@ describe('dynamic lambda schedule', () => {
   });
 });
 
-describe('ablation early stop', () => {
-  it('stops when the mean probability over the last window falls below the threshold', () => {
-    expect(shouldStop([0.01, 0.01], 3, 0.05)).toBe(false);
-    expect(shouldStop([0.9, 0.04, 0.04, 0.04], 3, 0.05)).toBe(true);
-    expect(shouldStop([0.04, 0.04, 0.2], 3, 0.05)).toBe(false);
-  });
-});
-
 describe('parameters', () => {
-  it('defaults to the tuned profile, which is the authors\' constants with a longer reference training', () => {
+  it('defaults to the tuned profile: the authors\' constants with a longer reference training and the issue-12 bounds', () => {
     expect(resolveParams()).toEqual(DEFAULT_PROFILE);
     expect(PROFILES.tuned).toBe(DEFAULT_PROFILE);
     const differs = (Object.keys(AUTHORS_PROFILE) as (keyof typeof AUTHORS_PROFILE)[]).filter((k) => AUTHORS_PROFILE[k] !== DEFAULT_PROFILE[k]);
-    expect(differs).toEqual(['referenceMinSteps']);
+    expect(differs.sort()).toEqual(['referenceMinSteps', ...Object.keys(BOUNDED_ABLATION), ...Object.keys(TRANSFER_SUBSAMPLE)].sort());
     expect(AUTHORS_PROFILE.referenceMinSteps).toBe(0);
+    // The authors' profile: the 5-epoch cap, the probability stop alone, the transfer test on every sample.
+    expect([AUTHORS_PROFILE.ablationMaxEpochs, AUTHORS_PROFILE.ablationStopAcc, AUTHORS_PROFILE.ablationPlateauSteps, AUTHORS_PROFILE.transferMaxSamples]).toEqual([5, 0, 0, 0]);
     expect(resolveParams(PROFILES.authors)).toEqual(AUTHORS_PROFILE);
   });
 

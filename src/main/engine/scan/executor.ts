@@ -1,35 +1,28 @@
 /**
  * Where scan tasks run: a pool of worker threads (the default; a GPU backend gets one) or, with zero
- * workers, this thread. Both schedule the same TaskRunner code. A task may be pinned to the worker
- * that holds state it needs (the transfer test runs where the reference model lives).
+ * workers, this thread. Both schedule the same TaskRunner code. Any worker runs any task: a task
+ * carries what it needs beyond the ScanContext (the transfer test carries the reference's handle).
  */
 import { Worker } from 'node:worker_threads';
 import { UmaError, type ErrorInfo } from '../../../shared/errors.ts';
 import type { TaskProgress, ScanTask, TaskResult, TaskRunner } from './tasks.ts';
 import type { FromWorker, WorkerInit } from './worker-protocol.ts';
 
-export interface Submitted {
-  result: TaskResult;
-  /** Which executor slot ran it, for pinning follow-up tasks. */
-  slot: number;
-}
-
 export interface Executor {
   readonly slots: number;
   /**
-   * Queues a task. A pinned task runs only on that slot, ahead of unpinned ones: it is short follow-up
-   * work (a transfer test) that completes a class, so it should not wait behind whole classes.
+   * Queues a task. An urgent task runs ahead of queued ones: it is short follow-up work (a transfer
+   * test) that completes a class, so it should not wait behind whole classes.
    */
-  submit(task: ScanTask, progress: TaskProgress, pinTo?: number): Promise<Submitted>;
+  submit(task: ScanTask, progress: TaskProgress, urgent?: boolean): Promise<TaskResult>;
   /** Stops everything now; pending and running tasks reject with CANCELLED. */
   terminate(): Promise<void>;
 }
 
 interface Pending {
   task: ScanTask;
-  pinTo?: number;
   progress: TaskProgress;
-  resolve: (s: Submitted) => void;
+  resolve: (r: TaskResult) => void;
   reject: (e: unknown) => void;
 }
 
@@ -37,7 +30,7 @@ function fromInfo(e: ErrorInfo): UmaError {
   return new UmaError(e.code, e.message, e.details);
 }
 
-/** Runs tasks on this thread, one at a time (tests, tiny scans). */
+/** Runs tasks on this thread, one at a time, in submission order (tests, tiny scans). */
 export class InlineExecutor implements Executor {
   readonly slots = 1;
   private chain: Promise<unknown> = Promise.resolve();
@@ -45,14 +38,14 @@ export class InlineExecutor implements Executor {
 
   constructor(private readonly runner: TaskRunner) {}
 
-  submit(task: ScanTask, progress: TaskProgress): Promise<Submitted> {
+  submit(task: ScanTask, progress: TaskProgress): Promise<TaskResult> {
     const run = this.chain.then(async () => {
       if (this.stopped) throw new UmaError('CANCELLED', 'scan cancelled');
       const check: TaskProgress = (p) => {
         if (this.stopped) throw new UmaError('CANCELLED', 'scan cancelled');
         progress(p);
       };
-      return { result: await this.runner.run(task, check), slot: 0 };
+      return this.runner.run(task, check);
     });
     this.chain = run.catch(() => undefined);
     return run;
@@ -68,7 +61,6 @@ export class InlineExecutor implements Executor {
 interface Slot {
   worker: Worker;
   busy: Pending | null;
-  id: number;
 }
 
 export class WorkerPool implements Executor {
@@ -85,7 +77,7 @@ export class WorkerPool implements Executor {
     const entry = new URL('./worker-entry.mjs', import.meta.url);
     const ready = Array.from({ length: size }, (_, i) => new Promise<void>((resolve, reject) => {
       const worker = new Worker(entry, { workerData: init });
-      const slot: Slot = { worker, busy: null, id: i };
+      const slot: Slot = { worker, busy: null };
       pool.workers.push(slot);
       worker.on('message', (m: FromWorker) => {
         if (m.type === 'ready') resolve();
@@ -110,12 +102,12 @@ export class WorkerPool implements Executor {
     return pool;
   }
 
-  submit(task: ScanTask, progress: TaskProgress, pinTo?: number): Promise<Submitted> {
+  submit(task: ScanTask, progress: TaskProgress, urgent = false): Promise<TaskResult> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => {
-      const pending = { task, pinTo, progress, resolve, reject };
-      if (pinTo === undefined) this.queue.push(pending);
-      else this.queue.unshift(pending);
+      const pending = { task, progress, resolve, reject };
+      if (urgent) this.queue.unshift(pending);
+      else this.queue.push(pending);
       this.dispatch();
     });
   }
@@ -123,9 +115,8 @@ export class WorkerPool implements Executor {
   private dispatch(): void {
     for (const slot of this.workers) {
       if (slot.busy) continue;
-      const i = this.queue.findIndex((p) => p.pinTo === undefined || p.pinTo === slot.id);
-      if (i < 0) continue;
-      const [pending] = this.queue.splice(i, 1);
+      const pending = this.queue.shift();
+      if (!pending) return;
       slot.busy = pending;
       slot.worker.postMessage({ type: 'task', id: this.nextId++, task: pending.task });
     }
@@ -139,7 +130,7 @@ export class WorkerPool implements Executor {
       return;
     }
     slot.busy = null;
-    if (m.type === 'result') pending.resolve({ result: m.result, slot: slot.id });
+    if (m.type === 'result') pending.resolve(m.result);
     else if (m.type === 'error') pending.reject(fromInfo(m.error));
     this.dispatch();
   }

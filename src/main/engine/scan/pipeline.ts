@@ -17,7 +17,7 @@ import { deriveSeed } from '../random.ts';
 import { scoreNeuralCleanse, scoreUma, ratioOf } from './anomaly.ts';
 import { artifactDigests, triggerArtifacts } from './artifacts.ts';
 import { sha256Hex } from '../digest.ts';
-import { ScanContext } from './context.ts';
+import { joinShards, ScanContext, shardRanges, type AblationInputs } from './context.ts';
 import { InlineExecutor, WorkerPool, type Executor } from './executor.ts';
 import { paramsSha256 } from './params.ts';
 import { ProgressTracker } from './progress-tracker.ts';
@@ -113,7 +113,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
   let executor: Executor;
   let ctx: ScanContext | null = null;
   if (workers <= 0) {
-    ctx = await ScanContext.create(model, data);
+    ctx = new ScanContext(model, data);
     executor = new InlineExecutor(new TaskRunner(ctx, method, params, seed, opts.loadSource ?? (() => Promise.reject(new Error('no model loader on this thread')))));
   } else {
     executor = await WorkerPool.start(workers, {
@@ -134,25 +134,42 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
 
   try {
     if (opts.signal?.aborted) throw new UmaError('CANCELLED', 'scan cancelled');
-    const classStart = new Map<number, number>();
+    // Ablation's inputs (M's logits, the frozen front's activations), computed once in shards over the
+    // threads and shared, first, so classes can start as soon as they are joined.
+    const ranges = stages.ablation && todo.length > 0 ? shardRanges(data.count, executor.slots) : [];
+    const ablationRun: Promise<AblationInputs | null> = ranges.length === 0
+      ? Promise.resolve(null)
+      : Promise.all(ranges.map(async ([from, to], i) => {
+        const r = await executor.submit({ kind: 'prepare', from, to }, progress);
+        if (r.kind !== 'prepare') throw new Error('unexpected task result');
+        addStages(r.stageSeconds);
+        progress({ stage: 'prepare', classIndex: null, step: i + 1, steps: ranges.length });
+        return r;
+      })).then((shards) => joinShards(shards, data.count, N));
     const referenceRun = withReference
       ? executor.submit({ kind: 'reference', supplied: opts.reference }, progress).then((r) => {
-        if (r.result.kind !== 'reference') throw new Error('unexpected task result');
-        addStages(r.result.stageSeconds);
-        reference = { kind: r.result.supplied ? 'supplied' : 'trained', accuracy: r.result.accuracy, seconds: r.result.stageSeconds.reference ?? 0 };
-        return r.slot;
+        if (r.kind !== 'reference') throw new Error('unexpected task result');
+        addStages(r.stageSeconds);
+        const seconds = r.stageSeconds.reference ?? 0;
+        reference = { kind: r.supplied ? 'supplied' : 'trained', accuracy: r.accuracy, seconds };
+        return r.handle;
       })
       : null;
 
+    // A class's seconds are its own compute (ablation, inversion, transfer test), not time spent
+    // queued behind other classes or waiting for the reference model.
     const finishClass = async (unit: ClassUnitResult) => {
       const k = unit.k;
+      const own: Record<string, number> = { ...unit.stageSeconds };
       let transferAsr: number | null = null;
       if (referenceRun) {
-        const slot = await referenceRun;
-        const t = await executor.submit({ kind: 'transfer', k, trigger: unit.trigger }, progress, slot);
-        if (t.result.kind !== 'transfer') throw new Error('unexpected task result');
-        addStages(t.result.stageSeconds);
-        transferAsr = t.result.transferAsr;
+        const handle = await referenceRun;
+        const task = { kind: 'transfer', k, trigger: unit.trigger, reference: handle } as const;
+        const t = await executor.submit(task, progress, true);
+        if (t.kind !== 'transfer') throw new Error('unexpected task result');
+        addStages(t.stageSeconds);
+        Object.assign(own, t.stageSeconds);
+        transferAsr = t.transferAsr;
       }
       const a = triggerArtifacts(k, unit.trigger, data, indicesByClass(data).flatMap((idx, c) => (c === k ? [] : idx)), params.stampedExamples, deriveSeed(seed, 'examples', k));
       const finding: ClassFinding = {
@@ -161,13 +178,15 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
         ablatedAccTarget: unit.ablatedAccTarget,
         ablatedAccOther: unit.ablatedAccOther,
         ablationSteps: unit.ablationSteps,
+        ablationStoppedBy: unit.ablationStoppedBy,
         asr: unit.asr,
         maskL1: unit.maskL1,
         transferAsr,
         ratio: stages.scoring === 'nc' ? null : ratioOf(unit, params),
         anomalyIndex: null,
         flagged: null,
-        seconds: (performance.now() - (classStart.get(k) ?? t0)) / 1000,
+        seconds: Object.values(own).reduce((s, v) => s + v, 0),
+        stageSeconds: own,
         artifactDigests: artifactDigests(a),
       };
       findings.set(k, finding);
@@ -179,13 +198,10 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
     await Promise.all([
       referenceRun,
       ...todo.map(async (k) => {
-        const r = await executor.submit({ kind: 'class', k }, (p) => {
-          if (!classStart.has(k)) classStart.set(k, performance.now());
-          progress(p);
-        });
-        if (r.result.kind !== 'class') throw new Error('unexpected task result');
-        addStages(r.result.stageSeconds);
-        await finishClass(r.result);
+        const r = await executor.submit({ kind: 'class', k, ablation: await ablationRun }, progress);
+        if (r.kind !== 'class') throw new Error('unexpected task result');
+        addStages(r.stageSeconds);
+        await finishClass(r);
       }),
     ]);
   } catch (err) {

@@ -2,22 +2,33 @@
  * The units of work of a scan, runnable on any thread that holds a ScanContext: one class (ablate,
  * then invert), training (or loading) the reference model, and one class's transfer test on it.
  * Seeds derive from the scan seed and the class, so results do not depend on which thread ran what.
+ * The reference task returns a handle (its weights in shared memory, or the supplied model's bytes)
+ * that every transfer task carries, so any thread can run a transfer test: a thread builds the
+ * reference from the handle once and keeps it.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ScanStage, StepProgress } from '../../../shared/events.ts';
 import { METHOD_STAGES, type ScanMethod, type ScanParams } from '../../../shared/scan-params.ts';
 import type { Classifier, ModelSource } from '../model/types.ts';
-import { deriveSeed } from '../random.ts';
+import { deriveSeed, mulberry32, shuffled } from '../random.ts';
 import { neuralCleanse } from './baselines/nc.ts';
-import type { ScanContext } from './context.ts';
+import type { AblationInputs, AblationShard, ScanContext } from './context.ts';
+import { exportState, importState, type SharedState } from './model-state.ts';
 import { ablateClass } from './uma/ablate.ts';
+import type { AblationStopRule } from './uma/ablation-stop.ts';
 import { invertTrigger, triggerAsr, type Trigger } from './uma/invert.ts';
 import { trainReference } from './uma/reference.ts';
 
+/** How a thread gets the reference model: M's architecture with shared trained weights, or the supplied model. */
+export type ReferenceHandle =
+  | { kind: 'trained'; seed: number; state: SharedState }
+  | { kind: 'supplied'; source: ModelSource };
+
 export type ScanTask =
-  | { kind: 'class'; k: number }
+  | { kind: 'prepare'; from: number; to: number }
+  | { kind: 'class'; k: number; ablation: AblationInputs | null }
   | { kind: 'reference'; supplied?: ModelSource }
-  | { kind: 'transfer'; k: number; trigger: Trigger };
+  | { kind: 'transfer'; k: number; trigger: Trigger; reference: ReferenceHandle };
 
 export interface ClassUnitResult {
   kind: 'class';
@@ -27,6 +38,7 @@ export interface ClassUnitResult {
   ablatedAccTarget: number | null;
   ablatedAccOther: number | null;
   ablationSteps: number | null;
+  ablationStoppedBy: AblationStopRule | null;
   trigger: Trigger;
   stageSeconds: Partial<Record<ScanStage, number>>;
 }
@@ -35,6 +47,7 @@ export interface ReferenceUnitResult {
   kind: 'reference';
   accuracy: number;
   supplied: boolean;
+  handle: ReferenceHandle;
   stageSeconds: Partial<Record<ScanStage, number>>;
 }
 
@@ -45,13 +58,24 @@ export interface TransferUnitResult {
   stageSeconds: Partial<Record<ScanStage, number>>;
 }
 
-export type TaskResult = ClassUnitResult | ReferenceUnitResult | TransferUnitResult;
+export interface PrepareUnitResult extends AblationShard {
+  kind: 'prepare';
+  stageSeconds: Partial<Record<ScanStage, number>>;
+}
+
+export type TaskResult = PrepareUnitResult | ClassUnitResult | ReferenceUnitResult | TransferUnitResult;
 
 export type TaskProgress = (p: StepProgress) => void;
 
 /** Loads a model from its source bytes; injected so this module stays free of importer details. */
 export type SourceLoader = (source: ModelSource) => Promise<Classifier>;
 
+
+/** The other-class samples a transfer test stamps: all of them, or a seeded subsample of `max` (0 = all). */
+export function transferSamples(others: readonly number[], max: number, seed: number): number[] {
+  if (max === 0 || others.length <= max) return others.slice();
+  return shuffled(others, mulberry32(seed)).slice(0, max);
+}
 
 export class TaskRunner {
   private reference: Classifier | null = null;
@@ -66,12 +90,18 @@ export class TaskRunner {
 
   async run(task: ScanTask, progress: TaskProgress): Promise<TaskResult> {
     switch (task.kind) {
+      case 'prepare': {
+        const start = performance.now();
+        const shard = await this.ctx.prepareShard(task.from, task.to, this.params.freezeRatio);
+        return { kind: 'prepare', ...shard, stageSeconds: { prepare: (performance.now() - start) / 1000 } };
+      }
       case 'class':
+        if (task.ablation) this.ctx.adopt(task.ablation);
         return this.runClass(task.k, progress);
       case 'reference':
         return this.runReference(task.supplied, progress);
       case 'transfer':
-        return this.runTransfer(task.k, task.trigger);
+        return this.runTransfer(task.k, task.trigger, task.reference);
     }
   }
 
@@ -88,7 +118,7 @@ export class TaskRunner {
     if (METHOD_STAGES[this.method].inversion === 'nc') {
       const r = await neuralCleanse(predictM, this.ctx, k, p, deriveSeed(this.seed, 'nc', k), (step, steps) => progress({ stage: 'inversion', classIndex: k, step, steps }));
       lap('inversion');
-      return { kind: 'class', k, asr: r.asr, maskL1: r.maskL1, ablatedAccTarget: null, ablatedAccOther: null, ablationSteps: null, trigger: r, stageSeconds };
+      return { kind: 'class', k, asr: r.asr, maskL1: r.maskL1, ablatedAccTarget: null, ablatedAccOther: null, ablationSteps: null, ablationStoppedBy: null, trigger: r, stageSeconds };
     }
     const ablation = METHOD_STAGES[this.method].ablation
       ? await ablateClass(this.ctx, k, p, deriveSeed(this.seed, 'ablate', k), (step, steps) => progress({ stage: 'ablation', classIndex: k, step, steps }))
@@ -103,6 +133,7 @@ export class TaskRunner {
         ablatedAccTarget: ablation?.accTarget ?? null,
         ablatedAccOther: ablation?.accOther ?? null,
         ablationSteps: ablation?.steps ?? null,
+        ablationStoppedBy: ablation?.stoppedBy ?? null,
         trigger: { mask: r.mask, pattern: r.pattern },
         stageSeconds,
       };
@@ -119,18 +150,41 @@ export class TaskRunner {
       this.reference.setTraining(false);
       const all = Array.from({ length: this.ctx.data.count }, (_, i) => i);
       const accuracy = await this.ctx.accuracy((x) => this.reference!.predict(x as tf.Tensor4D), this.ctx.x, all);
-      return { kind: 'reference', accuracy, supplied: true, stageSeconds: { reference: (performance.now() - start) / 1000 } };
+      const handle: ReferenceHandle = { kind: 'supplied', source: supplied };
+      const stageSeconds = { reference: (performance.now() - start) / 1000 };
+      return { kind: 'reference', accuracy, supplied: true, handle, stageSeconds };
     }
-    const ref = await trainReference(this.ctx, this.params, deriveSeed(this.seed, 'reference'), (step, steps) => progress({ stage: 'reference', classIndex: null, step, steps }));
+    const seed = deriveSeed(this.seed, 'reference');
+    const ref = await trainReference(this.ctx, this.params, seed, (step, steps) => progress({ stage: 'reference', classIndex: null, step, steps }));
     this.reference = ref.model;
-    return { kind: 'reference', accuracy: ref.accuracy, supplied: false, stageSeconds: { reference: (performance.now() - start) / 1000 } };
+    const handle: ReferenceHandle = { kind: 'trained', seed, state: await exportState(ref.model) };
+    const stageSeconds = { reference: (performance.now() - start) / 1000 };
+    return { kind: 'reference', accuracy: ref.accuracy, supplied: false, handle, stageSeconds };
   }
 
-  private async runTransfer(k: number, trigger: Trigger): Promise<TransferUnitResult> {
-    if (!this.reference) throw new Error('transfer test routed to a thread without the reference model');
+  /** The reference model on this thread: the one it trained or loaded, else built from the handle once. */
+  private async referenceFrom(handle: ReferenceHandle): Promise<Classifier> {
+    if (this.reference) return this.reference;
+    const ref = handle.kind === 'supplied'
+      ? await this.loadSource(handle.source)
+      : await this.ctx.model.reinitialized(handle.seed);
+    try {
+      if (handle.kind === 'trained') importState(ref, handle.state);
+      ref.setTraining(false);
+    } catch (err) {
+      ref.dispose();
+      throw err;
+    }
+    this.reference = ref;
+    return ref;
+  }
+
+  private async runTransfer(k: number, trigger: Trigger, handle: ReferenceHandle): Promise<TransferUnitResult> {
     const start = performance.now();
-    const ref = this.reference;
-    const transferAsr = await triggerAsr((x) => ref.predict(x), this.ctx, k, trigger, this.ctx.others(k));
+    const ref = await this.referenceFrom(handle);
+    const seed = deriveSeed(this.seed, 'transfer', k);
+    const idx = transferSamples(this.ctx.others(k), this.params.transferMaxSamples, seed);
+    const transferAsr = await triggerAsr((x) => ref.predict(x), this.ctx, k, trigger, idx);
     return { kind: 'transfer', k, transferAsr, stageSeconds: { transfer: (performance.now() - start) / 1000 } };
   }
 

@@ -4,18 +4,20 @@
  * backdoor. Loss = CE(M'(x_o), y_o) + mean |M'(x_k)[k] - l_k| + beta * mean ||M'(x_o) - M(x_o)||_1
  * (L1, as the authors' code; the paper's text says L2), SGD with
  * momentum and weight decay, Dropout off and BatchNorm statistics frozen (eval mode), the first layers
- * frozen. When the frozen layers form a prefix, their activations come from the per-scan cache and
- * only the trainable back part runs.
+ * frozen. When the frozen layers form a prefix, their activations come from the scan's shared ones and
+ * only the trainable back part runs. It stops at the first rule of ablation-stop.ts that holds, and
+ * after ablationMaxEpochs passes over the other classes' samples at the latest.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ScanParams } from '../../../../shared/scan-params.ts';
 import { UmaError } from '../../../../shared/errors.ts';
-import { takeScalars } from '../../backend/read.ts';
+import { takeData } from '../../backend/read.ts';
 import type { Classifier } from '../../model/types.ts';
 import { mulberry32 } from '../../random.ts';
 import { gather, type ScanContext } from '../context.ts';
 import type { StepReporter } from '../progress.ts';
 import { BatchSampler } from '../sampler.ts';
+import { ablationStopRule, type AblationStopRule, type AblationTrace } from './ablation-stop.ts';
 
 export interface AblationResult {
   model: Classifier;
@@ -25,17 +27,12 @@ export interface AblationResult {
   accOther: number;
   /** Mean softmax probability of k on its own samples over the last window when it stopped. */
   finalProb: number;
+  /** The rule that stopped it; null when it ran to the epoch cap. */
+  stoppedBy: AblationStopRule | null;
 }
 
 export function ablationMaxSteps(ctx: ScanContext, k: number, p: ScanParams): number {
-  return p.ablationMaxEpochs * Math.ceil(ctx.others(k).length / p.ablationBatchOther);
-}
-
-/** True once the mean of the last `window` probabilities is below `threshold`. */
-export function shouldStop(probs: readonly number[], window: number, threshold: number): boolean {
-  if (probs.length < window) return false;
-  const last = probs.slice(-window);
-  return last.reduce((a, b) => a + b, 0) / window < threshold;
+  return Math.ceil(p.ablationMaxEpochs * Math.ceil(ctx.others(k).length / p.ablationBatchOther));
 }
 
 export async function ablateClass(ctx: ScanContext, k: number, p: ScanParams, seed: number, report: StepReporter): Promise<AblationResult> {
@@ -43,7 +40,9 @@ export async function ablateClass(ctx: ScanContext, k: number, p: ScanParams, se
   copy.setTraining(false);
   copy.freeze(p.freezeRatio);
   const split = copy.splitAtFreeze?.() ?? null;
-  const inputs = split ? ctx.frontActivations(p.freezeRatio, split.front) : ctx.x;
+  const front = ctx.frontActivations;
+  if (split && !front) throw new Error('the model splits at the freeze ratio but the scan shared no front activations');
+  const inputs = split ? front! : ctx.x;
   const forward = split ? (h: tf.Tensor) => split.back(h) : (x: tf.Tensor) => copy.predict(x as tf.Tensor4D);
 
   const vars = copy.trainableVariables();
@@ -56,14 +55,16 @@ export async function ablateClass(ctx: ScanContext, k: number, p: ScanParams, se
   const beta = p.ablationBeta ?? 1 / ctx.numClasses;
   const lk = ctx.targetLogits[k];
   const maxSteps = ablationMaxSteps(ctx, k, p);
-  const probs: number[] = [];
+  const trace: AblationTrace = { prob: [], acc: [], unlearn: [] };
+  let stoppedBy: AblationStopRule | null = null;
   let steps = 0;
 
   try {
     while (steps < maxSteps) {
       const io = drawOther.next();
       const ik = drawOwn.next();
-      let prob: tf.Tensor | undefined;
+      // [loss, own-class probability, own-class accuracy, unlearning term]: one read per step.
+      let stats: tf.Tensor | undefined;
       const lossValue = tf.tidy(() => {
         const xo = gather(inputs, io);
         const xk = gather(inputs, ik);
@@ -76,22 +77,30 @@ export async function ablateClass(ctx: ScanContext, k: number, p: ScanParams, se
           const ownLogit = tf.squeeze(tf.slice(lkOut, [0, k], [-1, 1]), [1]);
           const unlearn = tf.mean(tf.abs(tf.sub(ownLogit, lk)));
           const consistency = tf.mul(beta, tf.mean(tf.sum(tf.abs(tf.sub(lo, refLogits)), 1)));
-          prob = tf.keep(tf.mean(tf.squeeze(tf.slice(tf.softmax(lkOut), [0, k], [-1, 1]), [1])));
-          return tf.addN([ce, unlearn, consistency]) as tf.Scalar;
+          const loss = tf.addN([ce, unlearn, consistency]) as tf.Scalar;
+          const prob = tf.mean(tf.squeeze(tf.slice(tf.softmax(lkOut), [0, k], [-1, 1]), [1]));
+          const acc = tf.mean(tf.cast(tf.equal(tf.argMax(lkOut, 1), k), 'float32'));
+          stats = tf.keep(tf.stack([loss, prob, acc, unlearn]));
+          return loss;
         }, vars);
         // PyTorch-style weight decay: g += wd * w.
         opt.applyGradients(vars.map((v) => ({ name: v.name, tensor: tf.add(grads[v.name], tf.mul(p.ablationWeightDecay, v)) })));
         return value;
       });
-      const [loss, pk] = await takeScalars(lossValue, prob!);
+      lossValue.dispose();
+      const [loss, pk, acc, unlearnValue] = await takeData(stats!);
+      stats!.dispose();
       if (!Number.isFinite(loss)) throw new UmaError('NUMERIC', `ablation of class ${k} diverged (loss ${loss} at step ${steps}); lower ablationLr`);
-      probs.push(pk);
+      trace.prob.push(pk);
+      trace.acc.push(acc);
+      trace.unlearn.push(unlearnValue);
       steps++;
       report(steps, maxSteps);
-      if (shouldStop(probs, p.ablationStopWindow, p.ablationStopProb)) break;
+      stoppedBy = ablationStopRule(trace, p);
+      if (stoppedBy) break;
     }
     const predict = split ? (h: tf.Tensor) => split.back(h) : (x: tf.Tensor) => copy.predict(x as tf.Tensor4D);
-    const window = probs.slice(-p.ablationStopWindow);
+    const window = trace.prob.slice(-p.ablationStopWindow);
     return {
       model: copy,
       steps,
@@ -99,6 +108,7 @@ export async function ablateClass(ctx: ScanContext, k: number, p: ScanParams, se
       accTarget: await ctx.accuracy(predict, inputs, own),
       accOther: await ctx.accuracy(predict, inputs, others),
       finalProb: window.reduce((a, b) => a + b, 0) / Math.max(1, window.length),
+      stoppedBy,
     };
   } catch (err) {
     copy.dispose();
