@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { UmaError } from '../../../shared/errors.ts';
 import { BACKEND_CHOICES, initBackend, isBackendChoice } from '../../engine/backend/index.ts';
 import { loadDataset } from '../../engine/data/index.ts';
+import { inferLogits } from '../../engine/model/common.ts';
 import { loadModelFile, modelDigest } from '../../engine/model/load.ts';
 import type { Classifier } from '../../engine/model/types.ts';
 import type { Command } from '../command.ts';
@@ -11,8 +12,8 @@ import type { Command } from '../command.ts';
 const FREEZE_PREVIEW = 0.5;
 const BATCH = 128;
 
-/** Top-1 accuracy over a clean-data set, in batches so memory stays flat. */
-function accuracy(model: Classifier, dataSpec: string): { accuracy: number; correct: number; count: number; source: string } {
+/** Top-1 accuracy over a clean-data set, in batches so memory stays flat; forward only (inferLogits). */
+async function accuracy(model: Classifier, dataSpec: string): Promise<{ accuracy: number; correct: number; count: number; source: string }> {
   const ds = loadDataset(dataSpec, { channels: model.inputSpec.channels === 3 ? 3 : 1 });
   const { height, width, channels } = model.inputSpec;
   if (ds.height !== height || ds.width !== width || ds.channels !== channels) {
@@ -23,10 +24,10 @@ function accuracy(model: Classifier, dataSpec: string): { accuracy: number; corr
   let correct = 0;
   for (let start = 0; start < ds.count; start += BATCH) {
     const n = Math.min(BATCH, ds.count - start);
-    const predicted = tf.tidy(() => {
-      const x = tf.tensor4d(ds.images.subarray(start * size, (start + n) * size), [n, height, width, channels]);
-      return tf.argMax(model.predict(x), 1).dataSync();
-    });
+    const x = tf.tensor4d(ds.images.subarray(start * size, (start + n) * size), [n, height, width, channels]);
+    const logits = await inferLogits(model, x);
+    const predicted = tf.tidy(() => tf.argMax(logits, 1).dataSync());
+    tf.dispose([x, logits]);
     for (let i = 0; i < n; i++) if (predicted[i] === ds.labels[start + i]) correct++;
   }
   return { accuracy: correct / ds.count, correct, count: ds.count, source: ds.source };
@@ -66,10 +67,11 @@ load warnings, and its weight layers in order, marking (*) those a freeze ratio 
     await initBackend(values.backend);
     const model = await loadModelFile(path);
     try {
+      // Accuracy first: handing out the weight layers ends the model's claim to the file's own weights.
+      const data = values.data === undefined ? undefined : await accuracy(model, values.data);
       const plan = model.freeze(FREEZE_PREVIEW);
       const layers = model.weightLayers().map((l) => ({ name: l.name, kind: l.kind, op: l.op, params: l.params, frozenAtHalf: l.frozen }));
       model.freeze(0);
-      const data = values.data === undefined ? undefined : accuracy(model, values.data);
       const report = {
         path,
         name: model.source.name,
