@@ -11,7 +11,12 @@ export interface Values {
 }
 
 /** Runs a kernel on the named backend and returns its values (inputs are recreated there). */
-export function runOn(backend: string, kernel: string, inputs: Record<string, Values>, attrs: object): { shape: number[]; data: Float32Array } {
+export function runOn(
+  backend: string,
+  kernel: string,
+  inputs: Record<string, Values>,
+  attrs: object,
+): { shape: number[]; data: Float32Array } {
   tf.setBackend(backend);
   return tf.tidy(() => {
     const ins: Record<string, tf.Tensor> = {};
@@ -40,7 +45,12 @@ export function snapshot(shape: number[], seed: number, lo = -1, hi = 1): Values
 }
 
 /** Runs the kernel on the cpu backend and on wasm with the same inputs and expects the same output. */
-export function expectWasmMatchesCpu(kernel: string, inputs: Record<string, Values>, attrs: object, tolerance = 1e-4): void {
+export function expectWasmMatchesCpu(
+  kernel: string,
+  inputs: Record<string, Values>,
+  attrs: object,
+  tolerance = 1e-4,
+): void {
   const want = runOn('cpu', kernel, inputs, attrs);
   const got = runOn('wasm', kernel, inputs, attrs);
   expect(got.shape).toEqual(want.shape);

@@ -11,7 +11,12 @@ beforeAll(async () => {
 });
 
 type PoolPad = 'valid' | 'same' | number;
-interface PoolCase { shape: [number, number, number, number]; filter: [number, number]; stride: [number, number]; pad: PoolPad }
+interface PoolCase {
+  shape: [number, number, number, number];
+  filter: [number, number];
+  stride: [number, number];
+  pad: PoolPad;
+}
 
 const POOL_CASES: PoolCase[] = [
   { shape: [2, 8, 8, 3], filter: [2, 2], stride: [2, 2], pad: 'valid' },
@@ -26,7 +31,8 @@ function poolOut(c: PoolCase): number[] {
   return info.outShape;
 }
 
-const poolLabel = (c: PoolCase) => `${c.shape.join('x')} filter ${c.filter.join('x')} stride ${c.stride.join('x')} pad ${c.pad}`;
+const poolLabel = (c: PoolCase) =>
+  `${c.shape.join('x')} filter ${c.filter.join('x')} stride ${c.stride.join('x')} pad ${c.pad}`;
 
 /** Rounds to halves so that windows are full of ties. */
 function withTies(v: Values): Values {
@@ -60,16 +66,29 @@ describe('MaxPoolGrad on WASM matches the cpu backend', () => {
     const input = snapshot(c.shape, 3, -5, -1);
     const outShape = poolOut(c);
     const dy = { shape: outShape, data: new Float32Array(outShape.reduce((a, b) => a * b, 1)).fill(1) };
-    const dx = runOn('wasm', 'MaxPoolGrad', { dy, input, output: maxPoolOut(input, c) }, { filterSize: 2, strides: 2, pad: 'valid' });
+    const dx = runOn(
+      'wasm',
+      'MaxPoolGrad',
+      { dy, input, output: maxPoolOut(input, c) },
+      { filterSize: 2, strides: 2, pad: 'valid' },
+    );
     expect(dx.data.reduce((a, b) => a + b, 0)).toBe(dy.data.length); // 320 windows, one 1 each
   });
 });
 
 describe('AvgPoolGrad on WASM', () => {
-  it.each(POOL_CASES.filter((c) => c.pad === 'valid').map((c) => [poolLabel(c), c] as const))('matches the cpu backend without padding, %s', (_l, c) => {
-    const dy = snapshot(poolOut(c), 4);
-    expectWasmMatchesCpu('AvgPoolGrad', { dy, input: snapshot(c.shape, 5) }, { filterSize: c.filter, strides: c.stride, pad: c.pad }, 1e-5);
-  });
+  it.each(POOL_CASES.filter((c) => c.pad === 'valid').map((c) => [poolLabel(c), c] as const))(
+    'matches the cpu backend without padding, %s',
+    (_l, c) => {
+      const dy = snapshot(poolOut(c), 4);
+      expectWasmMatchesCpu(
+        'AvgPoolGrad',
+        { dy, input: snapshot(c.shape, 5) },
+        { filterSize: c.filter, strides: c.stride, pad: c.pad },
+        1e-5,
+      );
+    },
+  );
 
   // The gradient of a linear map is its adjoint: <avgPool(x), dy> = <x, avgPoolGrad(dy)>, padding included.
   it.each(POOL_CASES.map((c) => [poolLabel(c), c] as const))('is the adjoint of the forward AvgPool, %s', (_l, c) => {
@@ -99,11 +118,16 @@ describe('a model that pools before its ReLU', () => {
         const f = (input: tf.Tensor) => {
           const conv = tf.add(tf.conv2d(input as tf.Tensor4D, wt as tf.Tensor4D, 1, 'same'), bt);
           const pooled = tf.relu(tf.maxPool(conv as tf.Tensor4D, 2, 2, 'valid'));
-          return tf.matMul(tf.reshape(pooled, [3, -1]), dt as tf.Tensor2D).square().sum();
+          return tf
+            .matMul(tf.reshape(pooled, [3, -1]), dt as tf.Tensor2D)
+            .square()
+            .sum();
         };
         const xt = tf.tensor(x.data, x.shape);
         const conv = tf.add(tf.conv2d(xt as tf.Tensor4D, wt as tf.Tensor4D, 1, 'same'), bt);
-        const allNegativeWindows = tf.sum(tf.cast(tf.lessEqual(tf.maxPool(conv as tf.Tensor4D, 2, 2, 'valid'), 0), 'int32')).dataSync()[0];
+        const allNegativeWindows = tf
+          .sum(tf.cast(tf.lessEqual(tf.maxPool(conv as tf.Tensor4D, 2, 2, 'valid'), 0), 'int32'))
+          .dataSync()[0];
         return { grad: tf.grad(f)(xt).dataSync() as Float32Array, allNegativeWindows };
       });
     };
@@ -124,29 +148,58 @@ describe('BatchMatMul on WASM matches the cpu backend', () => {
     ['broadcast batch 2x1 against 1x3', [2, 1, 4, 6], [1, 3, 6, 5]],
   ];
   const swap = (s: number[]) => [...s.slice(0, -2), s[s.length - 1], s[s.length - 2]];
-  for (const [transposeA, transposeB] of [[false, false], [false, true], [true, false], [true, true]]) {
-    it.each(shapes.map(([l, a, b]) => [l, a, b] as const))(`transposeA ${transposeA} transposeB ${transposeB}, %s`, (_l, a, b) => {
-      const av = snapshot(transposeA ? swap(a) : a, 11);
-      const bv = snapshot(transposeB ? swap(b) : b, 12);
-      expectWasmMatchesCpu('BatchMatMul', { a: av, b: bv }, { transposeA, transposeB }, 1e-5);
-    });
+  for (const [transposeA, transposeB] of [
+    [false, false],
+    [false, true],
+    [true, false],
+    [true, true],
+  ]) {
+    it.each(shapes.map(([l, a, b]) => [l, a, b] as const))(
+      `transposeA ${transposeA} transposeB ${transposeB}, %s`,
+      (_l, a, b) => {
+        const av = snapshot(transposeA ? swap(a) : a, 11);
+        const bv = snapshot(transposeB ? swap(b) : b, 12);
+        expectWasmMatchesCpu('BatchMatMul', { a: av, b: bv }, { transposeA, transposeB }, 1e-5);
+      },
+    );
   }
 
   it('names mismatched inner dimensions', () => {
-    expect(() => runOn('wasm', 'BatchMatMul', { a: snapshot([2, 3], 1), b: snapshot([4, 2], 2) }, { transposeA: false, transposeB: false }))
-      .toThrow(/inner shapes/);
+    expect(() =>
+      runOn(
+        'wasm',
+        'BatchMatMul',
+        { a: snapshot([2, 3], 1), b: snapshot([4, 2], 2) },
+        { transposeA: false, transposeB: false },
+      ),
+    ).toThrow(/inner shapes/);
   });
 });
 
 describe('GatherV2 on WASM matches the cpu backend', () => {
-  const idx = (values: number[], shape = [values.length]): Values => ({ shape, data: Int32Array.from(values), dtype: 'int32' });
+  const idx = (values: number[], shape = [values.length]): Values => ({
+    shape,
+    data: Int32Array.from(values),
+    dtype: 'int32',
+  });
   const cases: [string, Values, Values, number, number][] = [
     ['rows of an image batch (axis 0, repeats)', snapshot([10, 6, 5, 3], 13), idx([3, 0, 9, 3, 7]), 0, 0],
     ['axis 1', snapshot([4, 6, 5], 14), idx([5, 1, 1]), 1, 0],
     ['last axis (one value per run)', snapshot([4, 6, 5], 15), idx([4, 0, 2, 2]), 2, 0],
     ['2-D indices', snapshot([7, 20], 16), idx([1, 6, 2, 2, 0, 5], [2, 3]), 0, 0],
     ['batchDims 1', snapshot([3, 6, 20], 17), idx([0, 5, 2, 2, 1, 4], [3, 2]), 1, 1],
-    ['int32 values', { ...idx(Array.from({ length: 24 }, (_, i) => i * 7), [6, 4]) }, idx([5, 0, 3]), 0, 0],
+    [
+      'int32 values',
+      {
+        ...idx(
+          Array.from({ length: 24 }, (_, i) => i * 7),
+          [6, 4],
+        ),
+      },
+      idx([5, 0, 3]),
+      0,
+      0,
+    ],
   ];
   it.each(cases)('%s', (_l, x, indices, axis, batchDims) => {
     expectWasmMatchesCpu('GatherV2', { x, indices }, { axis, batchDims }, 0);
@@ -157,7 +210,9 @@ describe('GatherV2 on WASM matches the cpu backend', () => {
     const x = tf.zeros([4, 3]);
     const indices = tf.tensor1d([1, 4], 'int32');
     const dataIds = tf.engine().backend.numDataIds();
-    expect(() => tf.engine().runKernel('GatherV2', { x, indices }, { axis: 0, batchDims: 0 })).toThrow(/index value 4 is not in \[0, 3\]/);
+    expect(() => tf.engine().runKernel('GatherV2', { x, indices }, { axis: 0, batchDims: 0 })).toThrow(
+      /index value 4 is not in \[0, 3\]/,
+    );
     expect(tf.engine().backend.numDataIds()).toBe(dataIds);
     tf.dispose([x, indices]);
   });
@@ -165,15 +220,29 @@ describe('GatherV2 on WASM matches the cpu backend', () => {
 
 describe('the project kernels leave no tensor behind', () => {
   const calls: [string, Record<string, Values>, object][] = [
-    ['MaxPoolGrad', { dy: snapshot([2, 4, 4, 3], 1), input: snapshot([2, 8, 8, 3], 2), output: snapshot([2, 4, 4, 3], 3) }, { filterSize: 2, strides: 2, pad: 'valid' }],
-    ['AvgPoolGrad', { dy: snapshot([2, 4, 4, 3], 1), input: snapshot([2, 8, 8, 3], 2) }, { filterSize: 2, strides: 2, pad: 'valid' }],
+    [
+      'MaxPoolGrad',
+      { dy: snapshot([2, 4, 4, 3], 1), input: snapshot([2, 8, 8, 3], 2), output: snapshot([2, 4, 4, 3], 3) },
+      { filterSize: 2, strides: 2, pad: 'valid' },
+    ],
+    [
+      'AvgPoolGrad',
+      { dy: snapshot([2, 4, 4, 3], 1), input: snapshot([2, 8, 8, 3], 2) },
+      { filterSize: 2, strides: 2, pad: 'valid' },
+    ],
     ['BatchMatMul', { a: snapshot([3, 6, 5], 4), b: snapshot([3, 4, 6], 5) }, { transposeA: true, transposeB: true }],
     ['BatchMatMul', { a: snapshot([3, 5, 6], 4), b: snapshot([6, 4], 5) }, { transposeA: false, transposeB: false }],
-    ['GatherV2', { x: snapshot([5, 4], 6), indices: { shape: [2], data: Int32Array.from([4, 1]), dtype: 'int32' } }, { axis: 0, batchDims: 0 }],
+    [
+      'GatherV2',
+      { x: snapshot([5, 4], 6), indices: { shape: [2], data: Int32Array.from([4, 1]), dtype: 'int32' } },
+      { axis: 0, batchDims: 0 },
+    ],
   ];
   it.each(calls)('%s', (kernel, inputs, attrs) => {
     tf.setBackend('wasm');
-    const ins = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, tf.tensor(v.data, v.shape, v.dtype ?? 'float32')]));
+    const ins = Object.fromEntries(
+      Object.entries(inputs).map(([k, v]) => [k, tf.tensor(v.data, v.shape, v.dtype ?? 'float32')]),
+    );
     const tensors = tf.memory().numTensors;
     const dataIds = tf.engine().backend.numDataIds();
     const out = tf.engine().runKernel(kernel, ins, attrs as tf.NamedAttrMap) as tf.Tensor;

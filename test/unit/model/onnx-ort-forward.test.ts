@@ -36,7 +36,10 @@ function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
   return num / Math.max(den, 1e-12);
 }
 
-async function both(c: OnnxClassifier, x: tf.Tensor4D): Promise<{ fast: Float32Array; slow: Float32Array; shape: number[] }> {
+async function both(
+  c: OnnxClassifier,
+  x: tf.Tensor4D,
+): Promise<{ fast: Float32Array; slow: Float32Array; shape: number[] }> {
   const fastT = await c.predictBatch(x);
   const slowT = c.predict(x);
   const out = { fast: fastT.dataSync() as Float32Array, slow: slowT.dataSync() as Float32Array, shape: fastT.shape };
@@ -49,7 +52,7 @@ beforeAll(async () => {
 });
 
 describe.each(['cnn', 'resnet', 'wrn', 'vit'])('ONNX fixture %s on onnxruntime', (name) => {
-  it('gives predict\'s logits (batch of 7) without leaking tensors', async () => {
+  it("gives predict's logits (batch of 7) without leaking tensors", async () => {
     const c = await load(name);
     expect((await c.forwardEngine()).engine).toBe('onnxruntime');
     const x = images(c, 7, 1);
@@ -82,7 +85,10 @@ describe('where onnxruntime could disagree, predictBatch is predict', () => {
     expect((await c.forwardEngine()).engine).toBe('tfjs');
     c.setTraining(false);
     const copy = await c.clone();
-    expect(await (copy as OnnxClassifier).forwardEngine()).toMatchObject({ engine: 'tfjs', reason: expect.stringMatching(/copy/) });
+    expect(await (copy as OnnxClassifier).forwardEngine()).toMatchObject({
+      engine: 'tfjs',
+      reason: expect.stringMatching(/copy/),
+    });
     const [w] = c.trainableVariables();
     w.assign(tf.mul(w, 0.5));
     expect((await c.forwardEngine()).engine).toBe('tfjs');

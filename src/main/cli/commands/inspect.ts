@@ -13,7 +13,9 @@ const FREEZE_PREVIEW = 0.5;
 const BATCH = 128;
 
 /** Top-1 accuracy over a clean-data set, in batches so memory stays flat; forward only (inferLogits). */
-async function accuracy(model: Classifier, dataSpec: string): Promise<{ accuracy: number; correct: number; count: number; source: string }> {
+async function accuracy(
+  model: Classifier, dataSpec: string,
+): Promise<{ accuracy: number; correct: number; count: number; source: string }> {
   const ds = loadDataset(dataSpec, { channels: model.inputSpec.channels === 3 ? 3 : 1 });
   const { height, width, channels } = model.inputSpec;
   if (ds.height !== height || ds.width !== width || ds.channels !== channels) {

@@ -19,9 +19,7 @@ function gatherV2({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo {
   if (x.dtype === 'string' || x.dtype === 'complex64') return runStock('GatherV2', backend, inputs, attrs);
   const { axis, batchDims = 0 } = (attrs ?? {}) as { axis: number; batchDims?: number };
   const parsedAxis = tf.util.parseAxisParam(axis, x.shape)[0];
-  const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(
-    x, indices, parsedAxis, batchDims,
-  );
+  const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(x, indices, parsedAxis, batchDims);
   const out = makeOutput(backend, info.outputShape, x.dtype);
   const idx = heapView(backend, indices);
   const dim = info.dimSize;

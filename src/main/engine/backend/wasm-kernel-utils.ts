@@ -46,13 +46,17 @@ export function captureStock(kernelName: string, existing: KernelConfig | undefi
  */
 export function stockWasmKernel(kernelName: string): KernelFunc {
   const config = stock.get(kernelName);
-  if (!config) throw new Error(`no stock WASM kernel '${kernelName}' was captured (register the project kernels first)`);
+  if (!config)
+    throw new Error(`no stock WASM kernel '${kernelName}' was captured (register the project kernels first)`);
   return config.kernelFunc;
 }
 
 /** Runs the stock kernel `kernelName` on the WASM backend. */
 export function runStock(
-  kernelName: string, backend: BackendWasm, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap = {},
+  kernelName: string,
+  backend: BackendWasm,
+  inputs: Record<string, TensorInfo>,
+  attrs: NamedAttrMap = {},
 ): TensorInfo {
   return stockWasmKernel(kernelName)({ inputs, backend, attrs }) as TensorInfo;
 }

@@ -56,7 +56,12 @@ function perMatrix(backend: BackendWasm, a: TensorInfo, b: TensorInfo, batch: nu
 
 function batchMatMul({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo {
   const { transposeA = false, transposeB = false } = (attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
-  if (inputs.a.dtype !== 'float32' || inputs.b.dtype !== 'float32' || inputs.a.shape.length < 2 || inputs.b.shape.length < 2) {
+  if (
+    inputs.a.dtype !== 'float32' ||
+    inputs.b.dtype !== 'float32' ||
+    inputs.a.shape.length < 2 ||
+    inputs.b.shape.length < 2
+  ) {
     return runStock('BatchMatMul', backend, inputs, attrs);
   }
   const a = transposeA ? transposeLast2(backend, inputs.a) : inputs.a;

@@ -23,11 +23,18 @@ import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { heapF32, makeOutput, type WasmKernelArgs } from './wasm-kernel-utils.ts';
 
 interface PoolGeometry {
-  n: number; h: number; w: number; c: number;
-  outH: number; outW: number;
-  strideH: number; strideW: number;
-  filterH: number; filterW: number;
-  padTop: number; padLeft: number;
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  outH: number;
+  outW: number;
+  strideH: number;
+  strideW: number;
+  filterH: number;
+  filterW: number;
+  padTop: number;
+  padLeft: number;
 }
 
 function poolGeometry(input: TensorInfo, attrs: tf.NamedAttrMap): PoolGeometry {
@@ -40,11 +47,18 @@ function poolGeometry(input: TensorInfo, attrs: tf.NamedAttrMap): PoolGeometry {
     attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
   );
   return {
-    n: info.batchSize, h: info.inHeight, w: info.inWidth, c: info.inChannels,
-    outH: info.outHeight, outW: info.outWidth,
-    strideH: info.strideHeight, strideW: info.strideWidth,
-    filterH: info.effectiveFilterHeight, filterW: info.effectiveFilterWidth,
-    padTop: info.padInfo.top, padLeft: info.padInfo.left,
+    n: info.batchSize,
+    h: info.inHeight,
+    w: info.inWidth,
+    c: info.inChannels,
+    outH: info.outHeight,
+    outW: info.outWidth,
+    strideH: info.strideHeight,
+    strideW: info.strideWidth,
+    filterH: info.effectiveFilterHeight,
+    filterW: info.effectiveFilterWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
   };
 }
 

@@ -60,7 +60,10 @@ export class OnnxClassifier implements Classifier {
    * until a variable is handed out (anyone holding one may change it); this instance owns the session.
    */
   constructor(
-    private readonly core: OnnxCore, weights: Map<string, tf.Tensor>, frozen: Iterable<string> = [], private readonly loaded = false,
+    private readonly core: OnnxCore,
+    weights: Map<string, tf.Tensor>,
+    frozen: Iterable<string> = [],
+    private readonly loaded = false,
   ) {
     this.fromFile = loaded;
     const id = ++instances;
@@ -131,13 +134,16 @@ export class OnnxClassifier implements Classifier {
   /** The engine predictBatch uses now, and why. */
   async forwardEngine(): Promise<{ engine: 'onnxruntime' | 'tfjs'; reason: string; forward?: OrtForward }> {
     this.live();
-    if (!this.fromFile) return { engine: 'tfjs', reason: 'the weights may differ from the file\'s (a copy, or variables handed out)' };
+    if (!this.fromFile) {
+      return { engine: 'tfjs', reason: 'the weights may differ from the file\'s (a copy, or variables handed out)' };
+    }
     if (this.training) return { engine: 'tfjs', reason: 'training mode' };
     const { source, executor, inputSpec, numClasses } = this.core;
     if (source.format !== 'onnx') return { engine: 'tfjs', reason: 'no ONNX bytes' };
     this.core.ort ??= OrtForward.create(source.bytes, executor.graph, inputSpec, numClasses);
     const r = await this.core.ort;
-    return r.ok ? { engine: 'onnxruntime', reason: 'the file\'s own weights, inference mode', forward: r.forward } : { engine: 'tfjs', reason: r.reason };
+    if (!r.ok) return { engine: 'tfjs', reason: r.reason };
+    return { engine: 'onnxruntime', reason: 'the file\'s own weights, inference mode', forward: r.forward };
   }
 
   private logits(y: tf.Tensor, n: number): tf.Tensor2D {

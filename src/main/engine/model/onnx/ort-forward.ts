@@ -18,14 +18,13 @@ import { normaliser } from '../common.ts';
 import type { InputSpec } from '../types.ts';
 import type { PreparedGraph } from './graph.ts';
 
-export type OrtForwardResult =
-  | { ok: true; forward: OrtForward }
-  | { ok: false; reason: string };
+export type OrtForwardResult = { ok: true; forward: OrtForward } | { ok: false; reason: string };
 
 /** Why the file's graph cannot stand in for predict, or null when it can. */
 export function ortUnfit(graph: PreparedGraph): string | null {
   const output = graph.model.outputs[0]?.name;
-  if (graph.outputName !== output) return `the graph's output '${output}' is not predict's logits (a final softmax was dropped)`;
+  if (graph.outputName !== output)
+    return `the graph's output '${output}' is not predict's logits (a final softmax was dropped)`;
   return null;
 }
 
@@ -40,7 +39,12 @@ export class OrtForward {
   ) {}
 
   /** Creates a session from `bytes`, or says why none can be used. */
-  static async create(bytes: Uint8Array, graph: PreparedGraph, spec: InputSpec, numClasses: number): Promise<OrtForwardResult> {
+  static async create(
+    bytes: Uint8Array,
+    graph: PreparedGraph,
+    spec: InputSpec,
+    numClasses: number,
+  ): Promise<OrtForwardResult> {
     const unfit = ortUnfit(graph);
     if (unfit) return { ok: false, reason: unfit };
     let ort: typeof Ort;
@@ -52,7 +56,10 @@ export class OrtForward {
     try {
       const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
       const batch = graph.model.inputs[0].dims[0];
-      return { ok: true, forward: new OrtForward(session, ort, spec, numClasses, typeof batch === 'number' ? batch : undefined) };
+      return {
+        ok: true,
+        forward: new OrtForward(session, ort, spec, numClasses, typeof batch === 'number' ? batch : undefined),
+      };
     } catch (err) {
       return { ok: false, reason: `onnxruntime could not create a session (${(err as Error).message.split('\n')[0]})` };
     }
@@ -75,7 +82,10 @@ export class OrtForward {
       const rows = Math.min(chunk, n - start);
       const part = rows === chunk ? data.subarray(start * per, (start + rows) * per) : new Float32Array(chunk * per);
       if (rows < chunk) part.set(data.subarray(start * per, (start + rows) * per));
-      logits.set((await this.run(part, [chunk, ...image])).subarray(0, rows * this.numClasses), start * this.numClasses);
+      logits.set(
+        (await this.run(part, [chunk, ...image])).subarray(0, rows * this.numClasses),
+        start * this.numClasses,
+      );
     }
     return tf.tensor2d(logits, [n, this.numClasses]);
   }
@@ -84,7 +94,9 @@ export class OrtForward {
     const feeds = { [this.session.inputNames[0]]: new this.ort.Tensor('float32', data, shape) };
     const out = (await this.session.run(feeds))[this.session.outputNames[0]];
     if (out.data.length !== shape[0] * this.numClasses) {
-      throw new Error(`onnxruntime returned ${out.data.length} values for ${shape[0]} images of ${this.numClasses} classes`);
+      throw new Error(
+        `onnxruntime returned ${out.data.length} values for ${shape[0]} images of ${this.numClasses} classes`,
+      );
     }
     return out.data as Float32Array;
   }
