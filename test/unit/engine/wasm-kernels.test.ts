@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../src/main/engine/backend/index.ts';
-import { registerWasmKernels } from '../../../src/main/engine/backend/wasm-kernels.ts';
+import { PROJECT_WASM_KERNELS, registerWasmKernels } from '../../../src/main/engine/backend/wasm-kernels.ts';
+import { stockWasmKernel } from '../../../src/main/engine/backend/wasm-kernel-utils.ts';
 import { normalArray } from '../../../src/main/engine/random.ts';
 import { expectWasmMatchesCpu, maxRelErr, runOn, snapshot, type Values } from './kernel-helpers.ts';
 
@@ -249,6 +250,20 @@ describe('the project kernels leave no tensor behind', () => {
     expect(tf.memory().numTensors).toBe(tensors + 1);
     expect(tf.engine().backend.numDataIds()).toBe(dataIds + 1);
     tf.dispose([out, ...Object.values(ins)]);
+  });
+});
+
+describe('registration', () => {
+  it('keeps the stock kernels it replaced, also when run again', () => {
+    registerWasmKernels();
+    for (const name of ['MaxPoolGrad', 'AvgPoolGrad', 'BatchMatMul', 'GatherV2']) {
+      expect(PROJECT_WASM_KERNELS).toContain(name);
+      expect(stockWasmKernel(name)).not.toBe(tf.getKernel(name, 'wasm').kernelFunc);
+    }
+    // The matmul delegates to the stock kernel: a project kernel captured as "stock" would recurse.
+    expect(
+      runOn('wasm', 'BatchMatMul', { a: snapshot([2, 3], 1), b: snapshot([2, 3], 2) }, { transposeB: true }).shape,
+    ).toEqual([2, 2]);
   });
 });
 
