@@ -1,47 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../src/main/engine/backend/index.ts';
-import { registerWasmGradKernels } from '../../../src/main/engine/backend/wasm-grad-kernels.ts';
-import { mulberry32 } from '../../../src/main/engine/random.ts';
+import { registerWasmKernels } from '../../../src/main/engine/backend/wasm-kernels.ts';
+import { expectWasmMatchesCpu, maxRelErr, runOn, snapshot } from './kernel-helpers.ts';
 
 type Pad = 'valid' | 'same' | [[number, number], [number, number], [number, number], [number, number]];
-
-function randn(shape: number[], seed: number): tf.Tensor {
-  const rand = mulberry32(seed);
-  const n = shape.reduce((a, b) => a * b, 1);
-  const v = new Float32Array(n);
-  for (let i = 0; i < n; i++) v[i] = rand() * 2 - 1;
-  return tf.tensor(v, shape);
-}
-
-/** Runs a kernel on the named backend and returns its values (inputs are recreated there). */
-function runOn(backend: string, kernel: string, inputs: Record<string, { shape: number[]; data: Float32Array }>, attrs: object): { shape: number[]; data: Float32Array } {
-  tf.setBackend(backend);
-  return tf.tidy(() => {
-    const ins: Record<string, tf.Tensor> = {};
-    for (const [k, v] of Object.entries(inputs)) ins[k] = tf.tensor(v.data, v.shape);
-    const out = tf.engine().runKernel(kernel, ins, attrs as tf.NamedAttrMap) as tf.Tensor;
-    return { shape: out.shape, data: out.dataSync() as Float32Array };
-  });
-}
-
-function maxRelErr(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / Math.max(den, 1e-12);
-}
-
-function snapshot(shape: number[], seed: number) {
-  tf.setBackend('cpu');
-  const t = randn(shape, seed);
-  const out = { shape, data: t.dataSync() as Float32Array };
-  t.dispose();
-  return out;
-}
 
 /** Output size of a conv along one axis, for the dy shape. */
 function outSize(inp: number, f: number, s: number, d: number, pad: Pad, axis: 1 | 2): number {
@@ -67,20 +30,12 @@ function dyShape(c: Case, channels: number): number[] {
   return [c.n, outSize(c.h, c.fh, c.s, 1, c.pad, 1), outSize(c.w, c.fw, c.s, 1, c.pad, 2), channels];
 }
 
-/** Runs the kernel on the cpu backend and on wasm with the same inputs and expects the same output. */
-function expectWasmMatchesCpu(kernel: string, inputs: Record<string, { shape: number[]; data: Float32Array }>, attrs: object): void {
-  const want = runOn('cpu', kernel, inputs, attrs);
-  const got = runOn('wasm', kernel, inputs, attrs);
-  expect(got.shape).toEqual(want.shape);
-  expect(maxRelErr(got.data, want.data)).toBeLessThan(1e-4);
-}
-
 const label = (c: Case) => `n${c.n} ${c.h}x${c.w}x${c.cin}->${c.cout} f${c.fh}x${c.fw} s${c.s} pad ${JSON.stringify(c.pad)}`;
 
 beforeAll(async () => {
   await import('@tensorflow/tfjs-backend-wasm');
   await initBackend('wasm');
-  registerWasmGradKernels();
+  registerWasmKernels();
 });
 
 describe('project WASM gradient kernels match the cpu backend', () => {

@@ -74,12 +74,14 @@ load warnings, and its weight layers in order, marking (*) those a freeze ratio 
     await initBackend(values.backend);
     const model = await loadModelFile(path, { architecture: values.architecture });
     try {
-      const plan = model.freeze(FREEZE_PREVIEW);
-      const layers = model.weightLayers().map((l) => ({ name: l.name, kind: l.kind, op: l.op, params: l.params, frozenAtHalf: l.frozen }));
-      model.freeze(0);
+      // Accuracy first: handing out the weight layers ends the model's claim to the file's own weights
+      // (its forward-only fast path, inferLogits).
       const ds = values.data === undefined ? undefined : loadCleanData(model, values.data);
       const data = ds && await topOneAccuracy(model, ds);
       const inputSurvey = ds && await surveyInputConventions(model, ds);
+      const plan = model.freeze(FREEZE_PREVIEW);
+      const layers = model.weightLayers().map((l) => ({ name: l.name, kind: l.kind, op: l.op, params: l.params, frozenAtHalf: l.frozen }));
+      model.freeze(0);
       const report = {
         path,
         name: model.source.name,

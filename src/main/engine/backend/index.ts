@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
-import { registerWasmGradKernels } from './wasm-grad-kernels.ts';
+import { registerWasmKernels } from './wasm-kernels.ts';
 import { clearGpuFailure } from './gpu-health.ts';
 import { adapterName, tryWebGpu, type GpuAdapterReport } from './webgpu.ts';
 
@@ -96,9 +96,9 @@ async function tryNode(): Promise<BackendAttempt> {
 async function tryWasm(): Promise<BackendAttempt> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
-    registerWasmGradKernels();
+    registerWasmKernels();
     const ok = await tf.setBackend('wasm');
-    return { name: 'wasm', ok, reason: ok ? 'WASM (XNNPACK) with the project gradient kernels' : 'WASM backend failed to initialise' };
+    return { name: 'wasm', ok, reason: ok ? 'WASM (XNNPACK) with the project kernels' : 'WASM backend failed to initialise' };
   } catch (err) {
     return { name: 'wasm', ok: false, reason: `WASM backend failed: ${(err as Error).message}` };
   }

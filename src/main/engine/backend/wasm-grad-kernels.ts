@@ -236,20 +236,10 @@ function depthwiseBackpropInput(args: { inputs: Record<string, TensorInfo>; back
   return out;
 }
 
-const KERNELS = {
-  Conv2DBackpropFilter: conv2dBackpropFilter,
-  Conv2DBackpropInput: conv2dBackpropInput,
-  DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilter,
-  DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput,
-} as const;
-
-export const PROJECT_WASM_KERNELS = Object.keys(KERNELS);
-
-/** Registers (or replaces) the project's gradient kernels on the WASM backend. Idempotent. */
-export function registerWasmGradKernels(): void {
-  for (const [kernelName, kernelFunc] of Object.entries(KERNELS)) {
-    const existing = tf.getKernelsForBackend(WASM).some((k) => k.kernelName === kernelName);
-    if (existing) tf.unregisterKernel(kernelName, WASM);
-    tf.registerKernel({ kernelName, backendName: WASM, kernelFunc: kernelFunc as tf.KernelFunc });
-  }
-}
+/** Registered by wasm-kernels.ts. */
+export const GRAD_KERNELS: Record<string, tf.KernelFunc> = {
+  Conv2DBackpropFilter: conv2dBackpropFilter as tf.KernelFunc,
+  Conv2DBackpropInput: conv2dBackpropInput as tf.KernelFunc,
+  DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilter as tf.KernelFunc,
+  DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput as tf.KernelFunc,
+};

@@ -1,7 +1,8 @@
-/** Top-1 accuracy of a classifier over a clean-data set, in batches so memory stays flat. */
+/** Top-1 accuracy of a classifier over a clean-data set, in batches so memory stays flat; forward only (inferLogits). */
 import * as tf from '@tensorflow/tfjs';
 import { UmaError } from '../../../shared/errors.ts';
 import type { Dataset } from '../data/dataset.ts';
+import { inferLogits } from '../model/common.ts';
 import type { Classifier } from '../model/types.ts';
 
 const BATCH = 128;
@@ -23,12 +24,11 @@ export async function topOneAccuracy(model: Classifier, ds: Dataset): Promise<Cl
   let correct = 0;
   for (let start = 0; start < ds.count; start += BATCH) {
     const n = Math.min(BATCH, ds.count - start);
-    const argmax = tf.tidy(() => {
-      const x = tf.tensor4d(ds.images.subarray(start * size, (start + n) * size), [n, height, width, channels]);
-      return tf.argMax(model.predict(x), 1);
-    });
+    const x = tf.tensor4d(ds.images.subarray(start * size, (start + n) * size), [n, height, width, channels]);
+    const logits = await inferLogits(model, x);
+    const argmax = tf.argMax(logits, 1);
     const predicted = await argmax.data();
-    argmax.dispose();
+    tf.dispose([x, logits, argmax]);
     for (let i = 0; i < n; i++) if (predicted[i] === ds.labels[start + i]) correct++;
   }
   return { accuracy: correct / ds.count, correct, count: ds.count, source: ds.source };

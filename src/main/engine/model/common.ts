@@ -1,8 +1,9 @@
 /**
- * Behaviour shared by every Classifier implementation: the freeze rule and input normalisation.
+ * Behaviour shared by every Classifier implementation: the freeze rule, input normalisation, and
+ * forward-only logits.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { FreezeResult, InputSpec, WeightLayer } from './types.ts';
+import type { Classifier, FreezeResult, InputSpec, WeightLayer } from './types.ts';
 
 const COUNTED = new Set(['conv', 'dense', 'attention']);
 
@@ -25,4 +26,9 @@ export function normaliser(spec: InputSpec): (x: tf.Tensor4D) => tf.Tensor4D {
   const trivial = spec.mean.every((m) => m === 0) && spec.std.every((s) => s === 1);
   if (trivial) return (x) => x;
   return (x) => tf.tidy(() => tf.div(tf.sub(x, tf.tensor1d(spec.mean)), tf.tensor1d(spec.std)) as tf.Tensor4D);
+}
+
+/** Logits where no gradient is needed: the model's fast forward (predictBatch) when it has one, else predict. */
+export async function inferLogits(model: Classifier, x: tf.Tensor4D): Promise<tf.Tensor2D> {
+  return model.predictBatch ? model.predictBatch(x) : model.predict(x);
 }

@@ -75,6 +75,12 @@ export interface Classifier {
   readonly report: LoadReport;
   /** NHWC float32 in [0,1] -> logits [N, numClasses]. Normalisation is inside. */
   predict(x: tf.Tensor4D): tf.Tensor2D;
+  /**
+   * Optional: predict's logits where no gradient is needed, possibly on a faster engine (an ONNX model
+   * runs on onnxruntime while its weights are the file's own). Equal to predict within 1e-4 relative.
+   * Callers use `inferLogits` (common.ts), which falls back to predict.
+   */
+  predictBatch?(x: tf.Tensor4D): Promise<tf.Tensor2D>;
   /** Layers that own weights, ordered input -> output. */
   weightLayers(): WeightLayer[];
   /** Variables not frozen, ordered input -> output. */

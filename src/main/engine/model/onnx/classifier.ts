@@ -11,6 +11,7 @@ import type { Classifier, FreezeResult, InputSpec, LoadReport, ModelSource, Weig
 import type { Executor } from './graph.ts';
 import { freshWeights } from './init.ts';
 import { fromOnnx, onnxTensor, toOnnxOrder, type Layout, type Val } from './layout.ts';
+import { OrtForward, type OrtForwardResult } from './ort-forward.ts';
 import { tensorOf } from './ops/shape.ts';
 import type { OnnxTensor } from './proto.ts';
 import { findCut } from './split.ts';
@@ -26,6 +27,8 @@ export interface OnnxCore {
   numClasses: number;
   source: ModelSource;
   report: LoadReport;
+  /** The onnxruntime session over the file's own weights, made on first use (ort-forward.ts). */
+  ort?: Promise<OrtForwardResult>;
 }
 
 let instances = 0;
@@ -49,9 +52,20 @@ export class OnnxClassifier implements Classifier {
   private training = false;
   private readonly dropoutRand = mulberry32(0x5eed);
   private disposed = false;
+  private fromFile: boolean;
 
-  /** Takes ownership of `weights` (storage layout), which become this instance's variables. */
-  constructor(private readonly core: OnnxCore, weights: Map<string, tf.Tensor>, frozen: Iterable<string> = []) {
+  /**
+   * Takes ownership of `weights` (storage layout), which become this instance's variables. `loaded`:
+   * they are the file's own weights, so onnxruntime may run the file in their place (predictBatch)
+   * until a variable is handed out (anyone holding one may change it); this instance owns the session.
+   */
+  constructor(
+    private readonly core: OnnxCore,
+    weights: Map<string, tf.Tensor>,
+    frozen: Iterable<string> = [],
+    private readonly loaded = false,
+  ) {
+    this.fromFile = loaded;
     const id = ++instances;
     for (const layer of core.layers) {
       for (const p of layer.params) {
@@ -111,6 +125,27 @@ export class OnnxClassifier implements Classifier {
     return tf.tidy(() => this.logits(this.forward(x), x.shape[0]));
   }
 
+  /** predict's logits without a gradient: on onnxruntime while the weights are the file's, else predict. */
+  async predictBatch(x: tf.Tensor4D): Promise<tf.Tensor2D> {
+    const engine = await this.forwardEngine();
+    return engine.forward ? engine.forward.logits(x) : this.predict(x);
+  }
+
+  /** The engine predictBatch uses now, and why. */
+  async forwardEngine(): Promise<{ engine: 'onnxruntime' | 'tfjs'; reason: string; forward?: OrtForward }> {
+    this.live();
+    if (!this.fromFile) {
+      return { engine: 'tfjs', reason: 'the weights may differ from the file\'s (a copy, or variables handed out)' };
+    }
+    if (this.training) return { engine: 'tfjs', reason: 'training mode' };
+    const { source, executor, inputSpec, numClasses } = this.core;
+    if (source.format !== 'onnx') return { engine: 'tfjs', reason: 'no ONNX bytes' };
+    this.core.ort ??= OrtForward.create(source.bytes, executor.graph, inputSpec, numClasses);
+    const r = await this.core.ort;
+    if (!r.ok) return { engine: 'tfjs', reason: r.reason };
+    return { engine: 'onnxruntime', reason: 'the file\'s own weights, inference mode', forward: r.forward };
+  }
+
   private logits(y: tf.Tensor, n: number): tf.Tensor2D {
     if (y.size !== n * this.numClasses) {
       throw new UmaError('BAD_MODEL', `${this.source.name}: output has shape [${y.shape.join(', ')}], expected [${n}, ${this.numClasses}] logits`);
@@ -143,6 +178,11 @@ export class OnnxClassifier implements Classifier {
   }
 
   weightLayers(): WeightLayer[] {
+    this.fromFile = false;
+    return this.layerList();
+  }
+
+  private layerList(): WeightLayer[] {
     return this.core.layers.map((l) => ({
       name: l.name,
       kind: l.kind,
@@ -154,6 +194,7 @@ export class OnnxClassifier implements Classifier {
   }
 
   trainableVariables(): tf.Variable[] {
+    this.fromFile = false;
     return this.core.layers
       .filter((l) => !this.frozen.has(l.name))
       .flatMap((l) => l.params.filter((p) => p.learnable).map((p) => this.vars.get(p.name)!));
@@ -161,7 +202,7 @@ export class OnnxClassifier implements Classifier {
 
   freeze(ratio: number): FreezeResult {
     if (!(ratio >= 0 && ratio <= 1)) throw new UmaError('BAD_INPUT', `freeze ratio must be in [0, 1], not ${ratio}`);
-    const plan = freezePlan(this.weightLayers(), ratio);
+    const plan = freezePlan(this.layerList(), ratio);
     this.frozen.clear();
     for (const name of plan.frozen) this.frozen.add(name);
     this.applyTrainable();
@@ -169,6 +210,7 @@ export class OnnxClassifier implements Classifier {
   }
 
   stateVariables(): tf.Variable[] {
+    this.fromFile = false;
     return this.core.layers.flatMap((l) => l.params.map((p) => this.vars.get(p.name)!));
   }
 
@@ -198,6 +240,7 @@ export class OnnxClassifier implements Classifier {
   /** The variable holding initializer `name`, and its layout (so gradients can be mapped back). */
   variable(name: string): { variable: tf.Variable; layout: Layout } | undefined {
     const v = this.vars.get(name);
+    if (v) this.fromFile = false;
     return v && { variable: v, layout: this.specs.get(name)!.layout };
   }
 
@@ -211,6 +254,7 @@ export class OnnxClassifier implements Classifier {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    if (this.loaded) void this.core.ort?.then((r) => (r.ok ? r.forward.release() : undefined));
     for (const v of this.vars.values()) v.dispose();
     this.vars.clear();
   }

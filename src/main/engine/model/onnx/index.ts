@@ -108,7 +108,7 @@ export async function loadOnnx(bytes: Uint8Array, opts: OnnxLoadOptions): Promis
     report: { format: 'onnx', params, opHistogram: opHistogram(parsed), warnings },
   };
   const values = new Map(layers.flatMap((l) => l.params).map((p) => [p.name, model.initializers.get(p.name)!.data as Float32Array]));
-  const classifier = new OnnxClassifier(core, storageTensors(layers, values));
+  const classifier = new OnnxClassifier(core, storageTensors(layers, values), [], true);
   try {
     // One probe image resolves every shape, proves the graph runs, and tells the class count.
     const shape = tf.tidy(() => classifier.forward(tf.zeros([1, spec.height, spec.width, spec.channels])).shape);

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ScanParams } from '../../../../shared/scan-params.ts';
 import { UmaError } from '../../../../shared/errors.ts';
 import { takeData, takeScalars } from '../../backend/read.ts';
-import { mulberry32 } from '../../random.ts';
+import { mulberry32, normalArray } from '../../random.ts';
 import { gather, type ScanContext } from '../context.ts';
 import type { StepReporter } from '../progress.ts';
 import { BatchSampler } from '../sampler.ts';
@@ -53,7 +53,8 @@ export async function invertTrigger(
       const noiseSeed = Math.floor(rand() * 2 ** 31);
       let hits: tf.Tensor | undefined;
       tf.tidy(() => {
-        const x = tf.add(gather(ctx.x, idx), tf.randomNormal([idx.length, h, w, c], 0, p.inversionNoise, 'float32', noiseSeed)) as tf.Tensor4D;
+        const noise = normalArray(idx.length * h * w * c, 0, p.inversionNoise, noiseSeed);
+        const x = tf.add(gather(ctx.x, idx), tf.tensor4d(noise, [idx.length, h, w, c])) as tf.Tensor4D;
         const target = tf.oneHot(tf.fill([idx.length], k, 'int32') as tf.Tensor1D, ctx.numClasses);
         const weight = lambda.weight;
         const { grads } = tf.variableGrads(() => {
