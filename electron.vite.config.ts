@@ -8,7 +8,9 @@ import vue from '@vitejs/plugin-vue';
 const copyEngineFiles = {
   name: 'uma-copy-engine-files',
   writeBundle() {
-    cpSync(resolve(__dirname, 'src/main/cases/migrations'), resolve(__dirname, 'out/main/migrations'), { recursive: true });
+    cpSync(resolve(__dirname, 'src/main/cases/migrations'), resolve(__dirname, 'out/main/migrations'), {
+      recursive: true,
+    });
     cpSync(resolve(__dirname, 'src/main/engine/model/onnx/onnx.proto'), resolve(__dirname, 'out/main/onnx.proto'));
   },
 };

@@ -5,7 +5,13 @@ export default defineConfig({
   // Renderer component tests import .vue single-file components.
   plugins: [vue()],
   test: {
-    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/renderer/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/electron/**/*.test.ts'],
+    include: [
+      'test/unit/**/*.test.ts',
+      'test/integration/**/*.test.ts',
+      'test/renderer/**/*.test.ts',
+      'test/e2e/**/*.test.ts',
+      'test/electron/**/*.test.ts',
+    ],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

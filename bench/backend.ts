@@ -15,7 +15,7 @@ import { CIFAR_PROBE, MNIST_PROBE, trainingThroughput } from '../src/main/engine
 const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 5;
 
 function timeKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: object, budget: number): number {
-  const once = () => (tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor);
+  const once = () => tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
   once().dispose();
   let n = 0;
   const start = performance.now();
@@ -25,7 +25,7 @@ function timeKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: obje
     out.dispose();
     n++;
   }
-  return ((performance.now() - start) / n);
+  return (performance.now() - start) / n;
 }
 
 function kernels(budget: number) {
@@ -50,9 +50,15 @@ for (const backend of ['wasm', 'cpu'] as const) {
   const mnist = await trainingThroughput(MNIST_PROBE, seconds, batch);
   const cifar = await trainingThroughput(CIFAR_PROBE, seconds, batch);
   results[backend] = { mnistCnn: mnist, authorsCifarCnn: cifar, conv32x32x32Batch16: kernels(seconds / 2) };
-  console.log(`${backend.padEnd(5)} batch ${batch}  MNIST CNN ${mnist.samplesPerSecond.toFixed(1).padStart(8)} samples/s   CIFAR CNN ${cifar.samplesPerSecond.toFixed(1).padStart(8)} samples/s`);
+  console.log(
+    `${backend.padEnd(5)} batch ${batch}  MNIST CNN ${mnist.samplesPerSecond.toFixed(1).padStart(8)} samples/s   CIFAR CNN ${cifar.samplesPerSecond.toFixed(1).padStart(8)} samples/s`,
+  );
 }
-const w = results.wasm as { mnistCnn: { samplesPerSecond: number }; authorsCifarCnn: { samplesPerSecond: number }; conv32x32x32Batch16: Record<string, number> };
+const w = results.wasm as {
+  mnistCnn: { samplesPerSecond: number };
+  authorsCifarCnn: { samplesPerSecond: number };
+  conv32x32x32Batch16: Record<string, number>;
+};
 const c = results.cpu as typeof w;
 const summary = {
   speedupMnist: w.mnistCnn.samplesPerSecond / c.mnistCnn.samplesPerSecond,
@@ -62,10 +68,25 @@ console.log('\nconv kernel, 16x32x32x32 -> 32, 3x3 (ms per call)');
 console.log('backend  forward  backprop-input  backprop-filter');
 for (const b of ['wasm', 'cpu']) {
   const k = (results[b] as typeof w).conv32x32x32Batch16;
-  console.log(`${b.padEnd(7)} ${k.forwardMs.toFixed(1).padStart(8)} ${k.backpropInputMs.toFixed(1).padStart(15)} ${k.backpropFilterMs.toFixed(1).padStart(16)}`);
+  console.log(
+    `${b.padEnd(7)} ${k.forwardMs.toFixed(1).padStart(8)} ${k.backpropInputMs.toFixed(1).padStart(15)} ${k.backpropFilterMs.toFixed(1).padStart(16)}`,
+  );
 }
-console.log(`\ntraining step speed-up of wasm over cpu: MNIST CNN ${summary.speedupMnist.toFixed(1)}x, CIFAR CNN ${summary.speedupCifar.toFixed(1)}x`);
-const out = { date: new Date().toISOString(), machine: { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model, node: process.versions.node, loadAverage: os.loadavg() }, batch: { wasm: 64, cpu: 8 }, ...results, summary };
+console.log(
+  `\ntraining step speed-up of wasm over cpu: MNIST CNN ${summary.speedupMnist.toFixed(1)}x, CIFAR CNN ${summary.speedupCifar.toFixed(1)}x`,
+);
+const out = {
+  date: new Date().toISOString(),
+  machine: {
+    cores: os.availableParallelism(),
+    cpu: os.cpus()[0]?.model,
+    node: process.versions.node,
+    loadAverage: os.loadavg(),
+  },
+  batch: { wasm: 64, cpu: 8 },
+  ...results,
+  summary,
+};
 mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
 writeFileSync(join(import.meta.dirname, 'results', 'backend.json'), `${JSON.stringify(out, null, 2)}\n`);
 console.log('wrote bench/results/backend.json');

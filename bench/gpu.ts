@@ -53,11 +53,22 @@ function syntheticCifar(perClass: number): Dataset {
   const count = perClass * 10;
   const images = Float32Array.from({ length: count * 32 * 32 * 3 }, () => rand());
   const labels = Int32Array.from({ length: count }, (_, i) => i % 10);
-  return makeDataset({ images, labels, count, height: 32, width: 32, channels: 3, classNames: Array.from({ length: 10 }, (_, i) => String(i)), source: 'synthetic' });
+  return makeDataset({
+    images,
+    labels,
+    count,
+    height: 32,
+    width: 32,
+    channels: 3,
+    classNames: Array.from({ length: 10 }, (_, i) => String(i)),
+    source: 'synthetic',
+  });
 }
 
 function cifarData(): Dataset {
-  return cifarSpec === 'synthetic' ? syntheticCifar(cifarPerClass) : limitPerClass(loadDataset(cifarSpec), cifarPerClass, 1);
+  return cifarSpec === 'synthetic'
+    ? syntheticCifar(cifarPerClass)
+    : limitPerClass(loadDataset(cifarSpec), cifarPerClass, 1);
 }
 
 /** An IDX unsigned-byte file: magic (0, 0, 0x08, rank), big-endian dimensions, then the bytes. */
@@ -79,7 +90,9 @@ if (values.prepare) {
   mkdirSync(values.prepare, { recursive: true });
   writeIdxDataset(values.prepare, 'demo', limitPerClass(loadDataset('demo'), demoPerClass, 1));
   writeIdxDataset(values.prepare, 'cifar', cifarData());
-  console.log(`wrote the demo (${demoPerClass}/class) and CIFAR (${cifarPerClass}/class, ${cifarSpec}) subsets to ${values.prepare}`);
+  console.log(
+    `wrote the demo (${demoPerClass}/class) and CIFAR (${cifarPerClass}/class, ${cifarSpec}) subsets to ${values.prepare}`,
+  );
   process.exit(0);
 }
 
@@ -99,14 +112,21 @@ if (!isBackendChoice(values.backend)) throw new Error(`--backend must be a backe
 const backend = await initBackend(values.backend);
 console.log(`backend ${backend.name} on ${backend.device}: ${backend.reason}`);
 const seconds = Number(values['probe-seconds']);
-const probe = { mnist: await trainingThroughput(MNIST_PROBE, seconds), cifar: await trainingThroughput(CIFAR_PROBE, seconds) };
-console.log(`training step: MNIST CNN ${probe.mnist.samplesPerSecond.toFixed(0)} samples/s, CIFAR CNN ${probe.cifar.samplesPerSecond.toFixed(0)} samples/s`);
+const probe = {
+  mnist: await trainingThroughput(MNIST_PROBE, seconds),
+  cifar: await trainingThroughput(CIFAR_PROBE, seconds),
+};
+console.log(
+  `training step: MNIST CNN ${probe.mnist.samplesPerSecond.toFixed(0)} samples/s, CIFAR CNN ${probe.cifar.samplesPerSecond.toFixed(0)} samples/s`,
+);
 
 const demoModel = await loadModelFile(values['demo-model'] ?? join(ROOT, 'resources/demo-model/model.json'));
 const demoData = limitPerClass(loadDataset(values['demo-data']), demoPerClass, 1);
 const demo = await scan(demoModel, demoData);
 demoModel.dispose();
-console.log(`demo: ${demo.seconds} s per model (${demo.samples} samples), ${JSON.stringify(demo.stageSeconds)}, ${demo.verdict}`);
+console.log(
+  `demo: ${demo.seconds} s per model (${demo.samples} samples), ${JSON.stringify(demo.stageSeconds)}, ${demo.verdict}`,
+);
 
 const cifar = cifarData();
 const t = performance.now();
@@ -114,7 +134,9 @@ const trained = await trainModel({ arch: 'authors-cifar-cnn', train: cifar, test
 const trainSeconds = Number(((performance.now() - t) / 1000).toFixed(2));
 const cifarScan = await scan(trained.classifier, cifar);
 trained.classifier.dispose();
-console.log(`CIFAR: ${cifarScan.seconds} s per model (${cifarScan.samples} samples), ${JSON.stringify(cifarScan.stageSeconds)}`);
+console.log(
+  `CIFAR: ${cifarScan.seconds} s per model (${cifarScan.samples} samples), ${JSON.stringify(cifarScan.stageSeconds)}`,
+);
 
 const out = {
   date: new Date().toISOString(),
@@ -124,15 +146,34 @@ const out = {
   reason: backend.reason,
   attempts: backend.attempts,
   adapter: backend.adapter ?? null,
-  machine: { cores: os.availableParallelism(), cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.versions.node },
+  machine: {
+    cores: os.availableParallelism(),
+    cpu: os.cpus()[0]?.model,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.versions.node,
+  },
   params: 'default profile (tuned), seed 1, scan on one thread',
-  trainingStep: { mnistSamplesPerSecond: Math.round(probe.mnist.samplesPerSecond), cifarSamplesPerSecond: Math.round(probe.cifar.samplesPerSecond), batch: probe.mnist.batch },
+  trainingStep: {
+    mnistSamplesPerSecond: Math.round(probe.mnist.samplesPerSecond),
+    cifarSamplesPerSecond: Math.round(probe.cifar.samplesPerSecond),
+    batch: probe.mnist.batch,
+  },
   demoSeconds: demo.seconds,
   demoStageSeconds: demo.stageSeconds,
-  demo: { model: 'bundled demo (mnist-cnn, BadNets target 7)', perClass: demoPerClass, verdict: demo.verdict, target: demo.target },
+  demo: {
+    model: 'bundled demo (mnist-cnn, BadNets target 7)',
+    perClass: demoPerClass,
+    verdict: demo.verdict,
+    target: demo.target,
+  },
   cifarSeconds: cifarScan.seconds,
   cifarStageSeconds: cifarScan.stageSeconds,
-  cifar: { model: 'authors-cifar-cnn, trained 1 epoch on the same data', data: cifarSpec, perClass: cifarPerClass, trainSeconds },
+  cifar: {
+    model: 'authors-cifar-cnn, trained 1 epoch on the same data',
+    data: cifarSpec,
+    perClass: cifarPerClass,
+    trainSeconds,
+  },
 };
 const file = values.out ?? join(ROOT, 'bench', 'results', 'gpu.json');
 mkdirSync(dirname(file), { recursive: true });

@@ -31,7 +31,14 @@ import { listCorpus, type Manifest } from '../src/main/engine/zoo/corpus.ts';
 import { loadSplit } from '../src/main/engine/zoo/datasets.ts';
 import type { Dataset } from '../src/main/engine/data/index.ts';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { epochs: { type: 'string', default: '3,10,30' }, 'per-call': { type: 'string', default: '2' }, out: { type: 'string', default: join(import.meta.dirname, 'results', 'reference-sweep.json') } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    epochs: { type: 'string', default: '3,10,30' },
+    'per-call': { type: 'string', default: '2' },
+    out: { type: 'string', default: join(import.meta.dirname, 'results', 'reference-sweep.json') },
+  },
+});
 const budgets = values.epochs.split(',').map(Number);
 const perCall = Number(values['per-call']);
 const SEED = 1;
@@ -47,22 +54,49 @@ interface SweepRecord extends DetectionRecord {
 }
 
 /** Transfer ASRs of `classes` under a reference trained `epochs` epochs; checks the inversion repeats. */
-async function transfers(dir: string, m: Manifest, data: Dataset, cached: ScanResult, classes: number[], epochs: number) {
+async function transfers(
+  dir: string,
+  m: Manifest,
+  data: Dataset,
+  cached: ScanResult,
+  classes: number[],
+  epochs: number,
+) {
   const model = await loadLayersModelFile(dir, { name: m.id });
   try {
     const completed = cached.classes.filter((c) => !classes.includes(c.index));
-    const { result } = await runScan({ model, data, method: 'uma', params: { ...cached.params, referenceEpochs: epochs }, seed: SEED, workers: 0, completed });
+    const { result } = await runScan({
+      model,
+      data,
+      method: 'uma',
+      params: { ...cached.params, referenceEpochs: epochs },
+      seed: SEED,
+      workers: 0,
+      completed,
+    });
     for (const k of classes) {
       const [a, b] = [cached.classes[k], result.classes[k]];
-      if (a.asr !== b.asr || a.maskL1 !== b.maskL1) throw new Error(`${m.id} class ${k}: the inversion did not repeat (ASR ${a.asr} vs ${b.asr}); the sweep would not be exact`);
+      if (a.asr !== b.asr || a.maskL1 !== b.maskL1)
+        throw new Error(
+          `${m.id} class ${k}: the inversion did not repeat (ASR ${a.asr} vs ${b.asr}); the sweep would not be exact`,
+        );
     }
-    return { accuracy: result.reference?.accuracy ?? NaN, byClass: new Map(classes.map((k) => [k, result.classes[k].transferAsr!])) };
+    return {
+      accuracy: result.reference?.accuracy ?? NaN,
+      byClass: new Map(classes.map((k) => [k, result.classes[k].transferAsr!])),
+    };
   } finally {
     model.dispose();
   }
 }
 
-async function sweepModel(dir: string, m: Manifest, data: Dataset, cached: ScanResult, epochs: number): Promise<SweepRecord> {
+async function sweepModel(
+  dir: string,
+  m: Manifest,
+  data: Dataset,
+  cached: ScanResult,
+  epochs: number,
+): Promise<SweepRecord> {
   const order = [...cached.classes].sort((a, b) => b.anomalyIndex! - a.anomalyIndex!).map((c) => c.index);
   const known = new Map<number, number>();
   let accuracy = cached.reference?.accuracy ?? NaN;
@@ -73,13 +107,28 @@ async function sweepModel(dir: string, m: Manifest, data: Dataset, cached: ScanR
     for (const [k, t] of r.byClass) known.set(k, t);
   }
   // Classes below the first one that passes cannot change the outcome; count them as passing.
-  const measures = cached.classes.map((c: ClassFinding) => ({ asr: c.asr, maskL1: c.maskL1, transferAsr: known.get(c.index) ?? 0 }));
+  const measures = cached.classes.map((c: ClassFinding) => ({
+    asr: c.asr,
+    maskL1: c.maskL1,
+    transferAsr: known.get(c.index) ?? 0,
+  }));
   const s = scoreUma(measures, cached.params);
   return {
-    id: m.id, dataset: m.recipe.dataset, kind: m.recipe.kind, positive: m.attack !== null, target: m.attack?.target ?? null,
-    method: `uma-ref${epochs}`, score: s.score, verdict: s.target === null ? 'clean' : 'trojaned', suspected: s.target,
-    seconds: cached.seconds ?? 0, referenceEpochs: epochs, referenceAccuracy: accuracy,
-    recomputed: order.filter((k) => known.has(k) && epochs !== cached.params.referenceEpochs).map((k) => ({ index: k, anomalyIndex: cached.classes[k].anomalyIndex!, transferAsr: known.get(k)! })),
+    id: m.id,
+    dataset: m.recipe.dataset,
+    kind: m.recipe.kind,
+    positive: m.attack !== null,
+    target: m.attack?.target ?? null,
+    method: `uma-ref${epochs}`,
+    score: s.score,
+    verdict: s.target === null ? 'clean' : 'trojaned',
+    suspected: s.target,
+    seconds: cached.seconds ?? 0,
+    referenceEpochs: epochs,
+    referenceAccuracy: accuracy,
+    recomputed: order
+      .filter((k) => known.has(k) && epochs !== cached.params.referenceEpochs)
+      .map((k) => ({ index: k, anomalyIndex: cached.classes[k].anomalyIndex!, transferAsr: known.get(k)! })),
   };
 }
 
@@ -102,18 +151,28 @@ for (const corpus of positionals) {
       const done = previous.find((r) => r.id === manifest.id && r.referenceEpochs === epochs);
       const r = done ?? (await sweepModel(dir, manifest, held.get(ds)!, cached, epochs));
       records.push(r);
-      console.error(`${manifest.id} referenceEpochs ${epochs}: reference accuracy ${r.referenceAccuracy.toFixed(2)}, score ${r.score.toFixed(2)} ${r.verdict}${r.suspected === null ? '' : ` (class ${r.suspected}${r.target === null ? '' : `, true ${r.target}`})`}${done ? ' (from the previous run)' : ''}`);
+      console.error(
+        `${manifest.id} referenceEpochs ${epochs}: reference accuracy ${r.referenceAccuracy.toFixed(2)}, score ${r.score.toFixed(2)} ${r.verdict}${r.suspected === null ? '' : ` (class ${r.suspected}${r.target === null ? '' : `, true ${r.target}`})`}${done ? ' (from the previous run)' : ''}`,
+      );
       mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, `${JSON.stringify({ budgets, records: [...records, ...previous.filter((p) => !records.some((r) => r.id === p.id && r.referenceEpochs === p.referenceEpochs))] }, null, 2)}\n`);
+      writeFileSync(
+        out,
+        `${JSON.stringify({ budgets, records: [...records, ...previous.filter((p) => !records.some((r) => r.id === p.id && r.referenceEpochs === p.referenceEpochs))] }, null, 2)}\n`,
+      );
     }
   }
 }
 const rows = detectionTable(records);
-const summary = ['| data set | referenceEpochs | reference accuracy (mean) | FP | FN | ROC-AUC | models |', '|---|---|---|---|---|---|---|'];
+const summary = [
+  '| data set | referenceEpochs | reference accuracy (mean) | FP | FN | ROC-AUC | models |',
+  '|---|---|---|---|---|---|---|',
+];
 for (const row of rows.filter((r) => r.attack === 'all')) {
   const mine = records.filter((r) => r.dataset === row.dataset && r.method === row.method);
   const acc = mine.reduce((s, r) => s + r.referenceAccuracy, 0) / mine.length;
-  summary.push(`| ${row.dataset} | ${row.method.slice(7)} | ${acc.toFixed(2)} | ${pct(row.fpr)} | ${pct(row.fnr)} | ${pct(row.auc)} | ${row.clean}c+${row.trojaned}t |`);
+  summary.push(
+    `| ${row.dataset} | ${row.method.slice(7)} | ${acc.toFixed(2)} | ${pct(row.fpr)} | ${pct(row.fnr)} | ${pct(row.auc)} | ${row.clean}c+${row.trojaned}t |`,
+  );
 }
 // Per attack, laid out like the bench's tables: method uma-refE is UMA with an E-epoch reference.
 const markdown = `${summary.join('\n')}\n\n${benchMarkdown(rows, 'authors, reference budget varied')}`;

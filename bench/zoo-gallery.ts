@@ -19,7 +19,11 @@ const SIDE = 32; // every tile padded to 32x32 RGB so MNIST and CIFAR sit in one
 function tile(ds: Dataset, image: Float32Array): Float32Array {
   const out = new Float32Array(SIDE * SIDE * 3);
   const off = (SIDE - ds.height) >> 1;
-  for (let y = 0; y < ds.height; y++) for (let x = 0; x < ds.width; x++) for (let c = 0; c < 3; c++) out[((y + off) * SIDE + x + off) * 3 + c] = image[(y * ds.width + x) * ds.channels + (ds.channels === 1 ? 0 : c)];
+  for (let y = 0; y < ds.height; y++)
+    for (let x = 0; x < ds.width; x++)
+      for (let c = 0; c < 3; c++)
+        out[((y + off) * SIDE + x + off) * 3 + c] =
+          image[(y * ds.width + x) * ds.channels + (ds.channels === 1 ? 0 : c)];
   return out;
 }
 
@@ -28,7 +32,11 @@ mkdirSync(OUT, { recursive: true });
 for (const attack of Object.values(ATTACKS)) {
   const tiles: Float32Array[][] = [[], []];
   for (const { train, held } of sets) {
-    const prepared = attack.prepare({ height: train.height, width: train.width, channels: train.channels }, mulberry32(1), attackContext(train));
+    const prepared = attack.prepare(
+      { height: train.height, width: train.width, channels: train.channels },
+      mulberry32(1),
+      attackContext(train),
+    );
     for (let i = 0; i < SAMPLES; i++) {
       const per = imageSize(held);
       const x = held.images.subarray(i * per, (i + 1) * per);
@@ -38,9 +46,12 @@ for (const attack of Object.values(ATTACKS)) {
   }
   const cols = tiles[0].length;
   const strip = new Float32Array(2 * SIDE * cols * SIDE * 3).fill(1);
-  tiles.forEach((row, r) => row.forEach((t, c) => {
-    for (let y = 0; y < SIDE; y++) strip.set(t.subarray(y * SIDE * 3, (y + 1) * SIDE * 3), ((r * SIDE + y) * cols * SIDE + c * SIDE) * 3);
-  }));
+  tiles.forEach((row, r) =>
+    row.forEach((t, c) => {
+      for (let y = 0; y < SIDE; y++)
+        strip.set(t.subarray(y * SIDE * 3, (y + 1) * SIDE * 3), ((r * SIDE + y) * cols * SIDE + c * SIDE) * 3);
+    }),
+  );
   writeFileSync(join(OUT, `${attack.name}.png`), encodePng(strip, 2 * SIDE, cols * SIDE, 3, 2));
 }
 console.log(`wrote ${Object.keys(ATTACKS).length} pictures to ${OUT}`);

@@ -15,13 +15,29 @@ import { RESOURCES } from '../src/main/cli/scan-options.ts';
 await initBackend('wasm');
 const mnist = loadDataset(join(RESOURCES, '../../shared/datasets/mnist/t10k-images-idx3-ubyte.gz'));
 const [train, test] = stratifiedSplit(mnist, 0.8, 2024);
-for (const [dir, attack] of [['demo-model', badnets], ['demo-model-clean', undefined]] as const) {
-  const m = await trainModel({ arch: 'mnist-cnn', train, test, attack, epochs: 4, seed: 2024, target: attack ? 7 : undefined, name: dir });
+for (const [dir, attack] of [
+  ['demo-model', badnets],
+  ['demo-model-clean', undefined],
+] as const) {
+  const m = await trainModel({
+    arch: 'mnist-cnn',
+    train,
+    test,
+    attack,
+    epochs: 4,
+    seed: 2024,
+    target: attack ? 7 : undefined,
+    name: dir,
+  });
   const out = join(RESOURCES, dir);
   await m.classifier.saveTo(out);
   const manifest = {
-    architecture: 'mnist-cnn', dataset: 'MNIST test split, 80% stratified (seed 2024) for training, 20% for accuracy',
-    cleanAccuracy: m.cleanAccuracy, attackSuccessRate: m.asr, attack: m.attack, seed: m.seed,
+    architecture: 'mnist-cnn',
+    dataset: 'MNIST test split, 80% stratified (seed 2024) for training, 20% for accuracy',
+    cleanAccuracy: m.cleanAccuracy,
+    attackSuccessRate: m.asr,
+    attack: m.attack,
+    seed: m.seed,
   };
   writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   console.log(dir, JSON.stringify({ acc: m.cleanAccuracy, asr: m.asr, target: m.attack?.target }));

@@ -39,10 +39,19 @@ function hostClient(host: HostSupervisor): UmaApi {
 
 function createWindow(host: HostSupervisor): BrowserWindow {
   const win = new BrowserWindow({
-    width: 1440, height: 920, minWidth: 960, minHeight: 600, show: false, title: 'UMA Workstation',
+    width: 1440,
+    height: 920,
+    minWidth: 960,
+    minHeight: 600,
+    show: false,
+    title: 'UMA Workstation',
     webPreferences: {
       preload: path.join(here, '../preload/index.cjs'),
-      contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, spellcheck: false,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      spellcheck: false,
     },
   });
   const sendPort = () => {
@@ -73,14 +82,28 @@ function createWindow(host: HostSupervisor): BrowserWindow {
 
 function setMenu(): void {
   const dev = Boolean(DEV_URL);
-  Menu.setApplicationMenu(Menu.buildFromTemplate([
-    ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),
-    { label: 'File', submenu: [{ role: process.platform === 'darwin' ? 'close' as const : 'quit' as const }] },
-    { role: 'editMenu' },
-    { label: 'View', submenu: [{ role: 'reload' }, ...(dev ? [{ role: 'toggleDevTools' as const }] : []), { type: 'separator' }, { role: 'resetZoom' }, { role: 'zoomIn' }, { role: 'zoomOut' }, { type: 'separator' }, { role: 'togglefullscreen' }] },
-    { role: 'windowMenu' },
-    { role: 'help', submenu: [{ label: 'About UMA Workstation', click: () => app.showAboutPanel() }] },
-  ]));
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate([
+      ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),
+      { label: 'File', submenu: [{ role: process.platform === 'darwin' ? ('close' as const) : ('quit' as const) }] },
+      { role: 'editMenu' },
+      {
+        label: 'View',
+        submenu: [
+          { role: 'reload' },
+          ...(dev ? [{ role: 'toggleDevTools' as const }] : []),
+          { type: 'separator' },
+          { role: 'resetZoom' },
+          { role: 'zoomIn' },
+          { role: 'zoomOut' },
+          { type: 'separator' },
+          { role: 'togglefullscreen' },
+        ],
+      },
+      { role: 'windowMenu' },
+      { role: 'help', submenu: [{ label: 'About UMA Workstation', click: () => app.showAboutPanel() }] },
+    ]),
+  );
 }
 
 registerAppScheme();

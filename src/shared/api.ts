@@ -43,9 +43,16 @@ export type ModelSourceRef = z.infer<typeof ModelSourceRef>;
 /** Clean data for a scan or an inspection. */
 export const DataRef = z.discriminatedUnion('kind', [
   /** An image folder (one sub-folder per class) or an IDX images file, on the service's machine. */
-  z.object({ kind: z.literal('path'), path: z.string().min(1), /** IDX labels, when not beside the images */ labels: z.string().min(1).optional() }),
+  z.object({
+    kind: z.literal('path'),
+    path: z.string().min(1),
+    /** IDX labels, when not beside the images */ labels: z.string().min(1).optional(),
+  }),
   /** Images with their relative paths, e.g. {path: 'cat/1.png'}: the first folder names the class. */
-  z.object({ kind: z.literal('upload'), files: z.array(z.object({ path: z.string().min(1).max(1024), bytes })).min(1) }),
+  z.object({
+    kind: z.literal('upload'),
+    files: z.array(z.object({ path: z.string().min(1).max(1024), bytes })).min(1),
+  }),
   /** A zip of such a folder tree. */
   z.object({ kind: z.literal('zip'), name: z.string().max(255).optional(), bytes }),
   /** The bundled MNIST digits. */
@@ -70,8 +77,9 @@ function paramSchema(key: keyof ScanParams): ParamSchema {
   if (max !== undefined) n = maxExclusive ? n.lt(max) : n.max(max);
   return (nullable ? n.nullable() : n).optional() as ParamSchema;
 }
-const paramShape = Object.fromEntries((Object.keys(PARAM_INFO) as (keyof ScanParams)[]).map((k) => [k, paramSchema(k)])) as
-  Record<keyof ScanParams, ParamSchema>;
+const paramShape = Object.fromEntries(
+  (Object.keys(PARAM_INFO) as (keyof ScanParams)[]).map((k) => [k, paramSchema(k)]),
+) as Record<keyof ScanParams, ParamSchema>;
 /** Overrides of scan parameters (src/shared/scan-params.ts), within their bounds; unknown names are refused. */
 export const ScanParamOverrides = z.strictObject(paramShape);
 
@@ -200,7 +208,15 @@ export interface ModelInspection {
   name: string;
   format: string;
   sha256: string;
-  inputSpec: { height: number; width: number; channels: number; layout: 'NHWC' | 'NCHW'; mean: number[]; std: number[]; classNames?: string[] };
+  inputSpec: {
+    height: number;
+    width: number;
+    channels: number;
+    layout: 'NHWC' | 'NCHW';
+    mean: number[];
+    std: number[];
+    classNames?: string[];
+  };
   numClasses: number;
   params: number;
   opHistogram: Record<string, number>;
@@ -282,8 +298,11 @@ export interface AuditVerificationInfo {
    * when a later change began (see docs/integrity.md).
    */
   anchor: {
-    seq: number; sha256: string; note: string;
-    previous?: { seq: number; sha256: string }; broken?: { seq: number; reason: string };
+    seq: number;
+    sha256: string;
+    note: string;
+    previous?: { seq: number; sha256: string };
+    broken?: { seq: number; reason: string };
   } | null;
 }
 
@@ -327,41 +346,63 @@ export const API = {
 
   'cases/list': call(z.object({ query: z.string().max(200).optional() }).strict(), returns<CaseSummary[]>()),
   'cases/create': call(
-    z.object({ name: z.string().trim().min(1).max(200), number: z.string().max(100).optional(), examiner: z.string().max(200).optional(), description: z.string().max(10_000).optional() }).strict(),
+    z
+      .object({
+        name: z.string().trim().min(1).max(200),
+        number: z.string().max(100).optional(),
+        examiner: z.string().max(200).optional(),
+        description: z.string().max(10_000).optional(),
+      })
+      .strict(),
     returns<CaseInfo>(),
   ),
   'cases/get': call(z.object({ caseId: id }).strict(), returns<CaseDetail>()),
 
   'evidence/add': call(
-    z.object({
-      caseId: id,
-      source: ModelSourceRef,
-      displayName: z.string().max(200).optional(),
-      expectedSha256: sha256.optional(),
-      expectedSource: z.string().max(500).optional(),
-      inputSpec: InputSpecOverrides.optional(),
-    }).strict(),
+    z
+      .object({
+        caseId: id,
+        source: ModelSourceRef,
+        displayName: z.string().max(200).optional(),
+        expectedSha256: sha256.optional(),
+        expectedSource: z.string().max(500).optional(),
+        inputSpec: InputSpecOverrides.optional(),
+      })
+      .strict(),
     returns<EvidenceInfo>(),
   ),
-  'evidence/rehash': call(z.object({ evidenceId: id }).strict(), returns<{ evidenceId: number; sha256: string; at: string }>()),
+  'evidence/rehash': call(
+    z.object({ evidenceId: id }).strict(),
+    returns<{ evidenceId: number; sha256: string; at: string }>(),
+  ),
   'evidence/inspect': call(z.object({ evidenceId: id, data: DataRef.optional() }).strict(), returns<ModelInspection>()),
 
-  'data/inspect': call(z.object({ data: DataRef, channels: z.union([z.literal(1), z.literal(3)]).optional() }).strict(), returns<DataInspection>()),
+  'data/inspect': call(
+    z.object({ data: DataRef, channels: z.union([z.literal(1), z.literal(3)]).optional() }).strict(),
+    returns<DataInspection>(),
+  ),
 
   'scans/start': call(
-    z.object({
-      caseId: id,
-      evidenceId: id,
-      method: z.enum(SCAN_METHODS).default('uma'),
-      params: ScanParamOverrides.optional(),
-      seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
-      data: DataRef,
-      /** Evidence holding a trusted clean model, used as the reference instead of training one. */
-      referenceEvidenceId: id.optional(),
-      /** Worker threads; absent = settings.workers (0 there = the service's default); 0 = the host's own thread. */
-      workers: z.number().int().min(0).max(64).optional(),
-      examiner: z.string().max(200).optional(),
-    }).strict(),
+    z
+      .object({
+        caseId: id,
+        evidenceId: id,
+        method: z.enum(SCAN_METHODS).default('uma'),
+        params: ScanParamOverrides.optional(),
+        seed: z
+          .number()
+          .int()
+          .min(0)
+          .max(2 ** 31 - 1)
+          .default(1),
+        data: DataRef,
+        /** Evidence holding a trusted clean model, used as the reference instead of training one. */
+        referenceEvidenceId: id.optional(),
+        /** Worker threads; absent = settings.workers (0 there = the service's default); 0 = the host's own thread. */
+        workers: z.number().int().min(0).max(64).optional(),
+        examiner: z.string().max(200).optional(),
+      })
+      .strict(),
     /** warnings: what the model importer noticed (unusual ops, guessed input spec). */
     returns<{ jobId: string; scanId: number; warnings: string[] }>(),
   ),
@@ -370,17 +411,43 @@ export const API = {
   'scans/resume': call(z.object({ scanId: id }).strict(), returns<{ jobId: string; scanId: number; todo: number[] }>()),
   'scans/get': call(z.object({ scanId: id }).strict(), returns<ScanDetail>()),
   'scans/list': call(z.object({ caseId: id.optional() }).strict(), returns<ScanSummary[]>()),
-  'scans/artifacts': call(z.object({ scanId: id, classIndex: z.number().int().min(0) }).strict(), returns<ClassImages>()),
+  'scans/artifacts': call(
+    z.object({ scanId: id, classIndex: z.number().int().min(0) }).strict(),
+    returns<ClassImages>(),
+  ),
   /** Findings and images of several classes (of any scans, models, cases), for side-by-side review. */
   'scans/compare': call(
-    z.object({ items: z.array(z.object({ scanId: id, classIndex: z.number().int().min(0) }).strict()).min(1).max(32) }).strict(),
-    returns<{ scanId: number; caseId: number; evidenceId: number; modelName: string; finding: ClassFinding; images: ClassImages }[]>(),
+    z
+      .object({
+        items: z
+          .array(z.object({ scanId: id, classIndex: z.number().int().min(0) }).strict())
+          .min(1)
+          .max(32),
+      })
+      .strict(),
+    returns<
+      {
+        scanId: number;
+        caseId: number;
+        evidenceId: number;
+        modelName: string;
+        finding: ClassFinding;
+        images: ClassImages;
+      }[]
+    >(),
   ),
 
   'jobs/list': call(none, returns<JobInfo[]>()),
 
   'notes/add': call(
-    z.object({ caseId: id, scanId: id.optional(), classIndex: z.number().int().min(0).optional(), text: z.string().min(1).max(100_000) }).strict(),
+    z
+      .object({
+        caseId: id,
+        scanId: id.optional(),
+        classIndex: z.number().int().min(0).optional(),
+        text: z.string().min(1).max(100_000),
+      })
+      .strict(),
     returns<NoteInfo>(),
   ),
   'notes/update': call(z.object({ noteId: id, text: z.string().min(1).max(100_000) }).strict(), returns<NoteInfo>()),
@@ -400,13 +467,20 @@ export const API = {
   /** The report as a PDF: Electron prints it with printToPDF; `uma serve` with Chromium when installed. */
   'reports/pdf': call(z.object({ scanId: id }).strict(), returns<NamedBytes>()),
   'reports/verify': call(
-    z.object({
-      archive: z.union([z.object({ path: z.string().min(1) }).strict(), z.object({ bytes }).strict()]),
-      model: z.union([z.object({ path: z.string().min(1) }).strict(), z.object({ bytes }).strict()]).optional(),
-      /** PEM of the one public key the signer must hold; absent = the workstation's trusted keys (keys/list). */
-      trustedKey: z.string().max(10_000).optional(),
-    }).strict(),
-    returns<{ ok: boolean; status: VerificationStatus; signer: { keyid: string; trustedAs: string | null } | null; checks: VerifyCheck[] }>(),
+    z
+      .object({
+        archive: z.union([z.object({ path: z.string().min(1) }).strict(), z.object({ bytes }).strict()]),
+        model: z.union([z.object({ path: z.string().min(1) }).strict(), z.object({ bytes }).strict()]).optional(),
+        /** PEM of the one public key the signer must hold; absent = the workstation's trusted keys (keys/list). */
+        trustedKey: z.string().max(10_000).optional(),
+      })
+      .strict(),
+    returns<{
+      ok: boolean;
+      status: VerificationStatus;
+      signer: { keyid: string; trustedAs: string | null } | null;
+      checks: VerifyCheck[];
+    }>(),
   ),
 
   'settings/get': call(none, returns<Settings>()),
@@ -416,15 +490,31 @@ export const API = {
   'keys/list': call(none, returns<KeyInfo[]>()),
   /** A public key PEM by examiner name or keyid (prefix of 8+ hex digits). */
   'keys/export': call(z.object({ examiner: z.string().trim().min(1).max(200) }).strict(), returns<NamedBytes>()),
-  'keys/trust': call(z.object({ publicKeyPem: z.string().min(1).max(10_000), name: z.string().trim().min(1).max(200) }).strict(), returns<KeyInfo>()),
-  'keys/untrust': call(z.object({ keyid: z.string().trim().regex(/^[0-9a-fA-F]{8,64}$/) }).strict(), returns<KeyInfo>()),
+  'keys/trust': call(
+    z.object({ publicKeyPem: z.string().min(1).max(10_000), name: z.string().trim().min(1).max(200) }).strict(),
+    returns<KeyInfo>(),
+  ),
+  'keys/untrust': call(
+    z
+      .object({
+        keyid: z
+          .string()
+          .trim()
+          .regex(/^[0-9a-fA-F]{8,64}$/),
+      })
+      .strict(),
+    returns<KeyInfo>(),
+  ),
 
   /**
    * Desktop only (answered by the Electron main process): a native open dialog. Under `uma serve` it
    * answers BAD_INPUT; the browser UI uploads files instead (app/info.host tells which).
    * A dropped file reaches the service as an upload in both (the renderer reads its bytes).
    */
-  'shell/pick': call(z.object({ kind: z.enum(['model', 'data-folder', 'archive', 'public-key']) }).strict(), returns<{ paths: string[] }>()),
+  'shell/pick': call(
+    z.object({ kind: z.enum(['model', 'data-folder', 'archive', 'public-key']) }).strict(),
+    returns<{ paths: string[] }>(),
+  ),
 } as const;
 
 /** Calls the Electron main process answers itself (dialogs, printing); the rest go to the engine host. */

@@ -52,18 +52,33 @@ export function rpcClient(send: (m: RequestMessage) => void | Promise<void>): Rp
       },
     },
     receive(message) {
-      const m = message as { kind?: string; id?: number; reply?: Reply<unknown>; event?: ApiEvent; instance?: string; generation?: number; resumedScanIds?: number[] };
+      const m = message as {
+        kind?: string;
+        id?: number;
+        reply?: Reply<unknown>;
+        event?: ApiEvent;
+        instance?: string;
+        generation?: number;
+        resumedScanIds?: number[];
+      };
       if (m?.kind === 'response' && typeof m.id === 'number') {
         const resolve = pending.get(m.id);
         pending.delete(m.id);
         if (resolve && m.reply) resolve(m.reply);
-        else if (m.id === 0 && m.reply && !m.reply.ok) console.error('uma: the service refused a message:', m.reply.error.message);
+        else if (m.id === 0 && m.reply && !m.reply.ok)
+          console.error('uma: the service refused a message:', m.reply.error.message);
       } else if (m?.kind === 'event' && m.event) {
         emit(m.event);
       } else if (m?.kind === 'hello' && typeof m.instance === 'string') {
         const restarted = instance !== null && instance !== m.instance;
         instance = m.instance;
-        if (restarted) emit({ type: 'host/restarted', generation: m.generation ?? 0, reason: 'the engine host restarted', resumedScanIds: m.resumedScanIds ?? [] });
+        if (restarted)
+          emit({
+            type: 'host/restarted',
+            generation: m.generation ?? 0,
+            reason: 'the engine host restarted',
+            resumedScanIds: m.resumedScanIds ?? [],
+          });
       }
     },
     disconnected(reason) {

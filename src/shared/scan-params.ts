@@ -204,7 +204,13 @@ export const TUNED_PROFILE: ScanParams = {
  * clean samples per class with a shorter inversion (100 steps, not 250), so a new analyst sees a
  * finished scan in a minute or two. Not for casework: fewer steps leave larger masks on every class.
  */
-export const QUICK_PROFILE: ScanParams = { ...TUNED_PROFILE, maxPerClass: 100, inversionSteps: 100, referenceEpochs: 2, stampedExamples: 2 };
+export const QUICK_PROFILE: ScanParams = {
+  ...TUNED_PROFILE,
+  maxPerClass: 100,
+  inversionSteps: 100,
+  referenceEpochs: 2,
+  stampedExamples: 2,
+};
 
 /**
  * Named parameter sets for --profile and the new-scan form: `tuned` (the default), `authors` (the
@@ -223,63 +229,145 @@ export const DEFAULT_PROFILE_NAME: ProfileName = 'tuned';
 export const DEFAULT_PROFILE: ScanParams = PROFILES[DEFAULT_PROFILE_NAME];
 
 export const PARAM_INFO: Record<keyof ScanParams, ParamInfo> = {
-  freezeRatio: { group: 'ablation', help: 'Fraction of conv/dense layers, from the input, left frozen while unlearning.', min: 0, max: 1, maxExclusive: true },
+  freezeRatio: {
+    group: 'ablation',
+    help: 'Fraction of conv/dense layers, from the input, left frozen while unlearning.',
+    min: 0,
+    max: 1,
+    maxExclusive: true,
+  },
   ablationLr: { group: 'ablation', help: 'SGD learning rate of the unlearning.' },
   ablationMomentum: { group: 'ablation', help: 'SGD momentum of the unlearning.' },
   ablationWeightDecay: { group: 'ablation', help: 'L2 weight decay of the unlearning.' },
-  ablationBatchOther: { group: 'ablation', help: 'Samples of the other classes in each unlearning batch.', integer: true, min: 1 },
-  ablationBatchTarget: { group: 'ablation', help: 'Samples of the class being ablated in each unlearning batch.', integer: true, min: 1 },
-  ablationBeta: { group: 'ablation', help: 'Weight of the L1 term keeping other classes\' logits unchanged; empty = 1/N.', nullable: true },
-  ablationStopProb: { group: 'ablation', help: 'Stop unlearning once the class\'s mean softmax probability falls below this.' },
+  ablationBatchOther: {
+    group: 'ablation',
+    help: 'Samples of the other classes in each unlearning batch.',
+    integer: true,
+    min: 1,
+  },
+  ablationBatchTarget: {
+    group: 'ablation',
+    help: 'Samples of the class being ablated in each unlearning batch.',
+    integer: true,
+    min: 1,
+  },
+  ablationBeta: {
+    group: 'ablation',
+    help: "Weight of the L1 term keeping other classes' logits unchanged; empty = 1/N.",
+    nullable: true,
+  },
+  ablationStopProb: {
+    group: 'ablation',
+    help: "Stop unlearning once the class's mean softmax probability falls below this.",
+  },
   ablationStopWindow: { group: 'ablation', help: 'Steps averaged for the early-stop test.' },
   ablationStopAcc: {
     group: 'ablation',
-    help: 'Stop unlearning once fewer than this fraction of the class\'s own samples are still called k (stop window); 0 = off.',
-    min: 0, max: 1, maxExclusive: true,
+    help: "Stop unlearning once fewer than this fraction of the class's own samples are still called k (stop window); 0 = off.",
+    min: 0,
+    max: 1,
+    maxExclusive: true,
   },
   ablationPlateauSteps: {
     group: 'ablation',
     help: 'Stop unlearning once the windowed unlearning loss has not improved for this many steps; 0 = off.',
-    integer: true, min: 0,
+    integer: true,
+    min: 0,
   },
   ablationPlateauTol: {
-    group: 'ablation', help: 'Relative fall of the unlearning loss that counts as an improvement.', min: 0, max: 1, maxExclusive: true,
+    group: 'ablation',
+    help: 'Relative fall of the unlearning loss that counts as an improvement.',
+    min: 0,
+    max: 1,
+    maxExclusive: true,
   },
   ablationMaxEpochs: {
-    group: 'ablation', help: 'Upper bound on unlearning, in passes over the other classes\' samples.', min: 0, minExclusive: true,
+    group: 'ablation',
+    help: "Upper bound on unlearning, in passes over the other classes' samples.",
+    min: 0,
+    minExclusive: true,
   },
-  inversionSteps: { group: 'inversion', help: 'Signed-gradient steps of trigger inversion per class.', integer: true, min: 1 },
-  inversionBatch: { group: 'inversion', help: 'Samples of other classes stamped in each inversion step.', integer: true, min: 1 },
+  inversionSteps: {
+    group: 'inversion',
+    help: 'Signed-gradient steps of trigger inversion per class.',
+    integer: true,
+    min: 1,
+  },
+  inversionBatch: {
+    group: 'inversion',
+    help: 'Samples of other classes stamped in each inversion step.',
+    integer: true,
+    min: 1,
+  },
   inversionNoise: { group: 'inversion', help: 'Std of the Gaussian noise added to inversion samples.' },
   maskSquash: { group: 'inversion', help: 'Steepness of the tanh that squashes the mask towards 0/1.' },
   patternStep: { group: 'inversion', help: 'Signed step size of the pattern.' },
   maskStep: { group: 'inversion', help: 'Signed step size of the mask.' },
-  patternChannelSpread: { group: 'inversion', help: 'Each pixel\'s channels are kept within this of their mean.' },
+  patternChannelSpread: { group: 'inversion', help: "Each pixel's channels are kept within this of their mean." },
   lambdaT0: { group: 'inversion', help: 'Initial T of the dynamic size penalty |mask|/T.' },
   lambdaWindow: { group: 'inversion', help: 'Steps between adjustments of T.', integer: true, min: 1 },
   lambdaLow: { group: 'inversion', help: 'Below this ASR the size penalty is relaxed (T += delta).' },
   lambdaHigh: { group: 'inversion', help: 'Above this ASR the size penalty is tightened.' },
   lambdaDelta: { group: 'inversion', help: 'Additive change of T.' },
   referenceEpochs: { group: 'reference', help: 'Epochs of coarse training of the clean reference model.' },
-  referenceLr: { group: 'reference', help: 'Learning rate of the reference model\'s training.' },
-  referenceBatch: { group: 'reference', help: 'Batch size of the reference model\'s training.', integer: true, min: 1 },
-  referenceMinSteps: { group: 'reference', help: 'Least optimiser steps of the reference training, whatever the epochs: a few epochs over few samples leave it too weak to filter.', integer: true, min: 0 },
-  referenceMomentum: { group: 'reference', help: 'SGD momentum of the reference model\'s training.', min: 0, max: 1, maxExclusive: true },
-  transferThreshold: { group: 'scoring', help: 'A trigger that reaches this ASR on the clean reference model is natural, not a backdoor.' },
-  transferMaxSamples: { group: 'scoring', help: 'Other-class samples (seeded subsample) of the transfer test; 0 = all.', integer: true, min: 0 },
+  referenceLr: { group: 'reference', help: "Learning rate of the reference model's training." },
+  referenceBatch: { group: 'reference', help: "Batch size of the reference model's training.", integer: true, min: 1 },
+  referenceMinSteps: {
+    group: 'reference',
+    help: 'Least optimiser steps of the reference training, whatever the epochs: a few epochs over few samples leave it too weak to filter.',
+    integer: true,
+    min: 0,
+  },
+  referenceMomentum: {
+    group: 'reference',
+    help: "SGD momentum of the reference model's training.",
+    min: 0,
+    max: 1,
+    maxExclusive: true,
+  },
+  transferThreshold: {
+    group: 'scoring',
+    help: 'A trigger that reaches this ASR on the clean reference model is natural, not a backdoor.',
+  },
+  transferMaxSamples: {
+    group: 'scoring',
+    help: 'Other-class samples (seeded subsample) of the transfer test; 0 = all.',
+    integer: true,
+    min: 0,
+  },
   anomalyThreshold: { group: 'scoring', help: 'Anomaly index above which a class is flagged.' },
   ratioMin: { group: 'scoring', help: 'Lower clip of r_k = 100 * ASR / |mask|.' },
   ratioMax: { group: 'scoring', help: 'Upper clip of r_k.' },
   ncLr: { group: 'nc', help: 'Adam learning rate of Neural Cleanse.' },
   ncSteps: { group: 'nc', help: 'Maximum optimisation steps of Neural Cleanse per class.', integer: true, min: 1 },
-  ncInitCost: { group: 'nc', help: 'Initial weight of Neural Cleanse\'s mask-size cost.' },
+  ncInitCost: { group: 'nc', help: "Initial weight of Neural Cleanse's mask-size cost." },
   ncAsrTarget: { group: 'nc', help: 'ASR Neural Cleanse keeps while shrinking the mask.' },
   ncBatch: { group: 'nc', help: 'Batch size of Neural Cleanse.', integer: true, min: 1 },
-  ncPatience: { group: 'nc', help: 'Neural Cleanse epochs (lambdaWindow steps) on one side of the ASR target before the cost moves.', integer: true, min: 1 },
-  ncCostUp: { group: 'nc', help: 'Factor raising Neural Cleanse\'s mask-size cost while the ASR holds the target.', min: 1 },
+  ncPatience: {
+    group: 'nc',
+    help: 'Neural Cleanse epochs (lambdaWindow steps) on one side of the ASR target before the cost moves.',
+    integer: true,
+    min: 1,
+  },
+  ncCostUp: {
+    group: 'nc',
+    help: "Factor raising Neural Cleanse's mask-size cost while the ASR holds the target.",
+    min: 1,
+  },
   ncCostDown: { group: 'nc', help: 'Divisor lowering the cost while the ASR misses the target.', min: 1 },
-  ncEarlyStopEpochs: { group: 'nc', help: 'Neural Cleanse stops after this many epochs without a smaller successful mask.', integer: true, min: 1 },
-  maxPerClass: { group: 'samples', help: 'Clean samples kept per class; empty = all.', integer: true, min: 2, nullable: true },
+  ncEarlyStopEpochs: {
+    group: 'nc',
+    help: 'Neural Cleanse stops after this many epochs without a smaller successful mask.',
+    integer: true,
+    min: 1,
+  },
+  maxPerClass: {
+    group: 'samples',
+    help: 'Clean samples kept per class; empty = all.',
+    integer: true,
+    min: 2,
+    nullable: true,
+  },
   stampedExamples: { group: 'samples', help: 'Stamped example images saved per class.' },
 };
 
@@ -287,8 +375,11 @@ export const PARAM_INFO: Record<keyof ScanParams, ParamInfo> = {
 export function methodGroups(m: ScanMethod): ParamGroup[] {
   const st = METHOD_STAGES[m];
   return [
-    'samples', ...(st.ablation ? ['ablation' as const] : []), ...(st.inversion === 'uma' ? ['inversion' as const] : ['nc' as const]),
-    ...(st.transferFilter ? ['reference' as const] : []), 'scoring',
+    'samples',
+    ...(st.ablation ? ['ablation' as const] : []),
+    ...(st.inversion === 'uma' ? ['inversion' as const] : ['nc' as const]),
+    ...(st.transferFilter ? ['reference' as const] : []),
+    'scoring',
   ];
 }
 
@@ -296,7 +387,8 @@ export function methodGroups(m: ScanMethod): ParamGroup[] {
 export function paramBounds(key: keyof ScanParams): string {
   const { integer, min, minExclusive, max, maxExclusive } = PARAM_INFO[key];
   const kind = integer ? 'an integer' : 'a number';
-  if (min !== undefined && max !== undefined) return `${kind} in ${minExclusive ? '(' : '['}${min}, ${max}${maxExclusive ? ')' : ']'}`;
+  if (min !== undefined && max !== undefined)
+    return `${kind} in ${minExclusive ? '(' : '['}${min}, ${max}${maxExclusive ? ')' : ']'}`;
   if (min !== undefined) return `${kind} ${minExclusive ? '>' : '>='} ${min}`;
   return kind;
 }
@@ -305,9 +397,12 @@ export function paramBounds(key: keyof ScanParams): string {
 export function paramProblem(key: keyof ScanParams, value: unknown): string | null {
   const info = PARAM_INFO[key];
   if (value === null) return info.nullable ? null : `must be ${paramBounds(key)}; it cannot be empty`;
-  const ok = typeof value === 'number' && Number.isFinite(value) && (!info.integer || Number.isInteger(value))
-    && (info.min === undefined || (info.minExclusive ? value > info.min : value >= info.min))
-    && (info.max === undefined || (info.maxExclusive ? value < info.max : value <= info.max));
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (!info.integer || Number.isInteger(value)) &&
+    (info.min === undefined || (info.minExclusive ? value > info.min : value >= info.min)) &&
+    (info.max === undefined || (info.maxExclusive ? value < info.max : value <= info.max));
   return ok ? null : `must be ${paramBounds(key)}${info.nullable ? ' or empty' : ''}`;
 }
 

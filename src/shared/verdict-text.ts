@@ -30,25 +30,30 @@ function usesTransferFilter(r: Scoring): boolean {
 export function explainClass(k: ClassFinding, r: Scoring): ClassExplanation {
   const t = r.params.anomalyThreshold;
   const tt = r.params.transferThreshold;
-  if (k.anomalyIndex === null || k.flagged === null) return { outcome: 'pending', text: 'Scored when every class is done.' };
+  if (k.anomalyIndex === null || k.flagged === null)
+    return { outcome: 'pending', text: 'Scored when every class is done.' };
   const ai = fixed(k.anomalyIndex);
   const filter = usesTransferFilter(r) && k.transferAsr !== null;
   if (k.flagged) {
     if (k.anomalyIndex < t * BORDERLINE_FACTOR) {
       return {
         outcome: 'borderline',
-        text: `Borderline: anomaly index ${ai} is only just above the threshold ${t}. `
-          + 'Confirm with another seed or more clean data before relying on it.',
+        text:
+          `Borderline: anomaly index ${ai} is only just above the threshold ${t}. ` +
+          'Confirm with another seed or more clean data before relying on it.',
       };
     }
-    const clean = filter ? ` and its trigger does not fool the clean reference model (transfer ${pct(k.transferAsr!)} < ${pct(tt)})` : '';
+    const clean = filter
+      ? ` and its trigger does not fool the clean reference model (transfer ${pct(k.transferAsr!)} < ${pct(tt)})`
+      : '';
     return { outcome: 'flagged', text: `Flagged: anomaly index ${ai} is above the threshold ${t}${clean}.` };
   }
   if (k.anomalyIndex > t && filter && k.transferAsr! >= tt) {
     return {
       outcome: 'filtered',
-      text: `Not flagged although its anomaly index ${ai} is above the threshold ${t}: its trigger also fools the clean `
-        + `reference model (transfer ${pct(k.transferAsr!)} ≥ ${pct(tt)}), so it is a natural feature of the class, not a backdoor.`,
+      text:
+        `Not flagged although its anomaly index ${ai} is above the threshold ${t}: its trigger also fools the clean ` +
+        `reference model (transfer ${pct(k.transferAsr!)} ≥ ${pct(tt)}), so it is a natural feature of the class, not a backdoor.`,
     };
   }
   return { outcome: 'not-flagged', text: `Not flagged: anomaly index ${ai} is at or below the threshold ${t}.` };
@@ -60,17 +65,21 @@ export function conclusion(r: ScanResult): string {
   const filtered = r.classes.filter((k) => explainClass(k, r).outcome === 'filtered');
   const one = filtered.length === 1;
   const filteredText = filtered.length
-    ? ` ${capitalised(filtered.map(name).join(', '))} scored above the threshold too, but ${one ? 'its trigger also fools' : 'their triggers also fool'}`
-      + ` a clean model, so ${one ? 'it was' : 'they were'} set aside as natural features.`
+    ? ` ${capitalised(filtered.map(name).join(', '))} scored above the threshold too, but ${one ? 'its trigger also fools' : 'their triggers also fool'}` +
+      ` a clean model, so ${one ? 'it was' : 'they were'} set aside as natural features.`
     : '';
-  const target = r.target === null ? null : r.classes.find((k) => k.index === r.target) ?? null;
+  const target = r.target === null ? null : (r.classes.find((k) => k.index === r.target) ?? null);
   const t = r.params.anomalyThreshold;
   if (r.verdict === 'trojaned' && target) {
     const strength = explainClass(target, r).outcome === 'borderline' ? 'borderline' : 'strong';
-    return `The model probably contains a backdoor that makes inputs carrying a small trigger be classified as ${name(target)}.`
-      + ` The evidence is ${strength}: anomaly index ${fixed(target.anomalyIndex ?? 0)} against a threshold of ${t}.${filteredText}`;
+    return (
+      `The model probably contains a backdoor that makes inputs carrying a small trigger be classified as ${name(target)}.` +
+      ` The evidence is ${strength}: anomaly index ${fixed(target.anomalyIndex ?? 0)} against a threshold of ${t}.${filteredText}`
+    );
   }
-  return 'No backdoor was found: no class\'s reversed trigger was anomalous enough (the largest anomaly index of a class'
-    + ` that counts is ${fixed(r.score)}, the threshold ${t}).${filteredText}`
-    + ' A clean result lowers suspicion but does not prove the model is clean.';
+  return (
+    "No backdoor was found: no class's reversed trigger was anomalous enough (the largest anomaly index of a class" +
+    ` that counts is ${fixed(r.score)}, the threshold ${t}).${filteredText}` +
+    ' A clean result lowers suspicion but does not prove the model is clean.'
+  );
 }

@@ -49,7 +49,8 @@ export function decodeFrame(data: Uint8Array | ArrayBuffer | string): unknown {
   if (4 + headerLength > bytes.byteLength) throw new FrameError('frame header runs past the end of the frame');
   const header = parseJson(utf8(bytes.subarray(4, 4 + headerLength))) as { m?: unknown; b?: unknown };
   const lengths = header?.b;
-  if (!Array.isArray(lengths) || !lengths.every((n) => Number.isInteger(n) && n >= 0)) throw new FrameError('frame header has no blob table');
+  if (!Array.isArray(lengths) || !lengths.every((n) => Number.isInteger(n) && n >= 0))
+    throw new FrameError('frame header has no blob table');
   const blobs: Uint8Array[] = [];
   let at = 4 + headerLength;
   for (const n of lengths as number[]) {

@@ -5,7 +5,15 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { walkAnalystPath } from './analyst-steps.ts';
-import { browserSkipReason, CHROMIUM, CHROMIUM_ARGS, ensureRenderer, SHOTS, startServe, type Served } from './serve-harness.ts';
+import {
+  browserSkipReason,
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  ensureRenderer,
+  SHOTS,
+  startServe,
+  type Served,
+} from './serve-harness.ts';
 
 const skip = browserSkipReason();
 if (skip) console.log(`e2e analyst path skipped: ${skip}`);

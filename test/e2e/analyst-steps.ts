@@ -12,7 +12,14 @@ import type { Page } from 'playwright-core';
 // The page's own code runs in the browser; the strings passed to evaluate keep DOM names out of this Node project.
 
 /** Small but real: enough for the demo backdoor to stand out, well under a minute on two cores. */
-export const SMALL_PARAMS: Record<string, string> = { maxPerClass: '50', inversionSteps: '60', referenceEpochs: '1', referenceMinSteps: '0', ablationMaxEpochs: '2', stampedExamples: '2' };
+export const SMALL_PARAMS: Record<string, string> = {
+  maxPerClass: '50',
+  inversionSteps: '60',
+  referenceEpochs: '1',
+  referenceMinSteps: '0',
+  ablationMaxEpochs: '2',
+  stampedExamples: '2',
+};
 
 export async function walkAnalystPath(page: Page, shotsDir: string, prefix: string): Promise<void> {
   fs.mkdirSync(shotsDir, { recursive: true });
@@ -23,7 +30,10 @@ export async function walkAnalystPath(page: Page, shotsDir: string, prefix: stri
   const shot = async (name: string, fullPage = true) => {
     n++;
     if (fullPage) await page.evaluate('window.scrollTo(0, 0)');
-    await page.screenshot({ path: path.join(shotsDir, `${prefix}${String(n).padStart(2, '0')}-${name}.png`), fullPage });
+    await page.screenshot({
+      path: path.join(shotsDir, `${prefix}${String(n).padStart(2, '0')}-${name}.png`),
+      fullPage,
+    });
   };
   const heading = page.locator('main h1');
 
@@ -55,7 +65,9 @@ export async function walkAnalystPath(page: Page, shotsDir: string, prefix: stri
   // Live progress: some classes move, then the scan finishes.
   await expect.poll(() => heading.textContent(), { timeout: 10_000 }).toMatch(/^Scan #\d+$/);
   const overall = page.getByRole('progressbar', { name: 'Overall progress' });
-  await expect.poll(async () => Number(await overall.getAttribute('aria-valuenow')), { timeout: 60_000 }).toBeGreaterThan(0);
+  await expect
+    .poll(async () => Number(await overall.getAttribute('aria-valuenow')), { timeout: 60_000 })
+    .toBeGreaterThan(0);
   await page.locator('.classes li .fill.ok').first().waitFor({ timeout: 90_000 });
   await shot('live-scan');
   await page.getByText('Scan finished.').waitFor({ timeout: 120_000 });
@@ -90,12 +102,18 @@ export async function walkAnalystPath(page: Page, shotsDir: string, prefix: stri
   await shot('compare');
 
   // Report: sign, download the archive, verify it.
-  await page.getByRole('link', { name: /^scan #\d+$/ }).first().click();
+  await page
+    .getByRole('link', { name: /^scan #\d+$/ })
+    .first()
+    .click();
   await page.getByRole('link', { name: 'Report' }).click();
   await page.getByLabel('Examiner').fill('E2E Examiner');
   await page.getByRole('button', { name: 'Sign and archive' }).click();
   await page.getByText(/^\s*Signed report #\d+/).waitFor({ timeout: 60_000 });
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download archive' }).first().click()]);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download archive' }).first().click(),
+  ]);
   const archive = path.join(shotsDir, `${prefix}report.zip`);
   await download.saveAs(archive);
   await page.getByRole('button', { name: 'Verify this archive' }).click();
@@ -105,10 +123,15 @@ export async function walkAnalystPath(page: Page, shotsDir: string, prefix: stri
   await page.frameLocator('iframe[title="Report preview"]').getByText('Backdoor scan report').waitFor();
   await shot('report-verified');
   // Full-page captures leave the sandboxed preview frame blank; an element capture shows what the analyst sees.
-  await page.locator('iframe[title="Report preview"]').screenshot({ path: path.join(shotsDir, `${prefix}${String(n).padStart(2, '0')}b-report-preview.png`) });
+  await page
+    .locator('iframe[title="Report preview"]')
+    .screenshot({ path: path.join(shotsDir, `${prefix}${String(n).padStart(2, '0')}b-report-preview.png`) });
 
   // The report on its own as a PDF (the service prints it with Chromium).
-  const [pdf] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByRole('button', { name: 'Download as PDF' }).click()]);
+  const [pdf] = await Promise.all([
+    page.waitForEvent('download', { timeout: 60_000 }),
+    page.getByRole('button', { name: 'Download as PDF' }).click(),
+  ]);
   const pdfPath = path.join(shotsDir, `${prefix}report.pdf`);
   await pdf.saveAs(pdfPath);
   expect(fs.readFileSync(pdfPath).subarray(0, 5).toString()).toBe('%PDF-');

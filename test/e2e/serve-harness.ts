@@ -9,7 +9,14 @@ import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 export const SHOTS = path.join(ROOT, 'test-results/e2e');
 const RENDERER_INDEX = path.join(ROOT, 'out/renderer/index.html');
 const SERVE_COMMAND = path.join(ROOT, 'src/main/cli/commands/serve.ts');
@@ -50,7 +57,13 @@ export async function ensureRenderer(): Promise<void> {
     const { build } = await import('vite');
     const loaded = await loadConfigFromFile({ command: 'build', mode: 'production' }, undefined, ROOT, 'warn');
     const renderer = loaded.config.renderer as Record<string, unknown> & { build?: object };
-    await build({ ...renderer, configFile: false, base: './', logLevel: 'warn', build: { ...renderer.build, outDir: path.join(ROOT, 'out/renderer'), emptyOutDir: true } });
+    await build({
+      ...renderer,
+      configFile: false,
+      base: './',
+      logLevel: 'warn',
+      build: { ...renderer.build, outDir: path.join(ROOT, 'out/renderer'), emptyOutDir: true },
+    });
   }
   if (!fs.existsSync(RENDERER_INDEX)) throw new Error(`the renderer build did not produce ${RENDERER_INDEX}`);
 }
@@ -72,7 +85,15 @@ export interface ServeOptions {
 /** Starts `uma serve` on a throwaway database (fresh unless told) and resolves with the URL it prints. */
 export async function startServe(opts: ServeOptions = {}): Promise<Served> {
   const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'uma-e2e-'));
-  const args = ['serve', '--port', String(opts.port ?? 0), '--db', path.join(dir, 'cases.sqlite'), '--no-pdf', ...(opts.token ? ['--token', opts.token] : [])];
+  const args = [
+    'serve',
+    '--port',
+    String(opts.port ?? 0),
+    '--db',
+    path.join(dir, 'cases.sqlite'),
+    '--no-pdf',
+    ...(opts.token ? ['--token', opts.token] : []),
+  ];
   const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'bin/uma.mjs'), ...args], {
     cwd: ROOT,
     // Keys and any default paths land in the throwaway folder, not the analyst's home.

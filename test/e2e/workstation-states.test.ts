@@ -16,14 +16,25 @@ import { paramsSha256 } from '../../src/main/engine/scan/params.ts';
 import { materializeModel } from '../../src/main/service/materialize.ts';
 import { scanFixture } from '../fixtures/reports/scan-fixture.ts';
 import { ok, TINY, wsApi, type WsClient } from '../integration/service/helpers.ts';
-import { browserSkipReason, CHROMIUM, CHROMIUM_ARGS, ensureRenderer, ROOT, startServe, type Served } from './serve-harness.ts';
+import {
+  browserSkipReason,
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  ensureRenderer,
+  ROOT,
+  startServe,
+  type Served,
+} from './serve-harness.ts';
 
 const skip = browserSkipReason();
 if (skip) console.log(`e2e workstation states skipped: ${skip}`);
 
 const SHOTS = path.join(ROOT, 'test-results/screenshots');
 const TOKEN = 'e2e-states-token-0123456789';
-const SIZES = [{ width: 1440, height: 900 }, { width: 1024, height: 700 }];
+const SIZES = [
+  { width: 1440, height: 900 },
+  { width: 1024, height: 700 },
+];
 
 /** A finished scan of the demo model: class 3 flagged at 2.56 (threshold 2: borderline), class 5 at 3.34 but transferring 37%. */
 async function seedExplainedScan(dir: string): Promise<{ caseId: number; scanId: number }> {
@@ -41,8 +52,16 @@ async function seedExplainedScan(dir: string): Promise<{ caseId: number; scanId:
     const seeded = { ...result, classes, score: 2.56, params, paramsSha256: paramsSha256(params, 'uma', result.seed) };
     const model = materializeModel({ kind: 'demo', which: 'trojaned' });
     const ids = await recordScanResult(cdb, {
-      caseName: 'Vendor model 2026-117', examiner: 'E2E Examiner', result: seeded, artifacts,
-      evidence: { files: model.files, format: 'tfjs-layers', displayName: 'vendor-classifier', classNames: classes.map((k) => k.name) },
+      caseName: 'Vendor model 2026-117',
+      examiner: 'E2E Examiner',
+      result: seeded,
+      artifacts,
+      evidence: {
+        files: model.files,
+        format: 'tfjs-layers',
+        displayName: 'vendor-classifier',
+        classNames: classes.map((k) => k.name),
+      },
     });
     return { caseId: ids.caseId, scanId: ids.scanId };
   } finally {
@@ -86,11 +105,17 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
     const banner = page.locator('.banner');
     await expect.poll(() => banner.textContent()).toContain('Borderline');
     const why = page.getByRole('list', { name: 'Why these classes' });
-    await expect.poll(() => why.textContent()).toContain('Class 3: Borderline: anomaly index 2.56 is only just above the threshold 2');
-    expect(await why.textContent()).toContain('Class 5: Not flagged although its anomaly index 3.34 is above the threshold 2: its trigger also fools the clean reference model (transfer 37% ≥ 30%)');
+    await expect
+      .poll(() => why.textContent())
+      .toContain('Class 3: Borderline: anomaly index 2.56 is only just above the threshold 2');
+    expect(await why.textContent()).toContain(
+      'Class 5: Not flagged although its anomaly index 3.34 is above the threshold 2: its trigger also fools the clean reference model (transfer 37% ≥ 30%)',
+    );
     expect(await page.locator('td[data-outcome="filtered"]').textContent()).toBe('no, filtered');
     // Column meanings are on the page, not only in tooltips.
-    expect(await page.locator('.legend').textContent()).toContain("Ablated model's accuracy on this class's own samples");
+    expect(await page.locator('.legend').textContent()).toContain(
+      "Ablated model's accuracy on this class's own samples",
+    );
     await page.close();
   }, 60_000);
 
@@ -98,15 +123,23 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
     for (const f of fs.readdirSync(SHOTS)) if (f.endsWith('.png')) fs.rmSync(path.join(SHOTS, f));
     const { caseId, scanId } = seeded;
     const pages: [string, string][] = [
-      ['cases', '#/cases'], ['case', `#/cases/${caseId}`], ['new-scan', `#/cases/${caseId}/new-scan`],
-      ['live-finished', `#/scans/${scanId}/live`], ['results', `#/scans/${scanId}`], ['triggers', `#/scans/${scanId}/triggers`],
-      ['report', `#/scans/${scanId}/report`], ['compare', '#/compare'], ['verify', '#/verify'],
+      ['cases', '#/cases'],
+      ['case', `#/cases/${caseId}`],
+      ['new-scan', `#/cases/${caseId}/new-scan`],
+      ['live-finished', `#/scans/${scanId}/live`],
+      ['results', `#/scans/${scanId}`],
+      ['triggers', `#/scans/${scanId}/triggers`],
+      ['report', `#/scans/${scanId}/report`],
+      ['compare', '#/compare'],
+      ['verify', '#/verify'],
     ];
     for (const size of SIZES) {
       const page = await browser!.newPage({ viewport: size });
       // Three triggers in the comparison basket, so the compare page shows its widest state.
       await page.goto(served!.url);
-      await page.evaluate(`sessionStorage.setItem('uma.compare', JSON.stringify([3, 5, 7].map((k) => ({ scanId: ${scanId}, classIndex: k }))))`);
+      await page.evaluate(
+        `sessionStorage.setItem('uma.compare', JSON.stringify([3, 5, 7].map((k) => ({ scanId: ${scanId}, classIndex: k }))))`,
+      );
       for (const [name, hash] of pages) {
         await open(page, hash);
         await page.waitForTimeout(1000); // data arrives over the WebSocket (never 'network idle'), charts animate in
@@ -120,7 +153,9 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
   it('cancel, then resume, then done: the live page follows without a reload', async () => {
     const { caseId } = seeded;
     const evidenceId = ok(await api!['cases/get']({ caseId })).evidence[0].id;
-    const { scanId } = ok(await api!['scans/start']({ caseId, evidenceId, data: { kind: 'demo' }, params: TINY, workers: 1 }));
+    const { scanId } = ok(
+      await api!['scans/start']({ caseId, evidenceId, data: { kind: 'demo' }, params: TINY, workers: 1 }),
+    );
     const page = await browser!.newPage({ viewport: SIZES[1] });
     await open(page, `#/scans/${scanId}/live`);
     await page.getByRole('button', { name: 'Cancel scan' }).click();
@@ -137,7 +172,9 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
   it('says within seconds that the service stopped, recovers when it is back, and the stopped scan resumes, not failed', async () => {
     const { caseId } = seeded;
     const evidenceId = ok(await api!['cases/get']({ caseId })).evidence[0].id;
-    const { scanId } = ok(await api!['scans/start']({ caseId, evidenceId, data: { kind: 'demo' }, params: TINY, workers: 1 }));
+    const { scanId } = ok(
+      await api!['scans/start']({ caseId, evidenceId, data: { kind: 'demo' }, params: TINY, workers: 1 }),
+    );
     const page = await browser!.newPage({ viewport: SIZES[0] });
     await open(page, `#/scans/${scanId}/live`);
     await page.getByRole('button', { name: 'Cancel scan' }).waitFor();

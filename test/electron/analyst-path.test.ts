@@ -13,10 +13,9 @@ import { walkAnalystPath } from '../e2e/analyst-steps.ts';
 import { ELECTRON_BINARY, NO_ELECTRON } from './binary.ts';
 import { ensureRenderer, ROOT, SHOTS } from '../e2e/serve-harness.ts';
 
-const skip = NO_ELECTRON
-  ?? (!fs.existsSync(path.join(ROOT, 'src/main/index.ts'))
-    ? 'no Electron main process (src/main/index.ts)'
-    : null);
+const skip =
+  NO_ELECTRON ??
+  (!fs.existsSync(path.join(ROOT, 'src/main/index.ts')) ? 'no Electron main process (src/main/index.ts)' : null);
 if (skip) console.log(`electron analyst path skipped: ${skip}`);
 
 describe.skipIf(skip !== null)('analyst path in the Electron app', () => {
@@ -26,7 +25,12 @@ describe.skipIf(skip !== null)('analyst path in the Electron app', () => {
   beforeAll(async () => {
     await ensureRenderer();
     const { _electron } = await import('playwright-core');
-    app = await _electron.launch({ executablePath: ELECTRON_BINARY, args: [path.join(ROOT, 'out/main/index.js')], cwd: ROOT, env: { ...process.env, UMA_HOME: home } });
+    app = await _electron.launch({
+      executablePath: ELECTRON_BINARY,
+      args: [path.join(ROOT, 'out/main/index.js')],
+      cwd: ROOT,
+      env: { ...process.env, UMA_HOME: home },
+    });
   }, 240_000);
 
   afterAll(async () => {

@@ -31,10 +31,15 @@ describe.skipIf(missing !== null)('Electron app', () => {
   let page: Page;
   let home: string;
   beforeAll(async () => {
-    if (!fs.existsSync(path.join(ROOT, 'out/main/index.js'))) execFileSync('npx', ['electron-vite', 'build'], { cwd: ROOT, stdio: 'inherit' });
+    if (!fs.existsSync(path.join(ROOT, 'out/main/index.js')))
+      execFileSync('npx', ['electron-vite', 'build'], { cwd: ROOT, stdio: 'inherit' });
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'uma-electron-'));
     const { _electron } = await import('playwright-core');
-    app = await _electron.launch({ executablePath: BINARY, args: [ROOT], env: { ...process.env, UMA_DB: path.join(home, 'cases.sqlite') } });
+    app = await _electron.launch({
+      executablePath: BINARY,
+      args: [ROOT],
+      env: { ...process.env, UMA_DB: path.join(home, 'cases.sqlite') },
+    });
     page = await app.firstWindow();
     await page.waitForFunction(() => typeof (globalThis as unknown as Partial<Win>).uma === 'object');
   });
@@ -45,8 +50,15 @@ describe.skipIf(missing !== null)('Electron app', () => {
 
   it('serves the UI from app:// with a sandboxed renderer that has no Node', async () => {
     expect(page.url()).toMatch(/^app:\/\/ui\//);
-    expect(await page.evaluate(() => [typeof (globalThis as unknown as Win).require, typeof (globalThis as unknown as Win).process])).toEqual(['undefined', 'undefined']);
-    const csp = await page.evaluate(async () => (await fetch((globalThis as unknown as Win).location.href)).headers.get('content-security-policy'));
+    expect(
+      await page.evaluate(() => [
+        typeof (globalThis as unknown as Win).require,
+        typeof (globalThis as unknown as Win).process,
+      ]),
+    ).toEqual(['undefined', 'undefined']);
+    const csp = await page.evaluate(async () =>
+      (await fetch((globalThis as unknown as Win).location.href)).headers.get('content-security-policy'),
+    );
     expect(csp).toContain("script-src 'self'");
   });
 
@@ -62,10 +74,15 @@ describe.skipIf(missing !== null)('Electron app', () => {
   });
 
   it('restarts a killed engine host and tells the renderer', async () => {
-    const restarted = page.evaluate(() => new Promise((resolve) => {
-      (globalThis as unknown as Win).uma.on((e) => e.type === 'host/restarted' && resolve(e));
-    }));
-    const pid = await app.evaluate(({ app: a }) => a.getAppMetrics().find((m) => m.type === 'Utility' && m.name === 'UMA engine host')?.pid);
+    const restarted = page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          (globalThis as unknown as Win).uma.on((e) => e.type === 'host/restarted' && resolve(e));
+        }),
+    );
+    const pid = await app.evaluate(
+      ({ app: a }) => a.getAppMetrics().find((m) => m.type === 'Utility' && m.name === 'UMA engine host')?.pid,
+    );
     expect(pid).toBeTypeOf('number');
     process.kill(pid!, 'SIGKILL');
     expect(await restarted).toMatchObject({ type: 'host/restarted', generation: 1 });

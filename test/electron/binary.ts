@@ -8,7 +8,14 @@ import path from 'node:path';
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const DIST = process.env.ELECTRON_OVERRIDE_DIST_PATH ?? path.join(ROOT, 'node_modules/electron/dist');
 
-export const ELECTRON_BINARY = path.join(DIST, process.platform === 'darwin' ? 'Electron.app/Contents/MacOS/Electron' : process.platform === 'win32' ? 'electron.exe' : 'electron');
+export const ELECTRON_BINARY = path.join(
+  DIST,
+  process.platform === 'darwin'
+    ? 'Electron.app/Contents/MacOS/Electron'
+    : process.platform === 'win32'
+      ? 'electron.exe'
+      : 'electron',
+);
 
 /** Null when the binary exists, else the reason the Electron specs skip. */
 export const NO_ELECTRON: string | null = fs.existsSync(ELECTRON_BINARY)

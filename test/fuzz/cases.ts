@@ -54,7 +54,10 @@ const HOSTILE_FLOATS = [Number.NaN, Infinity, -Infinity, 3.4e38, -0, 1e-45];
 function convDef(r: Rand): ModelDef {
   return {
     input: [1, 2, 4, 4],
-    initializers: { w: { dims: [3, 2, 3, 3], floats: Array.from({ length: 54 }, () => r() * 2 - 1) }, b: { dims: [3], floats: [0.1, 0.2, 0.3] } },
+    initializers: {
+      w: { dims: [3, 2, 3, 3], floats: Array.from({ length: 54 }, () => r() * 2 - 1) },
+      b: { dims: [3], floats: [0.1, 0.2, 0.3] },
+    },
     nodes: [
       { op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['c'], attrs: { pads: [1, 1, 1, 1] } },
       { op: 'Flatten', inputs: ['c'], outputs: ['y'] },
@@ -97,7 +100,12 @@ const ONNX_MUTATIONS: Record<string, (r: Rand) => Uint8Array> = {
   'pool-geometry': (r) => {
     const def = convDef(r);
     const g = () => pick(r, GEOMETRY);
-    def.nodes.splice(1, 0, { op: pick(r, ['MaxPool', 'AveragePool']), inputs: ['c'], outputs: ['p'], attrs: { kernel_shape: [g(), g()], pads: [g(), g(), g(), g()], strides: [g(), g()], ceil_mode: int(r, 0, 1) } });
+    def.nodes.splice(1, 0, {
+      op: pick(r, ['MaxPool', 'AveragePool']),
+      inputs: ['c'],
+      outputs: ['p'],
+      attrs: { kernel_shape: [g(), g()], pads: [g(), g(), g(), g()], strides: [g(), g()], ceil_mode: int(r, 0, 1) },
+    });
     def.nodes[2].inputs = ['p'];
     return buildModel(def);
   },
@@ -106,7 +114,11 @@ const ONNX_MUTATIONS: Record<string, (r: Rand) => Uint8Array> = {
     const op = pick(r, ['Reshape', 'Expand', 'Tile', 'ConstantOfShape', 'Pad', 'Range']);
     const ints = Array.from({ length: int(r, 1, 4) }, () => pick(r, [1, 2, -1, 0, 100_000, 2 ** 31 - 1]));
     def.initializers!.s = { dims: [ints.length], ints };
-    def.nodes.splice(1, 0, { op, inputs: op === 'ConstantOfShape' ? ['s'] : op === 'Range' ? ['s', 's', 's'] : ['c', 's'], outputs: ['h'] });
+    def.nodes.splice(1, 0, {
+      op,
+      inputs: op === 'ConstantOfShape' ? ['s'] : op === 'Range' ? ['s', 's', 's'] : ['c', 's'],
+      outputs: ['h'],
+    });
     def.nodes[2].inputs = ['h'];
     return buildModel(def);
   },
@@ -123,7 +135,11 @@ const ONNX_MUTATIONS: Record<string, (r: Rand) => Uint8Array> = {
   },
   'unknown-op': (r) => {
     const def = convDef(r);
-    def.nodes[0] = { ...def.nodes[0], op: pick(r, ['Conv', 'Convv', 'LSTM', 'Loop', 'If', '', 'Scan']), domain: pick(r, ['', '', 'ai.onnx', 'com.microsoft', 'evil']) };
+    def.nodes[0] = {
+      ...def.nodes[0],
+      op: pick(r, ['Conv', 'Convv', 'LSTM', 'Loop', 'If', '', 'Scan']),
+      domain: pick(r, ['', '', 'ai.onnx', 'com.microsoft', 'evil']),
+    };
     return buildModel(def);
   },
   'dangling-graph': (r) => {
@@ -138,8 +154,29 @@ const ONNX_MUTATIONS: Record<string, (r: Rand) => Uint8Array> = {
 // ---------- TF.js ----------
 
 const HOSTILE_VALUES: unknown[] = [
-  null, 0, -1, 1e300, Number.MAX_SAFE_INTEGER, '', '.', '..', '../../../../../../dev/zero', '/dev/zero', 'nope.bin',
-  [], [null], [1], ['.'], {}, [{}], true, 'float16', 'uint8', [-1], [2 ** 31, 2 ** 31], 'weights.bin',
+  null,
+  0,
+  -1,
+  1e300,
+  Number.MAX_SAFE_INTEGER,
+  '',
+  '.',
+  '..',
+  '../../../../../../dev/zero',
+  '/dev/zero',
+  'nope.bin',
+  [],
+  [null],
+  [1],
+  ['.'],
+  {},
+  [{}],
+  true,
+  'float16',
+  'uint8',
+  [-1],
+  [2 ** 31, 2 ** 31],
+  'weights.bin',
 ];
 
 /** Every [parent, key] in a JSON tree, so one can be replaced or deleted. */
@@ -173,10 +210,18 @@ function tfjsCase(r: Rand, dir: string, mutation: string): string {
       break;
     }
     case 'json-bytes':
-      text = new TextDecoder().decode(r() < 0.5 ? truncate(r, new TextEncoder().encode(JSON.stringify(json))) : flipBytes(r, new TextEncoder().encode(JSON.stringify(json)), int(r, 1, 8)));
+      text = new TextDecoder().decode(
+        r() < 0.5
+          ? truncate(r, new TextEncoder().encode(JSON.stringify(json)))
+          : flipBytes(r, new TextEncoder().encode(JSON.stringify(json)), int(r, 1, 8)),
+      );
       break;
     case 'weights-bytes':
-      weights = pick(r, [() => flipBytes(r, weights, int(r, 1, 64)), () => truncate(r, weights), () => new Uint8Array([...weights, ...garbage(r, int(r, 1, 64))])])();
+      weights = pick(r, [
+        () => flipBytes(r, weights, int(r, 1, 64)),
+        () => truncate(r, weights),
+        () => new Uint8Array([...weights, ...garbage(r, int(r, 1, 64))]),
+      ])();
       break;
     case 'weights-nan': {
       const f = new Float32Array(weights.slice().buffer);
@@ -185,10 +230,26 @@ function tfjsCase(r: Rand, dir: string, mutation: string): string {
       break;
     }
     case 'manifest-path':
-      group.paths = [pick(r, ['../../../../../../dev/zero', '/dev/zero', '.', '', 'nope.bin', '../weights.bin', 'a/../../x', 'weights.bin/..', '\u0000'])];
+      group.paths = [
+        pick(r, [
+          '../../../../../../dev/zero',
+          '/dev/zero',
+          '.',
+          '',
+          'nope.bin',
+          '../weights.bin',
+          'a/../../x',
+          'weights.bin/..',
+          '\u0000',
+        ]),
+      ];
       break;
     case 'quantized':
-      group.weights[int(r, 0, group.weights.length - 1)].quantization = { dtype: pick(r, ['uint8', 'uint16', 'float16']), min: 0, scale: 0.1 };
+      group.weights[int(r, 0, group.weights.length - 1)].quantization = {
+        dtype: pick(r, ['uint8', 'uint16', 'float16']),
+        min: 0,
+        scale: 0.1,
+      };
       break;
     case 'duplicate-names': {
       const layers = json.modelTopology.config.layers;
@@ -202,7 +263,17 @@ function tfjsCase(r: Rand, dir: string, mutation: string): string {
   return dir;
 }
 
-const TFJS_MUTATIONS = ['json-value', 'json-value', 'json-delete', 'json-bytes', 'weights-bytes', 'weights-nan', 'manifest-path', 'quantized', 'duplicate-names'];
+const TFJS_MUTATIONS = [
+  'json-value',
+  'json-value',
+  'json-delete',
+  'json-bytes',
+  'weights-bytes',
+  'weights-nan',
+  'manifest-path',
+  'quantized',
+  'duplicate-names',
+];
 
 // ---------- data ----------
 
@@ -222,7 +293,10 @@ function idxCase(r: Rand, dir: string, mutation: string): string {
   switch (mutation) {
     case 'idx-header': {
       const shape = Array.from({ length: int(r, 0, 6) }, () => pick(r, [0, 1, 2, 4, 28, 10_000, 2 ** 31, 2 ** 32 - 1]));
-      bytes = Buffer.concat([idxHeader(pick(r, [8, 8, 9, 0x0d, 0, 255]), shape), Buffer.from(garbage(r, int(r, 0, 512)))]);
+      bytes = Buffer.concat([
+        idxHeader(pick(r, [8, 8, 9, 0x0d, 0, 255]), shape),
+        Buffer.from(garbage(r, int(r, 0, 512))),
+      ]);
       break;
     }
     case 'idx-gzip-bomb': {
@@ -237,7 +311,10 @@ function idxCase(r: Rand, dir: string, mutation: string): string {
       bytes = flipBytes(r, good, int(r, 1, 8));
   }
   writeFileSync(images, bytes);
-  const labels = r() < 0.8 ? Buffer.concat([idxHeader(8, [n]), Buffer.from(Array.from({ length: n }, () => int(r, 0, 2)))]) : garbage(r, int(r, 0, 32));
+  const labels =
+    r() < 0.8
+      ? Buffer.concat([idxHeader(8, [n]), Buffer.from(Array.from({ length: n }, () => int(r, 0, 2)))])
+      : garbage(r, int(r, 0, 32));
   writeFileSync(join(dir, 'x-labels-idx1-ubyte'), labels);
   return images;
 }
@@ -258,7 +335,12 @@ function pngClaiming(w: number, h: number): Buffer {
   ihdr[8] = 8;
   ihdr[9] = 6;
   const idat = Buffer.from([0x78, 0x9c, 3, 0, 0, 0, 0, 1]);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', idat),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 function jpegClaiming(w: number, h: number): Buffer {
@@ -345,4 +427,3 @@ export function makeCase(id: number, r: Rand, dir: string): FuzzCase {
   const { path, mutation } = specialCase(r, dir);
   return { id, family, mutation, target: 'model', path };
 }
-

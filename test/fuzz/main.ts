@@ -33,21 +33,34 @@ const summary = await runFuzz({
   onCase: (r) => {
     const bad = r.outcome === 'internal' || r.outcome === 'hang' || r.outcome === 'crash' || !r.healthy;
     if (bad || (!values.quiet && r.id % 100 === 0 && r.via === 'in-process')) {
-      console.log(`#${r.id} ${r.via} ${r.family}/${r.mutation}: ${r.outcome}${r.healthy ? '' : ' UNHEALTHY'} (${r.ms} ms)${bad ? ` ${r.message ?? ''}` : ''}`);
+      console.log(
+        `#${r.id} ${r.via} ${r.family}/${r.mutation}: ${r.outcome}${r.healthy ? '' : ' UNHEALTHY'} (${r.ms} ms)${bad ? ` ${r.message ?? ''}` : ''}`,
+      );
     }
   },
 });
 
 console.log(`\nfuzz: ${summary.cases} cases, seed ${summary.seed}, ${summary.seconds} s`);
-console.log(`outcomes: ${Object.entries(summary.counts).map(([k, v]) => `${k} ${v}`).join(', ')}; unhealthy afterwards ${summary.unhealthy}`);
+console.log(
+  `outcomes: ${Object.entries(summary.counts)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}; unhealthy afterwards ${summary.unhealthy}`,
+);
 for (const [m, c] of Object.entries(summary.byFamily).sort()) {
-  console.log(`  ${m.padEnd(32)} ${Object.entries(c).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(
+    `  ${m.padEnd(32)} ${Object.entries(c)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
 }
 if (values.json) {
   mkdirSync(dirname(values.json), { recursive: true });
   // The long run's record keeps every failure and the counts, not every accepted case.
   const { results, ...rest } = summary;
-  writeFileSync(values.json, `${JSON.stringify({ ...rest, generatedAt: new Date().toISOString(), resultsKept: results.length <= 2000 ? results : undefined }, null, 2)}\n`);
+  writeFileSync(
+    values.json,
+    `${JSON.stringify({ ...rest, generatedAt: new Date().toISOString(), resultsKept: results.length <= 2000 ? results : undefined }, null, 2)}\n`,
+  );
   console.log(`wrote ${values.json}`);
 }
 process.exit(summary.failures.length > 0 ? 1 : 0);

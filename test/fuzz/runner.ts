@@ -78,8 +78,12 @@ class LoaderThread {
         resolve(reply);
       };
       const onMessage = (reply: CaseReply) => done(reply, !reply.healthy);
-      const onExit = (code: number) => done({ outcome: 'crash', message: `worker exited with code ${code}`, healthy: false }, true);
-      const timer = setTimeout(() => done({ outcome: 'hang', message: `no answer in ${timeoutMs} ms`, healthy: false }, true), timeoutMs);
+      const onExit = (code: number) =>
+        done({ outcome: 'crash', message: `worker exited with code ${code}`, healthy: false }, true);
+      const timer = setTimeout(
+        () => done({ outcome: 'hang', message: `no answer in ${timeoutMs} ms`, healthy: false }, true),
+        timeoutMs,
+      );
       w.on('message', onMessage);
       w.once('exit', onExit);
       w.postMessage(c);
@@ -95,7 +99,10 @@ class LoaderThread {
 function viaCli(c: FuzzCase, timeoutMs: number): Promise<Omit<CaseReply, 'healthy'>> {
   const args = c.target === 'model' ? ['inspect', c.path] : ['inspect', 'demo', '--data', c.path];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/uma.mjs', ...args, '--backend', 'wasm'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/uma.mjs', ...args, '--backend', 'wasm'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
     let timedOut = false;
@@ -114,7 +121,8 @@ function viaCli(c: FuzzCase, timeoutMs: number): Promise<Omit<CaseReply, 'health
   });
 }
 
-const isFailure = (r: CaseResult) => r.outcome === 'internal' || r.outcome === 'hang' || r.outcome === 'crash' || !r.healthy;
+const isFailure = (r: CaseResult) =>
+  r.outcome === 'internal' || r.outcome === 'hang' || r.outcome === 'crash' || !r.healthy;
 
 export async function runFuzz(opts: FuzzOptions): Promise<FuzzSummary> {
   const t0 = performance.now();

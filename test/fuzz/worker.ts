@@ -62,7 +62,12 @@ parentPort!.on('message', async (c: FuzzCase) => {
   } catch (err) {
     const named = err instanceof UmaError && err.code !== 'INTERNAL';
     const e = err as Error;
-    reply = { outcome: named ? 'named' : 'internal', code: named ? (err as UmaError).code : e?.name, message: String(named ? e.message : e?.stack ?? e).slice(0, 600), healthy: true };
+    reply = {
+      outcome: named ? 'named' : 'internal',
+      code: named ? (err as UmaError).code : e?.name,
+      message: String(named ? e.message : (e?.stack ?? e)).slice(0, 600),
+      healthy: true,
+    };
   }
   reply.healthy = await healthy();
   parentPort!.postMessage(reply);

@@ -16,7 +16,8 @@ import { useSettingsStore } from '../../src/renderer/src/stores/settings.ts';
 import { classes, result } from './fixtures.ts';
 import { install } from './setup.ts';
 
-const firstColumn = (w: ReturnType<typeof mount>): string[] => w.findAll('tbody tr').map((r) => r.find('td').text().trim());
+const firstColumn = (w: ReturnType<typeof mount>): string[] =>
+  w.findAll('tbody tr').map((r) => r.find('td').text().trim());
 
 describe('FindingsTable', () => {
   it('starts with the most anomalous class and re-sorts on header clicks', async () => {
@@ -39,12 +40,18 @@ describe('FindingsTable', () => {
 
 describe('VerdictBanner', () => {
   it('names the suspected target of a trojaned model', () => {
-    expect(mount(VerdictBanner, { props: { result: result() } }).text()).toContain('Backdoor suspected — target class 7');
-    expect(mount(VerdictBanner, { props: { result: { ...result(), verdict: 'clean', target: null } } }).text()).toContain('No backdoor found');
+    expect(mount(VerdictBanner, { props: { result: result() } }).text()).toContain(
+      'Backdoor suspected — target class 7',
+    );
+    expect(
+      mount(VerdictBanner, { props: { result: { ...result(), verdict: 'clean', target: null } } }).text(),
+    ).toContain('No backdoor found');
   });
   it('calls a target just above the threshold borderline, in words', () => {
     const r = result();
-    const text = mount(VerdictBanner, { props: { result: { ...r, classes: r.classes.map((k) => (k.index === 7 ? { ...k, anomalyIndex: 2.5 } : k)) } } }).text();
+    const text = mount(VerdictBanner, {
+      props: { result: { ...r, classes: r.classes.map((k) => (k.index === 7 ? { ...k, anomalyIndex: 2.5 } : k)) } },
+    }).text();
     expect(text).toContain('Borderline: backdoor possible — target class 7');
     expect(text).toContain('The evidence is borderline');
   });
@@ -54,7 +61,15 @@ describe('ScanProgressPanel', () => {
   it('shows overall and per-class progress, finished classes full', () => {
     const w = mount(ScanProgressPanel, {
       props: {
-        progress: { stage: 'inversion', classIndex: 2, step: 5, steps: 10, fraction: 0.42, etaSeconds: 75, classFractions: [1, 1, 0.5, 0, 0] },
+        progress: {
+          stage: 'inversion',
+          classIndex: 2,
+          step: 5,
+          steps: 10,
+          fraction: 0.42,
+          etaSeconds: 75,
+          classFractions: [1, 1, 0.5, 0, 0],
+        },
         classNames: ['0', '1', '2', '3', '4'],
         finished: [0, 1],
       },
@@ -70,7 +85,15 @@ describe('ScanProgressPanel', () => {
   it('names every class a worker is on, and the reference model has its own bar while it trains', () => {
     const w = mount(ScanProgressPanel, {
       props: {
-        progress: { stage: 'inversion', classIndex: 3, step: 5, steps: 10, fraction: 0.4, etaSeconds: 75, classFractions: [1, 0.6, 0, 0.2, 0] },
+        progress: {
+          stage: 'inversion',
+          classIndex: 3,
+          step: 5,
+          steps: 10,
+          fraction: 0.4,
+          etaSeconds: 75,
+          classFractions: [1, 0.6, 0, 0.2, 0],
+        },
         classNames: ['0', '1', '2', '3', '4'],
         finished: [0],
       },
@@ -79,7 +102,15 @@ describe('ScanProgressPanel', () => {
     expect(w.findAll('li.active .name').map((n) => n.text())).toEqual(['1', '3']);
     const training = mount(ScanProgressPanel, {
       props: {
-        progress: { stage: 'reference', classIndex: null, step: 30, steps: 120, fraction: 0.1, etaSeconds: null, classFractions: [0, 0] },
+        progress: {
+          stage: 'reference',
+          classIndex: null,
+          step: 30,
+          steps: 120,
+          fraction: 0.1,
+          etaSeconds: null,
+          classFractions: [0, 0],
+        },
         classNames: ['0', '1'],
         finished: [],
       },
@@ -92,7 +123,15 @@ describe('ParamGroup', () => {
   it('shows each parameter with its default and help, marks and resets changes', async () => {
     // The form hands its reactive values object down; edits land in it.
     const values = reactive(defaultValues());
-    const w = mount(ParamGroup, { props: { group: 'inversion', keys: ['inversionSteps', 'maskStep'], used: true, modelValue: values, 'onUpdate:modelValue': () => undefined } });
+    const w = mount(ParamGroup, {
+      props: {
+        group: 'inversion',
+        keys: ['inversionSteps', 'maskStep'],
+        used: true,
+        modelValue: values,
+        'onUpdate:modelValue': () => undefined,
+      },
+    });
     expect(w.text()).toContain('Signed-gradient steps of trigger inversion per class. Default 250.');
     await w.find('#param-inversionSteps').setValue('100');
     expect(values.inversionSteps).toBe('100');
@@ -107,7 +146,16 @@ describe('ParamGroup', () => {
 
 describe('VerifyChecks', () => {
   it('shows each check with its status and the overall outcome', () => {
-    const w = mount(VerifyChecks, { props: { ok: false, checks: [{ name: 'signature', status: 'pass', detail: 'ok' }, { name: 'model subject', status: 'skip', detail: 'no model given' }, { name: 'manifest', status: 'fail', detail: 'triggers/7-mask.png differs' }] } });
+    const w = mount(VerifyChecks, {
+      props: {
+        ok: false,
+        checks: [
+          { name: 'signature', status: 'pass', detail: 'ok' },
+          { name: 'model subject', status: 'skip', detail: 'no model given' },
+          { name: 'manifest', status: 'fail', detail: 'triggers/7-mask.png differs' },
+        ],
+      },
+    });
     expect(w.text()).toContain('Verification FAILED');
     expect(w.findAll('tbody tr').map((r) => r.attributes('data-status'))).toEqual(['pass', 'skip', 'fail']);
   });
@@ -144,9 +192,26 @@ describe('PathInput', () => {
   it('offers the native dialog only in the desktop app and takes the picked path', async () => {
     const fake = install({ 'shell/pick': () => ({ paths: ['/evidence/model.onnx'] }) });
     let value = '';
-    const w = mount(PathInput, { props: { kind: 'model', label: 'Model path', placeholder: '', modelValue: value, 'onUpdate:modelValue': (v: string) => (value = v) }, global: { plugins: [fake.pinia] } });
+    const w = mount(PathInput, {
+      props: {
+        kind: 'model',
+        label: 'Model path',
+        placeholder: '',
+        modelValue: value,
+        'onUpdate:modelValue': (v: string) => (value = v),
+      },
+      global: { plugins: [fake.pinia] },
+    });
     expect(w.find('button').exists()).toBe(false);
-    useSettingsStore().info = { version: '0.1.0', backend: 'wasm', dataDir: '', dbPath: '', demoAvailable: true, host: 'electron', hostGeneration: 1 };
+    useSettingsStore().info = {
+      version: '0.1.0',
+      backend: 'wasm',
+      dataDir: '',
+      dbPath: '',
+      demoAvailable: true,
+      host: 'electron',
+      hostGeneration: 1,
+    };
     await w.vm.$nextTick();
     await w.find('button').trigger('click');
     await new Promise((r) => setTimeout(r, 0));

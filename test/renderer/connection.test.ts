@@ -7,7 +7,16 @@ import { connection, connectionChanged } from '../../src/renderer/src/lib/connec
 function fakeSockets() {
   const made: WebSocketLike[] = [];
   const create = () => {
-    const s: WebSocketLike = { binaryType: '', readyState: 0, send: () => undefined, close: () => s.onclose?.({}), onopen: null, onclose: null, onerror: null, onmessage: null };
+    const s: WebSocketLike = {
+      binaryType: '',
+      readyState: 0,
+      send: () => undefined,
+      close: () => s.onclose?.({}),
+      onopen: null,
+      onclose: null,
+      onerror: null,
+      onmessage: null,
+    };
     made.push(s);
     return s;
   };
@@ -20,7 +29,12 @@ describe('the connection state the UI shows', () => {
     try {
       const { made, create } = fakeSockets();
       const seen: boolean[] = [];
-      const client = connectWs({ url: 'ws://x/api', createSocket: create, backoffMs: [100], onStatus: (up) => seen.push(up) });
+      const client = connectWs({
+        url: 'ws://x/api',
+        createSocket: create,
+        backoffMs: [100],
+        onStatus: (up) => seen.push(up),
+      });
       made[0].onopen?.({});
       made[0].onclose?.({}); // the service stopped
       expect(seen).toEqual([true, false]);

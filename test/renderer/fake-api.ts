@@ -2,7 +2,15 @@
  * A fake of the API contract for store and component tests: every call answers from a handler (or
  * NOT_FOUND when the test gave none), every call is recorded, and `emit` plays a service event.
  */
-import { METHODS, type ApiEvent, type Args, type Method, type Reply, type Result, type UmaApi } from '../../src/shared/api.ts';
+import {
+  METHODS,
+  type ApiEvent,
+  type Args,
+  type Method,
+  type Reply,
+  type Result,
+  type UmaApi,
+} from '../../src/shared/api.ts';
 import type { ErrorInfo } from '../../src/shared/errors.ts';
 
 export type Handlers = { [M in Method]?: (args: Args<M>) => Result<M> | ErrorInfo | Promise<Result<M> | ErrorInfo> };
@@ -14,7 +22,8 @@ export interface FakeApi {
   argsOf<M extends Method>(method: M): Args<M>[];
 }
 
-const isError = (v: unknown): v is ErrorInfo => !!v && typeof v === 'object' && 'code' in v && 'message' in v && Object.keys(v).length <= 3;
+const isError = (v: unknown): v is ErrorInfo =>
+  !!v && typeof v === 'object' && 'code' in v && 'message' in v && Object.keys(v).length <= 3;
 
 export function fakeApi(handlers: Handlers): FakeApi {
   const calls: { method: Method; args: unknown }[] = [];

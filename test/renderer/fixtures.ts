@@ -25,7 +25,9 @@ export function finding(index: number, over: Partial<ClassFinding> = {}): ClassF
 }
 
 export function classes(): ClassFinding[] {
-  return Array.from({ length: 10 }, (_, i) => (i === 7 ? finding(7, { asr: 0.89, maskL1: 8, transferAsr: 0.03, anomalyIndex: 45.9, flagged: true }) : finding(i)));
+  return Array.from({ length: 10 }, (_, i) =>
+    i === 7 ? finding(7, { asr: 0.89, maskL1: 8, transferAsr: 0.03, anomalyIndex: 45.9, flagged: true }) : finding(i),
+  );
 }
 
 export function result(): ScanResult {
@@ -42,7 +44,14 @@ export function result(): ScanResult {
     startedAt: '2026-11-24T01:00:00.000Z',
     finishedAt: '2026-11-24T01:01:12.000Z',
     seconds: 72,
-    model: { name: 'demo-model', sha256: 'f'.repeat(64), format: 'tfjs-layers', inputShape: [28, 28, 1], numClasses: 10, params: 100_000 },
+    model: {
+      name: 'demo-model',
+      sha256: 'f'.repeat(64),
+      format: 'tfjs-layers',
+      inputShape: [28, 28, 1],
+      numClasses: 10,
+      params: 100_000,
+    },
     data: { source: 'demo', samples: 1000, perClass: Array(10).fill(100) },
     reference: { kind: 'trained', accuracy: 0.9, seconds: 5 },
     stageSeconds: { ablation: 30, inversion: 40 },
@@ -94,15 +103,42 @@ export function scanSummary(over: Partial<ScanSummary> = {}): ScanSummary {
 export function scanDetail(over: Partial<ScanSummary> = {}): ScanDetail {
   const scan = scanSummary(over);
   const completed = scan.status === 'completed';
-  return { scan, params: AUTHORS_PROFILE, paramsSha256: 'a'.repeat(64), data: 'demo', findings: completed ? classes() : [], result: completed ? result() : null, todo: [], resumable: false };
+  return {
+    scan,
+    params: AUTHORS_PROFILE,
+    paramsSha256: 'a'.repeat(64),
+    data: 'demo',
+    findings: completed ? classes() : [],
+    result: completed ? result() : null,
+    todo: [],
+    resumable: false,
+  };
 }
 
 export function caseDetail(): CaseDetail {
   return {
-    case: { id: 1, name: 'Demo: BadNets MNIST', number: null, examiner: null, description: '', created: '2026-11-24T00:58:00.000Z' },
+    case: {
+      id: 1,
+      name: 'Demo: BadNets MNIST',
+      number: null,
+      examiner: null,
+      description: '',
+      created: '2026-11-24T00:58:00.000Z',
+    },
     evidence: [evidence],
     scans: [scanSummary()],
-    notes: [{ id: 9, caseId: 1, scanId: null, classIndex: null, author: 'ana', text: 'first look', created: 'x', updated: 'x' }],
+    notes: [
+      {
+        id: 9,
+        caseId: 1,
+        scanId: null,
+        classIndex: null,
+        author: 'ana',
+        text: 'first look',
+        created: 'x',
+        updated: 'x',
+      },
+    ],
     reports: [],
   };
 }

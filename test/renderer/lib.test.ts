@@ -26,7 +26,11 @@ describe('routes', () => {
 
 describe('findings sort', () => {
   it('sorts by a column in both directions and keeps nulls last', () => {
-    const rows = [finding(0, { transferAsr: 0.2 }), finding(1, { transferAsr: null }), finding(2, { transferAsr: 0.9 })];
+    const rows = [
+      finding(0, { transferAsr: 0.2 }),
+      finding(1, { transferAsr: null }),
+      finding(2, { transferAsr: 0.9 }),
+    ];
     expect(sortFindings(rows, { key: 'transferAsr', dir: 'desc' }).map((f) => f.index)).toEqual([2, 0, 1]);
     expect(sortFindings(rows, { key: 'transferAsr', dir: 'asc' }).map((f) => f.index)).toEqual([0, 2, 1]);
     expect(sortFindings(classes(), { key: 'flagged', dir: 'desc' })[0].index).toBe(7);
@@ -81,8 +85,24 @@ describe('small helpers', () => {
     expect(shortcutFor({ ...base, ctrlKey: true, key: 'c', target: document.body })).toBeNull();
   });
   it("keeps a case's audit entries, deleted notes included, and drops other cases'", () => {
-    const e = (seq: number, action: string, target: string, details: Record<string, unknown> = {}) => ({ seq, time: '', actor: 'a', action, target, details, prev_sha256: '', sha256: '' });
-    const entries = [e(1, 'case.create', 'case:1'), e(2, 'case.create', 'case:2'), e(3, 'evidence.intake', 'evidence:3'), e(4, 'note.add', 'note:20', { caseId: 1 }), e(5, 'note.delete', 'note:20'), e(6, 'scan.queue', 'scan:99')];
+    const e = (seq: number, action: string, target: string, details: Record<string, unknown> = {}) => ({
+      seq,
+      time: '',
+      actor: 'a',
+      action,
+      target,
+      details,
+      prev_sha256: '',
+      sha256: '',
+    });
+    const entries = [
+      e(1, 'case.create', 'case:1'),
+      e(2, 'case.create', 'case:2'),
+      e(3, 'evidence.intake', 'evidence:3'),
+      e(4, 'note.add', 'note:20', { caseId: 1 }),
+      e(5, 'note.delete', 'note:20'),
+      e(6, 'scan.queue', 'scan:99'),
+    ];
     expect(caseAuditEntries(entries, caseDetail()).map((x) => x.seq)).toEqual([1, 3, 4, 5]);
   });
 });

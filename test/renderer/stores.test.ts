@@ -13,7 +13,14 @@ import { install } from './setup.ts';
 
 afterEach(() => vi.unstubAllGlobals());
 
-const summary = (id: number, name: string): CaseSummary => ({ ...caseDetail().case, id, name, evidenceCount: 0, scanCount: 0, lastVerdict: null });
+const summary = (id: number, name: string): CaseSummary => ({
+  ...caseDetail().case,
+  id,
+  name,
+  evidenceCount: 0,
+  scanCount: 0,
+  lastVerdict: null,
+});
 
 describe('cases store', () => {
   it('lists with the search query, and a created case appears in the list', async () => {
@@ -37,7 +44,11 @@ describe('cases store', () => {
 
   it('keeps a refused call as the error to show, and clears it on the next success', async () => {
     let fail = true;
-    install({ 'cases/create': () => (fail ? { code: 'BAD_INPUT', message: "a case named 'x' already exists" } : caseDetail().case), 'cases/list': () => [] });
+    install({
+      'cases/create': () =>
+        fail ? { code: 'BAD_INPUT', message: "a case named 'x' already exists" } : caseDetail().case,
+      'cases/list': () => [],
+    });
     const cases = useCasesStore();
     expect(await cases.create({ name: 'x' })).toBeUndefined();
     expect(cases.error).toEqual({ code: 'BAD_INPUT', message: "a case named 'x' already exists" });
@@ -67,7 +78,15 @@ describe('cases store', () => {
 });
 
 describe('scans store', () => {
-  const progress = (fraction: number): ScanProgress => ({ stage: 'inversion', classIndex: 2, step: 1, steps: 10, fraction, etaSeconds: 30, classFractions: Array(10).fill(fraction) });
+  const progress = (fraction: number): ScanProgress => ({
+    stage: 'inversion',
+    classIndex: 2,
+    step: 1,
+    steps: 10,
+    fraction,
+    etaSeconds: 30,
+    classFractions: Array(10).fill(fraction),
+  });
 
   it('applies a burst of progress events once, on the next animation frame', async () => {
     const frames: FrameRequestCallback[] = [];
@@ -88,7 +107,13 @@ describe('scans store', () => {
     const fake = install({});
     const scans = useScansStore();
     const triggers = useTriggersStore();
-    fake.emit({ type: 'job/class-result', jobId: 'j1', scanId: 5, finding: finding(3), images: { scanId: 5, classIndex: 3, mask: PNG, pattern: PNG, stamped: [PNG, PNG] } });
+    fake.emit({
+      type: 'job/class-result',
+      jobId: 'j1',
+      scanId: 5,
+      finding: finding(3),
+      images: { scanId: 5, classIndex: 3, mask: PNG, pattern: PNG, stamped: [PNG, PNG] },
+    });
     expect(scans.live.get(5)).toMatchObject({ finished: [3], state: 'running', jobId: 'j1' });
     expect(triggers.get({ scanId: 5, classIndex: 3 })?.stamped).toHaveLength(2);
     fake.emit({ type: 'job/done', jobId: 'j1', scanId: 5, result: result() });
@@ -100,7 +125,12 @@ describe('scans store', () => {
     const fake = install({});
     const scans = useScansStore();
     fake.emit({ type: 'job/failed', jobId: 'a', scanId: 1, error: { code: 'CANCELLED', message: 'cancelled' } });
-    fake.emit({ type: 'job/failed', jobId: 'b', scanId: 2, error: { code: 'BAD_DATA', message: 'no class 3 samples' } });
+    fake.emit({
+      type: 'job/failed',
+      jobId: 'b',
+      scanId: 2,
+      error: { code: 'BAD_DATA', message: 'no class 3 samples' },
+    });
     expect(scans.live.get(1)?.state).toBe('cancelled');
     expect(scans.live.get(2)?.state).toBe('failed');
   });
@@ -108,7 +138,18 @@ describe('scans store', () => {
   it('cancels through the job of the scan, found again after a reload', async () => {
     const fake = install({
       'scans/get': () => scanDetail({ status: 'running', jobId: 'job-9', classesDone: 2 }),
-      'jobs/list': () => [{ jobId: 'job-9', scanId: 5, caseId: 1, state: 'running', progress: progress(0.5), classesDone: [0, 1], queuedAt: '', startedAt: '' }],
+      'jobs/list': () => [
+        {
+          jobId: 'job-9',
+          scanId: 5,
+          caseId: 1,
+          state: 'running',
+          progress: progress(0.5),
+          classesDone: [0, 1],
+          queuedAt: '',
+          startedAt: '',
+        },
+      ],
       'scans/cancel': () => ({ cancelled: true }),
     });
     const scans = useScansStore();
@@ -122,14 +163,22 @@ describe('scans store', () => {
   it('re-reads the stored scan when its job ends, so Resume appears; a resumed job is running whatever the row said', async () => {
     let status: 'running' | 'cancelled' = 'running';
     const fake = install({
-      'scans/get': () => ({ ...scanDetail({ status, jobId: status === 'running' ? 'job-1' : null }), resumable: status === 'cancelled' }),
+      'scans/get': () => ({
+        ...scanDetail({ status, jobId: status === 'running' ? 'job-1' : null }),
+        resumable: status === 'cancelled',
+      }),
       'jobs/list': () => [],
       'scans/resume': () => ({ jobId: 'job-2', scanId: 5, todo: [3] }),
     });
     const scans = useScansStore();
     await scans.load(5);
     status = 'cancelled';
-    fake.emit({ type: 'job/failed', jobId: 'job-1', scanId: 5, error: { code: 'CANCELLED', message: 'scan cancelled' } });
+    fake.emit({
+      type: 'job/failed',
+      jobId: 'job-1',
+      scanId: 5,
+      error: { code: 'CANCELLED', message: 'scan cancelled' },
+    });
     await vi.waitFor(() => expect(scans.details.get(5)?.resumable).toBe(true));
     await scans.resume(5);
     expect(scans.live.get(5)).toMatchObject({ state: 'running', jobId: 'job-2' });
@@ -137,7 +186,10 @@ describe('scans store', () => {
 
   it('after the connection comes back, a scan shown as running is re-read and shown as it is stored', async () => {
     let status: 'running' | 'interrupted' = 'running';
-    install({ 'scans/get': () => scanDetail({ status, jobId: status === 'running' ? 'job-1' : null }), 'jobs/list': () => [] });
+    install({
+      'scans/get': () => scanDetail({ status, jobId: status === 'running' ? 'job-1' : null }),
+      'jobs/list': () => [],
+    });
     const scans = useScansStore();
     await scans.load(5);
     status = 'interrupted';
@@ -151,7 +203,15 @@ describe('scans store', () => {
 describe('triggers store', () => {
   it('keeps the comparison basket across reloads and compares what it holds', async () => {
     const fake = install({
-      'scans/compare': ({ items }) => items.map((k) => ({ scanId: k.scanId, caseId: 1, evidenceId: 3, modelName: 'm', finding: finding(k.classIndex), images: { ...k, mask: PNG, pattern: PNG, stamped: [] } })),
+      'scans/compare': ({ items }) =>
+        items.map((k) => ({
+          scanId: k.scanId,
+          caseId: 1,
+          evidenceId: 3,
+          modelName: 'm',
+          finding: finding(k.classIndex),
+          images: { ...k, mask: PNG, pattern: PNG, stamped: [] },
+        })),
     });
     const triggers = useTriggersStore();
     triggers.toggle({ scanId: 5, classIndex: 7 });
@@ -160,11 +220,18 @@ describe('triggers store', () => {
     expect(JSON.parse(sessionStorage.getItem('uma.compare')!)).toEqual([{ scanId: 6, classIndex: 7 }]);
     triggers.toggle({ scanId: 5, classIndex: 1 });
     await triggers.loadCompare();
-    expect(fake.argsOf('scans/compare')).toEqual([{ items: [{ scanId: 6, classIndex: 7 }, { scanId: 5, classIndex: 1 }] }]);
+    expect(fake.argsOf('scans/compare')).toEqual([
+      {
+        items: [
+          { scanId: 6, classIndex: 7 },
+          { scanId: 5, classIndex: 1 },
+        ],
+      },
+    ]);
     expect(triggers.rows.map((r) => r.urls.mask.startsWith('blob:'))).toEqual([true, true]);
   });
 
-  it('fetches a class\'s images once and serves them from the cache after', async () => {
+  it("fetches a class's images once and serves them from the cache after", async () => {
     const fake = install({ 'scans/artifacts': (k) => ({ ...k, mask: PNG, pattern: PNG, stamped: [PNG] }) });
     const triggers = useTriggersStore();
     const a = await triggers.fetch({ scanId: 5, classIndex: 2 });
@@ -179,7 +246,12 @@ describe('reports store', () => {
     const zip = new Uint8Array([80, 75, 3, 4, 9]);
     const fake = install({
       'reports/download': () => ({ name: 'case-1-scan-5.zip', bytes: zip }),
-      'reports/verify': () => ({ ok: true, status: 'verified' as const, signer: { keyid: 'k'.repeat(64), trustedAs: 'ana' }, checks: [{ name: 'signature', status: 'pass', detail: 'Ed25519' }] }),
+      'reports/verify': () => ({
+        ok: true,
+        status: 'verified' as const,
+        signer: { keyid: 'k'.repeat(64), trustedAs: 'ana' },
+        checks: [{ name: 'signature', status: 'pass', detail: 'Ed25519' }],
+      }),
     });
     const reports = useReportsStore();
     await reports.download(11);
@@ -194,7 +266,12 @@ describe('reports store', () => {
 describe('reports store, PDF', () => {
   it('saves the PDF, or says why the service could not print one', async () => {
     let printer = true;
-    install({ 'reports/pdf': () => (printer ? { name: 'scan-5.pdf', bytes: new Uint8Array([37, 80, 68, 70]) } : { code: 'BAD_INPUT', message: 'no Chromium on the service machine to print the PDF' }) });
+    install({
+      'reports/pdf': () =>
+        printer
+          ? { name: 'scan-5.pdf', bytes: new Uint8Array([37, 80, 68, 70]) }
+          : { code: 'BAD_INPUT', message: 'no Chromium on the service machine to print the PDF' },
+    });
     const reports = useReportsStore();
     const saved: string[] = [];
     const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
@@ -236,9 +313,25 @@ describe('settings store', () => {
 
 describe('scans store after an engine host restart', () => {
   it('re-reads the scans it showed as running', async () => {
-    const fake = install({ 'scans/get': () => scanDetail({ status: 'running', jobId: 'j-new' }), 'jobs/list': () => [] });
+    const fake = install({
+      'scans/get': () => scanDetail({ status: 'running', jobId: 'j-new' }),
+      'jobs/list': () => [],
+    });
     const scans = useScansStore();
-    fake.emit({ type: 'job/progress', jobId: 'j-old', scanId: 5, progress: { stage: 'prepare', classIndex: null, step: 0, steps: 1, fraction: 0, etaSeconds: null, classFractions: [] } });
+    fake.emit({
+      type: 'job/progress',
+      jobId: 'j-old',
+      scanId: 5,
+      progress: {
+        stage: 'prepare',
+        classIndex: null,
+        step: 0,
+        steps: 1,
+        fraction: 0,
+        etaSeconds: null,
+        classFractions: [],
+      },
+    });
     fake.emit({ type: 'job/failed', jobId: 'x', scanId: 6, error: { code: 'BAD_DATA', message: 'no' } });
     fake.emit({ type: 'host/restarted', generation: 2, reason: 'crashed', resumedScanIds: [5] });
     await new Promise((r) => setTimeout(r, 0));

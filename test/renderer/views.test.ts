@@ -54,7 +54,10 @@ describe('first run', () => {
 
 describe('new scan form', () => {
   it('starts a scan with the chosen method and only the changed parameters', async () => {
-    const fake = install({ 'cases/get': () => caseDetail(), 'scans/start': () => ({ jobId: 'j2', scanId: 6, warnings: [] }) });
+    const fake = install({
+      'cases/get': () => caseDetail(),
+      'scans/start': () => ({ jobId: 'j2', scanId: 6, warnings: [] }),
+    });
     at('#/cases/1/new-scan');
     const w = mount(NewScanView, { global: { plugins: [fake.pinia] } });
     await flushPromises();
@@ -70,23 +73,40 @@ describe('new scan form', () => {
   });
 
   it('offers the quick (demo) profile as a visible choice, sent as its differences from the default', async () => {
-    const fake = install({ 'cases/get': () => caseDetail(), 'scans/start': () => ({ jobId: 'j4', scanId: 8, warnings: [] }) });
+    const fake = install({
+      'cases/get': () => caseDetail(),
+      'scans/start': () => ({ jobId: 'j4', scanId: 8, warnings: [] }),
+    });
     at('#/cases/1/new-scan');
     const w = mount(NewScanView, { global: { plugins: [fake.pinia] } });
     await flushPromises();
     expect((w.find('#param-inversionSteps').element as HTMLInputElement).value).toBe('250');
-    await w.findAll('button').find((b) => b.text() === 'Quick (demo) settings')!.trigger('click');
+    await w
+      .findAll('button')
+      .find((b) => b.text() === 'Quick (demo) settings')!
+      .trigger('click');
     await w.find('form').trigger('submit');
     await flushPromises();
-    expect(fake.argsOf('scans/start')[0].params).toEqual({ maxPerClass: 100, inversionSteps: 100, referenceEpochs: 2, stampedExamples: 2 });
+    expect(fake.argsOf('scans/start')[0].params).toEqual({
+      maxPerClass: 100,
+      inversionSteps: 100,
+      referenceEpochs: 2,
+      stampedExamples: 2,
+    });
   });
 
-  it('offers the authors\' constants as a preset, sent as the one override that differs from the defaults', async () => {
-    const fake = install({ 'cases/get': () => caseDetail(), 'scans/start': () => ({ jobId: 'j3', scanId: 7, warnings: [] }) });
+  it("offers the authors' constants as a preset, sent as the one override that differs from the defaults", async () => {
+    const fake = install({
+      'cases/get': () => caseDetail(),
+      'scans/start': () => ({ jobId: 'j3', scanId: 7, warnings: [] }),
+    });
     at('#/cases/1/new-scan');
     const w = mount(NewScanView, { global: { plugins: [fake.pinia] } });
     await flushPromises();
-    await w.findAll('button').find((b) => b.text() === 'Authors\' constants')!.trigger('click');
+    await w
+      .findAll('button')
+      .find((b) => b.text() === "Authors' constants")!
+      .trigger('click');
     expect((w.find('#param-referenceMinSteps').element as HTMLInputElement).value).toBe('0');
     await w.find('form').trigger('submit');
     await flushPromises();
@@ -106,9 +126,28 @@ describe('live scan page', () => {
     at('#/scans/5/live');
     const w = mount(LiveScanView, { global: { plugins: [fake.pinia] } });
     await flushPromises();
-    fake.emit({ type: 'job/progress', jobId: 'j1', scanId: 5, progress: { stage: 'ablation', classIndex: 0, step: 3, steps: 9, fraction: 0.25, etaSeconds: 30, classFractions: [0.5] } });
+    fake.emit({
+      type: 'job/progress',
+      jobId: 'j1',
+      scanId: 5,
+      progress: {
+        stage: 'ablation',
+        classIndex: 0,
+        step: 3,
+        steps: 9,
+        fraction: 0.25,
+        etaSeconds: 30,
+        classFractions: [0.5],
+      },
+    });
     frames.forEach((f) => f(0));
-    fake.emit({ type: 'job/class-result', jobId: 'j1', scanId: 5, finding: finding(0), images: { scanId: 5, classIndex: 0, mask: PNG, pattern: PNG, stamped: [] } });
+    fake.emit({
+      type: 'job/class-result',
+      jobId: 'j1',
+      scanId: 5,
+      finding: finding(0),
+      images: { scanId: 5, classIndex: 0, mask: PNG, pattern: PNG, stamped: [] },
+    });
     await flushPromises();
     expect(w.text()).toContain('25%');
     expect(w.text()).toContain('Unlearning (ablation) · class 0');
@@ -130,7 +169,15 @@ describe('report page', () => {
   it('signs, downloads and verifies the archive it downloaded', async () => {
     const zip = new Uint8Array([80, 75, 5, 6]);
     let detail = caseDetail();
-    const report = { id: 11, scanId: 5, name: 'case-1-scan-5.zip', envelopeSha256: 'c'.repeat(64), keyid: 'k'.repeat(64), auditHead: { seq: 9, sha256: 'd'.repeat(64) }, created: '2026-11-24T01:05:00.000Z' };
+    const report = {
+      id: 11,
+      scanId: 5,
+      name: 'case-1-scan-5.zip',
+      envelopeSha256: 'c'.repeat(64),
+      keyid: 'k'.repeat(64),
+      auditHead: { seq: 9, sha256: 'd'.repeat(64) },
+      created: '2026-11-24T01:05:00.000Z',
+    };
     const fake = install({
       'scans/get': () => scanDetail(),
       'cases/get': () => detail,
@@ -141,7 +188,15 @@ describe('report page', () => {
         return { ...report, pdf: false, pdfNote: 'no Chromium on the service machine' };
       },
       'reports/download': () => ({ name: report.name, bytes: zip }),
-      'reports/verify': () => ({ ok: true, status: 'verified' as const, signer: { keyid: 'k'.repeat(64), trustedAs: 'ana' }, checks: [{ name: 'signature', status: 'pass', detail: 'Ed25519 by ana' }, { name: 'model subject', status: 'skip', detail: 'no model given' }] }),
+      'reports/verify': () => ({
+        ok: true,
+        status: 'verified' as const,
+        signer: { keyid: 'k'.repeat(64), trustedAs: 'ana' },
+        checks: [
+          { name: 'signature', status: 'pass', detail: 'Ed25519 by ana' },
+          { name: 'model subject', status: 'skip', detail: 'no model given' },
+        ],
+      }),
     });
     URL.createObjectURL = () => 'blob:zip';
     at('#/scans/5/report');
@@ -155,7 +210,10 @@ describe('report page', () => {
     expect(w.text()).toContain('no Chromium on the service machine');
     await w.find('tbody button').trigger('click');
     await flushPromises();
-    await w.findAll('button').find((b) => b.text() === 'Verify this archive')!.trigger('click');
+    await w
+      .findAll('button')
+      .find((b) => b.text() === 'Verify this archive')!
+      .trigger('click');
     await flushPromises();
     expect(w.text()).toContain('Archive verified');
     expect(w.findAll('tr[data-status]').map((r) => r.attributes('data-status'))).toEqual(['pass', 'skip']);
@@ -166,7 +224,19 @@ describe('report page', () => {
 describe('app shell', () => {
   it('routes by hash, lists shortcuts on ?, and navigates with g', async () => {
     const list: CaseSummary[] = [{ ...caseDetail().case, evidenceCount: 1, scanCount: 1, lastVerdict: 'trojaned' }];
-    const fake = install({ 'cases/list': () => list, 'settings/get': () => ({ examinerName: '', workers: 0, theme: 'system' }), 'app/info': () => ({ version: '0.1.0', backend: 'wasm', dataDir: '/d', dbPath: '/d/c.sqlite', demoAvailable: true, host: 'serve', hostGeneration: 1 }) });
+    const fake = install({
+      'cases/list': () => list,
+      'settings/get': () => ({ examinerName: '', workers: 0, theme: 'system' }),
+      'app/info': () => ({
+        version: '0.1.0',
+        backend: 'wasm',
+        dataDir: '/d',
+        dbPath: '/d/c.sqlite',
+        demoAvailable: true,
+        host: 'serve',
+        hostGeneration: 1,
+      }),
+    });
     at('#/verify');
     const w = mount(App, { global: { plugins: [fake.pinia] }, attachTo: document.body });
     await flushPromises();
@@ -186,7 +256,13 @@ describe('app shell', () => {
 });
 
 describe('results, gallery and comparison', () => {
-  const images = (scanId: number, classIndex: number) => ({ scanId, classIndex, mask: PNG, pattern: PNG, stamped: [PNG, PNG] });
+  const images = (scanId: number, classIndex: number) => ({
+    scanId,
+    classIndex,
+    mask: PNG,
+    pattern: PNG,
+    stamped: [PNG, PNG],
+  });
 
   it('shows the verdict, the table and both charts of a completed scan', async () => {
     const fake = install({ 'scans/get': () => scanDetail() });
@@ -219,19 +295,40 @@ describe('results, gallery and comparison', () => {
     const other = scanSummary({ id: 8, caseId: 2, evidenceId: 4, verdict: 'clean', target: null });
     const fake = install({
       'scans/list': () => [scanSummary(), other, scanSummary({ id: 9, status: 'running' })],
-      'scans/compare': ({ items }) => items.map((k) => ({ scanId: k.scanId, caseId: k.scanId === 8 ? 2 : 1, evidenceId: k.scanId === 8 ? 4 : 3, modelName: k.scanId === 8 ? 'clean twin' : 'demo-model', finding: finding(k.classIndex), images: images(k.scanId, k.classIndex) })),
+      'scans/compare': ({ items }) =>
+        items.map((k) => ({
+          scanId: k.scanId,
+          caseId: k.scanId === 8 ? 2 : 1,
+          evidenceId: k.scanId === 8 ? 4 : 3,
+          modelName: k.scanId === 8 ? 'clean twin' : 'demo-model',
+          finding: finding(k.classIndex),
+          images: images(k.scanId, k.classIndex),
+        })),
     });
     sessionStorage.setItem('uma.compare', JSON.stringify([{ scanId: 5, classIndex: 7 }]));
     const w = mount(CompareView, { global: { plugins: [fake.pinia] } });
     await flushPromises();
     // Only completed scans can be compared; the newest is preselected.
-    expect(w.findAll('.adder select')[0].findAll('option').map((o) => o.text())).toEqual(['#5 (case 1, uma, trojaned)', '#8 (case 2, uma, clean)']);
+    expect(
+      w
+        .findAll('.adder select')[0]
+        .findAll('option')
+        .map((o) => o.text()),
+    ).toEqual(['#5 (case 1, uma, trojaned)', '#8 (case 2, uma, clean)']);
     const classSelect = w.findAll('.adder select')[1];
     (classSelect.element as HTMLSelectElement).selectedIndex = 7;
     await classSelect.trigger('change');
     await w.find('.adder').trigger('submit');
     await flushPromises();
-    expect(fake.argsOf('scans/compare').at(-1)).toEqual({ items: [{ scanId: 5, classIndex: 7 }, { scanId: 8, classIndex: 7 }] });
-    expect(w.findAll('[role=listitem] .where').map((x) => x.text())).toEqual(['demo-model · case 1 · scan #5', 'clean twin · case 2 · scan #8']);
+    expect(fake.argsOf('scans/compare').at(-1)).toEqual({
+      items: [
+        { scanId: 5, classIndex: 7 },
+        { scanId: 8, classIndex: 7 },
+      ],
+    });
+    expect(w.findAll('[role=listitem] .where').map((x) => x.text())).toEqual([
+      'demo-model · case 1 · scan #5',
+      'clean twin · case 2 · scan #8',
+    ]);
   });
 });

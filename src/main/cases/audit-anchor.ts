@@ -32,8 +32,11 @@ export interface AuditAnchor extends AnchorHead {
 }
 
 const isHead = (h: unknown): h is AnchorHead =>
-  typeof h === 'object' && h !== null && Number.isInteger((h as AnchorHead).seq) && (h as AnchorHead).seq >= 0
-  && /^[0-9a-f]{64}$/.test(String((h as AnchorHead).sha256));
+  typeof h === 'object' &&
+  h !== null &&
+  Number.isInteger((h as AnchorHead).seq) &&
+  (h as AnchorHead).seq >= 0 &&
+  /^[0-9a-f]{64}$/.test(String((h as AnchorHead).sha256));
 
 /** The anchor, null when there is no file, or a string saying why it cannot be read. */
 export function readAnchor(file: string): AuditAnchor | null | string {
@@ -72,7 +75,10 @@ function writeAnchor(file: string, anchor: AuditAnchor): void {
  * the head before the transaction; `sha256At` the table's entry hash at a seq.
  */
 export function anchorOnCommit(
-  cdb: CaseDb, previous: AnchorHead, head: () => AnchorHead, sha256At: (seq: number) => string | undefined,
+  cdb: CaseDb,
+  previous: AnchorHead,
+  head: () => AnchorHead,
+  sha256At: (seq: number) => string | undefined,
 ): void {
   onCommit(cdb, 'audit-anchor', () => {
     const file = cdb.paths.auditAnchor;
@@ -102,13 +108,18 @@ export type AnchorCheck =
   | { ok: true; anchor: AuditAnchor | null; note: string }
   | { ok: false; anchor: AuditAnchor | null; seq: number; reason: string };
 
-export function checkAnchor(file: string, head: AnchorHead, sha256At: (seq: number) => string | undefined): AnchorCheck {
+export function checkAnchor(
+  file: string,
+  head: AnchorHead,
+  sha256At: (seq: number) => string | undefined,
+): AnchorCheck {
   const anchor = readAnchor(file);
   if (typeof anchor === 'string') return { ok: false, anchor: null, seq: head.seq, reason: anchor };
   if (anchor === null) {
     if (head.seq === 0) return { ok: true, anchor: null, note: 'empty log, no anchor yet' };
-    const reason = `the head anchor ${file} is missing, so deleted newest entries would not show `
-      + '(a database from before anchors gets one with its next change)';
+    const reason =
+      `the head anchor ${file} is missing, so deleted newest entries would not show ` +
+      '(a database from before anchors gets one with its next change)';
     return { ok: false, anchor: null, seq: head.seq, reason };
   }
   const fits = (h: AnchorHead): boolean => h.seq === head.seq && (h.seq === 0 || sha256At(h.seq) === h.sha256);
@@ -117,7 +128,11 @@ export function checkAnchor(file: string, head: AnchorHead, sha256At: (seq: numb
     return { ok: false, anchor, seq: anchor.broken.seq, reason };
   }
   if (fits(anchor)) {
-    return { ok: true, anchor, note: anchor.previous ? 'anchored (a write was interrupted after its commit)' : 'anchored' };
+    return {
+      ok: true,
+      anchor,
+      note: anchor.previous ? 'anchored (a write was interrupted after its commit)' : 'anchored',
+    };
   }
   if (anchor.previous && fits(anchor.previous)) {
     return { ok: true, anchor, note: 'anchored (a write was rolled back or interrupted before its commit)' };
@@ -127,10 +142,17 @@ export function checkAnchor(file: string, head: AnchorHead, sha256At: (seq: numb
     return { ok: false, anchor, seq: head.seq + 1, reason };
   }
   if (sha256At(anchor.seq) !== anchor.sha256) {
-    return { ok: false, anchor, seq: anchor.seq, reason: `entry ${anchor.seq} is not the one anchored (its sha256 differs from ${file})` };
+    return {
+      ok: false,
+      anchor,
+      seq: anchor.seq,
+      reason: `entry ${anchor.seq} is not the one anchored (its sha256 differs from ${file})`,
+    };
   }
   return {
-    ok: false, anchor, seq: anchor.seq + 1,
+    ok: false,
+    anchor,
+    seq: anchor.seq + 1,
     reason: `entries ${anchor.seq + 1}..${head.seq} are not anchored: written by something that does not keep ${file}`,
   };
 }

@@ -39,37 +39,62 @@ export function entryHash(prev: string, e: Omit<AuditEntry, 'prev_sha256' | 'sha
 }
 
 export function auditHead(cdb: CaseDb): AuditHead {
-  const row = cdb.sql.prepare('SELECT seq, sha256 FROM audit_log ORDER BY seq DESC LIMIT 1').get() as AuditHead | undefined;
+  const row = cdb.sql.prepare('SELECT seq, sha256 FROM audit_log ORDER BY seq DESC LIMIT 1').get() as
+    AuditHead | undefined;
   return row ?? { seq: 0, sha256: GENESIS_SHA256 };
 }
 
 /** Appends one entry; called inside the transaction of the change it records. */
-export function appendAudit(cdb: CaseDb, action: string, target: string, details: Record<string, unknown> = {}, actor = cdb.actor): AuditEntry {
+export function appendAudit(
+  cdb: CaseDb,
+  action: string,
+  target: string,
+  details: Record<string, unknown> = {},
+  actor = cdb.actor,
+): AuditEntry {
   return writeTx(cdb, () => {
     const head = auditHead(cdb);
     const sha256At = (seq: number): string | undefined =>
-      (cdb.sql.prepare('SELECT sha256 FROM audit_log WHERE seq = ?').get(seq) as { sha256: string } | undefined)?.sha256;
+      (cdb.sql.prepare('SELECT sha256 FROM audit_log WHERE seq = ?').get(seq) as { sha256: string } | undefined)
+        ?.sha256;
     anchorOnCommit(cdb, head, () => auditHead(cdb), sha256At);
-    const e = { seq: head.seq + 1, time: nowIso(), actor, action, target, details: JSON.parse(canonicalJson(details)) as Record<string, unknown> };
+    const e = {
+      seq: head.seq + 1,
+      time: nowIso(),
+      actor,
+      action,
+      target,
+      details: JSON.parse(canonicalJson(details)) as Record<string, unknown>,
+    };
     const sha256 = entryHash(head.sha256, e);
     cdb.sql
-      .prepare('INSERT INTO audit_log (seq, time, actor, action, target, details_json, prev_sha256, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO audit_log (seq, time, actor, action, target, details_json, prev_sha256, sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(e.seq, e.time, e.actor, e.action, e.target, canonicalJson(e.details), head.sha256, sha256);
     return { ...e, prev_sha256: head.sha256, sha256 };
   });
 }
 
 export function listAudit(cdb: CaseDb, target?: string): AuditEntry[] {
-  const rows = (target === undefined
-    ? cdb.sql.prepare('SELECT * FROM audit_log ORDER BY seq').all()
-    : cdb.sql.prepare('SELECT * FROM audit_log WHERE target = ? ORDER BY seq').all(target)) as AuditRow[];
+  const rows = (
+    target === undefined
+      ? cdb.sql.prepare('SELECT * FROM audit_log ORDER BY seq').all()
+      : cdb.sql.prepare('SELECT * FROM audit_log WHERE target = ? ORDER BY seq').all(target)
+  ) as AuditRow[];
   return rows.map(({ details_json, ...r }) => ({ ...r, details: JSON.parse(details_json) as Record<string, unknown> }));
 }
 
 /** The entries about one case: the case, its evidence, scans and notes (deleted notes by their details). */
 export function listCaseAudit(cdb: CaseDb, caseId: number): AuditEntry[] {
-  const ids = (table: string): number[] => (cdb.sql.prepare(`SELECT id FROM ${table} WHERE case_id = ?`).all(caseId) as { id: number }[]).map((r) => r.id);
-  const targets = new Set([`case:${caseId}`, ...ids('evidence').map((i) => `evidence:${i}`), ...ids('scans').map((i) => `scan:${i}`), ...ids('notes').map((i) => `note:${i}`)]);
+  const ids = (table: string): number[] =>
+    (cdb.sql.prepare(`SELECT id FROM ${table} WHERE case_id = ?`).all(caseId) as { id: number }[]).map((r) => r.id);
+  const targets = new Set([
+    `case:${caseId}`,
+    ...ids('evidence').map((i) => `evidence:${i}`),
+    ...ids('scans').map((i) => `scan:${i}`),
+    ...ids('notes').map((i) => `note:${i}`),
+  ]);
   return listAudit(cdb).filter((e) => targets.has(e.target) || e.details.caseId === caseId);
 }
 
@@ -88,25 +113,37 @@ export function verifyAuditLog(cdb: CaseDb): AuditVerification {
   const rows = cdb.sql.prepare('SELECT * FROM audit_log ORDER BY seq').all() as AuditRow[];
   let prev = GENESIS_SHA256;
   let anchor: AuditVerification['anchor'] = null;
-  const bad = (seq: number, reason: string): AuditVerification => ({ ok: false, entries: rows.length, head: auditHead(cdb), firstBadSeq: seq, reason, anchor });
+  const bad = (seq: number, reason: string): AuditVerification => ({
+    ok: false,
+    entries: rows.length,
+    head: auditHead(cdb),
+    firstBadSeq: seq,
+    reason,
+    anchor,
+  });
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
     if (r.seq !== i + 1) return bad(i + 1, `entry ${i + 1} is missing (found seq ${r.seq} in its place)`);
-    if (r.prev_sha256 !== prev) return bad(r.seq, `entry ${r.seq} does not follow entry ${r.seq - 1} (prev_sha256 differs)`);
+    if (r.prev_sha256 !== prev)
+      return bad(r.seq, `entry ${r.seq} does not follow entry ${r.seq - 1} (prev_sha256 differs)`);
     let details: Record<string, unknown>;
     try {
       details = JSON.parse(r.details_json) as Record<string, unknown>;
     } catch {
       return bad(r.seq, `entry ${r.seq} has unreadable details`);
     }
-    if (entryHash(prev, { ...r, details }) !== r.sha256) return bad(r.seq, `entry ${r.seq} was altered (its sha256 does not match its content)`);
+    if (entryHash(prev, { ...r, details }) !== r.sha256)
+      return bad(r.seq, `entry ${r.seq} was altered (its sha256 does not match its content)`);
     prev = r.sha256;
   }
   // The tail: the heads that reports were signed at must still be in the chain...
-  const heads = cdb.sql.prepare('SELECT audit_head_seq AS seq, audit_head_sha256 AS sha256 FROM reports ORDER BY audit_head_seq').all() as AuditHead[];
+  const heads = cdb.sql
+    .prepare('SELECT audit_head_seq AS seq, audit_head_sha256 AS sha256 FROM reports ORDER BY audit_head_seq')
+    .all() as AuditHead[];
   for (const h of heads) {
     const r = rows[h.seq - 1];
-    if (!r || r.sha256 !== h.sha256) return bad(h.seq, `entry ${h.seq}, the audit head a signed report recorded, is ${r ? 'different' : 'gone'}`);
+    if (!r || r.sha256 !== h.sha256)
+      return bad(h.seq, `entry ${h.seq}, the audit head a signed report recorded, is ${r ? 'different' : 'gone'}`);
   }
   // ...and the head must be the one anchored outside the table.
   const checked = checkAnchor(cdb.paths.auditAnchor, auditHead(cdb), (seq) => rows[seq - 1]?.sha256);
@@ -118,6 +155,9 @@ export function verifyAuditLog(cdb: CaseDb): AuditVerification {
 /** Throws INTEGRITY when the log does not verify; used before signing a report. */
 export function assertAuditLog(cdb: CaseDb): AuditHead {
   const v = verifyAuditLog(cdb);
-  if (!v.ok) throw new UmaError('INTEGRITY', `the audit log is broken at entry ${v.firstBadSeq}: ${v.reason}`, { firstBadSeq: v.firstBadSeq });
+  if (!v.ok)
+    throw new UmaError('INTEGRITY', `the audit log is broken at entry ${v.firstBadSeq}: ${v.reason}`, {
+      firstBadSeq: v.firstBadSeq,
+    });
   return v.head;
 }

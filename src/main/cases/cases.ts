@@ -29,7 +29,11 @@ export function createCase(cdb: CaseDb, input: NewCase): CaseRecord {
         .prepare('INSERT INTO cases (name, number, examiner_id, description, created) VALUES (?, ?, ?, ?, ?)')
         .run(input.name, input.number ?? null, examinerId, input.description ?? '', created).lastInsertRowid,
     );
-    appendAudit(cdb, 'case.create', `case:${id}`, { name: input.name, number: input.number ?? null, examiner: input.examiner ?? null });
+    appendAudit(cdb, 'case.create', `case:${id}`, {
+      name: input.name,
+      number: input.number ?? null,
+      examiner: input.examiner ?? null,
+    });
     return getCase(cdb, id);
   });
 }

@@ -31,7 +31,8 @@ export interface OpenOptions {
 
 export function openCaseDb(opts: OpenOptions = {}): CaseDb {
   const paths = dataPaths(opts.path ?? defaultDbPath());
-  if (opts.mustExist && !fs.existsSync(paths.db)) throw new UmaError('NOT_FOUND', `no case database at ${paths.db} (give one with --db, or set UMA_HOME)`);
+  if (opts.mustExist && !fs.existsSync(paths.db))
+    throw new UmaError('NOT_FOUND', `no case database at ${paths.db} (give one with --db, or set UMA_HOME)`);
   fs.mkdirSync(paths.dataDir, { recursive: true });
   const sql = new Database(paths.db);
   try {
@@ -76,11 +77,13 @@ export function onCommit(cdb: CaseDb, key: string, hook: () => CommitHook): void
 export function writeTx<T>(cdb: CaseDb, fn: () => T): T {
   if (cdb.sql.inTransaction) return cdb.sql.transaction(fn).immediate();
   try {
-    const result = cdb.sql.transaction(() => {
-      const r = fn();
-      for (const h of commitHooks.get(cdb)?.values() ?? []) h.beforeCommit();
-      return r;
-    }).immediate();
+    const result = cdb.sql
+      .transaction(() => {
+        const r = fn();
+        for (const h of commitHooks.get(cdb)?.values() ?? []) h.beforeCommit();
+        return r;
+      })
+      .immediate();
     const hooks = [...(commitHooks.get(cdb)?.values() ?? [])];
     commitHooks.delete(cdb);
     for (const h of hooks) h.afterCommit();

@@ -43,11 +43,14 @@ const SHA256_RE = /^[0-9a-f]{64}$/;
 export async function intakeEvidence(cdb: CaseDb, input: IntakeInput): Promise<EvidenceRecord> {
   if (input.files.length === 0) throw new UmaError('BAD_INPUT', 'evidence needs at least one file');
   const names = input.files.map((f) => path.basename(f));
-  if (new Set(names).size !== names.length) throw new UmaError('BAD_INPUT', `evidence files must have distinct names: ${names.join(', ')}`);
+  if (new Set(names).size !== names.length)
+    throw new UmaError('BAD_INPUT', `evidence files must have distinct names: ${names.join(', ')}`);
   const expected = input.expectedSha256?.trim().toLowerCase();
-  if (expected !== undefined && !SHA256_RE.test(expected)) throw new UmaError('BAD_INPUT', `expected sha256 '${input.expectedSha256}' is not 64 hex digits`);
+  if (expected !== undefined && !SHA256_RE.test(expected))
+    throw new UmaError('BAD_INPUT', `expected sha256 '${input.expectedSha256}' is not 64 hex digits`);
   for (const f of input.files) {
-    if (!fs.statSync(f, { throwIfNoEntry: false })?.isFile()) throw new UmaError('NOT_FOUND', `evidence file ${f} does not exist or is not a file`);
+    if (!fs.statSync(f, { throwIfNoEntry: false })?.isFile())
+      throw new UmaError('NOT_FOUND', `evidence file ${f} does not exist or is not a file`);
   }
 
   // Copy into a staging folder first (slow, async); the database row and the final folder name
@@ -61,7 +64,12 @@ export async function intakeEvidence(cdb: CaseDb, input: IntakeInput): Promise<E
       digests.push(await copyAndHash(input.files[i], dest));
       fs.chmodSync(dest, 0o444);
     }
-    const files: EvidenceFile[] = digests.map((d, i) => ({ ordinal: i, name: names[i], originalPath: input.origins?.[i] ?? path.resolve(input.files[i]), ...d }));
+    const files: EvidenceFile[] = digests.map((d, i) => ({
+      ordinal: i,
+      name: names[i],
+      originalPath: input.origins?.[i] ?? path.resolve(input.files[i]),
+      ...d,
+    }));
     const sha256 = combinedDigest(files);
     const match: HashMatch = expected === undefined ? 'none' : expected === sha256 ? 'match' : 'mismatch';
     const size = files.reduce((s, f) => s + f.size, 0);
@@ -71,9 +79,12 @@ export async function intakeEvidence(cdb: CaseDb, input: IntakeInput): Promise<E
       // The same bytes taken into the same case again (a re-run scan) are the same evidence: one row,
       // unless this intake reads them differently (input spec, class names) or brings another digest.
       const same = cdb.sql
-        .prepare(`SELECT id FROM evidence WHERE case_id = ? AND sha256 = ? AND input_spec_json IS ? AND class_names_json IS ?
-                  AND (? IS NULL OR expected_sha256 = ?) ORDER BY id LIMIT 1`)
-        .get(input.caseId, sha256, inputSpecJson, classNamesJson, expected ?? null, expected ?? null) as { id: number } | undefined;
+        .prepare(
+          `SELECT id FROM evidence WHERE case_id = ? AND sha256 = ? AND input_spec_json IS ? AND class_names_json IS ?
+                  AND (? IS NULL OR expected_sha256 = ?) ORDER BY id LIMIT 1`,
+        )
+        .get(input.caseId, sha256, inputSpecJson, classNamesJson, expected ?? null, expected ?? null) as
+        { id: number } | undefined;
       if (same) {
         appendAudit(cdb, 'evidence.reuse', `evidence:${same.id}`, { originalPath: files[0].originalPath, sha256 });
         return getEvidence(cdb, same.id);
@@ -88,13 +99,32 @@ export async function intakeEvidence(cdb: CaseDb, input: IntakeInput): Promise<E
              format, input_spec_json, class_names_json, stored_path, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
-          id, input.caseId, input.displayName ?? names[0], files[0].originalPath, size, sha256, expected ?? null,
-          input.expectedSource ?? null, match, input.format ?? null, inputSpecJson, classNamesJson, storedPath, nowIso(),
+          id,
+          input.caseId,
+          input.displayName ?? names[0],
+          files[0].originalPath,
+          size,
+          sha256,
+          expected ?? null,
+          input.expectedSource ?? null,
+          match,
+          input.format ?? null,
+          inputSpecJson,
+          classNamesJson,
+          storedPath,
+          nowIso(),
         );
-      const insertFile = cdb.sql.prepare('INSERT INTO evidence_files (evidence_id, ordinal, name, original_path, size, sha256) VALUES (?, ?, ?, ?, ?, ?)');
+      const insertFile = cdb.sql.prepare(
+        'INSERT INTO evidence_files (evidence_id, ordinal, name, original_path, size, sha256) VALUES (?, ?, ?, ?, ?, ?)',
+      );
       for (const f of files) insertFile.run(id, f.ordinal, f.name, f.originalPath, f.size, f.sha256);
       appendAudit(cdb, 'evidence.intake', `evidence:${id}`, {
-        caseId: input.caseId, sha256, size, match, expectedSha256: expected ?? null, expectedSource: input.expectedSource ?? null,
+        caseId: input.caseId,
+        sha256,
+        size,
+        match,
+        expectedSha256: expected ?? null,
+        expectedSource: input.expectedSource ?? null,
         files: files.map((f) => ({ name: f.name, originalPath: f.originalPath, size: f.size, sha256: f.sha256 })),
       });
       // Last, so a failure above leaves no folder behind and a failed rename rolls the rows back.
@@ -127,14 +157,26 @@ export function getEvidence(cdb: CaseDb, id: number): EvidenceRecord {
   const r = cdb.sql.prepare('SELECT * FROM evidence WHERE id = ?').get(id) as EvidenceRow | undefined;
   if (!r) throw new UmaError('NOT_FOUND', `no evidence with id ${id}`);
   const files = cdb.sql
-    .prepare('SELECT ordinal, name, original_path AS originalPath, size, sha256 FROM evidence_files WHERE evidence_id = ? ORDER BY ordinal')
+    .prepare(
+      'SELECT ordinal, name, original_path AS originalPath, size, sha256 FROM evidence_files WHERE evidence_id = ? ORDER BY ordinal',
+    )
     .all(id) as EvidenceFile[];
   return {
-    id: r.id, caseId: r.case_id, displayName: r.display_name, originalPath: r.original_path, size: r.size, sha256: r.sha256,
-    expectedSha256: r.expected_sha256, expectedSource: r.expected_source, match: r.match, format: r.format,
+    id: r.id,
+    caseId: r.case_id,
+    displayName: r.display_name,
+    originalPath: r.original_path,
+    size: r.size,
+    sha256: r.sha256,
+    expectedSha256: r.expected_sha256,
+    expectedSource: r.expected_source,
+    match: r.match,
+    format: r.format,
     inputSpec: r.input_spec_json === null ? null : JSON.parse(r.input_spec_json),
     classNames: r.class_names_json === null ? null : (JSON.parse(r.class_names_json) as string[]),
-    storedPath: r.stored_path, created: r.created, files,
+    storedPath: r.stored_path,
+    created: r.created,
+    files,
   };
 }
 

@@ -22,7 +22,9 @@ export function ensureExaminer(cdb: CaseDb, name: string): Examiner {
     const found = findExaminer(cdb, name);
     if (found) return found;
     const created = nowIso();
-    const id = Number(cdb.sql.prepare('INSERT INTO examiners (name, created) VALUES (?, ?)').run(name, created).lastInsertRowid);
+    const id = Number(
+      cdb.sql.prepare('INSERT INTO examiners (name, created) VALUES (?, ?)').run(name, created).lastInsertRowid,
+    );
     appendAudit(cdb, 'examiner.create', `examiner:${id}`, { name });
     return { id, name, keyid: null, created };
   });

@@ -30,28 +30,57 @@ function artifactList(a: ClassArtifacts): Omit<StoredArtifact, 'sha256'>[] {
 export function recordClassResult(cdb: CaseDb, scanId: number, finding: ClassFinding, artifacts: ClassArtifacts): void {
   writeTx(cdb, () => {
     const s = getScan(cdb, scanId);
-    if (s.status !== 'running') throw new UmaError('BAD_INPUT', `scan ${scanId} is ${s.status}; class results are recorded only while it runs`);
-    if (finding.index !== artifacts.classIndex) throw new UmaError('BAD_INPUT', `class result ${finding.index} came with artifacts of class ${artifacts.classIndex}`);
+    if (s.status !== 'running')
+      throw new UmaError('BAD_INPUT', `scan ${scanId} is ${s.status}; class results are recorded only while it runs`);
+    if (finding.index !== artifacts.classIndex)
+      throw new UmaError(
+        'BAD_INPUT',
+        `class result ${finding.index} came with artifacts of class ${artifacts.classIndex}`,
+      );
     if (!Number.isInteger(finding.index) || finding.index < 0 || finding.index >= s.numClasses) {
       throw new UmaError('BAD_INPUT', `class ${finding.index} is outside scan ${scanId}'s ${s.numClasses} classes`);
     }
     const list = artifactList(artifacts).map((a) => ({ ...a, sha256: sha256Hex(a.png) }));
     const claimed = finding.artifactDigests;
-    if (claimed.length > 0 && (claimed.length !== list.length || claimed.some((d, i) => d.kind !== list[i].kind || d.sha256 !== list[i].sha256))) {
-      throw new UmaError('INTEGRITY', `class ${finding.index}: the artifact digests in the finding do not match the PNG bytes delivered`);
+    if (
+      claimed.length > 0 &&
+      (claimed.length !== list.length || claimed.some((d, i) => d.kind !== list[i].kind || d.sha256 !== list[i].sha256))
+    ) {
+      throw new UmaError(
+        'INTEGRITY',
+        `class ${finding.index}: the artifact digests in the finding do not match the PNG bytes delivered`,
+      );
     }
     cdb.sql
       .prepare(
         `INSERT INTO class_results (scan_id, class_index, name, ablated_acc_target, ablated_acc_other, ablation_steps, asr, mask_l1,
            transfer_asr, ratio, anomaly_index, flagged, seconds, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(scanId, finding.index, finding.name, finding.ablatedAccTarget, finding.ablatedAccOther, finding.ablationSteps, finding.asr,
-        finding.maskL1, finding.transferAsr, finding.ratio, finding.anomalyIndex, finding.flagged === null ? null : finding.flagged ? 1 : 0,
-        finding.seconds, nowIso());
-    const insert = cdb.sql.prepare('INSERT INTO artifacts (scan_id, class_index, kind, ordinal, png, sha256) VALUES (?, ?, ?, ?, ?, ?)');
+      .run(
+        scanId,
+        finding.index,
+        finding.name,
+        finding.ablatedAccTarget,
+        finding.ablatedAccOther,
+        finding.ablationSteps,
+        finding.asr,
+        finding.maskL1,
+        finding.transferAsr,
+        finding.ratio,
+        finding.anomalyIndex,
+        finding.flagged === null ? null : finding.flagged ? 1 : 0,
+        finding.seconds,
+        nowIso(),
+      );
+    const insert = cdb.sql.prepare(
+      'INSERT INTO artifacts (scan_id, class_index, kind, ordinal, png, sha256) VALUES (?, ?, ?, ?, ?, ?)',
+    );
     for (const a of list) insert.run(scanId, a.classIndex, a.kind, a.ordinal, Buffer.from(a.png), a.sha256);
     appendAudit(cdb, 'scan.class-result', `scan:${scanId}`, {
-      classIndex: finding.index, asr: finding.asr, maskL1: finding.maskL1, transferAsr: finding.transferAsr,
+      classIndex: finding.index,
+      asr: finding.asr,
+      maskL1: finding.maskL1,
+      transferAsr: finding.transferAsr,
       artifacts: list.map((a) => ({ kind: a.kind, ordinal: a.ordinal, sha256: a.sha256 })),
     });
   });
@@ -61,20 +90,38 @@ export function recordClassResult(cdb: CaseDb, scanId: number, finding: ClassFin
 const ARTIFACT_ORDER = "ORDER BY class_index, CASE kind WHEN 'mask' THEN 0 WHEN 'pattern' THEN 1 ELSE 2 END, ordinal";
 
 interface ClassRow {
-  class_index: number; name: string; ablated_acc_target: number | null; ablated_acc_other: number | null; ablation_steps: number | null;
-  asr: number; mask_l1: number; transfer_asr: number | null; ratio: number | null; anomaly_index: number | null; flagged: number | null; seconds: number;
+  class_index: number;
+  name: string;
+  ablated_acc_target: number | null;
+  ablated_acc_other: number | null;
+  ablation_steps: number | null;
+  asr: number;
+  mask_l1: number;
+  transfer_asr: number | null;
+  ratio: number | null;
+  anomaly_index: number | null;
+  flagged: number | null;
+  seconds: number;
 }
 
 export function getArtifacts(cdb: CaseDb, scanId: number): StoredArtifact[] {
   const rows = cdb.sql
     .prepare(`SELECT class_index, kind, ordinal, png, sha256 FROM artifacts WHERE scan_id = ? ${ARTIFACT_ORDER}`)
     .all(scanId) as { class_index: number; kind: ArtifactKind; ordinal: number; png: Buffer; sha256: string }[];
-  return rows.map((r) => ({ classIndex: r.class_index, kind: r.kind, ordinal: r.ordinal, png: new Uint8Array(r.png), sha256: r.sha256 }));
+  return rows.map((r) => ({
+    classIndex: r.class_index,
+    kind: r.kind,
+    ordinal: r.ordinal,
+    png: new Uint8Array(r.png),
+    sha256: r.sha256,
+  }));
 }
 
 /** The stored class findings in class order (anomalyIndex and flagged are null until the scan completes). */
 export function getClassFindings(cdb: CaseDb, scanId: number): ClassFinding[] {
-  const rows = cdb.sql.prepare('SELECT * FROM class_results WHERE scan_id = ? ORDER BY class_index').all(scanId) as ClassRow[];
+  const rows = cdb.sql
+    .prepare('SELECT * FROM class_results WHERE scan_id = ? ORDER BY class_index')
+    .all(scanId) as ClassRow[];
   const digests = new Map<number, ClassFinding['artifactDigests']>();
   for (const row of cdb.sql
     .prepare(`SELECT class_index, kind, sha256 FROM artifacts WHERE scan_id = ? ${ARTIFACT_ORDER}`)
@@ -84,8 +131,18 @@ export function getClassFindings(cdb: CaseDb, scanId: number): ClassFinding[] {
     digests.set(row.class_index, list);
   }
   return rows.map((r) => ({
-    index: r.class_index, name: r.name, ablatedAccTarget: r.ablated_acc_target, ablatedAccOther: r.ablated_acc_other,
-    ablationSteps: r.ablation_steps, asr: r.asr, maskL1: r.mask_l1, transferAsr: r.transfer_asr, ratio: r.ratio,
-    anomalyIndex: r.anomaly_index, flagged: r.flagged === null ? null : r.flagged === 1, seconds: r.seconds, artifactDigests: digests.get(r.class_index) ?? [],
+    index: r.class_index,
+    name: r.name,
+    ablatedAccTarget: r.ablated_acc_target,
+    ablatedAccOther: r.ablated_acc_other,
+    ablationSteps: r.ablation_steps,
+    asr: r.asr,
+    maskL1: r.mask_l1,
+    transferAsr: r.transfer_asr,
+    ratio: r.ratio,
+    anomalyIndex: r.anomaly_index,
+    flagged: r.flagged === null ? null : r.flagged === 1,
+    seconds: r.seconds,
+    artifactDigests: digests.get(r.class_index) ?? [],
   }));
 }

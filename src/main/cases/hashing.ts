@@ -32,6 +32,10 @@ export async function copyAndHash(src: string, dest: string): Promise<FileDigest
       done(null, chunk);
     },
   });
-  await pipeline(fs.createReadStream(src, { highWaterMark: 1 << 20 }), tap, fs.createWriteStream(dest, { flags: 'wx' }));
+  await pipeline(
+    fs.createReadStream(src, { highWaterMark: 1 << 20 }),
+    tap,
+    fs.createWriteStream(dest, { flags: 'wx' }),
+  );
   return { size, sha256: hash.digest('hex') };
 }

@@ -19,12 +19,19 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta
 
 /** Reads NNN_name.sql files; versions must run 1, 2, 3... with no gap, so a lost file is noticed. */
 export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
   return files.map((file, i) => {
     const m = /^(\d+)_([\w-]+)\.sql$/.exec(file);
     if (!m) throw new UmaError('INTERNAL', `migration file '${file}' in ${dir} is not named NNN_name.sql`);
     const version = Number(m[1]);
-    if (version !== i + 1) throw new UmaError('INTERNAL', `migration '${file}' has version ${version}, expected ${i + 1} (a file is missing or doubled)`);
+    if (version !== i + 1)
+      throw new UmaError(
+        'INTERNAL',
+        `migration '${file}' has version ${version}, expected ${i + 1} (a file is missing or doubled)`,
+      );
     return { version, name: m[2], sql: fs.readFileSync(path.join(dir, file), 'utf8') };
   });
 }
@@ -39,7 +46,10 @@ export function migrate(db: Database.Database, migrations: Migration[]): { from:
   const latest = migrations.length;
   const level = (): number => db.pragma('user_version', { simple: true }) as number;
   const tooNew = (from: number): UmaError =>
-    new UmaError('INTEGRITY', `the case database is at schema level ${from}, newer than this tool knows (${latest}); use a newer UMA Workstation`);
+    new UmaError(
+      'INTEGRITY',
+      `the case database is at schema level ${from}, newer than this tool knows (${latest}); use a newer UMA Workstation`,
+    );
   const seen = level();
   if (seen > latest) throw tooNew(seen);
   if (seen === latest) return { from: seen, to: seen };
@@ -50,7 +60,10 @@ export function migrate(db: Database.Database, migrations: Migration[]): { from:
       try {
         db.exec(m.sql);
       } catch (err) {
-        throw new UmaError('INTERNAL', `migration ${m.version} (${m.name}) failed: ${(err as Error).message}; the database is left at level ${from}`);
+        throw new UmaError(
+          'INTERNAL',
+          `migration ${m.version} (${m.name}) failed: ${(err as Error).message}; the database is left at level ${from}`,
+        );
       }
       db.pragma(`user_version = ${m.version}`);
     }

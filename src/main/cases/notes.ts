@@ -7,7 +7,8 @@ import { nowIso, writeTx, type CaseDb } from './db.ts';
 /** The stored note is the contract's note: one definition for the database and the UI. */
 export type Note = NoteInfo;
 
-const SELECT = 'SELECT id, case_id AS caseId, scan_id AS scanId, class_index AS classIndex, author, text, created, updated FROM notes';
+const SELECT =
+  'SELECT id, case_id AS caseId, scan_id AS scanId, class_index AS classIndex, author, text, created, updated FROM notes';
 
 export function getNote(cdb: CaseDb, id: number): Note {
   const n = cdb.sql.prepare(`${SELECT} WHERE id = ?`).get(id) as Note | undefined;
@@ -19,15 +20,26 @@ export function listNotes(cdb: CaseDb, caseId: number): Note[] {
   return cdb.sql.prepare(`${SELECT} WHERE case_id = ? ORDER BY id`).all(caseId) as Note[];
 }
 
-export function addNote(cdb: CaseDb, input: { caseId: number; scanId?: number; classIndex?: number; text: string }): Note {
+export function addNote(
+  cdb: CaseDb,
+  input: { caseId: number; scanId?: number; classIndex?: number; text: string },
+): Note {
   return writeTx(cdb, () => {
     const now = nowIso();
     const id = Number(
       cdb.sql
-        .prepare('INSERT INTO notes (case_id, scan_id, class_index, author, text, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(input.caseId, input.scanId ?? null, input.classIndex ?? null, cdb.actor, input.text, now, now).lastInsertRowid,
+        .prepare(
+          'INSERT INTO notes (case_id, scan_id, class_index, author, text, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(input.caseId, input.scanId ?? null, input.classIndex ?? null, cdb.actor, input.text, now, now)
+        .lastInsertRowid,
     );
-    appendAudit(cdb, 'note.add', `note:${id}`, { caseId: input.caseId, scanId: input.scanId ?? null, classIndex: input.classIndex ?? null, text: input.text });
+    appendAudit(cdb, 'note.add', `note:${id}`, {
+      caseId: input.caseId,
+      scanId: input.scanId ?? null,
+      classIndex: input.classIndex ?? null,
+      text: input.text,
+    });
     return getNote(cdb, id);
   });
 }

@@ -33,7 +33,11 @@ export function dataPaths(dbPath: string): DataPaths {
   const db = path.resolve(dbPath);
   const dataDir = path.dirname(db);
   return {
-    db, dataDir, storeDir: path.join(dataDir, `${path.basename(db)}.store`),
-    keysDir: path.join(dataDir, 'keys'), trustFile: path.join(dataDir, 'trusted-keys.json'), auditAnchor: `${db}.audit-head`,
+    db,
+    dataDir,
+    storeDir: path.join(dataDir, `${path.basename(db)}.store`),
+    keysDir: path.join(dataDir, 'keys'),
+    trustFile: path.join(dataDir, 'trusted-keys.json'),
+    auditAnchor: `${db}.audit-head`,
   };
 }

@@ -77,11 +77,31 @@ export interface ScanRecord {
 }
 
 interface ScanRow {
-  id: number; case_id: number; evidence_id: number; examiner: string | null; method: ScanMethod; params_json: string;
-  params_sha256: string; seed: number; tool_version: string; backend: string; num_classes: number; class_names_json: string;
-  status: ScanStatus; owner_pid: number | null; owner_host: string | null; created: string; started: string | null;
-  finished: string | null; error: string | null; prescan_sha256: string | null; prescan_at: string | null;
-  verdict: ScanResult['verdict'] | null; score: number | null; target: number | null; result_json: string | null;
+  id: number;
+  case_id: number;
+  evidence_id: number;
+  examiner: string | null;
+  method: ScanMethod;
+  params_json: string;
+  params_sha256: string;
+  seed: number;
+  tool_version: string;
+  backend: string;
+  num_classes: number;
+  class_names_json: string;
+  status: ScanStatus;
+  owner_pid: number | null;
+  owner_host: string | null;
+  created: string;
+  started: string | null;
+  finished: string | null;
+  error: string | null;
+  prescan_sha256: string | null;
+  prescan_at: string | null;
+  verdict: ScanResult['verdict'] | null;
+  score: number | null;
+  target: number | null;
+  result_json: string | null;
   job_json: string | null;
 }
 
@@ -89,11 +109,30 @@ const SELECT = 'SELECT s.*, x.name AS examiner FROM scans s LEFT JOIN examiners 
 
 function fromRow(r: ScanRow): ScanRecord {
   return {
-    id: r.id, caseId: r.case_id, evidenceId: r.evidence_id, examiner: r.examiner, method: r.method,
-    params: JSON.parse(r.params_json) as ScanParams, paramsSha256: r.params_sha256, seed: r.seed, toolVersion: r.tool_version,
-    backend: r.backend, numClasses: r.num_classes, classNames: JSON.parse(r.class_names_json) as string[], status: r.status,
-    ownerPid: r.owner_pid, ownerHost: r.owner_host, created: r.created, started: r.started, finished: r.finished, error: r.error,
-    prescanSha256: r.prescan_sha256, prescanAt: r.prescan_at, verdict: r.verdict, score: r.score, target: r.target,
+    id: r.id,
+    caseId: r.case_id,
+    evidenceId: r.evidence_id,
+    examiner: r.examiner,
+    method: r.method,
+    params: JSON.parse(r.params_json) as ScanParams,
+    paramsSha256: r.params_sha256,
+    seed: r.seed,
+    toolVersion: r.tool_version,
+    backend: r.backend,
+    numClasses: r.num_classes,
+    classNames: JSON.parse(r.class_names_json) as string[],
+    status: r.status,
+    ownerPid: r.owner_pid,
+    ownerHost: r.owner_host,
+    created: r.created,
+    started: r.started,
+    finished: r.finished,
+    error: r.error,
+    prescanSha256: r.prescan_sha256,
+    prescanAt: r.prescan_at,
+    verdict: r.verdict,
+    score: r.score,
+    target: r.target,
     resultMeta: r.result_json === null ? null : (JSON.parse(r.result_json) as Omit<ScanResult, 'classes'>),
     job: r.job_json === null ? null : (JSON.parse(r.job_json) as ScanJob),
   };
@@ -121,10 +160,28 @@ export function queueScan(cdb: CaseDb, input: NewScan): ScanRecord {
           `INSERT INTO scans (case_id, evidence_id, examiner_id, method, params_json, params_sha256, seed, tool_version, backend,
              num_classes, class_names_json, status, created, job_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
         )
-        .run(ev.caseId, ev.id, examinerId, input.method, JSON.stringify(input.params), digest, input.seed, input.toolVersion,
-          input.backend, input.classNames.length, JSON.stringify(input.classNames), nowIso(), JSON.stringify(input.job)).lastInsertRowid,
+        .run(
+          ev.caseId,
+          ev.id,
+          examinerId,
+          input.method,
+          JSON.stringify(input.params),
+          digest,
+          input.seed,
+          input.toolVersion,
+          input.backend,
+          input.classNames.length,
+          JSON.stringify(input.classNames),
+          nowIso(),
+          JSON.stringify(input.job),
+        ).lastInsertRowid,
     );
-    appendAudit(cdb, 'scan.queue', `scan:${id}`, { evidenceId: ev.id, method: input.method, paramsSha256: digest, seed: input.seed });
+    appendAudit(cdb, 'scan.queue', `scan:${id}`, {
+      evidenceId: ev.id,
+      method: input.method,
+      paramsSha256: digest,
+      seed: input.seed,
+    });
     return getScan(cdb, id);
   });
 }
@@ -133,26 +190,48 @@ export function queueScan(cdb: CaseDb, input: NewScan): ScanRecord {
 export function startScan(cdb: CaseDb, id: number, prescan: Rehash): ScanRecord {
   return writeTx(cdb, () => {
     const s = getScan(cdb, id);
-    if (!['queued', 'interrupted', 'cancelled', 'failed'].includes(s.status)) throw new UmaError('BAD_INPUT', `scan ${id} is ${s.status}; it cannot be started`);
+    if (!['queued', 'interrupted', 'cancelled', 'failed'].includes(s.status))
+      throw new UmaError('BAD_INPUT', `scan ${id} is ${s.status}; it cannot be started`);
     if (prescan.evidenceId !== s.evidenceId || prescan.purpose !== 'before-scan') {
       throw new UmaError('BAD_INPUT', `scan ${id} needs a before-scan re-hash of evidence ${s.evidenceId}`);
     }
     const resumed = s.status !== 'queued';
     cdb.sql
-      .prepare(`UPDATE scans SET status = 'running', owner_pid = ?, owner_host = ?, started = coalesce(started, ?), error = NULL,
-                prescan_sha256 = ?, prescan_at = ? WHERE id = ?`)
+      .prepare(
+        `UPDATE scans SET status = 'running', owner_pid = ?, owner_host = ?, started = coalesce(started, ?), error = NULL,
+                prescan_sha256 = ?, prescan_at = ? WHERE id = ?`,
+      )
       .run(process.pid, os.hostname(), nowIso(), prescan.sha256, prescan.at, id);
-    appendAudit(cdb, resumed ? 'scan.resume' : 'scan.start', `scan:${id}`, { pid: process.pid, host: os.hostname(), prescanSha256: prescan.sha256 });
+    appendAudit(cdb, resumed ? 'scan.resume' : 'scan.start', `scan:${id}`, {
+      pid: process.pid,
+      host: os.hostname(),
+      prescanSha256: prescan.sha256,
+    });
     return getScan(cdb, id);
   });
 }
 
-function endScan(cdb: CaseDb, id: number, status: 'failed' | 'cancelled' | 'interrupted', error: string | null, actor?: string): void {
+function endScan(
+  cdb: CaseDb,
+  id: number,
+  status: 'failed' | 'cancelled' | 'interrupted',
+  error: string | null,
+  actor?: string,
+): void {
   writeTx(cdb, () => {
     const s = getScan(cdb, id);
-    if (s.status === 'completed') throw new UmaError('BAD_INPUT', `scan ${id} is completed; it cannot become ${status}`);
-    cdb.sql.prepare('UPDATE scans SET status = ?, error = ?, finished = ?, owner_pid = NULL WHERE id = ?').run(status, error, nowIso(), id);
-    appendAudit(cdb, `scan.${status === 'failed' ? 'fail' : status === 'cancelled' ? 'cancel' : 'interrupt'}`, `scan:${id}`, { from: s.status, error }, actor);
+    if (s.status === 'completed')
+      throw new UmaError('BAD_INPUT', `scan ${id} is completed; it cannot become ${status}`);
+    cdb.sql
+      .prepare('UPDATE scans SET status = ?, error = ?, finished = ?, owner_pid = NULL WHERE id = ?')
+      .run(status, error, nowIso(), id);
+    appendAudit(
+      cdb,
+      `scan.${status === 'failed' ? 'fail' : status === 'cancelled' ? 'cancel' : 'interrupt'}`,
+      `scan:${id}`,
+      { from: s.status, error },
+      actor,
+    );
   });
 }
 
@@ -183,17 +262,28 @@ function isAlive(pid: number): boolean {
  * `interrupted`. Scans owned by another host (a shared folder) are left alone: we cannot see them.
  */
 export function recoverInterruptedScans(cdb: CaseDb): number[] {
-  const running = cdb.sql.prepare("SELECT id, owner_pid, owner_host FROM scans WHERE status = 'running'").all() as
-    { id: number; owner_pid: number | null; owner_host: string | null }[];
+  const running = cdb.sql.prepare("SELECT id, owner_pid, owner_host FROM scans WHERE status = 'running'").all() as {
+    id: number;
+    owner_pid: number | null;
+    owner_host: string | null;
+  }[];
   const dead = running.filter((r) => r.owner_pid === null || (r.owner_host === os.hostname() && !isAlive(r.owner_pid)));
-  return dead.filter((r) =>
-    writeTx(cdb, () => {
-      // Another process opening the database at the same moment may have recovered it already.
-      if (getScan(cdb, r.id).status !== 'running') return false;
-      endScan(cdb, r.id, 'interrupted', `process ${r.owner_pid ?? '?'} on ${r.owner_host ?? '?'} stopped while the scan ran`, 'system');
-      return true;
-    }),
-  ).map((r) => r.id);
+  return dead
+    .filter((r) =>
+      writeTx(cdb, () => {
+        // Another process opening the database at the same moment may have recovered it already.
+        if (getScan(cdb, r.id).status !== 'running') return false;
+        endScan(
+          cdb,
+          r.id,
+          'interrupted',
+          `process ${r.owner_pid ?? '?'} on ${r.owner_host ?? '?'} stopped while the scan ran`,
+          'system',
+        );
+        return true;
+      }),
+    )
+    .map((r) => r.id);
 }
 
 export interface ResumePlan {
@@ -209,11 +299,21 @@ export interface ResumePlan {
 
 export function resumePlan(cdb: CaseDb, scanId: number): ResumePlan {
   const s = getScan(cdb, scanId);
-  const done = (cdb.sql.prepare('SELECT class_index FROM class_results WHERE scan_id = ? ORDER BY class_index').all(scanId) as { class_index: number }[])
-    .map((r) => r.class_index);
+  const done = (
+    cdb.sql.prepare('SELECT class_index FROM class_results WHERE scan_id = ? ORDER BY class_index').all(scanId) as {
+      class_index: number;
+    }[]
+  ).map((r) => r.class_index);
   const have = new Set(done);
   const todo = Array.from({ length: s.numClasses }, (_, k) => k).filter((k) => !have.has(k));
-  return { scanId, status: s.status, numClasses: s.numClasses, done, todo, resumable: ['interrupted', 'cancelled', 'failed'].includes(s.status) };
+  return {
+    scanId,
+    status: s.status,
+    numClasses: s.numClasses,
+    done,
+    todo,
+    resumable: ['interrupted', 'cancelled', 'failed'].includes(s.status),
+  };
 }
 
 /**
@@ -223,25 +323,46 @@ export function resumePlan(cdb: CaseDb, scanId: number): ResumePlan {
 export function completeScan(cdb: CaseDb, id: number, result: ScanResult): ScanRecord {
   return writeTx(cdb, () => {
     const s = getScan(cdb, id);
-    if (s.status !== 'running') throw new UmaError('BAD_INPUT', `scan ${id} is ${s.status}, not running; it cannot be completed`);
+    if (s.status !== 'running')
+      throw new UmaError('BAD_INPUT', `scan ${id} is ${s.status}, not running; it cannot be completed`);
     const plan = resumePlan(cdb, id);
-    if (plan.todo.length > 0) throw new UmaError('BAD_INPUT', `scan ${id} cannot complete: classes ${plan.todo.join(', ')} have no results`);
-    if (result.classes.length !== s.numClasses) throw new UmaError('BAD_INPUT', `scan ${id} has ${s.numClasses} classes; the result has ${result.classes.length}`);
+    if (plan.todo.length > 0)
+      throw new UmaError('BAD_INPUT', `scan ${id} cannot complete: classes ${plan.todo.join(', ')} have no results`);
+    if (result.classes.length !== s.numClasses)
+      throw new UmaError(
+        'BAD_INPUT',
+        `scan ${id} has ${s.numClasses} classes; the result has ${result.classes.length}`,
+      );
     const stored = cdb.sql.prepare('SELECT asr, mask_l1 FROM class_results WHERE scan_id = ? AND class_index = ?');
-    const score = cdb.sql.prepare('UPDATE class_results SET ratio = ?, anomaly_index = ?, flagged = ? WHERE scan_id = ? AND class_index = ?');
+    const score = cdb.sql.prepare(
+      'UPDATE class_results SET ratio = ?, anomaly_index = ?, flagged = ? WHERE scan_id = ? AND class_index = ?',
+    );
     for (const c of result.classes) {
       const row = stored.get(id, c.index) as { asr: number; mask_l1: number } | undefined;
       if (!row || row.asr !== c.asr || row.mask_l1 !== c.maskL1) {
-        throw new UmaError('INTEGRITY', `scan ${id} class ${c.index}: the result's ASR/mask differ from the recorded class result`);
+        throw new UmaError(
+          'INTEGRITY',
+          `scan ${id} class ${c.index}: the result's ASR/mask differ from the recorded class result`,
+        );
       }
-      if (c.anomalyIndex === null || c.flagged === null) throw new UmaError('BAD_INPUT', `scan ${id} class ${c.index} has no anomaly index; a completed result scores every class`);
+      if (c.anomalyIndex === null || c.flagged === null)
+        throw new UmaError(
+          'BAD_INPUT',
+          `scan ${id} class ${c.index} has no anomaly index; a completed result scores every class`,
+        );
       score.run(c.ratio, c.anomalyIndex, c.flagged ? 1 : 0, id, c.index);
     }
     const { classes: _classes, ...meta } = result;
     cdb.sql
-      .prepare(`UPDATE scans SET status = 'completed', finished = ?, verdict = ?, score = ?, target = ?, result_json = ?, owner_pid = NULL WHERE id = ?`)
+      .prepare(
+        `UPDATE scans SET status = 'completed', finished = ?, verdict = ?, score = ?, target = ?, result_json = ?, owner_pid = NULL WHERE id = ?`,
+      )
       .run(nowIso(), result.verdict, result.score, result.target, JSON.stringify(meta), id);
-    appendAudit(cdb, 'scan.complete', `scan:${id}`, { verdict: result.verdict, score: result.score, target: result.target });
+    appendAudit(cdb, 'scan.complete', `scan:${id}`, {
+      verdict: result.verdict,
+      score: result.score,
+      target: result.target,
+    });
     return getScan(cdb, id);
   });
 }

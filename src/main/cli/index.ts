@@ -32,7 +32,7 @@ function help(io: CliIO): void {
   io.out('usage: uma <command> [options]\n');
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   for (const c of COMMANDS) io.out(`  ${c.name.padEnd(width)}  ${c.summary}`);
-  io.out('\numa help <command> shows a command\'s options.');
+  io.out("\numa help <command> shows a command's options.");
 }
 
 export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {

@@ -20,12 +20,15 @@ export function progressPrinter(io: CliIO, numClasses: number, alreadyDone = 0):
       const width = 30;
       const fill = Math.round(p.fraction * width);
       const what = p.classIndex === null ? p.stage : `${p.stage} class ${p.classIndex}`;
-      stderr.write(`\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(p.fraction * 100).toFixed(0).padStart(3)}%  eta ${eta(p.etaSeconds)}  ${what.padEnd(24)}`);
+      stderr.write(
+        `\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(p.fraction * 100).toFixed(0).padStart(3)}%  eta ${eta(p.etaSeconds)}  ${what.padEnd(24)}`,
+      );
     } else if (e.type === 'job/class-result') {
       finished++;
       const f = e.finding;
-      const line = `class ${f.index} (${f.name}) done [${finished}/${numClasses}]: ASR ${f.asr.toFixed(2)}, mask L1 ${f.maskL1.toFixed(1)}`
-        + `${f.transferAsr === null ? '' : `, transfer ASR ${f.transferAsr.toFixed(2)}`}${f.ablatedAccTarget === null ? '' : `, ablated acc ${f.ablatedAccTarget.toFixed(2)}/${f.ablatedAccOther!.toFixed(2)}`} (${f.seconds.toFixed(1)} s)`;
+      const line =
+        `class ${f.index} (${f.name}) done [${finished}/${numClasses}]: ASR ${f.asr.toFixed(2)}, mask L1 ${f.maskL1.toFixed(1)}` +
+        `${f.transferAsr === null ? '' : `, transfer ASR ${f.transferAsr.toFixed(2)}`}${f.ablatedAccTarget === null ? '' : `, ablated acc ${f.ablatedAccTarget.toFixed(2)}/${f.ablatedAccOther!.toFixed(2)}`} (${f.seconds.toFixed(1)} s)`;
       if (io.isTTY) stderr.write('\r\x1b[2K');
       io.err(line);
     } else if ((e.type === 'job/done' || e.type === 'job/failed') && io.isTTY) {

@@ -6,7 +6,15 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UmaError } from '../../shared/errors.ts';
-import { PARAM_INFO, PROFILE_NAMES, PROFILES, SCAN_METHODS, type ProfileName, type ScanMethod, type ScanParams } from '../../shared/scan-params.ts';
+import {
+  PARAM_INFO,
+  PROFILE_NAMES,
+  PROFILES,
+  SCAN_METHODS,
+  type ProfileName,
+  type ScanMethod,
+  type ScanParams,
+} from '../../shared/scan-params.ts';
 
 export const RESOURCES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../resources');
 export const DEMO_MODEL = join(RESOURCES, 'demo-model', 'model.json');
@@ -23,20 +31,23 @@ export function resolveModelPath(arg: string): string {
 export function parseNumberList(name: string, v: string | undefined): number[] | undefined {
   if (v === undefined) return undefined;
   const parts = v.split(',').map((s) => Number(s.trim()));
-  if (parts.some((n) => !Number.isFinite(n))) throw new UmaError('BAD_INPUT', `--${name} must be comma-separated numbers, not '${v}'`);
+  if (parts.some((n) => !Number.isFinite(n)))
+    throw new UmaError('BAD_INPUT', `--${name} must be comma-separated numbers, not '${v}'`);
   return parts;
 }
 
 export function parseInteger(name: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UmaError('BAD_INPUT', `--${name} must be an integer >= ${min}, not '${v}'`);
+  if (!Number.isInteger(n) || n < min)
+    throw new UmaError('BAD_INPUT', `--${name} must be an integer >= ${min}, not '${v}'`);
   return n;
 }
 
 export function parseMethod(v: string | undefined): ScanMethod {
   const m = v ?? 'uma';
-  if (!(SCAN_METHODS as readonly string[]).includes(m)) throw new UmaError('BAD_INPUT', `--method must be one of ${SCAN_METHODS.join(', ')}, not '${m}'`);
+  if (!(SCAN_METHODS as readonly string[]).includes(m))
+    throw new UmaError('BAD_INPUT', `--method must be one of ${SCAN_METHODS.join(', ')}, not '${m}'`);
   return m as ScanMethod;
 }
 
@@ -46,10 +57,12 @@ export function parseParams(pairs: string[] = []): Partial<ScanParams> {
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     const key = eq > 0 ? pair.slice(0, eq) : pair;
-    if (!(key in PARAM_INFO)) throw new UmaError('BAD_INPUT', `--param: unknown parameter '${key}' (see 'uma help scan' for the list)`);
+    if (!(key in PARAM_INFO))
+      throw new UmaError('BAD_INPUT', `--param: unknown parameter '${key}' (see 'uma help scan' for the list)`);
     const raw = eq > 0 ? pair.slice(eq + 1) : '';
     const value = raw === '' ? null : Number(raw);
-    if (value !== null && !Number.isFinite(value)) throw new UmaError('BAD_INPUT', `--param ${key}: '${raw}' is not a number`);
+    if (value !== null && !Number.isFinite(value))
+      throw new UmaError('BAD_INPUT', `--param ${key}: '${raw}' is not a number`);
     out[key] = value;
   }
   return out as Partial<ScanParams>;
@@ -58,6 +71,7 @@ export function parseParams(pairs: string[] = []): Partial<ScanParams> {
 /** `--profile NAME`: the named parameter set (default: resolveParams' default, DEFAULT_PROFILE_NAME). */
 export function parseProfile(v: string | undefined): Partial<ScanParams> {
   if (v === undefined) return {};
-  if (!(PROFILE_NAMES as string[]).includes(v)) throw new UmaError('BAD_INPUT', `--profile must be one of ${PROFILE_NAMES.join(', ')}, not '${v}'`);
+  if (!(PROFILE_NAMES as string[]).includes(v))
+    throw new UmaError('BAD_INPUT', `--profile must be one of ${PROFILE_NAMES.join(', ')}, not '${v}'`);
   return { ...PROFILES[v as ProfileName] };
 }

@@ -34,7 +34,9 @@ export interface SessionOptions {
 export async function openCliSession(opts: SessionOptions, io: CliIO): Promise<CliSession> {
   const temp = opts.db === null ? fs.mkdtempSync(path.join(os.tmpdir(), 'uma-scan-')) : null;
   const service = await startService({
-    dbPath: temp ? path.join(temp, 'cases.sqlite') : (opts.db ?? undefined), host: 'cli', backend: opts.backend,
+    dbPath: temp ? path.join(temp, 'cases.sqlite') : (opts.db ?? undefined),
+    host: 'cli',
+    backend: opts.backend,
     // Resuming is `uma resume`'s decision, scan by scan, not a side effect of opening the database.
     resumeInterrupted: false,
   });

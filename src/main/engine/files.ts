@@ -28,9 +28,13 @@ export function resolveEvidencePath(path: string, what = 'file or folder'): { re
 /** Throws unless `stat` is a regular file of at most `maxBytes` (FIFOs, devices and sockets never are). */
 export function requireRegularFile(path: string, stat: Stats, maxBytes = MAX_MODEL_FILE_BYTES): void {
   if (!stat.isFile()) {
-    const kind = stat.isFIFO() ? 'a FIFO'
-      : stat.isCharacterDevice() || stat.isBlockDevice() ? 'a device'
-        : stat.isSocket() ? 'a socket' : 'not a regular file';
+    const kind = stat.isFIFO()
+      ? 'a FIFO'
+      : stat.isCharacterDevice() || stat.isBlockDevice()
+        ? 'a device'
+        : stat.isSocket()
+          ? 'a socket'
+          : 'not a regular file';
     throw new UmaError('BAD_INPUT', `${path}: ${kind}; only regular files are read as evidence`);
   }
   if (stat.size > maxBytes) {

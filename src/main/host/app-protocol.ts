@@ -10,7 +10,9 @@ import { CSP } from './shell-policy.ts';
 
 /** Before app ready: app:// behaves as a standard, secure origin (fetch, relative URLs). */
 export function registerAppScheme(): void {
-  protocol.registerSchemesAsPrivileged([{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+  protocol.registerSchemesAsPrivileged([
+    { scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } },
+  ]);
 }
 
 export function serveApp(rendererDir: string): void {
@@ -18,7 +20,11 @@ export function serveApp(rendererDir: string): void {
   protocol.handle('app', async (req) => {
     const url = new URL(req.url);
     let file = path.resolve(root, `.${decodeURIComponent(url.pathname)}`);
-    if (url.host !== 'ui' || !file.startsWith(root + path.sep) || !fs.statSync(file, { throwIfNoEntry: false })?.isFile()) {
+    if (
+      url.host !== 'ui' ||
+      !file.startsWith(root + path.sep) ||
+      !fs.statSync(file, { throwIfNoEntry: false })?.isFile()
+    ) {
       file = path.join(root, 'index.html');
     }
     const res = await net.fetch(pathToFileURL(file).toString());

@@ -10,13 +10,21 @@
 /** The packaged renderer is served from app://ui (app-protocol.ts). */
 export const APP_ORIGIN = 'app://ui';
 
-export const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+export const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
 /**
  * Hosts an external https link may open in the system browser: the references the UI and reports cite.
  * Anything else (a link smuggled into evidence metadata or a report) stays unopened.
  */
-export const EXTERNAL_HOSTS: readonly string[] = ['github.com', 'onnx.ai', 'arxiv.org', 'doi.org', 'www.tensorflow.org', 'pytorch.org'];
+export const EXTERNAL_HOSTS: readonly string[] = [
+  'github.com',
+  'onnx.ai',
+  'arxiv.org',
+  'doi.org',
+  'www.tensorflow.org',
+  'pytorch.org',
+];
 
 function parse(url: string | undefined): URL | null {
   if (!url) return null;
@@ -36,7 +44,10 @@ export function isUiUrl(url: string | undefined, uiBase: string): boolean {
 }
 
 /** A shell call (dialog, PDF) is answered only for the app's own window showing the app's own page. */
-export function isTrustedSender(sender: { isAppWindow: boolean; frameUrl: string | undefined }, uiBase: string): boolean {
+export function isTrustedSender(
+  sender: { isAppWindow: boolean; frameUrl: string | undefined },
+  uiBase: string,
+): boolean {
   return sender.isAppWindow && isUiUrl(sender.frameUrl, uiBase);
 }
 

@@ -56,7 +56,8 @@ export function buildBag(payload: BagFiles, info: [string, string][]): BagFiles 
  */
 export function zipBag(bag: BagFiles): Uint8Array {
   const z: Zippable = {};
-  for (const [p, bytes] of [...bag].sort(([a], [b]) => (a < b ? -1 : 1))) z[p] = [bytes, { level: 0, mtime: FIXED_MTIME }];
+  for (const [p, bytes] of [...bag].sort(([a], [b]) => (a < b ? -1 : 1)))
+    z[p] = [bytes, { level: 0, mtime: FIXED_MTIME }];
   return zipSync(z);
 }
 

@@ -30,7 +30,11 @@ export function keyidOf(key: KeyObject): string {
 
 export function signEnvelope(payloadType: string, body: Uint8Array, privateKey: KeyObject): DsseEnvelope {
   const sig = sign(null, pae(payloadType, body), privateKey);
-  return { payloadType, payload: Buffer.from(body).toString('base64'), signatures: [{ keyid: keyidOf(privateKey), sig: sig.toString('base64') }] };
+  return {
+    payloadType,
+    payload: Buffer.from(body).toString('base64'),
+    signatures: [{ keyid: keyidOf(privateKey), sig: sig.toString('base64') }],
+  };
 }
 
 /**

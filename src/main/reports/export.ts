@@ -42,15 +42,25 @@ export interface ExportedArchive {
   statement: Statement;
 }
 
-export async function exportScanArchive(cdb: CaseDb, scanId: number, outPath: string, opts: ExportOptions = {}): Promise<ExportedArchive> {
+export async function exportScanArchive(
+  cdb: CaseDb,
+  scanId: number,
+  outPath: string,
+  opts: ExportOptions = {},
+): Promise<ExportedArchive> {
   const scan = getScan(cdb, scanId);
-  if (scan.status !== 'completed' || !scan.resultMeta) throw new UmaError('BAD_INPUT', `scan ${scanId} is ${scan.status}; only a completed scan can be reported`);
+  if (scan.status !== 'completed' || !scan.resultMeta)
+    throw new UmaError('BAD_INPUT', `scan ${scanId} is ${scan.status}; only a completed scan can be reported`);
   const kase = getCase(cdb, scan.caseId);
   const evidence = getEvidence(cdb, scan.evidenceId);
   const result: ScanResult = { ...scan.resultMeta, classes: getClassFindings(cdb, scanId) };
   const artifacts = getArtifacts(cdb, scanId);
   for (const a of artifacts) {
-    if (sha256Hex(a.png) !== a.sha256) throw new UmaError('INTEGRITY', `scan ${scanId} ${triggerPath(a)}: the stored image no longer matches its recorded sha256`);
+    if (sha256Hex(a.png) !== a.sha256)
+      throw new UmaError(
+        'INTEGRITY',
+        `scan ${scanId} ${triggerPath(a)}: the stored image no longer matches its recorded sha256`,
+      );
   }
 
   const preSigning = await rehashEvidence(cdb, evidence.id, 'before-signing');
@@ -61,8 +71,16 @@ export async function exportScanArchive(cdb: CaseDb, scanId: number, outPath: st
 
   const findings = Buffer.from(`${JSON.stringify(result, null, 2)}\n`, 'utf8');
   const draft = buildStatement({
-    result, artifacts, kase, evidence, scan, examiner: { name: examinerName, keyid: key.keyid }, findingsSha256: sha256Hex(findings),
-    preSigning, auditHead, signedAt: new Date().toISOString(),
+    result,
+    artifacts,
+    kase,
+    evidence,
+    scan,
+    examiner: { name: examinerName, keyid: key.keyid },
+    findingsSha256: sha256Hex(findings),
+    preSigning,
+    auditHead,
+    signedAt: new Date().toISOString(),
   });
   const archiveName = path.basename(outPath);
   const html = renderReportHtml({ statement: draft, result, artifacts, archiveName });
@@ -73,13 +91,19 @@ export async function exportScanArchive(cdb: CaseDb, scanId: number, outPath: st
     ['Bag-Software-Agent', `uma-workstation ${scan.toolVersion}`],
     ['Bagging-Date', draft.predicate.signedAt.slice(0, 10)],
     ['External-Identifier', `case ${kase.id} (${kase.name}) / evidence ${evidence.id} / scan ${scan.id}`],
-    ['External-Description', `UMA backdoor scan report; verdict ${result.verdict}; verify with: uma verify ${archiveName}`],
+    [
+      'External-Description',
+      `UMA backdoor scan report; verdict ${result.verdict}; verify with: uma verify ${archiveName}`,
+    ],
     ['Contact-Name', examinerName],
     ['UMA-Key-Id', key.keyid],
     ['UMA-Report-PDF', pdf.pdf ? `included, ${pdf.note}` : pdf.note],
   ];
   const statement = withBoundFiles(draft, documents, bagInfoFields(info));
-  const envelope = Buffer.from(serializeEnvelope(signEnvelope(PAYLOAD_TYPE, statementPayload(statement), key.privateKey)), 'utf8');
+  const envelope = Buffer.from(
+    serializeEnvelope(signEnvelope(PAYLOAD_TYPE, statementPayload(statement), key.privateKey)),
+    'utf8',
+  );
 
   const payload: BagFiles = new Map(documents);
   payload.set(FINDINGS_PATH, findings);

@@ -38,7 +38,8 @@ td.thumbs{white-space:nowrap;width:1%}img.t{width:40px;height:40px;image-renderi
 table.params td{padding:1px 5px;font-size:11px}table.params td.v{text-align:right;font-variant-numeric:tabular-nums}
 .keep{break-inside:avoid}@media print{body{padding:0;max-width:none}h2{margin-top:18px}}`;
 
-const fmt = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
+const fmt = (v: number | null | undefined, digits = 3): string =>
+  v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits);
 const pct = (v: number | null): string => (v === null ? '–' : `${(v * 100).toFixed(1)}%`);
 const check = (ok: boolean): string => (ok ? '<span class="ok">PASS</span>' : '<span class="bad">FAIL</span>');
 
@@ -54,10 +55,12 @@ function verdictBox(s: Statement, r: ScanResult): string {
   const p = s.predicate;
   const target = r.classes.find((k) => k.index === r.target);
   const borderline = target !== undefined && explainClass(target, r).outcome === 'borderline';
-  const head = p.verdict === 'trojaned' ? `BACKDOOR SUSPECTED${borderline ? ' (BORDERLINE)' : ''}` : 'NO BACKDOOR FOUND';
-  const line = p.verdict === 'trojaned'
-    ? `Suspected target class: <b>${e(p.target)} (${e(p.targetName ?? '?')})</b>. Model score ${fmt(p.score, 2)} (anomaly index, threshold ${p.anomalyThreshold}).`
-    : `No class exceeds the anomaly threshold ${p.anomalyThreshold} while passing the transfer filter. Model score ${fmt(p.score, 2)}.`;
+  const head =
+    p.verdict === 'trojaned' ? `BACKDOOR SUSPECTED${borderline ? ' (BORDERLINE)' : ''}` : 'NO BACKDOOR FOUND';
+  const line =
+    p.verdict === 'trojaned'
+      ? `Suspected target class: <b>${e(p.target)} (${e(p.targetName ?? '?')})</b>. Model score ${fmt(p.score, 2)} (anomaly index, threshold ${p.anomalyThreshold}).`
+      : `No class exceeds the anomaly threshold ${p.anomalyThreshold} while passing the transfer filter. Model score ${fmt(p.score, 2)}.`;
   return `<div class="verdict ${p.verdict}"><div class="big">${head}</div><div class="line">${line}</div></div>
 <p class="conclusion"><b>In plain words:</b> ${e(conclusion(r))}</p>`;
 }
@@ -86,7 +89,8 @@ trigger (a natural feature, not a backdoor, when at or above ${s.predicate.param
 /** Name and value, three to a row (the meanings are in \`uma help scan\`): a third of a page, not two pages. */
 function paramTable(params: ScanParams): string {
   const cells = (Object.keys(PARAM_INFO) as (keyof ScanParams)[]).map(
-    (k) => `<td title="${e(PARAM_INFO[k].help)}"><code>${e(k)}</code></td><td class="v">${e(params[k] ?? 'default')}</td>`,
+    (k) =>
+      `<td title="${e(PARAM_INFO[k].help)}"><code>${e(k)}</code></td><td class="v">${e(params[k] ?? 'default')}</td>`,
   );
   const rows: string[] = [];
   for (let i = 0; i < cells.length; i += 3) rows.push(`<tr>${cells.slice(i, i + 3).join('')}</tr>`);
@@ -99,8 +103,15 @@ export function renderReportHtml(v: ReportView): string {
   const p = s.predicate;
   const i = p.integrity;
   const r = v.result;
-  const bars = p.classes.map((c) => ({ index: c.index, name: c.name, value: c.anomalyIndex ?? 0, flagged: c.flagged === true }));
-  const subjects = s.subject.map((f) => `<tr><td>${e(f.name)}</td><td class="hash">${e(f.digest.sha256)}</td></tr>`).join('');
+  const bars = p.classes.map((c) => ({
+    index: c.index,
+    name: c.name,
+    value: c.anomalyIndex ?? 0,
+    flagged: c.flagged === true,
+  }));
+  const subjects = s.subject
+    .map((f) => `<tr><td>${e(f.name)}</td><td class="hash">${e(f.digest.sha256)}</td></tr>`)
+    .join('');
   const modelArg = s.subject.length === 1 ? ` --model ${e(s.subject[0].name)}` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -115,7 +126,12 @@ ${verdictBox(s, r)}
 ${kv([
   ['Evidence digest at intake', `<span class="hash">${e(i.intake.sha256)}</span> (${e(i.intake.at)})`],
   ['Size, format', `${p.evidence.size} bytes, ${e(p.evidence.format ?? 'not stated')}`],
-  ['Expected digest', i.expected.sha256 ? `<span class="hash">${e(i.expected.sha256)}</span> from ${e(i.expected.source ?? 'unstated source')}` : 'none given'],
+  [
+    'Expected digest',
+    i.expected.sha256
+      ? `<span class="hash">${e(i.expected.sha256)}</span> from ${e(i.expected.source ?? 'unstated source')}`
+      : 'none given',
+  ],
 ])}
 <h2>Integrity checks</h2>
 <table><tr><th>check</th><th>result</th><th>detail</th></tr>
@@ -132,8 +148,16 @@ ${kv([
   ['Method', `${e(METHOD_LABELS[p.method] ?? p.method)} (<code>${e(p.method)}</code>)`],
   ['Scanner', `${e(p.scanner.name)} ${e(p.scanner.version)}, backend ${e(p.backend)}, seed ${p.seed}`],
   ['Clean data', `${e(r.data.source)}: ${r.data.samples} samples (${r.data.perClass.join(', ')} per class)`],
-  ['Reference model', r.reference ? `${e(r.reference.kind)}, accuracy ${pct(r.reference.accuracy)}, ${fmt(r.reference.seconds, 1)} s` : 'none'],
-  ['Model', `${e(r.model.name)}, ${e(r.model.format)}, input ${r.model.inputShape.join('×')}, ${r.model.numClasses} classes, ${r.model.params} parameters`],
+  [
+    'Reference model',
+    r.reference
+      ? `${e(r.reference.kind)}, accuracy ${pct(r.reference.accuracy)}, ${fmt(r.reference.seconds, 1)} s`
+      : 'none',
+  ],
+  [
+    'Model',
+    `${e(r.model.name)}, ${e(r.model.format)}, input ${r.model.inputShape.join('×')}, ${r.model.numClasses} classes, ${r.model.params} parameters`,
+  ],
   ['Started, finished', `${e(p.startedAt)} → ${e(p.finishedAt)} (${fmt(r.seconds, 1)} s)`],
 ])}
 <h2>Parameters</h2>

@@ -20,7 +20,11 @@ export interface ExaminerKey {
 
 /** A file name for the examiner: names are free text, file names must not be. */
 export function keyFileStem(examiner: string): string {
-  const stem = examiner.trim().toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '');
+  const stem = examiner
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[-.]+|-+$/g, '');
   if (!stem) throw new UmaError('BAD_INPUT', `examiner name '${examiner}' has no characters usable in a key file name`);
   return stem;
 }
@@ -41,12 +45,17 @@ export function examinerKey(keysDir: string, examiner: string): ExaminerKey {
     }
   }
   const mode = fs.statSync(keyFile).mode & 0o777;
-  if (mode & 0o077) throw new UmaError('INTEGRITY', `private key ${keyFile} is readable by others (mode ${mode.toString(8)}); chmod 600 it`);
+  if (mode & 0o077)
+    throw new UmaError(
+      'INTEGRITY',
+      `private key ${keyFile} is readable by others (mode ${mode.toString(8)}); chmod 600 it`,
+    );
   const privateKey = createPrivateKey(fs.readFileSync(keyFile));
   if (privateKey.asymmetricKeyType !== 'ed25519') throw new UmaError('INTEGRITY', `${keyFile} is not an Ed25519 key`);
   const publicKey = createPublicKey(privateKey);
   const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-  if (!fs.existsSync(pubFile) || fs.readFileSync(pubFile, 'utf8') !== publicKeyPem) fs.writeFileSync(pubFile, publicKeyPem, { mode: 0o644 });
+  if (!fs.existsSync(pubFile) || fs.readFileSync(pubFile, 'utf8') !== publicKeyPem)
+    fs.writeFileSync(pubFile, publicKeyPem, { mode: 0o644 });
   return { examiner, privateKey, publicKey, publicKeyPem, keyid: keyidOf(publicKey), keyFile, pubFile };
 }
 

@@ -94,7 +94,7 @@ export interface StatementInput {
 
 export function buildStatement(i: StatementInput): Statement {
   const { result, scan, evidence } = i;
-  const target = result.target === null ? null : result.classes.find((c) => c.index === result.target) ?? null;
+  const target = result.target === null ? null : (result.classes.find((c) => c.index === result.target) ?? null);
   return {
     _type: STATEMENT_TYPE,
     subject: evidence.files.map((f) => ({ name: f.name, digest: { sha256: f.sha256 } })),
@@ -107,14 +107,28 @@ export function buildStatement(i: StatementInput): Statement {
       seed: scan.seed,
       backend: scan.backend,
       case: { id: i.kase.id, name: i.kase.name, number: i.kase.number },
-      evidence: { id: evidence.id, displayName: evidence.displayName, sha256: evidence.sha256, size: evidence.size, format: evidence.format },
+      evidence: {
+        id: evidence.id,
+        displayName: evidence.displayName,
+        sha256: evidence.sha256,
+        size: evidence.size,
+        format: evidence.format,
+      },
       scan: { id: scan.id },
       examiner: i.examiner,
       integrity: {
         intake: { sha256: evidence.sha256, at: evidence.created },
         expected: { sha256: evidence.expectedSha256, source: evidence.expectedSource, match: evidence.match },
-        beforeScan: { sha256: scan.prescanSha256 ?? '', at: scan.prescanAt ?? '', ok: scan.prescanSha256 === evidence.sha256 },
-        beforeSigning: { sha256: i.preSigning.sha256, at: i.preSigning.at, ok: i.preSigning.sha256 === evidence.sha256 },
+        beforeScan: {
+          sha256: scan.prescanSha256 ?? '',
+          at: scan.prescanAt ?? '',
+          ok: scan.prescanSha256 === evidence.sha256,
+        },
+        beforeSigning: {
+          sha256: i.preSigning.sha256,
+          at: i.preSigning.at,
+          ok: i.preSigning.sha256 === evidence.sha256,
+        },
       },
       verdict: result.verdict,
       score: result.score,
@@ -122,9 +136,20 @@ export function buildStatement(i: StatementInput): Statement {
       targetName: target?.name ?? null,
       anomalyThreshold: scan.params.anomalyThreshold,
       classes: result.classes.map((c) => ({
-        index: c.index, name: c.name, asr: c.asr, maskL1: c.maskL1, transferAsr: c.transferAsr, ratio: c.ratio, anomalyIndex: c.anomalyIndex,
-        flagged: c.flagged, ablatedAccTarget: c.ablatedAccTarget, ablatedAccOther: c.ablatedAccOther, ablationSteps: c.ablationSteps,
-        triggers: i.artifacts.filter((a) => a.classIndex === c.index).map((a) => ({ kind: a.kind, ordinal: a.ordinal, path: triggerPath(a), sha256: a.sha256 })),
+        index: c.index,
+        name: c.name,
+        asr: c.asr,
+        maskL1: c.maskL1,
+        transferAsr: c.transferAsr,
+        ratio: c.ratio,
+        anomalyIndex: c.anomalyIndex,
+        flagged: c.flagged,
+        ablatedAccTarget: c.ablatedAccTarget,
+        ablatedAccOther: c.ablatedAccOther,
+        ablationSteps: c.ablationSteps,
+        triggers: i.artifacts
+          .filter((a) => a.classIndex === c.index)
+          .map((a) => ({ kind: a.kind, ordinal: a.ordinal, path: triggerPath(a), sha256: a.sha256 })),
       })),
       findings: { path: FINDINGS_PATH, sha256: i.findingsSha256 },
       documents: [],
@@ -143,7 +168,10 @@ export function buildStatement(i: StatementInput): Statement {
  */
 export function withBoundFiles(s: Statement, docs: Map<string, Uint8Array>, bagInfoFields: string): Statement {
   const documents = [...docs].map(([path, bytes]) => ({ path, sha256: sha256Hex(bytes) }));
-  return { ...s, predicate: { ...s.predicate, documents, bagInfo: { sha256: sha256Hex(Buffer.from(bagInfoFields, 'utf8')) } } };
+  return {
+    ...s,
+    predicate: { ...s.predicate, documents, bagInfo: { sha256: sha256Hex(Buffer.from(bagInfoFields, 'utf8')) } },
+  };
 }
 
 export function statementPayload(s: Statement): Uint8Array {

@@ -38,8 +38,12 @@ export function anomalyChart(bars: ChartBar[], threshold: number): string {
   const parts: string[] = [];
   for (let t = Math.ceil(bottom / step) * step; t <= top + step / 2; t += step) {
     const ty = y(t).toFixed(1);
-    parts.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${ty}" y2="${ty}" stroke="#e3e6ea" stroke-width="1"/>`);
-    parts.push(`<text x="${PAD.left - 6}" y="${ty}" dy="3.5" text-anchor="end" font-size="10" fill="#555">${+t.toFixed(6)}</text>`);
+    parts.push(
+      `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${ty}" y2="${ty}" stroke="#e3e6ea" stroke-width="1"/>`,
+    );
+    parts.push(
+      `<text x="${PAD.left - 6}" y="${ty}" dy="3.5" text-anchor="end" font-size="10" fill="#555">${+t.toFixed(6)}</text>`,
+    );
   }
   bars.forEach((b, i) => {
     const v = values[i];
@@ -47,14 +51,24 @@ export function anomalyChart(bars: ChartBar[], threshold: number): string {
     const y0 = y(Math.max(v, 0));
     const h = Math.max(Math.abs(y(v) - y(0)), 0.5);
     const label = bars.length > 20 || b.name === String(b.index) ? String(b.index) : `${b.index} ${b.name}`;
-    parts.push(`<rect x="${x.toFixed(1)}" y="${y0.toFixed(1)}" width="${barW.toFixed(1)}" height="${h.toFixed(1)}" fill="${b.flagged ? '#c62828' : '#5b7ea4'}"><title>class ${b.index} ${escapeHtml(b.name)}: ${v.toFixed(3)}</title></rect>`);
+    parts.push(
+      `<rect x="${x.toFixed(1)}" y="${y0.toFixed(1)}" width="${barW.toFixed(1)}" height="${h.toFixed(1)}" fill="${b.flagged ? '#c62828' : '#5b7ea4'}"><title>class ${b.index} ${escapeHtml(b.name)}: ${v.toFixed(3)}</title></rect>`,
+    );
     const lx = (x + barW / 2).toFixed(1);
     const ly = H - PAD.bottom + 12;
-    parts.push(`<text x="${lx}" y="${ly}" font-size="10" fill="#333" text-anchor="end" transform="rotate(-35 ${lx} ${ly})">${escapeHtml(label.slice(0, 16))}</text>`);
+    parts.push(
+      `<text x="${lx}" y="${ly}" font-size="10" fill="#333" text-anchor="end" transform="rotate(-35 ${lx} ${ly})">${escapeHtml(label.slice(0, 16))}</text>`,
+    );
   });
   const ty = y(threshold).toFixed(1);
-  parts.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${ty}" y2="${ty}" stroke="#c62828" stroke-width="1.5" stroke-dasharray="6 4"/>`);
-  parts.push(`<text x="${W - PAD.right}" y="${ty}" dy="-4" text-anchor="end" font-size="11" fill="#c62828" stroke="#fff" stroke-width="3" paint-order="stroke">threshold ${threshold}</text>`);
-  parts.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y(0).toFixed(1)}" y2="${y(0).toFixed(1)}" stroke="#333" stroke-width="1"/>`);
+  parts.push(
+    `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${ty}" y2="${ty}" stroke="#c62828" stroke-width="1.5" stroke-dasharray="6 4"/>`,
+  );
+  parts.push(
+    `<text x="${W - PAD.right}" y="${ty}" dy="-4" text-anchor="end" font-size="11" fill="#c62828" stroke="#fff" stroke-width="3" paint-order="stroke">threshold ${threshold}</text>`,
+  );
+  parts.push(
+    `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y(0).toFixed(1)}" y2="${y(0).toFixed(1)}" stroke="#333" stroke-width="1"/>`,
+  );
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="Anomaly index per class">${parts.join('')}</svg>`;
 }

@@ -28,16 +28,20 @@ function canonicalKey(pem: string | Uint8Array): { keyid: string; publicKeyPem: 
 
 export function examinerKeys(paths: KeyPaths): KnownKey[] {
   if (!fs.existsSync(paths.keysDir)) return [];
-  return fs.readdirSync(paths.keysDir).filter((f) => f.endsWith('.pub')).sort().map((file) => {
-    const full = path.join(paths.keysDir, file);
-    let key: { keyid: string; publicKeyPem: string };
-    try {
-      key = canonicalKey(fs.readFileSync(full));
-    } catch (err) {
-      throw new UmaError('INTEGRITY', `examiner key ${full}: ${(err as Error).message}`);
-    }
-    return { name: file.slice(0, -'.pub'.length), source: 'examiner' as const, file: full, ...key };
-  });
+  return fs
+    .readdirSync(paths.keysDir)
+    .filter((f) => f.endsWith('.pub'))
+    .sort()
+    .map((file) => {
+      const full = path.join(paths.keysDir, file);
+      let key: { keyid: string; publicKeyPem: string };
+      try {
+        key = canonicalKey(fs.readFileSync(full));
+      } catch (err) {
+        throw new UmaError('INTEGRITY', `examiner key ${full}: ${(err as Error).message}`);
+      }
+      return { name: file.slice(0, -'.pub'.length), source: 'examiner' as const, file: full, ...key };
+    });
 }
 
 function readTrustFile(paths: KeyPaths): TrustFile {
@@ -45,16 +49,25 @@ function readTrustFile(paths: KeyPaths): TrustFile {
   try {
     const parsed = JSON.parse(fs.readFileSync(paths.trustFile, 'utf8')) as TrustFile;
     for (const k of parsed.keys) {
-      if (canonicalKey(k.publicKeyPem).keyid !== k.keyid) throw new Error(`entry '${k.name}' names keyid ${k.keyid} for another key`);
+      if (canonicalKey(k.publicKeyPem).keyid !== k.keyid)
+        throw new Error(`entry '${k.name}' names keyid ${k.keyid} for another key`);
     }
     return parsed;
   } catch (err) {
-    throw new UmaError('INTEGRITY', `the trust store ${paths.trustFile} is unreadable: ${(err as Error).message}; fix or remove it`);
+    throw new UmaError(
+      'INTEGRITY',
+      `the trust store ${paths.trustFile} is unreadable: ${(err as Error).message}; fix or remove it`,
+    );
   }
 }
 
-const stored = (paths: KeyPaths, k: TrustFile['keys'][number]): KnownKey =>
-  ({ name: k.name, keyid: k.keyid, source: 'trusted', file: paths.trustFile, publicKeyPem: k.publicKeyPem });
+const stored = (paths: KeyPaths, k: TrustFile['keys'][number]): KnownKey => ({
+  name: k.name,
+  keyid: k.keyid,
+  source: 'trusted',
+  file: paths.trustFile,
+  publicKeyPem: k.publicKeyPem,
+});
 
 function writeTrustFile(paths: KeyPaths, store: TrustFile): void {
   fs.mkdirSync(path.dirname(paths.trustFile), { recursive: true });
@@ -91,11 +104,16 @@ export function untrustKey(paths: KeyPaths, keyid: string): KnownKey {
   const want = keyid.trim().toLowerCase();
   if (!/^[0-9a-f]{8,64}$/.test(want)) throw new UmaError('BAD_INPUT', `'${keyid}' is not a keyid (8 to 64 hex digits)`);
   const own = examinerKeys(paths).find((k) => k.keyid.startsWith(want));
-  if (own) throw new UmaError('BAD_INPUT', `${own.keyid} is examiner '${own.name}''s own key (${own.file}); it stays trusted while that file exists`);
+  if (own)
+    throw new UmaError(
+      'BAD_INPUT',
+      `${own.keyid} is examiner '${own.name}''s own key (${own.file}); it stays trusted while that file exists`,
+    );
   const store = readTrustFile(paths);
   const hits = store.keys.filter((k) => k.keyid.startsWith(want));
   if (hits.length === 0) throw new UmaError('NOT_FOUND', `no trusted key ${keyid} (see uma keys list)`);
-  if (hits.length > 1) throw new UmaError('BAD_INPUT', `keyid prefix ${keyid} matches ${hits.length} keys; give more digits`);
+  if (hits.length > 1)
+    throw new UmaError('BAD_INPUT', `keyid prefix ${keyid} matches ${hits.length} keys; give more digits`);
   writeTrustFile(paths, { keys: store.keys.filter((k) => k !== hits[0]) });
   return stored(paths, hits[0]);
 }
@@ -109,7 +127,10 @@ export function findKnownKey(paths: KeyPaths, examinerOrKeyid: string): KnownKey
   const byId = /^[0-9a-f]{8,64}$/i.test(want) ? all.filter((k) => k.keyid.startsWith(want.toLowerCase())) : [];
   const hit = byName ?? (byId.length === 1 ? byId[0] : undefined);
   if (!hit) {
-    throw new UmaError('NOT_FOUND', `no key for '${examinerOrKeyid}' (an examiner's key is made when they first sign a report; see uma keys list)`);
+    throw new UmaError(
+      'NOT_FOUND',
+      `no key for '${examinerOrKeyid}' (an examiner's key is made when they first sign a report; see uma keys list)`,
+    );
   }
   return hit;
 }

@@ -13,7 +13,18 @@ import { sha256Hex } from '../engine/digest.ts';
 import { paramsSha256 } from '../engine/scan/params.ts';
 import { sha256File } from '../cases/hashing.ts';
 import type { VerificationStatus } from '../../shared/api.ts';
-import { BAG_INFO, BAGIT, BAGIT_TXT, MANIFEST, manifestOf, parseManifest, payloadOxumLine, TAGMANIFEST, unzipBag, type BagFiles } from './bagit.ts';
+import {
+  BAG_INFO,
+  BAGIT,
+  BAGIT_TXT,
+  MANIFEST,
+  manifestOf,
+  parseManifest,
+  payloadOxumLine,
+  TAGMANIFEST,
+  unzipBag,
+  type BagFiles,
+} from './bagit.ts';
 import { decodeBase64Strict, keyidOf, serializeEnvelope, verifyEnvelope, type DsseEnvelope } from './dsse.ts';
 import { ENVELOPE_PATH, keyPath } from './layout.ts';
 import { readPublicKey } from './keys.ts';
@@ -51,7 +62,10 @@ const TRUST_CHECK = 'trusted-key';
 const text = (b: Uint8Array | undefined): string => (b ? Buffer.from(b).toString('utf8') : '');
 
 /** Checks a manifest's digests against the bag, and that it is exactly what bagging writes for them. */
-function manifestProblems(bag: BagFiles, name: string): { problems: string[]; listed: Set<string> } | { unreadable: string } {
+function manifestProblems(
+  bag: BagFiles,
+  name: string,
+): { problems: string[]; listed: Set<string> } | { unreadable: string } {
   const parsed = parseManifest(text(bag.get(name)));
   if ('badLine' in parsed) return { unreadable: `${name} line ${parsed.badLine} is not 'SHA256  PATH'` };
   const listed = new Set<string>();
@@ -64,7 +78,8 @@ function manifestProblems(bag: BagFiles, name: string): { problems: string[]; li
     else if (sha256Hex(bytes) !== sha256) problems.push(`${path} does not match its digest`);
   }
   const present = [...listed].flatMap((p): [string, Uint8Array][] => (bag.has(p) ? [[p, bag.get(p)!]] : []));
-  if (problems.length === 0 && manifestOf(present) !== text(bag.get(name))) problems.push(`${name} is not in the one form bagging writes (the file was altered)`);
+  if (problems.length === 0 && manifestOf(present) !== text(bag.get(name)))
+    problems.push(`${name} is not in the one form bagging writes (the file was altered)`);
   return { problems, listed };
 }
 
@@ -78,8 +93,12 @@ function parseEnvelope(bytes: Uint8Array | undefined): DsseEnvelope | string {
   }
   // Exactly one signature: the signature list is outside what is signed, so a second entry would be
   // an unsigned change to the file.
-  const sigsOk = Array.isArray(env?.signatures) && env.signatures.length === 1 && env.signatures.every((s) => typeof s?.keyid === 'string' && typeof s?.sig === 'string');
-  if (typeof env?.payloadType !== 'string' || typeof env.payload !== 'string' || !sigsOk) return 'not a DSSE envelope with one signature (payloadType, payload, signatures)';
+  const sigsOk =
+    Array.isArray(env?.signatures) &&
+    env.signatures.length === 1 &&
+    env.signatures.every((s) => typeof s?.keyid === 'string' && typeof s?.sig === 'string');
+  if (typeof env?.payloadType !== 'string' || typeof env.payload !== 'string' || !sigsOk)
+    return 'not a DSSE envelope with one signature (payloadType, payload, signatures)';
   // One byte form only: any change to the file, even in whitespace, must show.
   if (serializeEnvelope(env) !== text(bytes)) return 'not in canonical form (the file was altered)';
   return env;
@@ -94,7 +113,8 @@ export async function verifyArchive(zip: Uint8Array, opts: VerifyOptions = {}): 
   let signer: Verification['signer'] = null;
   const done = (statement: Statement | null): Verification => {
     const failed = checks.filter((c) => c.status === 'fail').map((c) => c.name);
-    const status: VerificationStatus = failed.length === 0 ? 'verified' : failed.every((n) => n === TRUST_CHECK) ? 'untrusted' : 'failed';
+    const status: VerificationStatus =
+      failed.length === 0 ? 'verified' : failed.every((n) => n === TRUST_CHECK) ? 'untrusted' : 'failed';
     return { ok: status === 'verified', status, signer, checks, statement };
   };
 
@@ -106,20 +126,38 @@ export async function verifyArchive(zip: Uint8Array, opts: VerifyOptions = {}): 
     return done(null);
   }
   const container = zipProblems(zip);
-  add('zip', container.length ? 'fail' : 'pass', container.length ? container.join('; ') : `${bag.size} files, every container byte accounted for`);
+  add(
+    'zip',
+    container.length ? 'fail' : 'pass',
+    container.length ? container.join('; ') : `${bag.size} files, every container byte accounted for`,
+  );
 
   const decl = text(bag.get(BAGIT));
-  add('bagit', decl === BAGIT_TXT ? 'pass' : 'fail', decl === BAGIT_TXT ? 'BagIt 1.0, UTF-8' : 'bagit.txt is missing or not the BagIt 1.0 declaration');
+  add(
+    'bagit',
+    decl === BAGIT_TXT ? 'pass' : 'fail',
+    decl === BAGIT_TXT ? 'BagIt 1.0, UTF-8' : 'bagit.txt is missing or not the BagIt 1.0 declaration',
+  );
 
   const payload = manifestProblems(bag, MANIFEST);
   if ('unreadable' in payload) {
     add('manifest', 'fail', bag.has(MANIFEST) ? payload.unreadable : `${MANIFEST} is missing`);
   } else {
-    add('manifest', payload.problems.length ? 'fail' : 'pass', payload.problems.length ? payload.problems.join('; ') : `${payload.listed.size} payload files match their sha256`);
+    add(
+      'manifest',
+      payload.problems.length ? 'fail' : 'pass',
+      payload.problems.length ? payload.problems.join('; ') : `${payload.listed.size} payload files match their sha256`,
+    );
     const unlisted = [...bag.keys()].filter((p) => p.startsWith('data/') && !payload.listed.has(p));
     const stray = [...payload.listed].filter((p) => !p.startsWith('data/'));
-    const extra = [...bag.keys()].filter((p) => !p.startsWith('data/') && ![MANIFEST, TAGMANIFEST, BAGIT, BAG_INFO].includes(p));
-    const bad = [...unlisted.map((p) => `${p} is not in the manifest`), ...stray.map((p) => `${p} is outside data/`), ...extra.map((p) => `${p} is not a known tag file`)];
+    const extra = [...bag.keys()].filter(
+      (p) => !p.startsWith('data/') && ![MANIFEST, TAGMANIFEST, BAGIT, BAG_INFO].includes(p),
+    );
+    const bad = [
+      ...unlisted.map((p) => `${p} is not in the manifest`),
+      ...stray.map((p) => `${p} is outside data/`),
+      ...extra.map((p) => `${p} is not a known tag file`),
+    ];
     add('complete', bad.length ? 'fail' : 'pass', bad.length ? bad.join('; ') : 'no unlisted or missing files');
   }
 
@@ -127,9 +165,15 @@ export async function verifyArchive(zip: Uint8Array, opts: VerifyOptions = {}): 
     const tags = manifestProblems(bag, TAGMANIFEST);
     if ('unreadable' in tags) add('tagmanifest', 'fail', tags.unreadable);
     else {
-      const unlisted = [...bag.keys()].filter((p) => !p.startsWith('data/') && p !== TAGMANIFEST && !tags.listed.has(p));
+      const unlisted = [...bag.keys()].filter(
+        (p) => !p.startsWith('data/') && p !== TAGMANIFEST && !tags.listed.has(p),
+      );
       const bad = [...tags.problems, ...unlisted.map((p) => `${p} is not in the tag manifest`)];
-      add('tagmanifest', bad.length ? 'fail' : 'pass', bad.length ? bad.join('; ') : `${tags.listed.size} tag files match their sha256`);
+      add(
+        'tagmanifest',
+        bad.length ? 'fail' : 'pass',
+        bad.length ? bad.join('; ') : `${tags.listed.size} tag files match their sha256`,
+      );
     }
   } else add('tagmanifest', 'fail', `${TAGMANIFEST} is missing (a report archive always has one)`);
 
@@ -148,9 +192,22 @@ export async function verifyArchive(zip: Uint8Array, opts: VerifyOptions = {}): 
     try {
       const key = readPublicKey(pem);
       const canonical = key.export({ type: 'spki', format: 'pem' }).toString() === text(pem);
-      if (keyidOf(key) !== keyid) add('signature', 'fail', `the key file for ${keyid} holds a different key (${keyidOf(key)})`);
-      else if (!canonical) add('signature', 'fail', `data/${keyPath(keyid)} is not in the one PEM form the key is written in (the file was altered)`);
-      else signed = add('signature', verifyEnvelope(env, key) ? 'pass' : 'fail', verifyEnvelope(env, key) ? `Ed25519 signature by key ${keyid}` : `the signature by key ${keyid} does not verify`);
+      if (keyidOf(key) !== keyid)
+        add('signature', 'fail', `the key file for ${keyid} holds a different key (${keyidOf(key)})`);
+      else if (!canonical)
+        add(
+          'signature',
+          'fail',
+          `data/${keyPath(keyid)} is not in the one PEM form the key is written in (the file was altered)`,
+        );
+      else
+        signed = add(
+          'signature',
+          verifyEnvelope(env, key) ? 'pass' : 'fail',
+          verifyEnvelope(env, key)
+            ? `Ed25519 signature by key ${keyid}`
+            : `the signature by key ${keyid} does not verify`,
+        );
     } catch (err) {
       add('signature', 'fail', (err as Error).message);
     }
@@ -163,8 +220,12 @@ export async function verifyArchive(zip: Uint8Array, opts: VerifyOptions = {}): 
   if (trustedBy) add(TRUST_CHECK, 'pass', `signed by ${trustedBy.name}'s trusted key ${keyid}`);
   else {
     const known = (opts.trusted ?? []).length;
-    add(TRUST_CHECK, 'fail', `key ${keyid} is not trusted (${known ? `not among the ${known} trusted key(s)` : 'no trusted keys given'}):`
-      + ' the archive may be intact, but who signed it is unknown; trust the examiner\'s key with uma keys trust, or give --trust');
+    add(
+      TRUST_CHECK,
+      'fail',
+      `key ${keyid} is not trusted (${known ? `not among the ${known} trusted key(s)` : 'no trusted keys given'}):` +
+        " the archive may be intact, but who signed it is unknown; trust the examiner's key with uma keys trust, or give --trust",
+    );
   }
 
   add('payload-type', env.payloadType === PAYLOAD_TYPE ? 'pass' : 'fail', `payloadType ${env.payloadType}`);
@@ -176,7 +237,13 @@ export async function verifyArchive(zip: Uint8Array, opts: VerifyOptions = {}): 
     statement = null;
   }
   const p = statement?.predicate;
-  if (!statement || statement._type !== STATEMENT_TYPE || statement.predicateType !== PREDICATE_TYPE || !p || !Array.isArray(statement.subject)) {
+  if (
+    !statement ||
+    statement._type !== STATEMENT_TYPE ||
+    statement.predicateType !== PREDICATE_TYPE ||
+    !p ||
+    !Array.isArray(statement.subject)
+  ) {
     add('statement', 'fail', `payload is not an in-toto ${STATEMENT_TYPE} with predicate ${PREDICATE_TYPE}`);
     return done(null);
   }
@@ -184,10 +251,18 @@ export async function verifyArchive(zip: Uint8Array, opts: VerifyOptions = {}): 
   // mistyped member is a failed check, never a crash.
   try {
     const keyMatches = p.examiner?.keyid === keyid;
-    add('statement', keyMatches ? 'pass' : 'fail', keyMatches
-      ? `in-toto Statement v1, predicate ${PREDICATE_TYPE}, ${signed ? 'signed' : 'NOT validly signed'}, examiner ${p.examiner.name}`
-      : `the statement names signer key ${p.examiner?.keyid}, the signature is by ${keyid}`);
-    add('parameters', paramsSha256(p.parameters, p.method, p.seed) === p.parametersSha256 ? 'pass' : 'fail', `sha256 of {method, seed, parameters} ${p.parametersSha256}`);
+    add(
+      'statement',
+      keyMatches ? 'pass' : 'fail',
+      keyMatches
+        ? `in-toto Statement v1, predicate ${PREDICATE_TYPE}, ${signed ? 'signed' : 'NOT validly signed'}, examiner ${p.examiner.name}`
+        : `the statement names signer key ${p.examiner?.keyid}, the signature is by ${keyid}`,
+    );
+    add(
+      'parameters',
+      paramsSha256(p.parameters, p.method, p.seed) === p.parametersSha256 ? 'pass' : 'fail',
+      `sha256 of {method, seed, parameters} ${p.parametersSha256}`,
+    );
 
     const referenced = new Set<string>();
     const triggerProblems: string[] = [];
@@ -202,35 +277,93 @@ export async function verifyArchive(zip: Uint8Array, opts: VerifyOptions = {}): 
     }
     const unsigned = [...bag.keys()].filter((f) => f.startsWith('data/triggers/') && !referenced.has(f));
     triggerProblems.push(...unsigned.map((f) => `${f} is not in the statement`));
-    add('triggers', triggerProblems.length ? 'fail' : 'pass', triggerProblems.length ? triggerProblems.join('; ') : `${referenced.size} trigger images match the signed digests`);
+    add(
+      'triggers',
+      triggerProblems.length ? 'fail' : 'pass',
+      triggerProblems.length
+        ? triggerProblems.join('; ')
+        : `${referenced.size} trigger images match the signed digests`,
+    );
 
     // Every other payload file must be signed too: the documents by digest, the key by keyid.
     const documents = p.documents ?? [];
     const docProblems = documents.flatMap((d) => {
       const bytes = bag.get(`data/${d.path}`);
-      return !bytes ? [`data/${d.path} is missing`] : sha256Hex(bytes) !== d.sha256 ? [`data/${d.path} does not match the signed digest`] : [];
+      return !bytes
+        ? [`data/${d.path} is missing`]
+        : sha256Hex(bytes) !== d.sha256
+          ? [`data/${d.path} does not match the signed digest`]
+          : [];
     });
-    const covered = new Set([...referenced, ...documents.map((d) => `data/${d.path}`), `data/${p.findings?.path}`, `data/${ENVELOPE_PATH}`, `data/${keyPath(keyid)}`]);
-    docProblems.push(...[...bag.keys()].filter((f) => f.startsWith('data/') && !f.startsWith('data/triggers/') && !covered.has(f)).map((f) => `${f} is not covered by the signature`));
-    add('documents', docProblems.length ? 'fail' : 'pass', docProblems.length ? docProblems.join('; ') : `${documents.map((d) => d.path).join(', ')} match the signed digests`);
+    const covered = new Set([
+      ...referenced,
+      ...documents.map((d) => `data/${d.path}`),
+      `data/${p.findings?.path}`,
+      `data/${ENVELOPE_PATH}`,
+      `data/${keyPath(keyid)}`,
+    ]);
+    docProblems.push(
+      ...[...bag.keys()]
+        .filter((f) => f.startsWith('data/') && !f.startsWith('data/triggers/') && !covered.has(f))
+        .map((f) => `${f} is not covered by the signature`),
+    );
+    add(
+      'documents',
+      docProblems.length ? 'fail' : 'pass',
+      docProblems.length
+        ? docProblems.join('; ')
+        : `${documents.map((d) => d.path).join(', ')} match the signed digests`,
+    );
 
     const info = text(bag.get(BAG_INFO));
     const oxum = payloadOxumLine([...bag].filter(([f]) => f.startsWith('data/')).map(([, b]) => b));
-    const infoOk = info.endsWith(oxum) && sha256Hex(Buffer.from(info.slice(0, -oxum.length), 'utf8')) === p.bagInfo?.sha256;
-    add('bag-info', infoOk ? 'pass' : 'fail', infoOk ? `${BAG_INFO} matches the signed digest and the payload (${oxum.trim()})`
-      : !bag.has(BAG_INFO) ? `${BAG_INFO} is missing` : !info.endsWith(oxum) ? `${BAG_INFO} does not end with the payload's ${oxum.trim()}`
-        : `${BAG_INFO} does not match the signed digest${p.bagInfo ? '' : ' (the statement has none: not a report this tool signs)'}`);
+    const infoOk =
+      info.endsWith(oxum) && sha256Hex(Buffer.from(info.slice(0, -oxum.length), 'utf8')) === p.bagInfo?.sha256;
+    add(
+      'bag-info',
+      infoOk ? 'pass' : 'fail',
+      infoOk
+        ? `${BAG_INFO} matches the signed digest and the payload (${oxum.trim()})`
+        : !bag.has(BAG_INFO)
+          ? `${BAG_INFO} is missing`
+          : !info.endsWith(oxum)
+            ? `${BAG_INFO} does not end with the payload's ${oxum.trim()}`
+            : `${BAG_INFO} does not match the signed digest${p.bagInfo ? '' : ' (the statement has none: not a report this tool signs)'}`,
+    );
 
     const findings = bag.get(`data/${p.findings?.path}`);
     const findingsOk = findings !== undefined && sha256Hex(findings) === p.findings.sha256;
-    add('findings', findingsOk ? 'pass' : 'fail', findingsOk ? `data/${p.findings.path} matches the signed digest` : `data/${p.findings?.path} is missing or does not match the signed digest`);
+    add(
+      'findings',
+      findingsOk ? 'pass' : 'fail',
+      findingsOk
+        ? `data/${p.findings.path} matches the signed digest`
+        : `data/${p.findings?.path} is missing or does not match the signed digest`,
+    );
 
-    if (opts.model === undefined) add('model', 'skip', `no --model given; the statement names ${statement.subject.map((s) => `${s.name} sha256 ${s.digest?.sha256}`).join(', ')}`);
+    if (opts.model === undefined)
+      add(
+        'model',
+        'skip',
+        `no --model given; the statement names ${statement.subject.map((s) => `${s.name} sha256 ${s.digest?.sha256}`).join(', ')}`,
+      );
     else {
-      const digest = typeof opts.model === 'string' ? fs.existsSync(opts.model) ? (await sha256File(opts.model)).sha256 : null : sha256Hex(opts.model);
+      const digest =
+        typeof opts.model === 'string'
+          ? fs.existsSync(opts.model)
+            ? (await sha256File(opts.model)).sha256
+            : null
+          : sha256Hex(opts.model);
       const subject = statement.subject.find((s) => s.digest?.sha256 === digest);
-      add('model', subject ? 'pass' : 'fail', subject ? `the model is the subject ${subject.name} (sha256 ${digest})`
-        : digest === null ? `model file ${opts.model} not found` : `the model's sha256 ${digest} is not the statement's subject`);
+      add(
+        'model',
+        subject ? 'pass' : 'fail',
+        subject
+          ? `the model is the subject ${subject.name} (sha256 ${digest})`
+          : digest === null
+            ? `model file ${opts.model} not found`
+            : `the model's sha256 ${digest} is not the statement's subject`,
+      );
     }
   } catch (err) {
     add('statement', 'fail', `malformed statement: ${(err as Error).message}`);

@@ -25,7 +25,8 @@ export function zipProblems(zip: Uint8Array): string[] {
   const cdSize = u32(end + 12);
   const cdOffset = u32(end + 16);
   const problems: string[] = [];
-  if (u16(end + 4) !== 0 || u16(end + 6) !== 0 || u16(end + 8) !== entries || u16(end + 20) !== 0) problems.push('end record has disk numbers, split counts or a comment');
+  if (u16(end + 4) !== 0 || u16(end + 6) !== 0 || u16(end + 8) !== entries || u16(end + 20) !== 0)
+    problems.push('end record has disk numbers, split counts or a comment');
   if (cdOffset + cdSize !== end) return [...problems, 'central directory does not end where the end record starts'];
 
   let local = 0;
@@ -37,7 +38,8 @@ export function zipProblems(zip: Uint8Array): string[] {
     const name = Buffer.from(zip.subarray(cd + 46, cd + 46 + nameLen)).toString('utf8');
     const where = `entry ${i} (${name})`;
     if (u16(cd + 4) !== 20 || u16(cd + 6) !== 20) problems.push(`${where}: unexpected zip version fields`);
-    if ((u16(cd + 8) & ~UTF8_FLAG) !== 0 || u16(cd + 10) !== 0) problems.push(`${where}: flags set or not stored uncompressed`);
+    if ((u16(cd + 8) & ~UTF8_FLAG) !== 0 || u16(cd + 10) !== 0)
+      problems.push(`${where}: flags set or not stored uncompressed`);
     if (u16(cd + 30) !== 0 || u16(cd + 32) !== 0 || u16(cd + 34) !== 0 || u16(cd + 36) !== 0 || u32(cd + 38) !== 0) {
       problems.push(`${where}: extra field, comment, disk number or attributes set`);
     }
@@ -46,13 +48,15 @@ export function zipProblems(zip: Uint8Array): string[] {
     names.add(name);
     // The local header must repeat the central entry byte for byte (version .. extra length, name).
     if (local + 30 + nameLen > cdOffset || u32(local) !== LOCAL) return [...problems, `${where}: local header missing`];
-    const same = Buffer.compare(zip.subarray(local + 4, local + 30), zip.subarray(cd + 6, cd + 32)) === 0
-      && Buffer.compare(zip.subarray(local + 30, local + 30 + nameLen), zip.subarray(cd + 46, cd + 46 + nameLen)) === 0;
+    const same =
+      Buffer.compare(zip.subarray(local + 4, local + 30), zip.subarray(cd + 6, cd + 32)) === 0 &&
+      Buffer.compare(zip.subarray(local + 30, local + 30 + nameLen), zip.subarray(cd + 46, cd + 46 + nameLen)) === 0;
     if (!same) problems.push(`${where}: local header differs from the central directory`);
     const size = u32(cd + 20);
     const dataStart = local + 30 + nameLen;
     if (size !== u32(cd + 24) || dataStart + size > cdOffset) return [...problems, `${where}: sizes inconsistent`];
-    if (crc32(zip.subarray(dataStart, dataStart + size)) !== u32(cd + 16)) problems.push(`${where}: CRC-32 does not match the content`);
+    if (crc32(zip.subarray(dataStart, dataStart + size)) !== u32(cd + 16))
+      problems.push(`${where}: CRC-32 does not match the content`);
     local = dataStart + size;
     cd += 46 + nameLen;
   }

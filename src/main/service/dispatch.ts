@@ -9,7 +9,13 @@ import type { Handlers } from './context.ts';
 
 export async function dispatch(handlers: Handlers, method: unknown, args: unknown): Promise<Reply<unknown>> {
   try {
-    if (!isMethod(method)) throw new UmaError('BAD_INPUT', typeof method === 'string' ? `unknown call '${method.slice(0, 100)}'` : `a call's name is a string, not ${typeof method}`);
+    if (!isMethod(method))
+      throw new UmaError(
+        'BAD_INPUT',
+        typeof method === 'string'
+          ? `unknown call '${method.slice(0, 100)}'`
+          : `a call's name is a string, not ${typeof method}`,
+      );
     const parsed = API[method].args.safeParse(args ?? {});
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(arguments)'}: ${i.message}`).join('; ');

@@ -10,14 +10,37 @@ import path from 'node:path';
 
 export function scanSummary(cdb: CaseDb, jobs: JobManager, s: ScanRecord): ScanSummary {
   return {
-    id: s.id, caseId: s.caseId, evidenceId: s.evidenceId, examiner: s.examiner, method: s.method, seed: s.seed, status: s.status,
-    numClasses: s.numClasses, classNames: s.classNames, created: s.created, started: s.started, finished: s.finished, error: s.error,
-    verdict: s.verdict, score: s.score, target: s.target, classesDone: resumePlan(cdb, s.id).done.length, jobId: jobs.jobOfScan(s.id),
+    id: s.id,
+    caseId: s.caseId,
+    evidenceId: s.evidenceId,
+    examiner: s.examiner,
+    method: s.method,
+    seed: s.seed,
+    status: s.status,
+    numClasses: s.numClasses,
+    classNames: s.classNames,
+    created: s.created,
+    started: s.started,
+    finished: s.finished,
+    error: s.error,
+    verdict: s.verdict,
+    score: s.score,
+    target: s.target,
+    classesDone: resumePlan(cdb, s.id).done.length,
+    jobId: jobs.jobOfScan(s.id),
   };
 }
 
 export function reportInfo(r: ReportRecord): ReportInfo {
-  return { id: r.id, scanId: r.scanId, name: path.basename(r.path), envelopeSha256: r.envelopeSha256, keyid: r.keyid, auditHead: r.auditHead, created: r.created };
+  return {
+    id: r.id,
+    scanId: r.scanId,
+    name: path.basename(r.path),
+    envelopeSha256: r.envelopeSha256,
+    keyid: r.keyid,
+    auditHead: r.auditHead,
+    created: r.created,
+  };
 }
 
 /** One class's trigger PNGs from the case database. */
@@ -25,6 +48,13 @@ export function classImages(cdb: CaseDb, scanId: number, classIndex: number): Cl
   const own = getArtifacts(cdb, scanId).filter((a) => a.classIndex === classIndex);
   const mask = own.find((a) => a.kind === 'mask');
   const pattern = own.find((a) => a.kind === 'pattern');
-  if (!mask || !pattern) throw new UmaError('NOT_FOUND', `scan ${scanId} has no trigger images for class ${classIndex} (yet)`);
-  return { scanId, classIndex, mask: mask.png, pattern: pattern.png, stamped: own.filter((a) => a.kind === 'stamped').map((a) => a.png) };
+  if (!mask || !pattern)
+    throw new UmaError('NOT_FOUND', `scan ${scanId} has no trigger images for class ${classIndex} (yet)`);
+  return {
+    scanId,
+    classIndex,
+    mask: mask.png,
+    pattern: pattern.png,
+    stamped: own.filter((a) => a.kind === 'stamped').map((a) => a.png),
+  };
 }

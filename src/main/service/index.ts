@@ -56,12 +56,28 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const settings = settingsStore(cdb.paths.dataDir);
   const jobs = new JobManager(cdb, emit, () => settings.get().workers || undefined);
   const generation = opts.generation ?? 0;
-  const ctx: ServiceContext = { cdb, jobs, settings, host: opts.host, generation, backend: backend.isGpu ? `${backend.name} on ${backend.device}` : backend.name, pdf: opts.pdf ?? true, emit };
-  const handlers: Handlers = { ...caseHandlers(ctx), ...evidenceHandlers(ctx), ...scanHandlers(ctx), ...reportHandlers(ctx) };
+  const ctx: ServiceContext = {
+    cdb,
+    jobs,
+    settings,
+    host: opts.host,
+    generation,
+    backend: backend.isGpu ? `${backend.name} on ${backend.device}` : backend.name,
+    pdf: opts.pdf ?? true,
+    emit,
+  };
+  const handlers: Handlers = {
+    ...caseHandlers(ctx),
+    ...evidenceHandlers(ctx),
+    ...scanHandlers(ctx),
+    ...reportHandlers(ctx),
+  };
 
   const resumedScanIds: number[] = [];
   if (opts.resumeInterrupted ?? true) {
-    const interrupted = cdb.sql.prepare("SELECT id FROM scans WHERE status = 'interrupted' AND job_json IS NOT NULL ORDER BY id").all() as { id: number }[];
+    const interrupted = cdb.sql
+      .prepare("SELECT id FROM scans WHERE status = 'interrupted' AND job_json IS NOT NULL ORDER BY id")
+      .all() as { id: number }[];
     for (const { id } of interrupted) {
       jobs.enqueue(id);
       resumedScanIds.push(id);

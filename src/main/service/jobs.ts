@@ -49,13 +49,25 @@ export class JobManager {
 
   /** Queues a scan (new or resumed); its job spec is on its row, written when it was queued. */
   enqueue(scanId: number): JobInfo {
-    if (this.jobOfScan(scanId)) throw new UmaError('BAD_INPUT', `scan ${scanId} already has a job (${this.jobOfScan(scanId)})`);
+    if (this.jobOfScan(scanId))
+      throw new UmaError('BAD_INPUT', `scan ${scanId} already has a job (${this.jobOfScan(scanId)})`);
     const scan = getScan(this.cdb, scanId);
-    if (!scan.job) throw new UmaError('BAD_INPUT', `scan ${scanId} predates stored job specs and its data is unknown; start a new scan`);
+    if (!scan.job)
+      throw new UmaError(
+        'BAD_INPUT',
+        `scan ${scanId} predates stored job specs and its data is unknown; start a new scan`,
+      );
     const job: Job = {
-      jobId: `job-${scanId}-${++this.counter}`, scanId, caseId: scan.caseId, state: 'queued', progress: null,
-      classesDone: getClassFindings(this.cdb, scanId).map((f) => f.index), queuedAt: new Date().toISOString(),
-      startedAt: null, abort: new AbortController(), stopping: false,
+      jobId: `job-${scanId}-${++this.counter}`,
+      scanId,
+      caseId: scan.caseId,
+      state: 'queued',
+      progress: null,
+      classesDone: getClassFindings(this.cdb, scanId).map((f) => f.index),
+      queuedAt: new Date().toISOString(),
+      startedAt: null,
+      abort: new AbortController(),
+      stopping: false,
     };
     this.queue.push(job);
     this.pump();
@@ -67,7 +79,12 @@ export class JobManager {
     if (i >= 0) {
       const [job] = this.queue.splice(i, 1);
       cancelScan(this.cdb, job.scanId);
-      this.emit({ type: 'job/failed', jobId, scanId: job.scanId, error: { code: 'CANCELLED', message: 'scan cancelled before it started' } });
+      this.emit({
+        type: 'job/failed',
+        jobId,
+        scanId: job.scanId,
+        error: { code: 'CANCELLED', message: 'scan cancelled before it started' },
+      });
       return true;
     }
     if (this.running?.jobId === jobId) {
@@ -96,7 +113,16 @@ export class JobManager {
   }
 
   private info(j: Job): JobInfo {
-    return { jobId: j.jobId, scanId: j.scanId, caseId: j.caseId, state: j.state, progress: j.progress, classesDone: [...j.classesDone], queuedAt: j.queuedAt, startedAt: j.startedAt };
+    return {
+      jobId: j.jobId,
+      scanId: j.scanId,
+      caseId: j.caseId,
+      state: j.state,
+      progress: j.progress,
+      classesDone: [...j.classesDone],
+      queuedAt: j.queuedAt,
+      startedAt: j.startedAt,
+    };
   }
 
   private pump(): void {
@@ -134,14 +160,26 @@ export class JobManager {
         models.push(ref);
         reference = ref.source;
       }
-      const data = loadDataset(spec.data, { labelsPath: spec.labels, classNames: scan.classNames, channels: model.inputSpec.channels === 1 ? 1 : 3 });
+      const data = loadDataset(spec.data, {
+        labelsPath: spec.labels,
+        classNames: scan.classNames,
+        channels: model.inputSpec.channels === 1 ? 1 : 3,
+      });
       const completed = getClassFindings(cdb, scanId);
       if (job.abort.signal.aborted) throw new UmaError('CANCELLED', 'scan cancelled');
       startScan(cdb, scanId, prescan);
       const { result } = await runScan({
-        model, data, method: scan.method, params: withLegacyConstants(scan.params), seed: scan.seed, completed, reference,
+        model,
+        data,
+        method: scan.method,
+        params: withLegacyConstants(scan.params),
+        seed: scan.seed,
+        completed,
+        reference,
         workers: spec.workers ?? this.defaultWorkers(),
-        modelName: ev.displayName, modelSha256: ev.sha256, signal: job.abort.signal,
+        modelName: ev.displayName,
+        modelSha256: ev.sha256,
+        signal: job.abort.signal,
         loadSource: (s) => loadModelSource(s),
         onEvent: (e) => {
           if (e.type === 'progress') {
@@ -152,7 +190,13 @@ export class JobManager {
             recordClassResult(cdb, scanId, e.finding, e.artifacts);
             job.classesDone.push(e.finding.index);
             const { mask, pattern, stamped } = e.artifacts;
-            this.emit({ type: 'job/class-result', jobId: job.jobId, scanId, finding: e.finding, images: { scanId, classIndex: e.finding.index, mask, pattern, stamped } });
+            this.emit({
+              type: 'job/class-result',
+              jobId: job.jobId,
+              scanId,
+              finding: e.finding,
+              images: { scanId, classIndex: e.finding.index, mask, pattern, stamped },
+            });
           }
         },
       });
@@ -171,7 +215,8 @@ export class JobManager {
     const status = getScan(this.cdb, scanId).status;
     if (status === 'completed' || status === 'cancelled' || status === 'failed') return;
     if (outcome === 'cancelled') cancelScan(this.cdb, scanId);
-    else if (job.stopping) interruptScan(this.cdb, scanId, 'the service stopped while the scan ran; it resumes at the next start');
+    else if (job.stopping)
+      interruptScan(this.cdb, scanId, 'the service stopped while the scan ran; it resumes at the next start');
     else failScan(this.cdb, scanId, outcome);
   }
 }

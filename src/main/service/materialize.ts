@@ -16,7 +16,10 @@ import { readLayersFiles } from '../engine/model/layers.ts';
 
 // resources/ is three levels above this file in the source tree and two above out/main/host.js in the
 // Electron build; whichever exists.
-const RESOURCES = ['../../../resources/', '../../resources/'].map((p) => fileURLToPath(new URL(p, import.meta.url))).find((p) => fs.existsSync(path.join(p, 'demo-model'))) ?? '';
+const RESOURCES =
+  ['../../../resources/', '../../resources/']
+    .map((p) => fileURLToPath(new URL(p, import.meta.url)))
+    .find((p) => fs.existsSync(path.join(p, 'demo-model'))) ?? '';
 export const DEMO_MODELS = {
   trojaned: path.join(RESOURCES, 'demo-model', 'model.json'),
   clean: path.join(RESOURCES, 'demo-model-clean', 'model.json'),
@@ -44,7 +47,8 @@ function filesAt(p: string): string[] {
 /** A single path component: uploaded names must not climb out of their folder. */
 function safeName(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
-  if (!base || base === '.' || base === '..' || base.includes('\0')) throw new UmaError('BAD_INPUT', `'${name}' is not a usable file name`);
+  if (!base || base === '.' || base === '..' || base.includes('\0'))
+    throw new UmaError('BAD_INPUT', `'${name}' is not a usable file name`);
   return base;
 }
 
@@ -53,18 +57,30 @@ export function materializeModel(src: ModelSourceRef): ModelFiles {
   if (src.kind === 'demo') {
     const p = DEMO_MODELS[src.which];
     if (!fs.existsSync(p)) throw new UmaError('NOT_FOUND', `the bundled demo model is missing (${p})`);
-    return { files: filesAt(p), displayName: src.which === 'trojaned' ? 'demo-model (BadNets-trojaned MNIST CNN)' : 'demo-model-clean (clean MNIST CNN)', cleanup: none };
+    return {
+      files: filesAt(p),
+      displayName:
+        src.which === 'trojaned' ? 'demo-model (BadNets-trojaned MNIST CNN)' : 'demo-model-clean (clean MNIST CNN)',
+      cleanup: none,
+    };
   }
-  if (src.kind === 'path') return { files: filesAt(path.resolve(src.path)), displayName: path.basename(src.path), cleanup: none };
+  if (src.kind === 'path')
+    return { files: filesAt(path.resolve(src.path)), displayName: path.basename(src.path), cleanup: none };
   const names = src.files.map((f) => safeName(f.name));
-  if (new Set(names).size !== names.length) throw new UmaError('BAD_INPUT', `uploaded model files must have distinct names: ${names.join(', ')}`);
+  if (new Set(names).size !== names.length)
+    throw new UmaError('BAD_INPUT', `uploaded model files must have distinct names: ${names.join(', ')}`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uma-upload-'));
   const cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
   try {
     src.files.forEach((f, i) => fs.writeFileSync(path.join(dir, names[i]), f.bytes));
     const json = names.filter((n) => n.toLowerCase().endsWith('.json'));
-    if (json.length > 1) throw new UmaError('BAD_INPUT', `upload one model: found several .json files (${json.join(', ')})`);
-    if (json.length === 0 && names.length > 1) throw new UmaError('BAD_INPUT', 'several files but no model.json: upload one ONNX file, or a TF.js model.json with its weight files');
+    if (json.length > 1)
+      throw new UmaError('BAD_INPUT', `upload one model: found several .json files (${json.join(', ')})`);
+    if (json.length === 0 && names.length > 1)
+      throw new UmaError(
+        'BAD_INPUT',
+        'several files but no model.json: upload one ONNX file, or a TF.js model.json with its weight files',
+      );
     const main = json[0] ?? names[0];
     const files = filesAt(path.join(dir, main));
     const unused = names.filter((n) => !files.some((f) => path.basename(f) === n));
@@ -79,7 +95,8 @@ export function materializeModel(src: ModelSourceRef): ModelFiles {
 /** Relative path of an uploaded image, checked: no absolute paths, no '..', at least class/file. */
 function safeRelative(p: string): string[] {
   const parts = p.split(/[\\/]/).filter((s) => s !== '' && s !== '.');
-  if (parts.some((s) => s === '..' || s.includes('\0') || /^[a-zA-Z]:$/.test(s))) throw new UmaError('BAD_INPUT', `'${p}' is not a usable relative path`);
+  if (parts.some((s) => s === '..' || s.includes('\0') || /^[a-zA-Z]:$/.test(s)))
+    throw new UmaError('BAD_INPUT', `'${p}' is not a usable relative path`);
   if (parts.length < 2) throw new UmaError('BAD_INPUT', `'${p}': images need a class folder (e.g. cat/1.png)`);
   return parts;
 }
@@ -112,7 +129,10 @@ export function materializeData(uploadsDir: string, ref: DataRef): string {
   const files = ref.kind === 'zip' ? zipEntries(ref.bytes) : ref.files;
   if (files.length === 0) throw new UmaError('BAD_DATA', 'the uploaded data holds no images');
   const checked = files.map((f) => ({ parts: safeRelative(f.path), bytes: f.bytes }));
-  const listing = checked.map((f) => `${sha256Hex(f.bytes)}  ${f.parts.join('/')}`).sort().join('\n');
+  const listing = checked
+    .map((f) => `${sha256Hex(f.bytes)}  ${f.parts.join('/')}`)
+    .sort()
+    .join('\n');
   const dir = path.join(uploadsDir, sha256Hex(listing));
   if (fs.existsSync(dir)) return dir;
   const staging = `${dir}.partial-${process.pid}`;

@@ -22,18 +22,34 @@ export async function loadEvidenceModel(cdb: CaseDb, ev: EvidenceRecord): Promis
 }
 
 /** The model view's facts; with clean data (loaded for the model's channel count), its top-1 accuracy too. */
-export async function inspectEvidence(cdb: CaseDb, ev: EvidenceRecord, data?: (channels: 1 | 3) => Dataset): Promise<ModelInspection> {
+export async function inspectEvidence(
+  cdb: CaseDb,
+  ev: EvidenceRecord,
+  data?: (channels: 1 | 3) => Dataset,
+): Promise<ModelInspection> {
   const model = await loadEvidenceModel(cdb, ev);
   try {
     model.freeze(FREEZE_PREVIEW);
     const weightLayers = model.weightLayers().map((l) => ({
-      name: l.name, kind: l.kind, op: l.op, params: l.params, shapes: l.variables.map((v) => [...v.shape]), frozenAtHalf: l.frozen,
+      name: l.name,
+      kind: l.kind,
+      op: l.op,
+      params: l.params,
+      shapes: l.variables.map((v) => [...v.shape]),
+      frozenAtHalf: l.frozen,
     }));
     model.freeze(0);
     const accuracy = data ? await topOneAccuracy(model, data(model.inputSpec.channels === 3 ? 3 : 1)) : undefined;
     return {
-      name: ev.displayName, format: model.format, sha256: ev.sha256, inputSpec: model.inputSpec, numClasses: model.numClasses,
-      params: model.report.params, opHistogram: model.report.opHistogram, weightLayers, warnings: model.report.warnings,
+      name: ev.displayName,
+      format: model.format,
+      sha256: ev.sha256,
+      inputSpec: model.inputSpec,
+      numClasses: model.numClasses,
+      params: model.report.params,
+      opHistogram: model.report.opHistogram,
+      weightLayers,
+      warnings: model.report.warnings,
       ...(accuracy && { accuracy }),
       ...(model.report.layers && { layers: model.report.layers }),
     };

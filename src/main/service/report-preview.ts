@@ -18,15 +18,23 @@ export const PREVIEW_KEYID = 'unsigned preview';
 
 export function reportPreviewHtml(cdb: CaseDb, scanId: number, examiner: string): string {
   const scan = getScan(cdb, scanId);
-  if (scan.status !== 'completed' || !scan.resultMeta) throw new UmaError('BAD_INPUT', `scan ${scanId} is ${scan.status}; only a completed scan has a report`);
+  if (scan.status !== 'completed' || !scan.resultMeta)
+    throw new UmaError('BAD_INPUT', `scan ${scanId} is ${scan.status}; only a completed scan has a report`);
   const evidence = getEvidence(cdb, scan.evidenceId);
   const result: ScanResult = { ...scan.resultMeta, classes: getClassFindings(cdb, scanId) };
   const artifacts = getArtifacts(cdb, scanId);
   const now = new Date().toISOString();
   const statement = buildStatement({
-    result, artifacts, kase: getCase(cdb, scan.caseId), evidence, scan, examiner: { name: examiner, keyid: PREVIEW_KEYID },
-    findingsSha256: '', preSigning: { evidenceId: evidence.id, purpose: 'manual', sha256: evidence.sha256, at: now },
-    auditHead: auditHead(cdb), signedAt: now,
+    result,
+    artifacts,
+    kase: getCase(cdb, scan.caseId),
+    evidence,
+    scan,
+    examiner: { name: examiner, keyid: PREVIEW_KEYID },
+    findingsSha256: '',
+    preSigning: { evidenceId: evidence.id, purpose: 'manual', sha256: evidence.sha256, at: now },
+    auditHead: auditHead(cdb),
+    signedAt: now,
   });
   return renderReportHtml({ statement, result, artifacts, archiveName: `scan-${scanId}-preview.zip`, preview: true });
 }

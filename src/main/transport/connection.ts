@@ -19,7 +19,14 @@ export function serveConnection(service: Service, rawSend: (m: WireMessage) => v
       // A reply that cannot be carried still gets an answer; a closed connection gets nothing.
       if (m.kind !== 'response') return;
       try {
-        rawSend({ kind: 'response', id: m.id, reply: { ok: false, error: { code: 'INTERNAL', message: `the reply could not be sent: ${(err as Error).message}` } } });
+        rawSend({
+          kind: 'response',
+          id: m.id,
+          reply: {
+            ok: false,
+            error: { code: 'INTERNAL', message: `the reply could not be sent: ${(err as Error).message}` },
+          },
+        });
       } catch {
         // the connection is gone
       }
@@ -27,13 +34,28 @@ export function serveConnection(service: Service, rawSend: (m: WireMessage) => v
   };
   const forward = (event: ApiEvent) => send({ kind: 'event', event });
   const unsubscribe = service.on(forward);
-  send({ kind: 'hello', instance: service.instance, generation: service.generation, resumedScanIds: service.resumedScanIds });
+  send({
+    kind: 'hello',
+    instance: service.instance,
+    generation: service.generation,
+    resumedScanIds: service.resumedScanIds,
+  });
   return {
     receive(message) {
       const m = message as { kind?: unknown; id?: unknown; method?: unknown; args?: unknown } | null;
       const id = typeof m?.id === 'number' && Number.isSafeInteger(m.id) && m.id > 0 ? m.id : 0;
       if (!m || typeof m !== 'object' || m.kind !== 'request' || id === 0 || typeof m.method !== 'string') {
-        send({ kind: 'response', id, reply: { ok: false, error: { code: 'BAD_INPUT', message: 'malformed message: expected {kind: "request", id: positive integer, method: string, args}' } } });
+        send({
+          kind: 'response',
+          id,
+          reply: {
+            ok: false,
+            error: {
+              code: 'BAD_INPUT',
+              message: 'malformed message: expected {kind: "request", id: positive integer, method: string, args}',
+            },
+          },
+        });
         return;
       }
       void service.call(m.method, m.args).then((reply) => send({ kind: 'response', id, reply }));

@@ -36,9 +36,19 @@ const COOKIE = 'uma_token';
 /** Uploads of models and image sets travel in one frame. */
 const MAX_FRAME = 1024 ** 3;
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png',
-  '.ico': 'image/x-icon', '.woff2': 'font/woff2', '.woff': 'font/woff', '.ttf': 'font/ttf', '.wasm': 'application/wasm', '.map': 'application/json',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.woff': 'font/woff',
+  '.ttf': 'font/ttf',
+  '.wasm': 'application/wasm',
+  '.map': 'application/json',
 };
 
 function securityHeaders(host: string): Record<string, string> {
@@ -78,7 +88,8 @@ export async function startWsServer(opts: WsServerOptions): Promise<WsServer> {
 
   /** Why this request may not proceed, or null when it may. */
   const refusal = (req: http.IncomingMessage, url: URL): string | null => {
-    if (!req.headers.host || (allowedHosts && !allowedHosts.has(req.headers.host))) return `Host '${req.headers.host ?? ''}' is not this server`;
+    if (!req.headers.host || (allowedHosts && !allowedHosts.has(req.headers.host)))
+      return `Host '${req.headers.host ?? ''}' is not this server`;
     if (!sameToken(url.searchParams.get('token'), token) && !sameToken(cookieToken(req.headers.cookie), token)) {
       return 'missing or wrong session token: open the URL `uma serve` printed (it carries ?token=...)';
     }
@@ -109,12 +120,18 @@ export async function startWsServer(opts: WsServerOptions): Promise<WsServer> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME });
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const why = url.pathname !== '/api' ? `no WebSocket at ${url.pathname} (use /api)`
-      : refusal(req, url)
-      // Same origin as the page the token was given to: another site's page cannot drive the service.
-      ?? (req.headers.origin !== `http://${req.headers.host}` ? `Origin '${req.headers.origin ?? '(none)'}' is not http://${req.headers.host}` : null);
+    const why =
+      url.pathname !== '/api'
+        ? `no WebSocket at ${url.pathname} (use /api)`
+        : (refusal(req, url) ??
+          // Same origin as the page the token was given to: another site's page cannot drive the service.
+          (req.headers.origin !== `http://${req.headers.host}`
+            ? `Origin '${req.headers.origin ?? '(none)'}' is not http://${req.headers.host}`
+            : null));
     if (why) {
-      socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n403 Forbidden: ${why}\n`);
+      socket.end(
+        `HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n403 Forbidden: ${why}\n`,
+      );
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -125,9 +142,17 @@ export async function startWsServer(opts: WsServerOptions): Promise<WsServer> {
         const raw = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
         let message: unknown;
         try {
-          message = decodeFrame(isBinary ? new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) : raw.toString('utf8'));
+          message = decodeFrame(
+            isBinary ? new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) : raw.toString('utf8'),
+          );
         } catch (err) {
-          ws.send(encodeFrame({ kind: 'response', id: 0, reply: { ok: false, error: { code: 'BAD_INPUT', message: `malformed frame: ${(err as Error).message}` } } }));
+          ws.send(
+            encodeFrame({
+              kind: 'response',
+              id: 0,
+              reply: { ok: false, error: { code: 'BAD_INPUT', message: `malformed frame: ${(err as Error).message}` } },
+            }),
+          );
           return;
         }
         conn.receive(message);
@@ -139,8 +164,12 @@ export async function startWsServer(opts: WsServerOptions): Promise<WsServer> {
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
-      const why = err.code === 'EADDRINUSE' ? `port ${opts.port} is in use (choose another with --port, or 0 for any free one)`
-        : err.code === 'EADDRNOTAVAIL' ? `${opts.host} is not an address of this machine` : err.message;
+      const why =
+        err.code === 'EADDRINUSE'
+          ? `port ${opts.port} is in use (choose another with --port, or 0 for any free one)`
+          : err.code === 'EADDRNOTAVAIL'
+            ? `${opts.host} is not an address of this machine`
+            : err.message;
       reject(new UmaError('BAD_INPUT', `cannot listen on ${opts.host}:${opts.port}: ${why}`));
     });
     server.listen(opts.port, opts.host, () => resolve());
@@ -185,10 +214,19 @@ function isFile(file: string): boolean {
   }
 }
 
-function serveStatic(dir: string | null, pathname: string, headOnly: boolean, res: http.ServerResponse, headers: Record<string, string>): void {
+function serveStatic(
+  dir: string | null,
+  pathname: string,
+  headOnly: boolean,
+  res: http.ServerResponse,
+  headers: Record<string, string>,
+): void {
   if (!dir) {
-    res.writeHead(503, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' })
-      .end('The UI is not built. Run `npx electron-vite build` in the project folder, then restart `uma serve`.\nThe API is up at /api.\n');
+    res
+      .writeHead(503, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' })
+      .end(
+        'The UI is not built. Run `npx electron-vite build` in the project folder, then restart `uma serve`.\nThe API is up at /api.\n',
+      );
     return;
   }
   const rel = staticPath(pathname);

@@ -33,14 +33,30 @@ describe('smoke benchmark on MNIST', () => {
       else expect(manifest.asr).toBeNull();
     }
 
-    const records = await benchCorpus({ corpus: out, methods: ['uma', 'uma-nofilter'], profile: DEFAULT_PROFILE_NAME, params: { maxPerClass: 50 }, seed: 1, workers: 2 });
+    const records = await benchCorpus({
+      corpus: out,
+      methods: ['uma', 'uma-nofilter'],
+      profile: DEFAULT_PROFILE_NAME,
+      params: { maxPerClass: 50 },
+      seed: 1,
+      workers: 2,
+    });
     const [uma] = detectionTable(records).filter((r) => r.method === 'uma' && r.attack === 'all');
     expect(uma.clean).toBe(2);
     expect(uma.trojaned).toBe(2);
     expect(uma.auc).toBeGreaterThanOrEqual(AUC_FLOOR);
 
     // A cached-only pass re-reads the four UMA scans and runs no Neural Cleanse scan.
-    const cached = await benchCorpus({ corpus: out, methods: ['uma', 'nc'], profile: DEFAULT_PROFILE_NAME, params: { maxPerClass: 50 }, seed: 1, cachedOnly: true });
-    expect(cached.map((r) => [r.id, r.method, r.score])).toEqual(records.filter((r) => r.method === 'uma').map((r) => [r.id, r.method, r.score]));
+    const cached = await benchCorpus({
+      corpus: out,
+      methods: ['uma', 'nc'],
+      profile: DEFAULT_PROFILE_NAME,
+      params: { maxPerClass: 50 },
+      seed: 1,
+      cachedOnly: true,
+    });
+    expect(cached.map((r) => [r.id, r.method, r.score])).toEqual(
+      records.filter((r) => r.method === 'uma').map((r) => [r.id, r.method, r.score]),
+    );
   }, 1_800_000);
 });

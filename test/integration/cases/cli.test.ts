@@ -30,8 +30,19 @@ beforeAll(async () => {
   db = path.join(dir, 'home', 'cases.sqlite');
   model = writeModel(dir, 'suspect.onnx', 5000, 9);
   const cdb = openCaseDb({ path: db, actor: 'tester' });
-  const { result, artifacts } = scanFixture({ classes: 4, stamped: 1, target: 1, modelSha256: sha256Hex(fs.readFileSync(model)) });
-  ({ scanId } = await recordScanResult(cdb, { caseName: 'CLI case', evidence: { files: [model] }, result, artifacts, examiner: 'Bob' }));
+  const { result, artifacts } = scanFixture({
+    classes: 4,
+    stamped: 1,
+    target: 1,
+    modelSha256: sha256Hex(fs.readFileSync(model)),
+  });
+  ({ scanId } = await recordScanResult(cdb, {
+    caseName: 'CLI case',
+    evidence: { files: [model] },
+    result,
+    artifacts,
+    examiner: 'Bob',
+  }));
   cdb.sql.close();
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -42,12 +53,20 @@ describe('uma cases / report / verify', () => {
     expect(await cases.run(['--db', db], t)).toBe(0);
     expect(t.lines[0]).toMatch(/^case 1 {2}CLI case {2}examiner Bob/);
     expect(t.lines[1]).toContain(`sha256 ${sha256Hex(fs.readFileSync(model))}`);
-    expect(t.lines[2]).toMatch(/scan 1 {2}evidence 1 {2}uma {2}completed {2}trojaned {2}score 7\.25 {2}target 1 \(automobile\)/);
+    expect(t.lines[2]).toMatch(
+      /scan 1 {2}evidence 1 {2}uma {2}completed {2}trojaned {2}score 7\.25 {2}target 1 \(automobile\)/,
+    );
     expect(t.lines.at(-1)).toMatch(/^audit log: \d+ entries, chain intact, head \d+ anchored$/);
     const j = io();
     expect(await cases.run(['--db', db, '--json'], j)).toBe(0);
     const parsed = JSON.parse(j.lines.join('\n'));
-    expect(parsed[0].scans[0]).toMatchObject({ id: scanId, status: 'completed', verdict: 'trojaned', target: 1, targetName: 'automobile' });
+    expect(parsed[0].scans[0]).toMatchObject({
+      id: scanId,
+      status: 'completed',
+      verdict: 'trojaned',
+      target: 1,
+      targetName: 'automobile',
+    });
     const none = io();
     expect(await cases.run(['--db', path.join(dir, 'nothing.sqlite')], none)).toBe(0);
     expect(none.lines[0]).toMatch(/no cases: there is no case database/);
@@ -65,9 +84,13 @@ describe('uma cases / report / verify', () => {
     expect(await verify.run([out, '--model', model, '--trust', pub], v)).toBe(0);
     expect(v.lines.filter((l) => l.startsWith('PASS'))).toHaveLength(16);
     expect(await verify.run([out, '--db', db], io())).toBe(0); // Bob's key is this workstation's own
-    expect(v.lines.at(-1)).toMatch(/^VERIFIED {2}.*scan 1, verdict trojaned, suspected target 1 \(automobile\); signed by Bob/);
+    expect(v.lines.at(-1)).toMatch(
+      /^VERIFIED {2}.*scan 1, verdict trojaned, suspected target 1 \(automobile\); signed by Bob/,
+    );
     await expect(report.run(['99', '--out', out, '--db', db, '--no-pdf'], io())).rejects.toThrow(/no scan with id 99/);
-    await expect(report.run(['1', '--out', out, '--db', path.join(dir, 'none.sqlite')], io())).rejects.toThrow(/no case database/);
+    await expect(report.run(['1', '--out', out, '--db', path.join(dir, 'none.sqlite')], io())).rejects.toThrow(
+      /no case database/,
+    );
   });
 
   it('the real `uma verify` exits 1 and names the failing checks for a tampered archive', () => {
@@ -81,7 +104,9 @@ describe('uma cases / report / verify', () => {
     const run = spawnSync(process.execPath, ['bin/uma.mjs', 'verify', bad, '--db', db], { encoding: 'utf8' });
     expect(run.status).toBe(1);
     expect(run.stdout).toMatch(/^FAIL {2}manifest +data\/triggers\/class-1-mask\.png does not match its digest$/m);
-    expect(run.stdout).toMatch(/^FAIL {2}triggers +data\/triggers\/class-1-mask\.png does not match the signed digest$/m);
+    expect(run.stdout).toMatch(
+      /^FAIL {2}triggers +data\/triggers\/class-1-mask\.png does not match the signed digest$/m,
+    );
     expect(run.stdout).toMatch(/NOT VERIFIED .*: 2 check\(s\) failed: manifest, triggers/);
   });
 
@@ -101,13 +126,18 @@ describe('uma cases / report / verify', () => {
     expect(await keys.run(['trust', carol.pubFile, '--name', 'Carol (lab 2)', '--db', db], io())).toBe(0);
     const j = io();
     expect(await keys.run(['list', '--db', db, '--json'], j)).toBe(0);
-    expect(JSON.parse(j.lines.join('\n'))).toMatchObject([{ name: 'bob', source: 'examiner' }, { name: 'Carol (lab 2)', source: 'trusted', keyid: carol.keyid }]);
+    expect(JSON.parse(j.lines.join('\n'))).toMatchObject([
+      { name: 'bob', source: 'examiner' },
+      { name: 'Carol (lab 2)', source: 'trusted', keyid: carol.keyid },
+    ]);
     await expect(keys.run(['untrust', bob.keyid, '--db', db], io())).rejects.toThrow(/examiner 'bob''s own key/);
     expect(await keys.run(['untrust', carol.keyid.slice(0, 10), '--db', db], io())).toBe(0);
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'home', 'trusted-keys.json'), 'utf8')).keys).toEqual([]);
     await expect(keys.run(['untrust', carol.keyid, '--db', db], io())).rejects.toThrow(/no trusted key/);
     await expect(keys.run(['trust', carol.pubFile, '--db', db], io())).rejects.toThrow(/--name NAME is required/);
-    await expect(keys.run(['trust', model, '--name', 'x', '--db', db], io())).rejects.toThrow(/not an Ed25519 public key PEM/);
+    await expect(keys.run(['trust', model, '--name', 'x', '--db', db], io())).rejects.toThrow(
+      /not an Ed25519 public key PEM/,
+    );
     await expect(keys.run(['export', 'Nobody', '--db', db], io())).rejects.toThrow(/no key for 'Nobody'/);
     await expect(keys.run(['rotate', '--db', db], io())).rejects.toThrow(/needs an action/);
   });
@@ -134,7 +164,9 @@ describe('uma cases / report / verify', () => {
     raw.close();
     const b = io();
     expect(await audit.run(['--db', db], b)).toBe(1);
-    expect(b.lines.at(-1)).toMatch(new RegExp(`^audit log: BROKEN at entry ${newest}: entries ${newest}\\.\\.${newest} are gone`));
+    expect(b.lines.at(-1)).toMatch(
+      new RegExp(`^audit log: BROKEN at entry ${newest}: entries ${newest}\\.\\.${newest} are gone`),
+    );
     const t = io();
     expect(await cases.run(['--db', db], t)).toBe(0);
     expect(t.lines.at(-1)).toMatch(new RegExp(`^audit log: BROKEN at entry ${newest}`));

@@ -29,14 +29,31 @@ async function setup(scans: number, classes: number): Promise<{ file: string; id
     const kase = createCase(cdb, { name: `case ${i}` });
     const ev = await intakeEvidence(cdb, { caseId: kase.id, files: [writeModel(dir, `m${i}.onnx`, 2048, i + 1)] });
     const { result } = scanFixture({ classes, modelSha256: ev.sha256 });
-    ids.push(queueScan(cdb, { evidenceId: ev.id, method: 'uma', params: result.params, seed: 1, toolVersion: '0.1.0', backend: 'wasm', classNames: result.classes.map((c) => c.name), job: { data: 'demo' } }).id);
+    ids.push(
+      queueScan(cdb, {
+        evidenceId: ev.id,
+        method: 'uma',
+        params: result.params,
+        seed: 1,
+        toolVersion: '0.1.0',
+        backend: 'wasm',
+        classNames: result.classes.map((c) => c.name),
+        job: { data: 'demo' },
+      }).id,
+    );
   }
   cdb.sql.close();
   return { file, ids };
 }
 
-function writer(args: string[], env: Record<string, string> = {}): { child: ChildProcess; lines: string[]; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx/esm', WRITER, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+function writer(
+  args: string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; lines: string[]; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx/esm', WRITER, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   const lines: string[] = [];
   let buf = '';
   child.stdout!.on('data', (d: Buffer) => {
@@ -47,10 +64,12 @@ function writer(args: string[], env: Record<string, string> = {}): { child: Chil
   });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => {
-    if (code !== 0 && code !== null) console.error(err);
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      if (code !== 0 && code !== null) console.error(err);
+      resolve(code);
+    }),
+  );
   return { child, lines, exited };
 }
 
@@ -68,7 +87,10 @@ function integrity(file: string): string {
 describe('crash safety (real processes)', () => {
   it('SIGKILL mid-scan: finished classes kept, scan interrupted at next open, resume plan correct', async () => {
     const classes = 12;
-    const { file, ids: [scanId] } = await setup(1, classes);
+    const {
+      file,
+      ids: [scanId],
+    } = await setup(1, classes);
     const w = writer([file, String(scanId), String(classes), '40']);
     await new Promise<void>((resolve, reject) => {
       const t = setInterval(() => {
@@ -95,7 +117,9 @@ describe('crash safety (real processes)', () => {
     expect(plan.todo).toEqual(Array.from({ length: classes - plan.done.length }, (_, k) => k + plan.done.length));
     expect(plan.resumable).toBe(true);
     const { result } = scanFixture({ classes, modelSha256: '' });
-    expect(getClassFindings(cdb, scanId).map((c) => [c.index, c.asr, c.maskL1])).toEqual(result.classes.slice(0, plan.done.length).map((c) => [c.index, c.asr, c.maskL1]));
+    expect(getClassFindings(cdb, scanId).map((c) => [c.index, c.asr, c.maskL1])).toEqual(
+      result.classes.slice(0, plan.done.length).map((c) => [c.index, c.asr, c.maskL1]),
+    );
     const interrupt = listAudit(cdb, `scan:${scanId}`).at(-1)!;
     expect(interrupt).toMatchObject({ action: 'scan.interrupt', actor: 'system' });
     expect(verifyAuditLog(cdb).ok).toBe(true);
@@ -136,7 +160,9 @@ describe('crash safety (real processes)', () => {
     const v = verifyAuditLog(cdb);
     expect(v.ok).toBe(true);
     // Both writers' entries are in the one chain, and they did write at the same time.
-    const actors = listAudit(cdb).filter((e) => e.action === 'scan.class-result').map((e) => e.actor);
+    const actors = listAudit(cdb)
+      .filter((e) => e.action === 'scan.class-result')
+      .map((e) => e.actor);
     expect(new Set(actors).size).toBe(2);
     const switches = actors.filter((a, i) => i > 0 && a !== actors[i - 1]).length;
     expect(switches).toBeGreaterThan(2);

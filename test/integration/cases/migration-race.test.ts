@@ -19,7 +19,9 @@ function opener(db: string): Promise<{ go: () => void; result: Promise<string> }
   let out = '';
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const result = new Promise<string>((resolve) => child.on('exit', (code) => resolve(`exit ${code}: ${out.replace('ready\n', '').trim()}${err ? ` ${err}` : ''}`)));
+  const result = new Promise<string>((resolve) =>
+    child.on('exit', (code) => resolve(`exit ${code}: ${out.replace('ready\n', '').trim()}${err ? ` ${err}` : ''}`)),
+  );
   return new Promise((resolve) => {
     child.stdout.on('data', (d: Buffer) => {
       const first = out === '';
@@ -30,7 +32,7 @@ function opener(db: string): Promise<{ go: () => void; result: Promise<string> }
 }
 
 describe('two processes opening a new database at once', () => {
-  it('both open it: the second waits for the first one\'s migrations instead of re-running them', async () => {
+  it("both open it: the second waits for the first one's migrations instead of re-running them", async () => {
     for (let round = 0; round < 4; round++) {
       const dir = tempDir('uma-race-');
       dirs.push(dir);

@@ -10,7 +10,9 @@ import { runFuzz } from '../../fuzz/runner.ts';
 describe('fuzzed models and data', () => {
   it('end in named errors or accepted loads, never an internal error, a hang or a poisoned process', async () => {
     const summary = await runFuzz({ cases: 250, seed: 15, timeoutMs: 20_000, cliEvery: 125 });
-    expect(summary.failures.map((f) => `#${f.id} ${f.via} ${f.family}/${f.mutation}: ${f.outcome} ${f.message ?? ''}`)).toEqual([]);
+    expect(
+      summary.failures.map((f) => `#${f.id} ${f.via} ${f.family}/${f.mutation}: ${f.outcome} ${f.message ?? ''}`),
+    ).toEqual([]);
     // The campaign exercises both sides: refusals and (NaN weights, odd but valid folders) acceptances.
     expect(summary.counts.named).toBeGreaterThan(100);
     expect(summary.counts.accepted).toBeGreaterThan(5);

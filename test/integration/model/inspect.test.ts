@@ -55,9 +55,21 @@ describe('uma inspect', () => {
     const r = await run('inspect', fixture('cnn'), '--data', 'demo', '--json', out, '--backend', 'wasm');
     expect(r.code).toBe(0);
     const report = JSON.parse(readFileSync(out, 'utf8'));
-    expect(report).toMatchObject({ format: 'onnx', numClasses: 10, params: 6062, inputSpec: { height: 28, width: 28, channels: 1, layout: 'NCHW' } });
+    expect(report).toMatchObject({
+      format: 'onnx',
+      numClasses: 10,
+      params: 6062,
+      inputSpec: { height: 28, width: 28, channels: 1, layout: 'NCHW' },
+    });
     expect(report.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(report.layers.map((l: { frozenAtHalf: boolean }) => l.frozenAtHalf)).toEqual([true, true, true, false, false, false]);
+    expect(report.layers.map((l: { frozenAtHalf: boolean }) => l.frozenAtHalf)).toEqual([
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
     expect(report.data.count).toBeGreaterThan(0);
     expect(report.accuracy).toBeCloseTo(report.data.correct / report.data.count, 10);
     expect(r.out).toMatch(/accuracy {4}\d+\.\d\d% top-1/);

@@ -70,10 +70,15 @@ describe.each(NAMES)('ONNX fixture %s', (name) => {
     expect(maxAbsDiff(logits, ref.logits)).toBeLessThan(1e-4);
 
     const session = await ort.InferenceSession.create(bytes);
-    const result = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', Float32Array.from(ref.input), ref.inputShape) });
+    const result = await session.run({
+      [session.inputNames[0]]: new ort.Tensor('float32', Float32Array.from(ref.input), ref.inputShape),
+    });
     const ortOut = result[session.outputNames[0]].data as Float32Array;
     // The MLP's graph ends in Softmax, which the importer drops: compare probabilities there.
-    const ours = name === 'mlp' ? tf.tidy(() => tf.softmax(tf.tensor2d(logits, [ref.inputShape[0], ref.classes])).dataSync()) : logits;
+    const ours =
+      name === 'mlp'
+        ? tf.tidy(() => tf.softmax(tf.tensor2d(logits, [ref.inputShape[0], ref.classes])).dataSync())
+        : logits;
     expect(maxAbsDiff(ours, ortOut)).toBeLessThan(1e-4);
     await session.release();
 
@@ -137,7 +142,9 @@ describe('ONNX import specifics', () => {
     expect(maxAbsDiff(c.variable(`${bn.name}.running_var`)!.variable.dataSync(), bn.runningVar)).toBeLessThan(1e-5);
     // The gradient flows through the batch statistics, as in PyTorch's train mode.
     const lossW = tf.tensor2d(ref.lossWeights, [ref.inputShape[0], ref.classes]);
-    const g = tf.tidy(() => tf.transpose(tf.grad((xx) => tf.sum(tf.mul(c.predict(xx as tf.Tensor4D), lossW)))(x), [0, 3, 1, 2]).dataSync());
+    const g = tf.tidy(() =>
+      tf.transpose(tf.grad((xx) => tf.sum(tf.mul(c.predict(xx as tf.Tensor4D), lossW)))(x), [0, 3, 1, 2]).dataSync(),
+    );
     expect(relErr(g, ref.trainGradInput!)).toBeLessThan(1e-3);
     lossW.dispose();
     // Back in inference mode the updated statistics change the logits; the clone kept the old ones.

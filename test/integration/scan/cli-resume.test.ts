@@ -13,8 +13,22 @@ import { getScan, listScans } from '../../../src/main/cases/scans.ts';
 import { tempDir } from '../../fixtures/reports/scan-fixture.ts';
 
 const UMA = path.resolve(import.meta.dirname, '../../../bin/uma.mjs');
-const TINY = ['--max-per-class', '10', '--param', 'inversionSteps=15', '--param', 'ablationMaxEpochs=1', '--param', 'referenceEpochs=1',
-  '--param', 'referenceMinSteps=0', '--workers', '1', '--backend', 'wasm'];
+const TINY = [
+  '--max-per-class',
+  '10',
+  '--param',
+  'inversionSteps=15',
+  '--param',
+  'ablationMaxEpochs=1',
+  '--param',
+  'referenceEpochs=1',
+  '--param',
+  'referenceMinSteps=0',
+  '--workers',
+  '1',
+  '--backend',
+  'wasm',
+];
 const CLASS_LINE = /^class (\d+) \(.*\) done \[\d+\/10\]/;
 
 const dirs: string[] = [];
@@ -23,7 +37,10 @@ afterAll(() => {
 });
 
 /** Runs `uma ARGS`; kills it with SIGKILL once `killAfter` class lines were printed (if given). */
-function uma(args: string[], killAfter?: number): Promise<{ code: number | null; signal: string | null; stdout: string; classLines: number[] }> {
+function uma(
+  args: string[],
+  killAfter?: number,
+): Promise<{ code: number | null; signal: string | null; stdout: string; classLines: number[] }> {
   const child = spawn(process.execPath, [UMA, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -66,7 +83,9 @@ describe('uma scan --case, killed, then uma resume', () => {
     expect(resumed.code).toBe(0);
     const keptIndices = kept.map((f) => f.index).sort((a, b) => a - b);
     const missing = Array.from({ length: 10 }, (_, k) => k).filter((k) => !keptIndices.includes(k));
-    expect(resumed.stdout).toContain(`scan ${scan.id}: kept classes ${keptIndices.join(', ')}; computing classes ${missing.join(', ')}`);
+    expect(resumed.stdout).toContain(
+      `scan ${scan.id}: kept classes ${keptIndices.join(', ')}; computing classes ${missing.join(', ')}`,
+    );
     expect([...resumed.classLines].sort((a, b) => a - b)).toEqual(missing);
     expect(resumed.stdout).toMatch(/^(TROJANED|CLEAN): /m);
 
@@ -75,7 +94,8 @@ describe('uma scan --case, killed, then uma resume', () => {
     const findings = getClassFindings(after, scan.id);
     expect(findings.map((f) => f.index)).toEqual(Array.from({ length: 10 }, (_, k) => k));
     // The kept classes are the rows written before the kill, untouched by the resume.
-    for (const f of kept) expect(findings[f.index]).toMatchObject({ asr: f.asr, maskL1: f.maskL1, artifactDigests: f.artifactDigests });
+    for (const f of kept)
+      expect(findings[f.index]).toMatchObject({ asr: f.asr, maskL1: f.maskL1, artifactDigests: f.artifactDigests });
     // One evidence row, one scan: the resume reused both.
     expect((after.sql.prepare('SELECT count(*) AS n FROM evidence').get() as { n: number }).n).toBe(1);
     expect(listScans(after, 1)).toHaveLength(1);

@@ -14,14 +14,47 @@ function capture() {
   return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), isTTY: false }, out, err };
 }
 
-const TINY = ['--max-per-class', '10', '--param', 'inversionSteps=15', '--param', 'ablationMaxEpochs=1', '--param', 'referenceEpochs=1', '--param', 'referenceMinSteps=0', '--workers', '2'];
+const TINY = [
+  '--max-per-class',
+  '10',
+  '--param',
+  'inversionSteps=15',
+  '--param',
+  'ablationMaxEpochs=1',
+  '--param',
+  'referenceEpochs=1',
+  '--param',
+  'referenceMinSteps=0',
+  '--workers',
+  '2',
+];
 
 describe('uma scan', () => {
   it('scans the demo, records it in a case and writes a signed archive that verifies', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'uma-cli-'));
     const c = capture();
-    const code = await main(['scan', 'demo', '--data', 'demo', ...TINY, '--json', join(dir, 'r.json'), '--out', join(dir, 'png'),
-      '--case', 'CLI case', '--db', join(dir, 'cases.sqlite'), '--report', join(dir, 'r.zip'), '--examiner', 'Test Examiner'], c.io);
+    const code = await main(
+      [
+        'scan',
+        'demo',
+        '--data',
+        'demo',
+        ...TINY,
+        '--json',
+        join(dir, 'r.json'),
+        '--out',
+        join(dir, 'png'),
+        '--case',
+        'CLI case',
+        '--db',
+        join(dir, 'cases.sqlite'),
+        '--report',
+        join(dir, 'r.zip'),
+        '--examiner',
+        'Test Examiner',
+      ],
+      c.io,
+    );
     expect(c.err.filter((l) => l.includes('error'))).toEqual([]);
     expect(code).toBe(0);
     const result = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as ScanResult;
@@ -29,8 +62,14 @@ describe('uma scan', () => {
     expect(result.data.perClass).toEqual(Array(10).fill(10));
     expect(c.err.filter((l) => /^class \d+ .* done/.test(l))).toHaveLength(10);
     expect(c.out.join('\n')).toMatch(/recorded as scan 1 of case 'CLI case'/);
-    expect(readFileSync(join(dir, 'png', 'class-7-mask.png')).subarray(1, 4).toString()).toBe('PNG');
-    const checks = await verifyArchive(new Uint8Array(readFileSync(join(dir, 'r.zip'))), { trusted: trustedKeys(dataPaths(join(dir, 'cases.sqlite'))) });
+    expect(
+      readFileSync(join(dir, 'png', 'class-7-mask.png'))
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
+    const checks = await verifyArchive(new Uint8Array(readFileSync(join(dir, 'r.zip'))), {
+      trusted: trustedKeys(dataPaths(join(dir, 'cases.sqlite'))),
+    });
     expect(checks.ok).toBe(true);
   }, 180_000);
 
@@ -42,8 +81,21 @@ describe('uma scan', () => {
       [['scan', 'demo'], /--data is required/],
       [['scan', pickle, '--data', 'demo'], /PyTorch checkpoint.*\n.*never opens them/s],
       [['scan', 'demo', '--data', join(dir, 'missing')], /missing: no such file or folder/],
-      [['scan', 'demo', '--data', join(import.meta.dirname, '../../../../shared/datasets/cifar10/test-images-idx4-ubyte.gz'), '--workers', '0'], /images are 32x32x1 but the model expects 28x28x1|32x32x3/],
-      [['scan', 'demo', '--data', 'demo', '--method', 'magic'], /--method must be one of uma, uma-nofilter, uma-noablation, nc/],
+      [
+        [
+          'scan',
+          'demo',
+          '--data',
+          join(import.meta.dirname, '../../../../shared/datasets/cifar10/test-images-idx4-ubyte.gz'),
+          '--workers',
+          '0',
+        ],
+        /images are 32x32x1 but the model expects 28x28x1|32x32x3/,
+      ],
+      [
+        ['scan', 'demo', '--data', 'demo', '--method', 'magic'],
+        /--method must be one of uma, uma-nofilter, uma-noablation, nc/,
+      ],
       [['scan', 'demo', '--data', 'demo', '--param', 'inversionSteps=abc'], /inversionSteps: 'abc' is not a number/],
       [['scan', 'demo', '--data', 'demo', '--report', join(dir, 'x.zip')], /--report needs --case/],
     ];

@@ -7,7 +7,14 @@ import { loadDemoPair, type DemoPair } from './demo-pair.ts';
 
 let pair: DemoPair;
 // Few steps and samples: these tests check the machinery, not detection.
-const QUICK = resolveParams({ maxPerClass: 20, inversionSteps: 20, ablationMaxEpochs: 1, ncSteps: 20, referenceEpochs: 1, referenceMinSteps: 0 });
+const QUICK = resolveParams({
+  maxPerClass: 20,
+  inversionSteps: 20,
+  ablationMaxEpochs: 1,
+  ncSteps: 20,
+  referenceEpochs: 1,
+  referenceMinSteps: 0,
+});
 
 beforeAll(async () => {
   pair = await loadDemoPair();
@@ -19,7 +26,16 @@ afterAll(() => {
 });
 
 const numbers = (r: Awaited<ReturnType<typeof runScan>>['result']) =>
-  r.classes.map((c) => [c.asr, c.maskL1, c.transferAsr, c.ablatedAccTarget, c.ablatedAccOther, c.ablationSteps, c.anomalyIndex, c.artifactDigests.map((d) => d.sha256)]);
+  r.classes.map((c) => [
+    c.asr,
+    c.maskL1,
+    c.transferAsr,
+    c.ablatedAccTarget,
+    c.ablatedAccOther,
+    c.ablationSteps,
+    c.anomalyIndex,
+    c.artifactDigests.map((d) => d.sha256),
+  ]);
 
 describe('scan pipeline', () => {
   it('repeats exactly for the same seed, on this thread or on two workers, and differs for another seed', async () => {
@@ -34,7 +50,14 @@ describe('scan pipeline', () => {
 
   it('runs every method with one result shape', async () => {
     for (const method of SCAN_METHODS) {
-      const { result } = await runScan({ model: pair.trojaned, data: pair.held, method, params: QUICK, workers: 0, seed: 1 });
+      const { result } = await runScan({
+        model: pair.trojaned,
+        data: pair.held,
+        method,
+        params: QUICK,
+        workers: 0,
+        seed: 1,
+      });
       expect(result.method).toBe(method);
       expect(result.classes).toHaveLength(10);
       for (const c of result.classes) {
@@ -53,7 +76,15 @@ describe('scan pipeline', () => {
     const first = await runScan({ model: pair.trojaned, data: pair.held, params: QUICK, workers: 0, seed: 3 });
     const done = first.result.classes.slice(0, 7).map((c) => ({ ...c, anomalyIndex: null, flagged: null }));
     const events: ScanEvent[] = [];
-    const resumed = await runScan({ model: pair.trojaned, data: pair.held, params: QUICK, workers: 0, seed: 3, completed: done, onEvent: (e) => events.push(e) });
+    const resumed = await runScan({
+      model: pair.trojaned,
+      data: pair.held,
+      params: QUICK,
+      workers: 0,
+      seed: 3,
+      completed: done,
+      onEvent: (e) => events.push(e),
+    });
     const ran = events.flatMap((e) => (e.type === 'class-result' ? [e.finding.index] : []));
     expect(ran.sort()).toEqual([7, 8, 9]);
     expect(numbers(resumed.result)).toEqual(numbers(first.result));
@@ -63,7 +94,12 @@ describe('scan pipeline', () => {
     const abort = new AbortController();
     const afterAbort: ScanEvent[] = [];
     const run = runScan({
-      model: pair.trojaned, data: pair.held, params: resolveParams({ maxPerClass: 50 }), workers: 2, seed: 1, signal: abort.signal,
+      model: pair.trojaned,
+      data: pair.held,
+      params: resolveParams({ maxPerClass: 50 }),
+      workers: 2,
+      seed: 1,
+      signal: abort.signal,
       onEvent: (e) => {
         if (abort.signal.aborted) afterAbort.push(e);
         else if (e.type === 'progress' && e.progress.stage === 'inversion') abort.abort();
@@ -75,9 +111,23 @@ describe('scan pipeline', () => {
 
   it('refuses data that does not fit the model, naming the problem', async () => {
     const wrong = { ...pair.held, height: 14, width: 56 };
-    await expect(runScan({ model: pair.clean, data: wrong, params: QUICK, workers: 0 })).rejects.toThrow(/images are 14x56x1 but the model expects 28x28x1/);
-    const nine = subset(pair.held, Array.from({ length: pair.held.count }, (_, i) => i).filter((i) => pair.held.labels[i] !== 9));
-    await expect(runScan({ model: pair.clean, data: { ...nine, classNames: nine.classNames.slice(0, 9) }, params: QUICK, workers: 0 })).rejects.toThrow(/data has 9 classes .* but the model has 10/);
-    await expect(runScan({ model: pair.clean, data: nine, params: QUICK, workers: 0 })).rejects.toThrow(/no samples of class 9/);
+    await expect(runScan({ model: pair.clean, data: wrong, params: QUICK, workers: 0 })).rejects.toThrow(
+      /images are 14x56x1 but the model expects 28x28x1/,
+    );
+    const nine = subset(
+      pair.held,
+      Array.from({ length: pair.held.count }, (_, i) => i).filter((i) => pair.held.labels[i] !== 9),
+    );
+    await expect(
+      runScan({
+        model: pair.clean,
+        data: { ...nine, classNames: nine.classNames.slice(0, 9) },
+        params: QUICK,
+        workers: 0,
+      }),
+    ).rejects.toThrow(/data has 9 classes .* but the model has 10/);
+    await expect(runScan({ model: pair.clean, data: nine, params: QUICK, workers: 0 })).rejects.toThrow(
+      /no samples of class 9/,
+    );
   });
 });

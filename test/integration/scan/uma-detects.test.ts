@@ -20,7 +20,12 @@ describe('UMA with the default profile on the bundled MNIST demo models', () => 
   it('flags the BadNets model at its target and streams every class', async () => {
     const events: ScanEvent[] = [];
     const { result, artifacts } = await runScan({
-      model: pair.trojaned, data: pair.held, method: 'uma', params: PARAMS, workers: 2, seed: 1,
+      model: pair.trojaned,
+      data: pair.held,
+      method: 'uma',
+      params: PARAMS,
+      workers: 2,
+      seed: 1,
       onEvent: (e) => events.push(e),
     });
     expect(result.verdict).toBe('trojaned');
@@ -46,7 +51,14 @@ describe('UMA with the default profile on the bundled MNIST demo models', () => 
   }, 600_000);
 
   it('passes the clean model', async () => {
-    const { result } = await runScan({ model: pair.clean, data: pair.held, method: 'uma', params: PARAMS, workers: 2, seed: 1 });
+    const { result } = await runScan({
+      model: pair.clean,
+      data: pair.held,
+      method: 'uma',
+      params: PARAMS,
+      workers: 2,
+      seed: 1,
+    });
     expect(result.verdict).toBe('clean');
     expect(result.target).toBeNull();
     expect(result.score).toBeLessThan(2);

@@ -18,8 +18,16 @@ import { resolveParams } from '../../../src/shared/scan-params.ts';
  * WASM run as already finished (the resume path), which leaves the scoring identical in form.
  */
 const SMALL = resolveParams({
-  maxPerClass: 10, inversionSteps: 10, inversionBatch: 20, ablationMaxEpochs: 1, ablationBatchOther: 20,
-  ablationBatchTarget: 5, referenceEpochs: 1, referenceMinSteps: 0, referenceBatch: 32, stampedExamples: 1,
+  maxPerClass: 10,
+  inversionSteps: 10,
+  inversionBatch: 20,
+  ablationMaxEpochs: 1,
+  ablationBatchOther: 20,
+  ablationBatchTarget: 5,
+  referenceEpochs: 1,
+  referenceMinSteps: 0,
+  referenceBatch: 32,
+  stampedExamples: 1,
 });
 const ON_GPU = [0, 7];
 
@@ -83,7 +91,9 @@ describe('the scan on the WebGPU backend', () => {
     const base = await demo('wasm');
     const wasm = await runScan({ ...base, params: SMALL, workers: 0, seed: 1 });
     base.model.dispose();
-    const rest = wasm.result.classes.filter((c) => !ON_GPU.includes(c.index)).map((c) => ({ ...c, anomalyIndex: null, flagged: null }));
+    const rest = wasm.result.classes
+      .filter((c) => !ON_GPU.includes(c.index))
+      .map((c) => ({ ...c, anomalyIndex: null, flagged: null }));
     const g = await demo('webgpu');
     const webgpu = await runScan({ ...g, params: SMALL, workers: 0, seed: 1, completed: rest });
     g.model.dispose();
@@ -128,7 +138,10 @@ describe('the scan on the WebGPU backend', () => {
     const done: ClassFinding[] = [];
     let destroyed = false;
     const err = await runScan({
-      ...g, params: SMALL, workers: 0, seed: 2,
+      ...g,
+      params: SMALL,
+      workers: 0,
+      seed: 2,
       onEvent: (e) => {
         if (e.type === 'class-result') done.push(e.finding);
         if (e.type === 'progress' && !destroyed) {
@@ -142,7 +155,13 @@ describe('the scan on the WebGPU backend', () => {
     expect(err).toMatchObject({ code: 'BACKEND', details: { kind: 'device-lost' } });
     expect((err as Error).message).toMatch(/was lost .*resume the scan with another backend/);
     const w = await demo('wasm');
-    const resumed = await runScan({ ...w, params: SMALL, workers: 0, seed: 2, completed: done.map((c) => ({ ...c, anomalyIndex: null, flagged: null })) });
+    const resumed = await runScan({
+      ...w,
+      params: SMALL,
+      workers: 0,
+      seed: 2,
+      completed: done.map((c) => ({ ...c, anomalyIndex: null, flagged: null })),
+    });
     expect(resumed.result.backend).toBe('wasm');
     expect(resumed.result.classes).toHaveLength(10);
   }, 300_000);
@@ -156,7 +175,10 @@ describe('the WebGPU backend on a fresh device after a loss', () => {
     const device = webgpuDevice()!;
     let fired = false;
     const err = await runScan({
-      ...g, params: SMALL, workers: 0, seed: 3,
+      ...g,
+      params: SMALL,
+      workers: 0,
+      seed: 3,
       onEvent: (e) => {
         if (e.type !== 'progress' || fired) return;
         fired = true;

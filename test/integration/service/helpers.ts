@@ -5,7 +5,13 @@ import path from 'node:path';
 import type { ApiEvent, Reply, UmaApi } from '../../../src/shared/api.ts';
 
 /** Small enough that a demo scan takes seconds on two cores; the shape of every stage stays. */
-export const TINY = { maxPerClass: 10, inversionSteps: 10, ablationMaxEpochs: 1, referenceEpochs: 1, referenceMinSteps: 0 };
+export const TINY = {
+  maxPerClass: 10,
+  inversionSteps: 10,
+  ablationMaxEpochs: 1,
+  referenceEpochs: 1,
+  referenceMinSteps: 0,
+};
 
 export function tempHome(prefix = 'uma-service-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -40,15 +46,26 @@ export function record(api: UmaApi): Recorder {
       const seen = events.find(match);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching event in ${timeoutMs} ms; got ${events.map((e) => e.type).join(', ')}`)), timeoutMs);
-        waiters.push({ match, resolve: (e) => { clearTimeout(timer); resolve(e as never); } });
+        const timer = setTimeout(
+          () => reject(new Error(`no matching event in ${timeoutMs} ms; got ${events.map((e) => e.type).join(', ')}`)),
+          timeoutMs,
+        );
+        waiters.push({
+          match,
+          resolve: (e) => {
+            clearTimeout(timer);
+            resolve(e as never);
+          },
+        });
       });
     },
   };
 }
 
-export const isType = <T extends ApiEvent['type']>(type: T, scanId?: number) =>
-  (e: ApiEvent): e is Extract<ApiEvent, { type: T }> => e.type === type && (scanId === undefined || ('scanId' in e && e.scanId === scanId));
+export const isType =
+  <T extends ApiEvent['type']>(type: T, scanId?: number) =>
+  (e: ApiEvent): e is Extract<ApiEvent, { type: T }> =>
+    e.type === type && (scanId === undefined || ('scanId' in e && e.scanId === scanId));
 
 /** PNG files start with these eight bytes. */
 export const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -70,6 +87,8 @@ export type WsClient = UmaApi & { close(): void };
 export async function wsApi(url: string, origin: string): Promise<WsClient> {
   const { default: WebSocket } = await import('ws');
   const file = '../../../src/renderer/src/api/ws-client.ts';
-  const { connectWs } = (await import(file)) as { connectWs: (o: { url: string; createSocket: (u: string) => unknown; backoffMs: number[] }) => WsClient };
+  const { connectWs } = (await import(file)) as {
+    connectWs: (o: { url: string; createSocket: (u: string) => unknown; backoffMs: number[] }) => WsClient;
+  };
   return connectWs({ url, createSocket: (u) => new WebSocket(u, { origin }), backoffMs: [200] });
 }

@@ -37,10 +37,13 @@ describe('service over the in-memory transport', () => {
     // At the moment the service emits a class result (synchronously), its row must already be stored.
     const storedWhenAnnounced: boolean[] = [];
     const off = svc.on((e) => {
-      if (e.type === 'job/class-result') storedWhenAnnounced.push(getClassFindings(svc.cdb, e.scanId).some((f) => f.index === e.finding.index));
+      if (e.type === 'job/class-result')
+        storedWhenAnnounced.push(getClassFindings(svc.cdb, e.scanId).some((f) => f.index === e.finding.index));
     });
     const { caseId, evidenceId } = await demoCase(api, 'full scan');
-    const { jobId, scanId } = ok(await api['scans/start']({ caseId, evidenceId, data: { kind: 'demo' }, params: TINY, workers: 2 }));
+    const { jobId, scanId } = ok(
+      await api['scans/start']({ caseId, evidenceId, data: { kind: 'demo' }, params: TINY, workers: 2 }),
+    );
     const firstProgress = await rec.next(isType('job/progress', scanId));
     const jobs = ok(await api['jobs/list']({}));
     expect(jobs).toEqual([expect.objectContaining({ jobId, scanId, caseId, state: 'running' })]);
@@ -70,8 +73,18 @@ describe('service over the in-memory transport', () => {
     const seven = results.find((r) => r.finding.index === 7)!;
     const stored = ok(await api['scans/artifacts']({ scanId, classIndex: 7 }));
     expect(Buffer.from(stored.mask).equals(Buffer.from(seven.images.mask))).toBe(true);
-    const compare = ok(await api['scans/compare']({ items: [{ scanId, classIndex: 7 }, { scanId, classIndex: 3 }] }));
-    expect(compare.map((c) => [c.finding.index, c.finding.flagged])).toEqual([[7, true], [3, false]]);
+    const compare = ok(
+      await api['scans/compare']({
+        items: [
+          { scanId, classIndex: 7 },
+          { scanId, classIndex: 3 },
+        ],
+      }),
+    );
+    expect(compare.map((c) => [c.finding.index, c.finding.flagged])).toEqual([
+      [7, true],
+      [3, false],
+    ]);
     expect(ok(await api['jobs/list']({}))).toEqual([]);
     expect(ok(await api['audit/verify']({})).ok).toBe(true);
     rec.stop();
@@ -80,7 +93,9 @@ describe('service over the in-memory transport', () => {
   it('cancels a running scan, then resumes it redoing only the classes without a stored result', async () => {
     const rec = record(api);
     const { caseId, evidenceId } = await demoCase(api, 'cancel and resume');
-    const first = ok(await api['scans/start']({ caseId, evidenceId, data: { kind: 'demo' }, params: TINY, workers: 2 }));
+    const first = ok(
+      await api['scans/start']({ caseId, evidenceId, data: { kind: 'demo' }, params: TINY, workers: 2 }),
+    );
     await rec.next(isType('job/class-result', first.scanId));
     expect(ok(await api['scans/cancel']({ jobId: first.jobId }))).toEqual({ cancelled: true });
     const failed = await rec.next(isType('job/failed', first.scanId));
@@ -96,8 +111,13 @@ describe('service over the in-memory transport', () => {
     const resumed = ok(await api['scans/resume']({ scanId: first.scanId }));
     expect(resumed.todo).toEqual(stopped.todo);
     expect(resumed.jobId).not.toBe(first.jobId);
-    const done = await rec.next((e): e is Extract<typeof e, { type: 'job/done' }> => e.type === 'job/done' && e.jobId === resumed.jobId);
-    const redone = rec.events.filter(isType('job/class-result')).filter((e) => e.jobId === resumed.jobId).map((e) => e.finding.index);
+    const done = await rec.next(
+      (e): e is Extract<typeof e, { type: 'job/done' }> => e.type === 'job/done' && e.jobId === resumed.jobId,
+    );
+    const redone = rec.events
+      .filter(isType('job/class-result'))
+      .filter((e) => e.jobId === resumed.jobId)
+      .map((e) => e.finding.index);
     expect(sorted(redone)).toEqual(stopped.todo);
     expect(done.result.classes).toHaveLength(10);
     expect(ok(await api['scans/get']({ scanId: first.scanId })).scan.status).toBe('completed');
@@ -124,8 +144,17 @@ describe('service over the in-memory transport', () => {
   it('takes models and image data uploaded as bytes, and refuses paths that climb out', async () => {
     const c = ok(await api['cases/create']({ name: 'uploads' }));
     const dir = path.dirname(DEMO_MODELS.trojaned);
-    const files = ['model.json', 'weights.bin'].map((name) => ({ name, bytes: new Uint8Array(fs.readFileSync(path.join(dir, name))) }));
-    const uploaded = ok(await api['evidence/add']({ caseId: c.id, source: { kind: 'upload', files }, inputSpec: { classNames: 'abcdefghij'.split('') } }));
+    const files = ['model.json', 'weights.bin'].map((name) => ({
+      name,
+      bytes: new Uint8Array(fs.readFileSync(path.join(dir, name))),
+    }));
+    const uploaded = ok(
+      await api['evidence/add']({
+        caseId: c.id,
+        source: { kind: 'upload', files },
+        inputSpec: { classNames: 'abcdefghij'.split('') },
+      }),
+    );
     const fromDemo = ok(await api['evidence/add']({ caseId: c.id, source: { kind: 'demo', which: 'trojaned' } }));
     expect(uploaded.sha256).toBe(fromDemo.sha256);
     expect(uploaded.classNames).toEqual('abcdefghij'.split(''));
@@ -133,7 +162,8 @@ describe('service over the in-memory transport', () => {
     expect(inspection.inputSpec.classNames?.[9]).toBe('j');
     expect(inspection.weightLayers.map((l) => l.frozenAtHalf)).toEqual([true, true, false, false]);
     // The model view: weight shapes that add up to each layer's parameter count; accuracy on clean data on request.
-    for (const l of inspection.weightLayers) expect(l.shapes.reduce((n, sh) => n + sh.reduce((a, b) => a * b, 1), 0)).toBe(l.params);
+    for (const l of inspection.weightLayers)
+      expect(l.shapes.reduce((n, sh) => n + sh.reduce((a, b) => a * b, 1), 0)).toBe(l.params);
     expect(inspection.accuracy).toBeUndefined();
     const measured = ok(await api['evidence/inspect']({ evidenceId: uploaded.id, data: { kind: 'demo' } })).accuracy!;
     expect(measured.count).toBeGreaterThan(0);
@@ -149,10 +179,30 @@ describe('service over the in-memory transport', () => {
       p.data.fill(v);
       return new Uint8Array(PNG.sync.write(p));
     };
-    const zip = zipSync({ 'set/cat/1.png': png(10), 'set/cat/2.png': png(20), 'set/dog/1.png': png(200), '__MACOSX/x': new Uint8Array(1) });
+    const zip = zipSync({
+      'set/cat/1.png': png(10),
+      'set/cat/2.png': png(20),
+      'set/dog/1.png': png(200),
+      '__MACOSX/x': new Uint8Array(1),
+    });
     const fromZip = ok(await api['data/inspect']({ data: { kind: 'zip', bytes: zip } }));
-    expect([fromZip.count, fromZip.classNames, fromZip.perClass, fromZip.shape[0]]).toEqual([3, ['cat', 'dog'], [2, 1], 4]);
-    const fromFiles = ok(await api['data/inspect']({ data: { kind: 'upload', files: [{ path: 'cat/1.png', bytes: png(10) }, { path: 'dog/1.png', bytes: png(9) }] } }));
+    expect([fromZip.count, fromZip.classNames, fromZip.perClass, fromZip.shape[0]]).toEqual([
+      3,
+      ['cat', 'dog'],
+      [2, 1],
+      4,
+    ]);
+    const fromFiles = ok(
+      await api['data/inspect']({
+        data: {
+          kind: 'upload',
+          files: [
+            { path: 'cat/1.png', bytes: png(10) },
+            { path: 'dog/1.png', bytes: png(9) },
+          ],
+        },
+      }),
+    );
     expect(fromFiles.classNames).toEqual(['cat', 'dog']);
     // Colour data for a 1-channel model is converted, and the inspection says so (issue 15).
     const colour = new PNG({ width: 4, height: 4 });
@@ -162,13 +212,29 @@ describe('service over the in-memory transport', () => {
     const grayed = ok(await api['data/inspect']({ data: { kind: 'upload', files: [colourFile] }, channels: 1 }));
     expect(grayed.warnings?.[0]).toMatch(/^1 of 1 images are in colour; converted to grayscale/);
 
-    const climb = await api['data/inspect']({ data: { kind: 'upload', files: [{ path: '../../etc/x.png', bytes: png(1) }] } });
+    const climb = await api['data/inspect']({
+      data: { kind: 'upload', files: [{ path: '../../etc/x.png', bytes: png(1) }] },
+    });
     expect(climb).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
     // A pickle is evidence too: taken in and hashed, never opened.
-    const pickle = ok(await api['evidence/add']({ caseId: c.id, source: { kind: 'upload', files: [{ name: 'model.pt', bytes: new Uint8Array([0x80, 2, 0x7d, 0x71, 0, 0x2e]) }] } }));
+    const pickle = ok(
+      await api['evidence/add']({
+        caseId: c.id,
+        source: {
+          kind: 'upload',
+          files: [{ name: 'model.pt', bytes: new Uint8Array([0x80, 2, 0x7d, 0x71, 0, 0x2e]) }],
+        },
+      }),
+    );
     expect(pickle.format).toBeNull();
-    expect(await api['evidence/inspect']({ evidenceId: pickle.id })).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED_MODEL', message: expect.stringContaining('ONNX') } });
-    const badName = await api['evidence/add']({ caseId: c.id, source: { kind: 'upload', files: [{ name: '..', bytes: new Uint8Array(4) }] } });
+    expect(await api['evidence/inspect']({ evidenceId: pickle.id })).toMatchObject({
+      ok: false,
+      error: { code: 'UNSUPPORTED_MODEL', message: expect.stringContaining('ONNX') },
+    });
+    const badName = await api['evidence/add']({
+      caseId: c.id,
+      source: { kind: 'upload', files: [{ name: '..', bytes: new Uint8Array(4) }] },
+    });
     expect(badName).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
   });
 });
@@ -182,7 +248,9 @@ describe('a service stopped cleanly mid-scan', () => {
       const firstApi = memoryClient(first).api;
       const rec = record(firstApi);
       const { caseId, evidenceId } = await demoCase(firstApi, 'stopped');
-      const { scanId } = ok(await firstApi['scans/start']({ caseId, evidenceId, data: { kind: 'demo' }, params: TINY, workers: 1 }));
+      const { scanId } = ok(
+        await firstApi['scans/start']({ caseId, evidenceId, data: { kind: 'demo' }, params: TINY, workers: 1 }),
+      );
       await rec.next(isType('job/progress', scanId));
       await first.close();
 

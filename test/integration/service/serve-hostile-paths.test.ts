@@ -16,8 +16,25 @@ const home = tempHome('uma-serve-paths-');
 let child: ChildProcess | null = null;
 
 function serve(ui: string): Promise<number> {
-  child = spawn(process.execPath, ['bin/uma.mjs', 'serve', '--port', '0', '--no-pdf', '--token', TOKEN, '--ui', ui,
-    '--db', path.join(home, 'cases.sqlite'), '--backend', 'wasm'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawn(
+    process.execPath,
+    [
+      'bin/uma.mjs',
+      'serve',
+      '--port',
+      '0',
+      '--no-pdf',
+      '--token',
+      TOKEN,
+      '--ui',
+      ui,
+      '--db',
+      path.join(home, 'cases.sqlite'),
+      '--backend',
+      'wasm',
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
@@ -37,10 +54,13 @@ function serve(ui: string): Promise<number> {
 /** The status of GET `target` (sent as given, not normalised), or the socket error's code. */
 function get(port: number, target: string): Promise<number | string> {
   return new Promise((resolve) => {
-    const req = http.request({ host: '127.0.0.1', port, path: target, headers: { Host: `127.0.0.1:${port}` } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, path: target, headers: { Host: `127.0.0.1:${port}` } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
     req.end();
   });
@@ -58,7 +78,16 @@ describe('uma serve and hostile static paths', () => {
     fs.writeFileSync(path.join(ui, 'index.html'), '<!doctype html><title>UMA</title>');
     const port = await serve(ui);
     const q = `?token=${TOKEN}`;
-    const hostile = ['/%00', '/a%00b.js', '/%ff', '/%', '/%e0%80', `/${'a'.repeat(5000)}`, `/${'a/'.repeat(3000)}x`, `/${'%41'.repeat(2000)}`];
+    const hostile = [
+      '/%00',
+      '/a%00b.js',
+      '/%ff',
+      '/%',
+      '/%e0%80',
+      `/${'a'.repeat(5000)}`,
+      `/${'a/'.repeat(3000)}x`,
+      `/${'%41'.repeat(2000)}`,
+    ];
     for (const p of hostile) {
       const status = await get(port, `${p}${q}`);
       expect([400, 404], `GET ${p.slice(0, 40)}`).toContain(status);

@@ -18,7 +18,23 @@ const children: ChildProcess[] = [];
 
 /** Starts `uma serve`; resolves with the port and stdout once it prints its URL. */
 function serve(port: number): Promise<{ child: ChildProcess; port: number; out: () => string }> {
-  const child = spawn(process.execPath, ['bin/uma.mjs', 'serve', '--port', String(port), '--no-pdf', '--token', TOKEN, '--db', path.join(home, 'cases.sqlite'), '--backend', 'wasm'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      'bin/uma.mjs',
+      'serve',
+      '--port',
+      String(port),
+      '--no-pdf',
+      '--token',
+      TOKEN,
+      '--db',
+      path.join(home, 'cases.sqlite'),
+      '--backend',
+      'wasm',
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   children.push(child);
   let out = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
@@ -48,7 +64,9 @@ describe('uma serve killed mid-scan', () => {
     const api = await wsApi(`ws://${base}/api?token=${TOKEN}`, `http://${base}`);
     const rec = record(api);
     const { caseId, evidenceId } = await demoCase(api, 'killed');
-    const { scanId } = ok(await api['scans/start']({ caseId, evidenceId, data: { kind: 'demo' }, params: TINY, workers: 2 }));
+    const { scanId } = ok(
+      await api['scans/start']({ caseId, evidenceId, data: { kind: 'demo' }, params: TINY, workers: 2 }),
+    );
     await rec.next(isType('job/class-result', scanId));
     first.child.kill('SIGKILL');
     await new Promise((r) => first.child.once('exit', r));
@@ -61,7 +79,10 @@ describe('uma serve killed mid-scan', () => {
     expect(second.out()).toContain(`resuming interrupted scans ${scanId}`);
     const done = await rec.next(isType('job/done', scanId));
     expect(done.result.classes).toHaveLength(10);
-    const after = rec.events.slice(cut).filter(isType('job/class-result', scanId)).map((e) => e.finding.index);
+    const after = rec.events
+      .slice(cut)
+      .filter(isType('job/class-result', scanId))
+      .map((e) => e.finding.index);
     expect(after.length).toBeGreaterThan(0);
     // Disjoint, and together every class: nothing stored before the kill was redone.
     expect(after.filter((k) => before.includes(k))).toEqual([]);
@@ -69,7 +90,9 @@ describe('uma serve killed mid-scan', () => {
     const recorded = stored.filter((a) => a.action === 'scan.class-result').map((a) => a.details.classIndex as number);
     expect([...recorded].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(recorded.slice(-after.length).sort()).toEqual([...after].sort());
-    expect(stored.map((a) => a.action)).toEqual(expect.arrayContaining(['scan.interrupt', 'scan.resume', 'scan.complete']));
+    expect(stored.map((a) => a.action)).toEqual(
+      expect.arrayContaining(['scan.interrupt', 'scan.resume', 'scan.complete']),
+    );
     expect(ok(await api['scans/get']({ scanId })).scan.status).toBe('completed');
     api.close();
     second.child.kill('SIGTERM');

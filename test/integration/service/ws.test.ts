@@ -25,7 +25,13 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(home, 'ui'));
   fs.writeFileSync(path.join(home, 'ui', 'index.html'), '<!doctype html><title>UMA</title>');
   svc = await startService({ dbPath: path.join(home, 'cases.sqlite'), host: 'serve', pdf: false });
-  server = await startWsServer({ service: svc, host: '127.0.0.1', port: 0, token: TOKEN, staticDir: path.join(home, 'ui') });
+  server = await startWsServer({
+    service: svc,
+    host: '127.0.0.1',
+    port: 0,
+    token: TOKEN,
+    staticDir: path.join(home, 'ui'),
+  });
   base = `127.0.0.1:${server.port}`;
   api = await wsApi(`ws://${base}/api?token=${TOKEN}`, `http://${base}`);
 });
@@ -61,7 +67,9 @@ async function rawSocket() {
   await new Promise((r) => ws.once('open', r));
   const reply = async (id: number) => {
     for (let i = 0; i < 200; i++) {
-      const hit = frames.map((f) => ({ f, m: decodeFrame(new Uint8Array(f.data)) as { kind: string; id?: number } })).find((x) => x.m.kind === 'response' && x.m.id === id);
+      const hit = frames
+        .map((f) => ({ f, m: decodeFrame(new Uint8Array(f.data)) as { kind: string; id?: number } }))
+        .find((x) => x.m.kind === 'response' && x.m.id === id);
       if (hit) return hit;
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -85,16 +93,21 @@ describe('uma serve transport', () => {
     expect((await fetch(`http://${base}/?token=wrong-token-0123456789abcd`)).status).toBe(403);
     // fetch will not send a Host of its choosing; a DNS-rebound page's request would.
     const rebound = await new Promise<number>((resolve) => {
-      http.get({ host: '127.0.0.1', port: server.port, path: `/?token=${TOKEN}`, headers: { host: 'evil.example:80' } }, (r) => {
-        r.resume();
-        resolve(r.statusCode ?? 0);
-      });
+      http.get(
+        { host: '127.0.0.1', port: server.port, path: `/?token=${TOKEN}`, headers: { host: 'evil.example:80' } },
+        (r) => {
+          r.resume();
+          resolve(r.statusCode ?? 0);
+        },
+      );
     });
     expect(rebound).toBe(403);
   });
 
   it('says so when the port is taken', async () => {
-    await expect(startWsServer({ service: svc, host: '127.0.0.1', port: server.port, token: TOKEN, staticDir: null })).rejects.toThrow(/port \d+ is in use/);
+    await expect(
+      startWsServer({ service: svc, host: '127.0.0.1', port: server.port, token: TOKEN, staticDir: null }),
+    ).rejects.toThrow(/port \d+ is in use/);
   });
 
   it('refuses WebSocket upgrades without the token or from another Origin', async () => {
@@ -118,8 +131,14 @@ describe('uma serve transport', () => {
     ws.send(encodeFrame({ kind: 'request', id: 7, method: 'app/info', args: {} }));
     const zero = (await reply(0)).m as unknown as { reply: { ok: boolean; error: { code: string; message: string } } };
     expect(zero.reply).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
-    expect(((await reply(5)).m as unknown as { reply: unknown }).reply).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: expect.stringContaining('caseId') } });
-    expect(((await reply(6)).m as unknown as { reply: unknown }).reply).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: "unknown call 'no/such'" } });
+    expect(((await reply(5)).m as unknown as { reply: unknown }).reply).toMatchObject({
+      ok: false,
+      error: { code: 'BAD_INPUT', message: expect.stringContaining('caseId') },
+    });
+    expect(((await reply(6)).m as unknown as { reply: unknown }).reply).toMatchObject({
+      ok: false,
+      error: { code: 'BAD_INPUT', message: "unknown call 'no/such'" },
+    });
     expect(((await reply(7)).m as unknown as { reply: { ok: boolean } }).reply.ok).toBe(true);
     ws.close();
     expect(ok(await api['app/info']({})).host).toBe('serve');
@@ -128,7 +147,10 @@ describe('uma serve transport', () => {
   it('carries bytes as binary frames both ways: a model uploaded, trigger PNGs returned', async () => {
     const c = ok(await api['cases/create']({ name: 'ws upload' }));
     const dir = path.dirname(DEMO_MODELS.trojaned);
-    const files = ['model.json', 'weights.bin'].map((name) => ({ name, bytes: new Uint8Array(fs.readFileSync(path.join(dir, name))) }));
+    const files = ['model.json', 'weights.bin'].map((name) => ({
+      name,
+      bytes: new Uint8Array(fs.readFileSync(path.join(dir, name))),
+    }));
     const ev = ok(await api['evidence/add']({ caseId: c.id, source: { kind: 'upload', files } }));
     expect(ev.files.map((f) => f.name)).toEqual(['model.json', 'weights.bin']);
     expect(ev.size).toBe(files.reduce((s, f) => s + f.bytes.byteLength, 0));
@@ -137,7 +159,9 @@ describe('uma serve transport', () => {
   it('runs a demo scan through the renderer WebSocket client: progress, class results with PNG bytes, done', async () => {
     const rec = record(api);
     const { caseId, evidenceId } = await demoCase(api, 'ws scan');
-    const { scanId } = ok(await api['scans/start']({ caseId, evidenceId, data: { kind: 'demo' }, params: TINY, workers: 2 }));
+    const { scanId } = ok(
+      await api['scans/start']({ caseId, evidenceId, data: { kind: 'demo' }, params: TINY, workers: 2 }),
+    );
     const done = await rec.next(isType('job/done', scanId));
     const mine = rec.events.filter((e) => 'scanId' in e && e.scanId === scanId);
     expect(mine[0].type).toBe('job/progress');

@@ -34,7 +34,14 @@ describe('evidence intake and integrity', () => {
     // Larger than one 1 MiB stream chunk, so the streamed digest crosses chunk boundaries.
     const model = writeModel(dir, 'suspect.onnx', 3 * (1 << 20) + 17);
     const kase = createCase(cdb, { name: 'C1', examiner: 'alice' });
-    const ev = await intakeEvidence(cdb, { caseId: kase.id, files: [model], format: 'onnx', classNames: ['a', 'b'], expectedSha256: sha256Hex(fs.readFileSync(model)).toUpperCase(), expectedSource: 'custody form 7' });
+    const ev = await intakeEvidence(cdb, {
+      caseId: kase.id,
+      files: [model],
+      format: 'onnx',
+      classNames: ['a', 'b'],
+      expectedSha256: sha256Hex(fs.readFileSync(model)).toUpperCase(),
+      expectedSource: 'custody form 7',
+    });
     expect(ev.sha256).toBe(sha256Hex(fs.readFileSync(model)));
     expect(ev.match).toBe('match');
     expect(ev.size).toBe(3 * (1 << 20) + 17);
@@ -59,7 +66,10 @@ describe('evidence intake and integrity', () => {
       expect(first.paths.storeDir).toBe(path.join(path.dirname(first.paths.db), 'cases.sqlite.store'));
       expect(second.paths.storeDir).toBe(path.join(path.dirname(first.paths.db), 'other.sqlite.store'));
       expect(storedFiles(first, a)[0]).not.toBe(storedFiles(second, b)[0]);
-      for (const [cdb, ev] of [[first, a], [second, b]] as const) {
+      for (const [cdb, ev] of [
+        [first, a],
+        [second, b],
+      ] as const) {
         expect(fs.readFileSync(storedFiles(cdb, ev)[0]).equals(fs.readFileSync(model))).toBe(true);
         expect((await rehashEvidence(cdb, ev.id, 'before-scan')).sha256).toBe(ev.sha256);
       }
@@ -71,21 +81,33 @@ describe('evidence intake and integrity', () => {
   it('records a mismatch with the expected hash the analyst gave', async () => {
     const { cdb, dir } = db();
     const kase = createCase(cdb, { name: 'C1' });
-    const ev = await intakeEvidence(cdb, { caseId: kase.id, files: [writeModel(dir)], expectedSha256: 'ab'.repeat(32) });
+    const ev = await intakeEvidence(cdb, {
+      caseId: kase.id,
+      files: [writeModel(dir)],
+      expectedSha256: 'ab'.repeat(32),
+    });
     expect(ev.match).toBe('mismatch');
     expect(ev.expectedSha256).toBe('ab'.repeat(32));
-    await expect(intakeEvidence(cdb, { caseId: kase.id, files: [writeModel(dir, 'x.onnx')], expectedSha256: 'xyz' })).rejects.toThrow(/not 64 hex/);
+    await expect(
+      intakeEvidence(cdb, { caseId: kase.id, files: [writeModel(dir, 'x.onnx')], expectedSha256: 'xyz' }),
+    ).rejects.toThrow(/not 64 hex/);
   });
 
   it('takes in a multi-file TF.js model with a combined digest independent of file order', async () => {
     const { cdb, dir } = db();
     const kase = createCase(cdb, { name: 'C1' });
-    const files = [writeModel(dir, 'model.json', 300, 2), writeModel(dir, 'group1-shard1of2.bin', 5000, 3), writeModel(dir, 'group1-shard2of2.bin', 700, 4)];
+    const files = [
+      writeModel(dir, 'model.json', 300, 2),
+      writeModel(dir, 'group1-shard1of2.bin', 5000, 3),
+      writeModel(dir, 'group1-shard2of2.bin', 700, 4),
+    ];
     const a = await intakeEvidence(cdb, { caseId: kase.id, files, format: 'tfjs-layers' });
     const b = await intakeEvidence(cdb, { caseId: kase.id, files: [files[2], files[0], files[1]] });
     expect(a.files.map((f) => f.name)).toEqual(['model.json', 'group1-shard1of2.bin', 'group1-shard2of2.bin']);
     expect(a.sha256).toBe(b.sha256);
-    expect(a.sha256).toBe(combinedDigest(files.map((f) => ({ name: path.basename(f), sha256: sha256Hex(fs.readFileSync(f)) }))));
+    expect(a.sha256).toBe(
+      combinedDigest(files.map((f) => ({ name: path.basename(f), sha256: sha256Hex(fs.readFileSync(f)) }))),
+    );
     expect(a.size).toBe(6000);
     // Changing any one file changes the combined digest.
     expect(combinedDigest(a.files.map((f, i) => (i === 1 ? { ...f, sha256: '0'.repeat(64) } : f)))).not.toBe(a.sha256);
@@ -94,7 +116,10 @@ describe('evidence intake and integrity', () => {
   it('re-hash detects a changed stored copy, names file and digests, and audits it', async () => {
     const { cdb, dir } = db();
     const kase = createCase(cdb, { name: 'C1' });
-    const ev = await intakeEvidence(cdb, { caseId: kase.id, files: [writeModel(dir, 'model.json', 300, 2), writeModel(dir, 'w.bin', 5000, 3)] });
+    const ev = await intakeEvidence(cdb, {
+      caseId: kase.id,
+      files: [writeModel(dir, 'model.json', 300, 2), writeModel(dir, 'w.bin', 5000, 3)],
+    });
     const ok = await rehashEvidence(cdb, ev.id, 'before-scan');
     expect(ok.sha256).toBe(ev.sha256);
 
@@ -113,7 +138,12 @@ describe('evidence intake and integrity', () => {
     expect((err as UmaError).message).toContain(actual);
     const last = listAudit(cdb, `evidence:${ev.id}`).at(-1)!;
     expect(last.action).toBe('evidence.integrity-failure');
-    expect(last.details).toMatchObject({ purpose: 'before-signing', name: 'w.bin', expected: ev.files[1].sha256, actual });
+    expect(last.details).toMatchObject({
+      purpose: 'before-signing',
+      name: 'w.bin',
+      expected: ev.files[1].sha256,
+      actual,
+    });
     expect(verifyAuditLog(cdb).ok).toBe(true);
 
     fs.rmSync(target, { force: true });
@@ -123,7 +153,9 @@ describe('evidence intake and integrity', () => {
   it('refuses missing files and duplicate names', async () => {
     const { cdb, dir } = db();
     const kase = createCase(cdb, { name: 'C1' });
-    await expect(intakeEvidence(cdb, { caseId: kase.id, files: [path.join(dir, 'nope.onnx')] })).rejects.toThrow(/does not exist/);
+    await expect(intakeEvidence(cdb, { caseId: kase.id, files: [path.join(dir, 'nope.onnx')] })).rejects.toThrow(
+      /does not exist/,
+    );
     fs.mkdirSync(path.join(dir, 'sub'));
     const twins = [writeModel(dir, 'm.bin'), writeModel(path.join(dir, 'sub'), 'm.bin')];
     await expect(intakeEvidence(cdb, { caseId: kase.id, files: twins })).rejects.toThrow(/distinct names/);
@@ -133,7 +165,9 @@ describe('evidence intake and integrity', () => {
     const { cdb, dir } = db();
     const kase = createCase(cdb, { name: 'C1' });
     const ev = await intakeEvidence(cdb, { caseId: kase.id, files: [writeModel(dir)] });
-    expect(() => cdb.sql.prepare('UPDATE evidence SET sha256 = ? WHERE id = ?').run('0'.repeat(64), ev.id)).toThrow(/never change/);
+    expect(() => cdb.sql.prepare('UPDATE evidence SET sha256 = ? WHERE id = ?').run('0'.repeat(64), ev.id)).toThrow(
+      /never change/,
+    );
     expect(() => cdb.sql.prepare('UPDATE evidence_files SET sha256 = ?').run('0'.repeat(64))).toThrow(/never change/);
     expect(() => cdb.sql.prepare('DELETE FROM evidence_files').run()).toThrow(/never change/);
   });

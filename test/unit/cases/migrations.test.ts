@@ -29,8 +29,13 @@ describe('case database open and migrations', () => {
     expect(cdb.sql.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(cdb.sql.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(cdb.sql.pragma('user_version', { simple: true })).toBe(loadMigrations().length);
-    expect(() => cdb.sql.prepare("INSERT INTO evidence (case_id, display_name, original_path, size, sha256, match, stored_path, created) VALUES (999, 'x', 'x', 1, 'x', 'none', 'x', 'x')").run())
-      .toThrow(/FOREIGN KEY/);
+    expect(() =>
+      cdb.sql
+        .prepare(
+          "INSERT INTO evidence (case_id, display_name, original_path, size, sha256, match, stored_path, created) VALUES (999, 'x', 'x', 1, 'x', 'none', 'x', 'x')",
+        )
+        .run(),
+    ).toThrow(/FOREIGN KEY/);
     cdb.sql.close();
   });
 
@@ -48,14 +53,22 @@ describe('case database open and migrations', () => {
     const level = loadMigrations().length;
     const bad = [
       ...loadMigrations(),
-      { version: level + 1, name: 'bad', sql: "CREATE TABLE half_done (x INTEGER); ALTER TABLE cases ADD COLUMN flag INTEGER; INSERT INTO no_such_table VALUES (1);" },
+      {
+        version: level + 1,
+        name: 'bad',
+        sql: 'CREATE TABLE half_done (x INTEGER); ALTER TABLE cases ADD COLUMN flag INTEGER; INSERT INTO no_such_table VALUES (1);',
+      },
     ];
-    expect(() => openCaseDb({ path: file, migrations: bad })).toThrow(new RegExp(`migration ${level + 1} \\(bad\\) failed.*left at level ${level}`));
+    expect(() => openCaseDb({ path: file, migrations: bad })).toThrow(
+      new RegExp(`migration ${level + 1} \\(bad\\) failed.*left at level ${level}`),
+    );
 
     const raw = new Database(file, { readonly: true });
     expect(raw.pragma('user_version', { simple: true })).toBe(level);
     expect(raw.prepare("SELECT name FROM sqlite_master WHERE name = 'half_done'").get()).toBeUndefined();
-    expect((raw.prepare('PRAGMA table_info(cases)').all() as { name: string }[]).map((c) => c.name)).not.toContain('flag');
+    expect((raw.prepare('PRAGMA table_info(cases)').all() as { name: string }[]).map((c) => c.name)).not.toContain(
+      'flag',
+    );
     raw.close();
 
     const again = openCaseDb({ path: file });
@@ -67,7 +80,10 @@ describe('case database open and migrations', () => {
   it('a good later migration is applied once and recorded in user_version', () => {
     const file = dbFile();
     const next = loadMigrations().length + 1;
-    const more = [...loadMigrations(), { version: next, name: 'tags', sql: 'CREATE TABLE tags (case_id INTEGER REFERENCES cases(id), tag TEXT);' }];
+    const more = [
+      ...loadMigrations(),
+      { version: next, name: 'tags', sql: 'CREATE TABLE tags (case_id INTEGER REFERENCES cases(id), tag TEXT);' },
+    ];
     openCaseDb({ path: file, migrations: more }).sql.close();
     const cdb = openCaseDb({ path: file, migrations: more });
     expect(cdb.sql.pragma('user_version', { simple: true })).toBe(next);
@@ -81,21 +97,33 @@ describe('case database open and migrations', () => {
     const old = openCaseDb({ path: file, migrations: loadMigrations().slice(0, 1) });
     const kase = createCase(old, { name: 'C' });
     const ev = await intakeEvidence(old, { caseId: kase.id, files: [writeModel(path.dirname(file))] });
-    const insert = old.sql.prepare(`INSERT INTO scans (case_id, evidence_id, method, params_json, params_sha256, seed, tool_version, backend,
+    const insert = old.sql
+      .prepare(`INSERT INTO scans (case_id, evidence_id, method, params_json, params_sha256, seed, tool_version, backend,
       num_classes, class_names_json, status, created) VALUES (?, ?, 'uma', '{}', 'x', 1, '0.1.0', 'wasm', 2, '["a","b"]', ?, 'now')`);
-    const ids = ['completed', 'interrupted', 'failed'].map((status) => Number(insert.run(kase.id, ev.id, status).lastInsertRowid));
+    const ids = ['completed', 'interrupted', 'failed'].map((status) =>
+      Number(insert.run(kase.id, ev.id, status).lastInsertRowid),
+    );
     old.sql.close();
     const sidecars = path.join(path.dirname(file), 'scan-jobs');
     fs.mkdirSync(sidecars);
-    const specs = [{ data: '/data/a', workers: 2 }, { data: 'demo', referenceEvidenceId: ev.id }];
-    specs.forEach((spec, i) => fs.writeFileSync(path.join(sidecars, `scan-${ids[i]}.json`), JSON.stringify({ scanId: ids[i], ...spec })));
+    const specs = [
+      { data: '/data/a', workers: 2 },
+      { data: 'demo', referenceEvidenceId: ev.id },
+    ];
+    specs.forEach((spec, i) =>
+      fs.writeFileSync(path.join(sidecars, `scan-${ids[i]}.json`), JSON.stringify({ scanId: ids[i], ...spec })),
+    );
 
     const cdb = openCaseDb({ path: file });
     expect(ids.map((id) => getScan(cdb, id).job)).toEqual([...specs, null]);
     expect(fs.existsSync(sidecars)).toBe(false);
     // Still frozen: a completed scan's other columns, and any spec once set.
-    expect(() => cdb.sql.prepare("UPDATE scans SET job_json = '{}' WHERE id = ?").run(ids[0])).toThrow(/never changes once set/);
-    expect(() => cdb.sql.prepare("UPDATE scans SET seed = 2 WHERE id = ?").run(ids[0])).toThrow(/completed scan never changes/);
+    expect(() => cdb.sql.prepare("UPDATE scans SET job_json = '{}' WHERE id = ?").run(ids[0])).toThrow(
+      /never changes once set/,
+    );
+    expect(() => cdb.sql.prepare('UPDATE scans SET seed = 2 WHERE id = ?').run(ids[0])).toThrow(
+      /completed scan never changes/,
+    );
     cdb.sql.close();
   });
 

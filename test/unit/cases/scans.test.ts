@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { createCase, listCases } from '../../../src/main/cases/cases.ts';
 import { intakeEvidence, rehashEvidence } from '../../../src/main/cases/evidence.ts';
 import { recordClassResult, getArtifacts, getClassFindings } from '../../../src/main/cases/findings.ts';
-import { completeScan, getScan, listScans, queueScan, resumePlan, startScan, cancelScan } from '../../../src/main/cases/scans.ts';
+import {
+  completeScan,
+  getScan,
+  listScans,
+  queueScan,
+  resumePlan,
+  startScan,
+  cancelScan,
+} from '../../../src/main/cases/scans.ts';
 import { recordScanResult } from '../../fixtures/reports/record-fixture.ts';
 import { addNote, deleteNote, editNote, listNotes } from '../../../src/main/cases/notes.ts';
 import { listAudit, verifyAuditLog } from '../../../src/main/cases/audit.ts';
@@ -18,7 +26,13 @@ async function recorded() {
   const { cdb, dir } = db();
   const model = writeModel(dir);
   const { result, artifacts } = scanFixture({ classes: 6, target: 3, modelSha256: sha256Hex(fs.readFileSync(model)) });
-  const ids = await recordScanResult(cdb, { caseName: 'Case 1', evidence: { files: [model], format: 'onnx' }, result, artifacts, examiner: 'alice' });
+  const ids = await recordScanResult(cdb, {
+    caseName: 'Case 1',
+    evidence: { files: [model], format: 'onnx' },
+    result,
+    artifacts,
+    examiner: 'alice',
+  });
   return { cdb, dir, model, result, artifacts, ...ids };
 }
 
@@ -26,7 +40,16 @@ describe('scans, findings and their immutability', () => {
   it('recordScanResult stores the scan, every class and its PNGs, and the audit trail', async () => {
     const { cdb, result, artifacts, scanId, caseId } = await recorded();
     const scan = getScan(cdb, scanId);
-    expect(scan).toMatchObject({ status: 'completed', verdict: 'trojaned', score: 7.25, target: 3, method: 'uma', seed: 1234, examiner: 'alice', numClasses: 6 });
+    expect(scan).toMatchObject({
+      status: 'completed',
+      verdict: 'trojaned',
+      score: 7.25,
+      target: 3,
+      method: 'uma',
+      seed: 1234,
+      examiner: 'alice',
+      numClasses: 6,
+    });
     expect(scan.paramsSha256).toBe(paramsSha256(result.params, 'uma', 1234));
     expect(scan.paramsSha256).toBe(result.paramsSha256);
     expect(scan.params).toEqual(result.params);
@@ -66,23 +89,51 @@ describe('scans, findings and their immutability', () => {
     const kase = createCase(cdb, { name: 'C' });
     const ev = await intakeEvidence(cdb, { caseId: kase.id, files: [writeModel(dir)] });
     const { result } = scanFixture({ classes: 5, modelSha256: ev.sha256 });
-    const s = queueScan(cdb, { evidenceId: ev.id, method: 'uma', params: result.params, seed: 7, toolVersion: '0.1.0', backend: 'wasm', classNames: result.classes.map((c) => c.name), job: { data: 'demo' } });
+    const s = queueScan(cdb, {
+      evidenceId: ev.id,
+      method: 'uma',
+      params: result.params,
+      seed: 7,
+      toolVersion: '0.1.0',
+      backend: 'wasm',
+      classNames: result.classes.map((c) => c.name),
+      job: { data: 'demo' },
+    });
     expect(() => recordClassResult(cdb, s.id, result.classes[0], classArtifacts(0))).toThrow(/queued/);
-    expect(() => startScan(cdb, s.id, { evidenceId: ev.id, purpose: 'manual', sha256: ev.sha256, at: '' })).toThrow(/before-scan/);
+    expect(() => startScan(cdb, s.id, { evidenceId: ev.id, purpose: 'manual', sha256: ev.sha256, at: '' })).toThrow(
+      /before-scan/,
+    );
     startScan(cdb, s.id, await rehashEvidence(cdb, ev.id, 'before-scan'));
     for (const k of [0, 2]) recordClassResult(cdb, s.id, classFinding(k, classArtifacts(k)), classArtifacts(k));
     expect(resumePlan(cdb, s.id)).toMatchObject({ status: 'running', done: [0, 2], todo: [1, 3, 4], resumable: false });
-    expect(() => recordClassResult(cdb, s.id, classFinding(2, classArtifacts(2)), classArtifacts(2))).toThrow(/UNIQUE|PRIMARY KEY/);
-    expect(() => recordClassResult(cdb, s.id, classFinding(7, classArtifacts(7)), classArtifacts(7))).toThrow(/outside/);
-    const wrong = { ...classFinding(1, classArtifacts(1)), artifactDigests: [{ kind: 'mask' as const, sha256: '0'.repeat(64) }] };
+    expect(() => recordClassResult(cdb, s.id, classFinding(2, classArtifacts(2)), classArtifacts(2))).toThrow(
+      /UNIQUE|PRIMARY KEY/,
+    );
+    expect(() => recordClassResult(cdb, s.id, classFinding(7, classArtifacts(7)), classArtifacts(7))).toThrow(
+      /outside/,
+    );
+    const wrong = {
+      ...classFinding(1, classArtifacts(1)),
+      artifactDigests: [{ kind: 'mask' as const, sha256: '0'.repeat(64) }],
+    };
     expect(() => recordClassResult(cdb, s.id, wrong, classArtifacts(1))).toThrow(/do not match/);
     expect(() => completeScan(cdb, s.id, result)).toThrow(/classes 1, 3, 4 have no results/);
     const unscored = { ...classFinding(1, classArtifacts(1)), anomalyIndex: null, flagged: null };
     recordClassResult(cdb, s.id, unscored, classArtifacts(1));
     expect(getClassFindings(cdb, s.id)[1]).toMatchObject({ index: 1, anomalyIndex: null, flagged: null });
     for (const k of [3, 4]) recordClassResult(cdb, s.id, result.classes[k], classArtifacts(k));
-    expect(() => completeScan(cdb, s.id, { ...result, classes: result.classes.map((c) => (c.index === 4 ? { ...c, anomalyIndex: null } : c)) })).toThrow(/class 4 has no anomaly index/);
-    expect(() => completeScan(cdb, s.id, { ...result, classes: result.classes.map((c) => (c.index === 3 ? { ...c, asr: 0.5 } : c)) })).toThrow(/differ from the recorded/);
+    expect(() =>
+      completeScan(cdb, s.id, {
+        ...result,
+        classes: result.classes.map((c) => (c.index === 4 ? { ...c, anomalyIndex: null } : c)),
+      }),
+    ).toThrow(/class 4 has no anomaly index/);
+    expect(() =>
+      completeScan(cdb, s.id, {
+        ...result,
+        classes: result.classes.map((c) => (c.index === 3 ? { ...c, asr: 0.5 } : c)),
+      }),
+    ).toThrow(/differ from the recorded/);
     cdb.sql.prepare('DELETE FROM artifacts WHERE scan_id = ? AND class_index IN (1, 3, 4)').run(s.id);
     cdb.sql.prepare('DELETE FROM class_results WHERE scan_id = ? AND class_index IN (1, 3, 4)').run(s.id);
     cancelScan(cdb, s.id);

@@ -8,7 +8,7 @@ const MNIST = path.join(import.meta.dirname, '../../../../shared/datasets/mnist/
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uma-classes-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-describe('dataClassNames: a data set\'s classes without loading its images', () => {
+describe("dataClassNames: a data set's classes without loading its images", () => {
   it('reads folder names, IDX labels or the demo set, and checks given names', () => {
     for (const c of ['cat', 'dog']) {
       fs.mkdirSync(path.join(dir, c));

@@ -46,7 +46,12 @@ function pngClaiming(width: number, height: number): Buffer {
   ihdr[8] = 8;
   ihdr[9] = 6;
   const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([sig, chunk('IHDR', ihdr), chunk('IDAT', Buffer.from([0x78, 0x9c, 3, 0, 0, 0, 0, 1])), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    sig,
+    chunk('IHDR', ihdr),
+    chunk('IDAT', Buffer.from([0x78, 0x9c, 3, 0, 0, 0, 0, 1])),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** A JPEG start whose SOF0 segment claims width x height. */
@@ -66,7 +71,11 @@ describe('bombs', () => {
   });
 
   it('inflates a gzipped IDX only as far as its header reaches', () => {
-    const data = Buffer.concat([idxHeader([2, 2, 2]), Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]), Buffer.alloc(4 * 2 ** 20, 7)]);
+    const data = Buffer.concat([
+      idxHeader([2, 2, 2]),
+      Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]),
+      Buffer.alloc(4 * 2 ** 20, 7),
+    ]);
     const parsed = parseIdx(gzipSync(data), 'trailing.gz');
     expect(parsed.shape).toEqual([2, 2, 2]);
     expect(Array.from(parsed.data)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
@@ -75,7 +84,10 @@ describe('bombs', () => {
   });
 
   it('refuses a 20000x20000 PNG or JPEG by its header, before decoding', () => {
-    for (const [name, bytes] of [['x.png', pngClaiming(20000, 20000)], ['x.jpg', jpegClaiming(20000, 20000)]] as const) {
+    for (const [name, bytes] of [
+      ['x.png', pngClaiming(20000, 20000)],
+      ['x.jpg', jpegClaiming(20000, 20000)],
+    ] as const) {
       const root = tmp();
       mkdirSync(join(root, 'a'));
       writeFileSync(join(root, 'a', name), bytes);
@@ -134,7 +146,9 @@ describe('colour for a 1-channel model', () => {
     writeFileSync(join(root, 'a', 'gray.png'), png(2, 2, 1, 0.5));
     const ds = loadDataset(root, { channels: 1 });
     expect(ds.channels).toBe(1);
-    expect(ds.warnings).toEqual(['1 of 2 images are in colour; converted to grayscale (mean of R, G and B) for the model\'s 1-channel input']);
+    expect(ds.warnings).toEqual([
+      "1 of 2 images are in colour; converted to grayscale (mean of R, G and B) for the model's 1-channel input",
+    ]);
     expect(loadDataset(root, { channels: 3 }).warnings).toBeUndefined();
   });
 });

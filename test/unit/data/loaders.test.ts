@@ -3,7 +3,13 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { loadDataset, stratifiedSplit, limitPerClass, classCounts, requireEveryClass } from '../../../src/main/engine/data/index.ts';
+import {
+  loadDataset,
+  stratifiedSplit,
+  limitPerClass,
+  classCounts,
+  requireEveryClass,
+} from '../../../src/main/engine/data/index.ts';
 import { encodePng } from '../../../src/main/engine/data/image-codec.ts';
 import { parseIdx } from '../../../src/main/engine/data/idx.ts';
 
@@ -58,7 +64,9 @@ describe('IDX loader', () => {
     writeFileSync(join(dir, 'c-labels-idx1-ubyte'), idx([3], [0, 1, 2]));
     expect(() => loadDataset(join(dir, 'c-images-idx3-ubyte'))).toThrow(/labels do not match 2 images/);
     writeFileSync(join(dir, 'c-labels-idx1-ubyte'), idx([2], [0, 7]));
-    expect(() => loadDataset(join(dir, 'c-images-idx3-ubyte'), { classNames: ['a', 'b'] })).toThrow(/label 7 of image 1 is out of range 0\.\.1/);
+    expect(() => loadDataset(join(dir, 'c-images-idx3-ubyte'), { classNames: ['a', 'b'] })).toThrow(
+      /label 7 of image 1 is out of range 0\.\.1/,
+    );
   });
 });
 
@@ -66,7 +74,10 @@ describe('image folder loader', () => {
   let root: string;
   beforeAll(() => {
     root = tmp();
-    for (const [cls, v] of [['cat', 0.2], ['dog', 0.8]] as const) {
+    for (const [cls, v] of [
+      ['cat', 0.2],
+      ['dog', 0.8],
+    ] as const) {
       mkdirSync(join(root, cls));
       for (let i = 0; i < 3; i++) writeFileSync(join(root, cls, `${i}.png`), png(4, 5, 3, v));
     }
@@ -140,6 +151,8 @@ describe('demo set and splits', () => {
     const small = limitPerClass(ds, 7, 1);
     expect(classCounts(small)).toEqual(Array(10).fill(7));
     requireEveryClass(small);
-    expect(() => requireEveryClass({ ...small, classNames: [...small.classNames, 'ghost'] })).toThrow(/no samples of class 10 \(ghost\)/);
+    expect(() => requireEveryClass({ ...small, classNames: [...small.classNames, 'ghost'] })).toThrow(
+      /no samples of class 10 \(ghost\)/,
+    );
   });
 });

@@ -35,7 +35,9 @@ describe('engine reads tensors asynchronously', () => {
     const found: Record<string, string[]> = {};
     for (const f of files) {
       const lines = readFileSync(f, 'utf8').split('\n');
-      const hits = lines.flatMap((l, i) => (SYNC_READ.test(l) && !l.trimStart().startsWith('*') ? [`${i + 1}: ${l.trim()}`] : []));
+      const hits = lines.flatMap((l, i) =>
+        SYNC_READ.test(l) && !l.trimStart().startsWith('*') ? [`${i + 1}: ${l.trim()}`] : [],
+      );
       if (hits.length) found[relative(ENGINE, f)] = hits;
     }
     const unexpected = Object.entries(found).filter(([f, hits]) => hits.length > (ALLOWED[f] ?? 0));
@@ -43,7 +45,8 @@ describe('engine reads tensors asynchronously', () => {
   });
 
   it('the pattern catches the calls it names', () => {
-    for (const call of ['x.dataSync()', 'logits.arraySync ()', 't.bufferSync()']) expect(SYNC_READ.test(call)).toBe(true);
+    for (const call of ['x.dataSync()', 'logits.arraySync ()', 't.bufferSync()'])
+      expect(SYNC_READ.test(call)).toBe(true);
     expect(SYNC_READ.test('await t.data()')).toBe(false);
   });
 });

@@ -11,7 +11,9 @@ function capture() {
 describe('backend selection', () => {
   it('auto walks node-gpu > webgpu > node > wasm and says why each was skipped; never picks cpu on its own', async () => {
     const info = await initBackend('auto');
-    expect(info.attempts.map((a) => a.name)).toEqual(info.name === 'wasm' ? ['node-gpu', 'webgpu', 'node', 'wasm'] : info.attempts.map((a) => a.name));
+    expect(info.attempts.map((a) => a.name)).toEqual(
+      info.name === 'wasm' ? ['node-gpu', 'webgpu', 'node', 'wasm'] : info.attempts.map((a) => a.name),
+    );
     expect(info.name).not.toBe('cpu');
     for (const a of info.attempts.filter((x) => !x.ok)) expect(a.reason.length).toBeGreaterThan(10);
     if (info.name === 'wasm') {

@@ -15,7 +15,13 @@ function injectGpu(requestAdapter: () => Promise<unknown>): void {
 }
 
 const lavapipe = {
-  info: { vendor: 'mesa', architecture: 'software', device: 'llvmpipe', description: 'llvmpipe: Mesa 25.0.7', isFallbackAdapter: true },
+  info: {
+    vendor: 'mesa',
+    architecture: 'software',
+    device: 'llvmpipe',
+    description: 'llvmpipe: Mesa 25.0.7',
+    isFallbackAdapter: true,
+  },
   limits: { maxBufferSize: 2 ** 32 - 1 },
   features: new Set<string>(),
   requestDevice: () => Promise.reject(new Error('this fake adapter makes no device')),
@@ -49,7 +55,9 @@ describe('WebGPU backend fallback', () => {
     const info = await initBackend('auto');
     const webgpu = info.attempts.find((a) => a.name === 'webgpu')!;
     expect(webgpu.ok).toBe(false);
-    expect(webgpu.reason).toMatch(/only a software adapter, llvmpipe: Mesa 25.0.7 \(mesa\/software\); used only with --backend webgpu/);
+    expect(webgpu.reason).toMatch(
+      /only a software adapter, llvmpipe: Mesa 25.0.7 \(mesa\/software\); used only with --backend webgpu/,
+    );
     expect(webgpu.adapter?.software).toBe(true);
     expect(info.name).not.toBe('cpu');
   });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
-  APP_ORIGIN, CSP, isTrustedSender, isUiUrl, mayNavigate, mayNavigateFrame, mayOpenExternally, windowOpenDecision,
+  APP_ORIGIN,
+  CSP,
+  isTrustedSender,
+  isUiUrl,
+  mayNavigate,
+  mayNavigateFrame,
+  mayOpenExternally,
+  windowOpenDecision,
 } from '../../../src/main/host/shell-policy.ts';
 
 const DEV = 'http://localhost:5173/';
@@ -13,8 +20,16 @@ describe('the Electron shell policy, with real URLs', () => {
   });
 
   it('refuses other hosts, schemes, ports and credentials as the UI', () => {
-    for (const url of ['app://evil/index.html', 'file:///etc/passwd', 'https://ui/index.html', 'app://user:pw@ui/',
-      'data:text/html,<p>x', 'about:blank', 'not a url', '']) {
+    for (const url of [
+      'app://evil/index.html',
+      'file:///etc/passwd',
+      'https://ui/index.html',
+      'app://user:pw@ui/',
+      'data:text/html,<p>x',
+      'about:blank',
+      'not a url',
+      '',
+    ]) {
       expect(isUiUrl(url, APP_ORIGIN), url).toBe(false);
     }
     expect(isUiUrl('http://localhost:5173/#/verify', DEV)).toBe(true);

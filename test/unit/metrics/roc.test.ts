@@ -25,7 +25,7 @@ describe('auc', () => {
 
   it('equals the pairwise definition and the area under the ROC curve on random scores', () => {
     let seed = 3;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const items = Array.from({ length: 60 }, () => s(Math.round(rand() * 10), rand() < 0.4));
     const pos = items.filter((i) => i.positive);
     const neg = items.filter((i) => !i.positive);
@@ -44,10 +44,15 @@ describe('auc', () => {
 describe('rocPoints and confusion', () => {
   it('walks from (0,0) to (1,1) through one point per distinct score', () => {
     const items = [s(0.9, true), s(0.7, false), s(0.7, true), s(0.1, false)];
-    expect(rocPoints(items).map(({ fpr, tpr }) => [fpr, tpr])).toEqual([[0, 0], [0, 0.5], [0.5, 1], [1, 1]]);
+    expect(rocPoints(items).map(({ fpr, tpr }) => [fpr, tpr])).toEqual([
+      [0, 0],
+      [0, 0.5],
+      [0.5, 1],
+      [1, 1],
+    ]);
   });
 
-  it('counts a threshold\'s outcomes', () => {
+  it("counts a threshold's outcomes", () => {
     const items = [s(5, true), s(1, true), s(3, false), s(0, false), s(2, false)];
     expect(confusion(items, 2)).toEqual({ tp: 1, fn: 1, fp: 2, tn: 1 });
   });

@@ -8,12 +8,35 @@ import { LayersClassifier, loadLayersModelFile } from '../../../src/main/engine/
 
 function tinyNet(softmax = false): tf.Sequential {
   const m = tf.sequential();
-  m.add(tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+  m.add(
+    tf.layers.conv2d({
+      inputShape: [8, 8, 1],
+      filters: 4,
+      kernelSize: 3,
+      activation: 'relu',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+    }),
+  );
   m.add(tf.layers.batchNormalization());
-  m.add(tf.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
+  m.add(
+    tf.layers.conv2d({
+      filters: 4,
+      kernelSize: 3,
+      activation: 'relu',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+    }),
+  );
   m.add(tf.layers.flatten());
-  m.add(tf.layers.dense({ units: 8, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }));
-  m.add(tf.layers.dense({ units: 3, activation: softmax ? 'softmax' : 'linear', kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }));
+  m.add(
+    tf.layers.dense({ units: 8, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
+  );
+  m.add(
+    tf.layers.dense({
+      units: 3,
+      activation: softmax ? 'softmax' : 'linear',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }),
+    }),
+  );
   return m;
 }
 
@@ -93,7 +116,9 @@ describe('LayersClassifier', () => {
     const loaded = await loadLayersModelFile(dir);
     const input = x();
     expect(Array.from(loaded.predict(input).dataSync())).toEqual(Array.from(c.predict(input).dataSync()));
-    expect(() => c.predict(tf.zeros([1, 9, 8, 1]) as tf.Tensor4D)).toThrow(/input 9x8x1 does not match the model's 8x8x1/);
+    expect(() => c.predict(tf.zeros([1, 9, 8, 1]) as tf.Tensor4D)).toThrow(
+      /input 9x8x1 does not match the model's 8x8x1/,
+    );
     writeFileSync(join(dir, 'weights.bin'), Buffer.alloc(12));
     await expect(loadLayersModelFile(dir)).rejects.toThrow(/weight data holds 12 bytes, the manifest needs/);
     writeFileSync(join(dir, 'model.json'), '{"broken');

@@ -56,11 +56,23 @@ describe('TF.js manifests', () => {
     ['shape: null', (j) => (group(j).weights[0].shape = null), /weights\.0\.shape/],
     ['weightsManifest: [null]', (j) => (j.weightsManifest = [null]), /weightsManifest\.0/],
     ['weightsManifest: [{}]', (j) => (j.weightsManifest = [{}]), /weightsManifest\.0\.paths/],
-    ['duplicate layer names', (j) => (j.modelTopology.config.layers[1].config.name = j.modelTopology.config.layers[0].config.name), /duplicate layer name/],
+    [
+      'duplicate layer names',
+      (j) => (j.modelTopology.config.layers[1].config.name = j.modelTopology.config.layers[0].config.name),
+      /duplicate layer name/,
+    ],
     ['duplicate weight names', (j) => (group(j).weights[1].name = group(j).weights[0].name), /duplicate weight name/],
-    ['quantized weights', (j) => (group(j).weights[0].quantization = { dtype: 'uint8', min: 0, scale: 1 }), /quantized/],
+    [
+      'quantized weights',
+      (j) => (group(j).weights[0].quantization = { dtype: 'uint8', min: 0, scale: 1 }),
+      /quantized/,
+    ],
     ['a layer without config', (j) => delete j.modelTopology.config.layers[0].config, /layers\.0\.config/],
-    ['shard path out of the folder', (j) => (group(j).paths = ['../../../../../../dev/zero']), /out of the model's folder|not a regular file/],
+    [
+      'shard path out of the folder',
+      (j) => (group(j).paths = ['../../../../../../dev/zero']),
+      /out of the model's folder|not a regular file/,
+    ],
     ['absolute shard path', (j) => (group(j).paths = ['/dev/zero']), /out of the model's folder|a device/],
   ];
   for (const [what, edit, message] of cases) {

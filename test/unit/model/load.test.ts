@@ -46,7 +46,9 @@ describe('model loading dispatcher', () => {
     // A worker rebuilds the same classifier from the source bytes.
     const b = await loadModelSource(a.source, a.inputSpec);
     const x = tf.randomUniform([2, 28, 28, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
-    expect(tf.tidy(() => Array.from(b.predict(x).dataSync()))).toEqual(tf.tidy(() => Array.from(a.predict(x).dataSync())));
+    expect(tf.tidy(() => Array.from(b.predict(x).dataSync()))).toEqual(
+      tf.tidy(() => Array.from(a.predict(x).dataSync())),
+    );
     tf.dispose(x);
     a.dispose();
     b.dispose();
@@ -95,7 +97,10 @@ describe('model loading dispatcher', () => {
     expect(fromJson.numClasses).toBe(3);
     const again = await loadModelSource(fromDir.source);
     expect(again.format).toBe('tfjs-layers');
-    const sum = (f: string) => createHash('sha256').update(readFileSync(join(layersDir, f))).digest('hex');
+    const sum = (f: string) =>
+      createHash('sha256')
+        .update(readFileSync(join(layersDir, f)))
+        .digest('hex');
     // sha256 of the sorted `sha256sum`-style listing of its files (engine/digest.ts combinedDigest).
     const listing = [`${sum('model.json')}  model.json\n`, `${sum('weights.bin')}  weights.bin\n`].sort().join('');
     const expected = createHash('sha256').update(listing).digest('hex');

@@ -54,7 +54,12 @@ function attrProto(name: string, a: Attr) {
 
 const valueInfo = (name: string, dims: (number | string)[]) => ({
   name,
-  type: { tensorType: { elemType: 1, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+  type: {
+    tensorType: {
+      elemType: 1,
+      shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+    },
+  },
 });
 
 export function buildModel(def: ModelDef): Uint8Array {

@@ -11,7 +11,8 @@ import { loadOnnx } from '../../../src/main/engine/model/onnx/index.ts';
 import type { Classifier } from '../../../src/main/engine/model/types.ts';
 import { buildModel } from './onnx-builder.ts';
 
-const bytesOf = (name: string) => new Uint8Array(readFileSync(new URL(`../../fixtures/onnx/${name}.onnx`, import.meta.url)));
+const bytesOf = (name: string) =>
+  new Uint8Array(readFileSync(new URL(`../../fixtures/onnx/${name}.onnx`, import.meta.url)));
 let resnet: OnnxClassifier;
 let x: tf.Tensor4D;
 
@@ -34,12 +35,19 @@ describe('ONNX classifier', () => {
   it('lists weight layers input -> output with kinds, variables and parameter counts', () => {
     const layers = resnet.weightLayers();
     expect(layers.map((l) => `${l.name}:${l.kind}`)).toEqual([
-      '/conv1/Conv:conv', '/bn1/BatchNormalization:norm',
-      '/layer1/conv1/Conv:conv', '/layer1/bn1/BatchNormalization:norm',
-      '/layer1/conv2/Conv:conv', '/layer1/bn2/BatchNormalization:norm',
-      '/layer2/conv1/Conv:conv', '/layer2/short/short.0/Conv:conv',
-      '/layer2/bn1/BatchNormalization:norm', '/layer2/short/short.1/BatchNormalization:norm',
-      '/layer2/conv2/Conv:conv', '/layer2/bn2/BatchNormalization:norm', '/fc/Gemm:dense',
+      '/conv1/Conv:conv',
+      '/bn1/BatchNormalization:norm',
+      '/layer1/conv1/Conv:conv',
+      '/layer1/bn1/BatchNormalization:norm',
+      '/layer1/conv2/Conv:conv',
+      '/layer1/bn2/BatchNormalization:norm',
+      '/layer2/conv1/Conv:conv',
+      '/layer2/short/short.0/Conv:conv',
+      '/layer2/bn1/BatchNormalization:norm',
+      '/layer2/short/short.1/BatchNormalization:norm',
+      '/layer2/conv2/Conv:conv',
+      '/layer2/bn2/BatchNormalization:norm',
+      '/fc/Gemm:dense',
     ]);
     // BatchNorm: scale and bias are parameters; running mean/var are state (not trainable, not counted).
     const bn = layers[1];
@@ -67,15 +75,29 @@ describe('ONNX classifier', () => {
     const r = resnet.freeze(0.5); // 7 counted layers -> 3 frozen
     expect(r.frozenCount).toBe(3);
     expect(r.frozen).toEqual([
-      '/conv1/Conv', '/bn1/BatchNormalization', '/layer1/conv1/Conv', '/layer1/bn1/BatchNormalization',
-      '/layer1/conv2/Conv', '/layer1/bn2/BatchNormalization',
+      '/conv1/Conv',
+      '/bn1/BatchNormalization',
+      '/layer1/conv1/Conv',
+      '/layer1/bn1/BatchNormalization',
+      '/layer1/conv2/Conv',
+      '/layer1/bn2/BatchNormalization',
     ]);
     expect(r.trainable[0]).toBe('/layer2/conv1/Conv');
-    const frozenVars = new Set(resnet.weightLayers().filter((l) => l.frozen).flatMap((l) => l.variables));
+    const frozenVars = new Set(
+      resnet
+        .weightLayers()
+        .filter((l) => l.frozen)
+        .flatMap((l) => l.variables),
+    );
     expect(resnet.trainableVariables().some((v) => frozenVars.has(v))).toBe(false);
     // Optimisers and variableGrads see only the trainable set.
     const { value, grads } = tf.variableGrads(() => tf.sum(resnet.predict(x)) as tf.Scalar);
-    expect(Object.keys(grads).sort()).toEqual(resnet.trainableVariables().map((v) => v.name).sort());
+    expect(Object.keys(grads).sort()).toEqual(
+      resnet
+        .trainableVariables()
+        .map((v) => v.name)
+        .sort(),
+    );
     tf.dispose([value, grads]);
     expect(resnet.freeze(1).trainable).toEqual([]);
     expect(resnet.trainableVariables()).toEqual([]);
@@ -177,7 +199,8 @@ describe('ONNX classifier', () => {
     expect(new Set(ln.variables[1].dataSync())).toEqual(new Set([0]));
     const fc1 = byName.get('/fc1/MatMul')!; // MatMul weight [32, 64] and its bias Add
     expect(fc1.variables.map((v) => v.shape)).toEqual([[32, 64], [64]]);
-    for (const v of fc1.variables) expect(Math.max(...v.dataSync().map(Math.abs))).toBeLessThanOrEqual(1 / Math.sqrt(32));
+    for (const v of fc1.variables)
+      expect(Math.max(...v.dataSync().map(Math.abs))).toBeLessThanOrEqual(1 / Math.sqrt(32));
     const pos = byName.get('/Add')!.variables[0].dataSync();
     expect(Math.max(...pos.map(Math.abs))).toBeLessThan(0.2);
     fresh.dispose();

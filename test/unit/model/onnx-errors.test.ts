@@ -11,7 +11,8 @@ import { loadOnnx } from '../../../src/main/engine/model/onnx/index.ts';
 import { mulberry32 } from '../../../src/main/engine/random.ts';
 import { buildModel, randomFloats, type ModelDef } from './onnx-builder.ts';
 
-const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../../fixtures/onnx/${name}.onnx`, import.meta.url)));
+const fixture = (name: string) =>
+  new Uint8Array(readFileSync(new URL(`../../fixtures/onnx/${name}.onnx`, import.meta.url)));
 const CNN = fixture('cnn');
 const WRN = fixture('wrn');
 
@@ -85,15 +86,22 @@ describe('ONNX import errors', () => {
     def.nodes[0].attrs = { pads: [1, 1, 1, 1], dilations: [1, 36] };
     const e = await loadError(buildModel(def));
     expect(e.code).toBe('BAD_MODEL');
-    expect(e.message).toMatch(/node Conv_0 \(Conv\): the window is larger than the padded input \(input 4x4, kernel 3x3, strides 1,1, dilations 1,36/);
+    expect(e.message).toMatch(
+      /node Conv_0 \(Conv\): the window is larger than the padded input \(input 4x4, kernel 3x3, strides 1,1, dilations 1,36/,
+    );
     def.nodes[0].attrs = { strides: [0, 1] };
     expect((await loadError(buildModel(def))).message).toMatch(/strides and dilations must be at least 1/);
     const padded: ModelDef = {
       input: [1, 1, 4, 4],
       initializers: { p: { dims: [8], ints: [0, 0, 100000, 100000, 0, 0, 100000, 100000] } },
-      nodes: [{ op: 'Pad', inputs: ['x', 'p'], outputs: ['q'] }, { op: 'Flatten', inputs: ['q'], outputs: ['y'] }],
+      nodes: [
+        { op: 'Pad', inputs: ['x', 'p'], outputs: ['q'] },
+        { op: 'Flatten', inputs: ['q'], outputs: ['y'] },
+      ],
     };
-    expect((await loadError(buildModel(padded))).message).toMatch(/node Pad_0 \(Pad\): implausible output shape \[1, 1, 200004, 200004\]/);
+    expect((await loadError(buildModel(padded))).message).toMatch(
+      /node Pad_0 \(Pad\): implausible output shape \[1, 1, 200004, 200004\]/,
+    );
   });
 
   it('names an unknown op and its node (UNSUPPORTED_MODEL)', async () => {
@@ -174,14 +182,18 @@ describe('ONNX import errors', () => {
     w[10] = Infinity;
     w[11] = NaN;
     const c = await loadOnnx(buildModel(convModel(w)), { name: 'nan' });
-    expect(c.report.warnings.join('\n')).toMatch(/3 non-finite weight value\(s\) \(NaN\/Inf\) in 1 tensor\(s\): w \(3\)/);
+    expect(c.report.warnings.join('\n')).toMatch(
+      /3 non-finite weight value\(s\) \(NaN\/Inf\) in 1 tensor\(s\): w \(3\)/,
+    );
     expect(c.report.warnings.join('\n')).not.toMatch(/opset/);
     c.dispose();
   });
 
   it('warns when the opset is outside the tested range', async () => {
     const c = await loadOnnx(buildModel({ ...convModel(), opset: 22 }), { name: 'new' });
-    expect(c.report.warnings.join('\n')).toMatch(/opset 22 \(uma-test\) is outside the range the importer is tested on/);
+    expect(c.report.warnings.join('\n')).toMatch(
+      /opset 22 \(uma-test\) is outside the range the importer is tested on/,
+    );
     c.dispose();
   });
 });

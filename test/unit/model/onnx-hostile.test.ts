@@ -39,7 +39,10 @@ async function stillHealthy(): Promise<void> {
 function conv(input: number[], attrs: Record<string, number[]>, bias?: { dataType: number }): ModelDef {
   return {
     input,
-    initializers: { w: { dims: [3, 2, 3, 3], floats: randomFloats(54, 7) }, ...(bias && { b: { dims: [3], floats: [0.5, -0.25, 1], ...bias } }) },
+    initializers: {
+      w: { dims: [3, 2, 3, 3], floats: randomFloats(54, 7) },
+      ...(bias && { b: { dims: [3], floats: [0.5, -0.25, 1], ...bias } }),
+    },
     nodes: [
       { op: 'Conv', inputs: bias ? ['x', 'w', 'b'] : ['x', 'w'], outputs: ['c'], attrs },
       { op: 'Flatten', inputs: ['c'], outputs: ['y'] },
@@ -65,6 +68,8 @@ describe('hostile ONNX geometry', () => {
     const err = await loadError(buildModel(conv([1, 2, 4, 4], { pads: [1, 1, 1, 1] }, { dataType: 6 })));
     expect(err.message).toMatch(/input 2 'b' is int32, but Conv takes float weights there/);
     // The same bias declared FLOAT loads.
-    (await loadOnnx(buildModel(conv([1, 2, 4, 4], { pads: [1, 1, 1, 1] }, { dataType: 1 })), { name: 'ok.onnx' })).dispose();
+    (
+      await loadOnnx(buildModel(conv([1, 2, 4, 4], { pads: [1, 1, 1, 1] }, { dataType: 1 })), { name: 'ok.onnx' })
+    ).dispose();
   });
 });

@@ -5,7 +5,14 @@ import { openCaseDb, type CaseDb } from '../../../src/main/cases/db.ts';
 import { recordScanResult } from '../../fixtures/reports/record-fixture.ts';
 import { sha256Hex } from '../../../src/main/engine/digest.ts';
 import { exportScanArchive, type ExportedArchive, type ExportOptions } from '../../../src/main/reports/export.ts';
-import { BAG_INFO, MANIFEST, manifestOf, payloadOxumLine, TAGMANIFEST, type BagFiles } from '../../../src/main/reports/bagit.ts';
+import {
+  BAG_INFO,
+  MANIFEST,
+  manifestOf,
+  payloadOxumLine,
+  TAGMANIFEST,
+  type BagFiles,
+} from '../../../src/main/reports/bagit.ts';
 import { scanFixture, tempDir, writeModel } from '../../fixtures/reports/scan-fixture.ts';
 
 export interface Exported {
@@ -17,12 +24,25 @@ export interface Exported {
   zip: Uint8Array;
 }
 
-export async function exportedScan(opts: ExportOptions & { classes?: number; stamped?: number } = { pdf: false }): Promise<Exported> {
+export async function exportedScan(
+  opts: ExportOptions & { classes?: number; stamped?: number } = { pdf: false },
+): Promise<Exported> {
   const dir = tempDir('uma-report-');
   const cdb = openCaseDb({ path: path.join(dir, 'uma', 'cases.sqlite'), actor: 'tester' });
   const model = writeModel(dir, 'suspect.onnx', 8192, 5);
-  const { result, artifacts } = scanFixture({ classes: opts.classes ?? 4, stamped: opts.stamped ?? 1, modelSha256: sha256Hex(fs.readFileSync(model)), target: 2 });
-  const { scanId } = await recordScanResult(cdb, { caseName: 'Case 2026-117', evidence: { files: [model], format: 'onnx', expectedSha256: result.model.sha256, expectedSource: 'vendor email' }, result, artifacts, examiner: 'Alice Example' });
+  const { result, artifacts } = scanFixture({
+    classes: opts.classes ?? 4,
+    stamped: opts.stamped ?? 1,
+    modelSha256: sha256Hex(fs.readFileSync(model)),
+    target: 2,
+  });
+  const { scanId } = await recordScanResult(cdb, {
+    caseName: 'Case 2026-117',
+    evidence: { files: [model], format: 'onnx', expectedSha256: result.model.sha256, expectedSource: 'vendor email' },
+    result,
+    artifacts,
+    examiner: 'Alice Example',
+  });
   const archive = await exportScanArchive(cdb, scanId, path.join(dir, 'out', 'report.zip'), opts);
   return { dir, cdb, model, scanId, archive, zip: new Uint8Array(fs.readFileSync(archive.path)) };
 }
@@ -32,8 +52,13 @@ export function remanifest(bag: BagFiles): BagFiles {
   const out = new Map(bag);
   const info = out.get(BAG_INFO);
   if (info) {
-    const fields = Buffer.from(info).toString('utf8').replace(/Payload-Oxum: [^\n]*\n$/, '');
-    out.set(BAG_INFO, Buffer.from(fields + payloadOxumLine([...out].filter(([p]) => p.startsWith('data/')).map(([, b]) => b))));
+    const fields = Buffer.from(info)
+      .toString('utf8')
+      .replace(/Payload-Oxum: [^\n]*\n$/, '');
+    out.set(
+      BAG_INFO,
+      Buffer.from(fields + payloadOxumLine([...out].filter(([p]) => p.startsWith('data/')).map(([, b]) => b))),
+    );
   }
   out.set(MANIFEST, Buffer.from(manifestOf([...out].filter(([p]) => p.startsWith('data/')))));
   out.set(TAGMANIFEST, Buffer.from(manifestOf([...out].filter(([p]) => !p.startsWith('data/') && p !== TAGMANIFEST))));

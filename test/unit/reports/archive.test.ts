@@ -1,7 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyArchive as verifyWith, type Verification, type VerifyOptions } from '../../../src/main/reports/verify.ts';
+import {
+  verifyArchive as verifyWith,
+  type Verification,
+  type VerifyOptions,
+} from '../../../src/main/reports/verify.ts';
 import { trustedKeys } from '../../../src/main/reports/trust.ts';
 import { unzipBag, zipBag, BAGIT_TXT, type BagFiles } from '../../../src/main/reports/bagit.ts';
 import { examinerKey } from '../../../src/main/reports/keys.ts';
@@ -29,18 +33,33 @@ afterAll(() => {
 });
 
 /** Verification trusting the workstation's keys (the signer, Alice), unless told otherwise. */
-const verifyArchive = (zip: Uint8Array, opts: VerifyOptions = {}): Promise<Verification> => verifyWith(zip, { trusted: trustedKeys(x.cdb.paths), ...opts });
+const verifyArchive = (zip: Uint8Array, opts: VerifyOptions = {}): Promise<Verification> =>
+  verifyWith(zip, { trusted: trustedKeys(x.cdb.paths), ...opts });
 const failed = (v: Verification): string[] => v.checks.filter((c) => c.status === 'fail').map((c) => c.name);
 const ENV = 'data/attestation.intoto.json';
 
 describe('signed archive', () => {
   it('has the BagIt layout with the envelope, key, findings and triggers', () => {
     const names = [...bag.keys()].sort();
-    expect(names).toEqual([
-      'bag-info.txt', 'bagit.txt', ENV, 'data/findings.json', `data/keys/${x.archive.keyid}.pub`, 'data/report.html',
-      ...[0, 1, 2, 3].flatMap((k) => [`data/triggers/class-${k}-mask.png`, `data/triggers/class-${k}-pattern.png`, `data/triggers/class-${k}-stamped-0.png`]).sort(),
-      'manifest-sha256.txt', 'tagmanifest-sha256.txt',
-    ].sort());
+    expect(names).toEqual(
+      [
+        'bag-info.txt',
+        'bagit.txt',
+        ENV,
+        'data/findings.json',
+        `data/keys/${x.archive.keyid}.pub`,
+        'data/report.html',
+        ...[0, 1, 2, 3]
+          .flatMap((k) => [
+            `data/triggers/class-${k}-mask.png`,
+            `data/triggers/class-${k}-pattern.png`,
+            `data/triggers/class-${k}-stamped-0.png`,
+          ])
+          .sort(),
+        'manifest-sha256.txt',
+        'tagmanifest-sha256.txt',
+      ].sort(),
+    );
     expect(Buffer.from(bag.get('bagit.txt')!).toString()).toBe(BAGIT_TXT);
     expect(Buffer.from(bag.get('bag-info.txt')!).toString()).toMatch(/UMA-Report-PDF: omitted: not requested\n/);
     const env = JSON.parse(Buffer.from(bag.get(ENV)!).toString()) as DsseEnvelope;
@@ -50,9 +69,25 @@ describe('signed archive', () => {
     expect(st.predicateType).toBe('https://uma-workstation.dev/scan/v1');
     expect(st.subject).toEqual([{ name: 'suspect.onnx', digest: { sha256: sha256Hex(fs.readFileSync(x.model)) } }]);
     const p = st.predicate;
-    expect(p).toMatchObject({ verdict: 'trojaned', target: 2, targetName: 'bird', method: 'uma', seed: 1234, backend: 'wasm', examiner: { name: 'Alice Example', keyid: x.archive.keyid } });
-    expect(p.integrity).toMatchObject({ expected: { match: 'match', source: 'vendor email' }, beforeScan: { ok: true }, beforeSigning: { ok: true } });
-    expect(p.classes[2].triggers.map((t: { path: string }) => t.path)).toEqual(['triggers/class-2-mask.png', 'triggers/class-2-pattern.png', 'triggers/class-2-stamped-0.png']);
+    expect(p).toMatchObject({
+      verdict: 'trojaned',
+      target: 2,
+      targetName: 'bird',
+      method: 'uma',
+      seed: 1234,
+      backend: 'wasm',
+      examiner: { name: 'Alice Example', keyid: x.archive.keyid },
+    });
+    expect(p.integrity).toMatchObject({
+      expected: { match: 'match', source: 'vendor email' },
+      beforeScan: { ok: true },
+      beforeSigning: { ok: true },
+    });
+    expect(p.classes[2].triggers.map((t: { path: string }) => t.path)).toEqual([
+      'triggers/class-2-mask.png',
+      'triggers/class-2-pattern.png',
+      'triggers/class-2-stamped-0.png',
+    ]);
     expect(p.findings.sha256).toBe(sha256Hex(bag.get('data/findings.json')!));
     expect(p.documents).toEqual([{ path: 'report.html', sha256: sha256Hex(bag.get('data/report.html')!) }]);
     expect(JSON.parse(Buffer.from(bag.get('data/findings.json')!).toString()).classes).toHaveLength(4);
@@ -60,7 +95,11 @@ describe('signed archive', () => {
 
   it('records the report, its audit head, and the re-hash before signing', () => {
     const [rep] = listReports(x.cdb, x.scanId);
-    expect(rep).toMatchObject({ keyid: x.archive.keyid, envelopeSha256: sha256Hex(bag.get(ENV)!), auditHead: x.archive.statement.predicate.auditLog });
+    expect(rep).toMatchObject({
+      keyid: x.archive.keyid,
+      envelopeSha256: sha256Hex(bag.get(ENV)!),
+      auditHead: x.archive.statement.predicate.auditLog,
+    });
     const actions = listAudit(x.cdb).map((e) => e.action);
     expect(actions.slice(-3)).toEqual(['evidence.rehash', 'examiner.key', 'report.export']);
     const log = listAudit(x.cdb);
@@ -78,17 +117,37 @@ describe('signed archive', () => {
       const modelCopy = path.join(elsewhere, 'model.onnx');
       fs.copyFileSync(x.model, modelCopy);
       const trust = fs.readFileSync(examinerKey(x.cdb.paths.keysDir, 'Alice Example').pubFile, 'utf8');
-      const v = await verifyArchive(new Uint8Array(fs.readFileSync(copy)), { model: modelCopy, trusted: [{ name: 'Alice', publicKeyPem: trust }] });
+      const v = await verifyArchive(new Uint8Array(fs.readFileSync(copy)), {
+        model: modelCopy,
+        trusted: [{ name: 'Alice', publicKeyPem: trust }],
+      });
       expect(failed(v)).toEqual([]);
       expect(v.ok).toBe(true);
       expect(v.checks.map((c) => [c.name, c.status])).toEqual([
-        ['zip', 'pass'], ['bagit', 'pass'], ['manifest', 'pass'], ['complete', 'pass'], ['tagmanifest', 'pass'], ['envelope', 'pass'],
-        ['signature', 'pass'], ['trusted-key', 'pass'], ['payload-type', 'pass'], ['statement', 'pass'], ['parameters', 'pass'],
-        ['triggers', 'pass'], ['documents', 'pass'], ['bag-info', 'pass'], ['findings', 'pass'], ['model', 'pass'],
+        ['zip', 'pass'],
+        ['bagit', 'pass'],
+        ['manifest', 'pass'],
+        ['complete', 'pass'],
+        ['tagmanifest', 'pass'],
+        ['envelope', 'pass'],
+        ['signature', 'pass'],
+        ['trusted-key', 'pass'],
+        ['payload-type', 'pass'],
+        ['statement', 'pass'],
+        ['parameters', 'pass'],
+        ['triggers', 'pass'],
+        ['documents', 'pass'],
+        ['bag-info', 'pass'],
+        ['findings', 'pass'],
+        ['model', 'pass'],
       ]);
       expect(v).toMatchObject({ status: 'verified', signer: { keyid: x.archive.keyid, trustedAs: 'Alice' } });
       const plain = await verifyWith(new Uint8Array(fs.readFileSync(copy)));
-      expect(plain).toMatchObject({ ok: false, status: 'untrusted', signer: { keyid: x.archive.keyid, trustedAs: null } });
+      expect(plain).toMatchObject({
+        ok: false,
+        status: 'untrusted',
+        signer: { keyid: x.archive.keyid, trustedAs: null },
+      });
       expect(failed(plain)).toEqual(['trusted-key']);
       expect(plain.checks.filter((c) => c.status === 'skip').map((c) => c.name)).toEqual(['model']);
     } finally {
@@ -120,7 +179,9 @@ describe('signed archive', () => {
     for (const stray of ['data/report.pdf', 'data/notes.txt', 'data/keys/other.pub']) {
       const v = await verifyArchive(zipBag(remanifest(new Map(bag).set(stray, Buffer.from('%PDF-1.7 forged')))));
       expect(failed(v), stray).toEqual(['documents']);
-      expect(v.checks.find((c) => c.name === 'documents')!.detail).toContain(`${stray} is not covered by the signature`);
+      expect(v.checks.find((c) => c.name === 'documents')!.detail).toContain(
+        `${stray} is not covered by the signature`,
+      );
     }
     const noHtml = new Map(bag);
     noHtml.delete('data/report.html');
@@ -132,11 +193,22 @@ describe('signed archive', () => {
   const mask = (): number => 1 + Math.floor(rand() * 255);
   const targets: [string, (b: BagFiles) => Uint8Array, (b: BagFiles, bytes: Uint8Array) => BagFiles][] = [
     ['the envelope', (b) => b.get(ENV)!, (b, v) => new Map(b).set(ENV, v)],
-    ['the statement payload', (b) => decodeBase64Strict((JSON.parse(Buffer.from(b.get(ENV)!).toString()) as DsseEnvelope).payload)!, (b, v) => {
-      const env = JSON.parse(Buffer.from(b.get(ENV)!).toString()) as DsseEnvelope;
-      return new Map(b).set(ENV, Buffer.from(serializeEnvelope({ ...env, payload: Buffer.from(v).toString('base64') })));
-    }],
-    ['a trigger PNG', (b) => b.get('data/triggers/class-2-pattern.png')!, (b, v) => new Map(b).set('data/triggers/class-2-pattern.png', v)],
+    [
+      'the statement payload',
+      (b) => decodeBase64Strict((JSON.parse(Buffer.from(b.get(ENV)!).toString()) as DsseEnvelope).payload)!,
+      (b, v) => {
+        const env = JSON.parse(Buffer.from(b.get(ENV)!).toString()) as DsseEnvelope;
+        return new Map(b).set(
+          ENV,
+          Buffer.from(serializeEnvelope({ ...env, payload: Buffer.from(v).toString('base64') })),
+        );
+      },
+    ],
+    [
+      'a trigger PNG',
+      (b) => b.get('data/triggers/class-2-pattern.png')!,
+      (b, v) => new Map(b).set('data/triggers/class-2-pattern.png', v),
+    ],
     ['findings.json', (b) => b.get('data/findings.json')!, (b, v) => new Map(b).set('data/findings.json', v)],
     ['report.html', (b) => b.get('data/report.html')!, (b, v) => new Map(b).set('data/report.html', v)],
     ['the manifest', (b) => b.get('manifest-sha256.txt')!, (b, v) => new Map(b).set('manifest-sha256.txt', v)],
@@ -163,7 +235,11 @@ describe('signed archive', () => {
     const rand2 = mulberry32(7);
     // All of the first local header and the central directory + end record, and a seeded sample elsewhere.
     const cdStart = x.zip.length - 22 - new DataView(x.zip.buffer, x.zip.byteOffset).getUint32(x.zip.length - 10, true);
-    const at = new Set<number>([...Array(120).keys(), ...Array.from({ length: x.zip.length - cdStart }, (_, i) => cdStart + i), ...positions(x.zip.length, 300, rand2)]);
+    const at = new Set<number>([
+      ...Array(120).keys(),
+      ...Array.from({ length: x.zip.length - cdStart }, (_, i) => cdStart + i),
+      ...positions(x.zip.length, 300, rand2),
+    ]);
     for (const pos of at) {
       const v = await verifyArchive(flipped(x.zip, pos, 1 + Math.floor(rand2() * 255)));
       expect(v.ok, `zip byte ${pos}`).toBe(false);
@@ -186,7 +262,12 @@ describe('signed archive', () => {
     try {
       const files = [writeModel(dir, 'model.json', 400, 11), writeModel(dir, 'group1-shard1of1.bin', 3000, 12)];
       const { result, artifacts } = scanFixture({ classes: 2, target: 0, stamped: 0, modelSha256: 'engine-defined' });
-      const { scanId } = await recordScanResult(cdb, { caseName: 'tfjs', evidence: { files, format: 'tfjs-layers' }, result, artifacts });
+      const { scanId } = await recordScanResult(cdb, {
+        caseName: 'tfjs',
+        evidence: { files, format: 'tfjs-layers' },
+        result,
+        artifacts,
+      });
       const out = await exportScanArchive(cdb, scanId, path.join(dir, 'r.zip'), { pdf: false });
       expect(out.statement.subject.map((s) => s.name)).toEqual(['model.json', 'group1-shard1of1.bin']);
       const zip = new Uint8Array(fs.readFileSync(out.path));
@@ -205,9 +286,14 @@ describe('signed archive', () => {
     fs.chmodSync(file, 0o644);
     fs.writeFileSync(file, flipped(saved, 100, 0x40));
     try {
-      await expect(exportScanArchive(x.cdb, x.scanId, path.join(x.dir, 'out', 'again.zip'), { pdf: false })).rejects.toThrow(/no longer matches its intake hash/);
+      await expect(
+        exportScanArchive(x.cdb, x.scanId, path.join(x.dir, 'out', 'again.zip'), { pdf: false }),
+      ).rejects.toThrow(/no longer matches its intake hash/);
       expect(fs.existsSync(path.join(x.dir, 'out', 'again.zip'))).toBe(false);
-      expect(listAudit(x.cdb).at(-1)).toMatchObject({ action: 'evidence.integrity-failure', details: { purpose: 'before-signing' } });
+      expect(listAudit(x.cdb).at(-1)).toMatchObject({
+        action: 'evidence.integrity-failure',
+        details: { purpose: 'before-signing' },
+      });
     } finally {
       fs.writeFileSync(file, saved);
       fs.chmodSync(file, 0o444);

@@ -2,7 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeBase64Strict, keyidOf, pae, serializeEnvelope, signEnvelope, verifyEnvelope } from '../../../src/main/reports/dsse.ts';
+import {
+  decodeBase64Strict,
+  keyidOf,
+  pae,
+  serializeEnvelope,
+  signEnvelope,
+  verifyEnvelope,
+} from '../../../src/main/reports/dsse.ts';
 import { examinerKey, keyFileStem, readPublicKey } from '../../../src/main/reports/keys.ts';
 import { sha256Hex } from '../../../src/main/engine/digest.ts';
 import { tempDir } from '../../fixtures/reports/scan-fixture.ts';
@@ -12,7 +19,9 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('DSSE with Ed25519', () => {
   it('PAE is the DSSE spec encoding, with byte lengths', () => {
-    expect(pae('http://example.com/HelloWorld', Buffer.from('hello world')).toString()).toBe('DSSEv1 29 http://example.com/HelloWorld 11 hello world');
+    expect(pae('http://example.com/HelloWorld', Buffer.from('hello world')).toString()).toBe(
+      'DSSEv1 29 http://example.com/HelloWorld 11 hello world',
+    );
     // Lengths count bytes, not characters.
     expect(pae('t', Buffer.from('é', 'utf8')).toString('utf8')).toBe('DSSEv1 1 t 2 é');
     expect(pae('', new Uint8Array()).toString()).toBe('DSSEv1 0  0 ');
@@ -28,7 +37,9 @@ describe('DSSE with Ed25519', () => {
     expect(verifyEnvelope({ ...env, payload: Buffer.from('{"a":2}').toString('base64') }, publicKey)).toBe(false);
     const sig = Buffer.from(env.signatures[0].sig, 'base64');
     sig[10] ^= 1;
-    expect(verifyEnvelope({ ...env, signatures: [{ ...env.signatures[0], sig: sig.toString('base64') }] }, publicKey)).toBe(false);
+    expect(
+      verifyEnvelope({ ...env, signatures: [{ ...env.signatures[0], sig: sig.toString('base64') }] }, publicKey),
+    ).toBe(false);
     expect(verifyEnvelope(env, other)).toBe(false);
     expect(JSON.parse(serializeEnvelope(env))).toEqual(env);
   });
@@ -52,6 +63,10 @@ describe('DSSE with Ed25519', () => {
     fs.chmodSync(k1.keyFile, 0o644);
     expect(() => examinerKey(path.join(dir, 'keys'), 'Alice Example')).toThrow(/readable by others/);
     expect(() => keyFileStem('../..')).toThrow(/no characters/);
-    expect(() => readPublicKey(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString())).toThrow(/Ed25519/);
+    expect(() =>
+      readPublicKey(
+        generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      ),
+    ).toThrow(/Ed25519/);
   });
 });

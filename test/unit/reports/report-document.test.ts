@@ -53,7 +53,14 @@ describe('report documents', () => {
   });
 
   it('the chart draws one bar per class, flagged in red, and the threshold line at its value', () => {
-    const svg = anomalyChart([{ index: 0, name: 'a', value: -1, flagged: false }, { index: 1, name: 'b', value: 8, flagged: true }, { index: 2, name: 'c<x>', value: 1, flagged: false }], 2);
+    const svg = anomalyChart(
+      [
+        { index: 0, name: 'a', value: -1, flagged: false },
+        { index: 1, name: 'b', value: 8, flagged: true },
+        { index: 2, name: 'c<x>', value: 1, flagged: false },
+      ],
+      2,
+    );
     const rects = [...svg.matchAll(/<rect x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)" fill="([^"]+)"/g)];
     expect(rects.map((r) => r[3])).toEqual(['#5b7ea4', '#c62828', '#5b7ea4']);
     // Heights are proportional to |value|: 8 is eight times 1.
@@ -65,27 +72,32 @@ describe('report documents', () => {
     expect(svg).toContain('c&lt;x&gt;');
   });
 
-  it.skipIf(!hasChromium)('renders a PDF with Chromium into the archive, which still verifies; page 1 as PNG for review', async () => {
-    const bag = unzipBag(x.zip);
-    const pdf = bag.get('data/report.pdf')!;
-    expect(Buffer.from(pdf.subarray(0, 5)).toString()).toBe('%PDF-');
-    expect(Buffer.from(bag.get('bag-info.txt')!).toString()).toMatch(/UMA-Report-PDF: included, rendered by/);
-    expect((await verifyArchive(x.zip, { model: x.model, trusted: trustedKeys(x.cdb.paths) })).ok).toBe(true);
-    fs.writeFileSync(path.join(OUT, 'report.pdf'), pdf);
-    if (hasPdftoppm) {
-      execFileSync('pdftoppm', ['-png', '-r', '60', path.join(OUT, 'report.pdf'), path.join(OUT, 'report-page')]);
-      const pages = fs.readdirSync(OUT).filter((f) => /^report-page-\d+\.png$/.test(f));
-      expect(pages.length).toBeGreaterThanOrEqual(2);
-      expect(fs.statSync(path.join(OUT, pages.sort()[0])).size).toBeGreaterThan(10_000);
-    }
-  });
+  it.skipIf(!hasChromium)(
+    'renders a PDF with Chromium into the archive, which still verifies; page 1 as PNG for review',
+    async () => {
+      const bag = unzipBag(x.zip);
+      const pdf = bag.get('data/report.pdf')!;
+      expect(Buffer.from(pdf.subarray(0, 5)).toString()).toBe('%PDF-');
+      expect(Buffer.from(bag.get('bag-info.txt')!).toString()).toMatch(/UMA-Report-PDF: included, rendered by/);
+      expect((await verifyArchive(x.zip, { model: x.model, trusted: trustedKeys(x.cdb.paths) })).ok).toBe(true);
+      fs.writeFileSync(path.join(OUT, 'report.pdf'), pdf);
+      if (hasPdftoppm) {
+        execFileSync('pdftoppm', ['-png', '-r', '60', path.join(OUT, 'report.pdf'), path.join(OUT, 'report-page')]);
+        const pages = fs.readdirSync(OUT).filter((f) => /^report-page-\d+\.png$/.test(f));
+        expect(pages.length).toBeGreaterThanOrEqual(2);
+        expect(fs.statSync(path.join(OUT, pages.sort()[0])).size).toBeGreaterThan(10_000);
+      }
+    },
+  );
 
   it('without a browser the archive omits report.pdf and says so in bag-info.txt', async () => {
     const y = await exportedScan({ chromium: '/nonexistent/chromium' });
     try {
       const bag = unzipBag(y.zip);
       expect(bag.has('data/report.pdf')).toBe(false);
-      expect(Buffer.from(bag.get('bag-info.txt')!).toString()).toContain('UMA-Report-PDF: omitted: no Chromium at /nonexistent/chromium');
+      expect(Buffer.from(bag.get('bag-info.txt')!).toString()).toContain(
+        'UMA-Report-PDF: omitted: no Chromium at /nonexistent/chromium',
+      );
       expect((await verifyArchive(y.zip, { trusted: trustedKeys(y.cdb.paths) })).ok).toBe(true);
     } finally {
       y.cdb.sql.close();

@@ -6,8 +6,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BAG_INFO, bagInfoFields, buildBag, MANIFEST, TAGMANIFEST, unzipBag, zipBag, type BagFiles } from '../../../src/main/reports/bagit.ts';
-import { serializeEnvelope, signEnvelope, decodeBase64Strict, type DsseEnvelope } from '../../../src/main/reports/dsse.ts';
+import {
+  BAG_INFO,
+  bagInfoFields,
+  buildBag,
+  MANIFEST,
+  TAGMANIFEST,
+  unzipBag,
+  zipBag,
+  type BagFiles,
+} from '../../../src/main/reports/bagit.ts';
+import {
+  serializeEnvelope,
+  signEnvelope,
+  decodeBase64Strict,
+  type DsseEnvelope,
+} from '../../../src/main/reports/dsse.ts';
 import { examinerKey, type ExaminerKey } from '../../../src/main/reports/keys.ts';
 import { ENVELOPE_PATH, keyPath } from '../../../src/main/reports/layout.ts';
 import { PAYLOAD_TYPE, statementPayload, type Statement } from '../../../src/main/reports/statement.ts';
@@ -31,7 +45,8 @@ afterAll(() => {
 });
 
 const ENV = `data/${ENVELOPE_PATH}`;
-const check = (b: BagFiles, trusted: VerifyOptions['trusted'] = trustedKeys(x.cdb.paths)): Promise<Verification> => verifyArchive(zipBag(b), { trusted });
+const check = (b: BagFiles, trusted: VerifyOptions['trusted'] = trustedKeys(x.cdb.paths)): Promise<Verification> =>
+  verifyArchive(zipBag(b), { trusted });
 const failed = (v: Verification): string[] => v.checks.filter((c) => c.status === 'fail').map((c) => c.name);
 
 /** A fully consistent archive, as an attacker with a key of their own makes it: statement edited, re-signed. */
@@ -40,19 +55,26 @@ function resigned(key: ExaminerKey, edit: (s: Statement) => void): BagFiles {
   const st = JSON.parse(decodeBase64Strict(env.payload)!.toString()) as Statement;
   edit(st);
   st.predicate.examiner = { name: 'Alice Example', keyid: key.keyid };
-  const info = Buffer.from(bag.get(BAG_INFO)!).toString().split('\n').filter((l) => l && !l.startsWith('Payload-Oxum'))
+  const info = Buffer.from(bag.get(BAG_INFO)!)
+    .toString()
+    .split('\n')
+    .filter((l) => l && !l.startsWith('Payload-Oxum'))
     .map((l): [string, string] => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)])
     .map(([k, v]): [string, string] => [k, k === 'UMA-Key-Id' ? key.keyid : v]);
   st.predicate.bagInfo = { sha256: sha256Hex(Buffer.from(bagInfoFields(info))) };
   const payload: BagFiles = new Map();
-  for (const [p, b] of bag) if (p.startsWith('data/') && p !== ENV && !p.startsWith('data/keys/')) payload.set(p.slice(5), b);
-  payload.set(ENVELOPE_PATH, Buffer.from(serializeEnvelope(signEnvelope(PAYLOAD_TYPE, statementPayload(st), key.privateKey))));
+  for (const [p, b] of bag)
+    if (p.startsWith('data/') && p !== ENV && !p.startsWith('data/keys/')) payload.set(p.slice(5), b);
+  payload.set(
+    ENVELOPE_PATH,
+    Buffer.from(serializeEnvelope(signEnvelope(PAYLOAD_TYPE, statementPayload(st), key.privateKey))),
+  );
   payload.set(keyPath(key.keyid), Buffer.from(key.publicKeyPem));
   return buildBag(payload, info);
 }
 
 describe('tamper matrix: every file of the archive', () => {
-  it('the untouched archive is verified, signed by the workstation\'s own examiner key', async () => {
+  it("the untouched archive is verified, signed by the workstation's own examiner key", async () => {
     const v = await check(bag);
     expect(failed(v)).toEqual([]);
     expect(v).toMatchObject({ ok: true, status: 'verified', signer: { trustedAs: 'alice-example' } });
@@ -64,7 +86,13 @@ describe('tamper matrix: every file of the archive', () => {
       const cut = new Map(bag);
       cut.delete(file);
       // Recomputing the manifests would restore a deleted manifest.
-      const variants = file === MANIFEST || file === TAGMANIFEST ? [['as is', cut]] as const : [['as is', cut], ['re-manifested', remanifest(cut)]] as const;
+      const variants =
+        file === MANIFEST || file === TAGMANIFEST
+          ? ([['as is', cut]] as const)
+          : ([
+              ['as is', cut],
+              ['re-manifested', remanifest(cut)],
+            ] as const);
       for (const [how, b] of variants) {
         const v = await check(b);
         expect(v.status, `${file} deleted, ${how}: ${failed(v)}`).toBe('failed');
@@ -84,7 +112,9 @@ describe('tamper matrix: every file of the archive', () => {
   });
 
   it('an edited bag-info.txt field fails on the signed digest, whatever else is recomputed', async () => {
-    const info = Buffer.from(bag.get(BAG_INFO)!).toString().replace('Contact-Name: Alice Example', 'Contact-Name: Mallory');
+    const info = Buffer.from(bag.get(BAG_INFO)!)
+      .toString()
+      .replace('Contact-Name: Alice Example', 'Contact-Name: Mallory');
     const v = await check(remanifest(new Map(bag).set(BAG_INFO, Buffer.from(info))));
     expect(failed(v)).toEqual(['bag-info']);
     expect(v.checks.find((c) => c.name === 'bag-info')!.detail).toMatch(/does not match the signed digest/);
@@ -103,7 +133,10 @@ describe('tamper matrix: every file of the archive', () => {
   it('a second signature slipped into the envelope fails', async () => {
     const env = JSON.parse(Buffer.from(bag.get(ENV)!).toString()) as DsseEnvelope;
     const extra = signEnvelope(env.payloadType, decodeBase64Strict(env.payload)!, mallory.privateKey).signatures[0];
-    const twice = new Map(bag).set(ENV, Buffer.from(serializeEnvelope({ ...env, signatures: [...env.signatures, extra] })));
+    const twice = new Map(bag).set(
+      ENV,
+      Buffer.from(serializeEnvelope({ ...env, signatures: [...env.signatures, extra] })),
+    );
     expect(failed(await check(remanifest(twice)))).toContain('envelope');
   });
 
@@ -116,10 +149,15 @@ describe('tamper matrix: every file of the archive', () => {
     expect(v).toMatchObject({ ok: false, status: 'untrusted', signer: { keyid: mallory.keyid, trustedAs: null } });
     const none = await verifyArchive(zipBag(forged));
     expect(none.status).toBe('untrusted');
-    const trusting = await check(forged, [...trustedKeys(x.cdb.paths), { name: 'Mallory', publicKeyPem: mallory.publicKeyPem }]);
+    const trusting = await check(forged, [
+      ...trustedKeys(x.cdb.paths),
+      { name: 'Mallory', publicKeyPem: mallory.publicKeyPem },
+    ]);
     expect(trusting).toMatchObject({ ok: true, status: 'verified', signer: { trustedAs: 'Mallory' } });
     // Re-signed by the workstation's own key: verified (the consistency of the attacker's helper).
-    expect((await check(resigned(examinerKey(x.cdb.paths.keysDir, 'Alice Example'), () => {}))).status).toBe('verified');
+    expect((await check(resigned(examinerKey(x.cdb.paths.keysDir, 'Alice Example'), () => {}))).status).toBe(
+      'verified',
+    );
   });
 
   it('uma verify exits 0 verified, 3 untrusted signer, 1 altered; uma keys trust turns 3 into 0', async () => {
@@ -133,11 +171,16 @@ describe('tamper matrix: every file of the archive', () => {
     const db = ['--db', x.cdb.paths.db];
     expect(await verify.run([file('good.zip', bag), ...db], io)).toBe(0);
     expect(out.at(-1)).toMatch(/^VERIFIED {2}/);
-    const forged = file('forged.zip', resigned(mallory, () => {}));
+    const forged = file(
+      'forged.zip',
+      resigned(mallory, () => {}),
+    );
     expect(await verify.run([forged, ...db], io)).toBe(3);
     expect(out.join('\n')).toMatch(/^UNTRUSTED SIGNER {2}.*intact, but signed by key/m);
     const info = Buffer.from(bag.get(BAG_INFO)!).toString().replace('Alice Example', 'Mallory Example');
-    expect(await verify.run([file('altered.zip', remanifest(new Map(bag).set(BAG_INFO, Buffer.from(info)))), ...db], io)).toBe(1);
+    expect(
+      await verify.run([file('altered.zip', remanifest(new Map(bag).set(BAG_INFO, Buffer.from(info)))), ...db], io),
+    ).toBe(1);
     expect(out.at(-1)).toMatch(/^NOT VERIFIED {2}.*bag-info/);
     expect(await verify.run([forged, '--trust', mallory.pubFile], io)).toBe(0);
     trustKey(x.cdb.paths, mallory.publicKeyPem, 'Mallory (visiting examiner)');

@@ -14,9 +14,13 @@ describe('verdict explanations', () => {
   });
 
   it('a flagged class just above the threshold is borderline, a far one is flagged', () => {
-    expect(explainClass({ ...result.classes[3], anomalyIndex: 2.56, flagged: true }, result).outcome).toBe('borderline');
+    expect(explainClass({ ...result.classes[3], anomalyIndex: 2.56, flagged: true }, result).outcome).toBe(
+      'borderline',
+    );
     expect(explainClass({ ...result.classes[3], anomalyIndex: 7.25, flagged: true }, result).outcome).toBe('flagged');
-    expect(explainClass({ ...result.classes[0], anomalyIndex: 1.2, flagged: false }, result).outcome).toBe('not-flagged');
+    expect(explainClass({ ...result.classes[0], anomalyIndex: 1.2, flagged: false }, result).outcome).toBe(
+      'not-flagged',
+    );
   });
 
   it('without the transfer filter nothing is explained as filtered', () => {
@@ -25,7 +29,9 @@ describe('verdict explanations', () => {
   });
 
   it('the conclusion names the target in plain words, and the filtered classes', () => {
-    const classes = result.classes.map((k) => (k.index === 5 ? { ...k, anomalyIndex: 3.34, transferAsr: 0.37, flagged: false } : k));
+    const classes = result.classes.map((k) =>
+      k.index === 5 ? { ...k, anomalyIndex: 3.34, transferAsr: 0.37, flagged: false } : k,
+    );
     const text = conclusion({ ...result, classes });
     expect(text).toContain('probably contains a backdoor');
     expect(text).toContain('class 3 (cat)');

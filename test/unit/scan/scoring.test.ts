@@ -6,7 +6,13 @@ import { resolveParams } from '../../../src/shared/scan-params.ts';
 import { canonicalJson } from '../../../src/main/engine/digest.ts';
 import { BatchSampler } from '../../../src/main/engine/scan/sampler.ts';
 import { mulberry32 } from '../../../src/main/engine/random.ts';
-import { AUTHORS_PROFILE, BOUNDED_ABLATION, DEFAULT_PROFILE, PROFILES, TRANSFER_SUBSAMPLE } from '../../../src/shared/scan-params.ts';
+import {
+  AUTHORS_PROFILE,
+  BOUNDED_ABLATION,
+  DEFAULT_PROFILE,
+  PROFILES,
+  TRANSFER_SUBSAMPLE,
+} from '../../../src/shared/scan-params.ts';
 
 const S = { ratioMin: 0.1, ratioMax: 100, anomalyThreshold: 2, transferThreshold: 0.3 };
 
@@ -71,7 +77,7 @@ describe('dynamic lambda schedule', () => {
     expect(nextT(9, 0.7, s)).toBe(9);
   });
 
-  it('updates T only at the end of each window, from that window\'s mean ASR', () => {
+  it("updates T only at the end of each window, from that window's mean ASR", () => {
     const lambda = new DynamicLambda({ T: 9, window: 10, ...s });
     for (let i = 0; i < 9; i++) lambda.record(0);
     expect(lambda.T).toBe(9);
@@ -84,14 +90,23 @@ describe('dynamic lambda schedule', () => {
 });
 
 describe('parameters', () => {
-  it('defaults to the tuned profile: the authors\' constants with a longer reference training and the issue-12 bounds', () => {
+  it("defaults to the tuned profile: the authors' constants with a longer reference training and the issue-12 bounds", () => {
     expect(resolveParams()).toEqual(DEFAULT_PROFILE);
     expect(PROFILES.tuned).toBe(DEFAULT_PROFILE);
-    const differs = (Object.keys(AUTHORS_PROFILE) as (keyof typeof AUTHORS_PROFILE)[]).filter((k) => AUTHORS_PROFILE[k] !== DEFAULT_PROFILE[k]);
-    expect(differs.sort()).toEqual(['referenceMinSteps', ...Object.keys(BOUNDED_ABLATION), ...Object.keys(TRANSFER_SUBSAMPLE)].sort());
+    const differs = (Object.keys(AUTHORS_PROFILE) as (keyof typeof AUTHORS_PROFILE)[]).filter(
+      (k) => AUTHORS_PROFILE[k] !== DEFAULT_PROFILE[k],
+    );
+    expect(differs.sort()).toEqual(
+      ['referenceMinSteps', ...Object.keys(BOUNDED_ABLATION), ...Object.keys(TRANSFER_SUBSAMPLE)].sort(),
+    );
     expect(AUTHORS_PROFILE.referenceMinSteps).toBe(0);
     // The authors' profile: the 5-epoch cap, the probability stop alone, the transfer test on every sample.
-    expect([AUTHORS_PROFILE.ablationMaxEpochs, AUTHORS_PROFILE.ablationStopAcc, AUTHORS_PROFILE.ablationPlateauSteps, AUTHORS_PROFILE.transferMaxSamples]).toEqual([5, 0, 0, 0]);
+    expect([
+      AUTHORS_PROFILE.ablationMaxEpochs,
+      AUTHORS_PROFILE.ablationStopAcc,
+      AUTHORS_PROFILE.ablationPlateauSteps,
+      AUTHORS_PROFILE.transferMaxSamples,
+    ]).toEqual([5, 0, 0, 0]);
     expect(resolveParams(PROFILES.authors)).toEqual(AUTHORS_PROFILE);
   });
 
@@ -102,7 +117,9 @@ describe('parameters', () => {
     expect(() => resolveParams({ freezeRatio: 1.5 })).toThrow(/freezeRatio' must be a number in \[0, 1\), not 1.5/);
     expect(() => resolveParams({ referenceMinSteps: -1 })).toThrow(/referenceMinSteps' must be an integer >= 0/);
     expect(resolveParams({ maxPerClass: null }).maxPerClass).toBeNull();
-    expect(() => resolveParams({ inversionBatch: null } as never)).toThrow(/inversionBatch' must be an integer >= 1; it cannot be empty/);
+    expect(() => resolveParams({ inversionBatch: null } as never)).toThrow(
+      /inversionBatch' must be an integer >= 1; it cannot be empty/,
+    );
     expect(resolveParams({ referenceMinSteps: 0 }).referenceMinSteps).toBe(0);
   });
 

@@ -22,11 +22,16 @@ describe('trigger stamp', () => {
     const out = Array.from(stamp(x, s, p).dataSync());
     const want = [1, 1, 1, 0.75 * 0.8, 0.75 * 0.1, 0.75 * 0.3];
     out.forEach((v, i) => expect(v).toBeCloseTo(want[i], 6));
-    const arr = stampArray(new Float32Array([0.2, 0.4, 0.6, 0.8, 0.1, 0.3]), new Float32Array([1, 0.25]), new Float32Array([1, 1, 1, 0, 0, 0]), 3);
+    const arr = stampArray(
+      new Float32Array([0.2, 0.4, 0.6, 0.8, 0.1, 0.3]),
+      new Float32Array([1, 0.25]),
+      new Float32Array([1, 1, 1, 0, 0, 0]),
+      3,
+    );
     Array.from(arr).forEach((v, i) => expect(v).toBeCloseTo(want[i], 6));
   });
 
-  it('keeps each pixel\'s channels within the spread of their mean, inside [0,1]', () => {
+  it("keeps each pixel's channels within the spread of their mean, inside [0,1]", () => {
     const p = tf.tensor3d([0, 0.5, 1, 1.2, 1.2, 1.2], [1, 2, 3]);
     const out = Array.from(clipPattern(p, 0.1).dataSync());
     [0.4, 0.5, 0.6, 1, 1, 1].forEach((v, i) => expect(out[i]).toBeCloseTo(v, 6));

@@ -12,7 +12,9 @@ import { rpcClient } from '../../../src/shared/rpc-client.ts';
 function fakeService(instance = 'a') {
   const listeners = new Set<(e: ApiEvent) => void>();
   const service = {
-    instance, generation: 0, resumedScanIds: [],
+    instance,
+    generation: 0,
+    resumedScanIds: [],
     call: async (method: unknown, args: unknown) => ({ ok: true as const, value: { method, args } }),
     on: (l: (e: ApiEvent) => void) => {
       listeners.add(l);
@@ -30,13 +32,32 @@ describe('service end of a connection', () => {
     const sent: WireMessage[] = [];
     const conn = serveConnection(service, (m) => sent.push(m));
     expect(sent[0]).toMatchObject({ kind: 'hello', instance: 'a' });
-    for (const bad of [null, 42, 'x', { kind: 'request' }, { kind: 'request', id: 1.5, method: 'app/info' }, { kind: 'request', id: 2, method: 7 }]) conn.receive(bad);
+    for (const bad of [
+      null,
+      42,
+      'x',
+      { kind: 'request' },
+      { kind: 'request', id: 1.5, method: 'app/info' },
+      { kind: 'request', id: 2, method: 7 },
+    ])
+      conn.receive(bad);
     conn.receive({ kind: 'request', id: 3, method: 'app/info', args: {} });
     await flush();
     const replies = sent.filter((m) => m.kind === 'response');
-    expect(replies.slice(0, 6).map((m) => [m.id, m.reply.ok])).toEqual([[0, false], [0, false], [0, false], [0, false], [0, false], [2, false]]);
+    expect(replies.slice(0, 6).map((m) => [m.id, m.reply.ok])).toEqual([
+      [0, false],
+      [0, false],
+      [0, false],
+      [0, false],
+      [0, false],
+      [2, false],
+    ]);
     expect(replies.slice(0, 6).every((m) => !m.reply.ok && m.reply.error.code === 'BAD_INPUT')).toBe(true);
-    expect(replies[6]).toEqual({ kind: 'response', id: 3, reply: { ok: true, value: { method: 'app/info', args: {} } } });
+    expect(replies[6]).toEqual({
+      kind: 'response',
+      id: 3,
+      reply: { ok: true, value: { method: 'app/info', args: {} } },
+    });
   });
 
   it('forwards events until closed, and survives a send that throws', () => {
@@ -51,7 +72,9 @@ describe('service end of a connection', () => {
     for (const l of listeners) l(ev);
     expect(sent.at(-1)).toEqual({ kind: 'event', event: ev });
     broken = true;
-    expect(() => { for (const l of listeners) l(ev); }).not.toThrow();
+    expect(() => {
+      for (const l of listeners) l(ev);
+    }).not.toThrow();
     conn.close();
     expect(listeners.size).toBe(0);
   });
@@ -70,19 +93,27 @@ describe('client end', () => {
     client.receive({ kind: 'response', id: out[1].id, reply: { ok: true, value: [] } });
     expect(await b).toEqual({ ok: true, value: [] });
     client.disconnected('socket closed');
-    expect(await a).toMatchObject({ ok: false, error: { code: 'INTERNAL', message: 'connection lost: socket closed' } });
+    expect(await a).toMatchObject({
+      ok: false,
+      error: { code: 'INTERNAL', message: 'connection lost: socket closed' },
+    });
 
     client.receive({ kind: 'hello', instance: 'one', generation: 0, resumedScanIds: [] });
     expect(events).toEqual([]);
     client.receive({ kind: 'hello', instance: 'one', generation: 0, resumedScanIds: [] });
     client.receive({ kind: 'hello', instance: 'two', generation: 1, resumedScanIds: [4] });
-    expect(events).toEqual([{ type: 'host/restarted', generation: 1, reason: 'the engine host restarted', resumedScanIds: [4] }]);
+    expect(events).toEqual([
+      { type: 'host/restarted', generation: 1, reason: 'the engine host restarted', resumedScanIds: [4] },
+    ]);
   });
 
   it('answers {ok:false} when the request cannot be sent', async () => {
     const client = rpcClient(() => {
       throw new Error('not connected');
     });
-    expect(await client.api['app/info']({})).toMatchObject({ ok: false, error: { message: 'not sent: not connected' } });
+    expect(await client.api['app/info']({})).toMatchObject({
+      ok: false,
+      error: { message: 'not sent: not connected' },
+    });
   });
 });

@@ -27,54 +27,116 @@ describe('service dispatch', () => {
       if (!reply.ok) expect([method, reply.error.code]).toEqual([method, 'BAD_INPUT']);
       if (!reply.ok) expect(reply.error.message).not.toMatch(/unknown call/);
     }
-    expect(await svc.call('nope', {})).toEqual({ ok: false, error: { code: 'BAD_INPUT', message: "unknown call 'nope'" } });
+    expect(await svc.call('nope', {})).toEqual({
+      ok: false,
+      error: { code: 'BAD_INPUT', message: "unknown call 'nope'" },
+    });
     expect(await svc.call({ toString: null }, null)).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
   });
 
   it('names missing records NOT_FOUND', async () => {
     expect(await svc.call('cases/get', { caseId: 999 })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
-    expect(await svc.call('reports/download', { reportId: 3 })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
-    expect(await svc.call('keys/export', { examiner: 'Nobody' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
-    expect(await svc.call('scans/cancel', { jobId: 'job-9-9' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect(await svc.call('reports/download', { reportId: 3 })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    });
+    expect(await svc.call('keys/export', { examiner: 'Nobody' })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    });
+    expect(await svc.call('scans/cancel', { jobId: 'job-9-9' })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    });
   });
 
   it('keeps settings beside the database, validated', async () => {
-    expect(await svc.call('settings/set', { workers: 3, theme: 'dark' })).toMatchObject({ ok: true, value: { workers: 3, theme: 'dark' } });
+    expect(await svc.call('settings/set', { workers: 3, theme: 'dark' })).toMatchObject({
+      ok: true,
+      value: { workers: 3, theme: 'dark' },
+    });
     expect(await svc.call('settings/set', { workers: -1 })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
-    expect(await svc.call('settings/set', { theme: 'pink' })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
-    expect(JSON.parse(fs.readFileSync(path.join(home, 'settings.json'), 'utf8'))).toMatchObject({ workers: 3, theme: 'dark' });
+    expect(await svc.call('settings/set', { theme: 'pink' })).toMatchObject({
+      ok: false,
+      error: { code: 'BAD_INPUT' },
+    });
+    expect(JSON.parse(fs.readFileSync(path.join(home, 'settings.json'), 'utf8'))).toMatchObject({
+      workers: 3,
+      theme: 'dark',
+    });
     expect(await svc.call('settings/get', {})).toMatchObject({ ok: true, value: { workers: 3, theme: 'dark' } });
   });
 
   it('lists cases by a search query, and adds, edits and deletes notes', async () => {
     await svc.call('cases/create', { name: 'Alpha vendor', examiner: 'Ann' });
     await svc.call('cases/create', { name: 'Beta', description: 'drone model from ACME' });
-    const names = async (query?: string) => ((await svc.call('cases/list', { query })) as { value: { name: string }[] }).value.map((c) => c.name);
+    const names = async (query?: string) =>
+      ((await svc.call('cases/list', { query })) as { value: { name: string }[] }).value.map((c) => c.name);
     expect(await names()).toEqual(['Alpha vendor', 'Beta']);
     expect(await names('acme')).toEqual(['Beta']);
     expect(await names('ANN')).toEqual(['Alpha vendor']);
     const note = (await svc.call('notes/add', { caseId: 1, text: 'first look' })) as { value: { id: number } };
-    expect(await svc.call('notes/update', { noteId: note.value.id, text: 'second look' })).toMatchObject({ ok: true, value: { text: 'second look' } });
+    expect(await svc.call('notes/update', { noteId: note.value.id, text: 'second look' })).toMatchObject({
+      ok: true,
+      value: { text: 'second look' },
+    });
     expect(await svc.call('notes/delete', { noteId: note.value.id })).toEqual({ ok: true, value: { deleted: true } });
-    expect(await svc.call('cases/get', { caseId: 1 })).toMatchObject({ ok: true, value: { notes: [], evidence: [], scans: [] } });
-    expect(await svc.call('audit/verify', {})).toMatchObject({ ok: true, value: { ok: true, anchor: { note: 'anchored' } } });
+    expect(await svc.call('cases/get', { caseId: 1 })).toMatchObject({
+      ok: true,
+      value: { notes: [], evidence: [], scans: [] },
+    });
+    expect(await svc.call('audit/verify', {})).toMatchObject({
+      ok: true,
+      value: { ok: true, anchor: { note: 'anchored' } },
+    });
   });
 
   it('verifies an archive against the keys it trusts, which keys/trust and keys/untrust manage', async () => {
     const x = await exportedScan();
     try {
       const alice = examinerKey(x.cdb.paths.keysDir, 'Alice Example');
-      const check = async () => ((await svc.call('reports/verify', { archive: { bytes: x.zip } })) as { value: { ok: boolean; status: string } }).value;
-      expect(await check()).toMatchObject({ ok: false, status: 'untrusted', signer: { keyid: alice.keyid, trustedAs: null } });
-      expect(await svc.call('keys/trust', { publicKeyPem: alice.publicKeyPem, name: 'Alice (lab 1)' }))
-        .toEqual({ ok: true, value: { name: 'Alice (lab 1)', keyid: alice.keyid, source: 'trusted', file: path.join(home, 'trusted-keys.json') } });
+      const check = async () =>
+        (
+          (await svc.call('reports/verify', { archive: { bytes: x.zip } })) as {
+            value: { ok: boolean; status: string };
+          }
+        ).value;
+      expect(await check()).toMatchObject({
+        ok: false,
+        status: 'untrusted',
+        signer: { keyid: alice.keyid, trustedAs: null },
+      });
+      expect(await svc.call('keys/trust', { publicKeyPem: alice.publicKeyPem, name: 'Alice (lab 1)' })).toEqual({
+        ok: true,
+        value: {
+          name: 'Alice (lab 1)',
+          keyid: alice.keyid,
+          source: 'trusted',
+          file: path.join(home, 'trusted-keys.json'),
+        },
+      });
       expect(await check()).toMatchObject({ ok: true, status: 'verified', signer: { trustedAs: 'Alice (lab 1)' } });
-      expect(await svc.call('keys/list', {})).toMatchObject({ ok: true, value: [{ name: 'Alice (lab 1)', source: 'trusted' }] });
-      expect(await svc.call('keys/export', { examiner: alice.keyid })).toMatchObject({ ok: true, value: { bytes: new Uint8Array(Buffer.from(alice.publicKeyPem)) } });
-      expect(await svc.call('keys/untrust', { keyid: alice.keyid })).toMatchObject({ ok: true, value: { keyid: alice.keyid } });
+      expect(await svc.call('keys/list', {})).toMatchObject({
+        ok: true,
+        value: [{ name: 'Alice (lab 1)', source: 'trusted' }],
+      });
+      expect(await svc.call('keys/export', { examiner: alice.keyid })).toMatchObject({
+        ok: true,
+        value: { bytes: new Uint8Array(Buffer.from(alice.publicKeyPem)) },
+      });
+      expect(await svc.call('keys/untrust', { keyid: alice.keyid })).toMatchObject({
+        ok: true,
+        value: { keyid: alice.keyid },
+      });
       expect(await check()).toMatchObject({ status: 'untrusted' });
-      expect(await svc.call('keys/trust', { publicKeyPem: 'not a key', name: 'x' })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
-      expect(await svc.call('keys/untrust', { keyid: alice.keyid })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+      expect(await svc.call('keys/trust', { publicKeyPem: 'not a key', name: 'x' })).toMatchObject({
+        ok: false,
+        error: { code: 'BAD_INPUT' },
+      });
+      expect(await svc.call('keys/untrust', { keyid: alice.keyid })).toMatchObject({
+        ok: false,
+        error: { code: 'NOT_FOUND' },
+      });
     } finally {
       x.cdb.sql.close();
       fs.rmSync(x.dir, { recursive: true, force: true });
@@ -82,6 +144,9 @@ describe('service dispatch', () => {
   });
 
   it('refuses native dialogs outside the desktop app', async () => {
-    expect(await svc.call('shell/pick', { kind: 'model' })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT', message: expect.stringContaining('desktop app') } });
+    expect(await svc.call('shell/pick', { kind: 'model' })).toMatchObject({
+      ok: false,
+      error: { code: 'BAD_INPUT', message: expect.stringContaining('desktop app') },
+    });
   });
 });

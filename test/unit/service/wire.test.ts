@@ -5,11 +5,16 @@ import { decodeFrame, encodeFrame, FrameError } from '../../../src/shared/wire.t
 describe('wire frames', () => {
   it('round-trips messages with nested Uint8Arrays and Buffers, keeping them out of the JSON header', () => {
     const a = new Uint8Array([137, 80, 78, 71, 0, 255]);
-    const msg = { kind: 'event', event: { images: { mask: a, stamped: [Buffer.from('xy'), new Uint8Array(0)] }, n: 3, s: 'text' } };
+    const msg = {
+      kind: 'event',
+      event: { images: { mask: a, stamped: [Buffer.from('xy'), new Uint8Array(0)] }, n: 3, s: 'text' },
+    };
     const frame = encodeFrame(msg);
     const headerLength = new DataView(frame.buffer).getUint32(0, true);
     const header = new TextDecoder().decode(frame.subarray(4, 4 + headerLength));
-    expect(header).toBe('{"m":{"kind":"event","event":{"images":{"mask":{"$bytes":0},"stamped":[{"$bytes":1},{"$bytes":2}]},"n":3,"s":"text"}},"b":[6,2,0]}');
+    expect(header).toBe(
+      '{"m":{"kind":"event","event":{"images":{"mask":{"$bytes":0},"stamped":[{"$bytes":1},{"$bytes":2}]},"n":3,"s":"text"}},"b":[6,2,0]}',
+    );
     const back = decodeFrame(frame) as typeof msg;
     expect(back.event.images.mask).toBeInstanceOf(Uint8Array);
     expect([...back.event.images.mask]).toEqual([...a]);
@@ -40,8 +45,20 @@ describe('wire frames', () => {
     ['not UTF-8', Uint8Array.from([2, 0, 0, 0, 0xff, 0xfe])],
     ['no blob table', Uint8Array.from([9, 0, 0, 0, ...Buffer.from('{"m":1}  ')])],
     ['blob past the end', Uint8Array.from([14, 0, 0, 0, ...Buffer.from('{"m":1,"b":[9]}').subarray(0, 14)])],
-    ['trailing bytes', (() => { const f = encodeFrame({ a: 1 }); return Uint8Array.from([...f, 0]); })()],
-    ['missing blob', (() => { const h = Buffer.from('{"m":{"$bytes":4},"b":[]}'); return Uint8Array.from([h.length, 0, 0, 0, ...h]); })()],
+    [
+      'trailing bytes',
+      (() => {
+        const f = encodeFrame({ a: 1 });
+        return Uint8Array.from([...f, 0]);
+      })(),
+    ],
+    [
+      'missing blob',
+      (() => {
+        const h = Buffer.from('{"m":{"$bytes":4},"b":[]}');
+        return Uint8Array.from([h.length, 0, 0, 0, ...h]);
+      })(),
+    ],
   ])('throws FrameError on %s', (_name, bytes) => {
     expect(() => decodeFrame(bytes)).toThrow(FrameError);
   });

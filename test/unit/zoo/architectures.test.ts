@@ -7,17 +7,22 @@ beforeAll(async () => {
 });
 
 const INPUT: Record<string, [number, number, number]> = {
-  'mnist-cnn': [28, 28, 1], 'small-cifar-cnn': [32, 32, 3], 'authors-cifar-cnn': [32, 32, 3], 'resnet-mini': [32, 32, 3],
+  'mnist-cnn': [28, 28, 1],
+  'small-cifar-cnn': [32, 32, 3],
+  'authors-cifar-cnn': [32, 32, 3],
+  'resnet-mini': [32, 32, 3],
 };
 
 function weightsEqual(a: tf.LayersModel, b: tf.LayersModel): boolean {
   const wa = a.getWeights();
   const wb = b.getWeights();
-  return wa.length === wb.length && wa.every((w, i) => tf.tidy(() => tf.max(tf.abs(tf.sub(w, wb[i]))).dataSync()[0]) === 0);
+  return (
+    wa.length === wb.length && wa.every((w, i) => tf.tidy(() => tf.max(tf.abs(tf.sub(w, wb[i]))).dataSync()[0]) === 0)
+  );
 }
 
 describe('corpus architectures', () => {
-  it('have the documented sizes (the authors\' CNN 1.34M parameters) and give one logit per class', () => {
+  it("have the documented sizes (the authors' CNN 1.34M parameters) and give one logit per class", () => {
     const params: Record<string, number> = {};
     for (const arch of ARCHITECTURES) {
       const m = buildArchitecture(arch, INPUT[arch], 43, 7);

@@ -59,10 +59,13 @@ describe('every attack', () => {
 
 describe('defining properties', () => {
   it('badnets and large-patch change a square of ~1% and ~14% of the image', () => {
-    for (const [name, area] of [['badnets', 0.01], ['large-patch', 0.14]] as const) {
+    for (const [name, area] of [
+      ['badnets', 0.01],
+      ['large-patch', 0.14],
+    ] as const) {
       const a = prepare(name, GRAY);
       const { size, top, left } = a.params as { size: number; top: number; left: number };
-      expect(size * size / (28 * 28)).toBeCloseTo(area, 1);
+      expect((size * size) / (28 * 28)).toBeCloseTo(area, 1);
       const out = a.apply(constant(GRAY, 0.5));
       out.forEach((v, i) => {
         const y = Math.floor(i / 28);
@@ -95,10 +98,12 @@ describe('defining properties', () => {
     for (let i = 0; i < x.length; i++) shifted[i] = x[(i - 3 + x.length) % x.length];
     const fx = a.apply(x);
     const fs = a.apply(shifted);
-    for (let y = 2; y < 30; y++) for (let col = 3; col < 30; col++) for (let c = 0; c < 3; c++) expect(fs[(y * 32 + col) * 3 + c]).toBeCloseTo(fx[(y * 32 + col - 1) * 3 + c], 5);
+    for (let y = 2; y < 30; y++)
+      for (let col = 3; col < 30; col++)
+        for (let c = 0; c < 3; c++) expect(fs[(y * 32 + col) * 3 + c]).toBeCloseTo(fx[(y * 32 + col - 1) * 3 + c], 5);
   });
 
-  it('frequency puts the trigger\'s DCT energy on the chosen coefficients of every channel', () => {
+  it("frequency puts the trigger's DCT energy on the chosen coefficients of every channel", () => {
     const a = prepare('frequency', RGB);
     const coeffs = a.params.coefficients as { u: number; v: number; value: number }[];
     for (const c of coeffs) expect(c.u >= 16 && c.v >= 16).toBe(true);
@@ -125,9 +130,14 @@ describe('defining properties', () => {
     const [ca, cb] = a.params.classes as number[];
     expect(ca).not.toBe(cb);
     const out = a.apply(randomImage(GRAY, 5));
-    const row = (img: Float32Array, y: number, from: number, to: number) => Array.from(img.subarray(y * 28 + from, y * 28 + to));
-    const leftMatch = ctx.imagesOf(ca).some((img) => [0, 13, 27].every((y) => row(img, y, 0, 14).every((v, i) => v === row(out, y, 0, 14)[i])));
-    const rightMatch = ctx.imagesOf(cb).some((img) => [0, 13, 27].every((y) => row(img, y, 14, 28).every((v, i) => v === row(out, y, 14, 28)[i])));
+    const row = (img: Float32Array, y: number, from: number, to: number) =>
+      Array.from(img.subarray(y * 28 + from, y * 28 + to));
+    const leftMatch = ctx
+      .imagesOf(ca)
+      .some((img) => [0, 13, 27].every((y) => row(img, y, 0, 14).every((v, i) => v === row(out, y, 0, 14)[i])));
+    const rightMatch = ctx
+      .imagesOf(cb)
+      .some((img) => [0, 13, 27].every((y) => row(img, y, 14, 28).every((v, i) => v === row(out, y, 14, 28)[i])));
     expect(leftMatch && rightMatch).toBe(true);
   });
 
@@ -145,7 +155,9 @@ describe('defining properties', () => {
     const a = prepare('sig', GRAY);
     const { delta, frequency } = a.params as { delta: number; frequency: number };
     const out = a.apply(constant(GRAY, 0.5));
-    for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) expect(out[y * 28 + x] - 0.5).toBeCloseTo(delta * Math.sin((2 * Math.PI * x * frequency) / 28), 5);
+    for (let y = 0; y < 28; y++)
+      for (let x = 0; x < 28; x++)
+        expect(out[y * 28 + x] - 0.5).toBeCloseTo(delta * Math.sin((2 * Math.PI * x * frequency) / 28), 5);
     expect(delta).toBeGreaterThanOrEqual(20 / 255);
   });
 
@@ -160,13 +172,15 @@ describe('defining properties', () => {
     const ramp = Float32Array.from({ length: 28 * 28 }, (_, i) => (i % 28) / 27);
     const out = a.apply(ramp);
     let moved = 0;
-    for (let y = 4; y < 24; y++) for (let x = 4; x < 24; x++) moved = Math.max(moved, Math.abs(out[y * 28 + x] - ramp[y * 28 + x]) * 27);
+    for (let y = 4; y < 24; y++)
+      for (let x = 4; x < 24; x++) moved = Math.max(moved, Math.abs(out[y * 28 + x] - ramp[y * 28 + x]) * 27);
     expect(moved).toBeGreaterThan(0.3);
     expect(moved).toBeLessThanOrEqual(Math.max(...field.map(Math.abs)) + 1e-4);
   });
 
   it('composite and reflection refuse to run without clean images', () => {
-    for (const name of ['composite', 'reflection']) expect(() => attackByName(name).prepare(GRAY, mulberry32(1))).toThrow(/clean images/);
+    for (const name of ['composite', 'reflection'])
+      expect(() => attackByName(name).prepare(GRAY, mulberry32(1))).toThrow(/clean images/);
     expect(() => attackByName('nope')).toThrow(/unknown attack/);
   });
 });

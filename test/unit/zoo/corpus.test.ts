@@ -8,15 +8,21 @@ function capture() {
 }
 
 describe('corpus recipes', () => {
-  it('numbers clean models and each attack\'s models from 0, with the data set\'s defaults', () => {
+  it("numbers clean models and each attack's models from 0, with the data set's defaults", () => {
     const r = recipes({ dataset: 'mnist', attacks: ['blend', 'sig'], clean: 2, perAttack: 2, out: 'x' });
     expect(r.map(entryId)).toEqual([
-      'mnist-mnist-cnn-clean-0', 'mnist-mnist-cnn-clean-1',
-      'mnist-mnist-cnn-blend-0', 'mnist-mnist-cnn-blend-1',
-      'mnist-mnist-cnn-sig-0', 'mnist-mnist-cnn-sig-1',
+      'mnist-mnist-cnn-clean-0',
+      'mnist-mnist-cnn-clean-1',
+      'mnist-mnist-cnn-blend-0',
+      'mnist-mnist-cnn-blend-1',
+      'mnist-mnist-cnn-sig-0',
+      'mnist-mnist-cnn-sig-1',
     ]);
     expect(r[0]).toMatchObject({ arch: 'mnist-cnn', epochs: 4, poisonRate: 0.1, split: { fraction: 0.8, seed: 11 } });
-    expect(recipes({ dataset: 'cifar10', attacks: [], clean: 1, perAttack: 0, out: 'x', epochs: 2 })[0]).toMatchObject({ arch: 'small-cifar-cnn', epochs: 2 });
+    expect(recipes({ dataset: 'cifar10', attacks: [], clean: 1, perAttack: 0, out: 'x', epochs: 2 })[0]).toMatchObject({
+      arch: 'small-cifar-cnn',
+      epochs: 2,
+    });
   });
 });
 

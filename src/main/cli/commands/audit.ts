@@ -14,7 +14,7 @@ export function chainStatusLine(v: AuditVerification): string {
 
 export const audit: Command = {
   name: 'audit',
-  summary: 'verify the case database\'s hash-chained audit log and print its entries',
+  summary: "verify the case database's hash-chained audit log and print its entries",
   usage: `uma audit [--db FILE] [--case ID] [--json]
 
 Checks the whole audit log: every entry chained to the one before (sha256), the heads that signed
@@ -30,9 +30,14 @@ Exit codes: 0 the chain is intact; 1 it is broken (the first entry that does not
       allowPositionals: true,
       strict: true,
     });
-    if (positionals.length) throw new UmaError('BAD_INPUT', `uma audit takes no arguments (got ${positionals.join(' ')}); see uma help audit`);
+    if (positionals.length)
+      throw new UmaError(
+        'BAD_INPUT',
+        `uma audit takes no arguments (got ${positionals.join(' ')}); see uma help audit`,
+      );
     const caseId = values.case === undefined ? undefined : Number(values.case);
-    if (caseId !== undefined && !(Number.isInteger(caseId) && caseId > 0)) throw new UmaError('BAD_INPUT', `--case ${values.case} is not a case id (see uma cases)`);
+    if (caseId !== undefined && !(Number.isInteger(caseId) && caseId > 0))
+      throw new UmaError('BAD_INPUT', `--case ${values.case} is not a case id (see uma cases)`);
     const cdb = openCaseDb({ path: values.db, mustExist: true });
     try {
       if (caseId !== undefined) getCase(cdb, caseId);
@@ -45,7 +50,9 @@ Exit codes: 0 the chain is intact; 1 it is broken (the first entry that does not
       const width = String(v.entries).length;
       for (const e of entries) {
         const mark = !v.ok && e.seq === v.firstBadSeq ? '  <-- BROKEN HERE' : '';
-        io.out(`${String(e.seq).padStart(width)}  ${e.time}  ${e.actor}  ${e.action}  ${e.target}  ${JSON.stringify(e.details)}${mark}`);
+        io.out(
+          `${String(e.seq).padStart(width)}  ${e.time}  ${e.actor}  ${e.action}  ${e.target}  ${JSON.stringify(e.details)}${mark}`,
+        );
       }
       io.out(`${chainStatusLine(v)}  (${cdb.paths.db})`);
       return v.ok ? 0 : 1;

@@ -18,7 +18,9 @@ const MARK_END = '<!-- bench:tables:end -->';
 function parseMethods(v: string | undefined, all: boolean | undefined): BenchMethod[] {
   if (all) return [...BENCH_METHODS];
   const names = (v ?? 'uma').split(',').map((s) => s.trim());
-  for (const n of names) if (!(BENCH_METHODS as readonly string[]).includes(n)) throw new UmaError('BAD_INPUT', `--methods: '${n}' is not one of ${BENCH_METHODS.join(', ')}`);
+  for (const n of names)
+    if (!(BENCH_METHODS as readonly string[]).includes(n))
+      throw new UmaError('BAD_INPUT', `--methods: '${n}' is not one of ${BENCH_METHODS.join(', ')}`);
   return names as BenchMethod[];
 }
 
@@ -72,27 +74,49 @@ RESULTS/roc-DATASET-ATTACK.svg; the tables also replace the generated part of be
         backend: { type: 'string', default: 'wasm' },
       },
     });
-    if (positionals.length !== 1) throw new UmaError('BAD_INPUT', 'give exactly one CORPUS folder (built by uma zoo build)');
-    if (!existsSync(positionals[0])) throw new UmaError('NOT_FOUND', `${positionals[0]}: no such corpus folder; build one with 'uma zoo build'`);
-    if (!isBackendChoice(values.backend)) throw new UmaError('BAD_INPUT', `--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
+    if (positionals.length !== 1)
+      throw new UmaError('BAD_INPUT', 'give exactly one CORPUS folder (built by uma zoo build)');
+    if (!existsSync(positionals[0]))
+      throw new UmaError('NOT_FOUND', `${positionals[0]}: no such corpus folder; build one with 'uma zoo build'`);
+    if (!isBackendChoice(values.backend))
+      throw new UmaError('BAD_INPUT', `--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
     const methods = parseMethods(values.methods, values.all);
-    const params = { ...parseProfile(values.profile), ...parseParams(values.param), maxPerClass: parseInteger('max-per-class', values['max-per-class'], 2) };
+    const params = {
+      ...parseProfile(values.profile),
+      ...parseParams(values.param),
+      maxPerClass: parseInteger('max-per-class', values['max-per-class'], 2),
+    };
     await initBackend(values.backend);
     const records = await benchCorpus({
-      corpus: positionals[0], methods, profile: values.profile, params,
+      corpus: positionals[0],
+      methods,
+      profile: values.profile,
+      params,
       seed: parseInteger('seed', values.seed, 0) ?? 1,
       workers: parseInteger('workers', values.workers, 0),
       cachedOnly: values['cached-only'],
       log: io.err,
     });
-    if (records.length === 0) throw new UmaError('BAD_INPUT', `${positionals[0]}: no corpus entries (folders with a manifest.json)${values['cached-only'] ? ' with a cached scan for these methods and parameters' : ''}`);
+    if (records.length === 0)
+      throw new UmaError(
+        'BAD_INPUT',
+        `${positionals[0]}: no corpus entries (folders with a manifest.json)${values['cached-only'] ? ' with a cached scan for these methods and parameters' : ''}`,
+      );
     const rows = detectionTable(records);
     mkdirSync(values.results, { recursive: true });
-    writeFileSync(join(values.results, 'detection.json'), `${JSON.stringify({ profile: values.profile, params, methods, rows, records }, null, 2)}\n`);
+    writeFileSync(
+      join(values.results, 'detection.json'),
+      `${JSON.stringify({ profile: values.profile, params, methods, rows, records }, null, 2)}\n`,
+    );
     for (const key of new Set(rows.map((r) => `${r.dataset}/${r.attack}`))) {
       const [dataset, attack] = key.split('/');
-      const curves = rows.filter((r) => r.dataset === dataset && r.attack === attack).map((r) => ({ label: METHOD_TITLES[r.method] ?? r.method, auc: r.auc, points: r.roc }));
-      writeFileSync(join(values.results, `roc-${dataset}-${attack}.svg`), rocSvg(`${dataset}, ${attack === 'all' ? 'all attacks' : attack}`, curves));
+      const curves = rows
+        .filter((r) => r.dataset === dataset && r.attack === attack)
+        .map((r) => ({ label: METHOD_TITLES[r.method] ?? r.method, auc: r.auc, points: r.roc }));
+      writeFileSync(
+        join(values.results, `roc-${dataset}-${attack}.svg`),
+        rocSvg(`${dataset}, ${attack === 'all' ? 'all attacks' : attack}`, curves),
+      );
     }
     const corpus = listCorpus(positionals[0]).map((e) => e.manifest);
     const markdown = `${benchMarkdown(rows, values.profile)}\n### The corpus (from each model's manifest.json)\n\n${corpusMarkdown(corpus)}\n`;

@@ -20,7 +20,11 @@ score, suspected target, reports exported), then the audit log's state (uma audi
 break is). The database defaults to $UMA_HOME/cases.sqlite, else
 ~/.uma/cases.sqlite.`,
   async run(argv, io) {
-    const { values } = parseArgs({ args: argv, options: { db: { type: 'string' }, json: { type: 'boolean', default: false } }, strict: true });
+    const { values } = parseArgs({
+      args: argv,
+      options: { db: { type: 'string' }, json: { type: 'boolean', default: false } },
+      strict: true,
+    });
     const dbPath = values.db ?? defaultDbPath();
     if (!fs.existsSync(dbPath)) {
       if (values.json) io.out('[]');
@@ -31,10 +35,26 @@ break is). The database defaults to $UMA_HOME/cases.sqlite, else
     try {
       const all = listCases(cdb).map((c) => ({
         ...c,
-        evidence: listEvidence(cdb, c.id).map((e) => ({ id: e.id, name: e.displayName, sha256: e.sha256, size: e.size, match: e.match, format: e.format })),
+        evidence: listEvidence(cdb, c.id).map((e) => ({
+          id: e.id,
+          name: e.displayName,
+          sha256: e.sha256,
+          size: e.size,
+          match: e.match,
+          format: e.format,
+        })),
         scans: listScans(cdb, c.id).map((s) => ({
-          id: s.id, evidenceId: s.evidenceId, method: s.method, status: s.status, verdict: s.verdict, score: s.score, target: s.target,
-          targetName: s.target === null ? null : s.classNames[s.target] ?? null, started: s.started, finished: s.finished, error: s.error,
+          id: s.id,
+          evidenceId: s.evidenceId,
+          method: s.method,
+          status: s.status,
+          verdict: s.verdict,
+          score: s.score,
+          target: s.target,
+          targetName: s.target === null ? null : (s.classNames[s.target] ?? null),
+          started: s.started,
+          finished: s.finished,
+          error: s.error,
           reports: listReports(cdb, s.id).map((r) => r.path),
         })),
       }));
@@ -44,12 +64,21 @@ break is). The database defaults to $UMA_HOME/cases.sqlite, else
       }
       if (all.length === 0) io.out(`no cases in ${cdb.paths.db}`);
       for (const c of all) {
-        io.out(`case ${c.id}  ${c.name}${c.number ? `  no. ${c.number}` : ''}  examiner ${c.examiner ?? '-'}  created ${c.created}`);
-        for (const e of c.evidence) io.out(`  evidence ${e.id}  ${e.name}  ${e.size} bytes  sha256 ${e.sha256}${e.match === 'none' ? '' : `  expected: ${e.match}`}`);
+        io.out(
+          `case ${c.id}  ${c.name}${c.number ? `  no. ${c.number}` : ''}  examiner ${c.examiner ?? '-'}  created ${c.created}`,
+        );
+        for (const e of c.evidence)
+          io.out(
+            `  evidence ${e.id}  ${e.name}  ${e.size} bytes  sha256 ${e.sha256}${e.match === 'none' ? '' : `  expected: ${e.match}`}`,
+          );
         for (const s of c.scans) {
-          const verdict = s.verdict ? `  ${s.verdict}  score ${s.score?.toFixed(2)}${s.target === null ? '' : `  target ${s.target} (${s.targetName})`}` : '';
+          const verdict = s.verdict
+            ? `  ${s.verdict}  score ${s.score?.toFixed(2)}${s.target === null ? '' : `  target ${s.target} (${s.targetName})`}`
+            : '';
           const reports = s.reports.length ? `  reports ${s.reports.length}` : '';
-          io.out(`  scan ${s.id}  evidence ${s.evidenceId}  ${s.method}  ${s.status}${verdict}  started ${s.started ?? '-'}${reports}${s.error ? `  (${s.error})` : ''}`);
+          io.out(
+            `  scan ${s.id}  evidence ${s.evidenceId}  ${s.method}  ${s.status}${verdict}  started ${s.started ?? '-'}${reports}${s.error ? `  (${s.error})` : ''}`,
+          );
         }
       }
       // The listing is only as good as the log behind it: say whether the chain holds.

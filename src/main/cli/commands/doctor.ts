@@ -36,10 +36,14 @@ A software WebGPU adapter (lavapipe, SwiftShader) is used only with --backend we
       strict: true,
     });
     if (!isBackendChoice(values.backend)) {
-      throw new UmaError('BAD_INPUT', `--backend must be one of ${BACKEND_CHOICES.join(', ')}, not '${values.backend}'`);
+      throw new UmaError(
+        'BAD_INPUT',
+        `--backend must be one of ${BACKEND_CHOICES.join(', ')}, not '${values.backend}'`,
+      );
     }
     const seconds = Number(values.seconds);
-    if (!(seconds > 0 && seconds <= 60)) throw new UmaError('BAD_INPUT', `--seconds must be in (0, 60], not '${values.seconds}'`);
+    if (!(seconds > 0 && seconds <= 60))
+      throw new UmaError('BAD_INPUT', `--seconds must be in (0, 60], not '${values.seconds}'`);
 
     const backend = await initBackend(values.backend);
     const probe = await trainingThroughput(MNIST_PROBE, seconds);
@@ -75,12 +79,26 @@ A software WebGPU adapter (lavapipe, SwiftShader) is used only with --backend we
     io.out(`device      ${backend.device}`);
     if (report.adapter) {
       const a = report.adapter;
-      io.out(`adapter     ${a.vendor}/${a.architecture} ${a.device} (${a.description})${a.software ? ' [software]' : ''}`);
-      io.out(`  limits    ${Object.entries(a.limits).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      io.out(
+        `adapter     ${a.vendor}/${a.architecture} ${a.device} (${a.description})${a.software ? ' [software]' : ''}`,
+      );
+      io.out(
+        `  limits    ${Object.entries(a.limits)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
     }
-    io.out(`threads     ${backend.threads || 'managed by libtensorflow or the GPU'} per tfjs instance; ${report.cores} cores; ${report.memoryGiB} GiB`);
-    io.out(`versions    ${Object.entries(report.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-    io.out(`throughput  ${probe.samplesPerSecond.toFixed(0)} samples/s training step (${report.probe.net}, batch ${probe.batch}, ${probe.steps} steps in ${probe.seconds.toFixed(1)} s)`);
+    io.out(
+      `threads     ${backend.threads || 'managed by libtensorflow or the GPU'} per tfjs instance; ${report.cores} cores; ${report.memoryGiB} GiB`,
+    );
+    io.out(
+      `versions    ${Object.entries(report.versions)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
+    io.out(
+      `throughput  ${probe.samplesPerSecond.toFixed(0)} samples/s training step (${report.probe.net}, batch ${probe.batch}, ${probe.steps} steps in ${probe.seconds.toFixed(1)} s)`,
+    );
     return 0;
   },
 };

@@ -17,7 +17,10 @@ function loadCleanData(model: Classifier, dataSpec: string): Dataset {
 }
 
 function histogramLine(h: Record<string, number>): string {
-  return Object.entries(h).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([op, n]) => `${op} ${n}`).join(', ');
+  return Object.entries(h)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([op, n]) => `${op} ${n}`)
+    .join(', ');
 }
 
 const pct = (a: number) => `${(a * 100).toFixed(1)}%`.padStart(6);
@@ -27,14 +30,19 @@ function printModelLayers(io: CliIO, layers: ModelLayer[]): void {
   const width = Math.max(...layers.map((l) => l.name.length), 4);
   for (const l of layers) {
     const shape = `[${l.outputShape.join(', ')}]`;
-    io.out(`      ${l.name.padEnd(width)}  ${l.className.padEnd(22)} ${shape.padEnd(16)} ${l.params.toLocaleString('en-US').padStart(10)}`);
+    io.out(
+      `      ${l.name.padEnd(width)}  ${l.className.padEnd(22)} ${shape.padEnd(16)} ${l.params.toLocaleString('en-US').padStart(10)}`,
+    );
   }
 }
 
 function printSurvey(io: CliIO, s: InputSurvey): void {
-  io.out(`input spec  top-1 on ${s.sampled} sampled clean images under each convention (the loaded spec: ${s.given.label}, ${pct(s.given.accuracy).trim()})`);
+  io.out(
+    `input spec  top-1 on ${s.sampled} sampled clean images under each convention (the loaded spec: ${s.given.label}, ${pct(s.given.accuracy).trim()})`,
+  );
   for (const c of s.scores) io.out(`  ${pct(c.accuracy)}  ${c.label}${c.id === s.best.id ? '   <- best' : ''}`);
-  if (s.best.id === s.given.id || s.best.accuracy === s.given.accuracy) io.out('recommend   the loaded spec (no convention does better)');
+  if (s.best.id === s.given.id || s.best.accuracy === s.given.accuracy)
+    io.out('recommend   the loaded spec (no convention does better)');
   else io.out(`recommend   ${s.best.label}: ${conventionFlags(s.best)}`);
   if (s.warning) io.out(`!!! ${s.warning}`);
 }
@@ -67,7 +75,10 @@ load warnings, and its weight layers in order, marking (*) those a freeze ratio 
     });
     if (positionals.length !== 1) throw new UmaError('BAD_INPUT', 'give exactly one MODEL path (uma help inspect)');
     if (!isBackendChoice(values.backend)) {
-      throw new UmaError('BAD_INPUT', `--backend must be one of ${BACKEND_CHOICES.join(', ')}, not '${values.backend}'`);
+      throw new UmaError(
+        'BAD_INPUT',
+        `--backend must be one of ${BACKEND_CHOICES.join(', ')}, not '${values.backend}'`,
+      );
     }
     const path = resolveModelPath(positionals[0]);
     const sha256 = modelDigest(path);
@@ -77,10 +88,12 @@ load warnings, and its weight layers in order, marking (*) those a freeze ratio 
       // Accuracy first: handing out the weight layers ends the model's claim to the file's own weights
       // (its forward-only fast path, inferLogits).
       const ds = values.data === undefined ? undefined : loadCleanData(model, values.data);
-      const data = ds && await topOneAccuracy(model, ds);
-      const inputSurvey = ds && await surveyInputConventions(model, ds);
+      const data = ds && (await topOneAccuracy(model, ds));
+      const inputSurvey = ds && (await surveyInputConventions(model, ds));
       const plan = model.freeze(FREEZE_PREVIEW);
-      const layers = model.weightLayers().map((l) => ({ name: l.name, kind: l.kind, op: l.op, params: l.params, frozenAtHalf: l.frozen }));
+      const layers = model
+        .weightLayers()
+        .map((l) => ({ name: l.name, kind: l.kind, op: l.op, params: l.params, frozenAtHalf: l.frozen }));
       model.freeze(0);
       const report = {
         path,
@@ -95,10 +108,14 @@ load warnings, and its weight layers in order, marking (*) those a freeze ratio 
         freezePreview: { ratio: FREEZE_PREVIEW, frozenCount: plan.frozenCount, frozen: plan.frozen },
         layers,
         ...(model.report.layers && { modelLayers: model.report.layers }),
-        ...(data && { accuracy: data.accuracy, data: { source: data.source, count: data.count, correct: data.correct, warnings: ds.warnings ?? [] } }),
+        ...(data && {
+          accuracy: data.accuracy,
+          data: { source: data.source, count: data.count, correct: data.correct, warnings: ds.warnings ?? [] },
+        }),
         ...(inputSurvey && { inputSurvey }),
       };
-      if (values.json !== undefined && values.json !== '-') writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
+      if (values.json !== undefined && values.json !== '-')
+        writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
       if (values.json === '-') {
         io.out(JSON.stringify(report, null, 2));
         return 0;
@@ -106,18 +123,27 @@ load warnings, and its weight layers in order, marking (*) those a freeze ratio 
       const s = model.inputSpec;
       io.out(`model       ${report.name} (${report.format})`);
       io.out(`sha256      ${sha256}`);
-      io.out(`input       ${s.height}x${s.width}x${s.channels}, ${s.layout} model (predict takes NHWC in [0,1]); mean [${s.mean.join(', ')}], std [${s.std.join(', ')}]`);
+      io.out(
+        `input       ${s.height}x${s.width}x${s.channels}, ${s.layout} model (predict takes NHWC in [0,1]); mean [${s.mean.join(', ')}], std [${s.std.join(', ')}]`,
+      );
       io.out(`classes     ${model.numClasses}`);
       io.out(`params      ${report.params.toLocaleString('en-US')}`);
       io.out(`ops         ${histogramLine(report.opHistogram)}`);
       for (const w of report.warnings) io.out(`warning     ${w}`);
-      io.out(`layers      ${layers.length} weight layers, input -> output; * = frozen by freeze(${FREEZE_PREVIEW}) (${plan.frozenCount} conv/dense frozen)`);
+      io.out(
+        `layers      ${layers.length} weight layers, input -> output; * = frozen by freeze(${FREEZE_PREVIEW}) (${plan.frozenCount} conv/dense frozen)`,
+      );
       const width = Math.max(...layers.map((l) => l.name.length), 4);
       layers.forEach((l, i) => {
-        io.out(`  ${String(i + 1).padStart(3)} ${l.frozenAtHalf ? '*' : ' '} ${l.name.padEnd(width)}  ${l.kind.padEnd(9)} ${l.op.padEnd(20)} ${l.params.toLocaleString('en-US').padStart(10)}`);
+        io.out(
+          `  ${String(i + 1).padStart(3)} ${l.frozenAtHalf ? '*' : ' '} ${l.name.padEnd(width)}  ${l.kind.padEnd(9)} ${l.op.padEnd(20)} ${l.params.toLocaleString('en-US').padStart(10)}`,
+        );
       });
       if (model.report.layers) printModelLayers(io, model.report.layers);
-      if (data) io.out(`accuracy    ${(data.accuracy * 100).toFixed(2)}% top-1 (${data.correct}/${data.count} on ${data.source})`);
+      if (data)
+        io.out(
+          `accuracy    ${(data.accuracy * 100).toFixed(2)}% top-1 (${data.correct}/${data.count} on ${data.source})`,
+        );
       for (const w of ds?.warnings ?? []) io.out(`warning     ${w}`);
       if (inputSurvey) printSurvey(io, inputSurvey);
       return 0;

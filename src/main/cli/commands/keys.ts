@@ -7,7 +7,7 @@ import type { Command } from '../command.ts';
 
 export const keys: Command = {
   name: 'keys',
-  summary: 'the keys verification trusts: list them, export an examiner\'s, trust or untrust another\'s',
+  summary: "the keys verification trusts: list them, export an examiner's, trust or untrust another's",
   usage: `uma keys list [--db FILE] [--json]
 uma keys export EXAMINER|KEYID [--out FILE] [--db FILE]
 uma keys trust KEY.pub --name NAME [--db FILE]
@@ -24,21 +24,28 @@ untrust   removes a key from the trust store (own examiner keys stay trusted whi
   async run(argv, io) {
     const { values, positionals } = parseArgs({
       args: argv,
-      options: { db: { type: 'string' }, json: { type: 'boolean', default: false }, out: { type: 'string' }, name: { type: 'string' } },
+      options: {
+        db: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        out: { type: 'string' },
+        name: { type: 'string' },
+      },
       allowPositionals: true,
       strict: true,
     });
     const [action, arg, ...more] = positionals;
     const paths = dataPaths(values.db ?? defaultDbPath());
     const needs = (what: string): string => {
-      if (arg === undefined || more.length) throw new UmaError('BAD_INPUT', `uma keys ${action} takes exactly one ${what}`);
+      if (arg === undefined || more.length)
+        throw new UmaError('BAD_INPUT', `uma keys ${action} takes exactly one ${what}`);
       return arg;
     };
     switch (action) {
       case 'list': {
         const all = trustedKeys(paths).map(({ name, keyid, source, file }) => ({ name, keyid, source, file }));
         if (values.json) io.out(JSON.stringify(all, null, 2));
-        else if (all.length === 0) io.out(`no trusted keys in ${paths.dataDir} (an examiner's key is made when they first sign a report)`);
+        else if (all.length === 0)
+          io.out(`no trusted keys in ${paths.dataDir} (an examiner's key is made when they first sign a report)`);
         else {
           const width = Math.max(...all.map((k) => k.name.length));
           for (const k of all) io.out(`${k.name.padEnd(width)}  ${k.source.padEnd(8)}  ${k.keyid}  ${k.file}`);
@@ -56,11 +63,16 @@ untrust   removes a key from the trust store (own examiner keys stay trusted whi
       case 'trust': {
         const file = needs('public key file');
         if (!values.name) throw new UmaError('BAD_INPUT', '--name NAME is required: say who holds the key');
-        if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile()) throw new UmaError('NOT_FOUND', `key file ${file} does not exist or is not a file`);
-        if (fs.statSync(file).size > 10_000) throw new UmaError('BAD_INPUT', `${file} is too large to be an Ed25519 public key PEM`);
+        if (!fs.statSync(file, { throwIfNoEntry: false })?.isFile())
+          throw new UmaError('NOT_FOUND', `key file ${file} does not exist or is not a file`);
+        if (fs.statSync(file).size > 10_000)
+          throw new UmaError('BAD_INPUT', `${file} is too large to be an Ed25519 public key PEM`);
         const key = trustKey(paths, fs.readFileSync(file), values.name);
-        io.out(key.source === 'examiner' ? `${key.keyid} is examiner '${key.name}''s own key: trusted already`
-          : `trusted ${key.keyid} as '${key.name}' (${key.file})`);
+        io.out(
+          key.source === 'examiner'
+            ? `${key.keyid} is examiner '${key.name}''s own key: trusted already`
+            : `trusted ${key.keyid} as '${key.name}' (${key.file})`,
+        );
         return 0;
       }
       case 'untrust': {
@@ -69,7 +81,10 @@ untrust   removes a key from the trust store (own examiner keys stay trusted whi
         return 0;
       }
       default:
-        throw new UmaError('BAD_INPUT', `uma keys needs an action: list, export, trust or untrust${action ? ` (not '${action}')` : ''}`);
+        throw new UmaError(
+          'BAD_INPUT',
+          `uma keys needs an action: list, export, trust or untrust${action ? ` (not '${action}')` : ''}`,
+        );
     }
   },
 };

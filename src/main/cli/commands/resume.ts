@@ -31,15 +31,18 @@ Exit code 0 when every scan finished (or none was interrupted); 2 on bad input.`
       options: { db: { type: 'string' }, backend: { type: 'string', default: 'auto' }, json: { type: 'string' } },
     });
     if (positionals.length > 1) throw new UmaError('BAD_INPUT', 'give at most one SCAN_ID');
-    if (!isBackendChoice(values.backend)) throw new UmaError('BAD_INPUT', `--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
+    if (!isBackendChoice(values.backend))
+      throw new UmaError('BAD_INPUT', `--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
     const given = positionals[0] === undefined ? undefined : Number(positionals[0]);
-    if (given !== undefined && !(Number.isInteger(given) && given > 0)) throw new UmaError('BAD_INPUT', `SCAN_ID must be a positive integer, not '${positionals[0]}'`);
+    if (given !== undefined && !(Number.isInteger(given) && given > 0))
+      throw new UmaError('BAD_INPUT', `SCAN_ID must be a positive integer, not '${positionals[0]}'`);
 
     const session = await openCliSession({ db: values.db, backend: values.backend }, io);
     try {
-      const ids = given !== undefined
-        ? [given]
-        : (await session.call('scans/list', {})).filter((s) => s.status === 'interrupted').map((s) => s.id);
+      const ids =
+        given !== undefined
+          ? [given]
+          : (await session.call('scans/list', {})).filter((s) => s.status === 'interrupted').map((s) => s.id);
       if (ids.length === 0) io.out(`no interrupted scans in ${session.dbPath}`);
       for (const scanId of ids) {
         const before = await session.call('scans/get', { scanId });

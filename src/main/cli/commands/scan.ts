@@ -9,7 +9,14 @@ import { DEFAULT_PROFILE_NAME, PARAM_INFO, PROFILES, SCAN_METHODS } from '../../
 import { BACKEND_CHOICES, isBackendChoice } from '../../engine/backend/index.ts';
 import type { CliIO, Command } from '../command.ts';
 import { openCliSession, type CliSession } from '../service-session.ts';
-import { parseInteger, parseMethod, parseNumberList, parseParams, parseProfile, resolveModelPath } from '../scan-options.ts';
+import {
+  parseInteger,
+  parseMethod,
+  parseNumberList,
+  parseParams,
+  parseProfile,
+  resolveModelPath,
+} from '../scan-options.ts';
 
 function writeArtifacts(dir: string, artifacts: ClassImages[]): void {
   mkdirSync(dir, { recursive: true });
@@ -25,24 +32,38 @@ function fmt(v: number | null, digits = 2): string {
 }
 
 /** Signs the scan through the service and copies the archive where --report asked for it. */
-async function writeReport(session: CliSession, scanId: number, out: string, examiner: string | undefined, io: CliIO): Promise<void> {
+async function writeReport(
+  session: CliSession,
+  scanId: number,
+  out: string,
+  examiner: string | undefined,
+  io: CliIO,
+): Promise<void> {
   const scan = (await session.call('scans/get', { scanId })).scan;
-  const report = await session.call('reports/create', { scanId, examiner: examiner ?? scan.examiner ?? os.userInfo().username });
+  const report = await session.call('reports/create', {
+    scanId,
+    examiner: examiner ?? scan.examiner ?? os.userInfo().username,
+  });
   writeFileSync(out, (await session.call('reports/download', { reportId: report.id })).bytes);
-  io.out(`wrote signed report ${out} (key ${report.keyid}${report.pdf ? '' : `; ${report.pdfNote}`}); check it with: uma verify ${out}`);
+  io.out(
+    `wrote signed report ${out} (key ${report.keyid}${report.pdf ? '' : `; ${report.pdfNote}`}); check it with: uma verify ${out}`,
+  );
 }
 
 export function printSummary(io: CliIO, r: ScanResult): void {
-  const head = r.verdict === 'trojaned'
-    ? `TROJANED: suspected target class ${r.target} (${r.classes[r.target!].name}), score ${r.score.toFixed(2)}`
-    : `CLEAN: no class flagged, score ${r.score.toFixed(2)}`;
+  const head =
+    r.verdict === 'trojaned'
+      ? `TROJANED: suspected target class ${r.target} (${r.classes[r.target!].name}), score ${r.score.toFixed(2)}`
+      : `CLEAN: no class flagged, score ${r.score.toFixed(2)}`;
   io.out(`${head}  [${r.method}, ${r.backend}, ${r.seconds.toFixed(1)} s, seed ${r.seed}]`);
   io.out(`model ${r.model.name} sha256 ${r.model.sha256}`);
   for (const w of r.warnings ?? []) io.out(`!!! ${w}`);
   for (const w of r.data.warnings ?? []) io.out(`data warning: ${w}`);
   io.out('class  name             abl.acc(k) abl.acc(o)    ASR  mask L1  transfer  anomaly  flag');
   for (const c of r.classes) {
-    io.out(`${String(c.index).padStart(5)}  ${c.name.slice(0, 15).padEnd(15)}  ${fmt(c.ablatedAccTarget).padStart(10)} ${fmt(c.ablatedAccOther).padStart(10)} ${fmt(c.asr).padStart(6)} ${fmt(c.maskL1, 1).padStart(8)} ${fmt(c.transferAsr).padStart(9)} ${fmt(c.anomalyIndex).padStart(8)}  ${c.flagged ? 'FLAG' : ''}`);
+    io.out(
+      `${String(c.index).padStart(5)}  ${c.name.slice(0, 15).padEnd(15)}  ${fmt(c.ablatedAccTarget).padStart(10)} ${fmt(c.ablatedAccOther).padStart(10)} ${fmt(c.asr).padStart(6)} ${fmt(c.maskL1, 1).padStart(8)} ${fmt(c.transferAsr).padStart(9)} ${fmt(c.anomalyIndex).padStart(8)}  ${c.flagged ? 'FLAG' : ''}`,
+    );
   }
 }
 
@@ -115,7 +136,8 @@ Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
     });
     if (positionals.length !== 1) throw new UmaError('BAD_INPUT', 'give exactly one MODEL (a file, a folder, or demo)');
     if (!values.data) throw new UmaError('BAD_INPUT', '--data is required (an image folder, an IDX file, or demo)');
-    if (!isBackendChoice(values.backend)) throw new UmaError('BAD_INPUT', `--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
+    if (!isBackendChoice(values.backend))
+      throw new UmaError('BAD_INPUT', `--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
     const method = parseMethod(values.method);
     const seed = parseInteger('seed', values.seed, 0) ?? 1;
     const workers = parseInteger('workers', values.workers, 0);
@@ -127,11 +149,15 @@ Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
     const std = parseNumberList('std', values.std);
     if (std?.some((s) => s <= 0)) throw new UmaError('BAD_INPUT', `--std values must be positive, not '${values.std}'`);
 
-    if (values.report && !values.case) throw new UmaError('BAD_INPUT', '--report needs --case: a signed report is of a scan recorded in a case');
+    if (values.report && !values.case)
+      throw new UmaError('BAD_INPUT', '--report needs --case: a signed report is of a scan recorded in a case');
     if (values.architecture !== undefined) {
       // A scan's model is one evidence file; an architecture beside it would be unhashed, unrecorded input.
-      throw new UmaError('BAD_INPUT', '--architecture: scanning a Keras weights-only file is not supported yet; '
-        + 'save the full model (model.save) and scan that (uma inspect --architecture reads it meanwhile)');
+      throw new UmaError(
+        'BAD_INPUT',
+        '--architecture: scanning a Keras weights-only file is not supported yet; ' +
+          'save the full model (model.save) and scan that (uma inspect --architecture reads it meanwhile)',
+      );
     }
     const givenPath = resolveModelPath(positionals[0]);
     const displayName = positionals[0] === 'demo' ? 'demo-model (bundled, BadNets-trojaned MNIST CNN)' : givenPath;
@@ -144,31 +170,58 @@ Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
     process.once('SIGINT', onSigint);
     try {
       const caseName = values.case ?? 'uma scan';
-      const kase = (await session.call('cases/list', { query: caseName })).find((c) => c.name === caseName)
-        ?? await session.call('cases/create', { name: caseName, examiner: values.examiner });
+      const kase =
+        (await session.call('cases/list', { query: caseName })).find((c) => c.name === caseName) ??
+        (await session.call('cases/create', { name: caseName, examiner: values.examiner }));
       const inputSpec = mean || std || classNames ? { mean, std, classNames } : undefined;
       const evidence = await session.call('evidence/add', {
-        caseId: kase.id, source: { kind: 'path', path: givenPath }, displayName, inputSpec,
-        expectedSha256: values['expected-sha256'], expectedSource: values['expected-sha256'] ? 'given with --expected-sha256' : undefined,
+        caseId: kase.id,
+        source: { kind: 'path', path: givenPath },
+        displayName,
+        inputSpec,
+        expectedSha256: values['expected-sha256'],
+        expectedSource: values['expected-sha256'] ? 'given with --expected-sha256' : undefined,
       });
-      if (values.case) io.err(`evidence ${evidence.id} in case '${caseName}': sha256 ${evidence.sha256}${evidence.match === 'mismatch' ? ' (DOES NOT MATCH the expected sha256)' : ''}`);
+      if (values.case)
+        io.err(
+          `evidence ${evidence.id} in case '${caseName}': sha256 ${evidence.sha256}${evidence.match === 'mismatch' ? ' (DOES NOT MATCH the expected sha256)' : ''}`,
+        );
       const reference = values.reference
-        ? await session.call('evidence/add', { caseId: kase.id, source: { kind: 'path', path: values.reference }, expectedSource: 'reference model (--reference)' })
+        ? await session.call('evidence/add', {
+            caseId: kase.id,
+            source: { kind: 'path', path: values.reference },
+            expectedSource: 'reference model (--reference)',
+          })
         : undefined;
-      const data = values.data === 'demo' ? { kind: 'demo' as const } : { kind: 'path' as const, path: values.data, labels: values.labels };
+      const data =
+        values.data === 'demo'
+          ? { kind: 'demo' as const }
+          : { kind: 'path' as const, path: values.data, labels: values.labels };
       const started = await session.call('scans/start', {
-        caseId: kase.id, evidenceId: evidence.id, method, params, seed, data, workers, examiner: values.examiner,
+        caseId: kase.id,
+        evidenceId: evidence.id,
+        method,
+        params,
+        seed,
+        data,
+        workers,
+        examiner: values.examiner,
         referenceEvidenceId: reference?.id,
       });
       for (const w of started.warnings) io.err(`warning: ${w}`);
-      stop.signal.addEventListener('abort', () => void session.call('scans/cancel', { jobId: started.jobId }).catch(() => undefined));
+      stop.signal.addEventListener(
+        'abort',
+        () => void session.call('scans/cancel', { jobId: started.jobId }).catch(() => undefined),
+      );
       const numClasses = (await session.call('scans/get', { scanId: started.scanId })).scan.numClasses;
       const result = await session.follow(started.jobId, numClasses, 0);
       printSummary(io, result);
       if (values.json === '-') io.out(JSON.stringify(result, null, 2));
       else if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2));
       if (values.out) {
-        const images = await Promise.all(result.classes.map((c) => session.call('scans/artifacts', { scanId: started.scanId, classIndex: c.index })));
+        const images = await Promise.all(
+          result.classes.map((c) => session.call('scans/artifacts', { scanId: started.scanId, classIndex: c.index })),
+        );
         writeArtifacts(values.out, images);
       }
       if (values.case) {

@@ -33,28 +33,49 @@ origin, are refused with 403. Scans interrupted by a crash are resumed at start-
     const { values } = parseArgs({
       args: argv,
       options: {
-        port: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' }, db: { type: 'string' }, token: { type: 'string' },
-        backend: { type: 'string', default: 'auto' }, 'no-pdf': { type: 'boolean', default: false },
+        port: { type: 'string' },
+        host: { type: 'string', default: '127.0.0.1' },
+        db: { type: 'string' },
+        token: { type: 'string' },
+        backend: { type: 'string', default: 'auto' },
+        'no-pdf': { type: 'boolean', default: false },
         ui: { type: 'string' },
       },
       strict: true,
     });
     const port = parseInteger('port', values.port, 0) ?? 8765;
     if (port > 65535) throw new UmaError('BAD_INPUT', `--port must be at most 65535, not ${port}`);
-    if (!isBackendChoice(values.backend)) throw new UmaError('BAD_INPUT', `--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
+    if (!isBackendChoice(values.backend))
+      throw new UmaError('BAD_INPUT', `--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
     const token = values.token ?? randomBytes(32).toString('hex');
-    if (token.length < 16 || !/^[\w-]+$/.test(token)) throw new UmaError('BAD_INPUT', '--token must be at least 16 characters of [A-Za-z0-9_-]');
+    if (token.length < 16 || !/^[\w-]+$/.test(token))
+      throw new UmaError('BAD_INPUT', '--token must be at least 16 characters of [A-Za-z0-9_-]');
     const loopback = ['127.0.0.1', 'localhost', '::1'].includes(values.host);
     if (!loopback) {
-      io.err('WARNING: --host ' + values.host + ' exposes the case database, the evidence and scanning to anyone on the network who gets');
-      io.err('WARNING: the token. Traffic is plain HTTP (no TLS): put it behind an SSH tunnel or a TLS proxy instead if you can.');
+      io.err(
+        'WARNING: --host ' +
+          values.host +
+          ' exposes the case database, the evidence and scanning to anyone on the network who gets',
+      );
+      io.err(
+        'WARNING: the token. Traffic is plain HTTP (no TLS): put it behind an SSH tunnel or a TLS proxy instead if you can.',
+      );
     }
-    if (values.ui && !fs.existsSync(`${values.ui}/index.html`)) throw new UmaError('BAD_INPUT', `--ui ${values.ui}: no index.html there`);
+    if (values.ui && !fs.existsSync(`${values.ui}/index.html`))
+      throw new UmaError('BAD_INPUT', `--ui ${values.ui}: no index.html there`);
     const uiDir = values.ui ?? RENDERER_DIR;
     const staticDir = fs.existsSync(`${uiDir}/index.html`) ? uiDir : null;
-    if (!staticDir) io.err(`note: the UI is not built (${RENDERER_DIR}); run 'npx electron-vite build' and restart. The API works without it.`);
+    if (!staticDir)
+      io.err(
+        `note: the UI is not built (${RENDERER_DIR}); run 'npx electron-vite build' and restart. The API works without it.`,
+      );
 
-    const service = await startService({ dbPath: values.db, host: 'serve', backend: values.backend, pdf: !values['no-pdf'] });
+    const service = await startService({
+      dbPath: values.db,
+      host: 'serve',
+      backend: values.backend,
+      pdf: !values['no-pdf'],
+    });
     const server = await startWsServer({ service, host: values.host, port, token, staticDir });
     io.out(`uma serve: open ${server.url}`);
     io.out(`  cases ${service.cdb.paths.db}`);

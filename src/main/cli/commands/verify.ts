@@ -12,7 +12,8 @@ export const VERIFY_EXIT: Record<VerificationStatus, number> = { verified: 0, fa
 
 export const verify: Command = {
   name: 'verify',
-  summary: 'verify a signed scan report archive offline (every file, the signature, the signer\'s trust, optionally the model)',
+  summary:
+    "verify a signed scan report archive offline (every file, the signature, the signer's trust, optionally the model)",
   usage: `uma verify ARCHIVE.zip [--model FILE] [--trust KEY.pub]... [--db FILE] [--json]
 
 Checks a report archive without network: the BagIt files (every file listed, none missing or added,
@@ -28,13 +29,22 @@ can sign an archive with a key of their own); 1 altered, malformed or not the gi
   async run(argv, io) {
     const { values, positionals } = parseArgs({
       args: argv,
-      options: { model: { type: 'string' }, trust: { type: 'string', multiple: true }, db: { type: 'string' }, json: { type: 'boolean', default: false } },
+      options: {
+        model: { type: 'string' },
+        trust: { type: 'string', multiple: true },
+        db: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
       allowPositionals: true,
       strict: true,
     });
     if (positionals.length !== 1) throw new UmaError('BAD_INPUT', 'give exactly one archive to verify');
     const [archive] = positionals;
-    for (const [what, file] of [['archive', archive], ['--model file', values.model], ...(values.trust ?? []).map((t) => ['--trust key', t] as const)]) {
+    for (const [what, file] of [
+      ['archive', archive],
+      ['--model file', values.model],
+      ...(values.trust ?? []).map((t) => ['--trust key', t] as const),
+    ]) {
       if (file !== undefined && !fs.existsSync(file)) throw new UmaError('NOT_FOUND', `${what} ${file} does not exist`);
     }
     const trusted = values.trust
@@ -43,22 +53,35 @@ can sign an archive with a key of their own); 1 altered, malformed or not the gi
     const result = await verifyArchive(new Uint8Array(fs.readFileSync(archive)), { model: values.model, trusted });
     const code = VERIFY_EXIT[result.status];
     if (values.json) {
-      io.out(JSON.stringify({ archive, ok: result.ok, status: result.status, signer: result.signer, checks: result.checks }, null, 2));
+      io.out(
+        JSON.stringify(
+          { archive, ok: result.ok, status: result.status, signer: result.signer, checks: result.checks },
+          null,
+          2,
+        ),
+      );
       return code;
     }
     const width = Math.max(...result.checks.map((c) => c.name.length));
     for (const c of result.checks) io.out(`${c.status.toUpperCase().padEnd(4)}  ${c.name.padEnd(width)}  ${c.detail}`);
     const p = result.statement?.predicate;
     const failed = result.checks.filter((c) => c.status === 'fail');
-    const what = p ? `case '${p.case.name}' scan ${p.scan.id}, verdict ${p.verdict}${p.target === null ? '' : `, suspected target ${p.target} (${p.targetName})`}` : '';
+    const what = p
+      ? `case '${p.case.name}' scan ${p.scan.id}, verdict ${p.verdict}${p.target === null ? '' : `, suspected target ${p.target} (${p.targetName})`}`
+      : '';
     if (result.status === 'verified' && p) {
       const key = `key ${p.examiner.keyid.slice(0, 16)}…, trusted as ${result.signer?.trustedAs}`;
       io.out(`VERIFIED  ${archive}: ${what}; signed by ${p.examiner.name} (${key}) at ${p.signedAt}`);
     } else if (result.status === 'untrusted' && p) {
-      io.out(`UNTRUSTED SIGNER  ${archive}: intact, but signed by key ${p.examiner.keyid.slice(0, 16)}…, which is not trusted here;`
-        + ` it names '${p.examiner.name}' as examiner, which nobody vouches for. ${what}.`);
-      io.out('                  If that examiner gave you their key: uma keys trust KEY.pub --name NAME, or verify with --trust KEY.pub');
-    } else io.out(`NOT VERIFIED  ${archive}: ${failed.length} check(s) failed: ${failed.map((c) => c.name).join(', ')}`);
+      io.out(
+        `UNTRUSTED SIGNER  ${archive}: intact, but signed by key ${p.examiner.keyid.slice(0, 16)}…, which is not trusted here;` +
+          ` it names '${p.examiner.name}' as examiner, which nobody vouches for. ${what}.`,
+      );
+      io.out(
+        '                  If that examiner gave you their key: uma keys trust KEY.pub --name NAME, or verify with --trust KEY.pub',
+      );
+    } else
+      io.out(`NOT VERIFIED  ${archive}: ${failed.length} check(s) failed: ${failed.map((c) => c.name).join(', ')}`);
     return code;
   },
 };

@@ -45,14 +45,25 @@ Exit code 0 when every entry was built, 1 when some could not reach the ASR/accu
         backend: { type: 'string', default: 'wasm' },
       },
     });
-    if (positionals[0] !== 'build' || positionals.length !== 1) throw new UmaError('BAD_INPUT', "the only subcommand is 'build'");
+    if (positionals[0] !== 'build' || positionals.length !== 1)
+      throw new UmaError('BAD_INPUT', "the only subcommand is 'build'");
     if (!values.dataset) throw new UmaError('BAD_INPUT', `--dataset is required (${Object.keys(DATASETS).join(', ')})`);
-    if (values.arch && !(ARCHITECTURES as readonly string[]).includes(values.arch)) throw new UmaError('BAD_INPUT', `--arch must be one of ${ARCHITECTURES.join(', ')}`);
-    const attacks = values.attacks === 'all' ? Object.keys(ATTACKS) : values.attacks.split(',').map((s) => s.trim()).filter(Boolean);
-    if (!isBackendChoice(values.backend)) throw new UmaError('BAD_INPUT', `--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
+    if (values.arch && !(ARCHITECTURES as readonly string[]).includes(values.arch))
+      throw new UmaError('BAD_INPUT', `--arch must be one of ${ARCHITECTURES.join(', ')}`);
+    const attacks =
+      values.attacks === 'all'
+        ? Object.keys(ATTACKS)
+        : values.attacks
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
+    if (!isBackendChoice(values.backend))
+      throw new UmaError('BAD_INPUT', `--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
     await initBackend(values.backend);
     const r = await buildCorpus({
-      dataset: values.dataset, attacks, out: values.out,
+      dataset: values.dataset,
+      attacks,
+      out: values.out,
       clean: parseInteger('clean', values.clean, 0) ?? 0,
       perAttack: parseInteger('per-attack', values['per-attack'], 0) ?? 1,
       arch: values.arch as Architecture | undefined,
@@ -60,7 +71,9 @@ Exit code 0 when every entry was built, 1 when some could not reach the ASR/accu
       dataRoot: values['data-root'],
       log: io.err,
     });
-    io.out(`${values.out}: ${r.built.length} built, ${r.skipped.length} already there${r.failed.length ? `, ${r.failed.length} FAILED: ${r.failed.join(', ')}` : ''}`);
+    io.out(
+      `${values.out}: ${r.built.length} built, ${r.skipped.length} already there${r.failed.length ? `, ${r.failed.length} FAILED: ${r.failed.join(', ')}` : ''}`,
+    );
     return r.failed.length ? 1 : 0;
   },
 };

@@ -12,8 +12,13 @@ export type GpuFailureKind = 'device-lost' | 'out-of-memory' | 'gpu-error';
  * kept, and it can be resumed on another backend (`--backend wasm`).
  */
 export class GpuDeviceError extends UmaError {
-  constructor(readonly kind: GpuFailureKind, message: string) {
-    super('BACKEND', `${message}; finished classes are kept: resume the scan with another backend (--backend wasm)`, { kind });
+  constructor(
+    readonly kind: GpuFailureKind,
+    message: string,
+  ) {
+    super('BACKEND', `${message}; finished classes are kept: resume the scan with another backend (--backend wasm)`, {
+      kind,
+    });
     this.name = 'GpuDeviceError';
   }
 }

@@ -43,7 +43,10 @@ export interface BackendInfo {
 }
 
 export class BackendError extends Error {
-  constructor(message: string, readonly attempts: BackendAttempt[]) {
+  constructor(
+    message: string,
+    readonly attempts: BackendAttempt[],
+  ) {
     super(message);
     this.name = 'BackendError';
   }
@@ -57,7 +60,11 @@ let current: BackendInfo | undefined;
 
 function gpuVisible(): { ok: boolean; reason: string } {
   try {
-    const out = execFileSync('nvidia-smi', ['-L'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync('nvidia-smi', ['-L'], {
+      encoding: 'utf8',
+      timeout: 5000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const gpus = out.split('\n').filter((l) => l.startsWith('GPU '));
     return gpus.length > 0
       ? { ok: true, reason: `${gpus.length} GPU(s): ${gpus[0]}` }
@@ -83,7 +90,11 @@ async function tryNodeGpu(): Promise<BackendAttempt> {
   const loaded = loadNative('@tensorflow/tfjs-node-gpu');
   if (!loaded.ok) return { name: 'node-gpu', ok: false, reason: loaded.reason };
   const ok = await tf.setBackend('tensorflow');
-  return { name: 'node-gpu', ok, reason: ok ? `${loaded.reason}; ${gpu.reason}` : 'tensorflow backend failed to initialise' };
+  return {
+    name: 'node-gpu',
+    ok,
+    reason: ok ? `${loaded.reason}; ${gpu.reason}` : 'tensorflow backend failed to initialise',
+  };
 }
 
 async function tryNode(): Promise<BackendAttempt> {
@@ -98,7 +109,11 @@ async function tryWasm(): Promise<BackendAttempt> {
     await import('@tensorflow/tfjs-backend-wasm');
     registerWasmKernels();
     const ok = await tf.setBackend('wasm');
-    return { name: 'wasm', ok, reason: ok ? 'WASM (XNNPACK) with the project kernels' : 'WASM backend failed to initialise' };
+    return {
+      name: 'wasm',
+      ok,
+      reason: ok ? 'WASM (XNNPACK) with the project kernels' : 'WASM backend failed to initialise',
+    };
   } catch (err) {
     return { name: 'wasm', ok: false, reason: `WASM backend failed: ${(err as Error).message}` };
   }
@@ -106,7 +121,11 @@ async function tryWasm(): Promise<BackendAttempt> {
 
 async function tryCpu(): Promise<BackendAttempt> {
   const ok = await tf.setBackend('cpu');
-  return { name: 'cpu', ok, reason: ok ? 'pure-JS cpu backend, asked for by name (about 100x slower for training)' : 'cpu backend failed' };
+  return {
+    name: 'cpu',
+    ok,
+    reason: ok ? 'pure-JS cpu backend, asked for by name (about 100x slower for training)' : 'cpu backend failed',
+  };
 }
 
 /** `byName`: the backend was asked for by name, not reached by walking the auto order. */
@@ -153,9 +172,10 @@ export async function initBackend(choice: BackendChoice = 'auto'): Promise<Backe
     current = {
       name,
       tfBackend: tf.getBackend(),
-      reason: choice === 'auto'
-        ? `${attempt.reason}${skipped.length ? ` (skipped ${skipped.join('; ')})` : ''}`
-        : `${attempt.reason} (asked for by name)`,
+      reason:
+        choice === 'auto'
+          ? `${attempt.reason}${skipped.length ? ` (skipped ${skipped.join('; ')})` : ''}`
+          : `${attempt.reason} (asked for by name)`,
       attempts,
       tfjsVersion: tf.version.tfjs,
       threads: threadsOf(name),

@@ -61,10 +61,21 @@ class KernelScope {
     if (sh === 1 && sw === 1) return x;
     const [n, h, w, c] = x.shape;
     const six = this.reshape(x, [n, h, 1, w, 1, c]);
-    const padded = this.run('PadV2', { x: six }, {
-      paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]],
-      constantValue: 0,
-    });
+    const padded = this.run(
+      'PadV2',
+      { x: six },
+      {
+        paddings: [
+          [0, 0],
+          [0, 0],
+          [0, sh - 1],
+          [0, 0],
+          [0, sw - 1],
+          [0, 0],
+        ],
+        constantValue: 0,
+      },
+    );
     return this.reshape(padded, [n, h * sh, w * sw, c]);
   }
 
@@ -97,15 +108,21 @@ function geometry(
   const stride = pair(attrs.strides as number | number[]);
   const dilation = pair(attrs.dilations as number | number[] | undefined);
   const info = tf.backend_util.computeConv2DInfo(
-    xShape, filterShape, stride, dilation,
+    xShape,
+    filterShape,
+    stride,
+    dilation,
     attrs.pad as 'valid' | 'same' | number,
     attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
     depthwise,
   );
   return {
-    stride, dilation,
-    padTop: info.padInfo.top, padLeft: info.padInfo.left,
-    outHeight: info.outHeight, outWidth: info.outWidth,
+    stride,
+    dilation,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
   };
 }
 
@@ -113,9 +130,7 @@ function geometry(
  * Pads the (batch-last) input so a conv with stride = dilation and dilation = stride over it yields at
  * least the filter's extent, then crops the result to exactly [fh, fw].
  */
-function filterGradPadding(
-  h: number, w: number, fh: number, fw: number, g: ConvGeometry,
-): Pair[] {
+function filterGradPadding(h: number, w: number, fh: number, fw: number, g: ConvGeometry): Pair[] {
   const needH = (fh - 1) * g.dilation[0] + (g.outHeight - 1) * g.stride[0] + 1;
   const needW = (fw - 1) * g.dilation[1] + (g.outWidth - 1) * g.stride[1] + 1;
   return [
@@ -126,7 +141,11 @@ function filterGradPadding(
   ];
 }
 
-function conv2dBackpropFilter(args: { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs?: NamedAttrMap }): TensorInfo {
+function conv2dBackpropFilter(args: {
+  inputs: Record<string, TensorInfo>;
+  backend: KernelBackend;
+  attrs?: NamedAttrMap;
+}): TensorInfo {
   const { x, dy } = args.inputs;
   const attrs = args.attrs ?? {};
   const filterShape = attrs.filterShape as [number, number, number, number];
@@ -138,12 +157,20 @@ function conv2dBackpropFilter(args: { inputs: Record<string, TensorInfo>; backen
   const xT = k.transpose(x, [3, 1, 2, 0]); // [Cin, H, W, N]: channels become the batch
   const dyT = k.transpose(dy, [1, 2, 0, 3]); // [Ho, Wo, N, Cout]: dy becomes the filter
   const xP = k.padOrCrop(xT, filterGradPadding(h, w, fh, fw, g));
-  const conv = k.run('Conv2D', { x: xP, filter: dyT }, {
-    strides: g.dilation, dilations: g.stride, pad: 'valid', dataFormat: 'NHWC',
-  }); // [Cin, >=fh, >=fw, Cout]
-  const cropped = conv.shape[1] === fh && conv.shape[2] === fw
-    ? conv
-    : k.run('Slice', { x: conv }, { begin: [0, 0, 0, 0], size: [cin, fh, fw, cout] });
+  const conv = k.run(
+    'Conv2D',
+    { x: xP, filter: dyT },
+    {
+      strides: g.dilation,
+      dilations: g.stride,
+      pad: 'valid',
+      dataFormat: 'NHWC',
+    },
+  ); // [Cin, >=fh, >=fw, Cout]
+  const cropped =
+    conv.shape[1] === fh && conv.shape[2] === fw
+      ? conv
+      : k.run('Slice', { x: conv }, { begin: [0, 0, 0, 0], size: [cin, fh, fw, cout] });
   const out = k.transpose(cropped, [1, 2, 0, 3]);
   k.disposeAllBut(out);
   return out;
@@ -151,7 +178,12 @@ function conv2dBackpropFilter(args: { inputs: Record<string, TensorInfo>; backen
 
 /** Pads the zero-dilated dy so a stride-1 conv with the flipped filter returns the input's size. */
 function inputGradPadding(
-  dyDilated: TensorInfo, h: number, w: number, fh: number, fw: number, g: ConvGeometry,
+  dyDilated: TensorInfo,
+  h: number,
+  w: number,
+  fh: number,
+  fw: number,
+  g: ConvGeometry,
 ): Pair[] {
   const topH = (fh - 1) * g.dilation[0] - g.padTop;
   const topW = (fw - 1) * g.dilation[1] - g.padLeft;
@@ -165,7 +197,11 @@ function inputGradPadding(
   ];
 }
 
-function conv2dBackpropInput(args: { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs?: NamedAttrMap }): TensorInfo {
+function conv2dBackpropInput(args: {
+  inputs: Record<string, TensorInfo>;
+  backend: KernelBackend;
+  attrs?: NamedAttrMap;
+}): TensorInfo {
   const { dy, filter } = args.inputs;
   const attrs = args.attrs ?? {};
   const inputShape = attrs.inputShape as [number, number, number, number];
@@ -178,14 +214,25 @@ function conv2dBackpropInput(args: { inputs: Record<string, TensorInfo>; backend
   const dyP = k.padOrCrop(dyD, inputGradPadding(dyD, h, w, fh, fw, g));
   const flipped = k.run('Reverse', { x: filter }, { dims: [0, 1] });
   const swapped = k.transpose(flipped, [0, 1, 3, 2]); // [fh, fw, Cout, Cin]
-  const out = k.run('Conv2D', { x: dyP, filter: swapped }, {
-    strides: [1, 1], dilations: g.dilation, pad: 'valid', dataFormat: 'NHWC',
-  });
+  const out = k.run(
+    'Conv2D',
+    { x: dyP, filter: swapped },
+    {
+      strides: [1, 1],
+      dilations: g.dilation,
+      pad: 'valid',
+      dataFormat: 'NHWC',
+    },
+  );
   k.disposeAllBut(out);
   return out;
 }
 
-function depthwiseBackpropFilter(args: { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs?: NamedAttrMap }): TensorInfo {
+function depthwiseBackpropFilter(args: {
+  inputs: Record<string, TensorInfo>;
+  backend: KernelBackend;
+  attrs?: NamedAttrMap;
+}): TensorInfo {
   const { x, dy } = args.inputs;
   const attrs = args.attrs ?? {};
   const filterShape = attrs.filterShape as [number, number, number, number];
@@ -199,9 +246,15 @@ function depthwiseBackpropFilter(args: { inputs: Record<string, TensorInfo>; bac
   const dy5 = k.reshape(dy, [n, g.outHeight, g.outWidth, cin, mult]);
   const f = k.reshape(k.transpose(dy5, [1, 2, 3, 0, 4]), [g.outHeight, g.outWidth, cin * n, mult]);
   const xP = k.padOrCrop(xT, filterGradPadding(h, w, fh, fw, g));
-  const conv = k.run('DepthwiseConv2dNative', { x: xP, filter: f }, {
-    strides: g.dilation, dilations: g.stride, pad: 'valid',
-  }); // [1, >=fh, >=fw, Cin*N*mult]
+  const conv = k.run(
+    'DepthwiseConv2dNative',
+    { x: xP, filter: f },
+    {
+      strides: g.dilation,
+      dilations: g.stride,
+      pad: 'valid',
+    },
+  ); // [1, >=fh, >=fw, Cin*N*mult]
   const cropped = k.run('Slice', { x: conv }, { begin: [0, 0, 0, 0], size: [1, fh, fw, cin * n * mult] });
   const perSample = k.reshape(cropped, [fh, fw, cin, n, mult]);
   const out = k.run('Sum', { x: perSample }, { axis: [3], keepDims: false });
@@ -209,7 +262,11 @@ function depthwiseBackpropFilter(args: { inputs: Record<string, TensorInfo>; bac
   return out;
 }
 
-function depthwiseBackpropInput(args: { inputs: Record<string, TensorInfo>; backend: KernelBackend; attrs?: NamedAttrMap }): TensorInfo {
+function depthwiseBackpropInput(args: {
+  inputs: Record<string, TensorInfo>;
+  backend: KernelBackend;
+  attrs?: NamedAttrMap;
+}): TensorInfo {
   const { dy, filter } = args.inputs;
   const attrs = args.attrs ?? {};
   const inputShape = attrs.inputShape as [number, number, number, number];
@@ -226,12 +283,17 @@ function depthwiseBackpropInput(args: { inputs: Record<string, TensorInfo>; back
   const dyP = k.padOrCrop(dyD, inputGradPadding(dyD, h, w, fh, fw, g));
   const flipped = k.run('Reverse', { x: filter }, { dims: [0, 1] });
   const f = k.reshape(k.transpose(flipped, [0, 1, 3, 2]), [fh, fw, mult * cin, 1]);
-  const conv = k.run('DepthwiseConv2dNative', { x: dyP, filter: f }, {
-    strides: [1, 1], dilations: g.dilation, pad: 'valid',
-  }); // [N, H, W, mult*Cin]
-  const out = mult === 1
-    ? conv
-    : k.run('Sum', { x: k.reshape(conv, [n, h, w, mult, cin]) }, { axis: [3], keepDims: false });
+  const conv = k.run(
+    'DepthwiseConv2dNative',
+    { x: dyP, filter: f },
+    {
+      strides: [1, 1],
+      dilations: g.dilation,
+      pad: 'valid',
+    },
+  ); // [N, H, W, mult*Cin]
+  const out =
+    mult === 1 ? conv : k.run('Sum', { x: k.reshape(conv, [n, h, w, mult, cin]) }, { axis: [3], keepDims: false });
   k.disposeAllBut(out);
   return out;
 }

@@ -93,13 +93,22 @@ export async function tryWebGpu(
   try {
     gpu = await ensureNavigatorGpu();
   } catch (err) {
-    return { name, ok: false, reason: `Dawn (webgpu package) failed to load: ${(err as Error).message.split('\n')[0]}` };
+    return {
+      name,
+      ok: false,
+      reason: `Dawn (webgpu package) failed to load: ${(err as Error).message.split('\n')[0]}`,
+    };
   }
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null);
   if (!adapter) return { name, ok: false, reason: 'no WebGPU adapter (no Vulkan/Metal/D3D12 driver Dawn accepts)' };
   const report = reportOf(adapter);
   if (report.software && !allowSoftware) {
-    return { name, ok: false, reason: `only a software adapter, ${adapterName(report)}; used only with --backend webgpu`, adapter: report };
+    return {
+      name,
+      ok: false,
+      reason: `only a software adapter, ${adapterName(report)}; used only with --backend webgpu`,
+      adapter: report,
+    };
   }
   try {
     // The same device tfjs-backend-webgpu would request: its limits raised to the adapter's.
@@ -123,19 +132,33 @@ export async function tryWebGpu(
     if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
     tf.registerBackend('webgpu', () => new WebGPUBackend(dev, adapter.info), 3);
     const ok = await setBackend('webgpu');
-    if (!ok) return { name, ok, reason: `tfjs webgpu backend failed to initialise on ${adapterName(report)}`, adapter: report };
+    if (!ok)
+      return {
+        name,
+        ok,
+        reason: `tfjs webgpu backend failed to initialise on ${adapterName(report)}`,
+        adapter: report,
+      };
     device = dev;
     const kind = report.software ? 'software adapter: correct but slow' : 'hardware adapter';
     return { name, ok, reason: `WebGPU on ${adapterName(report)}, ${kind}`, adapter: report };
   } catch (err) {
-    return { name, ok: false, reason: `WebGPU device request failed on ${adapterName(report)}: ${(err as Error).message}`, adapter: report };
+    return {
+      name,
+      ok: false,
+      reason: `WebGPU device request failed on ${adapterName(report)}: ${(err as Error).message}`,
+      adapter: report,
+    };
   }
 }
 
 function watch(dev: GPUDevice, report: GpuAdapterReport): void {
   clearGpuFailure();
   void dev.lost.then((info) => {
-    recordGpuFailure('device-lost', `GPU device ${adapterName(report)} was lost (${info.reason}: ${info.message || 'no message'})`);
+    recordGpuFailure(
+      'device-lost',
+      `GPU device ${adapterName(report)} was lost (${info.reason}: ${info.message || 'no message'})`,
+    );
   });
   dev.addEventListener('uncapturederror', (ev) => {
     const error = (ev as GPUUncapturedErrorEvent).error;

@@ -28,7 +28,10 @@ export function makeDataset(ds: Dataset): Dataset {
   const per = imageSize(ds);
   if (ds.count === 0) throw new UmaError('BAD_DATA', `${ds.source}: the data set holds no images`);
   if (ds.images.length !== ds.count * per) {
-    throw new UmaError('BAD_DATA', `${ds.source}: ${ds.images.length} values do not make ${ds.count} images of ${ds.height}x${ds.width}x${ds.channels}`);
+    throw new UmaError(
+      'BAD_DATA',
+      `${ds.source}: ${ds.images.length} values do not make ${ds.count} images of ${ds.height}x${ds.width}x${ds.channels}`,
+    );
   }
   if (ds.labels.length !== ds.count) {
     throw new UmaError('BAD_DATA', `${ds.source}: ${ds.labels.length} labels for ${ds.count} images`);
@@ -71,7 +74,8 @@ export function subset(ds: Dataset, indices: readonly number[], source = ds.sour
  * when it has two or more) to the first part; the rest go to the second.
  */
 export function stratifiedSplit(ds: Dataset, fraction: number, seed: number): [Dataset, Dataset] {
-  if (!(fraction > 0 && fraction < 1)) throw new UmaError('BAD_INPUT', `split fraction must be in (0,1), not ${fraction}`);
+  if (!(fraction > 0 && fraction < 1))
+    throw new UmaError('BAD_INPUT', `split fraction must be in (0,1), not ${fraction}`);
   const rand = mulberry32(seed);
   const first: number[] = [];
   const second: number[] = [];
@@ -98,5 +102,9 @@ export function limitPerClass(ds: Dataset, perClass: number, seed: number): Data
 /** Fails with a named problem when a class has no samples (a scan needs every class). */
 export function requireEveryClass(ds: Dataset): void {
   const empty = classCounts(ds).flatMap((c, k) => (c === 0 ? [`${k} (${ds.classNames[k]})`] : []));
-  if (empty.length) throw new UmaError('BAD_DATA', `${ds.source}: no samples of class ${empty.join(', ')}; every class needs clean samples`);
+  if (empty.length)
+    throw new UmaError(
+      'BAD_DATA',
+      `${ds.source}: no samples of class ${empty.join(', ')}; every class needs clean samples`,
+    );
 }

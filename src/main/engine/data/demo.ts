@@ -11,7 +11,10 @@ const SIDE = 28;
 export const DEMO_CLASS_NAMES = Array.from({ length: 10 }, (_, d) => String(d));
 
 export function loadDemoDigits(): Dataset {
-  const perDigit = Array.from({ length: 10 }, (_, d) => (require(`mnist/src/digits/${d}.json`) as { data: number[] }).data);
+  const perDigit = Array.from(
+    { length: 10 },
+    (_, d) => (require(`mnist/src/digits/${d}.json`) as { data: number[] }).data,
+  );
   const count = perDigit.reduce((n, raw) => n + Math.floor(raw.length / (SIDE * SIDE)), 0);
   const images = new Float32Array(count * SIDE * SIDE);
   const labels = new Int32Array(count);
@@ -23,8 +26,12 @@ export function loadDemoDigits(): Dataset {
     i += n;
   });
   return makeDataset({
-    images, labels, count,
-    height: SIDE, width: SIDE, channels: 1,
+    images,
+    labels,
+    count,
+    height: SIDE,
+    width: SIDE,
+    channels: 1,
     classNames: DEMO_CLASS_NAMES,
     source: 'demo',
   });

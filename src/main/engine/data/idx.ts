@@ -41,7 +41,11 @@ interface IdxHeader {
 function readHeader(buf: Uint8Array, name: string): IdxHeader | null {
   if (buf.length < 4) return null;
   if (buf[0] !== 0 || buf[1] !== 0) throw new UmaError('BAD_DATA', `${name}: not an IDX file (bad magic)`);
-  if (buf[2] !== UBYTE) throw new UmaError('BAD_DATA', `${name}: IDX element type 0x${buf[2].toString(16)} is not supported (only unsigned bytes, 0x08)`);
+  if (buf[2] !== UBYTE)
+    throw new UmaError(
+      'BAD_DATA',
+      `${name}: IDX element type 0x${buf[2].toString(16)} is not supported (only unsigned bytes, 0x08)`,
+    );
   const ndims = buf[3];
   if (ndims === 0) throw new UmaError('BAD_DATA', `${name}: truncated IDX header`);
   const offset = 4 + 4 * ndims;
@@ -117,10 +121,16 @@ export function parseIdx(raw: Uint8Array, name: string): IdxArray {
   const buf = isGzip(raw) ? gunzipIdx(raw, name) : raw;
   const h = readHeader(buf, name);
   if (!h) {
-    throw new UmaError('BAD_DATA', buf.length < 4 ? `${name}: not an IDX file (bad magic)` : `${name}: truncated IDX header`);
+    throw new UmaError(
+      'BAD_DATA',
+      buf.length < 4 ? `${name}: not an IDX file (bad magic)` : `${name}: truncated IDX header`,
+    );
   }
   if (buf.length - h.offset < h.size) {
-    throw new UmaError('BAD_DATA', `${name}: truncated: header says ${h.shape.join('x')} (${h.size} bytes), file holds ${buf.length - h.offset}`);
+    throw new UmaError(
+      'BAD_DATA',
+      `${name}: truncated: header says ${h.shape.join('x')} (${h.size} bytes), file holds ${buf.length - h.offset}`,
+    );
   }
   return { shape: h.shape, data: buf.subarray(h.offset, h.offset + h.size) };
 }
@@ -145,7 +155,10 @@ export interface IdxOptions {
 function labelsFileOf(imagesPath: string, opts: IdxOptions): string {
   const labelsPath = opts.labelsPath ?? labelsPathFor(imagesPath);
   if (!labelsPath) {
-    throw new UmaError('BAD_DATA', `${imagesPath}: no labels file beside it (expected a name with 'labels' in place of 'images'); give one with --labels`);
+    throw new UmaError(
+      'BAD_DATA',
+      `${imagesPath}: no labels file beside it (expected a name with 'labels' in place of 'images'); give one with --labels`,
+    );
   }
   return labelsPath;
 }
@@ -167,11 +180,17 @@ export function loadIdxDataset(imagesPath: string, opts: IdxOptions = {}): Datas
   const images = readIdx(imagesPath);
   const labels = readIdx(labelsPath);
   if (images.shape.length !== 3 && images.shape.length !== 4) {
-    throw new UmaError('BAD_DATA', `${imagesPath}: images must be N x H x W or N x H x W x C, not ${images.shape.join(' x ')}`);
+    throw new UmaError(
+      'BAD_DATA',
+      `${imagesPath}: images must be N x H x W or N x H x W x C, not ${images.shape.join(' x ')}`,
+    );
   }
   const [count, height, width, channels = 1] = images.shape;
   if (labels.shape.length !== 1 || labels.shape[0] !== count) {
-    throw new UmaError('BAD_DATA', `${labelsPath}: ${labels.shape.join(' x ')} labels do not match ${count} images in ${imagesPath}`);
+    throw new UmaError(
+      'BAD_DATA',
+      `${labelsPath}: ${labels.shape.join(' x ')} labels do not match ${count} images in ${imagesPath}`,
+    );
   }
   const floats = new Float32Array(images.data.length);
   for (let i = 0; i < floats.length; i++) floats[i] = images.data[i] / 255;
@@ -179,7 +198,11 @@ export function loadIdxDataset(imagesPath: string, opts: IdxOptions = {}): Datas
   return makeDataset({
     images: floats,
     labels: Int32Array.from(labels.data),
-    count, height, width, channels, classNames,
+    count,
+    height,
+    width,
+    channels,
+    classNames,
     source: imagesPath,
   });
 }

@@ -38,7 +38,8 @@ export function declaredSize(bytes: Uint8Array): { width: number; height: number
       at++; // fill byte
       continue;
     }
-    if (isSof(marker)) return at + 9 <= bytes.length ? { height: view.getUint16(at + 5), width: view.getUint16(at + 7) } : null;
+    if (isSof(marker))
+      return at + 9 <= bytes.length ? { height: view.getUint16(at + 5), width: view.getUint16(at + 7) } : null;
     if (marker === 0xd9 || marker === 0xda) return null; // end of image or start of scan before any frame
     at += 2 + view.getUint16(at + 2);
   }
@@ -49,7 +50,11 @@ export function declaredSize(bytes: Uint8Array): { width: number; height: number
 export function decodeImage(bytes: Uint8Array): RGBAImage {
   if (isPng(bytes)) {
     const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    return { width: png.width, height: png.height, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
+    return {
+      width: png.width,
+      height: png.height,
+      data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength),
+    };
   }
   if (isJpeg(bytes)) {
     const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 512 });
@@ -86,7 +91,13 @@ export function rgbaToFloats(img: RGBAImage, channels: 1 | 3, out: Float32Array,
  * Encodes HWC floats in [0,1] (1 or 3 channels) as an 8-bit PNG, optionally upscaled by an integer
  * factor with nearest-neighbour so small triggers stay crisp.
  */
-export function encodePng(pixels: Float32Array | number[], height: number, width: number, channels: number, scale = 1): Uint8Array {
+export function encodePng(
+  pixels: Float32Array | number[],
+  height: number,
+  width: number,
+  channels: number,
+  scale = 1,
+): Uint8Array {
   const png = new PNG({ width: width * scale, height: height * scale, colorType: 6 });
   for (let y = 0; y < height * scale; y++) {
     for (let x = 0; x < width * scale; x++) {

@@ -24,7 +24,10 @@ function isClassFolder(root: string, e: Dirent): boolean {
   if (!e.isSymbolicLink()) return false;
   const { stat } = resolveEvidencePath(join(root, e.name), 'folder');
   if (!stat.isDirectory()) {
-    throw new UmaError('BAD_DATA', `${join(root, e.name)}: a symbolic link to something that is not a folder; class folders must be folders`);
+    throw new UmaError(
+      'BAD_DATA',
+      `${join(root, e.name)}: a symbolic link to something that is not a folder; class folders must be folders`,
+    );
   }
   return true;
 }
@@ -39,7 +42,10 @@ function readImage(file: string, like: { img: RGBAImage; file: string } | undefi
   }
   if (size && like && (size.width !== like.img.width || size.height !== like.img.height)) {
     const first = `${like.file} (${like.img.width}x${like.img.height})`;
-    throw new UmaError('BAD_DATA', `${file}: ${size.width}x${size.height} differs from ${first}; all images must have one size`);
+    throw new UmaError(
+      'BAD_DATA',
+      `${file}: ${size.width}x${size.height} differs from ${first}; all images must have one size`,
+    );
   }
   try {
     return decodeImage(bytes);
@@ -63,7 +69,10 @@ export function imageFolderClasses(root: string, given?: string[]): string[] {
     .map((e) => e.name)
     .sort();
   if (folders.length === 0) {
-    throw new UmaError('BAD_DATA', `${root}: no class sub-folders (expected one folder of images per class, as in torchvision's ImageFolder)`);
+    throw new UmaError(
+      'BAD_DATA',
+      `${root}: no class sub-folders (expected one folder of images per class, as in torchvision's ImageFolder)`,
+    );
   }
   const classNames = given ?? folders;
   const missing = classNames.filter((c) => !folders.includes(c));
@@ -78,14 +87,19 @@ export function loadImageFolder(root: string, opts: ImageFolderOptions = {}): Da
   const decoded: { img: RGBAImage; label: number; file: string }[] = [];
   classNames.forEach((name, label) => {
     const dir = join(root, name);
-    const files = readdirSync(dir).filter((f) => IMAGE_EXT.has(extname(f).toLowerCase())).sort();
+    const files = readdirSync(dir)
+      .filter((f) => IMAGE_EXT.has(extname(f).toLowerCase()))
+      .sort();
     if (files.length === 0) throw new UmaError('BAD_DATA', `${dir}: class '${name}' has no PNG or JPEG images`);
     for (const f of files) {
       const file = join(dir, f);
       const first = decoded[0];
       const img = readImage(file, first);
       if (first && (img.width !== first.img.width || img.height !== first.img.height)) {
-        throw new UmaError('BAD_DATA', `${file}: ${img.width}x${img.height} differs from ${first.file} (${first.img.width}x${first.img.height}); all images must have one size`);
+        throw new UmaError(
+          'BAD_DATA',
+          `${file}: ${img.width}x${img.height} differs from ${first.file} (${first.img.width}x${first.img.height}); all images must have one size`,
+        );
       }
       decoded.push({ img, label, file });
     }
@@ -95,10 +109,13 @@ export function loadImageFolder(root: string, opts: ImageFolderOptions = {}): Da
   const colour = decoded.filter((d) => !isGray(d.img)).length;
   const channels = opts.channels ?? (colour === 0 ? 1 : 3);
   // The model decides the channels; an analyst must know when colour was thrown away to fit it.
-  const warnings = channels === 1 && colour > 0
-    ? [`${colour} of ${decoded.length} images are in colour; converted to grayscale (mean of R, G and B) `
-      + "for the model's 1-channel input"]
-    : [];
+  const warnings =
+    channels === 1 && colour > 0
+      ? [
+          `${colour} of ${decoded.length} images are in colour; converted to grayscale (mean of R, G and B) ` +
+            "for the model's 1-channel input",
+        ]
+      : [];
   const per = width * height * channels;
   const images = new Float32Array(decoded.length * per);
   decoded.forEach((d, i) => rgbaToFloats(d.img, channels, images, i * per));
@@ -106,7 +123,10 @@ export function loadImageFolder(root: string, opts: ImageFolderOptions = {}): Da
     images,
     labels: Int32Array.from(decoded.map((d) => d.label)),
     count: decoded.length,
-    height, width, channels, classNames,
+    height,
+    width,
+    channels,
+    classNames,
     source: root,
     ...(warnings.length && { warnings }),
   });

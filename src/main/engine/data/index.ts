@@ -23,7 +23,10 @@ function dataStat(spec: string) {
     return resolveEvidencePath(spec).stat;
   } catch (err) {
     if ((err as UmaError).code !== 'NOT_FOUND') throw err;
-    throw new UmaError('BAD_DATA', `${spec}: no such file or folder (give an image folder, an IDX images file, or 'demo')`);
+    throw new UmaError(
+      'BAD_DATA',
+      `${spec}: no such file or folder (give an image folder, an IDX images file, or 'demo')`,
+    );
   }
 }
 

@@ -17,7 +17,10 @@ export interface CleanAccuracy {
 export async function topOneAccuracy(model: Classifier, ds: Dataset): Promise<CleanAccuracy> {
   const { height, width, channels } = model.inputSpec;
   if (ds.height !== height || ds.width !== width || ds.channels !== channels) {
-    throw new UmaError('SHAPE_MISMATCH', `${ds.source}: images are ${ds.height}x${ds.width}x${ds.channels}, the model takes ${height}x${width}x${channels}`);
+    throw new UmaError(
+      'SHAPE_MISMATCH',
+      `${ds.source}: images are ${ds.height}x${ds.width}x${ds.channels}, the model takes ${height}x${width}x${channels}`,
+    );
   }
   if (ds.count === 0) throw new UmaError('BAD_DATA', `${ds.source}: no images`);
   const size = height * width * channels;

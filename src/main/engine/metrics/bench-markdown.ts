@@ -25,14 +25,25 @@ export function benchMarkdown(rows: readonly DetectionRow[], profile: string): s
     const mine = rows.filter((r) => r.method === method);
     const paper = PAPER[method];
     const paperSets = paper ? Object.keys(paper.figures) : [];
-    const attacks = [...new Set(mine.map((r) => r.attack))].sort((a, b) => (a === 'all' ? 1 : b === 'all' ? -1 : a < b ? -1 : 1));
-    out.push(`### ${METHOD_TITLES[method] ?? method} (profile \`${profile}\`)${paper ? `, with the paper's ${paper.table}` : ''}`, '');
-    const head = [...datasets.map((d) => `${d} FP / FN / Acc / ROC`), ...paperSets.map((d) => `paper ${d} FP / FN / Acc / ROC`), 's/model'];
+    const attacks = [...new Set(mine.map((r) => r.attack))].sort((a, b) =>
+      a === 'all' ? 1 : b === 'all' ? -1 : a < b ? -1 : 1,
+    );
+    out.push(
+      `### ${METHOD_TITLES[method] ?? method} (profile \`${profile}\`)${paper ? `, with the paper's ${paper.table}` : ''}`,
+      '',
+    );
+    const head = [
+      ...datasets.map((d) => `${d} FP / FN / Acc / ROC`),
+      ...paperSets.map((d) => `paper ${d} FP / FN / Acc / ROC`),
+      's/model',
+    ];
     out.push(`| attack | ${head.join(' | ')} |`, `|---|${head.map(() => '---').join('|')}|`);
     for (const attack of attacks) {
       const cells = datasets.map((d) => {
         const r = mine.find((x) => x.dataset === d && x.attack === attack);
-        return r ? `${pct(r.fpr)} / ${pct(r.fnr)} / ${pct(r.accuracy)} / **${pct(r.auc)}** (${r.clean}c+${r.trojaned}t)` : '';
+        return r
+          ? `${pct(r.fpr)} / ${pct(r.fnr)} / ${pct(r.accuracy)} / **${pct(r.auc)}** (${r.clean}c+${r.trojaned}t)`
+          : '';
       });
       const paperCells = paperSets.map((d) => {
         const p = paper!.figures[d][attack];
@@ -49,10 +60,15 @@ export function benchMarkdown(rows: readonly DetectionRow[], profile: string): s
 
 /** The corpus the tables were measured on: one row per model, from its manifest. */
 export function corpusMarkdown(manifests: readonly Manifest[]): string {
-  const out = ['| model | architecture | epochs | seed | attempts | clean acc | ASR | target | train s |', '|---|---|---|---|---|---|---|---|---|'];
+  const out = [
+    '| model | architecture | epochs | seed | attempts | clean acc | ASR | target | train s |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
   for (const m of manifests) {
     const r = m.recipe;
-    out.push(`| ${m.id} | ${r.arch} | ${r.epochs} | ${m.seed} | ${m.attempts} | ${m.cleanAccuracy.toFixed(3)} | ${m.asr === null ? '-' : m.asr.toFixed(3)} | ${m.attack?.target ?? '-'} | ${m.trainSeconds.toFixed(0)} |`);
+    out.push(
+      `| ${m.id} | ${r.arch} | ${r.epochs} | ${m.seed} | ${m.attempts} | ${m.cleanAccuracy.toFixed(3)} | ${m.asr === null ? '-' : m.asr.toFixed(3)} | ${m.attack?.target ?? '-'} | ${m.trainSeconds.toFixed(0)} |`,
+    );
   }
   return out.join('\n');
 }

@@ -37,14 +37,24 @@ export interface DetectionRow {
   roc: RocPoint[];
 }
 
-function row(dataset: string, attack: string, method: string, clean: DetectionRecord[], troj: DetectionRecord[]): DetectionRow {
+function row(
+  dataset: string,
+  attack: string,
+  method: string,
+  clean: DetectionRecord[],
+  troj: DetectionRecord[],
+): DetectionRow {
   const all = [...clean, ...troj];
   const scored: Scored[] = all.map((r) => ({ score: r.score, positive: r.positive }));
   const fp = clean.filter((r) => r.verdict === 'trojaned').length;
   const detected = troj.filter((r) => r.verdict === 'trojaned');
   const fn = troj.length - detected.length;
   return {
-    dataset, attack, method, clean: clean.length, trojaned: troj.length,
+    dataset,
+    attack,
+    method,
+    clean: clean.length,
+    trojaned: troj.length,
     fpr: clean.length ? fp / clean.length : NaN,
     fnr: troj.length ? fn / troj.length : NaN,
     accuracy: (all.length - fp - fn) / all.length,
@@ -65,8 +75,25 @@ export function detectionTable(records: readonly DetectionRecord[]): DetectionRo
     const attacks = [...new Set(mine.filter((r) => r.positive).map((r) => r.kind))].sort();
     for (const method of methods) {
       const clean = mine.filter((r) => r.method === method && !r.positive);
-      for (const attack of attacks) rows.push(row(dataset, attack, method, clean, mine.filter((r) => r.method === method && r.kind === attack)));
-      rows.push(row(dataset, 'all', method, clean, mine.filter((r) => r.method === method && r.positive)));
+      for (const attack of attacks)
+        rows.push(
+          row(
+            dataset,
+            attack,
+            method,
+            clean,
+            mine.filter((r) => r.method === method && r.kind === attack),
+          ),
+        );
+      rows.push(
+        row(
+          dataset,
+          'all',
+          method,
+          clean,
+          mine.filter((r) => r.method === method && r.positive),
+        ),
+      );
     }
   }
   return rows;

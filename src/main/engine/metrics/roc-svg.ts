@@ -21,8 +21,10 @@ export function rocSvg(title: string, curves: { label: string; auc: number; poin
     return `<polyline fill="none" stroke="${colour}" stroke-width="2" points="${pts}"/>
 <text x="${px(0.42)}" y="${legendY}" fill="${colour}" font-size="12">${esc(c.label)} (AUC ${Number.isNaN(c.auc) ? '-' : c.auc.toFixed(3)})</text>`;
   });
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((t) => `<text x="${px(t)}" y="${py(0) + 16}" font-size="10" text-anchor="middle">${t}</text>
-<text x="${pad - 6}" y="${py(t) + 3}" font-size="10" text-anchor="end">${t}</text>`);
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map(
+    (t) => `<text x="${px(t)}" y="${py(0) + 16}" font-size="10" text-anchor="middle">${t}</text>
+<text x="${pad - 6}" y="${py(t) + 3}" font-size="10" text-anchor="end">${t}</text>`,
+  );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${size + 2 * pad}" height="${size + 2 * pad}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="white"/>
 <text x="${pad + size / 2}" y="${pad - 16}" font-size="13" text-anchor="middle">${esc(title)}</text>

@@ -32,7 +32,11 @@ export function uniform(size: number, limit: number, rand: Rand): Float32Array {
 /** Keras's default kernel initialiser. */
 export function glorotUniform(shape: readonly number[], rand: Rand): Float32Array {
   const { fanIn, fanOut } = fans(shape, 'last-two');
-  return uniform(shape.reduce((a, b) => a * b, 1), Math.sqrt(6 / (fanIn + fanOut)), rand);
+  return uniform(
+    shape.reduce((a, b) => a * b, 1),
+    Math.sqrt(6 / (fanIn + fanOut)),
+    rand,
+  );
 }
 
 /** PyTorch's default for Conv and Linear weights and biases: kaiming_uniform(a=sqrt(5)) = U(+-1/sqrt(fan_in)). */

@@ -67,21 +67,30 @@ export function parseModelJson(raw: unknown, where: string): ModelJson {
     const issue = parsed.error.issues[0];
     const at = issue.path.length ? issue.path.join('.') : '(top level)';
     const why = `${at}: ${issue.message}`;
-    throw new UmaError('BAD_MODEL', `${where}: not a valid TF.js Layers model.json: ${why}`, { path: issue.path.map(String) });
+    throw new UmaError('BAD_MODEL', `${where}: not a valid TF.js Layers model.json: ${why}`, {
+      path: issue.path.map(String),
+    });
   }
   const json = parsed.data;
   const specs = json.weightsManifest.flatMap((g) => g.weights);
   const quantized = specs.filter((s) => s.quantization !== undefined);
   if (quantized.length > 0) {
-    throw new UmaError('UNSUPPORTED_MODEL', `${where}: ${quantized.length} weight(s) are quantized (${quantized[0].name}, ...); `
-      + 'UMA reads float32 weights only: reconvert with tensorflowjs_converter without --quantize_* options');
+    throw new UmaError(
+      'UNSUPPORTED_MODEL',
+      `${where}: ${quantized.length} weight(s) are quantized (${quantized[0].name}, ...); ` +
+        'UMA reads float32 weights only: reconvert with tensorflowjs_converter without --quantize_* options',
+    );
   }
   const wrongType = specs.find((s) => s.dtype !== 'float32');
   if (wrongType) {
-    throw new UmaError('UNSUPPORTED_MODEL', `${where}: weight ${wrongType.name} has dtype '${wrongType.dtype}'; UMA reads float32 weights only`);
+    throw new UmaError(
+      'UNSUPPORTED_MODEL',
+      `${where}: weight ${wrongType.name} has dtype '${wrongType.dtype}'; UMA reads float32 weights only`,
+    );
   }
   const big = specs.find((s) => s.shape.reduce((a, b) => a * b, 1) > MAX_WEIGHT_ELEMENTS);
-  if (big) throw new UmaError('BAD_MODEL', `${where}: weight ${big.name} has an implausible shape [${big.shape.join(', ')}]`);
+  if (big)
+    throw new UmaError('BAD_MODEL', `${where}: weight ${big.name} has an implausible shape [${big.shape.join(', ')}]`);
   const dupWeights = duplicates(specs.map((s) => s.name));
   if (dupWeights.length) throw new UmaError('BAD_MODEL', `${where}: duplicate weight name(s) ${dupWeights.join(', ')}`);
   const dupLayers = duplicates(topologyLayers(json).map((l) => l.config.name));

@@ -7,14 +7,31 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UmaError } from '../../../shared/errors.ts';
 import { glorotUniform, seededRand } from './init.ts';
-import type { Classifier, FreezeResult, InputSpec, LoadReport, ModelFormat, ModelLayer, ModelSource, WeightLayer, WeightLayerKind } from './types.ts';
+import type {
+  Classifier,
+  FreezeResult,
+  InputSpec,
+  LoadReport,
+  ModelFormat,
+  ModelLayer,
+  ModelSource,
+  WeightLayer,
+  WeightLayerKind,
+} from './types.ts';
 import { freezePlan, normaliser } from './common.ts';
 import { isInside, MAX_MODEL_FILE_BYTES, readRegularFile, requireRegularFile, resolveEvidencePath } from '../files.ts';
 import { manifestBytes, parseModelJson, topologyLayers, type LayerJson, type ModelJson } from './layers-manifest.ts';
 
 const KIND: Record<string, WeightLayerKind> = {
-  Conv2D: 'conv', Conv1D: 'conv', DepthwiseConv2D: 'conv', SeparableConv2D: 'conv', Conv2DTranspose: 'conv',
-  Dense: 'dense', BatchNormalization: 'norm', LayerNormalization: 'norm', Embedding: 'embedding',
+  Conv2D: 'conv',
+  Conv1D: 'conv',
+  DepthwiseConv2D: 'conv',
+  SeparableConv2D: 'conv',
+  Conv2DTranspose: 'conv',
+  Dense: 'dense',
+  BatchNormalization: 'norm',
+  LayerNormalization: 'norm',
+  Embedding: 'embedding',
   MultiHeadAttention: 'attention',
 };
 
@@ -37,16 +54,21 @@ async function nonFiniteWarnings(model: tf.LayersModel): Promise<string[]> {
 
 async function serialise(model: tf.LayersModel): Promise<{ modelJson: ModelJson; weights: Uint8Array }> {
   let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    artifacts = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } };
-  }));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } };
+    }),
+  );
   const a = artifacts!;
-  const data = a.weightData instanceof ArrayBuffer ? a.weightData : tf.io.concatenateArrayBuffers(a.weightData as ArrayBuffer[]);
+  const data =
+    a.weightData instanceof ArrayBuffer ? a.weightData : tf.io.concatenateArrayBuffers(a.weightData as ArrayBuffer[]);
   return {
     modelJson: {
       modelTopology: a.modelTopology as ModelJson['modelTopology'],
-      weightsManifest: [{ paths: ['weights.bin'], weights: (a.weightSpecs ?? []) as ModelJson['weightsManifest'][number]['weights'] }],
+      weightsManifest: [
+        { paths: ['weights.bin'], weights: (a.weightSpecs ?? []) as ModelJson['weightsManifest'][number]['weights'] },
+      ],
       format: 'layers-model',
       generatedBy: a.generatedBy,
       convertedBy: a.convertedBy ?? null,
@@ -72,7 +94,10 @@ function inferInputSpec(model: tf.LayersModel, given?: Partial<InputSpec>): Inpu
   }
   const [, height, width, channels] = shape as number[];
   return {
-    height, width, channels, layout: 'NHWC',
+    height,
+    width,
+    channels,
+    layout: 'NHWC',
     mean: given?.mean ?? Array(channels).fill(0),
     std: given?.std ?? Array(channels).fill(1),
     classNames: given?.classNames,
@@ -95,14 +120,17 @@ export class LayersClassifier implements Classifier {
   ) {
     this.format = origin?.format ?? 'tfjs-layers';
     const out = model.outputs[0].shape;
-    if (out.length !== 2 || out[1] == null) throw new UmaError('BAD_MODEL', `model output shape ${JSON.stringify(out)} is not [N, classes]`);
+    if (out.length !== 2 || out[1] == null)
+      throw new UmaError('BAD_MODEL', `model output shape ${JSON.stringify(out)} is not [N, classes]`);
     this.numClasses = out[1];
     this.normalise = normaliser(inputSpec);
   }
 
   /** Builds a classifier from model.json contents and concatenated weight bytes. */
   static async fromSource(
-    source: ModelSource & { format: 'tfjs-layers' }, spec?: Partial<InputSpec>, origin?: LayersOrigin,
+    source: ModelSource & { format: 'tfjs-layers' },
+    spec?: Partial<InputSpec>,
+    origin?: LayersOrigin,
   ): Promise<LayersClassifier> {
     const json = parseModelJson(structuredClone(source.modelJson), source.name);
     const warnings: string[] = [...(origin?.warnings ?? [])];
@@ -114,12 +142,21 @@ export class LayersClassifier implements Classifier {
     const specs = json.weightsManifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[];
     const expected = manifestBytes(json);
     if (source.weights.byteLength !== expected) {
-      throw new UmaError('BAD_MODEL', `${source.name}: weight data holds ${source.weights.byteLength} bytes, the manifest needs ${expected}`);
+      throw new UmaError(
+        'BAD_MODEL',
+        `${source.name}: weight data holds ${source.weights.byteLength} bytes, the manifest needs ${expected}`,
+      );
     }
     let model: tf.LayersModel;
     try {
       const w = source.weights;
-      model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology as object, weightSpecs: specs, weightData: w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) as ArrayBuffer }));
+      model = await tf.loadLayersModel(
+        tf.io.fromMemory({
+          modelTopology: json.modelTopology as object,
+          weightSpecs: specs,
+          weightData: w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) as ArrayBuffer,
+        }),
+      );
     } catch (err) {
       throw new UmaError('BAD_MODEL', `${source.name}: cannot build the TF.js model (${(err as Error).message})`);
     }
@@ -127,14 +164,22 @@ export class LayersClassifier implements Classifier {
     const histogram: Record<string, number> = {};
     for (const l of model.layers) histogram[l.getClassName()] = (histogram[l.getClassName()] ?? 0) + 1;
     const report: LoadReport = {
-      format: origin?.format ?? 'tfjs-layers', params: model.countParams(), opHistogram: histogram, warnings,
+      format: origin?.format ?? 'tfjs-layers',
+      params: model.countParams(),
+      opHistogram: histogram,
+      warnings,
       ...(origin?.layers && { layers: origin.layers }),
     };
     return new LayersClassifier(model, inferInputSpec(model, spec), source, report, origin);
   }
 
   /** Wraps a model built in memory (the corpus trainer's); its source is serialised from it. */
-  static async fromModel(model: tf.LayersModel, name: string, spec?: Partial<InputSpec>, origin?: LayersOrigin): Promise<LayersClassifier> {
+  static async fromModel(
+    model: tf.LayersModel,
+    name: string,
+    spec?: Partial<InputSpec>,
+    origin?: LayersOrigin,
+  ): Promise<LayersClassifier> {
     const { modelJson, weights } = await serialise(model);
     model.dispose();
     return LayersClassifier.fromSource({ format: 'tfjs-layers', name, modelJson, weights }, spec, origin);
@@ -144,7 +189,10 @@ export class LayersClassifier implements Classifier {
     const [, h, w, c] = x.shape;
     const s = this.inputSpec;
     if (h !== s.height || w !== s.width || c !== s.channels) {
-      throw new UmaError('SHAPE_MISMATCH', `input ${h}x${w}x${c} does not match the model's ${s.height}x${s.width}x${s.channels}`);
+      throw new UmaError(
+        'SHAPE_MISMATCH',
+        `input ${h}x${w}x${c} does not match the model's ${s.height}x${s.width}x${s.channels}`,
+      );
     }
     return tf.tidy(() => this.model.apply(this.normalise(x), { training: this.training }) as tf.Tensor2D);
   }
@@ -163,7 +211,9 @@ export class LayersClassifier implements Classifier {
   }
 
   trainableVariables(): tf.Variable[] {
-    return this.weightLayers().filter((l) => !l.frozen).flatMap((l) => l.variables);
+    return this.weightLayers()
+      .filter((l) => !l.frozen)
+      .flatMap((l) => l.variables);
   }
 
   stateVariables(): tf.Variable[] {
@@ -245,7 +295,12 @@ const MAX_MODEL_JSON_BYTES = 64 * 2 ** 20;
  * files inside the model's folder (links resolved), and their sizes must add up to what the manifest
  * describes before any is read: a path to /dev/zero or out of the folder is refused, not followed.
  */
-export function readLayersFiles(path: string): { modelJsonPath: string; modelJson: unknown; weights: Uint8Array; files: string[] } {
+export function readLayersFiles(path: string): {
+  modelJsonPath: string;
+  modelJson: unknown;
+  weights: Uint8Array;
+  files: string[];
+} {
   const given = resolveEvidencePath(path);
   const modelJsonPath = given.stat.isDirectory() ? join(path, 'model.json') : path;
   let modelJson: ModelJson;
@@ -258,11 +313,14 @@ export function readLayersFiles(path: string): { modelJsonPath: string; modelJso
   modelJson = parseModelJson(modelJson, modelJsonPath);
   const realDir = dirname(resolveEvidencePath(modelJsonPath).real);
   const dir = dirname(modelJsonPath);
-  const outside = (f: string) => new UmaError('BAD_MODEL', `${f}: weight shard path leads out of the model's folder ${dir}`);
-  const files = modelJson.weightsManifest.flatMap((g) => g.paths).map((p) => {
-    if (isAbsolute(p) || !isInside(resolve(dir), resolve(dir, p))) throw outside(p);
-    return join(dir, p);
-  });
+  const outside = (f: string) =>
+    new UmaError('BAD_MODEL', `${f}: weight shard path leads out of the model's folder ${dir}`);
+  const files = modelJson.weightsManifest
+    .flatMap((g) => g.paths)
+    .map((p) => {
+      if (isAbsolute(p) || !isInside(resolve(dir), resolve(dir, p))) throw outside(p);
+      return join(dir, p);
+    });
   let total = 0;
   const reals = files.map((f) => {
     const { real, stat } = resolveEvidencePath(f, 'file (a weight shard named in model.json)');
@@ -273,13 +331,22 @@ export function readLayersFiles(path: string): { modelJsonPath: string; modelJso
   });
   const expected = manifestBytes(modelJson);
   if (total !== expected) {
-    throw new UmaError('BAD_MODEL', `${modelJsonPath}: weight data holds ${total} bytes, the manifest needs ${expected}`);
+    throw new UmaError(
+      'BAD_MODEL',
+      `${modelJsonPath}: weight data holds ${total} bytes, the manifest needs ${expected}`,
+    );
   }
   const parts = reals.map((f) => readRegularFile(f));
   return { modelJsonPath, modelJson, weights: new Uint8Array(Buffer.concat(parts)), files: [modelJsonPath, ...files] };
 }
 
-export async function loadLayersModelFile(path: string, opts: { name?: string; inputSpec?: Partial<InputSpec> } = {}): Promise<LayersClassifier> {
+export async function loadLayersModelFile(
+  path: string,
+  opts: { name?: string; inputSpec?: Partial<InputSpec> } = {},
+): Promise<LayersClassifier> {
   const { modelJsonPath, modelJson, weights } = readLayersFiles(path);
-  return LayersClassifier.fromSource({ format: 'tfjs-layers', name: opts.name ?? modelJsonPath, modelJson, weights }, opts.inputSpec);
+  return LayersClassifier.fromSource(
+    { format: 'tfjs-layers', name: opts.name ?? modelJsonPath, modelJson, weights },
+    opts.inputSpec,
+  );
 }

@@ -30,7 +30,7 @@ export const PICKLE_ADVICE = [
   "    torch.onnx.export(model, torch.rand(1, 3, 32, 32), 'model.onnx', opset_version=13,",
   "                      input_names=['input'], output_names=['logits'],",
   "                      dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}})",
-  '(use your model\'s input shape; the dynamic batch axis lets UMA run any batch size).',
+  "(use your model's input shape; the dynamic batch axis lets UMA run any batch size).",
 ].join('\n');
 
 function head(path: string): Uint8Array {
@@ -68,19 +68,27 @@ export function detectModelFormat(path: string): ModelFormat {
   if (ext === '.json') return 'tfjs-layers';
   if (ext === '.h5' || ext === '.hdf5' || hasHdf5Signature(magic)) return 'keras';
   if (ext === '.keras') {
-    throw new UmaError('UNSUPPORTED_MODEL', `${path}: Keras 3 .keras archives are not supported; save as H5 (model.save('model.h5')) or export ONNX`);
+    throw new UmaError(
+      'UNSUPPORTED_MODEL',
+      `${path}: Keras 3 .keras archives are not supported; save as H5 (model.save('model.h5')) or export ONNX`,
+    );
   }
   // An ONNX ModelProto opens with field 1 (ir_version, varint): tag byte 0x08.
   if (magic[0] === 0x08) return 'onnx';
-  throw new UmaError('UNSUPPORTED_MODEL', `${path}: unrecognised model format; UMA loads ONNX (.onnx), Keras H5 (.h5, .hdf5) and TF.js Layers (model.json + weights)`);
+  throw new UmaError(
+    'UNSUPPORTED_MODEL',
+    `${path}: unrecognised model format; UMA loads ONNX (.onnx), Keras H5 (.h5, .hdf5) and TF.js Layers (model.json + weights)`,
+  );
 }
 
 export async function loadModelFile(path: string, opts: LoadModelOptions = {}): Promise<Classifier> {
   const format = detectModelFormat(path);
   const name = opts.name ?? basename(path);
   if (format === 'onnx') return loadOnnx(new Uint8Array(readRegularFile(path)), { name, inputSpec: opts.inputSpec });
-  if (format === 'keras') return loadKerasFile(path, { name, inputSpec: opts.inputSpec, architecture: opts.architecture });
-  if (opts.architecture !== undefined) throw new UmaError('BAD_INPUT', `${path}: an architecture file applies to Keras weights-only H5 files only`);
+  if (format === 'keras')
+    return loadKerasFile(path, { name, inputSpec: opts.inputSpec, architecture: opts.architecture });
+  if (opts.architecture !== undefined)
+    throw new UmaError('BAD_INPUT', `${path}: an architecture file applies to Keras weights-only H5 files only`);
   return loadLayersModelFile(path, { name, inputSpec: opts.inputSpec });
 }
 

@@ -42,7 +42,10 @@ export interface UmaScoring {
   transferThreshold: number;
 }
 
-export function ratioOf(m: Pick<UmaClassMeasure, 'asr' | 'maskL1'>, s: Pick<UmaScoring, 'ratioMin' | 'ratioMax'>): number {
+export function ratioOf(
+  m: Pick<UmaClassMeasure, 'asr' | 'maskL1'>,
+  s: Pick<UmaScoring, 'ratioMin' | 'ratioMax'>,
+): number {
   const raw = (100 * m.asr) / Math.max(m.maskL1, 1e-9);
   return Math.min(s.ratioMax, Math.max(s.ratioMin, raw));
 }
@@ -79,5 +82,11 @@ export function scoreNeuralCleanse(maskL1: readonly number[], threshold: number)
     const anomalyIndex = scale > 0 ? (med - l1) / scale : 0;
     return { ratio: null, anomalyIndex, flagged: anomalyIndex > threshold };
   });
-  return { classes, ...pickTarget(classes, classes.map(() => true)) };
+  return {
+    classes,
+    ...pickTarget(
+      classes,
+      classes.map(() => true),
+    ),
+  };
 }

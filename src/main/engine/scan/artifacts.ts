@@ -11,7 +11,14 @@ import { mulberry32, shuffled } from '../random.ts';
 import { stampArray } from './uma/stamp.ts';
 import type { Trigger } from './uma/invert.ts';
 
-export function triggerArtifacts(k: number, trigger: Trigger, data: Dataset, others: readonly number[], examples: number, seed: number): ClassArtifacts {
+export function triggerArtifacts(
+  k: number,
+  trigger: Trigger,
+  data: Dataset,
+  others: readonly number[],
+  examples: number,
+  seed: number,
+): ClassArtifacts {
   const { height: h, width: w, channels: c } = data;
   const per = imageSize(data);
   const picks = shuffled(others, mulberry32(seed)).slice(0, examples);
@@ -19,7 +26,9 @@ export function triggerArtifacts(k: number, trigger: Trigger, data: Dataset, oth
     classIndex: k,
     mask: encodePng(trigger.mask, h, w, 1),
     pattern: encodePng(trigger.pattern, h, w, c),
-    stamped: picks.map((i) => encodePng(stampArray(data.images.subarray(i * per, (i + 1) * per), trigger.mask, trigger.pattern, c), h, w, c)),
+    stamped: picks.map((i) =>
+      encodePng(stampArray(data.images.subarray(i * per, (i + 1) * per), trigger.mask, trigger.pattern, c), h, w, c),
+    ),
   };
 }
 

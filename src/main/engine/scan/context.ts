@@ -79,7 +79,10 @@ export class ScanContext {
   readonly byClass: number[][];
   private adopted: { logits: tf.Tensor2D; targetLogits: number[]; front: tf.Tensor | null } | null = null;
 
-  constructor(readonly model: Classifier, readonly data: Dataset) {
+  constructor(
+    readonly model: Classifier,
+    readonly data: Dataset,
+  ) {
     model.setTraining(false);
     this.numClasses = model.numClasses;
     this.labels = data.labels;

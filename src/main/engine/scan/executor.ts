@@ -75,24 +75,28 @@ export class WorkerPool implements Executor {
   static async start(size: number, init: WorkerInit): Promise<WorkerPool> {
     const pool = new WorkerPool(size);
     const entry = new URL('./worker-entry.mjs', import.meta.url);
-    const ready = Array.from({ length: size }, (_, i) => new Promise<void>((resolve, reject) => {
-      const worker = new Worker(entry, { workerData: init });
-      const slot: Slot = { worker, busy: null };
-      pool.workers.push(slot);
-      worker.on('message', (m: FromWorker) => {
-        if (m.type === 'ready') resolve();
-        else if (m.type === 'init-failed') reject(fromInfo(m.error));
-        else pool.onMessage(slot, m);
-      });
-      worker.on('error', (err) => {
-        const e = new UmaError('INTERNAL', `scan worker ${i} crashed: ${err.message}`);
-        reject(e);
-        pool.fail(e);
-      });
-      worker.on('exit', (code) => {
-        if (!pool.dead) pool.fail(new UmaError('INTERNAL', `scan worker ${i} exited unexpectedly (code ${code})`));
-      });
-    }));
+    const ready = Array.from(
+      { length: size },
+      (_, i) =>
+        new Promise<void>((resolve, reject) => {
+          const worker = new Worker(entry, { workerData: init });
+          const slot: Slot = { worker, busy: null };
+          pool.workers.push(slot);
+          worker.on('message', (m: FromWorker) => {
+            if (m.type === 'ready') resolve();
+            else if (m.type === 'init-failed') reject(fromInfo(m.error));
+            else pool.onMessage(slot, m);
+          });
+          worker.on('error', (err) => {
+            const e = new UmaError('INTERNAL', `scan worker ${i} crashed: ${err.message}`);
+            reject(e);
+            pool.fail(e);
+          });
+          worker.on('exit', (code) => {
+            if (!pool.dead) pool.fail(new UmaError('INTERNAL', `scan worker ${i} exited unexpectedly (code ${code})`));
+          });
+        }),
+    );
     try {
       await Promise.all(ready);
     } catch (err) {

@@ -57,10 +57,16 @@ export interface ScanOutput {
 function checkCompatible(model: Classifier, data: Dataset): void {
   const s = model.inputSpec;
   if (data.height !== s.height || data.width !== s.width || data.channels !== s.channels) {
-    throw new UmaError('SHAPE_MISMATCH', `the data's images are ${data.height}x${data.width}x${data.channels} but the model expects ${s.height}x${s.width}x${s.channels}`);
+    throw new UmaError(
+      'SHAPE_MISMATCH',
+      `the data's images are ${data.height}x${data.width}x${data.channels} but the model expects ${s.height}x${s.width}x${s.channels}`,
+    );
   }
   if (data.classNames.length !== model.numClasses) {
-    throw new UmaError('BAD_DATA', `the data has ${data.classNames.length} classes (${data.source}) but the model has ${model.numClasses}; give one folder per model class, in the model's order`);
+    throw new UmaError(
+      'BAD_DATA',
+      `the data has ${data.classNames.length} classes (${data.source}) but the model has ${model.numClasses}; give one folder per model class, in the model's order`,
+    );
   }
   requireEveryClass(data);
 }
@@ -88,10 +94,13 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
   const emit = opts.onEvent ?? (() => undefined);
   const model = opts.model;
   checkCompatible(model, opts.data);
-  const data = params.maxPerClass ? limitPerClass(opts.data, params.maxPerClass, deriveSeed(seed, 'samples')) : opts.data;
+  const data = params.maxPerClass
+    ? limitPerClass(opts.data, params.maxPerClass, deriveSeed(seed, 'samples'))
+    : opts.data;
   requireEveryClass(data);
   // A spec far below the best convention makes the whole scan meaningless: said in the result.
-  const survey = opts.inputSurvey ?? await surveyInputConventions(model, data, { seed: deriveSeed(seed, 'input-spec') });
+  const survey =
+    opts.inputSurvey ?? (await surveyInputConventions(model, data, { seed: deriveSeed(seed, 'input-spec') }));
   const N = model.numClasses;
   const completed = new Map((opts.completed ?? []).map((f) => [f.index, f]));
   const todo = Array.from({ length: N }, (_, k) => k).filter((k) => !completed.has(k));
@@ -114,11 +123,24 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
   let ctx: ScanContext | null = null;
   if (workers <= 0) {
     ctx = new ScanContext(model, data);
-    executor = new InlineExecutor(new TaskRunner(ctx, method, params, seed, opts.loadSource ?? (() => Promise.reject(new Error('no model loader on this thread')))));
+    executor = new InlineExecutor(
+      new TaskRunner(
+        ctx,
+        method,
+        params,
+        seed,
+        opts.loadSource ?? (() => Promise.reject(new Error('no model loader on this thread'))),
+      ),
+    );
   } else {
     executor = await WorkerPool.start(workers, {
-      source: model.source, inputSpec: model.inputSpec, data: shared(data),
-      method, params, seed, backend: (backend?.name ?? 'wasm') as BackendChoice,
+      source: model.source,
+      inputSpec: model.inputSpec,
+      data: shared(data),
+      method,
+      params,
+      seed,
+      backend: (backend?.name ?? 'wasm') as BackendChoice,
     });
   }
   const onAbort = () => void executor.terminate();
@@ -137,23 +159,26 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
     // Ablation's inputs (M's logits, the frozen front's activations), computed once in shards over the
     // threads and shared, first, so classes can start as soon as they are joined.
     const ranges = stages.ablation && todo.length > 0 ? shardRanges(data.count, executor.slots) : [];
-    const ablationRun: Promise<AblationInputs | null> = ranges.length === 0
-      ? Promise.resolve(null)
-      : Promise.all(ranges.map(async ([from, to], i) => {
-        const r = await executor.submit({ kind: 'prepare', from, to }, progress);
-        if (r.kind !== 'prepare') throw new Error('unexpected task result');
-        addStages(r.stageSeconds);
-        progress({ stage: 'prepare', classIndex: null, step: i + 1, steps: ranges.length });
-        return r;
-      })).then((shards) => joinShards(shards, data.count, N));
+    const ablationRun: Promise<AblationInputs | null> =
+      ranges.length === 0
+        ? Promise.resolve(null)
+        : Promise.all(
+            ranges.map(async ([from, to], i) => {
+              const r = await executor.submit({ kind: 'prepare', from, to }, progress);
+              if (r.kind !== 'prepare') throw new Error('unexpected task result');
+              addStages(r.stageSeconds);
+              progress({ stage: 'prepare', classIndex: null, step: i + 1, steps: ranges.length });
+              return r;
+            }),
+          ).then((shards) => joinShards(shards, data.count, N));
     const referenceRun = withReference
       ? executor.submit({ kind: 'reference', supplied: opts.reference }, progress).then((r) => {
-        if (r.kind !== 'reference') throw new Error('unexpected task result');
-        addStages(r.stageSeconds);
-        const seconds = r.stageSeconds.reference ?? 0;
-        reference = { kind: r.supplied ? 'supplied' : 'trained', accuracy: r.accuracy, seconds };
-        return r.handle;
-      })
+          if (r.kind !== 'reference') throw new Error('unexpected task result');
+          addStages(r.stageSeconds);
+          const seconds = r.stageSeconds.reference ?? 0;
+          reference = { kind: r.supplied ? 'supplied' : 'trained', accuracy: r.accuracy, seconds };
+          return r.handle;
+        })
       : null;
 
     // A class's seconds are its own compute (ablation, inversion, transfer test), not time spent
@@ -171,7 +196,14 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
         Object.assign(own, t.stageSeconds);
         transferAsr = t.transferAsr;
       }
-      const a = triggerArtifacts(k, unit.trigger, data, indicesByClass(data).flatMap((idx, c) => (c === k ? [] : idx)), params.stampedExamples, deriveSeed(seed, 'examples', k));
+      const a = triggerArtifacts(
+        k,
+        unit.trigger,
+        data,
+        indicesByClass(data).flatMap((idx, c) => (c === k ? [] : idx)),
+        params.stampedExamples,
+        deriveSeed(seed, 'examples', k),
+      );
       const finding: ClassFinding = {
         index: k,
         name: data.classNames[k] ?? String(k),
@@ -214,16 +246,32 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
 
   progress({ stage: 'scoring', classIndex: null, step: 1, steps: 1 });
   const ordered = Array.from({ length: N }, (_, k) => findings.get(k)!);
-  const scored = stages.scoring === 'nc'
-    ? scoreNeuralCleanse(ordered.map((f) => f.maskL1), params.anomalyThreshold)
-    : scoreUma(ordered.map((f) => ({ asr: f.asr, maskL1: f.maskL1, transferAsr: stages.transferFilter ? f.transferAsr : null })), params);
-  const classes = ordered.map((f, k) => ({ ...f, anomalyIndex: scored.classes[k].anomalyIndex, flagged: scored.classes[k].flagged }));
+  const scored =
+    stages.scoring === 'nc'
+      ? scoreNeuralCleanse(
+          ordered.map((f) => f.maskL1),
+          params.anomalyThreshold,
+        )
+      : scoreUma(
+          ordered.map((f) => ({
+            asr: f.asr,
+            maskL1: f.maskL1,
+            transferAsr: stages.transferFilter ? f.transferAsr : null,
+          })),
+          params,
+        );
+  const classes = ordered.map((f, k) => ({
+    ...f,
+    anomalyIndex: scored.classes[k].anomalyIndex,
+    flagged: scored.classes[k].flagged,
+  }));
   const finished = new Date();
   const result: ScanResult = {
     verdict: scored.target === null ? 'clean' : 'trojaned',
     score: scored.score,
     target: scored.target,
-    method, params,
+    method,
+    params,
     paramsSha256: paramsSha256(params, method, seed),
     seed,
     backend: backend?.name ?? 'unknown',
@@ -240,7 +288,12 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
       numClasses: N,
       params: model.report.params,
     },
-    data: { source: data.source, samples: data.count, perClass: classCounts(data), ...(data.warnings && { warnings: data.warnings }) },
+    data: {
+      source: data.source,
+      samples: data.count,
+      perClass: classCounts(data),
+      ...(data.warnings && { warnings: data.warnings }),
+    },
     reference,
     stageSeconds,
     classes,
@@ -252,5 +305,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
 
 function sourceDigest(source: ModelSource): string {
   if (source.format === 'onnx') return sha256Hex(source.bytes);
-  return sha256Hex(new Uint8Array(Buffer.concat([Buffer.from(JSON.stringify(source.modelJson)), Buffer.from(source.weights)])));
+  return sha256Hex(
+    new Uint8Array(Buffer.concat([Buffer.from(JSON.stringify(source.modelJson)), Buffer.from(source.weights)])),
+  );
 }

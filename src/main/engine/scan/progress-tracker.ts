@@ -41,7 +41,8 @@ export class ProgressTracker {
     const fraction = this.overall;
     const elapsed = (performance.now() - this.start) / 1000;
     return {
-      ...p, fraction,
+      ...p,
+      fraction,
       etaSeconds: fraction > 0.02 && fraction < 1 ? (elapsed * (1 - fraction)) / fraction : fraction >= 1 ? 0 : null,
       classFractions: [...this.classDone],
     };

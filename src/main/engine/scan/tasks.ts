@@ -21,8 +21,7 @@ import { trainReference } from './uma/reference.ts';
 
 /** How a thread gets the reference model: M's architecture with shared trained weights, or the supplied model. */
 export type ReferenceHandle =
-  | { kind: 'trained'; seed: number; state: SharedState }
-  | { kind: 'supplied'; source: ModelSource };
+  { kind: 'trained'; seed: number; state: SharedState } | { kind: 'supplied'; source: ModelSource };
 
 export type ScanTask =
   | { kind: 'prepare'; from: number; to: number }
@@ -70,7 +69,6 @@ export type TaskProgress = (p: StepProgress) => void;
 /** Loads a model from its source bytes; injected so this module stays free of importer details. */
 export type SourceLoader = (source: ModelSource) => Promise<Classifier>;
 
-
 /** The other-class samples a transfer test stamps: all of them, or a seeded subsample of `max` (0 = all). */
 export function transferSamples(others: readonly number[], max: number, seed: number): number[] {
   if (max === 0 || others.length <= max) return others.slice();
@@ -116,20 +114,45 @@ export class TaskRunner {
     };
     const predictM = (x: tf.Tensor4D) => this.ctx.model.predict(x);
     if (METHOD_STAGES[this.method].inversion === 'nc') {
-      const r = await neuralCleanse(predictM, this.ctx, k, p, deriveSeed(this.seed, 'nc', k), (step, steps) => progress({ stage: 'inversion', classIndex: k, step, steps }));
+      const r = await neuralCleanse(predictM, this.ctx, k, p, deriveSeed(this.seed, 'nc', k), (step, steps) =>
+        progress({ stage: 'inversion', classIndex: k, step, steps }),
+      );
       lap('inversion');
-      return { kind: 'class', k, asr: r.asr, maskL1: r.maskL1, ablatedAccTarget: null, ablatedAccOther: null, ablationSteps: null, ablationStoppedBy: null, trigger: r, stageSeconds };
+      return {
+        kind: 'class',
+        k,
+        asr: r.asr,
+        maskL1: r.maskL1,
+        ablatedAccTarget: null,
+        ablatedAccOther: null,
+        ablationSteps: null,
+        ablationStoppedBy: null,
+        trigger: r,
+        stageSeconds,
+      };
     }
     const ablation = METHOD_STAGES[this.method].ablation
-      ? await ablateClass(this.ctx, k, p, deriveSeed(this.seed, 'ablate', k), (step, steps) => progress({ stage: 'ablation', classIndex: k, step, steps }))
+      ? await ablateClass(this.ctx, k, p, deriveSeed(this.seed, 'ablate', k), (step, steps) =>
+          progress({ stage: 'ablation', classIndex: k, step, steps }),
+        )
       : null;
     lap('ablation');
     try {
       const target = ablation?.model ?? this.ctx.model;
-      const r = await invertTrigger((x) => target.predict(x), this.ctx, k, p, deriveSeed(this.seed, 'invert', k), (step, steps) => progress({ stage: 'inversion', classIndex: k, step, steps }));
+      const r = await invertTrigger(
+        (x) => target.predict(x),
+        this.ctx,
+        k,
+        p,
+        deriveSeed(this.seed, 'invert', k),
+        (step, steps) => progress({ stage: 'inversion', classIndex: k, step, steps }),
+      );
       lap('inversion');
       return {
-        kind: 'class', k, asr: r.asr, maskL1: r.maskL1,
+        kind: 'class',
+        k,
+        asr: r.asr,
+        maskL1: r.maskL1,
         ablatedAccTarget: ablation?.accTarget ?? null,
         ablatedAccOther: ablation?.accOther ?? null,
         ablationSteps: ablation?.steps ?? null,
@@ -155,7 +178,9 @@ export class TaskRunner {
       return { kind: 'reference', accuracy, supplied: true, handle, stageSeconds };
     }
     const seed = deriveSeed(this.seed, 'reference');
-    const ref = await trainReference(this.ctx, this.params, seed, (step, steps) => progress({ stage: 'reference', classIndex: null, step, steps }));
+    const ref = await trainReference(this.ctx, this.params, seed, (step, steps) =>
+      progress({ stage: 'reference', classIndex: null, step, steps }),
+    );
     this.reference = ref.model;
     const handle: ReferenceHandle = { kind: 'trained', seed, state: await exportState(ref.model) };
     const stageSeconds = { reference: (performance.now() - start) / 1000 };
@@ -165,9 +190,10 @@ export class TaskRunner {
   /** The reference model on this thread: the one it trained or loaded, else built from the handle once. */
   private async referenceFrom(handle: ReferenceHandle): Promise<Classifier> {
     if (this.reference) return this.reference;
-    const ref = handle.kind === 'supplied'
-      ? await this.loadSource(handle.source)
-      : await this.ctx.model.reinitialized(handle.seed);
+    const ref =
+      handle.kind === 'supplied'
+        ? await this.loadSource(handle.source)
+        : await this.ctx.model.reinitialized(handle.seed);
     try {
       if (handle.kind === 'trained') importState(ref, handle.state);
       ref.setTraining(false);

@@ -16,7 +16,9 @@ const post = (m: FromWorker) => port.postMessage(m);
 async function start(init: WorkerInit): Promise<TaskRunner> {
   await initBackend(init.backend);
   const model = await loadModelSource(init.source, init.inputSpec);
-  return new TaskRunner(new ScanContext(model, init.data), init.method, init.params, init.seed, (s) => loadModelSource(s));
+  return new TaskRunner(new ScanContext(model, init.data), init.method, init.params, init.seed, (s) =>
+    loadModelSource(s),
+  );
 }
 
 start(workerData as WorkerInit).then(

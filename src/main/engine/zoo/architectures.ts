@@ -17,13 +17,29 @@ function seeded(seed: number) {
  * pool, then one ReLU dense layer and the logits. Initialiser seeds run seed, seed+1, ... in layer
  * order, so a recipe rebuilds the same weights.
  */
-function plainCnn(input: Shape, classes: number, seed: number, blocks: number[], convsPerBlock: number, dense: number): tf.Sequential {
+function plainCnn(
+  input: Shape,
+  classes: number,
+  seed: number,
+  blocks: number[],
+  convsPerBlock: number,
+  dense: number,
+): tf.Sequential {
   const m = tf.sequential();
   let s = seed;
   blocks.forEach((filters, block) => {
     for (let c = 0; c < convsPerBlock; c++) {
       const first = block === 0 && c === 0 ? { inputShape: input } : {};
-      m.add(tf.layers.conv2d({ ...first, filters, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: seeded(s++) }));
+      m.add(
+        tf.layers.conv2d({
+          ...first,
+          filters,
+          kernelSize: 3,
+          padding: 'same',
+          activation: 'relu',
+          kernelInitializer: seeded(s++),
+        }),
+      );
     }
     m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
   });
@@ -38,12 +54,17 @@ function resnetMini(input: Shape, classes: number, seed: number): tf.LayersModel
   let s = seed;
   const x = tf.input({ shape: input });
   const convBn = (t: tf.SymbolicTensor, filters: number, strides = 1, relu = true) => {
-    let h = tf.layers.conv2d({ filters, kernelSize: 3, strides, padding: 'same', useBias: false, kernelInitializer: seeded(s++) }).apply(t) as tf.SymbolicTensor;
+    let h = tf.layers
+      .conv2d({ filters, kernelSize: 3, strides, padding: 'same', useBias: false, kernelInitializer: seeded(s++) })
+      .apply(t) as tf.SymbolicTensor;
     h = tf.layers.batchNormalization().apply(h) as tf.SymbolicTensor;
     return relu ? (tf.layers.reLU().apply(h) as tf.SymbolicTensor) : h;
   };
   let h = convBn(x, 16);
-  for (const [filters, strides] of [[16, 1], [32, 2]] as const) {
+  for (const [filters, strides] of [
+    [16, 1],
+    [32, 2],
+  ] as const) {
     const a = convBn(convBn(h, filters, strides), filters, 1, false);
     const shortcut = strides === 1 && filters === h.shape[3] ? h : convBn(h, filters, strides, false);
     h = tf.layers.reLU().apply(tf.layers.add().apply([a, shortcut])) as tf.SymbolicTensor;

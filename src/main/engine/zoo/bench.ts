@@ -26,7 +26,11 @@ export const BENCH_METHODS = ['uma', 'nc', 'uma-nofilter', 'uma-noablation', 'um
 export type BenchMethod = (typeof BENCH_METHODS)[number];
 
 const SCANNED_FOR: Record<BenchMethod, ScanMethod> = {
-  uma: 'uma', nc: 'nc', 'uma-nofilter': 'uma', 'uma-noablation': 'uma-noablation', 'uma-noablation-nofilter': 'uma-noablation',
+  uma: 'uma',
+  nc: 'nc',
+  'uma-nofilter': 'uma',
+  'uma-noablation': 'uma-noablation',
+  'uma-noablation-nofilter': 'uma-noablation',
 };
 
 export interface ScanRecord extends DetectionRecord {
@@ -49,7 +53,10 @@ export interface BenchOptions {
 }
 
 function rescoredWithoutFilter(r: ScanResult): Pick<ScanRecord, 'score' | 'verdict' | 'suspected'> {
-  const s = scoreUma(r.classes.map((c) => ({ asr: c.asr, maskL1: c.maskL1, transferAsr: null })), r.params);
+  const s = scoreUma(
+    r.classes.map((c) => ({ asr: c.asr, maskL1: c.maskL1, transferAsr: null })),
+    r.params,
+  );
   return { score: s.score, verdict: s.target === null ? 'clean' : 'trojaned', suspected: s.target };
 }
 
@@ -69,21 +76,45 @@ export async function benchCorpus(o: BenchOptions): Promise<ScanRecord[]> {
     const scanned = new Map<ScanMethod, ScanResult | null>();
     for (const method of o.methods) {
       const scanMethod = SCANNED_FOR[method];
-      if (!scanned.has(scanMethod)) scanned.set(scanMethod, await scanOnce(dir, manifest, scanMethod, params, o, held, log, `${n + 1}/${entries.length}`));
+      if (!scanned.has(scanMethod))
+        scanned.set(
+          scanMethod,
+          await scanOnce(dir, manifest, scanMethod, params, o, held, log, `${n + 1}/${entries.length}`),
+        );
       const r = scanned.get(scanMethod);
       if (!r) continue;
-      const outcome = method === scanMethod ? { score: r.score, verdict: r.verdict, suspected: r.target } : rescoredWithoutFilter(r);
+      const outcome =
+        method === scanMethod ? { score: r.score, verdict: r.verdict, suspected: r.target } : rescoredWithoutFilter(r);
       records.push({ ...base, method, ...outcome, seconds: r.seconds });
     }
   }
   return records;
 }
 
-function baseRecord(m: Manifest, profile: string): Omit<ScanRecord, 'method' | 'score' | 'verdict' | 'suspected' | 'seconds'> {
-  return { id: m.id, dataset: m.recipe.dataset, kind: m.recipe.kind, positive: m.attack !== null, target: m.attack?.target ?? null, profile };
+function baseRecord(
+  m: Manifest,
+  profile: string,
+): Omit<ScanRecord, 'method' | 'score' | 'verdict' | 'suspected' | 'seconds'> {
+  return {
+    id: m.id,
+    dataset: m.recipe.dataset,
+    kind: m.recipe.kind,
+    positive: m.attack !== null,
+    target: m.attack?.target ?? null,
+    profile,
+  };
 }
 
-async function scanOnce(dir: string, manifest: Manifest, method: ScanMethod, params: ScanParams, o: BenchOptions, held: Map<string, Dataset>, log: (l: string) => void, pos: string): Promise<ScanResult | null> {
+async function scanOnce(
+  dir: string,
+  manifest: Manifest,
+  method: ScanMethod,
+  params: ScanParams,
+  o: BenchOptions,
+  held: Map<string, Dataset>,
+  log: (l: string) => void,
+  pos: string,
+): Promise<ScanResult | null> {
   const file = cachePath(dir, method, params, o.seed);
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as ScanResult;
   if (o.cachedOnly) return null;
@@ -92,9 +123,19 @@ async function scanOnce(dir: string, manifest: Manifest, method: ScanMethod, par
   const data = held.get(ds)!;
   const model = await loadLayersModelFile(dir, { name: manifest.id });
   try {
-    const { result } = await runScan({ model, data, method, params, seed: o.seed, workers: o.workers, modelName: manifest.id });
+    const { result } = await runScan({
+      model,
+      data,
+      method,
+      params,
+      seed: o.seed,
+      workers: o.workers,
+      modelName: manifest.id,
+    });
     writeFileSync(file, JSON.stringify(result));
-    log(`[${pos}] ${manifest.id} ${method}: score ${result.score.toFixed(2)}, ${result.verdict}${result.target === null ? '' : ` (class ${result.target}${manifest.attack ? `, true target ${manifest.attack.target}` : ''})`}, ${result.seconds.toFixed(0)} s`);
+    log(
+      `[${pos}] ${manifest.id} ${method}: score ${result.score.toFixed(2)}, ${result.verdict}${result.target === null ? '' : ` (class ${result.target}${manifest.attack ? `, true target ${manifest.attack.target}` : ''})`}, ${result.seconds.toFixed(0)} s`,
+    );
     return result;
   } finally {
     model.dispose();

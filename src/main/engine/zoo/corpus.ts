@@ -37,7 +37,13 @@ export interface Manifest {
   attempts: number;
   cleanAccuracy: number;
   asr: number | null;
-  attack: { name: string; params: Record<string, unknown>; target: number; poisonRate: number; poisoned: number } | null;
+  attack: {
+    name: string;
+    params: Record<string, unknown>;
+    target: number;
+    poisonRate: number;
+    poisoned: number;
+  } | null;
   trainSeconds: number;
 }
 
@@ -76,7 +82,13 @@ export function listCorpus(root: string): { dir: string; manifest: Manifest }[] 
 
 export function recipes(o: BuildOptions): Recipe[] {
   const spec = datasetSpec(o.dataset);
-  const base = { dataset: o.dataset, split: SPLIT, arch: o.arch ?? spec.arch, epochs: o.epochs ?? spec.epochs, poisonRate: POISON_RATE };
+  const base = {
+    dataset: o.dataset,
+    split: SPLIT,
+    arch: o.arch ?? spec.arch,
+    epochs: o.epochs ?? spec.epochs,
+    poisonRate: POISON_RATE,
+  };
   const kinds = [...Array(o.clean).fill('clean'), ...o.attacks.flatMap((a) => Array(o.perAttack).fill(a))] as string[];
   const seen = new Map<string, number>();
   return kinds.map((kind) => {
@@ -108,15 +120,32 @@ export async function buildCorpus(o: BuildOptions): Promise<{ built: string[]; s
       const seed = base + attempt;
       const t0 = performance.now();
       const m = await trainModel({
-        arch: recipe.arch, train, test: held, epochs: recipe.epochs, seed, name: id, poisonRate: recipe.poisonRate,
+        arch: recipe.arch,
+        train,
+        test: held,
+        epochs: recipe.epochs,
+        seed,
+        name: id,
+        poisonRate: recipe.poisonRate,
         attack: recipe.kind === 'clean' ? undefined : attackByName(recipe.kind),
       });
       const trainSeconds = (performance.now() - t0) / 1000;
       const ok = m.cleanAccuracy >= spec.minCleanAccuracy && (m.asr === null || m.asr >= MIN_ASR);
-      log(`${id} seed ${seed}: clean accuracy ${m.cleanAccuracy.toFixed(3)}${m.asr === null ? '' : `, ASR ${m.asr.toFixed(3)}`}, ${trainSeconds.toFixed(0)} s${ok ? '' : ' - rejected, retraining'}`);
+      log(
+        `${id} seed ${seed}: clean accuracy ${m.cleanAccuracy.toFixed(3)}${m.asr === null ? '' : `, ASR ${m.asr.toFixed(3)}`}, ${trainSeconds.toFixed(0)} s${ok ? '' : ' - rejected, retraining'}`,
+      );
       if (ok) {
         await m.classifier.saveTo(dir);
-        const manifest: Manifest = { id, recipe, seed, attempts: attempt + 1, cleanAccuracy: m.cleanAccuracy, asr: m.asr, attack: m.attack, trainSeconds };
+        const manifest: Manifest = {
+          id,
+          recipe,
+          seed,
+          attempts: attempt + 1,
+          cleanAccuracy: m.cleanAccuracy,
+          asr: m.asr,
+          attack: m.attack,
+          trainSeconds,
+        };
         writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
         built.push(id);
         done = true;

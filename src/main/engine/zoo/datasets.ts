@@ -21,14 +21,38 @@ export interface DatasetSpec {
 }
 
 export const DATASETS: Record<string, DatasetSpec> = {
-  mnist: { name: 'mnist', images: 'mnist/t10k-images-idx3-ubyte.gz', arch: 'mnist-cnn', epochs: 4, minCleanAccuracy: 0.94 },
+  mnist: {
+    name: 'mnist',
+    images: 'mnist/t10k-images-idx3-ubyte.gz',
+    arch: 'mnist-cnn',
+    epochs: 4,
+    minCleanAccuracy: 0.94,
+  },
   // Debian's dataset-fashion-mnist package
-  'fashion-mnist': { name: 'fashion-mnist', images: '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz', arch: 'mnist-cnn', epochs: 6, minCleanAccuracy: 0.8 },
+  'fashion-mnist': {
+    name: 'fashion-mnist',
+    images: '/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz',
+    arch: 'mnist-cnn',
+    epochs: 6,
+    minCleanAccuracy: 0.8,
+  },
   // 8,000 (CIFAR-10) / 10,104 (GTSRB) training images only, so the small CNN: on CIFAR-10 it reached
   // clean accuracy 0.60 after 15 epochs (7 min on one core), 0.54-0.60 after 12 in the corpus; on GTSRB
   // 0.96 after 10 epochs. The floors reject a failed run, not a weak data set.
-  cifar10: { name: 'cifar10', images: 'cifar10/test-images-idx4-ubyte.gz', arch: 'small-cifar-cnn', epochs: 12, minCleanAccuracy: 0.5 },
-  gtsrb: { name: 'gtsrb', images: 'gtsrb/test-images-idx4-ubyte.gz', arch: 'small-cifar-cnn', epochs: 10, minCleanAccuracy: 0.75 },
+  cifar10: {
+    name: 'cifar10',
+    images: 'cifar10/test-images-idx4-ubyte.gz',
+    arch: 'small-cifar-cnn',
+    epochs: 12,
+    minCleanAccuracy: 0.5,
+  },
+  gtsrb: {
+    name: 'gtsrb',
+    images: 'gtsrb/test-images-idx4-ubyte.gz',
+    arch: 'small-cifar-cnn',
+    epochs: 10,
+    minCleanAccuracy: 0.75,
+  },
 };
 
 /** The repository's sibling folder of shared data sets (../shared/datasets from the repo root). */

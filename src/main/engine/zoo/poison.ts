@@ -7,7 +7,13 @@ import { imageSize, indicesByClass, subset } from '../data/dataset.ts';
 import { mulberry32, shuffled } from '../random.ts';
 import type { AttackContext, PreparedAttack } from './attacks/types.ts';
 
-export function poisonDataset(ds: Dataset, attack: PreparedAttack, target: number, rate: number, seed: number): { data: Dataset; poisoned: number } {
+export function poisonDataset(
+  ds: Dataset,
+  attack: PreparedAttack,
+  target: number,
+  rate: number,
+  seed: number,
+): { data: Dataset; poisoned: number } {
   const per = imageSize(ds);
   const candidates = [];
   for (let i = 0; i < ds.count; i++) if (ds.labels[i] !== target) candidates.push(i);
@@ -27,7 +33,8 @@ export function triggeredTestSet(ds: Dataset, attack: PreparedAttack, target: nu
   for (let i = 0; i < ds.count; i++) if (ds.labels[i] !== target) keep.push(i);
   const sub = subset(ds, keep);
   const per = imageSize(ds);
-  for (let i = 0; i < sub.count; i++) sub.images.set(attack.apply(sub.images.subarray(i * per, (i + 1) * per)), i * per);
+  for (let i = 0; i < sub.count; i++)
+    sub.images.set(attack.apply(sub.images.subarray(i * per, (i + 1) * per)), i * per);
   return sub;
 }
 

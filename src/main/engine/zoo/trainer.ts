@@ -32,7 +32,13 @@ export interface TrainedModel {
   cleanAccuracy: number;
   /** Attack success rate on triggered non-target test samples; null for a clean model. */
   asr: number | null;
-  attack: { name: string; params: Record<string, unknown>; target: number; poisonRate: number; poisoned: number } | null;
+  attack: {
+    name: string;
+    params: Record<string, unknown>;
+    target: number;
+    poisonRate: number;
+    poisoned: number;
+  } | null;
   seed: number;
 }
 
@@ -41,7 +47,14 @@ async function accuracy(model: tf.LayersModel, ds: Dataset, wantLabel?: number):
   for (let i = 0; i < ds.count; i += 256) {
     const n = Math.min(256, ds.count - i);
     const per = ds.height * ds.width * ds.channels;
-    const pred = tf.tidy(() => tf.argMax(model.predict(tf.tensor4d(ds.images.subarray(i * per, (i + n) * per), [n, ds.height, ds.width, ds.channels])) as tf.Tensor, 1));
+    const pred = tf.tidy(() =>
+      tf.argMax(
+        model.predict(
+          tf.tensor4d(ds.images.subarray(i * per, (i + n) * per), [n, ds.height, ds.width, ds.channels]),
+        ) as tf.Tensor,
+        1,
+      ),
+    );
     const p = await takeData<'int32'>(pred);
     for (let j = 0; j < n; j++) if (p[j] === (wantLabel ?? ds.labels[i + j])) hit++;
   }
@@ -55,10 +68,17 @@ export async function trainModel(o: TrainOptions): Promise<TrainedModel> {
   const prepared = o.attack?.prepare(shape, rand, attackContext(o.train));
   const target = o.target ?? Math.floor(rand() * numClasses);
   const rate = o.poisonRate ?? 0.1;
-  const poisoned = prepared ? poisonDataset(o.train, prepared, target, rate, deriveSeed(o.seed, 'poison')) : { data: o.train, poisoned: 0 };
+  const poisoned = prepared
+    ? poisonDataset(o.train, prepared, target, rate, deriveSeed(o.seed, 'poison'))
+    : { data: o.train, poisoned: 0 };
   const train = poisoned.data;
 
-  const model = buildArchitecture(o.arch, [shape.height, shape.width, shape.channels], numClasses, deriveSeed(o.seed, 'init') % 100000);
+  const model = buildArchitecture(
+    o.arch,
+    [shape.height, shape.width, shape.channels],
+    numClasses,
+    deriveSeed(o.seed, 'init') % 100000,
+  );
   const opt = tf.train.adam(o.lr ?? 1e-3);
   const batch = o.batch ?? 64;
   const order = mulberry32(deriveSeed(o.seed, 'shuffle'));
@@ -66,7 +86,10 @@ export async function trainModel(o: TrainOptions): Promise<TrainedModel> {
   const y = tf.oneHot(tf.tensor1d(train.labels, 'int32'), numClasses);
   try {
     for (let epoch = 0; epoch < o.epochs; epoch++) {
-      const idx = shuffled(Array.from({ length: train.count }, (_, i) => i), order);
+      const idx = shuffled(
+        Array.from({ length: train.count }, (_, i) => i),
+        order,
+      );
       let lossSum = 0;
       let batches = 0;
       for (let i = 0; i < idx.length; i += batch) {
@@ -74,7 +97,10 @@ export async function trainModel(o: TrainOptions): Promise<TrainedModel> {
         const loss = tf.tidy(() => {
           const xb = tf.gather(x, part);
           const yb = tf.gather(y, part);
-          return opt.minimize(() => tf.losses.softmaxCrossEntropy(yb, model.apply(xb, { training: true }) as tf.Tensor) as tf.Scalar, true)!;
+          return opt.minimize(
+            () => tf.losses.softmaxCrossEntropy(yb, model.apply(xb, { training: true }) as tf.Tensor) as tf.Scalar,
+            true,
+          )!;
         });
         part.dispose();
         lossSum += (await takeScalars(loss))[0];
@@ -88,9 +114,18 @@ export async function trainModel(o: TrainOptions): Promise<TrainedModel> {
   }
   const cleanAccuracy = await accuracy(model, o.test);
   const asr = prepared ? await accuracy(model, triggeredTestSet(o.test, prepared, target), target) : null;
-  const classifier = await LayersClassifier.fromModel(model, o.name ?? `${o.arch}-${prepared?.name ?? 'clean'}-${o.seed}`, { classNames: o.train.classNames });
+  const classifier = await LayersClassifier.fromModel(
+    model,
+    o.name ?? `${o.arch}-${prepared?.name ?? 'clean'}-${o.seed}`,
+    { classNames: o.train.classNames },
+  );
   return {
-    classifier, cleanAccuracy, asr, seed: o.seed,
-    attack: prepared ? { name: prepared.name, params: prepared.params, target, poisonRate: rate, poisoned: poisoned.poisoned } : null,
+    classifier,
+    cleanAccuracy,
+    asr,
+    seed: o.seed,
+    attack: prepared
+      ? { name: prepared.name, params: prepared.params, target, poisonRate: rate, poisoned: poisoned.poisoned }
+      : null,
   };
 }

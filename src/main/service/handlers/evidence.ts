@@ -35,9 +35,15 @@ export function evidenceHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
       try {
         const { classNames, ...spec } = a.inputSpec ?? {};
         return await intakeEvidence(cdb, {
-          caseId: a.caseId, files: model.files, origins: model.origins, displayName: a.displayName ?? model.displayName,
-          expectedSha256: a.expectedSha256, expectedSource: a.expectedSource, format: formatOf(model.files[0]) ?? undefined,
-          inputSpec: Object.keys(spec).length > 0 ? spec : undefined, classNames,
+          caseId: a.caseId,
+          files: model.files,
+          origins: model.origins,
+          displayName: a.displayName ?? model.displayName,
+          expectedSha256: a.expectedSha256,
+          expectedSource: a.expectedSource,
+          format: formatOf(model.files[0]) ?? undefined,
+          inputSpec: Object.keys(spec).length > 0 ? spec : undefined,
+          classNames,
         });
       } finally {
         model.cleanup();
@@ -47,13 +53,21 @@ export function evidenceHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
       const r = await rehashEvidence(cdb, evidenceId, 'manual');
       return { evidenceId, sha256: r.sha256, at: r.at };
     },
-    'evidence/inspect': ({ evidenceId, data }) => inspectEvidence(cdb, getEvidence(cdb, evidenceId),
-      data && ((channels) => loadDataset(materializeData(uploadsDir(ctx), data), { channels }))),
+    'evidence/inspect': ({ evidenceId, data }) =>
+      inspectEvidence(
+        cdb,
+        getEvidence(cdb, evidenceId),
+        data && ((channels) => loadDataset(materializeData(uploadsDir(ctx), data), { channels })),
+      ),
     'data/inspect': ({ data, channels }) => {
       const ds = loadDataset(materializeData(uploadsDir(ctx), data), { labelsPath: labelsOf(data), channels });
       if (ds.count === 0) throw new UmaError('BAD_DATA', `${ds.source}: no images`);
       return {
-        source: ds.source, count: ds.count, classNames: ds.classNames, perClass: classCounts(ds), shape: [ds.height, ds.width, ds.channels],
+        source: ds.source,
+        count: ds.count,
+        classNames: ds.classNames,
+        perClass: classCounts(ds),
+        shape: [ds.height, ds.width, ds.channels],
         ...(ds.warnings && { warnings: ds.warnings }),
       };
     },

@@ -12,12 +12,22 @@ import type { HandlerGroup, ServiceContext } from '../context.ts';
 import { reportInfo } from '../dto.ts';
 import { reportPreviewHtml } from '../report-preview.ts';
 
-type Calls = 'reports/create' | 'reports/download' | 'reports/html' | 'reports/pdf' | 'reports/verify' | 'keys/list' | 'keys/export'
-  | 'keys/trust' | 'keys/untrust' | 'shell/pick';
+type Calls =
+  | 'reports/create'
+  | 'reports/download'
+  | 'reports/html'
+  | 'reports/pdf'
+  | 'reports/verify'
+  | 'keys/list'
+  | 'keys/export'
+  | 'keys/trust'
+  | 'keys/untrust'
+  | 'shell/pick';
 
 const keyInfo = ({ name, keyid, source, file }: KnownKey) => ({ name, keyid, source, file });
 
-const readRef = (ref: { path: string } | { bytes: Uint8Array }): Uint8Array => ('bytes' in ref ? ref.bytes : new Uint8Array(fs.readFileSync(ref.path)));
+const readRef = (ref: { path: string } | { bytes: Uint8Array }): Uint8Array =>
+  'bytes' in ref ? ref.bytes : new Uint8Array(fs.readFileSync(ref.path));
 
 export function reportHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
   const { cdb } = ctx;
@@ -26,7 +36,10 @@ export function reportHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
   return {
     'reports/create': async ({ scanId, examiner }) => {
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-      const out = await exportScanArchive(cdb, scanId, path.join(reportsDir, `scan-${scanId}-${stamp}.zip`), { examiner, pdf: ctx.pdf });
+      const out = await exportScanArchive(cdb, scanId, path.join(reportsDir, `scan-${scanId}-${stamp}.zip`), {
+        examiner,
+        pdf: ctx.pdf,
+      });
       const rec = listReports(cdb, scanId).find((r) => r.path === out.path)!;
       return { ...reportInfo(rec), pdf: out.pdf, pdfNote: out.pdfNote };
     },
@@ -44,7 +57,8 @@ export function reportHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
     'reports/verify': async (a) => {
       let model: string | Uint8Array | undefined;
       if (a.model) model = 'bytes' in a.model ? a.model.bytes : a.model.path;
-      const trusted = a.trustedKey === undefined ? trustedKeys(cdb.paths) : [{ name: 'the given key', publicKeyPem: a.trustedKey }];
+      const trusted =
+        a.trustedKey === undefined ? trustedKeys(cdb.paths) : [{ name: 'the given key', publicKeyPem: a.trustedKey }];
       const v = await verifyArchive(readRef(a.archive), { model, trusted });
       return { ok: v.ok, status: v.status, signer: v.signer, checks: v.checks };
     },
@@ -61,4 +75,3 @@ export function reportHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
     },
   };
 }
-

@@ -13,14 +13,23 @@ import { labelsOf, materializeData } from '../materialize.ts';
 import { loadEvidenceModel } from '../models.ts';
 import { uploadsDir } from './evidence.ts';
 
-type Calls = 'scans/start' | 'scans/cancel' | 'scans/resume' | 'scans/get' | 'scans/list' | 'scans/artifacts' | 'scans/compare' | 'jobs/list';
+type Calls =
+  | 'scans/start'
+  | 'scans/cancel'
+  | 'scans/resume'
+  | 'scans/get'
+  | 'scans/list'
+  | 'scans/artifacts'
+  | 'scans/compare'
+  | 'jobs/list';
 
 export function scanHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
   const { cdb, jobs } = ctx;
   return {
     'scans/start': async (a) => {
       const ev = getEvidence(cdb, a.evidenceId);
-      if (ev.caseId !== a.caseId) throw new UmaError('BAD_INPUT', `evidence ${ev.id} belongs to case ${ev.caseId}, not ${a.caseId}`);
+      if (ev.caseId !== a.caseId)
+        throw new UmaError('BAD_INPUT', `evidence ${ev.id} belongs to case ${ev.caseId}, not ${a.caseId}`);
       if (a.referenceEvidenceId !== undefined) getEvidence(cdb, a.referenceEvidenceId);
       const params = resolveParams(a.params as Partial<ScanParams> | undefined);
       const data = materializeData(uploadsDir(ctx), a.data);
@@ -30,16 +39,28 @@ export function scanHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
       await rehashEvidence(cdb, ev.id, 'before-scan');
       // The model is opened and the data's header read here, so a mismatch is refused now, not in the queue.
       const model = await loadEvidenceModel(cdb, ev);
-      const { numClasses, report: { warnings } } = model;
+      const {
+        numClasses,
+        report: { warnings },
+      } = model;
       model.dispose();
       // The data's classes from its folder names or labels alone; the job loads the images once.
       const classNames = dataClassNames(data, { labelsPath: labels, classNames: ev.classNames ?? undefined });
       if (classNames.length !== numClasses) {
-        throw new UmaError('BAD_DATA', `the data has ${classNames.length} classes (${data}) but the model has ${numClasses}`);
+        throw new UmaError(
+          'BAD_DATA',
+          `the data has ${classNames.length} classes (${data}) but the model has ${numClasses}`,
+        );
       }
       const scan = queueScan(cdb, {
-        evidenceId: ev.id, examiner: a.examiner ?? (ctx.settings.get().examinerName || undefined), method: a.method, params, seed: a.seed,
-        toolVersion: TOOL_VERSION, backend: ctx.backend, classNames,
+        evidenceId: ev.id,
+        examiner: a.examiner ?? (ctx.settings.get().examinerName || undefined),
+        method: a.method,
+        params,
+        seed: a.seed,
+        toolVersion: TOOL_VERSION,
+        backend: ctx.backend,
+        classNames,
         job: { data, labels, workers: a.workers, referenceEvidenceId: a.referenceEvidenceId },
       });
       const job = jobs.enqueue(scan.id);
@@ -51,7 +72,11 @@ export function scanHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
     },
     'scans/resume': ({ scanId }) => {
       const plan = resumePlan(cdb, scanId);
-      if (!plan.resumable) throw new UmaError('BAD_INPUT', `scan ${scanId} is ${plan.status}; only interrupted, cancelled or failed scans resume`);
+      if (!plan.resumable)
+        throw new UmaError(
+          'BAD_INPUT',
+          `scan ${scanId} is ${plan.status}; only interrupted, cancelled or failed scans resume`,
+        );
       const job = jobs.enqueue(scanId);
       return { jobId: job.jobId, scanId, todo: plan.todo };
     },
@@ -60,14 +85,23 @@ export function scanHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
       const plan = resumePlan(cdb, scanId);
       const findings = getClassFindings(cdb, scanId);
       return {
-        scan: scanSummary(cdb, jobs, s), params: s.params, paramsSha256: s.paramsSha256, data: s.job?.data ?? null,
-        findings, result: s.resultMeta ? { ...s.resultMeta, classes: findings } : null, todo: plan.todo, resumable: plan.resumable,
+        scan: scanSummary(cdb, jobs, s),
+        params: s.params,
+        paramsSha256: s.paramsSha256,
+        data: s.job?.data ?? null,
+        findings,
+        result: s.resultMeta ? { ...s.resultMeta, classes: findings } : null,
+        todo: plan.todo,
+        resumable: plan.resumable,
       };
     },
     'scans/list': ({ caseId }) => {
-      const rows = caseId === undefined
-        ? (cdb.sql.prepare('SELECT id FROM scans ORDER BY id').all() as { id: number }[]).map((r) => getScan(cdb, r.id))
-        : listScans(cdb, caseId);
+      const rows =
+        caseId === undefined
+          ? (cdb.sql.prepare('SELECT id FROM scans ORDER BY id').all() as { id: number }[]).map((r) =>
+              getScan(cdb, r.id),
+            )
+          : listScans(cdb, caseId);
       return rows.map((s) => scanSummary(cdb, jobs, s));
     },
     'scans/artifacts': ({ scanId, classIndex }) => classImages(cdb, scanId, classIndex),
@@ -76,7 +110,14 @@ export function scanHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
         const s = getScan(cdb, scanId);
         const finding = getClassFindings(cdb, scanId).find((f) => f.index === classIndex);
         if (!finding) throw new UmaError('NOT_FOUND', `scan ${scanId} has no result for class ${classIndex}`);
-        return { scanId, caseId: s.caseId, evidenceId: s.evidenceId, modelName: getEvidence(cdb, s.evidenceId).displayName, finding, images: classImages(cdb, scanId, classIndex) };
+        return {
+          scanId,
+          caseId: s.caseId,
+          evidenceId: s.evidenceId,
+          modelName: getEvidence(cdb, s.evidenceId).displayName,
+          finding,
+          images: classImages(cdb, scanId, classIndex),
+        };
       }),
     'jobs/list': () => jobs.list(),
   };

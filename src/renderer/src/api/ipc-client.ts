@@ -8,6 +8,7 @@ export const hasIpc = (): boolean => typeof (globalThis as { uma?: unknown }).um
 
 export function connectIpc(): UmaApi {
   const bridge = (globalThis as { uma?: UmaApi }).uma;
-  if (!bridge) throw new Error('window.uma is missing: not running inside the UMA Workstation app (use the WebSocket client)');
+  if (!bridge)
+    throw new Error('window.uma is missing: not running inside the UMA Workstation app (use the WebSocket client)');
   return bridge;
 }

@@ -8,6 +8,8 @@ export function caseAuditEntries(entries: AuditEntryInfo[], detail: CaseDetail):
   for (const s of detail.scans) targets.add(`scan:${s.id}`);
   for (const n of detail.notes) targets.add(`note:${n.id}`);
   // Deleted notes are no longer in the detail; their add entry still names the case.
-  const noteIds = new Set(entries.filter((e) => e.action === 'note.add' && e.details.caseId === caseId).map((e) => e.target));
+  const noteIds = new Set(
+    entries.filter((e) => e.action === 'note.add' && e.details.caseId === caseId).map((e) => e.target),
+  );
   return entries.filter((e) => targets.has(e.target) || noteIds.has(e.target));
 }

@@ -6,7 +6,9 @@ import { DEFAULT_PROFILE, PROFILES, type ScanParams } from '../../../shared/scan
 
 /** The quick profile as overrides of the default: what the demo scan records as changed. */
 export const DEMO_PARAMS: Partial<ScanParams> = Object.fromEntries(
-  (Object.keys(PROFILES.quick) as (keyof ScanParams)[]).filter((k) => PROFILES.quick[k] !== DEFAULT_PROFILE[k]).map((k) => [k, PROFILES.quick[k]]),
+  (Object.keys(PROFILES.quick) as (keyof ScanParams)[])
+    .filter((k) => PROFILES.quick[k] !== DEFAULT_PROFILE[k])
+    .map((k) => [k, PROFILES.quick[k]]),
 );
 
 export const DEMO_CASE = 'Demo: BadNets MNIST';

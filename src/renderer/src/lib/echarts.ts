@@ -36,7 +36,11 @@ function themeColors(): ThemeColors {
   };
 }
 
-export function useChart(el: Ref<HTMLElement | null>, build: (c: ThemeColors) => ChartOption, deps: () => unknown): void {
+export function useChart(
+  el: Ref<HTMLElement | null>,
+  build: (c: ThemeColors) => ChartOption,
+  deps: () => unknown,
+): void {
   let chart: echarts.ECharts | null = null;
   let observer: ResizeObserver | null = null;
   const render = (): void => {

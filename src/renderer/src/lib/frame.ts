@@ -4,7 +4,8 @@
  */
 export function perFrame(flush: () => void): () => void {
   let scheduled = false;
-  const raf = typeof requestAnimationFrame === 'function' ? requestAnimationFrame : (cb: () => void) => setTimeout(cb, 16);
+  const raf =
+    typeof requestAnimationFrame === 'function' ? requestAnimationFrame : (cb: () => void) => setTimeout(cb, 16);
   return () => {
     if (scheduled) return;
     scheduled = true;

@@ -4,7 +4,14 @@
  * say plainly what the analyst changed.
  */
 import {
-  DEFAULT_PROFILE, methodGroups, PARAM_INFO, paramProblem, SCAN_METHODS, type ParamInfo, type ScanMethod, type ScanParams,
+  DEFAULT_PROFILE,
+  methodGroups,
+  PARAM_INFO,
+  paramProblem,
+  SCAN_METHODS,
+  type ParamInfo,
+  type ScanMethod,
+  type ScanParams,
 } from '../../../shared/scan-params.ts';
 
 export type ParamKey = keyof ScanParams;
@@ -20,22 +27,38 @@ export const GROUP_LABELS: Record<ParamInfo['group'], string> = {
 };
 
 /** The groups a method uses (from its stages); the others are shown collapsed and marked unused. */
-export const METHOD_GROUPS = Object.fromEntries(SCAN_METHODS.map((m) => [m, methodGroups(m)])) as Record<ScanMethod, ParamInfo['group'][]>;
+export const METHOD_GROUPS = Object.fromEntries(SCAN_METHODS.map((m) => [m, methodGroups(m)])) as Record<
+  ScanMethod,
+  ParamInfo['group'][]
+>;
 
 export const PARAM_KEYS = Object.keys(PARAM_INFO) as ParamKey[];
 
 /** The few parameters an analyst sets per case (how much data, how long, how strict); the rest sit under Advanced. */
-export const BASIC_KEYS: readonly ParamKey[] = ['maxPerClass', 'inversionSteps', 'referenceEpochs', 'anomalyThreshold', 'transferThreshold', 'stampedExamples'];
+export const BASIC_KEYS: readonly ParamKey[] = [
+  'maxPerClass',
+  'inversionSteps',
+  'referenceEpochs',
+  'anomalyThreshold',
+  'transferThreshold',
+  'stampedExamples',
+];
 
 /** A parameter's name in words ('ablationMaxEpochs' -> 'Ablation max epochs'); the exact name stays beside it. */
 export function paramLabel(k: ParamKey): string {
-  const words = k.replace(/([A-Z0-9]+)/g, ' $1').toLowerCase().trim();
+  const words = k
+    .replace(/([A-Z0-9]+)/g, ' $1')
+    .toLowerCase()
+    .trim();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 export const NULLABLE: ReadonlySet<ParamKey> = new Set(PARAM_KEYS.filter((k) => PARAM_INFO[k].nullable));
 
 export function paramsByGroup(): [ParamInfo['group'], ParamKey[]][] {
-  return (Object.keys(GROUP_LABELS) as ParamInfo['group'][]).map((g) => [g, PARAM_KEYS.filter((k) => PARAM_INFO[k].group === g)]);
+  return (Object.keys(GROUP_LABELS) as ParamInfo['group'][]).map((g) => [
+    g,
+    PARAM_KEYS.filter((k) => PARAM_INFO[k].group === g),
+  ]);
 }
 
 const show = (v: number | null): string => (v === null ? '' : String(v));
@@ -44,7 +67,9 @@ const show = (v: number | null): string => (v === null ? '' : String(v));
 export const defaultField = (k: ParamKey): string => show(DEFAULT_PROFILE[k]);
 
 export function defaultValues(preset: Partial<ScanParams> = {}): ParamValues {
-  return Object.fromEntries(PARAM_KEYS.map((k) => [k, show(k in preset ? (preset[k] as number | null) : DEFAULT_PROFILE[k])])) as ParamValues;
+  return Object.fromEntries(
+    PARAM_KEYS.map((k) => [k, show(k in preset ? (preset[k] as number | null) : DEFAULT_PROFILE[k])]),
+  ) as ParamValues;
 }
 
 /** A field's problem, or null: the parameter's bounds (the service's schema checks the same ones). */

@@ -50,7 +50,11 @@ export function parseHash(hash: string): Route {
   return { name: 'not-found', params: {}, query, path };
 }
 
-export function href(name: RouteName, params: Record<string, string | number> = {}, query: Record<string, string> = {}): string {
+export function href(
+  name: RouteName,
+  params: Record<string, string | number> = {},
+  query: Record<string, string> = {},
+): string {
   const path = ROUTES[name].replace(/:(\w+)/g, (_, key: string) => {
     if (params[key] === undefined) throw new Error(`route ${name} needs ${key}`);
     return encodeURIComponent(String(params[key]));

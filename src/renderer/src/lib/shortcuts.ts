@@ -16,10 +16,13 @@ export const SHORTCUTS: Shortcut[] = [
 ];
 
 /** The shortcut a key press means, or null; never while the analyst types in a field. */
-export function shortcutFor(e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey' | 'target'>): Shortcut['action'] | null {
+export function shortcutFor(
+  e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey' | 'target'>,
+): Shortcut['action'] | null {
   if (e.ctrlKey || e.metaKey || e.altKey) return null;
   const t = e.target as HTMLElement | null;
-  const typing = !!t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable);
+  const typing =
+    !!t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable);
   if (typing && e.key !== 'Escape') return null;
   return SHORTCUTS.find((s) => s.keys === e.key)?.action ?? null;
 }

@@ -1,7 +1,8 @@
 /** Sorting of the per-class findings table; nulls always sort last, whichever the direction. */
 import type { ClassFinding } from '../../../shared/results.ts';
 
-export type FindingKey = 'index' | 'ablatedAccTarget' | 'ablatedAccOther' | 'asr' | 'maskL1' | 'transferAsr' | 'anomalyIndex' | 'flagged';
+export type FindingKey =
+  'index' | 'ablatedAccTarget' | 'ablatedAccOther' | 'asr' | 'maskL1' | 'transferAsr' | 'anomalyIndex' | 'flagged';
 
 export interface SortState {
   key: FindingKey;

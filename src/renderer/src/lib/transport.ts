@@ -16,7 +16,11 @@ export async function connectTransport(): Promise<UmaApi> {
   const client = connectWs({ onStatus: connectionChanged });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from the service at ${window.location.host} within ${FIRST_REPLY_MS / 1000} s`)), FIRST_REPLY_MS);
+    timer = setTimeout(
+      () =>
+        reject(new Error(`no answer from the service at ${window.location.host} within ${FIRST_REPLY_MS / 1000} s`)),
+      FIRST_REPLY_MS,
+    );
   });
   try {
     const reply = await Promise.race([client['app/info']({}), timeout]);

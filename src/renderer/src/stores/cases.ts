@@ -1,7 +1,15 @@
 /** Cases: the list (with search), the open case's detail, evidence intake, notes and the audit log. */
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { Args, AuditEntryInfo, AuditVerificationInfo, CaseDetail, CaseSummary, EvidenceInfo, ModelSourceRef } from '../../../shared/api.ts';
+import type {
+  Args,
+  AuditEntryInfo,
+  AuditVerificationInfo,
+  CaseDetail,
+  CaseSummary,
+  EvidenceInfo,
+  ModelSourceRef,
+} from '../../../shared/api.ts';
 import { call } from '../lib/api.ts';
 import { caseAuditEntries } from '../lib/audit.ts';
 import { actionGuard } from '../lib/guard.ts';
@@ -86,5 +94,24 @@ export const useCasesStore = defineStore('cases', () => {
       auditCheck.value = check;
     });
 
-  return { list, query, loaded, detail, audit, auditCheck, busy, error, refresh, create, open, reload, addEvidence, rehash, addNote, updateNote, deleteNote, loadAudit };
+  return {
+    list,
+    query,
+    loaded,
+    detail,
+    audit,
+    auditCheck,
+    busy,
+    error,
+    refresh,
+    create,
+    open,
+    reload,
+    addEvidence,
+    rehash,
+    addNote,
+    updateNote,
+    deleteNote,
+    loadAudit,
+  };
 });

@@ -33,7 +33,8 @@ export const useReportsStore = defineStore('reports', () => {
   const create = (scanId: number, examiner: string) =>
     run('create', async () => (created.value = await call('reports/create', { scanId, examiner })));
 
-  const loadPreview = (scanId: number) => run('preview', async () => (preview.value = (await call('reports/html', { scanId })).html));
+  const loadPreview = (scanId: number) =>
+    run('preview', async () => (preview.value = (await call('reports/html', { scanId })).html));
 
   /** Fetches the archive and hands it to the browser as a download. */
   const download = (reportId: number) =>
@@ -67,5 +68,18 @@ export const useReportsStore = defineStore('reports', () => {
     error.value = null;
   }
 
-  return { created, archive, preview, verification, busy, error, create, loadPreview, download, downloadPdf, verify, reset };
+  return {
+    created,
+    archive,
+    preview,
+    verification,
+    busy,
+    error,
+    create,
+    loadPreview,
+    download,
+    downloadPdf,
+    verify,
+    reset,
+  };
 });

@@ -34,7 +34,16 @@ export const useScansStore = defineStore('scans', () => {
   function liveOf(scanId: number, jobId: string | null = null): LiveScan {
     let s = live.get(scanId);
     if (!s) {
-      live.set(scanId, { scanId, jobId, progress: null, finished: [], findings: [], result: null, error: null, state: 'running' });
+      live.set(scanId, {
+        scanId,
+        jobId,
+        progress: null,
+        finished: [],
+        findings: [],
+        result: null,
+        error: null,
+        state: 'running',
+      });
       s = live.get(scanId)!;
     }
     if (jobId) s.jobId = jobId;
@@ -75,7 +84,13 @@ export const useScansStore = defineStore('scans', () => {
       const d = details.get(e.scanId);
       if (d) {
         const { verdict, score, target, classes } = e.result;
-        details.set(e.scanId, { ...d, result: e.result, findings: classes, todo: [], scan: { ...d.scan, status: 'completed', verdict, score, target, jobId: null, classesDone: classes.length } });
+        details.set(e.scanId, {
+          ...d,
+          result: e.result,
+          findings: classes,
+          todo: [],
+          scan: { ...d.scan, status: 'completed', verdict, score, target, jobId: null, classesDone: classes.length },
+        });
       }
     } else {
       s.error = e.error;

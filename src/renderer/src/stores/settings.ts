@@ -29,13 +29,11 @@ export const useSettingsStore = defineStore('settings', () => {
   const systemLight = ref(media?.matches ?? false);
   media?.addEventListener?.('change', (e) => (systemLight.value = e.matches));
 
-  const effectiveTheme = computed<'dark' | 'light'>(() => (theme.value === 'system' ? (systemLight.value ? 'light' : 'dark') : theme.value));
-
-  watch(
-    effectiveTheme,
-    (t) => document.documentElement.setAttribute('data-theme', t),
-    { immediate: true },
+  const effectiveTheme = computed<'dark' | 'light'>(() =>
+    theme.value === 'system' ? (systemLight.value ? 'light' : 'dark') : theme.value,
   );
+
+  watch(effectiveTheme, (t) => document.documentElement.setAttribute('data-theme', t), { immediate: true });
   watch(theme, (t) => (t === 'system' ? localStorage.removeItem(THEME_KEY) : localStorage.setItem(THEME_KEY, t)));
 
   /** system -> the opposite of what the system shows -> the other one -> system. */

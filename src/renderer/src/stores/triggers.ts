@@ -70,7 +70,8 @@ export const useTriggersStore = defineStore('triggers', () => {
 
   function toggle(k: CompareKey): void {
     if (inBasket(k)) basket.value = basket.value.filter((b) => keyOf(b) !== keyOf(k));
-    else if (basket.value.length < COMPARE_MAX) basket.value = [...basket.value, { scanId: k.scanId, classIndex: k.classIndex }];
+    else if (basket.value.length < COMPARE_MAX)
+      basket.value = [...basket.value, { scanId: k.scanId, classIndex: k.classIndex }];
     saveBasket();
   }
 

@@ -38,7 +38,10 @@ export function storageTensors(layers: LayerSpec[], values: Map<string, Float32A
   const out = new Map<string, tf.Tensor>();
   for (const l of layers) {
     for (const p of l.params) {
-      out.set(p.name, tf.tidy(() => fromOnnx(tf.tensor(values.get(p.name)!, p.dims, 'float32'), p.layout, p.group)));
+      out.set(
+        p.name,
+        tf.tidy(() => fromOnnx(tf.tensor(values.get(p.name)!, p.dims, 'float32'), p.layout, p.group)),
+      );
     }
   }
   return out;
@@ -79,10 +82,18 @@ export class OnnxClassifier implements Classifier {
     this.applyTrainable();
   }
 
-  get inputSpec(): InputSpec { return this.core.inputSpec; }
-  get numClasses(): number { return this.core.numClasses; }
-  get source(): ModelSource { return this.core.source; }
-  get report(): LoadReport { return this.core.report; }
+  get inputSpec(): InputSpec {
+    return this.core.inputSpec;
+  }
+  get numClasses(): number {
+    return this.core.numClasses;
+  }
+  get source(): ModelSource {
+    return this.core.source;
+  }
+  get report(): LoadReport {
+    return this.core.report;
+  }
 
   private live(): void {
     if (this.disposed) throw new UmaError('BAD_INPUT', `classifier ${this.source.name} was disposed`);
@@ -100,9 +111,14 @@ export class OnnxClassifier implements Classifier {
     this.live();
     const { height, width, channels, layout } = this.inputSpec;
     if (x.rank !== 4 || x.shape[1] !== height || x.shape[2] !== width || x.shape[3] !== channels) {
-      throw new UmaError('SHAPE_MISMATCH', `${this.source.name}: expected images [N, ${height}, ${width}, ${channels}] (NHWC), got [${x.shape.join(', ')}]`, {
-        expected: [height, width, channels], got: x.shape,
-      });
+      throw new UmaError(
+        'SHAPE_MISMATCH',
+        `${this.source.name}: expected images [N, ${height}, ${width}, ${channels}] (NHWC), got [${x.shape.join(', ')}]`,
+        {
+          expected: [height, width, channels],
+          got: x.shape,
+        },
+      );
     }
     // An NCHW model's input is held NHWC from the start: predict already receives channels-last.
     return { t: normaliser(this.inputSpec)(x), layout: layout === 'NCHW' ? 'nhwc' : 'onnx', isStatic: false };
@@ -135,7 +151,7 @@ export class OnnxClassifier implements Classifier {
   async forwardEngine(): Promise<{ engine: 'onnxruntime' | 'tfjs'; reason: string; forward?: OrtForward }> {
     this.live();
     if (!this.fromFile) {
-      return { engine: 'tfjs', reason: 'the weights may differ from the file\'s (a copy, or variables handed out)' };
+      return { engine: 'tfjs', reason: "the weights may differ from the file's (a copy, or variables handed out)" };
     }
     if (this.training) return { engine: 'tfjs', reason: 'training mode' };
     const { source, executor, inputSpec, numClasses } = this.core;
@@ -143,12 +159,15 @@ export class OnnxClassifier implements Classifier {
     this.core.ort ??= OrtForward.create(source.bytes, executor.graph, inputSpec, numClasses);
     const r = await this.core.ort;
     if (!r.ok) return { engine: 'tfjs', reason: r.reason };
-    return { engine: 'onnxruntime', reason: 'the file\'s own weights, inference mode', forward: r.forward };
+    return { engine: 'onnxruntime', reason: "the file's own weights, inference mode", forward: r.forward };
   }
 
   private logits(y: tf.Tensor, n: number): tf.Tensor2D {
     if (y.size !== n * this.numClasses) {
-      throw new UmaError('BAD_MODEL', `${this.source.name}: output has shape [${y.shape.join(', ')}], expected [${n}, ${this.numClasses}] logits`);
+      throw new UmaError(
+        'BAD_MODEL',
+        `${this.source.name}: output has shape [${y.shape.join(', ')}], expected [${n}, ${this.numClasses}] logits`,
+      );
     }
     return tf.reshape(y, [n, this.numClasses]) as tf.Tensor2D;
   }
@@ -156,24 +175,35 @@ export class OnnxClassifier implements Classifier {
   /** The frozen prefix and the trainable rest, when one image-dependent tensor joins them. */
   splitAtFreeze(): { front: (x: tf.Tensor4D) => tf.Tensor; back: (h: tf.Tensor) => tf.Tensor2D } | null {
     this.live();
-    const frozen = new Set(this.core.layers.filter((l) => this.frozen.has(l.name)).flatMap((l) => l.params.map((p) => p.name)));
+    const frozen = new Set(
+      this.core.layers.filter((l) => this.frozen.has(l.name)).flatMap((l) => l.params.map((p) => p.name)),
+    );
     const cut = findCut(this.core.executor.graph, new Set(this.vars.keys()), frozen);
     if (!cut) return null;
     const { inputName, outputName, order } = this.core.executor.graph;
     const { height, width, channels } = this.inputSpec;
-    const front = (x: tf.Tensor4D, training?: boolean) => this.run(inputName, this.inputVal(x), 0, cut.index, cut.value, training);
+    const front = (x: tf.Tensor4D, training?: boolean) =>
+      this.run(inputName, this.inputVal(x), 0, cut.index, cut.value, training);
     // The back half starts mid-graph: it needs the shape arithmetic a whole run folds for its batch
     // size, and the layout the cut value is held in. Inference runs on zeros provide both.
     const zeros = (n: number) => tf.zeros([n, height, width, channels]) as tf.Tensor4D;
     const cutLayout = tf.tidy(() => front(zeros(1), false).layout);
     return {
       front: (x) => tf.tidy(() => front(x).t),
-      back: (h) => tf.tidy(() => {
-        const n = h.shape[0];
-        if (!this.core.executor.hasFolded(n)) tf.tidy(() => this.run(inputName, this.inputVal(zeros(n)), 0, order.length, outputName, false).t);
-        const y = this.run(cut.value, { t: h, layout: cutLayout, isStatic: false }, cut.index, order.length, outputName);
-        return this.logits(onnxTensor(y), n);
-      }),
+      back: (h) =>
+        tf.tidy(() => {
+          const n = h.shape[0];
+          if (!this.core.executor.hasFolded(n))
+            tf.tidy(() => this.run(inputName, this.inputVal(zeros(n)), 0, order.length, outputName, false).t);
+          const y = this.run(
+            cut.value,
+            { t: h, layout: cutLayout, isStatic: false },
+            cut.index,
+            order.length,
+            outputName,
+          );
+          return this.logits(onnxTensor(y), n);
+        }),
     };
   }
 

@@ -45,9 +45,15 @@ export function prepareGraph(parsed: OnnxModel): PreparedGraph {
   const model = undoDedup(parsed);
   const warnings: string[] = [];
   if (model.inputs.length !== 1) {
-    throw new UmaError('BAD_MODEL', `the graph has ${model.inputs.length} inputs (${model.inputs.map((i) => i.name).join(', ')}); an image classifier has exactly one`);
+    throw new UmaError(
+      'BAD_MODEL',
+      `the graph has ${model.inputs.length} inputs (${model.inputs.map((i) => i.name).join(', ')}); an image classifier has exactly one`,
+    );
   }
-  if (model.outputs.length > 1) warnings.push(`the graph has ${model.outputs.length} outputs; using the first, '${model.outputs[0].name}', as the logits`);
+  if (model.outputs.length > 1)
+    warnings.push(
+      `the graph has ${model.outputs.length} outputs; using the first, '${model.outputs[0].name}', as the logits`,
+    );
   const producer = new Map<string, OnnxNode>();
   for (const n of model.nodes) for (const o of n.outputs) if (o) producer.set(o, n);
 
@@ -68,13 +74,22 @@ export function prepareGraph(parsed: OnnxModel): PreparedGraph {
     if (seen.has(name) || name === inputName || model.initializers.has(name)) continue;
     seen.add(name);
     const node = producer.get(name);
-    if (!node) throw new UmaError('BAD_MODEL', `value '${name}' is neither a graph input, an initializer nor a node output (missing initializer?)`, { value: name });
+    if (!node)
+      throw new UmaError(
+        'BAD_MODEL',
+        `value '${name}' is neither a graph input, an initializer nor a node output (missing initializer?)`,
+        { value: name },
+      );
     if (needed.has(node)) continue;
     needed.add(node);
     for (const i of node.inputs) {
       if (!i) continue;
       if (!seen.has(i) && i !== inputName && !model.initializers.has(i) && !producer.has(i)) {
-        throw new UmaError('BAD_MODEL', `node ${node.name} (${node.op}): input '${i}' is neither a graph input, an initializer nor a node output (missing initializer?)`, { node: node.name });
+        throw new UmaError(
+          'BAD_MODEL',
+          `node ${node.name} (${node.op}): input '${i}' is neither a graph input, an initializer nor a node output (missing initializer?)`,
+          { node: node.name },
+        );
       }
       stack.push(i);
     }
@@ -83,10 +98,26 @@ export function prepareGraph(parsed: OnnxModel): PreparedGraph {
   if (unknown.length > 0) {
     const n = unknown[0];
     const op = n.domain && !DEFAULT_DOMAINS.has(n.domain) ? `${n.domain}.${n.op}` : n.op;
-    const more = unknown.length > 1 ? ` (and ${unknown.length - 1} more unsupported node(s): ${[...new Set(unknown.slice(1).map((u) => u.op))].join(', ')})` : '';
-    throw new UmaError('UNSUPPORTED_MODEL', `unsupported operator '${op}' at node '${n.name}'${more}; see docs/onnx-support.md`, { op, node: n.name });
+    const more =
+      unknown.length > 1
+        ? ` (and ${unknown.length - 1} more unsupported node(s): ${[...new Set(unknown.slice(1).map((u) => u.op))].join(', ')})`
+        : '';
+    throw new UmaError(
+      'UNSUPPORTED_MODEL',
+      `unsupported operator '${op}' at node '${n.name}'${more}; see docs/onnx-support.md`,
+      { op, node: n.name },
+    );
   }
-  return { model, order: topoSort(model.nodes.filter((n) => needed.has(n)), producer), inputName, outputName, warnings };
+  return {
+    model,
+    order: topoSort(
+      model.nodes.filter((n) => needed.has(n)),
+      producer,
+    ),
+    inputName,
+    outputName,
+    warnings,
+  };
 }
 
 function topoSort(nodes: OnnxNode[], producer: Map<string, OnnxNode>): OnnxNode[] {
@@ -124,7 +155,10 @@ export class Executor {
   /** Folded shape arithmetic per batch size. */
   private readonly folded = new Map<number, Map<string, Folded>>();
 
-  constructor(readonly graph: PreparedGraph, private readonly exportBatch?: number) {}
+  constructor(
+    readonly graph: PreparedGraph,
+    private readonly exportBatch?: number,
+  ) {}
 
   /**
    * Runs the graph on `input` (batch on axis 0); `params` supplies initializer values by name. Call
@@ -171,7 +205,8 @@ export class Executor {
         if (!o || !results[i]) return;
         const v = { ...results[i], isStatic };
         env.set(o, v);
-        if (isStatic && !known) cache.set(o, { dtype: v.t.dtype, shape: v.t.shape, data: v.t.dataSync() as tf.TypedArray });
+        if (isStatic && !known)
+          cache.set(o, { dtype: v.t.dtype, shape: v.t.shape, data: v.t.dataSync() as tf.TypedArray });
       });
     }
     // Only a whole run folds every static value; a partial one must not pose as the batch's cache.
@@ -186,7 +221,10 @@ export class Executor {
     } catch (err) {
       if (err instanceof UmaError) throw err;
       // tfjs assertion messages (shape mismatches inside an op) get the node's name attached.
-      throw new UmaError('BAD_MODEL', `node ${node.name} (${node.op}): ${(err as Error).message}`, { node: node.name, op: node.op });
+      throw new UmaError('BAD_MODEL', `node ${node.name} (${node.op}): ${(err as Error).message}`, {
+        node: node.name,
+        op: node.op,
+      });
     }
   }
 }

@@ -22,11 +22,18 @@ const isChannels = (d: number | string | null) => d === 1 || d === 3;
 /** Values one input image may have (4096 x 4096 x 1, 2364 x 2364 x 3): larger is a damaged or hostile dim. */
 const MAX_INPUT_VALUES = 2 ** 24;
 
-function inputSpecOf(model: OnnxModel, opts: OnnxLoadOptions, warnings: string[]): { spec: InputSpec; exportBatch?: number } {
+function inputSpecOf(
+  model: OnnxModel,
+  opts: OnnxLoadOptions,
+  warnings: string[],
+): { spec: InputSpec; exportBatch?: number } {
   const input = model.inputs[0];
   const dims = input.dims;
   if (dims.length !== 4) {
-    throw new UmaError('UNSUPPORTED_MODEL', `${opts.name}: input '${input.name}' has rank ${dims.length} ([${dims.join(', ')}]); the importer handles image classifiers with a 4-D input (N, C, H, W or N, H, W, C)`);
+    throw new UmaError(
+      'UNSUPPORTED_MODEL',
+      `${opts.name}: input '${input.name}' has rank ${dims.length} ([${dims.join(', ')}]); the importer handles image classifiers with a 4-D input (N, C, H, W or N, H, W, C)`,
+    );
   }
   const given = opts.inputSpec ?? {};
   let layout = given.layout;
@@ -34,14 +41,18 @@ function inputSpecOf(model: OnnxModel, opts: OnnxLoadOptions, warnings: string[]
     if (isChannels(dims[3]) && !isChannels(dims[1])) layout = 'NHWC';
     else {
       layout = 'NCHW';
-      if (!isChannels(dims[1])) warnings.push(`input layout guessed as NCHW from shape [${dims.join(', ')}]; pass the layout if that is wrong`);
+      if (!isChannels(dims[1]))
+        warnings.push(`input layout guessed as NCHW from shape [${dims.join(', ')}]; pass the layout if that is wrong`);
     }
   }
   const [c, h, w] = layout === 'NCHW' ? [dims[1], dims[2], dims[3]] : [dims[3], dims[1], dims[2]];
   const fixed = (d: number | string | null, given: number | undefined, what: string): number => {
     if (given !== undefined) return given;
     if (typeof d === 'number') return d;
-    throw new UmaError('BAD_MODEL', `${opts.name}: the input's ${what} is dynamic ('${d ?? '?'}'); give it in the input spec`);
+    throw new UmaError(
+      'BAD_MODEL',
+      `${opts.name}: the input's ${what} is dynamic ('${d ?? '?'}'); give it in the input spec`,
+    );
   };
   const channels = fixed(c, given.channels, 'channel count');
   const spec: InputSpec = {
@@ -57,19 +68,29 @@ function inputSpecOf(model: OnnxModel, opts: OnnxLoadOptions, warnings: string[]
   const positive = [height, width, channels].every((d) => Number.isInteger(d) && d >= 1);
   if (!positive || height * width * channels > MAX_INPUT_VALUES) {
     const size = `${height}x${width}x${channels} (at most ${MAX_INPUT_VALUES} values per image)`;
-    throw new UmaError('BAD_MODEL', `${opts.name}: implausible input size ${size}; the file is damaged or not an image classifier`);
+    throw new UmaError(
+      'BAD_MODEL',
+      `${opts.name}: implausible input size ${size}; the file is damaged or not an image classifier`,
+    );
   }
   if (spec.mean.length !== channels || spec.std.length !== channels) {
-    throw new UmaError('BAD_INPUT', `mean/std need ${channels} entries (one per channel), got ${spec.mean.length}/${spec.std.length}`);
+    throw new UmaError(
+      'BAD_INPUT',
+      `mean/std need ${channels} entries (one per channel), got ${spec.mean.length}/${spec.std.length}`,
+    );
   }
   if (!given.mean && !given.std) {
-    warnings.push(graphNormalisesInput(model)
-      ? 'the graph normalises its input (arithmetic on the input before the first Conv/Gemm): predict feeds it [0,1] pixels (mean 0, std 1)'
-      : 'the ONNX file carries no input normalisation: predict feeds [0,1] pixels unchanged (mean 0, std 1); give mean/std if the model was trained on normalised inputs');
+    warnings.push(
+      graphNormalisesInput(model)
+        ? 'the graph normalises its input (arithmetic on the input before the first Conv/Gemm): predict feeds it [0,1] pixels (mean 0, std 1)'
+        : 'the ONNX file carries no input normalisation: predict feeds [0,1] pixels unchanged (mean 0, std 1); give mean/std if the model was trained on normalised inputs',
+    );
   }
   const exportBatch = typeof dims[0] === 'number' ? dims[0] : undefined;
   if (exportBatch !== undefined) {
-    warnings.push(`the graph input has a fixed batch size of ${exportBatch}; reshapes that bake it in are adapted to the actual batch (export with dynamic_axes={'input': {0: 'batch'}} to avoid this)`);
+    warnings.push(
+      `the graph input has a fixed batch size of ${exportBatch}; reshapes that bake it in are adapted to the actual batch (export with dynamic_axes={'input': {0: 'batch'}} to avoid this)`,
+    );
   }
   return { spec, exportBatch };
 }
@@ -86,7 +107,9 @@ export async function loadOnnx(bytes: Uint8Array, opts: OnnxLoadOptions): Promis
   const model = graph.model;
   const warnings = [...graph.warnings];
   if (parsed.opset < 9 || parsed.opset > 20) {
-    warnings.push(`opset ${parsed.opset} (${parsed.producer || 'unknown producer'}) is outside the range the importer is tested on (9-20); check the logits against the original framework`);
+    warnings.push(
+      `opset ${parsed.opset} (${parsed.producer || 'unknown producer'}) is outside the range the importer is tested on (9-20); check the logits against the original framework`,
+    );
   }
   const { spec, exportBatch } = inputSpecOf(model, opts, warnings);
   const layers = analyseWeights(model, graph.order);
@@ -95,9 +118,14 @@ export async function loadOnnx(bytes: Uint8Array, opts: OnnxLoadOptions): Promis
   const bad = nonFiniteWeights(model);
   if (bad.length > 0) {
     const total = bad.reduce((a, b) => a + b.count, 0);
-    warnings.push(`${total} non-finite weight value(s) (NaN/Inf) in ${bad.length} tensor(s): ${bad.map((b) => `${b.name} (${b.count})`).join(', ')}`);
+    warnings.push(
+      `${total} non-finite weight value(s) (NaN/Inf) in ${bad.length} tensor(s): ${bad.map((b) => `${b.name} (${b.count})`).join(', ')}`,
+    );
   }
-  const params = layers.flatMap((l) => l.params).filter((p) => p.learnable).reduce((a, p) => a + p.dims.reduce((x, y) => x * y, 1), 0);
+  const params = layers
+    .flatMap((l) => l.params)
+    .filter((p) => p.learnable)
+    .reduce((a, p) => a + p.dims.reduce((x, y) => x * y, 1), 0);
   const core: OnnxCore = {
     executor: new Executor(graph, exportBatch),
     layers,
@@ -107,14 +135,19 @@ export async function loadOnnx(bytes: Uint8Array, opts: OnnxLoadOptions): Promis
     source: { format: 'onnx', name: opts.name, bytes },
     report: { format: 'onnx', params, opHistogram: opHistogram(parsed), warnings },
   };
-  const values = new Map(layers.flatMap((l) => l.params).map((p) => [p.name, model.initializers.get(p.name)!.data as Float32Array]));
+  const values = new Map(
+    layers.flatMap((l) => l.params).map((p) => [p.name, model.initializers.get(p.name)!.data as Float32Array]),
+  );
   const classifier = new OnnxClassifier(core, storageTensors(layers, values), [], true);
   try {
     // One probe image resolves every shape, proves the graph runs, and tells the class count.
     const shape = tf.tidy(() => classifier.forward(tf.zeros([1, spec.height, spec.width, spec.channels])).shape);
     const classes = shape.slice(1).reduce((a, b) => a * b, 1);
     if (shape[0] !== 1 || shape.slice(1).filter((d) => d > 1).length > 1 || classes < 2) {
-      throw new UmaError('BAD_MODEL', `${opts.name}: output shape [${shape.join(', ')}] for one image is not [1, classes]; is this an image classifier?`);
+      throw new UmaError(
+        'BAD_MODEL',
+        `${opts.name}: output shape [${shape.join(', ')}] for one image is not [1, classes]; is this an image classifier?`,
+      );
     }
     core.numClasses = classes;
   } catch (err) {

@@ -17,8 +17,11 @@ function fresh(spec: ParamSpec, rand: Rand): Float32Array {
   if (spec.init === 'uniform') return torchDefault(n, spec.fanIn, rand);
   const out = new Float32Array(n);
   switch (spec.init) {
-    case 'ones': out.fill(1); break;
-    case 'zeros': break;
+    case 'ones':
+      out.fill(1);
+      break;
+    case 'zeros':
+      break;
     case 'normal':
       for (let i = 0; i < n; i++) out[i] = 0.02 * normal(rand);
       break;

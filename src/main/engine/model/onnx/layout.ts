@@ -29,7 +29,8 @@ export function fromOnnx(t: tf.Tensor, layout: Layout, group = 1): tf.Tensor {
   switch (layout) {
     case 'hwio': // [Cout, Cin/g, kh, kw] -> [kh, kw, Cin/g, Cout]
       return tf.transpose(t, [2, 3, 1, 0]);
-    case 'hwcm': { // depthwise [C*m, 1, kh, kw] -> [kh, kw, C, m]
+    case 'hwcm': {
+      // depthwise [C*m, 1, kh, kw] -> [kh, kw, C, m]
       const [cout, , kh, kw] = t.shape;
       return tf.tidy(() => tf.transpose(tf.reshape(t, [group, cout / group, kh, kw]), [2, 3, 0, 1]));
     }
@@ -64,10 +65,14 @@ export function onnxTensor(v: Val): tf.Tensor {
 export function onnxShape(v: Val): number[] {
   const s = v.t.shape as number[];
   switch (v.layout) {
-    case 'nhwc': return [s[0], s[3], s[1], s[2]];
-    case 'hwio': return [s[3], s[2], s[0], s[1]];
-    case 'hwcm': return [s[2] * s[3], 1, s[0], s[1]];
-    case 'onnx': return [...s];
+    case 'nhwc':
+      return [s[0], s[3], s[1], s[2]];
+    case 'hwio':
+      return [s[3], s[2], s[0], s[1]];
+    case 'hwcm':
+      return [s[2] * s[3], 1, s[0], s[1]];
+    case 'onnx':
+      return [...s];
   }
 }
 

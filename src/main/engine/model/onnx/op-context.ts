@@ -29,7 +29,10 @@ export class OpCtx {
   }
 
   fail(message: string, code: 'BAD_MODEL' | 'UNSUPPORTED_MODEL' = 'BAD_MODEL'): never {
-    throw new UmaError(code, `node ${this.node.name} (${this.node.op}): ${message}`, { node: this.node.name, op: this.node.op });
+    throw new UmaError(code, `node ${this.node.name} (${this.node.op}): ${message}`, {
+      node: this.node.name,
+      op: this.node.op,
+    });
   }
 
   /** Whether optional input i was given (ONNX marks skipped optional inputs with ''). */
@@ -60,7 +63,9 @@ export class OpCtx {
   ints(i: number): number[] {
     const v = this.val(i);
     if (!v.isStatic) {
-      this.fail(`input ${i} ('${this.node.inputs[i]}') is computed from the image values, so this shape cannot be resolved; export with static shapes`);
+      this.fail(
+        `input ${i} ('${this.node.inputs[i]}') is computed from the image values, so this shape cannot be resolved; export with static shapes`,
+      );
     }
     return Array.from(onnxTensor(v).dataSync(), Number);
   }
@@ -105,7 +110,8 @@ export class OpCtx {
    */
   checkSize(shape: number[]): number[] {
     const n = shape.reduce((a, b) => a * b, 1);
-    if (shape.some((d) => !Number.isInteger(d) || d < 0) || n > 2 ** 28) this.fail(`implausible output shape [${shape.join(', ')}]`);
+    if (shape.some((d) => !Number.isInteger(d) || d < 0) || n > 2 ** 28)
+      this.fail(`implausible output shape [${shape.join(', ')}]`);
     return shape;
   }
 

@@ -52,9 +52,25 @@ export interface OnnxModel {
 
 // Element types of TensorProto.DataType we can hold; everything else is refused by name.
 const FLOAT_TYPES: Record<number, string> = { 1: 'FLOAT', 11: 'DOUBLE' };
-const INT_TYPES: Record<number, string> = { 2: 'UINT8', 3: 'INT8', 4: 'UINT16', 5: 'INT16', 6: 'INT32', 7: 'INT64', 12: 'UINT32', 13: 'UINT64' };
+const INT_TYPES: Record<number, string> = {
+  2: 'UINT8',
+  3: 'INT8',
+  4: 'UINT16',
+  5: 'INT16',
+  6: 'INT32',
+  7: 'INT64',
+  12: 'UINT32',
+  13: 'UINT64',
+};
 const BOOL_TYPE = 9;
-const TYPE_NAMES: Record<number, string> = { ...FLOAT_TYPES, ...INT_TYPES, 9: 'BOOL', 8: 'STRING', 10: 'FLOAT16', 16: 'BFLOAT16' };
+const TYPE_NAMES: Record<number, string> = {
+  ...FLOAT_TYPES,
+  ...INT_TYPES,
+  9: 'BOOL',
+  8: 'STRING',
+  10: 'FLOAT16',
+  16: 'BFLOAT16',
+};
 
 let modelType: protobuf.Type | undefined;
 function ModelProto(): protobuf.Type {
@@ -88,21 +104,45 @@ function fromRaw(raw: Uint8Array, type: number, count: number, where: string): n
   const view = rawView(raw);
   const width: Record<number, number> = { 1: 4, 11: 8, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 12: 4, 13: 8 };
   if (raw.byteLength !== count * width[type]) {
-    throw new UmaError('BAD_MODEL', `tensor ${where}: raw data has ${raw.byteLength} bytes, expected ${count * width[type]} for ${count} ${TYPE_NAMES[type]} values`);
+    throw new UmaError(
+      'BAD_MODEL',
+      `tensor ${where}: raw data has ${raw.byteLength} bytes, expected ${count * width[type]} for ${count} ${TYPE_NAMES[type]} values`,
+    );
   }
   const out = type === 1 || type === 11 ? new Float32Array(count) : new Array<number>(count);
   for (let i = 0; i < count; i++) {
     switch (type) {
-      case 1: out[i] = view.getFloat32(i * 4, true); break;
-      case 11: out[i] = view.getFloat64(i * 8, true); break;
-      case 2: case 9: out[i] = view.getUint8(i); break;
-      case 3: out[i] = view.getInt8(i); break;
-      case 4: out[i] = view.getUint16(i * 2, true); break;
-      case 5: out[i] = view.getInt16(i * 2, true); break;
-      case 6: out[i] = view.getInt32(i * 4, true); break;
-      case 12: out[i] = view.getUint32(i * 4, true); break;
-      case 7: out[i] = Number(view.getBigInt64(i * 8, true)); break;
-      case 13: out[i] = Number(view.getBigUint64(i * 8, true)); break;
+      case 1:
+        out[i] = view.getFloat32(i * 4, true);
+        break;
+      case 11:
+        out[i] = view.getFloat64(i * 8, true);
+        break;
+      case 2:
+      case 9:
+        out[i] = view.getUint8(i);
+        break;
+      case 3:
+        out[i] = view.getInt8(i);
+        break;
+      case 4:
+        out[i] = view.getUint16(i * 2, true);
+        break;
+      case 5:
+        out[i] = view.getInt16(i * 2, true);
+        break;
+      case 6:
+        out[i] = view.getInt32(i * 4, true);
+        break;
+      case 12:
+        out[i] = view.getUint32(i * 4, true);
+        break;
+      case 7:
+        out[i] = Number(view.getBigInt64(i * 8, true));
+        break;
+      case 13:
+        out[i] = Number(view.getBigUint64(i * 8, true));
+        break;
     }
   }
   return out;
@@ -114,11 +154,17 @@ function decodeTensor(t: Msg, fallbackName: string): OnnxTensor {
   const dims = (t.dims ?? []).map(num);
   const count = dims.reduce((a: number, b: number) => a * b, 1);
   if (t.dataLocation === 1) {
-    throw new UmaError('UNSUPPORTED_MODEL', `tensor ${name} keeps its data in an external file; re-export with the weights inside the .onnx file (torch.onnx.export does for models under 2 GB)`);
+    throw new UmaError(
+      'UNSUPPORTED_MODEL',
+      `tensor ${name} keeps its data in an external file; re-export with the weights inside the .onnx file (torch.onnx.export does for models under 2 GB)`,
+    );
   }
   const isFloat = type in FLOAT_TYPES;
   if (!isFloat && !(type in INT_TYPES) && type !== BOOL_TYPE) {
-    throw new UmaError('UNSUPPORTED_MODEL', `tensor ${name} has element type ${TYPE_NAMES[type] ?? type}, which the ONNX importer does not handle`);
+    throw new UmaError(
+      'UNSUPPORTED_MODEL',
+      `tensor ${name} has element type ${TYPE_NAMES[type] ?? type}, which the ONNX importer does not handle`,
+    );
   }
   let values: ArrayLike<number>;
   const raw: Uint8Array | undefined = t.rawData;
@@ -129,7 +175,10 @@ function decodeTensor(t: Msg, fallbackName: string): OnnxTensor {
   else if (type === 12 || type === 13) values = (t.uint64Data ?? []).map(num);
   else values = t.int32Data ?? [];
   if (values.length !== count) {
-    throw new UmaError('BAD_MODEL', `tensor ${name}: holds ${values.length} values but its dims [${dims.join(', ')}] need ${count}`);
+    throw new UmaError(
+      'BAD_MODEL',
+      `tensor ${name}: holds ${values.length} values but its dims [${dims.join(', ')}] need ${count}`,
+    );
   }
   if (isFloat) return { name, dims, dtype: 'float32', data: Float32Array.from(values) };
   const ints = new Int32Array(count);
@@ -140,15 +189,25 @@ function decodeTensor(t: Msg, fallbackName: string): OnnxTensor {
 function decodeAttr(a: Msg, where: string): AttrValue {
   const utf8 = (b: Uint8Array) => new TextDecoder().decode(b);
   switch (a.type) {
-    case 1: return a.f ?? 0;
-    case 2: return clampInt(num(a.i));
-    case 3: return utf8(a.s ?? new Uint8Array());
-    case 4: return decodeTensor(a.t, `${where}.${a.name}`);
-    case 6: return [...(a.floats ?? [])];
-    case 7: return (a.ints ?? []).map((v: LongLike) => clampInt(num(v)));
-    case 8: return (a.strings ?? []).map(utf8);
+    case 1:
+      return a.f ?? 0;
+    case 2:
+      return clampInt(num(a.i));
+    case 3:
+      return utf8(a.s ?? new Uint8Array());
+    case 4:
+      return decodeTensor(a.t, `${where}.${a.name}`);
+    case 6:
+      return [...(a.floats ?? [])];
+    case 7:
+      return (a.ints ?? []).map((v: LongLike) => clampInt(num(v)));
+    case 8:
+      return (a.strings ?? []).map(utf8);
     default:
-      throw new UmaError('UNSUPPORTED_MODEL', `node ${where}: attribute ${a.name} has a type (${a.type}) the importer does not handle (subgraphs, sparse tensors)`);
+      throw new UmaError(
+        'UNSUPPORTED_MODEL',
+        `node ${where}: attribute ${a.name} has a type (${a.type}) the importer does not handle (subgraphs, sparse tensors)`,
+      );
   }
 }
 
@@ -168,11 +227,17 @@ export function parseOnnx(bytes: Uint8Array, label: string): OnnxModel {
     m = ModelProto().decode(bytes);
   } catch (err) {
     const why = (err as Error).message;
-    throw new UmaError('BAD_MODEL', `${label}: not a readable ONNX model (protobuf decoding failed: ${why}); the file may be truncated or not ONNX at all`);
+    throw new UmaError(
+      'BAD_MODEL',
+      `${label}: not a readable ONNX model (protobuf decoding failed: ${why}); the file may be truncated or not ONNX at all`,
+    );
   }
   const g = m.graph;
   if (!g || !num(m.irVersion) || (g.node ?? []).length === 0 || (g.output ?? []).length === 0) {
-    throw new UmaError('BAD_MODEL', `${label}: not an ONNX model (no ir_version, graph, nodes or outputs in the decoded protobuf)`);
+    throw new UmaError(
+      'BAD_MODEL',
+      `${label}: not an ONNX model (no ir_version, graph, nodes or outputs in the decoded protobuf)`,
+    );
   }
   if ((g.node as Msg[]).some((n) => !n.opType) || (g.output as Msg[]).some((o) => !o.name)) {
     throw new UmaError('BAD_MODEL', `${label}: not an ONNX model (nodes without an op type or outputs without a name)`);
@@ -197,7 +262,14 @@ function toModel(m: Msg, g: Msg): OnnxModel {
     const name: string = n.name || `${n.opType}_${i}`;
     const attrs: Record<string, AttrValue> = {};
     for (const a of n.attribute ?? []) attrs[a.name] = decodeAttr(a, name);
-    return { name, op: n.opType, domain: n.domain ?? '', inputs: [...(n.input ?? [])], outputs: [...(n.output ?? [])], attrs };
+    return {
+      name,
+      op: n.opType,
+      domain: n.domain ?? '',
+      inputs: [...(n.input ?? [])],
+      outputs: [...(n.output ?? [])],
+      attrs,
+    };
   });
   return {
     irVersion: num(m.irVersion),

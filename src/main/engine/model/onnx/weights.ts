@@ -36,7 +36,12 @@ export interface LayerSpec {
 const size = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
 
 /** Role of input `i` of a weight-owning node, or undefined when that slot holds no weight. */
-function slotOf(node: OnnxNode, i: number, dims: number[], model: OnnxModel): Omit<ParamSpec, 'name' | 'dims'> | undefined {
+function slotOf(
+  node: OnnxNode,
+  i: number,
+  dims: number[],
+  model: OnnxModel,
+): Omit<ParamSpec, 'name' | 'dims'> | undefined {
   const base = { layout: 'onnx' as Layout, group: 1, learnable: true };
   switch (node.op) {
     case 'Conv': {
@@ -44,7 +49,8 @@ function slotOf(node: OnnxNode, i: number, dims: number[], model: OnnxModel): Om
       const wDims = w?.dims ?? dims;
       const fanIn = size(wDims.slice(1));
       const group = typeof node.attrs.group === 'number' ? node.attrs.group : 1;
-      if (i === 1) return { ...base, layout: isDepthwise(wDims, group) ? 'hwcm' : 'hwio', group, init: 'uniform', fanIn };
+      if (i === 1)
+        return { ...base, layout: isDepthwise(wDims, group) ? 'hwcm' : 'hwio', group, init: 'uniform', fanIn };
       return i === 2 ? { ...base, init: 'uniform', fanIn } : undefined;
     }
     case 'Gemm': {
@@ -67,7 +73,11 @@ function slotOf(node: OnnxNode, i: number, dims: number[], model: OnnxModel): Om
 }
 
 const KIND: Record<string, WeightLayerKind> = {
-  Conv: 'conv', Gemm: 'dense', MatMul: 'dense', BatchNormalization: 'norm', LayerNormalization: 'norm',
+  Conv: 'conv',
+  Gemm: 'dense',
+  MatMul: 'dense',
+  BatchNormalization: 'norm',
+  LayerNormalization: 'norm',
 };
 
 /**
@@ -108,7 +118,15 @@ export function analyseWeights(model: OnnxModel, order: OnnxNode[]): LayerSpec[]
         const other = node.op === 'Add' ? node.inputs.find((x) => x !== input) : undefined;
         const dense = other ? owner.get(other) : undefined;
         if (dense?.op === 'MatMul') {
-          dense.params.push({ name: input, dims: init.dims, layout: 'onnx', group: 1, learnable: true, init: 'uniform', fanIn: dense.params[0].fanIn });
+          dense.params.push({
+            name: input,
+            dims: init.dims,
+            layout: 'onnx',
+            group: 1,
+            learnable: true,
+            init: 'uniform',
+            fanIn: dense.params[0].fanIn,
+          });
           owner.set(input, dense);
           return;
         }

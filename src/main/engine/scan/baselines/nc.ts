@@ -20,10 +20,18 @@ function tanhSpace(t: tf.Tensor): tf.Tensor {
   return tf.add(tf.div(tf.tanh(t), 2 - 1e-7), 0.5);
 }
 
-export async function neuralCleanse(predict: (x: tf.Tensor4D) => tf.Tensor2D, ctx: ScanContext, k: number, p: ScanParams, seed: number, report: StepReporter): Promise<InversionResult> {
+export async function neuralCleanse(
+  predict: (x: tf.Tensor4D) => tf.Tensor2D,
+  ctx: ScanContext,
+  k: number,
+  p: ScanParams,
+  seed: number,
+  report: StepReporter,
+): Promise<InversionResult> {
   const { height: h, width: w, channels: c } = ctx.data;
   const rand = mulberry32(seed);
-  const init = (shape: number[]) => Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => Math.atanh((rand() - 0.5) * (2 - 1e-7)));
+  const init = (shape: number[]) =>
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => Math.atanh((rand() - 0.5) * (2 - 1e-7)));
   const mRaw = tf.variable(tf.tensor(init([h, w]), [h, w]));
   const pRaw = tf.variable(tf.tensor(init([h, w, c]), [h, w, c]));
   const opt = tf.train.adam(p.ncLr, 0.5, 0.9);
@@ -44,11 +52,18 @@ export async function neuralCleanse(predict: (x: tf.Tensor4D) => tf.Tensor2D, ct
         const x = gather(ctx.x, idx) as tf.Tensor4D;
         const target = tf.oneHot(tf.fill([idx.length], k, 'int32') as tf.Tensor1D, ctx.numClasses);
         const weight = cost;
-        opt.minimize(() => {
-          const logits = predict(stamp(x, tanhSpace(mRaw), tanhSpace(pRaw)));
-          hits = tf.keep(tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), k), 'float32')));
-          return tf.add(tf.losses.softmaxCrossEntropy(target, logits), tf.mul(tf.sum(tanhSpace(mRaw)), weight)) as tf.Scalar;
-        }, false, [mRaw, pRaw]);
+        opt.minimize(
+          () => {
+            const logits = predict(stamp(x, tanhSpace(mRaw), tanhSpace(pRaw)));
+            hits = tf.keep(tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), k), 'float32')));
+            return tf.add(
+              tf.losses.softmaxCrossEntropy(target, logits),
+              tf.mul(tf.sum(tanhSpace(mRaw)), weight),
+            ) as tf.Scalar;
+          },
+          false,
+          [mRaw, pRaw],
+        );
       });
       epochAsr.push((await takeScalars(hits!))[0]);
       report(steps + 1, p.ncSteps);

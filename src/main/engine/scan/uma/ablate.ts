@@ -35,7 +35,13 @@ export function ablationMaxSteps(ctx: ScanContext, k: number, p: ScanParams): nu
   return Math.ceil(p.ablationMaxEpochs * Math.ceil(ctx.others(k).length / p.ablationBatchOther));
 }
 
-export async function ablateClass(ctx: ScanContext, k: number, p: ScanParams, seed: number, report: StepReporter): Promise<AblationResult> {
+export async function ablateClass(
+  ctx: ScanContext,
+  k: number,
+  p: ScanParams,
+  seed: number,
+  report: StepReporter,
+): Promise<AblationResult> {
   const copy = await ctx.model.clone();
   copy.setTraining(false);
   copy.freeze(p.freezeRatio);
@@ -68,7 +74,13 @@ export async function ablateClass(ctx: ScanContext, k: number, p: ScanParams, se
       const lossValue = tf.tidy(() => {
         const xo = gather(inputs, io);
         const xk = gather(inputs, ik);
-        const yo = tf.oneHot(tf.tensor1d(io.map((i) => ctx.labels[i]), 'int32'), ctx.numClasses);
+        const yo = tf.oneHot(
+          tf.tensor1d(
+            io.map((i) => ctx.labels[i]),
+            'int32',
+          ),
+          ctx.numClasses,
+        );
         const refLogits = gather(ctx.logits, io);
         const { value, grads } = tf.variableGrads(() => {
           const lo = forward(xo);
@@ -84,13 +96,19 @@ export async function ablateClass(ctx: ScanContext, k: number, p: ScanParams, se
           return loss;
         }, vars);
         // PyTorch-style weight decay: g += wd * w.
-        opt.applyGradients(vars.map((v) => ({ name: v.name, tensor: tf.add(grads[v.name], tf.mul(p.ablationWeightDecay, v)) })));
+        opt.applyGradients(
+          vars.map((v) => ({ name: v.name, tensor: tf.add(grads[v.name], tf.mul(p.ablationWeightDecay, v)) })),
+        );
         return value;
       });
       lossValue.dispose();
       const [loss, pk, acc, unlearnValue] = await takeData(stats!);
       stats!.dispose();
-      if (!Number.isFinite(loss)) throw new UmaError('NUMERIC', `ablation of class ${k} diverged (loss ${loss} at step ${steps}); lower ablationLr`);
+      if (!Number.isFinite(loss))
+        throw new UmaError(
+          'NUMERIC',
+          `ablation of class ${k} diverged (loss ${loss} at step ${steps}); lower ablationLr`,
+        );
       trace.prob.push(pk);
       trace.acc.push(acc);
       trace.unlearn.push(unlearnValue);

@@ -44,7 +44,13 @@ export async function invertTrigger(
   const pat = tf.variable(tf.ones([h, w, c]), true, undefined, 'float32');
   const rand = mulberry32(seed);
   const draw = new BatchSampler(ctx.others(k), p.inversionBatch, rand);
-  const lambda = new DynamicLambda({ T: p.lambdaT0, window: p.lambdaWindow, low: p.lambdaLow, high: p.lambdaHigh, delta: p.lambdaDelta });
+  const lambda = new DynamicLambda({
+    T: p.lambdaT0,
+    window: p.lambdaWindow,
+    low: p.lambdaLow,
+    high: p.lambdaHigh,
+    delta: p.lambdaDelta,
+  });
   const asrs: number[] = [];
   const l1s: number[] = [];
   try {
@@ -66,8 +72,12 @@ export async function invertTrigger(
         pat.assign(clipPattern(tf.sub(pat, tf.mul(p.patternStep, tf.sign(grads[pat.name]))), p.patternChannelSpread));
         m.assign(tf.clipByValue(tf.sub(m, tf.mul(p.maskStep, tf.sign(grads[m.name]))), 0, 1));
       });
-      const [asr, l1] = await takeScalars(hits!, tf.tidy(() => tf.sum(m)));
-      if (!Number.isFinite(l1)) throw new UmaError('NUMERIC', `trigger inversion for class ${k} produced a non-finite mask at step ${step}`);
+      const [asr, l1] = await takeScalars(
+        hits!,
+        tf.tidy(() => tf.sum(m)),
+      );
+      if (!Number.isFinite(l1))
+        throw new UmaError('NUMERIC', `trigger inversion for class ${k} produced a non-finite mask at step ${step}`);
       asrs.push(asr);
       l1s.push(l1);
       lambda.record(asr);
@@ -83,16 +93,28 @@ export async function invertTrigger(
 }
 
 /** Fraction of the samples at `idx` that `predict` puts in class k once stamped with the trigger. */
-export async function triggerAsr(predict: (x: tf.Tensor4D) => tf.Tensor2D, ctx: ScanContext, k: number, trigger: Trigger, idx: readonly number[]): Promise<number> {
+export async function triggerAsr(
+  predict: (x: tf.Tensor4D) => tf.Tensor2D,
+  ctx: ScanContext,
+  k: number,
+  trigger: Trigger,
+  idx: readonly number[],
+): Promise<number> {
   const { height: h, width: w, channels: c } = ctx.data;
   // Per-batch hit counts, read together once all batches are queued.
   const counts: tf.Tensor[] = [];
   for (let i = 0; i < idx.length; i += 256) {
     const part = idx.slice(i, i + 256);
-    counts.push(tf.tidy(() => {
-      const stamped = stamp(gather(ctx.x, part) as tf.Tensor4D, tf.tensor2d(trigger.mask, [h, w]), tf.tensor3d(trigger.pattern, [h, w, c]));
-      return tf.sum(tf.cast(tf.equal(tf.argMax(predict(stamped), 1), k), 'int32'));
-    }));
+    counts.push(
+      tf.tidy(() => {
+        const stamped = stamp(
+          gather(ctx.x, part) as tf.Tensor4D,
+          tf.tensor2d(trigger.mask, [h, w]),
+          tf.tensor3d(trigger.pattern, [h, w, c]),
+        );
+        return tf.sum(tf.cast(tf.equal(tf.argMax(predict(stamped), 1), k), 'int32'));
+      }),
+    );
   }
   const hit = (await takeScalars(...counts)).reduce((a, b) => a + b, 0);
   return idx.length ? hit / idx.length : NaN;

@@ -26,25 +26,43 @@ export function referenceSteps(ctx: ScanContext, p: ScanParams): number {
   return Math.max(p.referenceEpochs * Math.ceil(ctx.data.count / p.referenceBatch), p.referenceMinSteps);
 }
 
-export async function trainReference(ctx: ScanContext, p: ScanParams, seed: number, report: StepReporter): Promise<ReferenceModel> {
+export async function trainReference(
+  ctx: ScanContext,
+  p: ScanParams,
+  seed: number,
+  report: StepReporter,
+): Promise<ReferenceModel> {
   const ref = await ctx.model.reinitialized(seed);
   ref.freeze(0);
   ref.setTraining(true);
   const vars = ref.trainableVariables();
   const opt = tf.train.momentum(p.referenceLr, p.referenceMomentum);
-  const draw = new BatchSampler(Array.from({ length: ctx.data.count }, (_, i) => i), p.referenceBatch, mulberry32(seed));
+  const draw = new BatchSampler(
+    Array.from({ length: ctx.data.count }, (_, i) => i),
+    p.referenceBatch,
+    mulberry32(seed),
+  );
   const steps = referenceSteps(ctx, p);
   try {
     for (let step = 0; step < steps; step++) {
       const idx = draw.next();
       const loss = tf.tidy(() => {
         const x = gather(ctx.x, idx) as tf.Tensor4D;
-        const y = tf.oneHot(tf.tensor1d(idx.map((i) => ctx.labels[i]), 'int32'), ctx.numClasses);
+        const y = tf.oneHot(
+          tf.tensor1d(
+            idx.map((i) => ctx.labels[i]),
+            'int32',
+          ),
+          ctx.numClasses,
+        );
         return opt.minimize(() => tf.losses.softmaxCrossEntropy(y, ref.predict(x)) as tf.Scalar, true, vars)!;
       });
       const [value] = await takeScalars(loss);
       if (!Number.isFinite(value)) {
-        throw new UmaError('NUMERIC', `reference model training diverged (loss ${value} at step ${step}); lower referenceLr`);
+        throw new UmaError(
+          'NUMERIC',
+          `reference model training diverged (loss ${value} at step ${step}); lower referenceLr`,
+        );
       }
       report(step + 1, steps);
     }

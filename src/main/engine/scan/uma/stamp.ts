@@ -30,7 +30,12 @@ export function clipPattern(pattern: tf.Tensor, spread: number): tf.Tensor {
 }
 
 /** The same stamp on plain arrays (HWC), for artifacts and the transfer test on other threads. */
-export function stampArray(image: Float32Array, mask: Float32Array, pattern: Float32Array, channels: number): Float32Array {
+export function stampArray(
+  image: Float32Array,
+  mask: Float32Array,
+  pattern: Float32Array,
+  channels: number,
+): Float32Array {
   const out = new Float32Array(image.length);
   for (let i = 0; i < image.length; i++) {
     const s = mask[Math.floor(i / channels)];

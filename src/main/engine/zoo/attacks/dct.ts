@@ -8,7 +8,8 @@ function alpha(u: number, n: number): number {
 
 function basis(n: number): Float64Array {
   const b = new Float64Array(n * n);
-  for (let u = 0; u < n; u++) for (let x = 0; x < n; x++) b[u * n + x] = alpha(u, n) * Math.cos((Math.PI * (2 * x + 1) * u) / (2 * n));
+  for (let u = 0; u < n; u++)
+    for (let x = 0; x < n; x++) b[u * n + x] = alpha(u, n) * Math.cos((Math.PI * (2 * x + 1) * u) / (2 * n));
   return b;
 }
 
@@ -32,6 +33,7 @@ export function idct2Sparse(coeffs: { u: number; v: number; value: number }[], h
   const bh = basis(h);
   const bw = basis(w);
   const out = new Float64Array(h * w);
-  for (const { u, v, value } of coeffs) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[y * w + x] += value * bh[u * h + y] * bw[v * w + x];
+  for (const { u, v, value } of coeffs)
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[y * w + x] += value * bh[u * h + y] * bw[v * w + x];
   return out;
 }

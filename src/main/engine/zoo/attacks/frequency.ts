@@ -15,7 +15,7 @@ export const frequency: Attack = {
     const coeffs = Array.from({ length: 2 }, () => ({
       u: Math.floor(h / 2 + rand() * (h / 2)),
       v: Math.floor(w / 2 + rand() * (w / 2)),
-      value: (0.06 + 0.02 * rand()) * Math.sqrt(h * w) / 2,
+      value: ((0.06 + 0.02 * rand()) * Math.sqrt(h * w)) / 2,
     }));
     const plane = idct2Sparse(coeffs, h, w);
     return {

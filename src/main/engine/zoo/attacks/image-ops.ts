@@ -11,7 +11,9 @@ export function clip01(v: number): number {
 
 /** sha256 of a float array, so a manifest can pin a large trigger without storing it. */
 export function digest(values: Float32Array): string {
-  return createHash('sha256').update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)).digest('hex');
+  return createHash('sha256')
+    .update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength))
+    .digest('hex');
 }
 
 /** A deterministic 32-bit hash of an image, for attacks whose trigger depends on the input. */

@@ -15,7 +15,9 @@ export const reflection: Attack = {
     const source = images[Math.floor(rand() * images.length)];
     const { height: h, width: w, channels: c } = shape;
     const flipped = new Float32Array(source.length);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let ch = 0; ch < c; ch++) flipped[(y * w + x) * c + ch] = source[(y * w + (w - 1 - x)) * c + ch];
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        for (let ch = 0; ch < c; ch++) flipped[(y * w + x) * c + ch] = source[(y * w + (w - 1 - x)) * c + ch];
     const sigma = 1 + rand();
     const ghost = gaussianBlur(flipped, shape, sigma);
     const alpha = 0.3 + 0.1 * rand();

@@ -19,7 +19,9 @@ function upsample(grid: number[], s: ImageShape): Float32Array {
       const fy = gy - y0;
       const fx = gx - x0;
       const at = (i: number, j: number) => grid[i * GRID + j];
-      out[y * s.width + x] = (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) + fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
+      out[y * s.width + x] =
+        (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) +
+        fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
     }
   }
   return out;
@@ -38,7 +40,9 @@ export function warp(image: Float32Array, s: ImageShape, dy: Float32Array, dx: F
       const fx = sx - x0;
       for (let ch = 0; ch < c; ch++) {
         const at = (i: number, j: number) => image[(i * w + j) * c + ch];
-        out[(y * w + x) * c + ch] = (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) + fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
+        out[(y * w + x) * c + ch] =
+          (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) +
+          fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
       }
     }
   }

@@ -35,9 +35,21 @@ const MAX_PLANE = 2 ** 22;
  * and an empty or negative output extent there corrupts memory instead of failing, while an absurd
  * pad asks for gigabytes the WASM heap never gives back.
  */
-export function checkWindow(ctx: OpCtx, size: Pair, kernel: Pair, strides: Pair, dilations: Pair, pads: number[], pool = false): void {
-  const bad = (what: string) => ctx.fail(`${what} (input ${size.join('x')}, kernel ${kernel.join('x')}, strides ${strides.join(',')}, dilations ${dilations.join(',')}, pads ${pads.join(',')})`);
-  if ([...kernel, ...strides, ...dilations].some((v) => !(v >= 1))) bad('kernel, strides and dilations must be at least 1');
+export function checkWindow(
+  ctx: OpCtx,
+  size: Pair,
+  kernel: Pair,
+  strides: Pair,
+  dilations: Pair,
+  pads: number[],
+  pool = false,
+): void {
+  const bad = (what: string) =>
+    ctx.fail(
+      `${what} (input ${size.join('x')}, kernel ${kernel.join('x')}, strides ${strides.join(',')}, dilations ${dilations.join(',')}, pads ${pads.join(',')})`,
+    );
+  if ([...kernel, ...strides, ...dilations].some((v) => !(v >= 1)))
+    bad('kernel, strides and dilations must be at least 1');
   if (pads.length !== 4 || pads.some((p) => !(p >= 0))) bad('pads must be 4 non-negative values');
   for (let i = 0; i < 2; i++) {
     const extent = (kernel[i] - 1) * dilations[i] + 1;
@@ -51,12 +63,20 @@ export function checkWindow(ctx: OpCtx, size: Pair, kernel: Pair, strides: Pair,
 
 export function pair(ctx: OpCtx, name: string): Pair {
   const v = ctx.intList(name);
-  if (v && v.length !== 2) ctx.fail(`${name} has ${v.length} entries; only 2-D windows are supported`, 'UNSUPPORTED_MODEL');
+  if (v && v.length !== 2)
+    ctx.fail(`${name} has ${v.length} entries; only 2-D windows are supported`, 'UNSUPPORTED_MODEL');
   return v ? [v[0], v[1]] : [1, 1];
 }
 
 function explicit([t, l, b, r]: number[]): Explicit | 'valid' {
-  return t || l || b || r ? [[0, 0], [t, b], [l, r], [0, 0]] : 'valid';
+  return t || l || b || r
+    ? [
+        [0, 0],
+        [t, b],
+        [l, r],
+        [0, 0],
+      ]
+    : 'valid';
 }
 
 /** Inserts d-1 zeros between filter taps: a dilated conv is a plain conv with this bigger filter. */
@@ -64,8 +84,20 @@ function zeroDilateFilter(f: tf.Tensor4D, [dh, dw]: Pair): tf.Tensor4D {
   const [kh, kw, ci, co] = f.shape;
   return tf.tidy(() => {
     const six = tf.reshape(f, [kh, 1, kw, 1, ci, co]);
-    const padded = tf.pad(six, [[0, 0], [0, dh - 1], [0, 0], [0, dw - 1], [0, 0], [0, 0]]);
-    return tf.slice(tf.reshape(padded, [kh * dh, kw * dw, ci, co]), 0, [(kh - 1) * dh + 1, (kw - 1) * dw + 1, ci, co]) as tf.Tensor4D;
+    const padded = tf.pad(six, [
+      [0, 0],
+      [0, dh - 1],
+      [0, 0],
+      [0, dw - 1],
+      [0, 0],
+      [0, 0],
+    ]);
+    return tf.slice(tf.reshape(padded, [kh * dh, kw * dw, ci, co]), 0, [
+      (kh - 1) * dh + 1,
+      (kw - 1) * dw + 1,
+      ci,
+      co,
+    ]) as tf.Tensor4D;
   });
 }
 
@@ -74,7 +106,14 @@ function zeroDilateFilter(f: tf.Tensor4D, [dh, dw]: Pair): tf.Tensor4D {
  * project's backprop kernels take the dilations directly; elsewhere the backprop kernels run on the
  * zero-dilated filter (exact, d^2 more work) and the filter gradient is read back at the taps.
  */
-function dilatedConv(x: tf.Tensor4D, f: tf.Tensor4D, strides: Pair, pad: Explicit | 'valid', dilations: Pair, depthwise: boolean): tf.Tensor4D {
+function dilatedConv(
+  x: tf.Tensor4D,
+  f: tf.Tensor4D,
+  strides: Pair,
+  pad: Explicit | 'valid',
+  dilations: Pair,
+  depthwise: boolean,
+): tf.Tensor4D {
   const forward = depthwise ? tf.depthwiseConv2d : tf.conv2d;
   const [inputKernel, filterKernel] = depthwise
     ? ['DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter']
@@ -87,9 +126,19 @@ function dilatedConv(x: tf.Tensor4D, f: tf.Tensor4D, strides: Pair, pad: Explici
         const [xs, fs] = saved as tf.Tensor4D[];
         const onWasm = tf.getBackend() === 'wasm';
         const filter = onWasm ? fs : zeroDilateFilter(fs, dilations);
-        const attrs = { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, dilations: onWasm ? dilations : [1, 1] };
-        const dx = tf.engine().runKernel(inputKernel, { dy, filter }, { ...attrs, inputShape: xs.shape } as never) as tf.Tensor;
-        const df = tf.engine().runKernel(filterKernel, { x: xs, dy }, { ...attrs, filterShape: filter.shape } as never) as tf.Tensor4D;
+        const attrs = {
+          strides,
+          pad,
+          dataFormat: 'NHWC',
+          dimRoundingMode: undefined,
+          dilations: onWasm ? dilations : [1, 1],
+        };
+        const dx = tf
+          .engine()
+          .runKernel(inputKernel, { dy, filter }, { ...attrs, inputShape: xs.shape } as never) as tf.Tensor;
+        const df = tf
+          .engine()
+          .runKernel(filterKernel, { x: xs, dy }, { ...attrs, filterShape: filter.shape } as never) as tf.Tensor4D;
         if (onWasm) return [dx, df];
         const taps = tf.stridedSlice(df, [0, 0, 0, 0], df.shape, [dilations[0], dilations[1], 1, 1]);
         filter.dispose();
@@ -101,7 +150,14 @@ function dilatedConv(x: tf.Tensor4D, f: tf.Tensor4D, strides: Pair, pad: Explici
   return op(x, f) as tf.Tensor4D;
 }
 
-function conv2d(x: tf.Tensor4D, f: tf.Tensor4D, strides: Pair, pad: Explicit | 'valid', dilations: Pair, depthwise: boolean): tf.Tensor4D {
+function conv2d(
+  x: tf.Tensor4D,
+  f: tf.Tensor4D,
+  strides: Pair,
+  pad: Explicit | 'valid',
+  dilations: Pair,
+  depthwise: boolean,
+): tf.Tensor4D {
   if (dilations[0] > 1 || dilations[1] > 1) return dilatedConv(x, f, strides, pad, dilations, depthwise);
   return depthwise ? tf.depthwiseConv2d(x, f, strides, pad) : tf.conv2d(x, f, strides, pad);
 }
@@ -118,7 +174,8 @@ function filterOf(w: Val, layout: 'hwio' | 'hwcm', group: number): tf.Tensor4D {
 export function conv(ctx: OpCtx): Val {
   const xv = ctx.val(0);
   const wShape = onnxShape(ctx.val(1));
-  if (wShape.length !== 4 || onnxShape(xv).length !== 4) ctx.fail('only 2-D convolutions are supported', 'UNSUPPORTED_MODEL');
+  if (wShape.length !== 4 || onnxShape(xv).length !== 4)
+    ctx.fail('only 2-D convolutions are supported', 'UNSUPPORTED_MODEL');
   const group = ctx.int('group', 1);
   const strides = pair(ctx, 'strides');
   const dilations = pair(ctx, 'dilations');
@@ -133,14 +190,20 @@ export function conv(ctx: OpCtx): Val {
   const pad = explicit(pads);
   const depthwise = isDepthwise(wShape, group);
   let y: tf.Tensor4D;
-  if (!(group >= 1) || x.shape[3] !== wShape[1] * group) ctx.fail(`input has ${x.shape[3]} channels, weights [${wShape.join(', ')}] with group ${group} expect ${wShape[1] * group}`);
+  if (!(group >= 1) || x.shape[3] !== wShape[1] * group)
+    ctx.fail(
+      `input has ${x.shape[3]} channels, weights [${wShape.join(', ')}] with group ${group} expect ${wShape[1] * group}`,
+    );
   if (wShape[0] % group !== 0) ctx.fail(`${wShape[0]} output channels do not split into ${group} groups`);
   if (group === 1 || depthwise) {
     y = conv2d(x, filterOf(ctx.val(1), depthwise ? 'hwcm' : 'hwio', group), strides, pad, dilations, depthwise);
   } else {
     const xs = tf.split(x, group, 3);
     const fs = tf.split(filterOf(ctx.val(1), 'hwio', group), group, 3);
-    y = tf.concat(xs.map((xi, i) => conv2d(xi as tf.Tensor4D, fs[i] as tf.Tensor4D, strides, pad, dilations, false)), 3);
+    y = tf.concat(
+      xs.map((xi, i) => conv2d(xi as tf.Tensor4D, fs[i] as tf.Tensor4D, strides, pad, dilations, false)),
+      3,
+    );
   }
   return out(ctx.has(2) ? tf.add(y, ctx.onnx(2)) : y, 'nhwc');
 }

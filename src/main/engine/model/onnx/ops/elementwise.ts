@@ -28,7 +28,10 @@ function divide(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
 }
 
 function where(c: tf.Tensor, a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  const shape = tf.broadcast_util.assertAndGetBroadcastShape(tf.broadcast_util.assertAndGetBroadcastShape(c.shape, a.shape), b.shape);
+  const shape = tf.broadcast_util.assertAndGetBroadcastShape(
+    tf.broadcast_util.assertAndGetBroadcastShape(c.shape, a.shape),
+    b.shape,
+  );
   return tf.where(tf.broadcastTo(tf.cast(c, 'bool'), shape), tf.broadcastTo(a, shape), tf.broadcastTo(b, shape));
 }
 
@@ -60,8 +63,18 @@ function clip(t: tf.Tensor, ctx: OpCtx): tf.Tensor {
 }
 
 const TF_DTYPE: Record<number, 'float32' | 'int32' | 'bool'> = {
-  1: 'float32', 10: 'float32', 11: 'float32', 9: 'bool',
-  2: 'int32', 3: 'int32', 4: 'int32', 5: 'int32', 6: 'int32', 7: 'int32', 12: 'int32', 13: 'int32',
+  1: 'float32',
+  10: 'float32',
+  11: 'float32',
+  9: 'bool',
+  2: 'int32',
+  3: 'int32',
+  4: 'int32',
+  5: 'int32',
+  6: 'int32',
+  7: 'int32',
+  12: 'int32',
+  13: 'int32',
 };
 
 function cast(ctx: OpCtx): Val {
@@ -69,9 +82,10 @@ function cast(ctx: OpCtx): Val {
   const to = TF_DTYPE[ctx.int('to', 1)];
   if (!to) ctx.fail(`cast to element type ${ctx.int('to', 1)} is not supported`, 'UNSUPPORTED_MODEL');
   // ONNX truncates toward zero; spelled out so every backend agrees.
-  const t = to === 'int32' && v.t.dtype === 'float32'
-    ? tf.tidy(() => tf.cast(tf.mul(tf.sign(v.t), tf.floor(tf.abs(v.t))), 'int32'))
-    : tf.cast(v.t, to);
+  const t =
+    to === 'int32' && v.t.dtype === 'float32'
+      ? tf.tidy(() => tf.cast(tf.mul(tf.sign(v.t), tf.floor(tf.abs(v.t))), 'int32'))
+      : tf.cast(v.t, to);
   return out(t, v.layout);
 }
 

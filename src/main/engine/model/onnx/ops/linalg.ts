@@ -36,7 +36,15 @@ function reduce(f: (x: tf.Tensor, axes: number[], keep: boolean) => tf.Tensor, a
     if ((!given || given.length === 0) && ctx.int('noop_with_empty_axes', 0) === 1) return v;
     const axes = (given && given.length > 0 ? given : [...Array(rank).keys()]).map((a) => ctx.axis(a, rank));
     const keep = ctx.int('keepdims', 1) === 1;
-    if (v.layout === 'nhwc' && keep) return out(f(v.t, axes.map((a) => NHWC_AXIS[a]), true), 'nhwc');
+    if (v.layout === 'nhwc' && keep)
+      return out(
+        f(
+          v.t,
+          axes.map((a) => NHWC_AXIS[a]),
+          true,
+        ),
+        'nhwc',
+      );
     return out(f(ctx.onnx(0), axes, keep));
   };
 }

@@ -33,7 +33,12 @@ function pool(kind: 'max' | 'avg'): OpImpl {
     const ceil = ctx.int('ceil_mode', 0) === 1;
     const eb = ceil ? ceilExtra(h, t, b, kernel[0], strides[0]) : 0;
     const er = ceil ? ceilExtra(w, l, r, kernel[1], strides[1]) : 0;
-    const pads: [number, number][] = [[0, 0], [t, b + eb], [l, r + er], [0, 0]];
+    const pads: [number, number][] = [
+      [0, 0],
+      [t, b + eb],
+      [l, r + er],
+      [0, 0],
+    ];
     const padded = t + b + eb + l + r + er > 0;
     if (kind === 'max') {
       return out(tf.maxPool(padded ? tf.pad(x, pads, -Infinity) : x, kernel, strides, 'valid'), 'nhwc');
@@ -42,8 +47,27 @@ function pool(kind: 'max' | 'avg'): OpImpl {
     if (!padded) return out(sum, 'nhwc');
     const includePad = ctx.int('count_include_pad', 0) === 1 ? 1 : 0;
     const mask = tf.tidy(() => {
-      const explicitPads = tf.pad(tf.ones([1, h, w, 1]), [[0, 0], [t, b], [l, r], [0, 0]], includePad);
-      return tf.avgPool(tf.pad(explicitPads, [[0, 0], [0, eb], [0, er], [0, 0]]) as tf.Tensor4D, kernel, strides, 'valid');
+      const explicitPads = tf.pad(
+        tf.ones([1, h, w, 1]),
+        [
+          [0, 0],
+          [t, b],
+          [l, r],
+          [0, 0],
+        ],
+        includePad,
+      );
+      return tf.avgPool(
+        tf.pad(explicitPads, [
+          [0, 0],
+          [0, eb],
+          [0, er],
+          [0, 0],
+        ]) as tf.Tensor4D,
+        kernel,
+        strides,
+        'valid',
+      );
     });
     return out(tf.div(sum, mask), 'nhwc');
   };

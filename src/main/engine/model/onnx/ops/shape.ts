@@ -34,7 +34,8 @@ function gather(ctx: OpCtx): Val {
   const axis = ctx.axis(ctx.int('axis', 0), x.rank);
   const idxShape = ctx.shape(1);
   const idx = ctx.ints(1).map((i) => (i < 0 ? i + x.shape[axis] : i));
-  if (idx.some((i) => i < 0 || i >= x.shape[axis])) ctx.fail(`index out of range for axis ${axis} of size ${x.shape[axis]}`);
+  if (idx.some((i) => i < 0 || i >= x.shape[axis]))
+    ctx.fail(`index out of range for axis ${axis} of size ${x.shape[axis]}`);
   const outShape = [...x.shape.slice(0, axis), ...idxShape, ...x.shape.slice(axis + 1)];
   if (ctx.val(0).isStatic) return out(tf.reshape(tf.gather(x, tf.tensor1d(idx, 'int32'), axis), outShape));
   const pieces = idx.map((i) => {
@@ -65,8 +66,8 @@ function squeeze(ctx: OpCtx): Val {
 function slice(ctx: OpCtx): Val {
   const x = ctx.onnx(0);
   const legacy = ctx.opset < 10;
-  const starts = legacy ? ctx.intList('starts') ?? [] : ctx.ints(1);
-  const ends = legacy ? ctx.intList('ends') ?? [] : ctx.ints(2);
+  const starts = legacy ? (ctx.intList('starts') ?? []) : ctx.ints(1);
+  const ends = legacy ? (ctx.intList('ends') ?? []) : ctx.ints(2);
   const axes = (legacy ? ctx.intList('axes') : ctx.has(3) ? ctx.ints(3) : undefined) ?? starts.map((_, i) => i);
   const steps = !legacy && ctx.has(4) ? ctx.ints(4) : starts.map(() => 1);
   const begin = x.shape.map(() => 0);
@@ -94,7 +95,14 @@ function slice(ctx: OpCtx): Val {
     strides[a] = Math.abs(step);
   });
   const src = reversed.length > 0 ? tf.reverse(x, reversed) : x;
-  if (strides.every((s) => s === 1)) return out(tf.slice(src, begin, end.map((e, a) => e - begin[a])));
+  if (strides.every((s) => s === 1))
+    return out(
+      tf.slice(
+        src,
+        begin,
+        end.map((e, a) => e - begin[a]),
+      ),
+    );
   return out(tf.stridedSlice(src, begin, end, strides));
 }
 
@@ -102,8 +110,20 @@ function concat(ctx: OpCtx): Val {
   const vals = Array.from({ length: ctx.count }, (_, i) => ctx.val(i));
   const rank = onnxShape(vals[0]).length;
   const axis = ctx.axis(ctx.int('axis', 0), rank);
-  if (vals.every((v) => v.layout === 'nhwc')) return out(tf.concat(vals.map((v) => v.t), NHWC_AXIS[axis]), 'nhwc');
-  return out(tf.concat(vals.map((_, i) => ctx.onnx(i)), axis));
+  if (vals.every((v) => v.layout === 'nhwc'))
+    return out(
+      tf.concat(
+        vals.map((v) => v.t),
+        NHWC_AXIS[axis],
+      ),
+      'nhwc',
+    );
+  return out(
+    tf.concat(
+      vals.map((_, i) => ctx.onnx(i)),
+      axis,
+    ),
+  );
 }
 
 function reshape(ctx: OpCtx): Val {
@@ -113,7 +133,8 @@ function reshape(ctx: OpCtx): Val {
   const shape = target.map((d, i) => (d === 0 && !allowZero ? x.shape[i] : d));
   // A model exported without a dynamic batch axis bakes its export batch into view(x.size(0), -1).
   const { batch, exportBatch } = ctx.state;
-  if (exportBatch !== undefined && batch !== exportBatch && shape[0] === exportBatch && x.shape[0] === batch) shape[0] = batch;
+  if (exportBatch !== undefined && batch !== exportBatch && shape[0] === exportBatch && x.shape[0] === batch)
+    shape[0] = batch;
   const known = prod(shape.filter((d) => d !== -1));
   if (shape.includes(-1) ? x.size % known !== 0 : known !== x.size) {
     ctx.fail(`cannot reshape [${x.shape.join(', ')}] to [${target.join(', ')}]`);
@@ -133,7 +154,13 @@ function transpose(ctx: OpCtx): Val {
   const rank = onnxShape(v).length;
   const perm = ctx.intList('perm') ?? [...Array(rank).keys()].reverse();
   // Composing with NHWC->NCHW turns "transpose back, then transpose" into a single transpose.
-  if (v.layout === 'nhwc') return out(tf.transpose(v.t, perm.map((p) => NHWC_TO_NCHW[p])));
+  if (v.layout === 'nhwc')
+    return out(
+      tf.transpose(
+        v.t,
+        perm.map((p) => NHWC_TO_NCHW[p]),
+      ),
+    );
   return out(tf.transpose(ctx.onnx(0), perm));
 }
 
@@ -156,7 +183,10 @@ function constant(ctx: OpCtx): Val {
   if (f !== undefined) return out(tf.tensor(f as number | number[], undefined, 'float32'));
   const i = ctx.attr('value_int') ?? ctx.attr('value_ints');
   if (i !== undefined) return out(tf.tensor(i as number | number[], undefined, 'int32'));
-  return ctx.fail('Constant without a tensor, float or int value (sparse constants are not supported)', 'UNSUPPORTED_MODEL');
+  return ctx.fail(
+    'Constant without a tensor, float or int value (sparse constants are not supported)',
+    'UNSUPPORTED_MODEL',
+  );
 }
 
 function split(ctx: OpCtx): Val[] {
@@ -164,13 +194,14 @@ function split(ctx: OpCtx): Val[] {
   const axis = ctx.axis(ctx.int('axis', 0), x.rank);
   const n = ctx.node.outputs.length;
   const sizes = (ctx.has(1) ? ctx.ints(1) : ctx.intList('split')) ?? Array(n).fill(x.shape[axis] / n);
-  if (sizes.some((s) => !Number.isInteger(s))) ctx.fail(`axis of size ${x.shape[axis]} does not split into ${n} equal parts`);
+  if (sizes.some((s) => !Number.isInteger(s)))
+    ctx.fail(`axis of size ${x.shape[axis]} does not split into ${n} equal parts`);
   return tf.split(x, sizes, axis).map((t) => out(t));
 }
 
 function pad(ctx: OpCtx): Val {
   const v = ctx.val(0);
-  const pads = ctx.opset >= 11 ? ctx.ints(1) : ctx.intList('pads') ?? [];
+  const pads = ctx.opset >= 11 ? ctx.ints(1) : (ctx.intList('pads') ?? []);
   const value = ctx.opset >= 11 ? (ctx.has(2) ? ctx.scalar(2) : 0) : ctx.float('value', 0);
   const mode = ctx.str('mode', 'constant');
   const rank = onnxShape(v).length;
