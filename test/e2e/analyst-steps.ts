@@ -58,6 +58,8 @@ export async function walkAnalystPath(page: Page, shotsDir: string, prefix: stri
   // New scan with small parameters.
   await page.getByRole('link', { name: 'New scan' }).click();
   await page.locator('#param-maxPerClass').waitFor();
+  // Past the basic parameters, the rest sit under Advanced, closed by default.
+  await page.locator('details.advanced > summary').click();
   for (const [k, v] of Object.entries(SMALL_PARAMS)) await page.locator(`#param-${k}`).fill(v);
   await shot('new-scan');
   await page.getByRole('button', { name: 'Start scan' }).click();
@@ -144,7 +146,7 @@ export async function walkAnalystPath(page: Page, shotsDir: string, prefix: stri
   await page.getByRole('link', { name: 'Verify', exact: true }).click();
   await page.getByLabel('Archive (.zip)').setInputFiles(tampered);
   await page.getByRole('button', { name: 'Verify archive' }).click();
-  await page.getByText('Verification FAILED').waitFor({ timeout: 30_000 });
+  await page.getByText('Verification FAILED: do not rely on this archive.').waitFor({ timeout: 30_000 });
   await shot('verify-tampered');
 
   // The case page after all that: scans, notes, the audit log and its chain check; in the dark theme.

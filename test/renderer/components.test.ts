@@ -148,7 +148,7 @@ describe('VerifyChecks', () => {
   it('shows each check with its status and the overall outcome', () => {
     const w = mount(VerifyChecks, {
       props: {
-        ok: false,
+        status: 'failed',
         checks: [
           { name: 'signature', status: 'pass', detail: 'ok' },
           { name: 'model subject', status: 'skip', detail: 'no model given' },
@@ -158,6 +158,15 @@ describe('VerifyChecks', () => {
     });
     expect(w.text()).toContain('Verification FAILED');
     expect(w.findAll('tbody tr').map((r) => r.attributes('data-status'))).toEqual(['pass', 'skip', 'fail']);
+  });
+
+  it('tells an intact archive from an untrusted signer apart from an altered one', async () => {
+    const checks = [{ name: 'trusted key', status: 'fail' as const, detail: 'signer not in the trust store' }];
+    const w = mount(VerifyChecks, { props: { status: 'untrusted', checks } });
+    expect(w.text()).toContain('UNTRUSTED SIGNER');
+    expect(w.text()).not.toContain('Verification FAILED');
+    await w.setProps({ status: 'verified', checks: [] });
+    expect(w.text()).toContain('Archive verified');
   });
 });
 

@@ -95,7 +95,7 @@ describe('new scan form', () => {
     });
   });
 
-  it("offers the authors' constants as a preset, sent as the one override that differs from the defaults", async () => {
+  it("offers the authors' constants as a preset, sent as the overrides that differ from the defaults", async () => {
     const fake = install({
       'cases/get': () => caseDetail(),
       'scans/start': () => ({ jobId: 'j3', scanId: 7, warnings: [] }),
@@ -110,7 +110,15 @@ describe('new scan form', () => {
     expect((w.find('#param-referenceMinSteps').element as HTMLInputElement).value).toBe('0');
     await w.find('form').trigger('submit');
     await flushPromises();
-    expect(fake.argsOf('scans/start')[0].params).toEqual({ referenceMinSteps: 0 });
+    // The default profile's departures from the paper, undone: the reference minimum, the ablation
+    // bound and the transfer subsample (src/shared/scan-params.ts, TUNED_PROFILE).
+    expect(fake.argsOf('scans/start')[0].params).toEqual({
+      referenceMinSteps: 0,
+      ablationMaxEpochs: 5,
+      ablationStopAcc: 0,
+      ablationPlateauSteps: 0,
+      transferMaxSamples: 0,
+    });
   });
 });
 

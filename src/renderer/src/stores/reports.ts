@@ -4,7 +4,7 @@
  */
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { Result, VerifyCheck } from '../../../shared/api.ts';
+import type { Result, VerificationStatus, VerifyCheck } from '../../../shared/api.ts';
 import { call } from '../lib/api.ts';
 import { saveBytes } from '../lib/files.ts';
 import { actionGuard } from '../lib/guard.ts';
@@ -12,6 +12,7 @@ import { actionGuard } from '../lib/guard.ts';
 export interface VerifyOutcome {
   source: string;
   ok: boolean;
+  status: VerificationStatus;
   checks: VerifyCheck[];
 }
 
