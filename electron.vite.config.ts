@@ -29,9 +29,9 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
           // The engine host, forked by the main process as a utilityProcess.
-          host: resolve(__dirname, 'src/main/host/entry.ts'),
+          'engine-host': resolve(__dirname, 'src/main/engine-host/entry.ts'),
           // Scan worker threads. The executor starts './worker-entry.mjs' beside the code that runs it,
-          // which in the build is out/main/host.js; in plain Node the .mjs of that name registers tsx.
+          // which in the build is out/main/engine-host.js; in plain Node the .mjs of that name registers tsx.
           'worker-entry': resolve(__dirname, 'src/main/engine/scan/worker.ts'),
         },
         output: {

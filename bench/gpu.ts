@@ -24,7 +24,7 @@ import { loadModelFile } from '../src/main/engine/model/load.ts';
 import type { Classifier } from '../src/main/engine/model/types.ts';
 import { runScan } from '../src/main/engine/scan/pipeline.ts';
 import { mulberry32 } from '../src/main/engine/random.ts';
-import { trainModel } from '../src/main/engine/zoo/trainer.ts';
+import { trainModel } from '../src/main/eval/zoo/trainer.ts';
 import { resolveParams } from '../src/shared/scan-params.ts';
 
 const { values } = parseArgs({

@@ -20,15 +20,15 @@ import { parseArgs } from 'node:util';
 import type { ClassFinding, ScanResult } from '../src/shared/results.ts';
 import { AUTHORS_PROFILE } from '../src/shared/scan-params.ts';
 import { initBackend } from '../src/main/engine/backend/index.ts';
-import { benchMarkdown, pct } from '../src/main/engine/metrics/bench-markdown.ts';
-import { detectionTable, type DetectionRecord } from '../src/main/engine/metrics/detection.ts';
+import { benchMarkdown, pct } from '../src/main/eval/metrics/bench-markdown.ts';
+import { detectionTable, type DetectionRecord } from '../src/main/eval/metrics/detection.ts';
 import { loadLayersModelFile } from '../src/main/engine/model/layers.ts';
 import { scoreUma } from '../src/main/engine/scan/anomaly.ts';
-import { paramsSha256 } from '../src/main/engine/scan/params.ts';
+import { paramsSha256 } from '../src/main/util/params-digest.ts';
 import { resolveParams } from '../src/shared/scan-params.ts';
 import { runScan } from '../src/main/engine/scan/pipeline.ts';
-import { listCorpus, type Manifest } from '../src/main/engine/zoo/corpus.ts';
-import { loadSplit } from '../src/main/engine/zoo/datasets.ts';
+import { listCorpus, type Manifest } from '../src/main/eval/zoo/corpus.ts';
+import { loadSplit } from '../src/main/eval/zoo/datasets.ts';
 import type { Dataset } from '../src/main/engine/data/index.ts';
 
 const { values, positionals } = parseArgs({

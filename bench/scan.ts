@@ -22,8 +22,8 @@ import { LayersClassifier, loadLayersModelFile } from '../src/main/engine/model/
 import type { Classifier } from '../src/main/engine/model/types.ts';
 import { resolveParams } from '../src/shared/scan-params.ts';
 import { runScan } from '../src/main/engine/scan/pipeline.ts';
-import { buildArchitecture } from '../src/main/engine/zoo/architectures.ts';
-import { trainModel } from '../src/main/engine/zoo/trainer.ts';
+import { buildArchitecture } from '../src/main/eval/zoo/architectures.ts';
+import { trainModel } from '../src/main/eval/zoo/trainer.ts';
 import { DEMO_MODEL } from '../src/main/cli/scan-options.ts';
 import { DEFAULT_PROFILE_NAME, type ScanParams } from '../src/shared/scan-params.ts';
 import { convPeakGflops, scanFlops } from './flops.ts';

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { encodePng } from '../src/main/engine/data/image-codec.ts';
 import { imageSize, type Dataset } from '../src/main/engine/data/index.ts';
 import { mulberry32 } from '../src/main/engine/random.ts';
-import { ATTACKS } from '../src/main/engine/zoo/attacks/index.ts';
-import { loadSplit } from '../src/main/engine/zoo/datasets.ts';
-import { attackContext } from '../src/main/engine/zoo/poison.ts';
+import { ATTACKS } from '../src/main/eval/zoo/attacks/index.ts';
+import { loadSplit } from '../src/main/eval/zoo/datasets.ts';
+import { attackContext } from '../src/main/eval/zoo/poison.ts';
 
 const OUT = join(import.meta.dirname, '../docs/zoo');
 const SAMPLES = 3;

@@ -8,8 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../src/main/engine/backend/index.ts';
 import { loadDataset, stratifiedSplit } from '../src/main/engine/data/index.ts';
-import { badnets } from '../src/main/engine/zoo/attacks/badnets.ts';
-import { trainModel } from '../src/main/engine/zoo/trainer.ts';
+import { badnets } from '../src/main/eval/zoo/attacks/badnets.ts';
+import { trainModel } from '../src/main/eval/zoo/trainer.ts';
 import { RESOURCES } from '../src/main/cli/scan-options.ts';
 
 await initBackend('wasm');

@@ -9,10 +9,16 @@ import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, Menu, session, shell, type IpcMainInvokeEvent, type MessagePortMain } from 'electron';
 import type { UmaApi } from '../shared/api.ts';
 import { rpcClient } from '../shared/rpc-client.ts';
-import { registerAppScheme, serveApp } from './host/app-protocol.ts';
-import { handleShellCalls } from './host/shell-calls.ts';
-import { APP_ORIGIN, isTrustedSender, mayNavigate, mayNavigateFrame, windowOpenDecision } from './host/shell-policy.ts';
-import { superviseHost, type HostSupervisor } from './host/supervisor.ts';
+import { registerAppScheme, serveApp } from './electron/app-protocol.ts';
+import { handleShellCalls } from './electron/shell-calls.ts';
+import {
+  APP_ORIGIN,
+  isTrustedSender,
+  mayNavigate,
+  mayNavigateFrame,
+  windowOpenDecision,
+} from './electron/shell-policy.ts';
+import { superviseHost, type HostSupervisor } from './electron/supervisor.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // out/main in the build
 /** electron-vite dev serves the renderer itself and says where. */
@@ -125,7 +131,7 @@ if (!app.requestSingleInstanceLock()) {
     session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
     session.defaultSession.setPermissionCheckHandler(() => false);
     serveApp(path.join(here, '../renderer'));
-    host = superviseHost(path.join(here, 'host.js'), process.env.UMA_DB ? { UMA_DB: process.env.UMA_DB } : {});
+    host = superviseHost(path.join(here, 'engine-host.js'), process.env.UMA_DB ? { UMA_DB: process.env.UMA_DB } : {});
     const trusted = (e: IpcMainInvokeEvent) =>
       isTrustedSender({ isAppWindow: e.sender === win?.webContents, frameUrl: e.senderFrame?.url }, UI_BASE);
     handleShellCalls(hostClient(host), trusted);

@@ -8,7 +8,7 @@
  */
 import type { AuditEntryInfo } from '../../shared/api.ts';
 import { UmaError } from '../../shared/errors.ts';
-import { canonicalJson, sha256Hex } from '../engine/digest.ts';
+import { canonicalJson, sha256Hex } from '../util/digest.ts';
 import { anchorOnCommit, checkAnchor, type AuditAnchor } from './audit-anchor.ts';
 import { nowIso, writeTx, type CaseDb } from './db.ts';
 

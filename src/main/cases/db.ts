@@ -1,55 +1,17 @@
 /**
- * Opening the case database: WAL (readers never block the scan that writes), foreign keys, a busy
- * timeout (two processes may write: the app and a headless `uma scan`), migrations (and the one-time
- * import of pre-002 job sidecars), and recovery of scans that were running when their process died.
+ * The case database handle and its write transactions (with commit hooks, which the audit anchor
+ * uses). Opening the database is open.ts: it recovers scans through scans.ts, which writes through
+ * this file, so keeping the two apart keeps the import graph free of loops.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { UmaError } from '../../shared/errors.ts';
-import { dataPaths, defaultDbPath, type DataPaths } from './paths.ts';
-import { loadMigrations, migrate, type Migration } from './migrate.ts';
-import { importJobSidecars } from './job-sidecars.ts';
-import { recoverInterruptedScans } from './scans.ts';
+import type { DataPaths } from './paths.ts';
 
 export interface CaseDb {
   sql: Database.Database;
   paths: DataPaths;
   /** Who the audit log names for this handle's changes. */
   actor: string;
-}
-
-export interface OpenOptions {
-  /** Defaults to $UMA_HOME/cases.sqlite or ~/.uma/cases.sqlite. */
-  path?: string;
-  actor?: string;
-  migrations?: Migration[];
-  busyTimeoutMs?: number;
-  /** Refuse to create a new database (commands that only read or export). */
-  mustExist?: boolean;
-}
-
-export function openCaseDb(opts: OpenOptions = {}): CaseDb {
-  const paths = dataPaths(opts.path ?? defaultDbPath());
-  if (opts.mustExist && !fs.existsSync(paths.db))
-    throw new UmaError('NOT_FOUND', `no case database at ${paths.db} (give one with --db, or set UMA_HOME)`);
-  fs.mkdirSync(paths.dataDir, { recursive: true });
-  const sql = new Database(paths.db);
-  try {
-    sql.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 10_000}`);
-    sql.pragma('journal_mode = WAL');
-    sql.pragma('foreign_keys = ON');
-    // FULL: a committed class result or audit entry must survive a power cut, not only a crash.
-    sql.pragma('synchronous = FULL');
-    migrate(sql, opts.migrations ?? loadMigrations());
-    const cdb: CaseDb = { sql, paths, actor: opts.actor ?? os.userInfo().username };
-    importJobSidecars(cdb);
-    recoverInterruptedScans(cdb);
-    return cdb;
-  } catch (err) {
-    sql.close();
-    throw err;
-  }
 }
 
 /** What must happen just before the outermost write transaction commits, and just after. */

@@ -11,7 +11,7 @@ import type { EvidenceFileInfo, EvidenceInfo } from '../../shared/api.ts';
 import { UmaError } from '../../shared/errors.ts';
 import { appendAudit } from './audit.ts';
 import { nowIso, writeTx, type CaseDb } from './db.ts';
-import { combinedDigest } from '../engine/digest.ts';
+import { combinedDigest } from '../util/digest.ts';
 import { copyAndHash, sha256File, type FileDigest } from './hashing.ts';
 
 export type HashMatch = EvidenceInfo['match'];

@@ -6,7 +6,7 @@
 import type { ArtifactKind, ClassArtifacts, ClassFinding } from '../../shared/results.ts';
 import { UmaError } from '../../shared/errors.ts';
 import { appendAudit } from './audit.ts';
-import { sha256Hex } from '../engine/digest.ts';
+import { sha256Hex } from '../util/digest.ts';
 import { nowIso, writeTx, type CaseDb } from './db.ts';
 import { getScan } from './scans.ts';
 

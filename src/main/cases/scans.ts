@@ -11,7 +11,7 @@ import { UmaError } from '../../shared/errors.ts';
 import { appendAudit } from './audit.ts';
 // The engine's definition (sha256 of canonical {method, seed, params}), so the database, findings.json
 // and the signed statement all carry the digest `uma scan` prints.
-import { paramsSha256 } from '../engine/scan/params.ts';
+import { paramsSha256 } from '../util/params-digest.ts';
 import { nowIso, writeTx, type CaseDb } from './db.ts';
 import { getEvidence, type Rehash } from './evidence.ts';
 import { ensureExaminer } from './examiners.ts';

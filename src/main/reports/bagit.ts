@@ -4,7 +4,7 @@
  * so the same content gives the same bytes.
  */
 import { unzipSync, zipSync, type Zippable } from 'fflate';
-import { sha256Hex } from '../engine/digest.ts';
+import { sha256Hex } from '../util/digest.ts';
 
 export const BAGIT_TXT = 'BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n';
 export const MANIFEST = 'manifest-sha256.txt';

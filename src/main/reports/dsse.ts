@@ -4,7 +4,7 @@
  *   "DSSEv1" SP LEN(type) SP type SP LEN(body) SP body, lengths as ASCII decimal byte counts.
  */
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { sha256Hex } from '../engine/digest.ts';
+import { sha256Hex } from '../util/digest.ts';
 
 export interface DsseSignature {
   keyid: string;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { ScanResult } from '../../shared/results.ts';
 import { UmaError } from '../../shared/errors.ts';
 import { assertAuditLog } from '../cases/audit.ts';
-import { sha256Hex } from '../engine/digest.ts';
+import { sha256Hex } from '../util/digest.ts';
 import { getCase } from '../cases/cases.ts';
 import type { CaseDb } from '../cases/db.ts';
 import { getEvidence, rehashEvidence } from '../cases/evidence.ts';

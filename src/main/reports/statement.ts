@@ -9,8 +9,8 @@
 import type { ArtifactKind, ClassFinding, ScanResult, Verdict } from '../../shared/results.ts';
 import type { ScanMethod, ScanParams } from '../../shared/scan-params.ts';
 import type { AuditHead } from '../cases/audit.ts';
-import { canonicalJson, sha256Hex } from '../engine/digest.ts';
-import { paramsSha256 } from '../engine/scan/params.ts';
+import { canonicalJson, sha256Hex } from '../util/digest.ts';
+import { paramsSha256 } from '../util/params-digest.ts';
 import type { CaseRecord } from '../cases/cases.ts';
 import type { EvidenceRecord, HashMatch, Rehash } from '../cases/evidence.ts';
 import type { StoredArtifact } from '../cases/findings.ts';

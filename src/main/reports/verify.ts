@@ -9,8 +9,8 @@
  * when no model is given.
  */
 import fs from 'node:fs';
-import { sha256Hex } from '../engine/digest.ts';
-import { paramsSha256 } from '../engine/scan/params.ts';
+import { sha256Hex } from '../util/digest.ts';
+import { paramsSha256 } from '../util/params-digest.ts';
 import { sha256File } from '../cases/hashing.ts';
 import type { VerificationStatus } from '../../shared/api.ts';
 import {

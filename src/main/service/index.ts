@@ -5,7 +5,8 @@
  */
 import type { ApiEvent, AppInfo, Reply } from '../../shared/api.ts';
 import { initBackend, type BackendChoice } from '../engine/backend/index.ts';
-import { openCaseDb, type CaseDb } from '../cases/db.ts';
+import type { CaseDb } from '../cases/db.ts';
+import { openCaseDb } from '../cases/open.ts';
 import type { Handlers, ServiceContext } from './context.ts';
 import { dispatch } from './dispatch.ts';
 import { caseHandlers } from './handlers/cases.ts';

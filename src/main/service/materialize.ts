@@ -11,10 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { unzipSync } from 'fflate';
 import type { DataRef, ModelSourceRef } from '../../shared/api.ts';
 import { UmaError } from '../../shared/errors.ts';
-import { sha256Hex } from '../engine/digest.ts';
+import { sha256Hex } from '../util/digest.ts';
 import { readLayersFiles } from '../engine/model/layers.ts';
 
-// resources/ is three levels above this file in the source tree and two above out/main/host.js in the
+// resources/ is three levels above this file in the source tree and two above out/main/engine-host.js in the
 // Electron build; whichever exists.
 const RESOURCES =
   ['../../../resources/', '../../resources/']

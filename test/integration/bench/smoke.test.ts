@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/main/engine/backend/index.ts';
-import { detectionTable } from '../../../src/main/engine/metrics/detection.ts';
-import { benchCorpus } from '../../../src/main/engine/zoo/bench.ts';
-import { buildCorpus, listCorpus } from '../../../src/main/engine/zoo/corpus.ts';
+import { detectionTable } from '../../../src/main/eval/metrics/detection.ts';
+import { benchCorpus } from '../../../src/main/eval/bench.ts';
+import { buildCorpus, listCorpus } from '../../../src/main/eval/zoo/corpus.ts';
 import { DEFAULT_PROFILE_NAME } from '../../../src/shared/scan-params.ts';
 
 const AUC_FLOOR = 0.75;

@@ -6,7 +6,7 @@
  * that several writers really write at the same time whatever their start-up times.
  */
 import fs from 'node:fs';
-import { openCaseDb } from '../../../src/main/cases/db.ts';
+import { openCaseDb } from '../../../src/main/cases/open.ts';
 import { rehashEvidence } from '../../../src/main/cases/evidence.ts';
 import { recordClassResult } from '../../../src/main/cases/findings.ts';
 import { completeScan, getScan, resumePlan, startScan } from '../../../src/main/cases/scans.ts';

@@ -10,9 +10,9 @@ import { keys } from '../../../src/main/cli/commands/keys.ts';
 import { audit } from '../../../src/main/cli/commands/audit.ts';
 import Database from 'better-sqlite3';
 import { examinerKey } from '../../../src/main/reports/keys.ts';
-import { openCaseDb } from '../../../src/main/cases/db.ts';
+import { openCaseDb } from '../../../src/main/cases/open.ts';
 import { recordScanResult } from '../../fixtures/reports/record-fixture.ts';
-import { sha256Hex } from '../../../src/main/engine/digest.ts';
+import { sha256Hex } from '../../../src/main/util/digest.ts';
 import { unzipBag, zipBag } from '../../../src/main/reports/bagit.ts';
 import { scanFixture, tempDir, writeModel } from '../../fixtures/reports/scan-fixture.ts';
 

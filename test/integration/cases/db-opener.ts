@@ -2,7 +2,7 @@
  * Child process for the migration race: loads everything, says "ready", waits for "go" on stdin,
  * then opens (creating and migrating) the database given as argv[2] and says "opened".
  */
-import { openCaseDb } from '../../../src/main/cases/db.ts';
+import { openCaseDb } from '../../../src/main/cases/open.ts';
 
 process.stdout.write('ready\n');
 process.stdin.once('data', () => {

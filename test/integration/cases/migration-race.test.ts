@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openCaseDb } from '../../../src/main/cases/db.ts';
+import { openCaseDb } from '../../../src/main/cases/open.ts';
 import { loadMigrations } from '../../../src/main/cases/migrate.ts';
 import { tempDir } from '../../fixtures/reports/scan-fixture.ts';
 

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openCaseDb } from '../../../src/main/cases/db.ts';
+import { openCaseDb } from '../../../src/main/cases/open.ts';
 import { getClassFindings } from '../../../src/main/cases/findings.ts';
 import { getScan, listScans } from '../../../src/main/cases/scans.ts';
 import { tempDir } from '../../fixtures/reports/scan-fixture.ts';

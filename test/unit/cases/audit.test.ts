@@ -12,7 +12,7 @@ import {
 import { recordScanResult } from '../../fixtures/reports/record-fixture.ts';
 import { addReport } from '../../../src/main/cases/reports.ts';
 import { createCase, listCases } from '../../../src/main/cases/cases.ts';
-import { canonicalJson, sha256Hex } from '../../../src/main/engine/digest.ts';
+import { canonicalJson, sha256Hex } from '../../../src/main/util/digest.ts';
 import { scanFixture, writeModel } from '../../fixtures/reports/scan-fixture.ts';
 import { writeTx, type CaseDb } from '../../../src/main/cases/db.ts';
 import { useTempDb } from './helpers.ts';

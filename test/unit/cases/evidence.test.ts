@@ -3,11 +3,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createCase } from '../../../src/main/cases/cases.ts';
 import { intakeEvidence, rehashEvidence, storedFiles } from '../../../src/main/cases/evidence.ts';
-import { combinedDigest } from '../../../src/main/engine/digest.ts';
+import { combinedDigest } from '../../../src/main/util/digest.ts';
 import { listAudit, verifyAuditLog } from '../../../src/main/cases/audit.ts';
-import { sha256Hex } from '../../../src/main/engine/digest.ts';
+import { sha256Hex } from '../../../src/main/util/digest.ts';
 import { UmaError } from '../../../src/shared/errors.ts';
-import { openCaseDb } from '../../../src/main/cases/db.ts';
+import { openCaseDb } from '../../../src/main/cases/open.ts';
 import { writeModel } from '../../fixtures/reports/scan-fixture.ts';
 import { useTempDb } from './helpers.ts';
 

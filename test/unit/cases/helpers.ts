@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach } from 'vitest';
-import { openCaseDb, type CaseDb } from '../../../src/main/cases/db.ts';
+import type { CaseDb } from '../../../src/main/cases/db.ts';
+import { openCaseDb } from '../../../src/main/cases/open.ts';
 import { tempDir } from '../../fixtures/reports/scan-fixture.ts';
 
 export function useTempDb(): () => { cdb: CaseDb; dir: string } {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openCaseDb } from '../../../src/main/cases/db.ts';
+import { openCaseDb } from '../../../src/main/cases/open.ts';
 import { loadMigrations } from '../../../src/main/cases/migrate.ts';
 import { createCase, listCases } from '../../../src/main/cases/cases.ts';
 import { intakeEvidence } from '../../../src/main/cases/evidence.ts';

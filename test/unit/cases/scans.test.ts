@@ -15,8 +15,8 @@ import {
 import { recordScanResult } from '../../fixtures/reports/record-fixture.ts';
 import { addNote, deleteNote, editNote, listNotes } from '../../../src/main/cases/notes.ts';
 import { listAudit, verifyAuditLog } from '../../../src/main/cases/audit.ts';
-import { sha256Hex } from '../../../src/main/engine/digest.ts';
-import { paramsSha256 } from '../../../src/main/engine/scan/params.ts';
+import { sha256Hex } from '../../../src/main/util/digest.ts';
+import { paramsSha256 } from '../../../src/main/util/params-digest.ts';
 import { scanFixture, writeModel, classArtifacts, classFinding } from '../../fixtures/reports/scan-fixture.ts';
 import { useTempDb } from './helpers.ts';
 

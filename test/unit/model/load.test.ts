@@ -101,7 +101,7 @@ describe('model loading dispatcher', () => {
       createHash('sha256')
         .update(readFileSync(join(layersDir, f)))
         .digest('hex');
-    // sha256 of the sorted `sha256sum`-style listing of its files (engine/digest.ts combinedDigest).
+    // sha256 of the sorted `sha256sum`-style listing of its files (util/digest.ts combinedDigest).
     const listing = [`${sum('model.json')}  model.json\n`, `${sum('weights.bin')}  weights.bin\n`].sort().join('');
     const expected = createHash('sha256').update(listing).digest('hex');
     expect(modelDigest(layersDir)).toBe(expected);

@@ -1,9 +1,10 @@
 /** A recorded scan exported as an archive, plus the tools the tamper tests need. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { openCaseDb, type CaseDb } from '../../../src/main/cases/db.ts';
+import type { CaseDb } from '../../../src/main/cases/db.ts';
+import { openCaseDb } from '../../../src/main/cases/open.ts';
 import { recordScanResult } from '../../fixtures/reports/record-fixture.ts';
-import { sha256Hex } from '../../../src/main/engine/digest.ts';
+import { sha256Hex } from '../../../src/main/util/digest.ts';
 import { exportScanArchive, type ExportedArchive, type ExportOptions } from '../../../src/main/reports/export.ts';
 import {
   BAG_INFO,

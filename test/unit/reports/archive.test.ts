@@ -14,11 +14,11 @@ import { listReports } from '../../../src/main/cases/reports.ts';
 import { listAudit, verifyAuditLog } from '../../../src/main/cases/audit.ts';
 import { storedFiles, getEvidence } from '../../../src/main/cases/evidence.ts';
 import { exportScanArchive } from '../../../src/main/reports/export.ts';
-import { sha256Hex } from '../../../src/main/engine/digest.ts';
+import { sha256Hex } from '../../../src/main/util/digest.ts';
 import { mulberry32 } from '../../../src/main/engine/random.ts';
 import { exportedScan, flipped, positions, remanifest, type Exported } from './archive-helpers.ts';
 import { scanFixture, tempDir, writeModel } from '../../fixtures/reports/scan-fixture.ts';
-import { openCaseDb } from '../../../src/main/cases/db.ts';
+import { openCaseDb } from '../../../src/main/cases/open.ts';
 import { recordScanResult } from '../../fixtures/reports/record-fixture.ts';
 
 let x: Exported;

@@ -11,7 +11,7 @@ import {
   verifyEnvelope,
 } from '../../../src/main/reports/dsse.ts';
 import { examinerKey, keyFileStem, readPublicKey } from '../../../src/main/reports/keys.ts';
-import { sha256Hex } from '../../../src/main/engine/digest.ts';
+import { sha256Hex } from '../../../src/main/util/digest.ts';
 import { tempDir } from '../../fixtures/reports/scan-fixture.ts';
 
 const dir = tempDir('uma-keys-');

@@ -28,7 +28,7 @@ import { PAYLOAD_TYPE, statementPayload, type Statement } from '../../../src/mai
 import { trustedKeys, trustKey } from '../../../src/main/reports/trust.ts';
 import { verifyArchive, type Verification, type VerifyOptions } from '../../../src/main/reports/verify.ts';
 import { verify } from '../../../src/main/cli/commands/verify.ts';
-import { sha256Hex } from '../../../src/main/engine/digest.ts';
+import { sha256Hex } from '../../../src/main/util/digest.ts';
 import { exportedScan, flipped, remanifest, type Exported } from './archive-helpers.ts';
 
 let x: Exported;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { mad, median, scoreNeuralCleanse, scoreUma, ratioOf } from '../../../src/main/engine/scan/anomaly.ts';
 import { DynamicLambda, nextT } from '../../../src/main/engine/scan/uma/lambda.ts';
-import { paramsSha256 } from '../../../src/main/engine/scan/params.ts';
+import { paramsSha256 } from '../../../src/main/util/params-digest.ts';
 import { resolveParams } from '../../../src/shared/scan-params.ts';
-import { canonicalJson } from '../../../src/main/engine/digest.ts';
+import { canonicalJson } from '../../../src/main/util/digest.ts';
 import { BatchSampler } from '../../../src/main/engine/scan/sampler.ts';
 import { mulberry32 } from '../../../src/main/engine/random.ts';
 import {

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { UmaError } from '../../../shared/errors.ts';
 import { listAudit, listCaseAudit, verifyAuditLog, type AuditVerification } from '../../cases/audit.ts';
 import { getCase } from '../../cases/cases.ts';
-import { openCaseDb } from '../../cases/db.ts';
+import { openCaseDb } from '../../cases/open.ts';
 import type { Command } from '../command.ts';
 
 /** One line on the chain's state, for `uma audit` and `uma cases`. */

@@ -4,11 +4,11 @@ import { parseArgs } from 'node:util';
 import { UmaError } from '../../../shared/errors.ts';
 import { DEFAULT_PROFILE_NAME, PROFILES } from '../../../shared/scan-params.ts';
 import { BACKEND_CHOICES, initBackend, isBackendChoice } from '../../engine/backend/index.ts';
-import { benchMarkdown, corpusMarkdown, METHOD_TITLES } from '../../engine/metrics/bench-markdown.ts';
-import { detectionTable } from '../../engine/metrics/detection.ts';
-import { rocSvg } from '../../engine/metrics/roc-svg.ts';
-import { BENCH_METHODS, benchCorpus, type BenchMethod } from '../../engine/zoo/bench.ts';
-import { listCorpus } from '../../engine/zoo/corpus.ts';
+import { benchMarkdown, corpusMarkdown, METHOD_TITLES } from '../../eval/metrics/bench-markdown.ts';
+import { detectionTable } from '../../eval/metrics/detection.ts';
+import { rocSvg } from '../../eval/metrics/roc-svg.ts';
+import { BENCH_METHODS, benchCorpus, type BenchMethod } from '../../eval/bench.ts';
+import { listCorpus } from '../../eval/zoo/corpus.ts';
 import type { Command } from '../command.ts';
 import { parseInteger, parseParams, parseProfile } from '../scan-options.ts';
 

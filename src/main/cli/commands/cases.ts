@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { verifyAuditLog } from '../../cases/audit.ts';
 import { listCases } from '../../cases/cases.ts';
-import { openCaseDb } from '../../cases/db.ts';
+import { openCaseDb } from '../../cases/open.ts';
 import { listEvidence } from '../../cases/evidence.ts';
 import { listReports } from '../../cases/reports.ts';
 import { listScans } from '../../cases/scans.ts';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UmaError } from '../../../shared/errors.ts';
-import { openCaseDb } from '../../cases/db.ts';
+import { openCaseDb } from '../../cases/open.ts';
 import { getEvidence } from '../../cases/evidence.ts';
 import { getScan } from '../../cases/scans.ts';
 import { exportScanArchive } from '../../reports/export.ts';

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import { UmaError } from '../../../shared/errors.ts';
 import { BACKEND_CHOICES, initBackend, isBackendChoice } from '../../engine/backend/index.ts';
-import { ARCHITECTURES, type Architecture } from '../../engine/zoo/architectures.ts';
-import { ATTACKS } from '../../engine/zoo/attacks/index.ts';
-import { buildCorpus, MIN_ASR, POISON_RATE } from '../../engine/zoo/corpus.ts';
-import { DATASETS, DEFAULT_DATA_ROOT } from '../../engine/zoo/datasets.ts';
+import { ARCHITECTURES, type Architecture } from '../../eval/zoo/architectures.ts';
+import { ATTACKS } from '../../eval/zoo/attacks/index.ts';
+import { buildCorpus, MIN_ASR, POISON_RATE } from '../../eval/zoo/corpus.ts';
+import { DATASETS, DEFAULT_DATA_ROOT } from '../../eval/zoo/datasets.ts';
 import type { Command } from '../command.ts';
 import { parseInteger } from '../scan-options.ts';
 

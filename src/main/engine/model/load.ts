@@ -6,7 +6,7 @@
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { UmaError } from '../../../shared/errors.ts';
-import { combinedDigest, sha256Hex } from '../digest.ts';
+import { combinedDigest, sha256Hex } from '../../util/digest.ts';
 import { hasHdf5Signature, loadKerasFile } from './keras/index.ts';
 import { readRegularFile, requireRegularFile, resolveEvidencePath } from '../files.ts';
 import { LayersClassifier, loadLayersModelFile, readLayersFiles } from './layers.ts';

@@ -6,7 +6,7 @@ import type { ArtifactKind, ClassArtifacts } from '../../../shared/results.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { imageSize } from '../data/dataset.ts';
 import { encodePng } from '../data/image-codec.ts';
-import { sha256Hex } from '../digest.ts';
+import { sha256Hex } from '../../util/digest.ts';
 import { mulberry32, shuffled } from '../random.ts';
 import { stampArray } from './uma/stamp.ts';
 import type { Trigger } from './uma/invert.ts';

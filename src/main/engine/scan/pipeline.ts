@@ -16,14 +16,13 @@ import type { Classifier, ModelSource } from '../model/types.ts';
 import { deriveSeed } from '../random.ts';
 import { scoreNeuralCleanse, scoreUma, ratioOf } from './anomaly.ts';
 import { artifactDigests, triggerArtifacts } from './artifacts.ts';
-import { sha256Hex } from '../digest.ts';
+import { sha256Hex } from '../../util/digest.ts';
 import { joinShards, ScanContext, shardRanges, type AblationInputs } from './context.ts';
 import { InlineExecutor, WorkerPool, type Executor } from './executor.ts';
-import { paramsSha256 } from './params.ts';
+import { paramsSha256 } from '../../util/params-digest.ts';
+import { TOOL_VERSION } from '../../util/version.ts';
 import { ProgressTracker } from './progress-tracker.ts';
 import { TaskRunner, type ClassUnitResult, type SourceLoader } from './tasks.ts';
-
-export const TOOL_VERSION = '0.1.0';
 
 export interface ScanOptions {
   model: Classifier;

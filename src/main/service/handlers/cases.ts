@@ -7,7 +7,7 @@ import { listEvidence } from '../../cases/evidence.ts';
 import { addNote, deleteNote, editNote, listNotes } from '../../cases/notes.ts';
 import { listReports } from '../../cases/reports.ts';
 import { listScans } from '../../cases/scans.ts';
-import { TOOL_VERSION } from '../../engine/scan/pipeline.ts';
+import { TOOL_VERSION } from '../../util/version.ts';
 import type { HandlerGroup, ServiceContext } from '../context.ts';
 import { reportInfo, scanSummary } from '../dto.ts';
 import { DEMO_MODELS } from '../materialize.ts';

@@ -6,7 +6,7 @@ import { getClassFindings } from '../../cases/findings.ts';
 import { getScan, listScans, queueScan, resumePlan } from '../../cases/scans.ts';
 import { dataClassNames } from '../../engine/data/index.ts';
 import { resolveParams } from '../../../shared/scan-params.ts';
-import { TOOL_VERSION } from '../../engine/scan/pipeline.ts';
+import { TOOL_VERSION } from '../../util/version.ts';
 import type { HandlerGroup, ServiceContext } from '../context.ts';
 import { classImages, scanSummary } from '../dto.ts';
 import { labelsOf, materializeData } from '../materialize.ts';

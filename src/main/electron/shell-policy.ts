@@ -1,6 +1,6 @@
 /**
  * The Electron shell's security decisions as pure functions of URLs, so that they are tested in Node
- * with real URLs (test/unit/host/shell-policy.test.ts) and not only in an Electron that cannot run in CI.
+ * with real URLs (test/unit/electron/shell-policy.test.ts) and not only in an Electron that cannot run in CI.
  *
  * Why not `new URL(u).origin`: WHATWG URL gives a non-special scheme such as app:// an opaque origin,
  * the string "null", so comparing origins refuses the app's own pages. The app is identified by its

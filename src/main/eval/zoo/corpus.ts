@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deriveSeed } from '../random.ts';
+import { deriveSeed } from '../../engine/random.ts';
 import type { Architecture } from './architectures.ts';
 import { attackByName } from './attacks/index.ts';
 import { datasetSpec, DEFAULT_DATA_ROOT, loadSplit, SPLIT } from './datasets.ts';

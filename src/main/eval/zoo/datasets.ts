@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UmaError } from '../../../shared/errors.ts';
-import { loadDataset, stratifiedSplit, type Dataset } from '../data/index.ts';
+import { loadDataset, stratifiedSplit, type Dataset } from '../../engine/data/index.ts';
 import type { Architecture } from './architectures.ts';
 
 export interface DatasetSpec {

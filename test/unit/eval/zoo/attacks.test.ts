@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '../../../src/main/engine/random.ts';
-import { ATTACKS, attackByName } from '../../../src/main/engine/zoo/attacks/index.ts';
-import { dct2 } from '../../../src/main/engine/zoo/attacks/dct.ts';
-import type { AttackContext, ImageShape, PreparedAttack } from '../../../src/main/engine/zoo/attacks/types.ts';
+import { mulberry32 } from '../../../../src/main/engine/random.ts';
+import { ATTACKS, attackByName } from '../../../../src/main/eval/zoo/attacks/index.ts';
+import { dct2 } from '../../../../src/main/eval/zoo/attacks/dct.ts';
+import type { AttackContext, ImageShape, PreparedAttack } from '../../../../src/main/eval/zoo/attacks/types.ts';
 
 const GRAY: ImageShape = { height: 28, width: 28, channels: 1 };
 const RGB: ImageShape = { height: 32, width: 32, channels: 3 };

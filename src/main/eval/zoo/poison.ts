@@ -2,9 +2,9 @@
  * Poisoning a training set: a seeded fraction of the non-target samples get the trigger and the
  * target label. Also the stamped test set that measures a trojan's attack success rate.
  */
-import type { Dataset } from '../data/dataset.ts';
-import { imageSize, indicesByClass, subset } from '../data/dataset.ts';
-import { mulberry32, shuffled } from '../random.ts';
+import type { Dataset } from '../../engine/data/dataset.ts';
+import { imageSize, indicesByClass, subset } from '../../engine/data/dataset.ts';
+import { mulberry32, shuffled } from '../../engine/random.ts';
 import type { AttackContext, PreparedAttack } from './attacks/types.ts';
 
 export function poisonDataset(

@@ -3,10 +3,10 @@
  * end (weights, shuffles, the attack's secret, the target), so a corpus entry rebuilds identically.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Dataset } from '../data/dataset.ts';
-import { takeData, takeScalars } from '../backend/read.ts';
-import { LayersClassifier } from '../model/layers.ts';
-import { mulberry32, deriveSeed, shuffled } from '../random.ts';
+import type { Dataset } from '../../engine/data/dataset.ts';
+import { takeData, takeScalars } from '../../engine/backend/read.ts';
+import { LayersClassifier } from '../../engine/model/layers.ts';
+import { mulberry32, deriveSeed, shuffled } from '../../engine/random.ts';
 import { buildArchitecture, type Architecture } from './architectures.ts';
 import type { Attack } from './attacks/types.ts';
 import { attackContext, poisonDataset, triggeredTestSet } from './poison.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { benchMarkdown, corpusMarkdown } from '../../../src/main/engine/metrics/bench-markdown.ts';
-import { detectionTable, type DetectionRecord } from '../../../src/main/engine/metrics/detection.ts';
+import { benchMarkdown, corpusMarkdown } from '../../../../src/main/eval/metrics/bench-markdown.ts';
+import { detectionTable, type DetectionRecord } from '../../../../src/main/eval/metrics/detection.ts';
 
 function rec(kind: string, score: number, over: Partial<DetectionRecord> = {}): DetectionRecord {
   const positive = kind !== 'clean';

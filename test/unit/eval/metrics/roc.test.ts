@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auc, confusion, rocPoints, type Scored } from '../../../src/main/engine/metrics/roc.ts';
+import { auc, confusion, rocPoints, type Scored } from '../../../../src/main/eval/metrics/roc.ts';
 
 const s = (score: number, positive: boolean): Scored => ({ score, positive });
 

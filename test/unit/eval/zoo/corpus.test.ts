@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { main } from '../../../src/main/cli/index.ts';
-import { entryId, recipes } from '../../../src/main/engine/zoo/corpus.ts';
+import { main } from '../../../../src/main/cli/index.ts';
+import { entryId, recipes } from '../../../../src/main/eval/zoo/corpus.ts';
 
 function capture() {
   const lines: string[] = [];

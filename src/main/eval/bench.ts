@@ -9,17 +9,17 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ScanResult } from '../../../shared/results.ts';
-import type { ScanMethod, ScanParams } from '../../../shared/scan-params.ts';
-import type { Dataset } from '../data/index.ts';
-import { loadLayersModelFile } from '../model/layers.ts';
-import type { DetectionRecord } from '../metrics/detection.ts';
-import { scoreUma } from '../scan/anomaly.ts';
-import { resolveParams } from '../../../shared/scan-params.ts';
-import { paramsSha256 } from '../scan/params.ts';
-import { runScan } from '../scan/pipeline.ts';
-import { listCorpus, type Manifest } from './corpus.ts';
-import { loadSplit } from './datasets.ts';
+import type { ScanResult } from '../../shared/results.ts';
+import type { ScanMethod, ScanParams } from '../../shared/scan-params.ts';
+import type { Dataset } from '../engine/data/index.ts';
+import { loadLayersModelFile } from '../engine/model/layers.ts';
+import type { DetectionRecord } from './metrics/detection.ts';
+import { scoreUma } from '../engine/scan/anomaly.ts';
+import { resolveParams } from '../../shared/scan-params.ts';
+import { paramsSha256 } from '../util/params-digest.ts';
+import { runScan } from '../engine/scan/pipeline.ts';
+import { listCorpus, type Manifest } from './zoo/corpus.ts';
+import { loadSplit } from './zoo/datasets.ts';
 
 /** Rows of the tables: the scanned methods plus the two re-scored variants. */
 export const BENCH_METHODS = ['uma', 'nc', 'uma-nofilter', 'uma-noablation', 'uma-noablation-nofilter'] as const;

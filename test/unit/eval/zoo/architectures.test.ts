@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ARCHITECTURES, buildArchitecture } from '../../../src/main/engine/zoo/architectures.ts';
+import { ARCHITECTURES, buildArchitecture } from '../../../../src/main/eval/zoo/architectures.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

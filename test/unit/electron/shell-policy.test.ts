@@ -8,7 +8,7 @@ import {
   mayNavigateFrame,
   mayOpenExternally,
   windowOpenDecision,
-} from '../../../src/main/host/shell-policy.ts';
+} from '../../../src/main/electron/shell-policy.ts';
 
 const DEV = 'http://localhost:5173/';
 
