@@ -15,7 +15,7 @@ import { CIFAR_PROBE, MNIST_PROBE, trainingThroughput } from '../src/main/engine
 const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 5;
 
 function timeKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: object, budget: number): number {
-  const once = () => tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
+  const once = () => tf.engine().runKernel<tf.Tensor>(name, inputs, attrs as tf.NamedAttrMap);
   once().dispose();
   let n = 0;
   const start = performance.now();

@@ -55,14 +55,14 @@ export function kernelFlops(k: KernelShapes): number {
 
 export async function profileFlops(fn: () => tf.TensorContainer): Promise<number> {
   const info = await tf.profile(() => tf.tidy(fn));
-  tf.dispose(info.result as tf.TensorContainer);
+  tf.dispose(info.result);
   return info.kernels.reduce((s, k) => s + kernelFlops(k as unknown as KernelShapes), 0);
 }
 
 /** GFLOP/s of a 3x3, 64 -> 64 channel convolution on 32 x 32 x 32 inputs on this thread (best of reps). */
 export function convPeakGflops(reps = 5): number {
-  const x = tf.randomUniform([32, 32, 32, 64], 0, 1, 'float32', 1) as tf.Tensor4D;
-  const w = tf.randomUniform([3, 3, 64, 64], -0.1, 0.1, 'float32', 2) as tf.Tensor4D;
+  const x = tf.randomUniform<tf.Rank.R4>([32, 32, 32, 64], 0, 1, 'float32', 1);
+  const w = tf.randomUniform<tf.Rank.R4>([3, 3, 64, 64], -0.1, 0.1, 'float32', 2);
   const flops = 2 * 32 * 32 * 32 * 64 * 9 * 64;
   tf.tidy(() => tf.conv2d(x, w, 1, 'same').dataSync());
   let best = Infinity;
@@ -104,8 +104,7 @@ export async function scanFlops(
   const x = batchOf(data, p.inversionBatch);
   const inversionStep = await profileFlops(
     () =>
-      tf.variableGrads(() => tf.sum(model.predict(stamp(x, squash(m, p.maskSquash), pat))) as tf.Scalar, [m, pat])
-        .grads,
+      tf.variableGrads(() => tf.sum<tf.Scalar>(model.predict(stamp(x, squash(m, p.maskSquash), pat))), [m, pat]).grads,
   );
   tf.dispose([m, pat, x]);
 
@@ -124,7 +123,7 @@ export async function scanFlops(
   const ablationStep = await profileFlops(
     () =>
       tf.variableGrads(
-        () => tf.sum(split ? split.back(h) : copy.predict(h as tf.Tensor4D)) as tf.Scalar,
+        () => tf.sum<tf.Scalar>(split ? split.back(h) : copy.predict(h as tf.Tensor4D)),
         copy.trainableVariables(),
       ).grads,
   );
@@ -138,7 +137,7 @@ export async function scanFlops(
   ref.setTraining(true);
   const xr = batchOf(data, p.referenceBatch);
   const referenceStep = await profileFlops(
-    () => tf.variableGrads(() => tf.sum(ref.predict(xr)) as tf.Scalar, ref.trainableVariables()).grads,
+    () => tf.variableGrads(() => tf.sum<tf.Scalar>(ref.predict(xr)), ref.trainableVariables()).grads,
   );
   tf.dispose(xr);
   ref.dispose();

@@ -169,7 +169,7 @@ for (const name of ['cnn', 'resnet']) {
   );
   const model = (await loadOnnx(bytes, { name })) as OnnxClassifier;
   const { height, width, channels } = model.inputSpec;
-  const x = tf.randomUniform([batch, height, width, channels], 0, 1, 'float32', 12) as tf.Tensor4D;
+  const x = tf.randomUniform<tf.Rank.R4>([batch, height, width, channels], 0, 1, 'float32', 12);
   const engine = await model.forwardEngine();
   const r = await race(
     () => model.predict(x).dispose(),

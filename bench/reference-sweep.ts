@@ -134,7 +134,8 @@ async function sweepModel(
 
 await initBackend('wasm');
 const out = values.out;
-const previous: SweepRecord[] = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')).records : [];
+// The file is this script's own earlier output.
+const previous = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { records: SweepRecord[] }).records : [];
 const records: SweepRecord[] = [];
 const held = new Map<string, Dataset>();
 for (const corpus of positionals) {

@@ -104,7 +104,7 @@ function viaCli(c: FuzzCase, timeoutMs: number): Promise<Omit<CaseReply, 'health
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';
-    child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;

@@ -27,7 +27,7 @@ const GOOD = new Uint8Array(readFileSync(join(import.meta.dirname, '../fixtures/
 async function goodLogits(): Promise<number[]> {
   const c = await loadOnnx(GOOD, { name: 'cnn.onnx' });
   try {
-    return tf.tidy(() => Array.from(c.predict(tf.fill([1, 28, 28, 1], 0.5) as tf.Tensor4D).dataSync()));
+    return tf.tidy(() => Array.from(c.predict(tf.fill<tf.Rank.R4>([1, 28, 28, 1], 0.5)).dataSync()));
   } finally {
     c.dispose();
   }
@@ -54,7 +54,7 @@ async function load(c: FuzzCase): Promise<void> {
   model.dispose();
 }
 
-parentPort!.on('message', async (c: FuzzCase) => {
+async function answer(c: FuzzCase): Promise<void> {
   let reply: CaseReply;
   try {
     await load(c);
@@ -64,12 +64,14 @@ parentPort!.on('message', async (c: FuzzCase) => {
     const e = err as Error;
     reply = {
       outcome: named ? 'named' : 'internal',
-      code: named ? (err as UmaError).code : e?.name,
+      code: named ? err.code : e?.name,
       message: String(named ? e.message : (e?.stack ?? e)).slice(0, 600),
       healthy: true,
     };
   }
   reply.healthy = await healthy();
   parentPort!.postMessage(reply);
-});
+}
+
+parentPort!.on('message', (c: FuzzCase) => void answer(c));
 parentPort!.postMessage({ ready: true });

@@ -18,3 +18,11 @@ export interface Command {
   usage: string;
   run(argv: string[], io: CliIO): Promise<number>;
 }
+
+/**
+ * `run` for a command whose work is synchronous. It still answers with a promise, and what the work throws
+ * becomes that promise's rejection, as it would from an async function.
+ */
+export function synchronousRun(work: (argv: string[], io: CliIO) => number): Command['run'] {
+  return (argv, io) => new Promise((resolve) => resolve(work(argv, io)));
+}

@@ -65,7 +65,7 @@ export function parseParams(pairs: string[] = []): Partial<ScanParams> {
       throw new UmaError('BAD_INPUT', `--param ${key}: '${raw}' is not a number`);
     out[key] = value;
   }
-  return out as Partial<ScanParams>;
+  return out;
 }
 
 /** `--profile NAME`: the named parameter set (default: resolveParams' default, DEFAULT_PROFILE_NAME). */

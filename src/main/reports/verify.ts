@@ -361,7 +361,7 @@ export async function verifyArchive(zip: Uint8Array, opts: VerifyOptions = {}): 
         subject
           ? `the model is the subject ${subject.name} (sha256 ${digest})`
           : digest === null
-            ? `model file ${opts.model} not found`
+            ? `model file ${String(opts.model)} not found`
             : `the model's sha256 ${digest} is not the statement's subject`,
       );
     }

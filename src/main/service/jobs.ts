@@ -211,7 +211,8 @@ export class JobManager {
     }
   }
 
-  private endAfterError(scanId: number, job: Job, outcome: 'cancelled' | string): void {
+  /** outcome: 'cancelled', or the message of the error the scan failed with. */
+  private endAfterError(scanId: number, job: Job, outcome: string): void {
     const status = getScan(this.cdb, scanId).status;
     if (status === 'completed' || status === 'cancelled' || status === 'failed') return;
     if (outcome === 'cancelled') cancelScan(this.cdb, scanId);

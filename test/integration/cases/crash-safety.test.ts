@@ -57,14 +57,14 @@ function writer(
   });
   const lines: string[] = [];
   let buf = '';
-  child.stdout!.on('data', (d: Buffer) => {
+  child.stdout.on('data', (d: Buffer) => {
     buf += d.toString();
     const parts = buf.split('\n');
     buf = parts.pop()!;
     lines.push(...parts);
   });
   let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (code) => {
       if (code !== 0 && code !== null) console.error(err);
@@ -101,7 +101,7 @@ describe('crash safety (real processes)', () => {
           resolve();
         }
       }, 5);
-      w.exited.then((code) => code !== null && reject(new Error(`writer exited early with ${code}`)));
+      void w.exited.then((code) => code !== null && reject(new Error(`writer exited early with ${code}`)));
     });
     expect(await w.exited).toBeNull();
     expect(integrity(file)).toBe('ok');

@@ -52,7 +52,7 @@ function stampTrigger(x: tf.Tensor4D): tf.Tensor4D {
   for (let r = 16; r <= 18; r++) for (let c = 16; c <= 18; c++) mask.set(1, 0, r, c, 0);
   const m = mask.toTensor();
   const colour = tf.tensor4d([1, 1, 0], [1, 1, 1, 3]);
-  return tf.add(tf.mul(x, tf.sub(1, m)), tf.mul(m, colour)).reshape([n, h, w, 3]) as tf.Tensor4D;
+  return tf.add(tf.mul(x, tf.sub(1, m)), tf.mul(m, colour)).reshape<tf.Tensor4D>([n, h, w, 3]);
 }
 
 describe.skipIf(!present)('the shared Keras BadNets GTSRB model', () => {

@@ -83,7 +83,7 @@ describe.each(NAMES)('ONNX fixture %s', (name) => {
     await session.release();
 
     const lossW = tf.tensor2d(ref.lossWeights, [ref.inputShape[0], ref.classes]);
-    const loss = (xx: tf.Tensor4D) => tf.sum(tf.mul(c.predict(xx), lossW)) as tf.Scalar;
+    const loss = (xx: tf.Tensor4D) => tf.sum<tf.Scalar>(tf.mul(c.predict(xx), lossW));
     const gx = tf.tidy(() => tf.transpose(tf.grad((xx) => loss(xx as tf.Tensor4D))(x), [0, 3, 1, 2]).dataSync());
     expect(relErr(gx, ref.gradInput)).toBeLessThan(1e-3);
 
@@ -123,7 +123,7 @@ describe('ONNX import specifics', () => {
     const std = [0.2, 0.25, 0.3];
     const c = await loadOnnx(bytes, { name: 'resnet', inputSpec: { mean, std } });
     // The model sees (x' - mean) / std; feeding x' = x * std + mean must reproduce the reference.
-    const got = tf.tidy(() => c.predict(tf.add(tf.mul(nhwcInput(ref), std), mean) as tf.Tensor4D).dataSync());
+    const got = tf.tidy(() => c.predict(tf.add<tf.Tensor4D>(tf.mul(nhwcInput(ref), std), mean)).dataSync());
     expect(maxAbsDiff(got, ref.logits)).toBeLessThan(1e-4);
     expect(c.report.warnings.join('\n')).not.toMatch(/no input normalisation/);
     c.dispose();
@@ -166,7 +166,7 @@ describe('ONNX import specifics', () => {
       const lossW = tf.tensor2d(ref.lossWeights, [ref.inputShape[0], ref.classes]);
       const x = nhwcInput(ref);
       const v = c.variable('conv1.weight')!.variable;
-      const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(c.predict(x), lossW)) as tf.Scalar, [v]);
+      const { value, grads } = tf.variableGrads(() => tf.sum<tf.Scalar>(tf.mul(c.predict(x), lossW)), [v]);
       const g = tf.tidy(() => c.toOnnxLayout('conv1.weight', grads[v.name]).dataSync());
       expect(relErr(g, ref.gradWeights['conv1.weight'].data)).toBeLessThan(1e-3);
       tf.dispose([value, grads, x, lossW]);

@@ -209,7 +209,7 @@ describe('ONNX ops against onnxruntime', () => {
     const model = await loadOnnx(bytes, { name });
     const before = tf.memory().numTensors;
     const got = tf.tidy(() => {
-      const x = tf.transpose(tf.tensor4d(input, [n, c, h, wd]), [0, 2, 3, 1]) as tf.Tensor4D;
+      const x = tf.transpose<tf.Tensor4D>(tf.tensor4d(input, [n, c, h, wd]), [0, 2, 3, 1]);
       return model.predict(x).dataSync();
     });
     expect(tf.memory().numTensors).toBe(before);
@@ -243,11 +243,11 @@ describe('dilated conv gradients', () => {
     });
     const dilated = (await loadOnnx(buildModel(def(small, 3, 2)), { name: 'dilated' })) as OnnxClassifier;
     const plain = (await loadOnnx(buildModel(def(big, 5, 1)), { name: 'plain' })) as OnnxClassifier;
-    const x = tf.randomUniform([2, 7, 7, cin], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const x = tf.randomUniform<tf.Rank.R4>([2, 7, 7, cin], 0, 1, 'float32', 5);
     const lossW = tf.randomNormal([2, dilated.numClasses], 0, 1, 'float32', 6);
     const grads = (m: OnnxClassifier) => {
       const v = m.variable('w')!.variable;
-      const f = (xx: tf.Tensor) => tf.sum(tf.mul(m.predict(xx as tf.Tensor4D), lossW)) as tf.Scalar;
+      const f = (xx: tf.Tensor) => tf.sum<tf.Scalar>(tf.mul(m.predict(xx as tf.Tensor4D), lossW));
       const gx = tf.grad(f)(x);
       const { value, grads: g } = tf.variableGrads(() => f(x), [v]);
       value.dispose();

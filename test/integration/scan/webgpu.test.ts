@@ -108,7 +108,7 @@ describe('the scan on the WebGPU backend', () => {
     const webgpu = await runScan({ ...g, params: SMALL, workers: 0, seed: 1, completed: rest });
     g.model.dispose();
     expect(webgpu.result.backend).toBe('webgpu');
-    expect(webgpu.result.device).toBe(gpu!.device);
+    expect(webgpu.result.device).toBe(gpu.device);
     const byIndex = (cs: ClassFinding[], k: number) => cs.find((c) => c.index === k)!;
     for (const k of ON_GPU) {
       const a = byIndex(wasm.result.classes, k);
@@ -135,8 +135,8 @@ describe('the scan on the WebGPU backend', () => {
     expect(await main(['doctor', '--backend', 'webgpu', '--seconds', '0.1', '--json'], io)).toBe(0);
     const report = JSON.parse(out.join('\n'));
     expect(report.backend).toBe('webgpu');
-    expect(report.device).toBe(gpu!.device);
-    expect(report.adapter.vendor).toBe(gpu!.adapter!.vendor);
+    expect(report.device).toBe(gpu.device);
+    expect(report.adapter.vendor).toBe(gpu.adapter!.vendor);
     expect(report.adapter.limits.maxBufferSize).toBeGreaterThan(0);
     expect(report.versions.webgpu).toBe('0.6.2');
     expect(report.probe.steps).toBeGreaterThan(0);

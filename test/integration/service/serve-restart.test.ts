@@ -37,11 +37,11 @@ function serve(port: number): Promise<{ child: ChildProcess; port: number; out: 
   );
   children.push(child);
   let out = '';
-  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`uma serve did not start:\n${out}`)), 60_000);
-    child.stdout!.on('data', () => {
+    child.stdout.on('data', () => {
       const m = /open http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
       if (m) {
         clearTimeout(timer);

@@ -10,6 +10,15 @@ export interface Values {
   dtype?: 'float32' | 'int32';
 }
 
+/**
+ * Switches to a backend the test has already initialised, which tfjs does before its promise settles, so
+ * the kernels that follow run there without awaiting it; the check proves the switch happened.
+ */
+export function useBackend(name: string): void {
+  void tf.setBackend(name);
+  if (tf.getBackend() !== name) throw new Error(`backend ${name} is not initialised: setBackend did not switch`);
+}
+
 /** Runs a kernel on the named backend and returns its values (inputs are recreated there). */
 export function runOn(
   backend: string,
@@ -17,11 +26,11 @@ export function runOn(
   inputs: Record<string, Values>,
   attrs: object,
 ): { shape: number[]; data: Float32Array } {
-  tf.setBackend(backend);
+  useBackend(backend);
   return tf.tidy(() => {
     const ins: Record<string, tf.Tensor> = {};
     for (const [k, v] of Object.entries(inputs)) ins[k] = tf.tensor(v.data, v.shape, v.dtype ?? 'float32');
-    const out = tf.engine().runKernel(kernel, ins, attrs as tf.NamedAttrMap) as tf.Tensor;
+    const out = tf.engine().runKernel<tf.Tensor>(kernel, ins, attrs as tf.NamedAttrMap);
     return { shape: out.shape, data: out.dataSync() as Float32Array };
   });
 }

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../src/main/engine/backend/index.ts';
 import { registerWasmKernels } from '../../../src/main/engine/backend/wasm-kernels.ts';
-import { expectWasmMatchesCpu, maxRelErr, runOn, snapshot } from './kernel-helpers.ts';
+import { expectWasmMatchesCpu, maxRelErr, runOn, snapshot, useBackend } from './kernel-helpers.ts';
 
 type Pad = 'valid' | 'same' | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -212,7 +212,7 @@ describe('training through the WASM backend', () => {
     const xs = snapshot([4, 10, 10, 3], 12);
     const ws = snapshot([3, 3, 3, 6], 13);
     const grads = (backend: string) => {
-      tf.setBackend(backend);
+      useBackend(backend);
       return tf.tidy(() => {
         const x = tf.tensor(xs.data, xs.shape);
         const w = tf.tensor(ws.data, ws.shape);
@@ -232,19 +232,21 @@ describe('training through the WASM backend', () => {
   });
 
   it('frees every intermediate tensor', () => {
-    tf.setBackend('wasm');
+    useBackend('wasm');
     const x = tf.tensor(snapshot([2, 8, 8, 3], 14).data, [2, 8, 8, 3]);
     const dy = tf.tensor(snapshot([2, 4, 4, 5], 15).data, [2, 4, 4, 5]);
     const before = tf.memory().numTensors;
     const bytesBefore = tf.engine().backend.numDataIds();
-    const out = tf
-      .engine()
-      .runKernel('Conv2DBackpropFilter', { x, dy }, {
+    const out = tf.engine().runKernel<tf.Tensor>(
+      'Conv2DBackpropFilter',
+      { x, dy },
+      {
         strides: [2, 2],
         pad: 'same',
         dataFormat: 'NHWC',
         filterShape: [3, 3, 3, 5],
-      } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      },
+    );
     expect(tf.memory().numTensors).toBe(before + 1);
     expect(tf.engine().backend.numDataIds()).toBe(bytesBefore + 1);
     tf.dispose([x, dy, out]);

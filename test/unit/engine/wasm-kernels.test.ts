@@ -4,7 +4,7 @@ import { initBackend } from '../../../src/main/engine/backend/index.ts';
 import { PROJECT_WASM_KERNELS, registerWasmKernels } from '../../../src/main/engine/backend/wasm-kernels.ts';
 import { stockWasmKernel } from '../../../src/main/engine/backend/wasm-kernel-utils.ts';
 import { normalArray } from '../../../src/main/engine/random.ts';
-import { expectWasmMatchesCpu, maxRelErr, runOn, snapshot, type Values } from './kernel-helpers.ts';
+import { expectWasmMatchesCpu, maxRelErr, runOn, snapshot, useBackend, type Values } from './kernel-helpers.ts';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -113,7 +113,7 @@ describe('a model that pools before its ReLU', () => {
     const bias = { shape: [6], data: new Float32Array([-2, -1, -0.5, 0, 0.3, -3]) };
     const dense = snapshot([5 * 5 * 6, 4], 10);
     const inputGrad = (backend: string) => {
-      tf.setBackend(backend);
+      useBackend(backend);
       return tf.tidy(() => {
         const [wt, bt, dt] = [w, bias, dense].map((v) => tf.tensor(v.data, v.shape));
         const f = (input: tf.Tensor) => {
@@ -207,7 +207,7 @@ describe('GatherV2 on WASM matches the cpu backend', () => {
   });
 
   it('names an index out of range and leaks nothing', () => {
-    tf.setBackend('wasm');
+    useBackend('wasm');
     const x = tf.zeros([4, 3]);
     const indices = tf.tensor1d([1, 4], 'int32');
     const dataIds = tf.engine().backend.numDataIds();
@@ -240,13 +240,13 @@ describe('the project kernels leave no tensor behind', () => {
     ],
   ];
   it.each(calls)('%s', (kernel, inputs, attrs) => {
-    tf.setBackend('wasm');
+    useBackend('wasm');
     const ins = Object.fromEntries(
       Object.entries(inputs).map(([k, v]) => [k, tf.tensor(v.data, v.shape, v.dtype ?? 'float32')]),
     );
     const tensors = tf.memory().numTensors;
     const dataIds = tf.engine().backend.numDataIds();
-    const out = tf.engine().runKernel(kernel, ins, attrs as tf.NamedAttrMap) as tf.Tensor;
+    const out = tf.engine().runKernel<tf.Tensor>(kernel, ins, attrs as tf.NamedAttrMap);
     expect(tf.memory().numTensors).toBe(tensors + 1);
     expect(tf.engine().backend.numDataIds()).toBe(dataIds + 1);
     tf.dispose([out, ...Object.values(ins)]);

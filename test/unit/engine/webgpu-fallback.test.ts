@@ -33,7 +33,7 @@ afterEach(() => {
 
 describe('WebGPU backend fallback', () => {
   it('with no adapter, auto goes on to the next backend and says why; by name it fails with the reason', async () => {
-    injectGpu(async () => null);
+    injectGpu(() => Promise.resolve(null));
     const { BackendError, initBackend } = await freshBackend();
     const info = await initBackend('auto');
     const webgpu = info.attempts.find((a) => a.name === 'webgpu')!;
@@ -47,7 +47,7 @@ describe('WebGPU backend fallback', () => {
   });
 
   it('auto passes over a software adapter, naming it; asked for by name, it is tried', async () => {
-    injectGpu(async () => lavapipe);
+    injectGpu(() => Promise.resolve(lavapipe));
     const { initBackend } = await freshBackend();
     const err = await initBackend('webgpu').catch((e: unknown) => e);
     // Tried by name: it gets as far as requesting the device (which this fake refuses).

@@ -40,7 +40,7 @@ function tinyNet(softmax = false): tf.Sequential {
   return m;
 }
 
-const x = () => tf.randomUniform([5, 8, 8, 1], 0, 1, 'float32', 9) as tf.Tensor4D;
+const x = () => tf.randomUniform<tf.Rank.R4>([5, 8, 8, 1], 0, 1, 'float32', 9);
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -116,9 +116,7 @@ describe('LayersClassifier', () => {
     const loaded = await loadLayersModelFile(dir);
     const input = x();
     expect(Array.from(loaded.predict(input).dataSync())).toEqual(Array.from(c.predict(input).dataSync()));
-    expect(() => c.predict(tf.zeros([1, 9, 8, 1]) as tf.Tensor4D)).toThrow(
-      /input 9x8x1 does not match the model's 8x8x1/,
-    );
+    expect(() => c.predict(tf.zeros<tf.Rank.R4>([1, 9, 8, 1]))).toThrow(/input 9x8x1 does not match the model's 8x8x1/);
     writeFileSync(join(dir, 'weights.bin'), Buffer.alloc(12));
     await expect(loadLayersModelFile(dir)).rejects.toThrow(/weight data holds 12 bytes, the manifest needs/);
     writeFileSync(join(dir, 'model.json'), '{"broken');

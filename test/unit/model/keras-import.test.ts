@@ -57,7 +57,7 @@ const input = (name: string, shape: number[]) =>
   node('InputLayer', name, { batch_input_shape: [null, ...shape], sparse: false, ragged: false });
 
 function sample(shape: number[], seed: number): tf.Tensor4D {
-  return tf.randomUniform([3, ...shape] as [number, number, number, number], 0, 1, 'float32', seed) as tf.Tensor4D;
+  return tf.randomUniform<tf.Rank.R4>([3, ...shape] as [number, number, number, number], 0, 1, 'float32', seed);
 }
 
 function close(a: tf.Tensor, b: tf.Tensor, tol = 1e-4): void {

@@ -45,7 +45,7 @@ describe('model loading dispatcher', () => {
     expect(detectModelFormat(renamed)).toBe('onnx');
     // A worker rebuilds the same classifier from the source bytes.
     const b = await loadModelSource(a.source, a.inputSpec);
-    const x = tf.randomUniform([2, 28, 28, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const x = tf.randomUniform<tf.Rank.R4>([2, 28, 28, 1], 0, 1, 'float32', 1);
     expect(tf.tidy(() => Array.from(b.predict(x).dataSync()))).toEqual(
       tf.tidy(() => Array.from(a.predict(x).dataSync())),
     );

@@ -23,7 +23,7 @@ function values(t: tf.Tensor): Float32Array {
 beforeAll(async () => {
   await initBackend('wasm');
   resnet = (await loadOnnx(bytesOf('resnet'), { name: 'resnet' })) as OnnxClassifier;
-  x = tf.randomUniform([3, 32, 32, 3], 0, 1, 'float32', 42) as tf.Tensor4D;
+  x = tf.randomUniform<tf.Rank.R4>([3, 32, 32, 3], 0, 1, 'float32', 42);
 });
 
 afterAll(() => {
@@ -91,7 +91,7 @@ describe('ONNX classifier', () => {
     );
     expect(resnet.trainableVariables().some((v) => frozenVars.has(v))).toBe(false);
     // Optimisers and variableGrads see only the trainable set.
-    const { value, grads } = tf.variableGrads(() => tf.sum(resnet.predict(x)) as tf.Scalar);
+    const { value, grads } = tf.variableGrads(() => tf.sum<tf.Scalar>(resnet.predict(x)));
     expect(Object.keys(grads).sort()).toEqual(
       resnet
         .trainableVariables()
@@ -106,22 +106,22 @@ describe('ONNX classifier', () => {
     expect(() => resnet.freeze(1.5)).toThrow(/freeze ratio/);
   });
 
-  it('splits at the freeze boundary: back(front(x)) is predict(x), with the same weight gradients', async () => {
+  it('splits at the freeze boundary: back(front(x)) is predict(x), with the same weight gradients', () => {
     resnet.freeze(0);
     expect(resnet.splitAtFreeze()).toBeNull();
     resnet.freeze(0.5);
     const split = resnet.splitAtFreeze()!;
     expect(split).not.toBeNull();
     const before = tf.memory().numTensors;
-    const x5 = tf.randomUniform([5, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D; // a batch size not run before
+    const x5 = tf.randomUniform<tf.Rank.R4>([5, 32, 32, 3], 0, 1, 'float32', 3); // a batch size not run before
     const h = split.front(x5);
     expect(h.shape).toEqual([5, 32 / 2, 32 / 2, 8]); // layer1's output after the stride-2 max pool, held NHWC
     const viaSplit = tf.tidy(() => split.back(h).dataSync());
     const whole = tf.tidy(() => resnet.predict(x5).dataSync());
     for (let i = 0; i < whole.length; i++) expect(Math.abs(viaSplit[i] - whole[i])).toBeLessThan(1e-5);
     const vars = resnet.trainableVariables();
-    const a = tf.variableGrads(() => tf.sum(split.back(h)) as tf.Scalar, vars);
-    const b = tf.variableGrads(() => tf.sum(resnet.predict(x5)) as tf.Scalar, vars);
+    const a = tf.variableGrads(() => tf.sum<tf.Scalar>(split.back(h)), vars);
+    const b = tf.variableGrads(() => tf.sum<tf.Scalar>(resnet.predict(x5)), vars);
     for (const v of vars) {
       const [ga, gb] = [a.grads[v.name].dataSync(), b.grads[v.name].dataSync()];
       for (let i = 0; i < ga.length; i++) expect(Math.abs(ga[i] - gb[i])).toBeLessThan(1e-4);
@@ -147,7 +147,7 @@ describe('ONNX classifier', () => {
       resnet.predict(tf.slice(x, 0, 1));
     });
     expect(tf.memory().numTensors).toBe(before);
-    const { value, grads } = tf.variableGrads(() => tf.sum(resnet.predict(x)) as tf.Scalar);
+    const { value, grads } = tf.variableGrads(() => tf.sum<tf.Scalar>(resnet.predict(x)));
     tf.dispose([value, grads]);
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -217,7 +217,7 @@ describe('ONNX classifier', () => {
       initializers: { ratio: { dims: [], floats: [0.5] } },
     };
     const m = await loadOnnx(buildModel(def), { name: 'dropout' });
-    const ones = tf.ones([4, 8, 8, 1]) as tf.Tensor4D;
+    const ones = tf.ones<tf.Rank.R4>([4, 8, 8, 1]);
     expect(new Set(tf.tidy(() => values(m.predict(ones))))).toEqual(new Set([1]));
     m.setTraining(true);
     const y = tf.tidy(() => values(m.predict(ones)));

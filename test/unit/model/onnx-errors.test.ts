@@ -161,7 +161,7 @@ describe('ONNX import errors', () => {
   it('rejects a wrongly shaped batch at predict with SHAPE_MISMATCH naming expected and got', async () => {
     const c = await loadOnnx(buildModel(convModel()), { name: 'm' });
     const before = tf.memory().numTensors;
-    const x = tf.zeros([2, 4, 4, 3]) as tf.Tensor4D;
+    const x = tf.zeros<tf.Rank.R4>([2, 4, 4, 3]);
     let err: unknown;
     try {
       c.predict(x);

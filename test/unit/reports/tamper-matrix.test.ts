@@ -95,7 +95,7 @@ describe('tamper matrix: every file of the archive', () => {
             ] as const);
       for (const [how, b] of variants) {
         const v = await check(b);
-        expect(v.status, `${file} deleted, ${how}: ${failed(v)}`).toBe('failed');
+        expect(v.status, `${file} deleted, ${how}: ${failed(v).join(', ')}`).toBe('failed');
       }
     }
   });
@@ -104,10 +104,10 @@ describe('tamper matrix: every file of the archive', () => {
     for (const [file, bytes] of bag) {
       const edited = new Map(bag).set(file, flipped(bytes, Math.floor(bytes.length / 2), 0x01));
       const v = await check(edited);
-      expect(v.status, `${file} edited: ${failed(v)}`).toBe('failed');
+      expect(v.status, `${file} edited: ${failed(v).join(', ')}`).toBe('failed');
       if (file === MANIFEST || file === TAGMANIFEST) continue; // recomputing them would undo the edit
       const forged = await check(remanifest(edited));
-      expect(forged.status, `${file} edited, re-manifested: ${failed(forged)}`).toBe('failed');
+      expect(forged.status, `${file} edited, re-manifested: ${failed(forged).join(', ')}`).toBe('failed');
     }
   });
 

@@ -26,7 +26,7 @@ describe('the reference model shared between scan threads', () => {
     const state = await exportState(trained);
     expect(state.values.buffer).toBeInstanceOf(SharedArrayBuffer);
     const rebuilt = await trained.reinitialized(7);
-    const x = tf.randomUniform([4, 8, 8, 1], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const x = tf.randomUniform<tf.Rank.R4>([4, 8, 8, 1], 0, 1, 'float32', 3);
     expect(Array.from(rebuilt.predict(x).dataSync())).not.toEqual(Array.from(trained.predict(x).dataSync()));
     importState(rebuilt, state);
     expect(rebuilt.stateVariables().map((v) => Array.from(v.dataSync()))).toEqual(

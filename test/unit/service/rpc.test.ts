@@ -15,7 +15,7 @@ function fakeService(instance = 'a') {
     instance,
     generation: 0,
     resumedScanIds: [],
-    call: async (method: unknown, args: unknown) => ({ ok: true as const, value: { method, args } }),
+    call: (method: unknown, args: unknown) => Promise.resolve({ ok: true as const, value: { method, args } }),
     on: (l: (e: ApiEvent) => void) => {
       listeners.add(l);
       return () => void listeners.delete(l);

@@ -3,7 +3,7 @@ import { UmaError } from '../../../shared/errors.ts';
 import { listAudit, listCaseAudit, verifyAuditLog, type AuditVerification } from '../../cases/audit.ts';
 import { getCase } from '../../cases/cases.ts';
 import { openCaseDb } from '../../cases/open.ts';
-import type { Command } from '../command.ts';
+import { synchronousRun, type Command } from '../command.ts';
 
 /** One line on the chain's state, for `uma audit` and `uma cases`. */
 export function chainStatusLine(v: AuditVerification): string {
@@ -23,7 +23,7 @@ FILE.audit-head (so deleting the newest entries shows). Then prints the entries,
 those about one case (--case: the case, its evidence, scans and notes), and the chain's state.
 Exit codes: 0 the chain is intact; 1 it is broken (the first entry that does not fit is named);
 2 bad input. The database defaults to $UMA_HOME/cases.sqlite, else ~/.uma/cases.sqlite.`,
-  async run(argv, io) {
+  run: synchronousRun((argv, io) => {
     const { values, positionals } = parseArgs({
       args: argv,
       options: { db: { type: 'string' }, case: { type: 'string' }, json: { type: 'boolean', default: false } },
@@ -59,5 +59,5 @@ Exit codes: 0 the chain is intact; 1 it is broken (the first entry that does not
     } finally {
       cdb.sql.close();
     }
-  },
+  }),
 };

@@ -7,7 +7,7 @@ import { listEvidence } from '../../cases/evidence.ts';
 import { listReports } from '../../cases/reports.ts';
 import { listScans } from '../../cases/scans.ts';
 import { defaultDbPath } from '../../cases/paths.ts';
-import type { Command } from '../command.ts';
+import { synchronousRun, type Command } from '../command.ts';
 import { chainStatusLine } from './audit.ts';
 
 export const cases: Command = {
@@ -19,7 +19,7 @@ Lists every case with its evidence (sha256 at intake) and its scans (method, sta
 score, suspected target, reports exported), then the audit log's state (uma audit shows where a
 break is). The database defaults to $UMA_HOME/cases.sqlite, else
 ~/.uma/cases.sqlite.`,
-  async run(argv, io) {
+  run: synchronousRun((argv, io) => {
     const { values } = parseArgs({
       args: argv,
       options: { db: { type: 'string' }, json: { type: 'boolean', default: false } },
@@ -87,5 +87,5 @@ break is). The database defaults to $UMA_HOME/cases.sqlite, else
     } finally {
       cdb.sql.close();
     }
-  },
+  }),
 };

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { UmaError } from '../../../shared/errors.ts';
 import { dataPaths, defaultDbPath } from '../../cases/paths.ts';
 import { findKnownKey, trustedKeys, trustKey, untrustKey } from '../../reports/trust.ts';
-import type { Command } from '../command.ts';
+import { synchronousRun, type Command } from '../command.ts';
 
 export const keys: Command = {
   name: 'keys',
@@ -21,7 +21,7 @@ export    an examiner's public key (by name) or any trusted key (by keyid or 8+ 
           PEM to stdout or --out, for the people who will verify your reports
 trust     adds another examiner's public key (PEM) under a NAME saying who holds it
 untrust   removes a key from the trust store (own examiner keys stay trusted while their file exists)`,
-  async run(argv, io) {
+  run: synchronousRun((argv, io) => {
     const { values, positionals } = parseArgs({
       args: argv,
       options: {
@@ -86,5 +86,5 @@ untrust   removes a key from the trust store (own examiner keys stay trusted whi
           `uma keys needs an action: list, export, trust or untrust${action ? ` (not '${action}')` : ''}`,
         );
     }
-  },
+  }),
 };

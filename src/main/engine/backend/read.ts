@@ -32,7 +32,7 @@ export async function takeScalars(...tensors: tf.Tensor[]): Promise<number[]> {
 /** A tensor's values (flat, row-major), read asynchronously; the tensor is disposed. */
 export async function takeData<D extends tf.DataType = 'float32'>(t: tf.Tensor): Promise<tf.DataTypeMap[D]> {
   try {
-    return (await guarded(t.data())) as tf.DataTypeMap[D];
+    return await guarded(t.data<D>());
   } finally {
     t.dispose();
   }

@@ -161,7 +161,7 @@ function watch(dev: GPUDevice, report: GpuAdapterReport): void {
     );
   });
   dev.addEventListener('uncapturederror', (ev) => {
-    const error = (ev as GPUUncapturedErrorEvent).error;
+    const error = ev.error;
     const oom = typeof GPUOutOfMemoryError !== 'undefined' && error instanceof GPUOutOfMemoryError;
     if (oom) recordGpuFailure('out-of-memory', `GPU ${adapterName(report)} ran out of memory: ${error.message}`);
     else recordGpuFailure('gpu-error', `GPU ${adapterName(report)} reported an error: ${error.message}`);

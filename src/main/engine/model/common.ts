@@ -25,7 +25,7 @@ export function freezePlan(layers: readonly WeightLayer[], ratio: number): Freez
 export function normaliser(spec: InputSpec): (x: tf.Tensor4D) => tf.Tensor4D {
   const trivial = spec.mean.every((m) => m === 0) && spec.std.every((s) => s === 1);
   if (trivial) return (x) => x;
-  return (x) => tf.tidy(() => tf.div(tf.sub(x, tf.tensor1d(spec.mean)), tf.tensor1d(spec.std)) as tf.Tensor4D);
+  return (x) => tf.tidy(() => tf.div<tf.Tensor4D>(tf.sub(x, tf.tensor1d(spec.mean)), tf.tensor1d(spec.std)));
 }
 
 /** Logits where no gradient is needed: the model's fast forward (predictBatch) when it has one, else predict. */

@@ -98,7 +98,7 @@ async function accuracyUnder(
       let x: tf.Tensor4D = tf.tensor4d(images.subarray(start * size, (start + n) * size), [n, ...shape]);
       if (c.channelOrder === 'BGR') x = tf.reverse(x, 3);
       const seen = tf.div(tf.sub(x, tf.tensor1d(c.mean)), tf.tensor1d(c.std));
-      const fed = tf.add(tf.tensor1d(m0), tf.mul(tf.tensor1d(s0), seen)) as tf.Tensor4D;
+      const fed = tf.add<tf.Tensor4D>(tf.tensor1d(m0), tf.mul(tf.tensor1d(s0), seen));
       return tf.argMax(model.predict(fed), 1);
     });
     const pred = await predicted.data();

@@ -55,9 +55,9 @@ async function nonFiniteWarnings(model: tf.LayersModel): Promise<string[]> {
 async function serialise(model: tf.LayersModel): Promise<{ modelJson: ModelJson; weights: Uint8Array }> {
   let artifacts: tf.io.ModelArtifacts | undefined;
   await model.save(
-    tf.io.withSaveHandler(async (a) => {
+    tf.io.withSaveHandler((a) => {
       artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } };
+      return Promise.resolve({ modelArtifactsInfo: { dateSaved: new Date(0), modelTopologyType: 'JSON' } });
     }),
   );
   const a = artifacts!;
@@ -98,8 +98,8 @@ function inferInputSpec(model: tf.LayersModel, given?: Partial<InputSpec>): Inpu
     width,
     channels,
     layout: 'NHWC',
-    mean: given?.mean ?? Array(channels).fill(0),
-    std: given?.std ?? Array(channels).fill(1),
+    mean: given?.mean ?? new Array<number>(channels).fill(0),
+    std: given?.std ?? new Array<number>(channels).fill(1),
     classNames: given?.classNames,
   };
 }

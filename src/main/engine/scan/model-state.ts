@@ -18,7 +18,7 @@ export async function exportState(model: Classifier): Promise<SharedState> {
   const values = new Float32Array(new SharedArrayBuffer(size * Float32Array.BYTES_PER_ELEMENT));
   let offset = 0;
   for (const v of vars) {
-    values.set((await v.data()) as Float32Array, offset);
+    values.set(await v.data(), offset);
     offset += v.size;
   }
   return { values, shapes: vars.map((v) => v.shape) };

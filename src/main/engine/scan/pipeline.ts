@@ -9,7 +9,7 @@ import type { ScanEvent, StepProgress } from '../../../shared/events.ts';
 import { UmaError } from '../../../shared/errors.ts';
 import type { ClassArtifacts, ClassFinding, ScanResult } from '../../../shared/results.ts';
 import { METHOD_STAGES, type ScanMethod, type ScanParams } from '../../../shared/scan-params.ts';
-import { currentBackend, type BackendChoice } from '../backend/index.ts';
+import { currentBackend } from '../backend/index.ts';
 import { classCounts, indicesByClass, limitPerClass, requireEveryClass, type Dataset } from '../data/dataset.ts';
 import { surveyInputConventions, type InputSurvey } from '../model/input-conventions.ts';
 import type { Classifier, ModelSource } from '../model/types.ts';
@@ -139,7 +139,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
       method,
       params,
       seed,
-      backend: (backend?.name ?? 'wasm') as BackendChoice,
+      backend: backend?.name ?? 'wasm',
     });
   }
   const onAbort = () => void executor.terminate();

@@ -15,7 +15,7 @@ export class ProgressTracker {
     private readonly withReference: boolean,
     done: readonly number[] = [],
   ) {
-    this.classDone = Array(numClasses).fill(0);
+    this.classDone = new Array<number>(numClasses).fill(0);
     for (const k of done) this.classDone[k] = 1;
   }
 

@@ -46,7 +46,7 @@ export function benchMarkdown(rows: readonly DetectionRow[], profile: string): s
           : '';
       });
       const paperCells = paperSets.map((d) => {
-        const p = paper!.figures[d][attack];
+        const p = paper.figures[d][attack];
         return p ? `${p.fp} / ${p.fn} / ${p.acc} / ${p.roc}` : '';
       });
       const secs = mine.filter((r) => r.attack === attack);

@@ -89,7 +89,10 @@ export function recipes(o: BuildOptions): Recipe[] {
     epochs: o.epochs ?? spec.epochs,
     poisonRate: POISON_RATE,
   };
-  const kinds = [...Array(o.clean).fill('clean'), ...o.attacks.flatMap((a) => Array(o.perAttack).fill(a))] as string[];
+  const kinds = [
+    ...new Array<string>(o.clean).fill('clean'),
+    ...o.attacks.flatMap((a) => new Array<string>(o.perAttack).fill(a)),
+  ];
   const seen = new Map<string, number>();
   return kinds.map((kind) => {
     const index = seen.get(kind) ?? 0;

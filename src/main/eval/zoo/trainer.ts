@@ -98,7 +98,8 @@ export async function trainModel(o: TrainOptions): Promise<TrainedModel> {
           const xb = tf.gather(x, part);
           const yb = tf.gather(y, part);
           return opt.minimize(
-            () => tf.losses.softmaxCrossEntropy(yb, model.apply(xb, { training: true }) as tf.Tensor) as tf.Scalar,
+            () =>
+              tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(yb, model.apply(xb, { training: true }) as tf.Tensor),
             true,
           )!;
         });

@@ -96,7 +96,7 @@ export class Hdf5File {
     const v = this.guard(() => attr.value, `${g.path}@${key}`);
     if (typeof v === 'string') return [v];
     if (ArrayBuffer.isView(v) && (v as unknown as ArrayLike<unknown>).length === 0) return [];
-    if (Array.isArray(v) && v.every((s) => typeof s === 'string')) return v as string[];
+    if (Array.isArray(v) && v.every((s) => typeof s === 'string')) return v;
     throw new UmaError('BAD_MODEL', `${this.name}: attribute ${key} of ${g.path} is not a list of names`);
   }
 

@@ -145,7 +145,7 @@ function adaptLayer(layer: LayerConfig, warnings: string[]): void {
     refuse(layer, 'activation is not a plain name');
   }
   if (cls === 'Conv2D' && c.groups !== undefined) {
-    if (c.groups !== 1) refuse(layer, `grouped convolution (groups ${String(c.groups)}) is not supported`);
+    if (c.groups !== 1) refuse(layer, `grouped convolution (groups ${JSON.stringify(c.groups)}) is not supported`);
     delete c.groups;
   }
   if (cls === 'Conv2D' && Array.isArray(c.dilation_rate) && c.dilation_rate.some((d) => d !== 1)) {

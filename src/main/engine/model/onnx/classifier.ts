@@ -169,7 +169,7 @@ export class OnnxClassifier implements Classifier {
         `${this.source.name}: output has shape [${y.shape.join(', ')}], expected [${n}, ${this.numClasses}] logits`,
       );
     }
-    return tf.reshape(y, [n, this.numClasses]) as tf.Tensor2D;
+    return tf.reshape<tf.Rank.R2>(y, [n, this.numClasses]);
   }
 
   /** The frozen prefix and the trainable rest, when one image-dependent tensor joins them. */
@@ -186,7 +186,7 @@ export class OnnxClassifier implements Classifier {
       this.run(inputName, this.inputVal(x), 0, cut.index, cut.value, training);
     // The back half starts mid-graph: it needs the shape arithmetic a whole run folds for its batch
     // size, and the layout the cut value is held in. Inference runs on zeros provide both.
-    const zeros = (n: number) => tf.zeros([n, height, width, channels]) as tf.Tensor4D;
+    const zeros = (n: number) => tf.zeros<tf.Rank.R4>([n, height, width, channels]);
     const cutLayout = tf.tidy(() => front(zeros(1), false).layout);
     return {
       front: (x) => tf.tidy(() => front(x).t),
@@ -254,17 +254,20 @@ export class OnnxClassifier implements Classifier {
     this.training = training;
   }
 
-  async clone(): Promise<Classifier> {
+  // clone and reinitialized copy in memory, synchronously; the Classifier contract lets other formats wait.
+  clone(): Promise<Classifier> {
     this.live();
     const copies = new Map([...this.vars].map(([n, v]) => [n, v.clone() as tf.Tensor]));
     const c = new OnnxClassifier(this.core, copies, this.frozen);
     c.setTraining(this.training);
-    return c;
+    return Promise.resolve(c);
   }
 
-  async reinitialized(seed: number): Promise<Classifier> {
+  reinitialized(seed: number): Promise<Classifier> {
     this.live();
-    return new OnnxClassifier(this.core, storageTensors(this.core.layers, freshWeights(this.core.layers, seed)));
+    return Promise.resolve(
+      new OnnxClassifier(this.core, storageTensors(this.core.layers, freshWeights(this.core.layers, seed))),
+    );
   }
 
   /** The variable holding initializer `name`, and its layout (so gradients can be mapped back). */

@@ -205,8 +205,7 @@ export class Executor {
         if (!o || !results[i]) return;
         const v = { ...results[i], isStatic };
         env.set(o, v);
-        if (isStatic && !known)
-          cache.set(o, { dtype: v.t.dtype, shape: v.t.shape, data: v.t.dataSync() as tf.TypedArray });
+        if (isStatic && !known) cache.set(o, { dtype: v.t.dtype, shape: v.t.shape, data: v.t.dataSync() });
       });
     }
     // Only a whole run folds every static value; a partial one must not pose as the batch's cache.

@@ -60,8 +60,8 @@ function inputSpecOf(
     width: fixed(w, given.width, 'width'),
     channels,
     layout,
-    mean: given.mean ?? Array(channels).fill(0),
-    std: given.std ?? Array(channels).fill(1),
+    mean: given.mean ?? new Array<number>(channels).fill(0),
+    std: given.std ?? new Array<number>(channels).fill(1),
     classNames: given.classNames,
   };
   const { height, width } = spec;
@@ -101,7 +101,8 @@ function opHistogram(model: OnnxModel): Record<string, number> {
   return h;
 }
 
-export async function loadOnnx(bytes: Uint8Array, opts: OnnxLoadOptions): Promise<Classifier> {
+// The import is synchronous; it answers with a promise like the other formats' loaders.
+export function loadOnnx(bytes: Uint8Array, opts: OnnxLoadOptions): Promise<Classifier> {
   const parsed = parseOnnx(bytes, opts.name);
   const graph = prepareGraph(parsed);
   const model = graph.model;
@@ -154,5 +155,5 @@ export async function loadOnnx(bytes: Uint8Array, opts: OnnxLoadOptions): Promis
     classifier.dispose();
     throw err;
   }
-  return classifier;
+  return Promise.resolve(classifier);
 }

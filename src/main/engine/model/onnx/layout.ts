@@ -90,6 +90,6 @@ export function nhwcOperand(v: Val): tf.Tensor {
   if (v.layout === 'nhwc') return v.t;
   const t = onnxTensor(v);
   if (t.rank > 4) throw new Error('rank > 4 operand mixed with an NHWC activation');
-  const shape = [...Array(4 - t.rank).fill(1), ...t.shape];
+  const shape = [...new Array<number>(4 - t.rank).fill(1), ...t.shape];
   return tf.transpose(tf.reshape(t, shape), NCHW_TO_NHWC);
 }

@@ -50,16 +50,16 @@ export async function neuralCleanse(
       let hits: tf.Tensor | undefined;
       tf.tidy(() => {
         const x = gather(ctx.x, idx) as tf.Tensor4D;
-        const target = tf.oneHot(tf.fill([idx.length], k, 'int32') as tf.Tensor1D, ctx.numClasses);
+        const target = tf.oneHot(tf.fill<tf.Rank.R1>([idx.length], k, 'int32'), ctx.numClasses);
         const weight = cost;
         opt.minimize(
           () => {
             const logits = predict(stamp(x, tanhSpace(mRaw), tanhSpace(pRaw)));
             hits = tf.keep(tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), k), 'float32')));
-            return tf.add(
+            return tf.add<tf.Scalar>(
               tf.losses.softmaxCrossEntropy(target, logits),
               tf.mul(tf.sum(tanhSpace(mRaw)), weight),
-            ) as tf.Scalar;
+            );
           },
           false,
           [mRaw, pRaw],

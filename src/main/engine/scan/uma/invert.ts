@@ -60,14 +60,14 @@ export async function invertTrigger(
       let hits: tf.Tensor | undefined;
       tf.tidy(() => {
         const noise = normalArray(idx.length * h * w * c, 0, p.inversionNoise, noiseSeed);
-        const x = tf.add(gather(ctx.x, idx), tf.tensor4d(noise, [idx.length, h, w, c])) as tf.Tensor4D;
-        const target = tf.oneHot(tf.fill([idx.length], k, 'int32') as tf.Tensor1D, ctx.numClasses);
+        const x = tf.add<tf.Tensor4D>(gather(ctx.x, idx), tf.tensor4d(noise, [idx.length, h, w, c]));
+        const target = tf.oneHot(tf.fill<tf.Rank.R1>([idx.length], k, 'int32'), ctx.numClasses);
         const weight = lambda.weight;
         const { grads } = tf.variableGrads(() => {
           const s = squash(m, p.maskSquash);
           const logits = predict(stamp(x, s, pat));
           hits = tf.keep(tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), k), 'float32')));
-          return tf.add(tf.losses.softmaxCrossEntropy(target, logits), tf.mul(tf.sum(s), weight)) as tf.Scalar;
+          return tf.add<tf.Scalar>(tf.losses.softmaxCrossEntropy(target, logits), tf.mul(tf.sum(s), weight));
         }, [m, pat]);
         pat.assign(clipPattern(tf.sub(pat, tf.mul(p.patternStep, tf.sign(grads[pat.name]))), p.patternChannelSpread));
         m.assign(tf.clipByValue(tf.sub(m, tf.mul(p.maskStep, tf.sign(grads[m.name]))), 0, 1));

@@ -55,7 +55,7 @@ export async function trainReference(
           ),
           ctx.numClasses,
         );
-        return opt.minimize(() => tf.losses.softmaxCrossEntropy(y, ref.predict(x)) as tf.Scalar, true, vars)!;
+        return opt.minimize(() => tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(y, ref.predict(x)), true, vars)!;
       });
       const [value] = await takeScalars(loss);
       if (!Number.isFinite(value)) {

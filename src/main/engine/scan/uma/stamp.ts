@@ -16,7 +16,7 @@ export function squash(mask: tf.Tensor, steepness: number): tf.Tensor {
 export function stamp(x: tf.Tensor4D, squashedMask: tf.Tensor, pattern: tf.Tensor): tf.Tensor4D {
   return tf.tidy(() => {
     const s = tf.expandDims(squashedMask, -1); // [H, W, 1]
-    return tf.add(tf.mul(tf.sub(1, s), x), tf.mul(s, pattern)) as tf.Tensor4D;
+    return tf.add<tf.Tensor4D>(tf.mul(tf.sub(1, s), x), tf.mul(s, pattern));
   });
 }
 

@@ -135,10 +135,10 @@ function dilatedConv(
         };
         const dx = tf
           .engine()
-          .runKernel(inputKernel, { dy, filter }, { ...attrs, inputShape: xs.shape } as never) as tf.Tensor;
+          .runKernel<tf.Tensor>(inputKernel, { dy, filter }, { ...attrs, inputShape: xs.shape } as never);
         const df = tf
           .engine()
-          .runKernel(filterKernel, { x: xs, dy }, { ...attrs, filterShape: filter.shape } as never) as tf.Tensor4D;
+          .runKernel<tf.Tensor4D>(filterKernel, { x: xs, dy }, { ...attrs, filterShape: filter.shape } as never);
         if (onWasm) return [dx, df];
         const taps = tf.stridedSlice(df, [0, 0, 0, 0], df.shape, [dilations[0], dilations[1], 1, 1]);
         filter.dispose();

@@ -8,8 +8,8 @@ function matMul(ctx: OpCtx) {
   const b = ctx.onnx(1);
   if (a.rank >= 2 && b.rank === 2) {
     // [..., K] x [K, M]: one 2-D product (a Linear layer on tokens) instead of a broadcast batch matmul.
-    const lead = a.shape.slice(0, -1) as number[];
-    const y = tf.matMul(tf.reshape(a, [-1, a.shape[a.rank - 1] as number]) as tf.Tensor2D, b as tf.Tensor2D);
+    const lead = a.shape.slice(0, -1);
+    const y = tf.matMul(tf.reshape<tf.Rank.R2>(a, [-1, a.shape[a.rank - 1]]), b);
     return out(tf.reshape(y, [...lead, b.shape[1] as number]));
   }
   if (a.rank < 2 || b.rank < 2) ctx.fail('MatMul on 1-D operands is not supported', 'UNSUPPORTED_MODEL');
@@ -22,7 +22,7 @@ function gemm(ctx: OpCtx) {
   if (a.rank !== 2 || b.rank !== 2) ctx.fail(`Gemm needs 2-D operands, got ranks ${a.rank} and ${b.rank}`);
   const alpha = ctx.float('alpha', 1);
   const beta = ctx.float('beta', 1);
-  let y = tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, ctx.int('transA', 0) === 1, ctx.int('transB', 0) === 1);
+  let y = tf.matMul(a, b, ctx.int('transA', 0) === 1, ctx.int('transB', 0) === 1);
   if (alpha !== 1) y = tf.mul(y, alpha);
   if (ctx.has(2)) y = tf.add(y, beta === 1 ? ctx.onnx(2) : tf.mul(ctx.onnx(2), beta));
   return out(y);

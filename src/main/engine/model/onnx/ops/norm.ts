@@ -13,7 +13,7 @@ function batchNorm(ctx: OpCtx) {
   const rank = onnxShape(v).length;
   const x = nhwc ? v.t : ctx.onnx(0);
   // Per-channel parameters broadcast along the channel axis: last in NHWC, axis 1 in ONNX order.
-  const channelShape = nhwc || rank <= 2 ? [-1] : [-1, ...Array(rank - 2).fill(1)];
+  const channelShape = nhwc || rank <= 2 ? [-1] : [-1, ...new Array<number>(rank - 2).fill(1)];
   const [scale, bias, runMean, runVar] = [1, 2, 3, 4].map((i) => tf.reshape(ctx.onnx(i), channelShape));
   const eps = ctx.float('epsilon', 1e-5);
   if (!ctx.state.training) return out(tf.batchNorm(x, runMean, runVar, bias, scale, eps), v.layout);
@@ -26,9 +26,14 @@ function batchNorm(ctx: OpCtx) {
   return out(y, v.layout);
 }
 
+// A type guard rather than a bare instanceof, which would type the variable's rank (and shape) as any.
+function isVariable(t: tf.Tensor): t is tf.Variable {
+  return t instanceof tf.Variable;
+}
+
 function updateRunningStats(ctx: OpCtx, mean: tf.Tensor, variance: tf.Tensor, n: number): void {
   const [meanVar, varVar] = [ctx.val(3).t, ctx.val(4).t];
-  if (!(meanVar instanceof tf.Variable) || !(varVar instanceof tf.Variable)) return; // statistics computed in-graph: nothing to keep
+  if (!isVariable(meanVar) || !isVariable(varVar)) return; // statistics computed in-graph: nothing to keep
   const momentum = ctx.float('momentum', 0.9);
   const unbiased = n > 1 ? n / (n - 1) : 1;
   tf.tidy(() => {
