@@ -64,6 +64,13 @@ describe('hostile ONNX geometry', () => {
     await stillHealthy();
   });
 
+  it('refuses 2^31 - 1 declared channels before sizing anything by them (found by the fuzzer: it exhausted the heap)', async () => {
+    const err = await loadError(buildModel(conv([1, 2 ** 31 - 1, 28, 100000], { pads: [1, 1, 1, 1] })));
+    expect(err.code).toBe('BAD_MODEL');
+    expect(err.message).toMatch(/implausible input size/);
+    await stillHealthy();
+  });
+
   it('refuses a Conv bias declared INT32 over float bytes', async () => {
     const err = await loadError(buildModel(conv([1, 2, 4, 4], { pads: [1, 1, 1, 1] }, { dataType: 6 })));
     expect(err.message).toMatch(/input 2 'b' is int32, but Conv takes float weights there/);

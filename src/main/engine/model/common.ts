@@ -3,7 +3,26 @@
  * forward-only logits.
  */
 import * as tf from '@tensorflow/tfjs';
+import { UmaError } from '../../../shared/errors.ts';
 import type { Classifier, FreezeResult, InputSpec, WeightLayer } from './types.ts';
+
+/** Values one input image may have (4096 x 4096 x 1); classifier inputs are far smaller. */
+export const MAX_INPUT_VALUES = 2 ** 24;
+
+/**
+ * Refuses an input size no image classifier has, before anything is sized by it: a damaged file may
+ * declare 2^31 channels, and an array of that many means exhausts the heap.
+ */
+export function checkInputSize(name: string, height: number, width: number, channels: number): void {
+  const positive = [height, width, channels].every((d) => Number.isInteger(d) && d >= 1);
+  if (!positive || height * width * channels > MAX_INPUT_VALUES) {
+    const size = `${height}x${width}x${channels} (at most ${MAX_INPUT_VALUES} values per image)`;
+    throw new UmaError(
+      'BAD_MODEL',
+      `${name}: implausible input size ${size}; the file is damaged or not an image classifier`,
+    );
+  }
+}
 
 const COUNTED = new Set(['conv', 'dense', 'attention']);
 

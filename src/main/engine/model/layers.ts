@@ -18,7 +18,7 @@ import type {
   WeightLayer,
   WeightLayerKind,
 } from './types.ts';
-import { freezePlan, normaliser } from './common.ts';
+import { checkInputSize, freezePlan, normaliser } from './common.ts';
 import { isInside, MAX_MODEL_FILE_BYTES, readRegularFile, requireRegularFile, resolveEvidencePath } from '../files.ts';
 import { manifestBytes, parseModelJson, topologyLayers, type LayerJson, type ModelJson } from './layers-manifest.ts';
 
@@ -87,12 +87,13 @@ export interface LayersOrigin {
   layers?: ModelLayer[];
 }
 
-function inferInputSpec(model: tf.LayersModel, given?: Partial<InputSpec>): InputSpec {
+function inferInputSpec(name: string, model: tf.LayersModel, given?: Partial<InputSpec>): InputSpec {
   const shape = model.inputs[0].shape;
   if (shape.length !== 4 || shape.slice(1).some((d) => d == null)) {
     throw new UmaError('BAD_MODEL', `model input shape ${JSON.stringify(shape)} is not an image batch [N, H, W, C]`);
   }
   const [, height, width, channels] = shape as number[];
+  checkInputSize(name, height, width, channels);
   return {
     height,
     width,
@@ -170,7 +171,7 @@ export class LayersClassifier implements Classifier {
       warnings,
       ...(origin?.layers && { layers: origin.layers }),
     };
-    return new LayersClassifier(model, inferInputSpec(model, spec), source, report, origin);
+    return new LayersClassifier(model, inferInputSpec(source.name, model, spec), source, report, origin);
   }
 
   /** Wraps a model built in memory (the corpus trainer's); its source is serialised from it. */

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UmaError } from '../../../../shared/errors.ts';
+import { checkInputSize } from '../common.ts';
 import type { Classifier, InputSpec } from '../types.ts';
 import { OnnxClassifier, storageTensors, type OnnxCore } from './classifier.ts';
 import { Executor, prepareGraph } from './graph.ts';
@@ -20,7 +21,6 @@ export interface OnnxLoadOptions {
 
 const isChannels = (d: number | string | null) => d === 1 || d === 3;
 /** Values one input image may have (4096 x 4096 x 1, 2364 x 2364 x 3): larger is a damaged or hostile dim. */
-const MAX_INPUT_VALUES = 2 ** 24;
 
 function inputSpecOf(
   model: OnnxModel,
@@ -55,24 +55,18 @@ function inputSpecOf(
     );
   };
   const channels = fixed(c, given.channels, 'channel count');
+  const height = fixed(h, given.height, 'height');
+  const width = fixed(w, given.width, 'width');
+  checkInputSize(opts.name, height, width, channels);
   const spec: InputSpec = {
-    height: fixed(h, given.height, 'height'),
-    width: fixed(w, given.width, 'width'),
+    height,
+    width,
     channels,
     layout,
     mean: given.mean ?? new Array<number>(channels).fill(0),
     std: given.std ?? new Array<number>(channels).fill(1),
     classNames: given.classNames,
   };
-  const { height, width } = spec;
-  const positive = [height, width, channels].every((d) => Number.isInteger(d) && d >= 1);
-  if (!positive || height * width * channels > MAX_INPUT_VALUES) {
-    const size = `${height}x${width}x${channels} (at most ${MAX_INPUT_VALUES} values per image)`;
-    throw new UmaError(
-      'BAD_MODEL',
-      `${opts.name}: implausible input size ${size}; the file is damaged or not an image classifier`,
-    );
-  }
   if (spec.mean.length !== channels || spec.std.length !== channels) {
     throw new UmaError(
       'BAD_INPUT',
