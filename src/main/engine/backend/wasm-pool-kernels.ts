@@ -62,6 +62,28 @@ function poolGeometry(input: TensorInfo, attrs: tf.NamedAttrMap): PoolGeometry {
   };
 }
 
+/**
+ * Visits every pooling window: batch b, the window's rows [y0, y1) and columns [x0, x1) clipped to
+ * the input, and the offset of its output (dy) pixel. Both gradients walk the windows this way.
+ */
+function forEachWindow(
+  g: PoolGeometry,
+  visit: (b: number, y0: number, y1: number, x0: number, x1: number, dyOff: number) => void,
+): void {
+  let dyOff = 0;
+  for (let b = 0; b < g.n; b++) {
+    for (let oy = 0; oy < g.outH; oy++) {
+      const y0 = Math.max(0, oy * g.strideH - g.padTop);
+      const y1 = Math.min(g.h, oy * g.strideH - g.padTop + g.filterH);
+      for (let ox = 0; ox < g.outW; ox++, dyOff += g.c) {
+        const x0 = Math.max(0, ox * g.strideW - g.padLeft);
+        const x1 = Math.min(g.w, ox * g.strideW - g.padLeft + g.filterW);
+        visit(b, y0, y1, x0, x1, dyOff);
+      }
+    }
+  }
+}
+
 function maxPoolGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo {
   const { dy, input } = inputs;
   const g = poolGeometry(input, attrs ?? {});
@@ -71,33 +93,24 @@ function maxPoolGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo {
   const xV = heapF32(backend, input, 'MaxPoolGrad');
   dx.fill(0);
   const { c } = g;
-  let dyOff = 0;
-  for (let b = 0; b < g.n; b++) {
-    for (let oy = 0; oy < g.outH; oy++) {
-      const y0 = Math.max(0, oy * g.strideH - g.padTop);
-      const y1 = Math.min(g.h, oy * g.strideH - g.padTop + g.filterH);
-      for (let ox = 0; ox < g.outW; ox++, dyOff += c) {
-        const x0 = Math.max(0, ox * g.strideW - g.padLeft);
-        const x1 = Math.min(g.w, ox * g.strideW - g.padLeft + g.filterW);
-        // One channel at a time keeps the running max in registers (a window is a few cache lines).
-        for (let ch = 0; ch < c; ch++) {
-          let best = -Infinity;
-          let where = -1;
-          for (let y = y0; y < y1; y++) {
-            let off = ((b * g.h + y) * g.w + x0) * c + ch;
-            for (let x = x0; x < x1; x++, off += c) {
-              const v = xV[off];
-              if (v > best) {
-                best = v;
-                where = off;
-              }
-            }
+  forEachWindow(g, (b, y0, y1, x0, x1, dyOff) => {
+    // One channel at a time keeps the running max in registers (a window is a few cache lines).
+    for (let ch = 0; ch < c; ch++) {
+      let best = -Infinity;
+      let where = -1;
+      for (let y = y0; y < y1; y++) {
+        let off = ((b * g.h + y) * g.w + x0) * c + ch;
+        for (let x = x0; x < x1; x++, off += c) {
+          const v = xV[off];
+          if (v > best) {
+            best = v;
+            where = off;
           }
-          if (where >= 0) dx[where] += dyV[dyOff + ch];
         }
       }
+      if (where >= 0) dx[where] += dyV[dyOff + ch];
     }
-  }
+  });
   return out;
 }
 
@@ -109,26 +122,17 @@ function avgPoolGrad({ inputs, backend, attrs }: WasmKernelArgs): TensorInfo {
   const dyV = heapF32(backend, dy, 'AvgPoolGrad');
   dx.fill(0);
   const { c } = g;
-  let dyOff = 0;
-  for (let b = 0; b < g.n; b++) {
-    for (let oy = 0; oy < g.outH; oy++) {
-      const y0 = Math.max(0, oy * g.strideH - g.padTop);
-      const y1 = Math.min(g.h, oy * g.strideH - g.padTop + g.filterH);
-      for (let ox = 0; ox < g.outW; ox++, dyOff += c) {
-        const x0 = Math.max(0, ox * g.strideW - g.padLeft);
-        const x1 = Math.min(g.w, ox * g.strideW - g.padLeft + g.filterW);
-        const count = (y1 - y0) * (x1 - x0);
-        if (count <= 0) continue;
-        const scale = 1 / count;
-        for (let y = y0; y < y1; y++) {
-          for (let x = x0; x < x1; x++) {
-            const off = ((b * g.h + y) * g.w + x) * c;
-            for (let ch = 0; ch < c; ch++) dx[off + ch] += dyV[dyOff + ch] * scale;
-          }
-        }
+  forEachWindow(g, (b, y0, y1, x0, x1, dyOff) => {
+    const count = (y1 - y0) * (x1 - x0);
+    if (count <= 0) return;
+    const scale = 1 / count;
+    for (let y = y0; y < y1; y++) {
+      for (let x = x0; x < x1; x++) {
+        const off = ((b * g.h + y) * g.w + x) * c;
+        for (let ch = 0; ch < c; ch++) dx[off + ch] += dyV[dyOff + ch] * scale;
       }
     }
-  }
+  });
   return out;
 }
 

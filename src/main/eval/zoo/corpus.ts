@@ -11,7 +11,7 @@ import { deriveSeed } from '../../engine/random.ts';
 import type { Architecture } from './architectures.ts';
 import { attackByName } from './attacks/index.ts';
 import { datasetSpec, DEFAULT_DATA_ROOT, loadSplit, SPLIT } from './datasets.ts';
-import { trainModel } from './trainer.ts';
+import { trainModel, type AttackRecord } from './trainer.ts';
 
 export const MIN_ASR = 0.9;
 export const MAX_ATTEMPTS = 4;
@@ -37,13 +37,7 @@ export interface Manifest {
   attempts: number;
   cleanAccuracy: number;
   asr: number | null;
-  attack: {
-    name: string;
-    params: Record<string, unknown>;
-    target: number;
-    poisonRate: number;
-    poisoned: number;
-  } | null;
+  attack: AttackRecord | null;
   trainSeconds: number;
 }
 

@@ -27,18 +27,21 @@ export interface TrainOptions {
   onEpoch?: (epoch: number, loss: number) => void;
 }
 
+/** The attack a model was trained with, as its manifest records it. */
+export interface AttackRecord {
+  name: string;
+  params: Record<string, unknown>;
+  target: number;
+  poisonRate: number;
+  poisoned: number;
+}
+
 export interface TrainedModel {
   classifier: LayersClassifier;
   cleanAccuracy: number;
   /** Attack success rate on triggered non-target test samples; null for a clean model. */
   asr: number | null;
-  attack: {
-    name: string;
-    params: Record<string, unknown>;
-    target: number;
-    poisonRate: number;
-    poisoned: number;
-  } | null;
+  attack: AttackRecord | null;
   seed: number;
 }
 
