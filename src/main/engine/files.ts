@@ -4,7 +4,7 @@
  * model's folder; reading any of those hangs or pulls in bytes that are not the evidence. Paths are resolved (realpath) first, then
  * only regular files of a plausible size are read.
  */
-import { readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { relative, isAbsolute } from 'node:path';
 import { UmaError } from '../../shared/errors.ts';
 
@@ -53,4 +53,15 @@ export function readRegularFile(path: string, maxBytes = MAX_MODEL_FILE_BYTES): 
 export function isInside(realDir: string, real: string): boolean {
   const rel = relative(realDir, real);
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}
+
+/** The first `n` bytes of a file (fewer when it is shorter): enough to tell a format by its magic. */
+export function fileHead(path: string, n = 8): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = new Uint8Array(n);
+    return buf.subarray(0, readSync(fd, buf, 0, n, 0));
+  } finally {
+    closeSync(fd);
+  }
 }

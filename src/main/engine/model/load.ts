@@ -3,12 +3,12 @@
  * and TF.js Layers models, and refuses PyTorch pickles without ever unpickling them (a pickle can run
  * arbitrary code, and evidence must never execute). Also hashes the evidence: `modelDigest`.
  */
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { UmaError } from '../../../shared/errors.ts';
 import { combinedDigest, sha256Hex } from '../../util/digest.ts';
 import { hasHdf5Signature, loadKerasFile } from './keras/index.ts';
-import { readRegularFile, requireRegularFile, resolveEvidencePath } from '../files.ts';
+import { fileHead, readRegularFile, requireRegularFile, resolveEvidencePath } from '../files.ts';
 import { LayersClassifier, loadLayersModelFile, readLayersFiles } from './layers.ts';
 import { loadOnnx } from './onnx/index.ts';
 import type { Classifier, InputSpec, ModelFormat, ModelSource } from './types.ts';
@@ -33,16 +33,6 @@ export const PICKLE_ADVICE = [
   "(use your model's input shape; the dynamic batch axis lets UMA run any batch size).",
 ].join('\n');
 
-function head(path: string): Uint8Array {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = new Uint8Array(8);
-    return buf.subarray(0, readSync(fd, buf, 0, 8, 0));
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function startsWith(bytes: Uint8Array, magic: number[]): boolean {
   return magic.every((b, i) => bytes[i] === b);
 }
@@ -60,7 +50,7 @@ export function detectModelFormat(path: string): ModelFormat {
   }
   requireRegularFile(path, stat);
   const ext = extname(path).toLowerCase();
-  const magic = head(path);
+  const magic = fileHead(path);
   if (PICKLE_EXTENSIONS.has(ext) || looksLikePickle(magic)) {
     throw new UmaError('UNSUPPORTED_MODEL', `${path}: looks like a PyTorch checkpoint (pickle).\n${PICKLE_ADVICE}`);
   }

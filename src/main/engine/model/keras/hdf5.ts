@@ -4,7 +4,8 @@
  * every tensor's dims are checked against a cap and the shape the model expects before its values are
  * read, and HDF5's own errors become a named BAD_MODEL error.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { fileHead } from '../../files.ts';
 import h5wasm, { type File as H5File, type Group as H5Group } from 'h5wasm/node';
 import { UmaError } from '../../../../shared/errors.ts';
 
@@ -20,16 +21,6 @@ export const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
 export function hasHdf5Signature(head: Uint8Array): boolean {
   return HDF5_SIGNATURE.every((b, i) => head[i] === b);
-}
-
-function fileHead(path: string): Uint8Array {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = new Uint8Array(8);
-    return buf.subarray(0, readSync(fd, buf, 0, 8, 0));
-  } finally {
-    closeSync(fd);
-  }
 }
 
 export class Hdf5File {
