@@ -6,11 +6,11 @@
  * Run: npm run bench:backend [-- --seconds N]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/main/engine/backend/index.ts';
 import { CIFAR_PROBE, MNIST_PROBE, trainingThroughput } from '../src/main/engine/backend/probe.ts';
+import { machineInfo } from './machine.ts';
 
 const seconds = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 5;
 
@@ -77,12 +77,7 @@ console.log(
 );
 const out = {
   date: new Date().toISOString(),
-  machine: {
-    cores: os.availableParallelism(),
-    cpu: os.cpus()[0]?.model,
-    node: process.versions.node,
-    loadAverage: os.loadavg(),
-  },
+  machine: machineInfo(),
   batch: { wasm: 64, cpu: 8 },
   ...results,
   summary,

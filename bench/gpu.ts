@@ -13,7 +13,6 @@
  * `--prepare DIR` writes the demo and CIFAR subsets as IDX files, for a bundle.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -26,6 +25,7 @@ import { runScan } from '../src/main/engine/scan/pipeline.ts';
 import { mulberry32 } from '../src/main/engine/random.ts';
 import { trainModel } from '../src/main/eval/zoo/trainer.ts';
 import { resolveParams } from '../src/shared/scan-params.ts';
+import { machineInfo } from './machine.ts';
 
 const { values } = parseArgs({
   options: {
@@ -146,12 +146,7 @@ const out = {
   reason: backend.reason,
   attempts: backend.attempts,
   adapter: backend.adapter ?? null,
-  machine: {
-    cores: os.availableParallelism(),
-    cpu: os.cpus()[0]?.model,
-    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    node: process.versions.node,
-  },
+  machine: machineInfo(),
   params: 'default profile (tuned), seed 1, scan on one thread',
   trainingStep: {
     mnistSamplesPerSecond: Math.round(probe.mnist.samplesPerSecond),

@@ -8,7 +8,6 @@
  * Run: node bin/run-ts.mjs bench/kernels.ts [--rounds N]
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
@@ -18,6 +17,7 @@ import type { OnnxClassifier } from '../src/main/engine/model/onnx/classifier.ts
 import { loadOnnx } from '../src/main/engine/model/onnx/index.ts';
 import { normalArray } from '../src/main/engine/random.ts';
 import { DEFAULT_PROFILE } from '../src/shared/scan-params.ts';
+import { machineInfo } from './machine.ts';
 
 const roundsArg = process.argv.indexOf('--rounds');
 const rounds = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 30;
@@ -195,12 +195,7 @@ for (const r of rows) {
 }
 const out = {
   date: new Date().toISOString(),
-  machine: {
-    cores: os.availableParallelism(),
-    cpu: os.cpus()[0]?.model,
-    node: process.versions.node,
-    loadAverage: os.loadavg(),
-  },
+  machine: machineInfo(),
   tfjsVersion: tf.version.tfjs,
   rounds,
   batch,

@@ -27,6 +27,7 @@ import { trainModel } from '../src/main/eval/zoo/trainer.ts';
 import { DEMO_MODEL } from '../src/main/cli/scan-options.ts';
 import { DEFAULT_PROFILE_NAME, type ScanParams } from '../src/shared/scan-params.ts';
 import { convPeakGflops, scanFlops } from './flops.ts';
+import { machineInfo } from './machine.ts';
 
 const argv = process.argv.slice(2);
 const args = new Set(argv);
@@ -140,11 +141,7 @@ console.log(
 );
 const out: Record<string, unknown> = {
   date: new Date().toISOString(),
-  machine: {
-    cores: os.availableParallelism(),
-    cpu: os.cpus()[0]?.model,
-    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-  },
+  machine: machineInfo(),
   loadAverageAtStart,
   profile: DEFAULT_PROFILE_NAME,
   quick,
