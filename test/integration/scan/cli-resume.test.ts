@@ -11,24 +11,10 @@ import { openCaseDb } from '../../../src/main/cases/open.ts';
 import { getClassFindings } from '../../../src/main/cases/findings.ts';
 import { getScan, listScans } from '../../../src/main/cases/scans.ts';
 import { tempDir } from '../../fixtures/reports/scan-fixture.ts';
+import { TINY_SCAN_ARGS } from './tiny-scan-args.ts';
 
 const UMA = path.resolve(import.meta.dirname, '../../../bin/uma.mjs');
-const TINY = [
-  '--max-per-class',
-  '10',
-  '--param',
-  'inversionSteps=15',
-  '--param',
-  'ablationMaxEpochs=1',
-  '--param',
-  'referenceEpochs=1',
-  '--param',
-  'referenceMinSteps=0',
-  '--workers',
-  '1',
-  '--backend',
-  'wasm',
-];
+const TINY = [...TINY_SCAN_ARGS, '--workers', '1', '--backend', 'wasm'];
 const CLASS_LINE = /^class (\d+) \(.*\) done \[\d+\/10\]/;
 
 const dirs: string[] = [];

@@ -7,6 +7,7 @@ import { verifyArchive } from '../../../src/main/reports/verify.ts';
 import { trustedKeys } from '../../../src/main/reports/trust.ts';
 import { dataPaths } from '../../../src/main/cases/paths.ts';
 import type { ScanResult } from '../../../src/shared/results.ts';
+import { TINY_SCAN_ARGS } from './tiny-scan-args.ts';
 
 function capture() {
   const out: string[] = [];
@@ -14,20 +15,7 @@ function capture() {
   return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), isTTY: false }, out, err };
 }
 
-const TINY = [
-  '--max-per-class',
-  '10',
-  '--param',
-  'inversionSteps=15',
-  '--param',
-  'ablationMaxEpochs=1',
-  '--param',
-  'referenceEpochs=1',
-  '--param',
-  'referenceMinSteps=0',
-  '--workers',
-  '2',
-];
+const TINY = [...TINY_SCAN_ARGS, '--workers', '2'];
 
 describe('uma scan', () => {
   it('scans the demo, records it in a case and writes a signed archive that verifies', async () => {
