@@ -83,6 +83,8 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
 
   beforeAll(async () => {
     await ensureRenderer();
+    // A fresh clone has no test-results/ yet.
+    fs.mkdirSync(path.join(ROOT, 'test-results'), { recursive: true });
     dir = fs.mkdtempSync(path.join(ROOT, 'test-results/.e2e-states-'));
     seeded = await seedExplainedScan(dir);
     served = await startServe({ dir, token: TOKEN });
