@@ -59,16 +59,25 @@ export async function profileFlops(fn: () => tf.TensorContainer): Promise<number
   return info.kernels.reduce((s, k) => s + kernelFlops(k as unknown as KernelShapes), 0);
 }
 
-/** GFLOP/s of a 3x3, 64 -> 64 channel convolution on 32 x 32 x 32 inputs on this thread (best of reps). */
+/**
+ * GFLOP/s of a 3x3, 64 -> 64 channel convolution on 32 x 32 x 32 inputs on this thread (best of reps).
+ * The output is read and freed outside tf.tidy: a typed array returned from tidy is walked element by
+ * element in search of tensors (~800 ms for this output), which once made this "peak" read 1 GFLOP/s.
+ */
 export function convPeakGflops(reps = 5): number {
   const x = tf.randomUniform<tf.Rank.R4>([32, 32, 32, 64], 0, 1, 'float32', 1);
   const w = tf.randomUniform<tf.Rank.R4>([3, 3, 64, 64], -0.1, 0.1, 'float32', 2);
   const flops = 2 * 32 * 32 * 32 * 64 * 9 * 64;
-  tf.tidy(() => tf.conv2d(x, w, 1, 'same').dataSync());
+  const run = () => {
+    const y = tf.conv2d(x, w, 1, 'same');
+    y.dataSync();
+    y.dispose();
+  };
+  run();
   let best = Infinity;
   for (let i = 0; i < reps; i++) {
     const t = performance.now();
-    tf.tidy(() => tf.conv2d(x, w, 1, 'same').dataSync());
+    run();
     best = Math.min(best, (performance.now() - t) / 1000);
   }
   tf.dispose([x, w]);

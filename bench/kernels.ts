@@ -1,7 +1,8 @@
 /**
  * Kernel benchmark: each project WASM kernel against the stock tfjs-wasm kernel it replaces, at the
  * sizes a scan runs them (the demo MNIST CNN and the authors' CIFAR CNN at the inversion batch of 80),
- * plus the inversion noise (`normalArray` against `tf.randomNormal`) and the forward-only logits of the
+ * plus the batch-norm gradient's Tile, the convolution filter gradient (against its previous
+ * formulation, as tfjs-wasm ships none), the inversion noise (`normalArray` against `tf.randomNormal`) and the forward-only logits of the
  * ONNX fixtures (tfjs predict against onnxruntime's predictBatch). Stock and project calls alternate
  * round by round so a change in machine load hits both alike; the figure is the median per call.
  * Prints a table and writes bench/results/kernels.json.
@@ -149,6 +150,56 @@ for (const [h, c] of [
   tf.dispose([x, indices]);
 }
 
+// Batch-norm gradients tile the per-channel scale to the activation (small ResNet block sizes).
+for (const [h, c] of [
+  [32, 16],
+  [16, 32],
+]) {
+  const x = rand([1, 1, 1, c], 13);
+  await kernelCase('Tile', `[1,1,1,${c}] by [${batch},${h},${h},1]`, { x }, { reps: [batch, h, h, 1] });
+  x.dispose();
+}
+
+// The filter gradient of the authors' CIFAR CNN's convolutions at the ablation batch (100), against
+// the formulation the project used before (a conv of the input with dy as its filter, as the
+// depthwise kernels still do): tfjs-wasm has no stock Conv2DBackpropFilter to race.
+{
+  const n = DEFAULT_PROFILE.ablationBatchOther + DEFAULT_PROFILE.ablationBatchTarget;
+  for (const [h, cin, cout] of [
+    [32, 3, 32],
+    [32, 32, 32],
+    [16, 32, 64],
+    [16, 64, 64],
+    [8, 64, 128],
+    [8, 128, 128],
+  ]) {
+    const x = rand([n, h, h, cin], 14) as tf.Tensor4D;
+    const dy = rand([n, h, h, cout], 15) as tf.Tensor4D;
+    const asConv = () =>
+      tf.tidy(() => {
+        const xT = tf.pad<tf.Tensor4D>(tf.transpose(x, [3, 1, 2, 0]), [
+          [0, 0],
+          [1, 1],
+          [1, 1],
+          [0, 0],
+        ]);
+        return tf.transpose(tf.conv2d(xT, tf.transpose<tf.Tensor4D>(dy, [1, 2, 0, 3]), 1, 'valid'), [1, 2, 0, 3]);
+      });
+    const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, cin, cout] };
+    const r = await race(
+      () => asConv().dispose(),
+      () => tf.engine().runKernel<tf.Tensor>('Conv2DBackpropFilter', { x, dy }, attrs).dispose(),
+    );
+    rows.push({
+      kernel: 'Conv2DBackpropFilter',
+      case: `${n}x${h}x${h}x${cin} -> ${cout}, 3x3 (stock: as a conv)`,
+      ...r,
+      speedup: r.stockMs / r.projectMs,
+    });
+    tf.dispose([x, dy]);
+  }
+}
+
 for (const [h, c] of [
   [28, 1],
   [32, 3],
@@ -186,11 +237,11 @@ for (const name of ['cnn', 'resnet']) {
 }
 
 console.log(
-  `${'kernel'.padEnd(22)} ${'case'.padEnd(36)} ${'stock ms'.padStart(9)} ${'project ms'.padStart(11)} speed-up`,
+  `${'kernel'.padEnd(22)} ${'case'.padEnd(48)} ${'stock ms'.padStart(9)} ${'project ms'.padStart(11)} speed-up`,
 );
 for (const r of rows) {
   console.log(
-    `${r.kernel.padEnd(22)} ${r.case.padEnd(36)} ${r.stockMs.toFixed(3).padStart(9)} ${r.projectMs.toFixed(3).padStart(11)} ${r.speedup.toFixed(1).padStart(7)}x`,
+    `${r.kernel.padEnd(22)} ${r.case.padEnd(48)} ${r.stockMs.toFixed(3).padStart(9)} ${r.projectMs.toFixed(3).padStart(11)} ${r.speedup.toFixed(1).padStart(7)}x`,
   );
 }
 const out = {

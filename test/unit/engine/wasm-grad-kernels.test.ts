@@ -69,6 +69,16 @@ describe('project WASM gradient kernels match the cpu backend', () => {
     );
   });
 
+  it('Conv2DBackpropFilter over more samples than one chunk of its product (partial sums added)', () => {
+    // 3x3x8 taps x 64x64 outputs = 295k values per sample: a chunk of 2^22 holds 14 of the 20 samples
+    const c: Case = { n: 20, h: 64, w: 64, cin: 8, cout: 2, fh: 3, fw: 3, s: 1, pad: 'same' };
+    expectWasmMatchesCpu(
+      'Conv2DBackpropFilter',
+      { x: snapshot([c.n, c.h, c.w, c.cin], 5), dy: snapshot(dyShape(c, c.cout), 6) },
+      { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 8, 2] },
+    );
+  });
+
   it.each(CASES.map((c) => [label(c), c] as const))('Conv2DBackpropInput %s', (_l, c) => {
     const filter = snapshot([c.fh, c.fw, c.cin, c.cout], 3);
     const dy = snapshot(dyShape(c, c.cout), 4);

@@ -219,6 +219,40 @@ describe('GatherV2 on WASM matches the cpu backend', () => {
   });
 });
 
+describe('Tile on WASM matches the cpu backend', () => {
+  const ints = (shape: number[]): Values => ({
+    shape,
+    data: Int32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => i * 3 - 7),
+    dtype: 'int32',
+  });
+  const cases: [string, Values, number[]][] = [
+    ["the batch-norm gradient's per-channel scale [1,1,1,C] by [N,H,W,1]", snapshot([1, 1, 1, 5], 20), [3, 4, 6, 1]],
+    ['every axis tiled', snapshot([2, 3, 4], 21), [3, 2, 2]],
+    ['only the outer axis (one contiguous copy)', snapshot([2, 3, 4], 22), [4, 1, 1]],
+    ['only the innermost axis', snapshot([5, 3], 23), [1, 7]],
+    ['a middle axis between untiled ones', snapshot([2, 3, 4, 2], 24), [1, 3, 1, 1]],
+    ['reps all 1 (a copy)', snapshot([3, 4], 25), [1, 1]],
+    ['rank 1', snapshot([6], 26), [5]],
+    ['rank 5', snapshot([2, 1, 3, 1, 2], 27), [2, 3, 1, 2, 2]],
+    ['int32 values', ints([3, 2]), [2, 3]],
+  ];
+  it.each(cases)('%s', (_l, x, reps) => {
+    expectWasmMatchesCpu('Tile', { x }, { reps }, 0);
+  });
+
+  it('tiles bool values and an empty tensor like the cpu backend', () => {
+    for (const backend of ['cpu', 'wasm']) {
+      useBackend(backend);
+      const [bools, empty] = tf.tidy(() => [
+        Array.from(tf.tile(tf.tensor2d([true, false, false, true], [2, 2], 'bool'), [2, 3]).dataSync()),
+        tf.tile(tf.zeros([0, 3]), [4, 2]).shape,
+      ]);
+      expect(bools).toEqual([1, 0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 1]);
+      expect(empty).toEqual([0, 6]);
+    }
+  });
+});
+
 describe('the project kernels leave no tensor behind', () => {
   const calls: [string, Record<string, Values>, object][] = [
     [
@@ -237,6 +271,12 @@ describe('the project kernels leave no tensor behind', () => {
       'GatherV2',
       { x: snapshot([5, 4], 6), indices: { shape: [2], data: Int32Array.from([4, 1]), dtype: 'int32' } },
       { axis: 0, batchDims: 0 },
+    ],
+    ['Tile', { x: snapshot([1, 1, 1, 4], 7) }, { reps: [2, 3, 3, 1] }],
+    [
+      'Conv2DBackpropFilter',
+      { x: snapshot([3, 6, 6, 2], 8), dy: snapshot([3, 3, 3, 4], 9) },
+      { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 2, 4] },
     ],
   ];
   it.each(calls)('%s', (kernel, inputs, attrs) => {

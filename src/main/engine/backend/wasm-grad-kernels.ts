@@ -1,12 +1,13 @@
 /**
  * Gradient kernels for tfjs's WASM backend, expressed through its fast (XNNPACK) forward convolutions.
  *
- * Why: the WASM backend ships no Conv2DBackpropFilter and no depthwise backprop kernels, so any
- * training step on a CNN fails there, and its own Conv2DBackpropInput is several times slower than a
- * forward conv. Both gradients of a convolution are themselves convolutions:
- *  - filter gradient: dW[i,j,ci,co] = sum_{n,y,x} xpad[n, y*s + i*d, x*s + j*d, ci] * dy[n,y,x,co],
- *    i.e. a conv of the input (batch and channel axes swapped) with dy as the filter, where the
- *    original stride becomes the dilation and the original dilation becomes the stride;
+ * Why: the WASM backend ships no depthwise backprop kernels, so any training step on a depthwise CNN
+ * fails there, and its own Conv2DBackpropInput is several times slower than a forward conv. The
+ * gradients of a convolution are themselves convolutions:
+ *  - filter gradient (depthwise here; the dense one is a matrix product per tap, in
+ *    wasm-conv-filter-grad.ts): dW[i,j,c,m] = sum_{n,y,x} xpad[n, y*s + i*d, x*s + j*d, c] * dy[n,y,x,c*M+m],
+ *    a conv of the input (batch and channel axes swapped) with dy as the filter, where the original
+ *    stride becomes the dilation and the original dilation becomes the stride;
  *  - input gradient: a stride-1 conv of dy (zero-dilated by the stride, then padded) with the
  *    spatially flipped filter whose in/out channel axes are swapped.
  * The kernels compose the backend's own registered kernels (Transpose, PadV2, Slice, Reshape, Reverse,
@@ -141,41 +142,6 @@ function filterGradPadding(h: number, w: number, fh: number, fw: number, g: Conv
   ];
 }
 
-function conv2dBackpropFilter(args: {
-  inputs: Record<string, TensorInfo>;
-  backend: KernelBackend;
-  attrs?: NamedAttrMap;
-}): TensorInfo {
-  const { x, dy } = args.inputs;
-  const attrs = args.attrs ?? {};
-  const filterShape = attrs.filterShape as [number, number, number, number];
-  const [fh, fw, cin, cout] = filterShape;
-  const [, h, w] = x.shape;
-  const g = geometry(x.shape as [number, number, number, number], filterShape, attrs, false);
-  const k = new KernelScope(args.backend);
-
-  const xT = k.transpose(x, [3, 1, 2, 0]); // [Cin, H, W, N]: channels become the batch
-  const dyT = k.transpose(dy, [1, 2, 0, 3]); // [Ho, Wo, N, Cout]: dy becomes the filter
-  const xP = k.padOrCrop(xT, filterGradPadding(h, w, fh, fw, g));
-  const conv = k.run(
-    'Conv2D',
-    { x: xP, filter: dyT },
-    {
-      strides: g.dilation,
-      dilations: g.stride,
-      pad: 'valid',
-      dataFormat: 'NHWC',
-    },
-  ); // [Cin, >=fh, >=fw, Cout]
-  const cropped =
-    conv.shape[1] === fh && conv.shape[2] === fw
-      ? conv
-      : k.run('Slice', { x: conv }, { begin: [0, 0, 0, 0], size: [cin, fh, fw, cout] });
-  const out = k.transpose(cropped, [1, 2, 0, 3]);
-  k.disposeAllBut(out);
-  return out;
-}
-
 /** Pads the zero-dilated dy so a stride-1 conv with the flipped filter returns the input's size. */
 function inputGradPadding(
   dyDilated: TensorInfo,
@@ -300,7 +266,6 @@ function depthwiseBackpropInput(args: {
 
 /** Registered by wasm-kernels.ts. */
 export const GRAD_KERNELS: Record<string, tf.KernelFunc> = {
-  Conv2DBackpropFilter: conv2dBackpropFilter as tf.KernelFunc,
   Conv2DBackpropInput: conv2dBackpropInput as tf.KernelFunc,
   DepthwiseConv2dNativeBackpropFilter: depthwiseBackpropFilter as tf.KernelFunc,
   DepthwiseConv2dNativeBackpropInput: depthwiseBackpropInput as tf.KernelFunc,

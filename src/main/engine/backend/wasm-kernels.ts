@@ -9,19 +9,23 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc } from '@tensorflow/tfjs';
+import { CONV_FILTER_GRAD_KERNELS } from './wasm-conv-filter-grad.ts';
 import { GRAD_KERNELS } from './wasm-grad-kernels.ts';
 import { GATHER_KERNELS } from './wasm-gather-kernel.ts';
 import { captureStock } from './wasm-kernel-utils.ts';
 import { MATMUL_KERNELS } from './wasm-matmul-kernel.ts';
 import { POOL_KERNELS } from './wasm-pool-kernels.ts';
+import { TILE_KERNELS } from './wasm-tile-kernel.ts';
 
 const WASM = 'wasm';
 
 const PROJECT_KERNELS: Record<string, KernelFunc> = {
   ...GRAD_KERNELS,
+  ...CONV_FILTER_GRAD_KERNELS,
   ...POOL_KERNELS,
   ...MATMUL_KERNELS,
   ...GATHER_KERNELS,
+  ...TILE_KERNELS,
 };
 
 export const PROJECT_WASM_KERNELS = Object.keys(PROJECT_KERNELS);
