@@ -44,7 +44,7 @@ function archFile(name: string, content: unknown): ArchitectureRef {
 
 /** The demo architecture with `edit` applied to its layer called `layer`. */
 function edited(layer: string, edit: (config: Record<string, unknown>) => void): unknown {
-  const config = structuredClone(pair.config) as typeof pair.config;
+  const config = structuredClone(pair.config);
   const l = config.config.layers.find((x) => x.config.name === layer)!;
   edit(l.config);
   return config;
@@ -115,19 +115,29 @@ describe('a Keras weights-only model and its architecture as one evidence item',
     const weights = { kind: 'path' as const, path: pair.weights };
     const refusals: [ArchitectureRef, string, RegExp][] = [
       [{ kind: 'path', path: path.join(home, 'absent.json') }, 'NOT_FOUND', /absent\.json: no such architecture file/],
-      [archFile('garbled.json', '{"class_name": "Sequential",'), 'BAD_MODEL', /architecture file .*garbled\.json: not JSON/],
+      [
+        archFile('garbled.json', '{"class_name": "Sequential",'),
+        'BAD_MODEL',
+        /architecture file .*garbled\.json: not JSON/,
+      ],
       [
         archFile('other.json', { format: 'graph-model', weightsManifest: [] }),
         'BAD_MODEL',
         /architecture file .*other\.json: no Keras model config/,
       ],
       [
-        archFile('renamed.json', edited('dense_Dense2', (l) => (l.name = 'logits'))),
+        archFile(
+          'renamed.json',
+          edited('dense_Dense2', (l) => (l.name = 'logits')),
+        ),
         'BAD_MODEL',
         /architecture file .*renamed\.json does not match the weights in demo-weights\.h5: no weights for layer 'logits' \(Dense\)/,
       ],
       [
-        archFile('narrow.json', edited('dense_Dense1', (l) => (l.units = 32))),
+        archFile(
+          'narrow.json',
+          edited('dense_Dense1', (l) => (l.units = 32)),
+        ),
         'BAD_MODEL',
         /architecture file .*narrow\.json does not match the weights .*dense_Dense1.* is \[784, 64\], the layer needs \[784, 32\]/,
       ],

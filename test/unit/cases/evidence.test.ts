@@ -132,7 +132,10 @@ describe('evidence intake and integrity', () => {
     expect(storedArchitecture(cdb, ev)).toBe(storedFiles(cdb, ev)[1]);
     expect(fs.readFileSync(storedArchitecture(cdb, ev)!).equals(fs.readFileSync(arch))).toBe(true);
     const intake = listAudit(cdb, `evidence:${ev.id}`)[0];
-    expect(intake.details.files).toMatchObject([{ name: 'w.h5', role: 'model' }, { name: 'arch.json', role: 'architecture' }]);
+    expect(intake.details.files).toMatchObject([
+      { name: 'w.h5', role: 'model' },
+      { name: 'arch.json', role: 'architecture' },
+    ]);
     // Without an architecture there is none; the same weights alone are other evidence.
     const alone = await intakeEvidence(cdb, { caseId: kase.id, files: [weights] });
     expect(alone.id).not.toBe(ev.id);

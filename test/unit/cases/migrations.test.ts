@@ -110,7 +110,7 @@ describe('case database open and migrations', () => {
     expect(() => openCaseDb({ path: file })).toThrow(new RegExp(`schema level ${next}, newer`));
   });
 
-  it('migration 002: the old scan-jobs/*.json sidecars move onto their scans rows once, completed scans too', async () => {
+  it('migration 002: the old scan-jobs/*.json sidecars move onto their scans rows once, completed scans too', () => {
     const file = dbFile();
     const old = openCaseDb({ path: file, migrations: loadMigrations().slice(0, 1) });
     const kase = createCase(old, { name: 'C' });

@@ -36,7 +36,10 @@ function readArchitecture(path: string): unknown {
   const { real, stat } = resolveEvidencePath(path, 'architecture file');
   requireRegularFile(path, stat);
   if (stat.size > MAX_ARCHITECTURE_BYTES)
-    throw new UmaError('BAD_MODEL', `architecture file ${path}: ${stat.size} bytes, too large for a model architecture JSON`);
+    throw new UmaError(
+      'BAD_MODEL',
+      `architecture file ${path}: ${stat.size} bytes, too large for a model architecture JSON`,
+    );
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(real, 'utf8'));
