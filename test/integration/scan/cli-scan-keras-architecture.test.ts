@@ -66,6 +66,11 @@ describe('uma scan with --architecture', () => {
     ]);
     expect(getScan(cdb, 1)).toMatchObject({ status: 'completed', evidenceId: 1, prescanSha256: digest });
     cdb.sql.close();
+    const cases = capture();
+    expect(await main(['cases', '--db', db], cases.io)).toBe(0);
+    expect(cases.out).toContain(
+      `    with architecture demo-weights-architecture.json  sha256 ${sha(pair.architecture)}`,
+    );
 
     const bytes = new Uint8Array(fs.readFileSync(zip));
     const v = await verifyArchive(bytes, { model: pair.weights, trusted: trustedKeys(dataPaths(db)) });
