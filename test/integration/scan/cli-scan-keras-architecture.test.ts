@@ -91,6 +91,25 @@ describe('uma scan with --architecture', () => {
     expect(html).toContain('--model demo-weights.h5');
   }, 240_000);
 
+  it('exits 2 naming the problem: no architecture for a weights-only file, one for another format, a bad one', async () => {
+    const garbled = path.join(dir, 'garbled.json');
+    fs.writeFileSync(garbled, '{"class_name": ');
+    const cases: [string[], RegExp][] = [
+      [[pair.weights], /weights-only file \(no model_config\); give its architecture JSON with --architecture/],
+      [
+        ['demo', '--architecture', pair.architecture],
+        /an architecture file applies to Keras weights-only H5 files only/,
+      ],
+      [[pair.weights, '--architecture', path.join(dir, 'absent.json')], /absent\.json: no such architecture file/],
+      [[pair.weights, '--architecture', garbled], /architecture file .*garbled\.json: not JSON/],
+    ];
+    for (const [args, message] of cases) {
+      const c = capture();
+      expect(await main(['scan', ...args, '--data', 'demo', '--backend', 'wasm'], c.io)).toBe(2);
+      expect(c.err.join('\n')).toMatch(message);
+    }
+  });
+
   it('resumes a stopped scan only after both stored files re-hash to their intake digests', async () => {
     const db = path.join(dir, 'resume', 'cases.sqlite');
     // A scan started through the service and stopped after its first class: the service closing
