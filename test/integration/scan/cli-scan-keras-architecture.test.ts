@@ -35,6 +35,12 @@ function capture() {
 let dir: string;
 let pair: KerasPair;
 const sha = (p: string) => sha256Hex(fs.readFileSync(p));
+/** The evidence digest of the pair: the sha256 of both files' sha256sum listing. */
+const pairDigest = () =>
+  combinedDigest([
+    { name: 'demo-weights.h5', sha256: sha(pair.weights) },
+    { name: 'demo-weights-architecture.json', sha256: sha(pair.architecture) },
+  ]);
 
 beforeAll(async () => {
   dir = tempDir('uma-keras-arch-');
@@ -50,10 +56,7 @@ describe('uma scan with --architecture', () => {
     const args = ['scan', pair.weights, '--architecture', pair.architecture, '--data', 'demo', ...TINY_SCAN_ARGS];
     const case_ = ['--workers', '2', '--case', 'Keras', '--db', db, '--report', zip, '--examiner', 'Test Examiner'];
     expect(await main([...args, ...case_], c.io)).toBe(0);
-    const digest = combinedDigest([
-      { name: 'demo-weights.h5', sha256: sha(pair.weights) },
-      { name: 'demo-weights-architecture.json', sha256: sha(pair.architecture) },
-    ]);
+    const digest = pairDigest();
     expect(c.err).toContain(`evidence 1 in case 'Keras': sha256 ${digest}`);
     expect(c.err).toContain(
       `  with architecture demo-weights-architecture.json sha256 ${sha(pair.architecture)} (weights ${sha(pair.weights)})`,
@@ -90,6 +93,17 @@ describe('uma scan with --architecture', () => {
     expect(html).toMatch(/demo-weights-architecture\.json<\/td><td>architecture \(given beside the weights\)/);
     expect(html).toContain('--model demo-weights.h5');
   }, 240_000);
+
+  it('uma inspect with --architecture prints the evidence digest uma scan records for the pair', async () => {
+    const c = capture();
+    const args = ['inspect', pair.weights, '--architecture', pair.architecture, '--json', '-', '--backend', 'wasm'];
+    expect(await main(args, c.io)).toBe(0);
+    const report = JSON.parse(c.out.join('\n')) as { sha256: string; format: string };
+    expect(report).toMatchObject({
+      format: 'keras',
+      sha256: pairDigest(),
+    });
+  });
 
   it('exits 2 naming the problem: no architecture for a weights-only file, one for another format, a bad one', async () => {
     const garbled = path.join(dir, 'garbled.json');
