@@ -42,8 +42,9 @@ export function evidenceHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
     'evidence/add': async (a) => {
       getCase(cdb, a.caseId);
       const model = materializeModel(a.source);
-      const architecture = a.architecture && materializeArchitecture(a.architecture);
+      let architecture: ReturnType<typeof materializeArchitecture> | undefined;
       try {
+        architecture = a.architecture && materializeArchitecture(a.architecture);
         if (architecture) await checkArchitecture(model.files[0], architecture.file, model.displayName);
         const { classNames, ...spec } = a.inputSpec ?? {};
         return await intakeEvidence(cdb, {
