@@ -4,6 +4,7 @@
  * stored copies, re-hashed together; and every bad architecture is refused by name before intake,
  * leaving no evidence behind. The pair is the bundled demo model rewritten in Keras's layout.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,8 +114,12 @@ describe('a Keras weights-only model and its architecture as one evidence item',
   it('refuses a bad architecture by name before intake, keeping no evidence', async () => {
     const c = ok(await api['cases/create']({ name: 'keras refusals' }));
     const weights = { kind: 'path' as const, path: pair.weights };
+    // A FIFO would hang a read: refused before anything opens it.
+    const fifo = path.join(home, 'arch.fifo');
+    execFileSync('mkfifo', [fifo]);
     const refusals: [ArchitectureRef, string, RegExp][] = [
       [{ kind: 'path', path: path.join(home, 'absent.json') }, 'NOT_FOUND', /absent\.json: no such architecture file/],
+      [{ kind: 'path', path: fifo }, 'BAD_INPUT', /arch\.fifo: a FIFO; only regular files are read/],
       [
         archFile('garbled.json', '{"class_name": "Sequential",'),
         'BAD_MODEL',
