@@ -83,6 +83,11 @@ describe('a Keras weights-only model and its architecture as one evidence item',
       'Dense',
       'Dense',
     ]);
+    // The pair is the demo model: the same top-1 on the demo digits as the bundled TF.js original.
+    const demo = ok(await api['evidence/add']({ caseId: c.id, source: { kind: 'demo', which: 'trojaned' } }));
+    const accuracy = async (evidenceId: number) =>
+      ok(await api['evidence/inspect']({ evidenceId, data: { kind: 'demo' } })).accuracy;
+    expect(await accuracy(ev.id)).toEqual(await accuracy(demo.id));
     expect(ok(await api['evidence/rehash']({ evidenceId: ev.id })).sha256).toBe(ev.sha256);
 
     // The stored architecture copy changed: re-hashing names it.
