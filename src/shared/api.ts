@@ -40,6 +40,16 @@ export const ModelSourceRef = z.discriminatedUnion('kind', [
 ]);
 export type ModelSourceRef = z.infer<typeof ModelSourceRef>;
 
+/**
+ * A Keras weights-only model's architecture (`model.to_json()` output, or a TF.js model.json), taken in
+ * as a file of the same evidence item beside the weights.
+ */
+export const ArchitectureRef = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('path'), path: z.string().min(1) }),
+  z.object({ kind: z.literal('upload'), file: UploadedFile }),
+]);
+export type ArchitectureRef = z.infer<typeof ArchitectureRef>;
+
 /** Clean data for a scan or an inspection. */
 export const DataRef = z.discriminatedUnion('kind', [
   /** An image folder (one sub-folder per class) or an IDX images file, on the service's machine. */
@@ -127,6 +137,8 @@ export interface CaseSummary extends CaseInfo {
 export interface EvidenceFileInfo {
   ordinal: number;
   name: string;
+  /** 'model': the model as saved; 'architecture': a Keras weights-only model's architecture JSON. */
+  role: 'model' | 'architecture';
   originalPath: string;
   size: number;
   sha256: string;
@@ -363,6 +375,8 @@ export const API = {
       .object({
         caseId: id,
         source: ModelSourceRef,
+        /** Only for a Keras weights-only H5 model: checked against its weights before intake. */
+        architecture: ArchitectureRef.optional(),
         displayName: z.string().max(200).optional(),
         expectedSha256: sha256.optional(),
         expectedSource: z.string().max(500).optional(),

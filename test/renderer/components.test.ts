@@ -1,8 +1,9 @@
 // @vitest-environment happy-dom
-import { mount } from '@vue/test-utils';
+import { flushPromises, mount } from '@vue/test-utils';
 import * as echarts from 'echarts/core';
 import { describe, expect, it } from 'vitest';
 import { reactive } from 'vue';
+import AddEvidenceForm from '../../src/renderer/src/components/AddEvidenceForm.vue';
 import AnomalyChart from '../../src/renderer/src/components/AnomalyChart.vue';
 import FindingsTable from '../../src/renderer/src/components/FindingsTable.vue';
 import ParamGroup from '../../src/renderer/src/components/ParamGroup.vue';
@@ -12,8 +13,9 @@ import VerdictBanner from '../../src/renderer/src/components/VerdictBanner.vue';
 import VerifyChecks from '../../src/renderer/src/components/VerifyChecks.vue';
 import ZoomDialog from '../../src/renderer/src/components/ZoomDialog.vue';
 import { defaultValues } from '../../src/renderer/src/lib/params.ts';
+import { useCasesStore } from '../../src/renderer/src/stores/cases.ts';
 import { useSettingsStore } from '../../src/renderer/src/stores/settings.ts';
-import { classes, result } from './fixtures.ts';
+import { caseDetail, classes, evidence, result } from './fixtures.ts';
 import { install } from './setup.ts';
 
 const firstColumn = (w: ReturnType<typeof mount>): string[] =>
@@ -226,5 +228,29 @@ describe('PathInput', () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(fake.argsOf('shell/pick')).toEqual([{ kind: 'model' }]);
     expect(value).toBe('/evidence/model.onnx');
+  });
+});
+
+describe('AddEvidenceForm', () => {
+  it('sends a Keras weights-only model with its architecture file, and no architecture when none is given', async () => {
+    const fake = install({ 'cases/get': () => caseDetail(), 'evidence/add': () => evidence });
+    await useCasesStore().open(1);
+    const w = mount(AddEvidenceForm, { global: { plugins: [fake.pinia] } });
+    await w.find('input[type=radio][value=path]').setValue();
+    await w.find('input[aria-label="Model path"]').setValue('/evidence/w.h5');
+    const arch = w.find('input[placeholder^="optional: /evidence/model-architecture"]');
+    await arch.setValue('/evidence/w-architecture.json');
+    await w.find('form').trigger('submit');
+    await flushPromises();
+    await arch.setValue('');
+    await w.find('form').trigger('submit');
+    await flushPromises();
+    const [withArch, without] = fake.argsOf('evidence/add');
+    expect(withArch).toMatchObject({
+      source: { kind: 'path', path: '/evidence/w.h5' },
+      architecture: { kind: 'path', path: '/evidence/w-architecture.json' },
+    });
+    expect(without.source).toEqual({ kind: 'path', path: '/evidence/w.h5' });
+    expect(without).not.toHaveProperty('architecture');
   });
 });

@@ -4,6 +4,8 @@
  * never the analyst's original. rehashEvidence re-reads the copy before every scan and before every
  * signature; a changed byte is an INTEGRITY error naming the file and both digests, and is audited.
  * Taking the same bytes into the same case again returns the existing item (audited as a reuse).
+ * A Keras weights-only file's architecture JSON is a file of the same item with the role 'architecture':
+ * hashed, copied, re-hashed and signed with the weights, as the model a scan loads is both.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,6 +18,7 @@ import { copyAndHash, sha256File, type FileDigest } from './hashing.ts';
 
 export type HashMatch = EvidenceInfo['match'];
 export type EvidenceFile = EvidenceFileInfo;
+export type EvidenceFileRole = EvidenceFileInfo['role'];
 
 /** The stored evidence is the contract's evidence plus where its read-only copies lie, which only the main process uses. */
 export interface EvidenceRecord extends EvidenceInfo {
@@ -29,6 +32,8 @@ export interface IntakeInput {
   files: string[];
   /** Recorded as each file's original path instead of the path read (default), e.g. for an upload. */
   origins?: string[];
+  /** A Keras weights-only file's architecture JSON, kept after the model's files with the role 'architecture'. */
+  architecture?: { file: string; origin?: string };
   displayName?: string;
   /** A digest the analyst received with the model (e.g. from the chain-of-custody form). */
   expectedSha256?: string;
@@ -42,13 +47,16 @@ const SHA256_RE = /^[0-9a-f]{64}$/;
 
 export async function intakeEvidence(cdb: CaseDb, input: IntakeInput): Promise<EvidenceRecord> {
   if (input.files.length === 0) throw new UmaError('BAD_INPUT', 'evidence needs at least one file');
-  const names = input.files.map((f) => path.basename(f));
+  const paths = input.architecture ? [...input.files, input.architecture.file] : input.files;
+  const origins = [...input.files.map((_, i) => input.origins?.[i]), input.architecture?.origin];
+  const roles: EvidenceFileRole[] = paths.map((_, i) => (i < input.files.length ? 'model' : 'architecture'));
+  const names = paths.map((f) => path.basename(f));
   if (new Set(names).size !== names.length)
     throw new UmaError('BAD_INPUT', `evidence files must have distinct names: ${names.join(', ')}`);
   const expected = input.expectedSha256?.trim().toLowerCase();
   if (expected !== undefined && !SHA256_RE.test(expected))
     throw new UmaError('BAD_INPUT', `expected sha256 '${input.expectedSha256}' is not 64 hex digits`);
-  for (const f of input.files) {
+  for (const f of paths) {
     if (!fs.statSync(f, { throwIfNoEntry: false })?.isFile())
       throw new UmaError('NOT_FOUND', `evidence file ${f} does not exist or is not a file`);
   }
@@ -59,15 +67,16 @@ export async function intakeEvidence(cdb: CaseDb, input: IntakeInput): Promise<E
   const staging = fs.mkdtempSync(path.join(cdb.paths.storeDir, '.intake-'));
   try {
     const digests: FileDigest[] = [];
-    for (let i = 0; i < input.files.length; i++) {
+    for (let i = 0; i < paths.length; i++) {
       const dest = path.join(staging, names[i]);
-      digests.push(await copyAndHash(input.files[i], dest));
+      digests.push(await copyAndHash(paths[i], dest));
       fs.chmodSync(dest, 0o444);
     }
     const files: EvidenceFile[] = digests.map((d, i) => ({
       ordinal: i,
       name: names[i],
-      originalPath: input.origins?.[i] ?? path.resolve(input.files[i]),
+      role: roles[i],
+      originalPath: origins[i] ?? path.resolve(paths[i]),
       ...d,
     }));
     const sha256 = combinedDigest(files);
@@ -115,9 +124,9 @@ export async function intakeEvidence(cdb: CaseDb, input: IntakeInput): Promise<E
           nowIso(),
         );
       const insertFile = cdb.sql.prepare(
-        'INSERT INTO evidence_files (evidence_id, ordinal, name, original_path, size, sha256) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO evidence_files (evidence_id, ordinal, name, role, original_path, size, sha256) VALUES (?, ?, ?, ?, ?, ?, ?)',
       );
-      for (const f of files) insertFile.run(id, f.ordinal, f.name, f.originalPath, f.size, f.sha256);
+      for (const f of files) insertFile.run(id, f.ordinal, f.name, f.role, f.originalPath, f.size, f.sha256);
       appendAudit(cdb, 'evidence.intake', `evidence:${id}`, {
         caseId: input.caseId,
         sha256,
@@ -125,7 +134,13 @@ export async function intakeEvidence(cdb: CaseDb, input: IntakeInput): Promise<E
         match,
         expectedSha256: expected ?? null,
         expectedSource: input.expectedSource ?? null,
-        files: files.map((f) => ({ name: f.name, originalPath: f.originalPath, size: f.size, sha256: f.sha256 })),
+        files: files.map((f) => ({
+          name: f.name,
+          role: f.role,
+          originalPath: f.originalPath,
+          size: f.size,
+          sha256: f.sha256,
+        })),
       });
       // Last, so a failure above leaves no folder behind and a failed rename rolls the rows back.
       fs.renameSync(staging, path.join(cdb.paths.dataDir, storedPath));
@@ -158,7 +173,7 @@ export function getEvidence(cdb: CaseDb, id: number): EvidenceRecord {
   if (!r) throw new UmaError('NOT_FOUND', `no evidence with id ${id}`);
   const files = cdb.sql
     .prepare(
-      'SELECT ordinal, name, original_path AS originalPath, size, sha256 FROM evidence_files WHERE evidence_id = ? ORDER BY ordinal',
+      'SELECT ordinal, name, role, original_path AS originalPath, size, sha256 FROM evidence_files WHERE evidence_id = ? ORDER BY ordinal',
     )
     .all(id) as EvidenceFile[];
   return {
@@ -190,6 +205,12 @@ export function storedFiles(cdb: CaseDb, ev: EvidenceRecord): string[] {
   return ev.files.map((f) => path.join(cdb.paths.dataDir, ev.storedPath, f.name));
 }
 
+/** The stored copy of the evidence's architecture file (a Keras weights-only model's), if it has one. */
+export function storedArchitecture(cdb: CaseDb, ev: EvidenceRecord): string | undefined {
+  const f = ev.files.find((x) => x.role === 'architecture');
+  return f && path.join(cdb.paths.dataDir, ev.storedPath, f.name);
+}
+
 export type RehashPurpose = 'before-scan' | 'before-signing' | 'manual';
 
 export interface Rehash {
@@ -206,11 +227,12 @@ export async function rehashEvidence(cdb: CaseDb, id: number, purpose: RehashPur
     const f = ev.files[i];
     const actual = fs.existsSync(paths[i]) ? (await sha256File(paths[i])).sha256 : 'missing';
     if (actual !== f.sha256) {
-      const details = { purpose, file: paths[i], name: f.name, expected: f.sha256, actual };
+      const details = { purpose, file: paths[i], name: f.name, role: f.role, expected: f.sha256, actual };
       appendAudit(cdb, 'evidence.integrity-failure', `evidence:${id}`, details);
       throw new UmaError(
         'INTEGRITY',
-        `evidence ${id} file ${paths[i]} no longer matches its intake hash: expected sha256 ${f.sha256}, found ${actual}`,
+        `evidence ${id} ${f.role === 'architecture' ? 'architecture ' : ''}file ${paths[i]} no longer matches its intake hash: ` +
+          `expected sha256 ${f.sha256}, found ${actual}`,
         details,
       );
     }

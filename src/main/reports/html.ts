@@ -109,10 +109,14 @@ export function renderReportHtml(v: ReportView): string {
     value: c.anomalyIndex ?? 0,
     flagged: c.flagged === true,
   }));
+  const architecture = p.evidence.architecture;
+  const role = (name: string) => (name === architecture ? 'architecture (given beside the weights)' : 'model');
   const subjects = s.subject
-    .map((f) => `<tr><td>${e(f.name)}</td><td class="hash">${e(f.digest.sha256)}</td></tr>`)
+    .map((f) => `<tr><td>${e(f.name)}</td><td>${role(f.name)}</td><td class="hash">${e(f.digest.sha256)}</td></tr>`)
     .join('');
-  const modelArg = s.subject.length === 1 ? ` --model ${e(s.subject[0].name)}` : '';
+  // A Keras weights-only model is checked by its weights file, the one subject that is not its architecture.
+  const models = s.subject.filter((f) => f.name !== architecture);
+  const modelArg = models.length === 1 ? ` --model ${e(models[0].name)}` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
@@ -122,7 +126,7 @@ export function renderReportHtml(v: ReportView): string {
 ${v.preview ? '<p class="preview">UNSIGNED PREVIEW: nothing has been signed yet. Sign and archive the scan for the report of record.</p>' : ''}
 ${verdictBox(s, r)}
 <h2>Evidence</h2>
-<table><tr><th>file</th><th>sha256</th></tr>${subjects}</table>
+<table><tr><th>file</th><th>role</th><th>sha256</th></tr>${subjects}</table>
 ${kv([
   ['Evidence digest at intake', `<span class="hash">${e(i.intake.sha256)}</span> (${e(i.intake.at)})`],
   ['Size, format', `${p.evidence.size} bytes, ${e(p.evidence.format ?? 'not stated')}`],

@@ -46,7 +46,15 @@ export interface ScanPredicate {
   seed: number;
   backend: string;
   case: { id: number; name: string; number: string | null };
-  evidence: { id: number; displayName: string; sha256: string; size: number; format: string | null };
+  evidence: {
+    id: number;
+    displayName: string;
+    sha256: string;
+    size: number;
+    format: string | null;
+    /** The subject that is a Keras weights-only model's architecture JSON; absent when there is none. */
+    architecture?: string;
+  };
   scan: { id: number };
   examiner: { name: string; keyid: string };
   integrity: {
@@ -113,6 +121,7 @@ export function buildStatement(i: StatementInput): Statement {
         sha256: evidence.sha256,
         size: evidence.size,
         format: evidence.format,
+        architecture: evidence.files.find((f) => f.role === 'architecture')?.name,
       },
       scan: { id: scan.id },
       examiner: i.examiner,

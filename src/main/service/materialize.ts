@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unzipSync } from 'fflate';
-import type { DataRef, ModelSourceRef } from '../../shared/api.ts';
+import type { ArchitectureRef, DataRef, ModelSourceRef } from '../../shared/api.ts';
 import { UmaError } from '../../shared/errors.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { readLayersFiles } from '../engine/model/layers.ts';
@@ -90,6 +90,22 @@ export function materializeModel(src: ModelSourceRef): ModelFiles {
     cleanup();
     throw err;
   }
+}
+
+/**
+ * A Keras weights-only model's architecture file: the path given, or an upload written to a temporary
+ * folder (intake copies it into the store). Its content is checked by the Keras importer, not here.
+ */
+export function materializeArchitecture(ref: ArchitectureRef): { file: string; origin?: string; cleanup: () => void } {
+  if (ref.kind === 'path') return { file: path.resolve(ref.path), cleanup: () => undefined };
+  const name = safeName(ref.file.name);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uma-upload-'));
+  fs.writeFileSync(path.join(dir, name), ref.file.bytes);
+  return {
+    file: path.join(dir, name),
+    origin: `uploaded as ${name}`,
+    cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /** Relative path of an uploaded image, checked: no absolute paths, no '..', at least class/file. */

@@ -1,10 +1,11 @@
 /**
- * Opening evidence as a classifier: always from the read-only copy in the case store (never the
- * analyst's original), with the input-spec overrides stored at intake.
+ * Opening evidence as a classifier: always from the read-only copies in the case store (never the
+ * analyst's original; a Keras weights-only model with its stored architecture file), with the
+ * input-spec overrides stored at intake.
  */
 import type { ModelInspection } from '../../shared/api.ts';
 import type { CaseDb } from '../cases/db.ts';
-import { storedFiles, type EvidenceRecord } from '../cases/evidence.ts';
+import { storedArchitecture, storedFiles, type EvidenceRecord } from '../cases/evidence.ts';
 import type { Dataset } from '../engine/data/dataset.ts';
 import { topOneAccuracy } from '../engine/metrics/accuracy.ts';
 import { loadModelFile } from '../engine/model/load.ts';
@@ -18,6 +19,7 @@ export async function loadEvidenceModel(cdb: CaseDb, ev: EvidenceRecord): Promis
   return loadModelFile(storedFiles(cdb, ev)[0], {
     name: ev.displayName,
     inputSpec: { ...overrides, ...(ev.classNames ? { classNames: ev.classNames } : {}) },
+    architecture: storedArchitecture(cdb, ev),
   });
 }
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createCase } from '../../../src/main/cases/cases.ts';
-import { intakeEvidence, rehashEvidence, storedFiles } from '../../../src/main/cases/evidence.ts';
+import { intakeEvidence, rehashEvidence, storedArchitecture, storedFiles } from '../../../src/main/cases/evidence.ts';
 import { combinedDigest } from '../../../src/main/util/digest.ts';
 import { listAudit, verifyAuditLog } from '../../../src/main/cases/audit.ts';
 import { sha256Hex } from '../../../src/main/util/digest.ts';
@@ -111,6 +111,43 @@ describe('evidence intake and integrity', () => {
     expect(a.size).toBe(6000);
     // Changing any one file changes the combined digest.
     expect(combinedDigest(a.files.map((f, i) => (i === 1 ? { ...f, sha256: '0'.repeat(64) } : f)))).not.toBe(a.sha256);
+  });
+
+  it('takes a Keras architecture file in beside the weights: its own role, sha256 and origin, re-hashed with them', async () => {
+    const { cdb, dir } = db();
+    const kase = createCase(cdb, { name: 'C1' });
+    const weights = writeModel(dir, 'w.h5', 4000, 5);
+    const arch = writeModel(dir, 'arch.json', 200, 6);
+    const ev = await intakeEvidence(cdb, {
+      caseId: kase.id,
+      files: [weights],
+      architecture: { file: arch, origin: 'uploaded as arch.json' },
+      format: 'keras',
+    });
+    expect(ev.files.map((f) => [f.name, f.role, f.sha256, f.originalPath])).toEqual([
+      ['w.h5', 'model', sha256Hex(fs.readFileSync(weights)), weights],
+      ['arch.json', 'architecture', sha256Hex(fs.readFileSync(arch)), 'uploaded as arch.json'],
+    ]);
+    expect(ev.sha256).toBe(combinedDigest(ev.files));
+    expect(storedArchitecture(cdb, ev)).toBe(storedFiles(cdb, ev)[1]);
+    expect(fs.readFileSync(storedArchitecture(cdb, ev)!).equals(fs.readFileSync(arch))).toBe(true);
+    const intake = listAudit(cdb, `evidence:${ev.id}`)[0];
+    expect(intake.details.files).toMatchObject([
+      { name: 'w.h5', role: 'model' },
+      { name: 'arch.json', role: 'architecture' },
+    ]);
+    // Without an architecture there is none; the same weights alone are other evidence.
+    const alone = await intakeEvidence(cdb, { caseId: kase.id, files: [weights] });
+    expect(alone.id).not.toBe(ev.id);
+    expect(storedArchitecture(cdb, alone)).toBeUndefined();
+
+    const stored = storedArchitecture(cdb, ev)!;
+    fs.chmodSync(stored, 0o644);
+    fs.appendFileSync(stored, ' ');
+    await expect(rehashEvidence(cdb, ev.id, 'before-scan')).rejects.toThrow(
+      new RegExp(`evidence ${ev.id} architecture file .*arch\.json no longer matches its intake hash`),
+    );
+    expect(listAudit(cdb, `evidence:${ev.id}`).at(-1)!.details).toMatchObject({ role: 'architecture' });
   });
 
   it('re-hash detects a changed stored copy, names file and digests, and audits it', async () => {

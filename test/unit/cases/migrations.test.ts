@@ -5,16 +5,34 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openCaseDb } from '../../../src/main/cases/open.ts';
 import { loadMigrations } from '../../../src/main/cases/migrate.ts';
 import { createCase, listCases } from '../../../src/main/cases/cases.ts';
-import { intakeEvidence } from '../../../src/main/cases/evidence.ts';
+import { getEvidence } from '../../../src/main/cases/evidence.ts';
 import { getScan } from '../../../src/main/cases/scans.ts';
 import { verifyAuditLog } from '../../../src/main/cases/audit.ts';
 import { defaultDbPath } from '../../../src/main/cases/paths.ts';
-import { tempDir, writeModel } from '../../fixtures/reports/scan-fixture.ts';
+import { tempDir } from '../../fixtures/reports/scan-fixture.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
+
+/** An evidence row with one file, as a tool at an older level wrote it (intakeEvidence writes the latest columns). */
+function oldEvidence(sql: Database.Database, caseId: number): number {
+  const id = Number(
+    sql
+      .prepare(
+        `INSERT INTO evidence (case_id, display_name, original_path, size, sha256, match, stored_path, created)
+         VALUES (?, 'm.onnx', '/x/m.onnx', 1, ?, 'none', 'store/1', 'now')`,
+      )
+      .run(caseId, 'a'.repeat(64)).lastInsertRowid,
+  );
+  sql
+    .prepare(
+      "INSERT INTO evidence_files (evidence_id, ordinal, name, original_path, size, sha256) VALUES (?, 0, 'm.onnx', '/x/m.onnx', 1, ?)",
+    )
+    .run(id, 'a'.repeat(64));
+  return id;
+}
 
 function dbFile(): string {
   const d = tempDir();
@@ -92,11 +110,11 @@ describe('case database open and migrations', () => {
     expect(() => openCaseDb({ path: file })).toThrow(new RegExp(`schema level ${next}, newer`));
   });
 
-  it('migration 002: the old scan-jobs/*.json sidecars move onto their scans rows once, completed scans too', async () => {
+  it('migration 002: the old scan-jobs/*.json sidecars move onto their scans rows once, completed scans too', () => {
     const file = dbFile();
     const old = openCaseDb({ path: file, migrations: loadMigrations().slice(0, 1) });
     const kase = createCase(old, { name: 'C' });
-    const ev = await intakeEvidence(old, { caseId: kase.id, files: [writeModel(path.dirname(file))] });
+    const ev = { id: oldEvidence(old.sql, kase.id) };
     const insert = old.sql
       .prepare(`INSERT INTO scans (case_id, evidence_id, method, params_json, params_sha256, seed, tool_version, backend,
       num_classes, class_names_json, status, created) VALUES (?, ?, 'uma', '{}', 'x', 1, '0.1.0', 'wasm', 2, '["a","b"]', ?, 'now')`);
@@ -124,6 +142,27 @@ describe('case database open and migrations', () => {
     expect(() => cdb.sql.prepare('UPDATE scans SET seed = 2 WHERE id = ?').run(ids[0])).toThrow(
       /completed scan never changes/,
     );
+    cdb.sql.close();
+  });
+
+  it('migration 003: files taken in before it are the model itself; roles are checked and never change', () => {
+    const file = dbFile();
+    const old = openCaseDb({ path: file, migrations: loadMigrations().slice(0, 2) });
+    const evidenceId = oldEvidence(old.sql, createCase(old, { name: 'C' }).id);
+    old.sql.close();
+
+    const cdb = openCaseDb({ path: file });
+    expect(getEvidence(cdb, evidenceId).files.map((f) => [f.name, f.role])).toEqual([['m.onnx', 'model']]);
+    expect(() => cdb.sql.prepare("UPDATE evidence_files SET role = 'architecture'").run()).toThrow(
+      /intake facts never change/,
+    );
+    expect(() =>
+      cdb.sql
+        .prepare(
+          "INSERT INTO evidence_files (evidence_id, ordinal, name, role, original_path, size, sha256) VALUES (?, 1, 'w', 'weights', 'w', 1, 'x')",
+        )
+        .run(evidenceId),
+    ).toThrow(/CHECK constraint/);
     cdb.sql.close();
   });
 

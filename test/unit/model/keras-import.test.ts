@@ -15,7 +15,7 @@ import { loadKerasFile } from '../../../src/main/engine/model/keras/index.ts';
 import { detectModelFormat, loadModelFile, loadModelSource } from '../../../src/main/engine/model/load.ts';
 import { mulberry32 } from '../../../src/main/engine/random.ts';
 import type { Classifier } from '../../../src/main/engine/model/types.ts';
-import { kerasWeightsOf, writeKerasH5, type KerasWeight } from './keras-writer.ts';
+import { kerasWeightsOf, writeKerasH5, type KerasWeight } from '../../fixtures/keras/keras-writer.ts';
 
 let dir: string;
 

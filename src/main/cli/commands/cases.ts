@@ -42,6 +42,8 @@ break is). The database defaults to $UMA_HOME/cases.sqlite, else
           size: e.size,
           match: e.match,
           format: e.format,
+          // A Keras weights-only model's architecture JSON, taken in with it (its own sha256).
+          architecture: e.files.find((f) => f.role === 'architecture'),
         })),
         scans: listScans(cdb, c.id).map((s) => ({
           id: s.id,
@@ -67,10 +69,12 @@ break is). The database defaults to $UMA_HOME/cases.sqlite, else
         io.out(
           `case ${c.id}  ${c.name}${c.number ? `  no. ${c.number}` : ''}  examiner ${c.examiner ?? '-'}  created ${c.created}`,
         );
-        for (const e of c.evidence)
+        for (const e of c.evidence) {
           io.out(
             `  evidence ${e.id}  ${e.name}  ${e.size} bytes  sha256 ${e.sha256}${e.match === 'none' ? '' : `  expected: ${e.match}`}`,
           );
+          if (e.architecture) io.out(`    with architecture ${e.architecture.name}  sha256 ${e.architecture.sha256}`);
+        }
         for (const s of c.scans) {
           const verdict = s.verdict
             ? `  ${s.verdict}  score ${s.score?.toFixed(2)}${s.target === null ? '' : `  target ${s.target} (${s.targetName})`}`

@@ -59,7 +59,8 @@ load warnings, and its weight layers in order, marking (*) those a freeze ratio 
 --data DATA   clean data (an image folder, an IDX images file, or 'demo'): adds top-1 accuracy, and the
               accuracy under each common input convention ([0,1], [0,255], [-1,1], ImageNet and CIFAR
               mean/std, RGB and BGR) on a seeded sample, with the best one recommended
---architecture JSON   a Keras weights-only .h5's architecture (model.to_json() output or a TF.js model.json)
+--architecture JSON   a Keras weights-only .h5's architecture (model.to_json() output or a TF.js model.json);
+              the sha256 shown is then both files' (as 'uma scan --architecture' records the evidence)
 --json OUT    also write the report as JSON to OUT ('-' for stdout instead of the text)`,
   async run(argv, io) {
     const { values, positionals } = parseArgs({
@@ -81,9 +82,10 @@ load warnings, and its weight layers in order, marking (*) those a freeze ratio 
       );
     }
     const path = resolveModelPath(positionals[0]);
-    const sha256 = modelDigest(path);
     await initBackend(values.backend);
     const model = await loadModelFile(path, { architecture: values.architecture });
+    // After loading, so a bad architecture file is refused by name first; the digest `uma scan` records.
+    const sha256 = modelDigest(path, values.architecture);
     try {
       // Accuracy first: handing out the weight layers ends the model's claim to the file's own weights
       // (its forward-only fast path, inferLogits).

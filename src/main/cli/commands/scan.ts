@@ -86,7 +86,9 @@ options:
   --mean a,b,c        input normalisation mean per channel (in [0,1] units)
   --std a,b,c         input normalisation std per channel (a spec far below the best common convention
                       on the data is warned about before the scan and in the result)
-  --architecture JSON a Keras weights-only .h5's architecture (Keras model JSON or TF.js model.json)
+  --architecture JSON a Keras weights-only .h5's architecture (Keras model JSON or TF.js model.json),
+                      taken in with the weights as one evidence item (each file hashed; the evidence
+                      sha256 is then that of both files' sha256sum listing)
   --classes a,b,...   class names in label order
   --labels FILE       IDX labels file, when not beside the images file
   --profile P         parameter profile: ${Object.keys(PROFILES).join(' | ')} (default ${DEFAULT_PROFILE_NAME})
@@ -151,14 +153,6 @@ Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
 
     if (values.report && !values.case)
       throw new UmaError('BAD_INPUT', '--report needs --case: a signed report is of a scan recorded in a case');
-    if (values.architecture !== undefined) {
-      // A scan's model is one evidence file; an architecture beside it would be unhashed, unrecorded input.
-      throw new UmaError(
-        'BAD_INPUT',
-        '--architecture: scanning a Keras weights-only file is not supported yet; ' +
-          'save the full model (model.save) and scan that (uma inspect --architecture reads it meanwhile)',
-      );
-    }
     const givenPath = resolveModelPath(positionals[0]);
     const displayName = positionals[0] === 'demo' ? 'demo-model (bundled, BadNets-trojaned MNIST CNN)' : givenPath;
 
@@ -177,15 +171,20 @@ Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
       const evidence = await session.call('evidence/add', {
         caseId: kase.id,
         source: { kind: 'path', path: givenPath },
+        // Taken in with the weights as a file of the same evidence, so it is hashed, stored and signed too.
+        architecture: values.architecture === undefined ? undefined : { kind: 'path', path: values.architecture },
         displayName,
         inputSpec,
         expectedSha256: values['expected-sha256'],
         expectedSource: values['expected-sha256'] ? 'given with --expected-sha256' : undefined,
       });
-      if (values.case)
+      if (values.case) {
         io.err(
           `evidence ${evidence.id} in case '${caseName}': sha256 ${evidence.sha256}${evidence.match === 'mismatch' ? ' (DOES NOT MATCH the expected sha256)' : ''}`,
         );
+        for (const f of evidence.files.filter((x) => x.role === 'architecture'))
+          io.err(`  with architecture ${f.name} sha256 ${f.sha256} (weights ${evidence.files[0].sha256})`);
+      }
       const reference = values.reference
         ? await session.call('evidence/add', {
             caseId: kase.id,

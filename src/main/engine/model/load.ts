@@ -96,11 +96,11 @@ export async function loadModelSource(source: ModelSource, inputSpec?: Partial<I
 
 /**
  * sha256 (hex) of the model as evidence, as the case database computes it (combinedDigest): the file's
- * own digest; for a TF.js Layers model, the digest of its files' sha256sum listing. Pickles are
- * hashed too (they are evidence), just never loaded.
+ * own digest; for a TF.js Layers model, or a Keras weights-only file with its architecture file, the
+ * digest of the files' sha256sum listing. Pickles are hashed too (they are evidence), just never loaded.
  */
-export function modelDigest(path: string): string {
+export function modelDigest(path: string, architecture?: string): string {
   const isLayers = resolveEvidencePath(path).stat.isDirectory() || extname(path).toLowerCase() === '.json';
-  const files = isLayers ? readLayersFiles(path).files : [path];
+  const files = [...(isLayers ? readLayersFiles(path).files : [path]), ...(architecture ? [architecture] : [])];
   return combinedDigest(files.map((f) => ({ name: basename(f), sha256: sha256Hex(readRegularFile(f)) })));
 }

@@ -4,9 +4,9 @@ import { UmaError } from '../../../shared/errors.ts';
 import { getCase } from '../../cases/cases.ts';
 import { getEvidence, intakeEvidence, rehashEvidence } from '../../cases/evidence.ts';
 import { classCounts, loadDataset } from '../../engine/data/index.ts';
-import { detectModelFormat } from '../../engine/model/load.ts';
+import { detectModelFormat, loadModelFile } from '../../engine/model/load.ts';
 import type { HandlerGroup, ServiceContext } from '../context.ts';
-import { labelsOf, materializeData, materializeModel } from '../materialize.ts';
+import { labelsOf, materializeArchitecture, materializeData, materializeModel } from '../materialize.ts';
 import { inspectEvidence } from '../models.ts';
 
 type Calls = 'evidence/add' | 'evidence/rehash' | 'evidence/inspect' | 'data/inspect';
@@ -24,6 +24,16 @@ function formatOf(file: string): string | null {
   }
 }
 
+/**
+ * A Keras weights-only model and the architecture given with it must make one model: loading them
+ * together refuses, by name, an architecture that is missing, not JSON, not a Keras model config, or
+ * whose layers do not match the weights (names, counts, shapes), and an architecture given with a model
+ * of another format. Checked before intake, so a pair that cannot be scanned never becomes evidence.
+ */
+async function checkArchitecture(model: string, architecture: string, name: string): Promise<void> {
+  (await loadModelFile(model, { name, architecture })).dispose();
+}
+
 export const uploadsDir = (ctx: ServiceContext): string => path.join(ctx.cdb.paths.dataDir, 'uploads');
 
 export function evidenceHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
@@ -32,12 +42,16 @@ export function evidenceHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
     'evidence/add': async (a) => {
       getCase(cdb, a.caseId);
       const model = materializeModel(a.source);
+      let architecture: ReturnType<typeof materializeArchitecture> | undefined;
       try {
+        architecture = a.architecture && materializeArchitecture(a.architecture);
+        if (architecture) await checkArchitecture(model.files[0], architecture.file, model.displayName);
         const { classNames, ...spec } = a.inputSpec ?? {};
         return await intakeEvidence(cdb, {
           caseId: a.caseId,
           files: model.files,
           origins: model.origins,
+          architecture,
           displayName: a.displayName ?? model.displayName,
           expectedSha256: a.expectedSha256,
           expectedSource: a.expectedSource,
@@ -47,6 +61,7 @@ export function evidenceHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
         });
       } finally {
         model.cleanup();
+        architecture?.cleanup();
       }
     },
     'evidence/rehash': async ({ evidenceId }) => {

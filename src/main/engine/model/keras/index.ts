@@ -5,14 +5,15 @@
  * result is a LayersClassifier reporting format 'keras' whose source is the converted TF.js model, so
  * worker threads load it without reading the H5 file again.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UmaError } from '../../../../shared/errors.ts';
+import { requireRegularFile, resolveEvidencePath } from '../../files.ts';
 import { LayersClassifier } from '../layers.ts';
 import type { InputSpec, ModelLayer } from '../types.ts';
 import { Hdf5File } from './hdf5.ts';
-import { translateTopology } from './topology.ts';
+import { kerasConfigOf, translateTopology } from './topology.ts';
 import { assignKerasWeights } from './weights.ts';
 import './normalization.ts';
 
@@ -27,16 +28,26 @@ export interface LoadKerasOptions {
 
 const MAX_ARCHITECTURE_BYTES = 16 * 2 ** 20;
 
+/**
+ * The Keras config an architecture file holds, or a named refusal: missing, not a regular file (a FIFO
+ * would hang the read), oversized, not JSON, or JSON that is no Keras model config.
+ */
 function readArchitecture(path: string): unknown {
-  const size = statSync(path, { throwIfNoEntry: false })?.size;
-  if (size === undefined) throw new UmaError('NOT_FOUND', `${path}: no such architecture file`);
-  if (size > MAX_ARCHITECTURE_BYTES)
-    throw new UmaError('BAD_MODEL', `${path}: ${size} bytes, too large for a model architecture JSON`);
+  const { real, stat } = resolveEvidencePath(path, 'architecture file');
+  requireRegularFile(path, stat);
+  if (stat.size > MAX_ARCHITECTURE_BYTES)
+    throw new UmaError(
+      'BAD_MODEL',
+      `architecture file ${path}: ${stat.size} bytes, too large for a model architecture JSON`,
+    );
+  let json: unknown;
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(readFileSync(real, 'utf8'));
   } catch (err) {
-    throw new UmaError('BAD_MODEL', `${path}: not valid JSON (${(err as Error).message})`);
+    throw new UmaError('BAD_MODEL', `architecture file ${path}: not JSON (${(err as Error).message})`);
   }
+  kerasConfigOf(json, `architecture file ${path}`);
+  return json;
 }
 
 function layerList(model: tf.LayersModel): ModelLayer[] {
@@ -72,7 +83,16 @@ export async function loadKerasFile(path: string, opts: LoadKerasOptions = {}): 
     } catch (err) {
       throw new UmaError('BAD_MODEL', `${name}: cannot build the Keras model (${(err as Error).message})`);
     }
-    assignKerasWeights(h5, weights, model);
+    try {
+      assignKerasWeights(h5, weights, model);
+    } catch (err) {
+      // A separate architecture is the likelier culprit: say which two files disagree.
+      if (opts.architecture === undefined || !(err instanceof UmaError) || err.code !== 'BAD_MODEL') throw err;
+      throw new UmaError(
+        'BAD_MODEL',
+        `architecture file ${opts.architecture} does not match the weights in ${name}: ${err.message.replace(`${name}: `, '')}`,
+      );
+    }
     const built = model;
     model = undefined;
     return await LayersClassifier.fromModel(built, name, opts.inputSpec, {
