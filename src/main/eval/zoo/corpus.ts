@@ -29,9 +29,21 @@ export interface Recipe {
   poisonRate: number;
 }
 
+/**
+ * bench/torch/train.py's recipe: a model trained in PyTorch and exported to ONNX (bench/README.md, "The
+ * PyTorch corpus"). It records more fields (optimizer, augmentation, input normalisation...) than the
+ * bench reads.
+ */
+export interface TorchRecipe extends Omit<Recipe, 'arch' | 'index'> {
+  trainer: 'pytorch';
+  arch: 'mlp' | 'cnn' | 'resnet-bn';
+  seed: number;
+  augmentation: string;
+}
+
 export interface Manifest {
   id: string;
-  recipe: Recipe;
+  recipe: Recipe | TorchRecipe;
   /** The seed that produced this model (the recipe's base seed plus failed attempts). */
   seed: number;
   attempts: number;
@@ -39,6 +51,10 @@ export interface Manifest {
   asr: number | null;
   attack: AttackRecord | null;
   trainSeconds: number;
+  /** The model file in the entry's folder (PyTorch entries: model.onnx); absent: the TF.js Layers folder. */
+  modelFile?: string;
+  /** PyTorch entries: which half of the corpus the model is in (tune parameters on one, report on the other). */
+  half?: 'tune' | 'report';
 }
 
 export interface BuildOptions {
@@ -60,6 +76,11 @@ export function entryId(r: Recipe): string {
 export function readManifest(dir: string): Manifest | null {
   const file = join(dir, 'manifest.json');
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Manifest) : null;
+}
+
+/** What to load for an entry: its manifest's model file, or the folder (model.json + weights.bin). */
+export function entryModelPath(dir: string, manifest: Manifest): string {
+  return manifest.modelFile ? join(dir, manifest.modelFile) : dir;
 }
 
 /** Manifests of every built entry under `root` (one folder per model), sorted by id. */
