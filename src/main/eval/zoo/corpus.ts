@@ -39,6 +39,8 @@ export interface TorchRecipe extends Omit<Recipe, 'arch' | 'index'> {
   arch: 'mlp' | 'cnn' | 'resnet-bn';
   seed: number;
   augmentation: string;
+  /** 'eval': torch.onnx.export folds BatchNorm into the convs (its default); 'preserve' keeps it. */
+  exportMode: 'eval' | 'preserve';
 }
 
 export interface Manifest {
