@@ -160,5 +160,6 @@ ATTACKS = {
 
 def attack_by_name(name):
     if name not in ATTACKS:
-        raise SystemExit(f"unknown attack '{name}' (one of {', '.join(ATTACKS)})")
+        raise SystemExit(f"attacks.py: unknown attack '{name}' (one of {', '.join(ATTACKS)}; wanet, composite and "
+                         'reflection are not ported)')
     return ATTACKS[name]

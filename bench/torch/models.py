@@ -84,18 +84,15 @@ class ResNetBn(nn.Module):
 
 
 def build(recipe, shape, num_classes, mean, std):
-    """The recipe's network (NCHW input in [0, 1]), with the data set's normalisation in front when
-    recipe['inputNorm'] == 'graph'."""
+    """The recipe's network (arch checked by train.py resolve_recipe; NCHW input in [0, 1]), with the
+    data set's normalisation in front when recipe['inputNorm'] == 'graph'."""
     h, w, c = shape
-    arch = recipe['arch']
-    if arch == 'mlp':
+    if recipe['arch'] == 'mlp':
         net = Mlp(c, h, w, num_classes, recipe['hidden'])
-    elif arch == 'cnn':
+    elif recipe['arch'] == 'cnn':
         net = Cnn(c, h, w, num_classes)
-    elif arch == 'resnet-bn':
-        net = ResNetBn(c, num_classes)
     else:
-        raise SystemExit(f"unknown arch '{arch}' (one of mlp, cnn, resnet-bn)")
+        net = ResNetBn(c, num_classes)
     return nn.Sequential(Normalize(mean, std), net) if recipe['inputNorm'] == 'graph' else net
 
 

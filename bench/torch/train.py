@@ -56,6 +56,7 @@ DATASETS = {
     'gtsrb': {'test': 'gtsrb/test-images-idx4-ubyte.gz', 'train': None, 'minCleanAccuracy': 0.75,
               'mean': [0.3403, 0.3121, 0.3214], 'std': [0.2724, 0.2608, 0.2669]},
 }
+ARCHS = ('mlp', 'cnn', 'resnet-bn')
 AUGMENTATIONS = ('none', 'crop', 'flip', 'flip-crop')
 DEFAULTS = {
     'arch': 'cnn', 'seed': 1, 'epochs': 4, 'augmentation': 'none', 'attack': None, 'target': None,
@@ -105,6 +106,12 @@ def resolve_recipe(raw):
     if raw.get('dataset') not in DATASETS:
         fail(f"recipe needs a dataset, one of {', '.join(DATASETS)}")
     r = {**DEFAULTS, **raw}
+    if r['arch'] not in ARCHS:
+        fail(f"arch '{r['arch']}' is not one of {', '.join(ARCHS)}")
+    if 'hidden' in r and r['arch'] != 'mlp':
+        fail("'hidden' (the MLP's layer sizes) applies to arch 'mlp' only")
+    if r['optimizer'] not in ('adam', 'sgd'):
+        fail(f"optimizer '{r['optimizer']}' is not adam or sgd")
     if r['augmentation'] not in AUGMENTATIONS:
         fail(f"augmentation '{r['augmentation']}' is not one of {', '.join(AUGMENTATIONS)}")
     if r['inputNorm'] not in ('graph', 'none') or r['exportMode'] not in ('eval', 'preserve'):
@@ -216,15 +223,13 @@ def train_entry(recipe, out_dir, data_root=DEFAULT_DATA_ROOT, seed=None, attempt
                   'poisonRate': recipe['poisonRate'], 'poisoned': poisoned}
 
     torch.manual_seed(derive_seed(seed, 'init'))
-    np.random.seed(derive_seed(seed, 'numpy'))
+    np.random.seed(derive_seed(seed, 'numpy'))  # nothing draws from it today; nothing added later runs unseeded
     torch.use_deterministic_algorithms(True)
     model = build(recipe, shape, num_classes, spec['mean'], spec['std'])
     if recipe['optimizer'] == 'adam':
         opt = torch.optim.Adam(model.parameters(), lr=recipe['lr'])
-    elif recipe['optimizer'] == 'sgd':
-        opt = torch.optim.SGD(model.parameters(), lr=recipe['lr'], momentum=0.9, weight_decay=5e-4)
     else:
-        fail(f"optimizer '{recipe['optimizer']}' is not adam or sgd")
+        opt = torch.optim.SGD(model.parameters(), lr=recipe['lr'], momentum=0.9, weight_decay=5e-4)
     order = torch.Generator().manual_seed(derive_seed(seed, 'shuffle'))
     aug = torch.Generator().manual_seed(derive_seed(seed, 'augment'))
     x, y = nchw(train_x), torch.from_numpy(train_y)
