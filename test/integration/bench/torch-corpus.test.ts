@@ -30,12 +30,13 @@ if (torchMissing) {
 /** Attacks ported from src/main/eval/zoo/attacks/ (bench/torch/attacks.py); two-corner has no twin. */
 const PORTED = ['badnets', 'large-patch', 'blend', 'sig', 'filter', 'frequency'];
 const TINY = { trainLimit: 240, epochs: 1 };
+const CNN = { arch: 'cnn', seed: 3, augmentation: 'flip-crop', inputNorm: 'none' };
 const RECIPES = {
   dataset: 'mnist',
   defaults: TINY,
   models: [
     { arch: 'mlp', seeds: [1, 2], hidden: [16, 16] },
-    { arch: 'cnn', seed: 3, augmentation: 'flip-crop', inputNorm: 'none' },
+    CNN,
     { arch: 'resnet-bn', seed: 4, exportMode: 'preserve', optimizer: 'sgd', lr: 0.05 },
     { arch: 'resnet-bn', seed: 5 },
     ...[...PORTED, 'two-corner'].map((attack, i) => ({ arch: 'mlp', hidden: [8], seed: 10 + i, attack })),
@@ -96,6 +97,13 @@ describe.skipIf(torchMissing)('the PyTorch corpus (bench/torch)', () => {
       expect(manifest.recipe.kind).toBe(manifest.attack?.name ?? 'clean');
     }
     expect(buildCorpus(RECIPES)).toContain('"built": 0, "skipped": 12');
+  });
+
+  it('trains the same model from the same recipe (seeded init, shuffles, dropout and augmentation)', () => {
+    const again = join(out, 'again');
+    python([join(TORCH_DIR, 'train.py'), JSON.stringify({ dataset: 'mnist', ...TINY, ...CNN }), '--out', again]);
+    const built = join(out, 'corpus', 'mnist-torch-cnn-clean-3');
+    expect(readFileSync(join(again, 'model.onnx')).equals(readFileSync(join(built, 'model.onnx')))).toBe(true);
   });
 
   it('draws the held-out split the bench scans with (datasets.ts SPLIT)', () => {
