@@ -233,7 +233,9 @@ def train_entry(recipe, out_dir, data_root=DEFAULT_DATA_ROOT, seed=None, attempt
     order = torch.Generator().manual_seed(derive_seed(seed, 'shuffle'))
     aug = torch.Generator().manual_seed(derive_seed(seed, 'augment'))
     x, y = nchw(train_x), torch.from_numpy(train_y)
+    epoch_seconds = []
     for epoch in range(recipe['epochs']):
+        t_epoch = time.perf_counter()
         model.train()
         perm = torch.randperm(len(y), generator=order)
         total = 0.0
@@ -244,7 +246,8 @@ def train_entry(recipe, out_dir, data_root=DEFAULT_DATA_ROOT, seed=None, attempt
             loss.backward()
             opt.step()
             total += loss.item() * len(part)
-        log(f'  epoch {epoch + 1}/{recipe["epochs"]}: loss {total / len(y):.4f}')
+        epoch_seconds.append(time.perf_counter() - t_epoch)
+        log(f'  epoch {epoch + 1}/{recipe["epochs"]}: loss {total / len(y):.4f}, {epoch_seconds[-1]:.1f} s')
     model.eval()
 
     clean_accuracy = float((predict(model, held_x).argmax(1).numpy() == held_y).mean())
@@ -281,7 +284,8 @@ def train_entry(recipe, out_dir, data_root=DEFAULT_DATA_ROOT, seed=None, attempt
         'cleanAccuracy': clean_accuracy,
         'asr': asr,
         'attack': attack,
-        'trainSeconds': train_seconds,
+        'trainSeconds': train_seconds,  # loading, poisoning, training and evaluation; export not included
+        'epochSeconds': epoch_seconds,
         'trainer': 'pytorch',
         'modelFile': 'model.onnx',
         'architecture': describe(recipe, model),
