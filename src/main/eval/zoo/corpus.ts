@@ -6,7 +6,8 @@
  * next seed (up to MAX_ATTEMPTS), so the corpus holds only working backdoors on working models.
  */
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { UmaError } from '../../../shared/errors.ts';
 import { deriveSeed } from '../../engine/random.ts';
 import type { Architecture } from './architectures.ts';
 import { attackByName } from './attacks/index.ts';
@@ -82,7 +83,11 @@ export function readManifest(dir: string): Manifest | null {
 
 /** What to load for an entry: its manifest's model file, or the folder (model.json + weights.bin). */
 export function entryModelPath(dir: string, manifest: Manifest): string {
-  return manifest.modelFile ? join(dir, manifest.modelFile) : dir;
+  const f = manifest.modelFile;
+  if (f === undefined) return dir;
+  if (f === '' || basename(f) !== f || f.startsWith('.'))
+    throw new UmaError('BAD_INPUT', `${dir}/manifest.json: modelFile '${f}' must name a file in the entry's folder`);
+  return join(dir, f);
 }
 
 /** Manifests of every built entry under `root` (one folder per model), sorted by id. */
