@@ -12,13 +12,13 @@ import { join } from 'node:path';
 import type { ScanResult } from '../../shared/results.ts';
 import type { ScanMethod, ScanParams } from '../../shared/scan-params.ts';
 import type { Dataset } from '../engine/data/index.ts';
-import { loadLayersModelFile } from '../engine/model/layers.ts';
+import { loadModelFile } from '../engine/model/load.ts';
 import type { DetectionRecord } from './metrics/detection.ts';
 import { scoreUma } from '../engine/scan/anomaly.ts';
 import { resolveParams } from '../../shared/scan-params.ts';
 import { paramsSha256 } from '../util/params-digest.ts';
 import { runScan } from '../engine/scan/pipeline.ts';
-import { listCorpus, type Manifest } from './zoo/corpus.ts';
+import { entryModelPath, listCorpus, type Manifest } from './zoo/corpus.ts';
 import { loadSplit } from './zoo/datasets.ts';
 
 /** Rows of the tables: the scanned methods plus the two re-scored variants. */
@@ -121,7 +121,7 @@ async function scanOnce(
   const ds = manifest.recipe.dataset;
   if (!held.has(ds)) held.set(ds, loadSplit(ds, o.dataRoot).held);
   const data = held.get(ds)!;
-  const model = await loadLayersModelFile(dir, { name: manifest.id });
+  const model = await loadModelFile(entryModelPath(dir, manifest), { name: manifest.id });
   try {
     const { result } = await runScan({
       model,

@@ -6,7 +6,8 @@
  * next seed (up to MAX_ATTEMPTS), so the corpus holds only working backdoors on working models.
  */
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { UmaError } from '../../../shared/errors.ts';
 import { deriveSeed } from '../../engine/random.ts';
 import type { Architecture } from './architectures.ts';
 import { attackByName } from './attacks/index.ts';
@@ -29,9 +30,23 @@ export interface Recipe {
   poisonRate: number;
 }
 
+/**
+ * bench/torch/train.py's recipe: a model trained in PyTorch and exported to ONNX (bench/README.md, "The
+ * PyTorch corpus"). It records more fields (optimizer, augmentation, input normalisation...) than the
+ * bench reads.
+ */
+export interface TorchRecipe extends Omit<Recipe, 'arch' | 'index'> {
+  trainer: 'pytorch';
+  arch: 'mlp' | 'cnn' | 'resnet-bn';
+  seed: number;
+  augmentation: string;
+  /** 'eval': torch.onnx.export folds BatchNorm into the convs (its default); 'preserve' keeps it. */
+  exportMode: 'eval' | 'preserve';
+}
+
 export interface Manifest {
   id: string;
-  recipe: Recipe;
+  recipe: Recipe | TorchRecipe;
   /** The seed that produced this model (the recipe's base seed plus failed attempts). */
   seed: number;
   attempts: number;
@@ -39,6 +54,10 @@ export interface Manifest {
   asr: number | null;
   attack: AttackRecord | null;
   trainSeconds: number;
+  /** The model file in the entry's folder (PyTorch entries: model.onnx); absent: the TF.js Layers folder. */
+  modelFile?: string;
+  /** PyTorch entries: which half of the corpus the model is in (tune parameters on one, report on the other). */
+  half?: 'tune' | 'report';
 }
 
 export interface BuildOptions {
@@ -60,6 +79,15 @@ export function entryId(r: Recipe): string {
 export function readManifest(dir: string): Manifest | null {
   const file = join(dir, 'manifest.json');
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Manifest) : null;
+}
+
+/** What to load for an entry: its manifest's model file, or the folder (model.json + weights.bin). */
+export function entryModelPath(dir: string, manifest: Manifest): string {
+  const f = manifest.modelFile;
+  if (f === undefined) return dir;
+  if (f === '' || basename(f) !== f || f.startsWith('.'))
+    throw new UmaError('BAD_INPUT', `${dir}/manifest.json: modelFile '${f}' must name a file in the entry's folder`);
+  return join(dir, f);
 }
 
 /** Manifests of every built entry under `root` (one folder per model), sorted by id. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../../src/main/cli/index.ts';
-import { entryId, recipes } from '../../../../src/main/eval/zoo/corpus.ts';
+import { entryId, entryModelPath, recipes, type Manifest } from '../../../../src/main/eval/zoo/corpus.ts';
 
 function capture() {
   const lines: string[] = [];
@@ -23,6 +23,16 @@ describe('corpus recipes', () => {
       arch: 'small-cifar-cnn',
       epochs: 2,
     });
+  });
+});
+
+describe('entryModelPath', () => {
+  const manifest = (modelFile?: string) => ({ id: 'x', modelFile }) as Manifest;
+  it("loads the TF.js folder, or the manifest's modelFile inside it, and refuses one outside", () => {
+    expect(entryModelPath('/c/e', manifest())).toBe('/c/e');
+    expect(entryModelPath('/c/e', manifest('model.onnx'))).toBe('/c/e/model.onnx');
+    for (const bad of ['../model.onnx', 'sub/model.onnx', '/abs.onnx', '..', ''])
+      expect(() => entryModelPath('/c/e', manifest(bad)), bad).toThrow(/must name a file in the entry's folder/);
   });
 });
 
