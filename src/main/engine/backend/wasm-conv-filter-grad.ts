@@ -3,12 +3,13 @@
  *
  * Why: the WASM backend ships no Conv2DBackpropFilter. Computing it as a convolution of the input
  * with dy as the filter (the formulation the depthwise kernels in wasm-grad-kernels.ts use) hands
- * XNNPACK a filter as large as the image, which it runs at ~12 GFLOP/s, half its 3x3 rate; on the
- * authors' CIFAR CNN that was 42% of a training step. As a product:
- *   dW[i, j, ci, :] = sum_k A[(i, j, ci), k] dy[k, :],  A[(i, j, ci), (n, y, x)] = xpad[n, y*sh + i*dh, x*sw + j*dw, ci]
- * (zero outside the image), so A [fh*fw*Cin, K] times dy [K, Cout] is dW in its own layout. dy is the
- * right-hand operand, which XNNPACK packs, so it is packed once; A is built on the heap from the input
- * transposed channel-major once, so each of its rows copies contiguous input rows. K = N*Ho*Wo is cut into chunks of whole
+ * XNNPACK a filter as large as the image and, for an RGB first layer, a 3-image "batch": 3.6x slower
+ * than this product there, and no faster on wider layers (bench/results/kernels.json). As a product,
+ *   dW[i, j, ci, :] = sum_k A[(i, j, ci), k] dy[k, :],
+ *   A[(i, j, ci), (n, y, x)] = xpad[n, y*sh + i*dh, x*sw + j*dw, ci]  (zero outside the image),
+ * A [fh*fw*Cin, K] times dy [K, Cout] is dW in its own layout. dy is the right-hand operand, which
+ * XNNPACK packs, so it is packed once; A is built on the heap from the input transposed channel-major
+ * once, so each of its rows copies contiguous input rows. K = N*Ho*Wo is cut into chunks of whole
  * samples so A stays under CHUNK_VALUES; chunk products are summed.
  */
 import * as tf from '@tensorflow/tfjs';
