@@ -494,6 +494,13 @@ export const API = {
     z.object({ publicKeyPem: z.string().min(1).max(10_000), name: z.string().trim().min(1).max(200) }).strict(),
     returns<KeyInfo>(),
   ),
+  /** Reads a pasted or uploaded public key without trusting it: its keyid (fingerprint) and whether it is known. */
+  'keys/inspect': call(
+    z.object({ publicKeyPem: z.string().min(1).max(10_000) }).strict(),
+    returns<{ keyid: string; known: KeyInfo | null }>(),
+  ),
+  /** The examiner's own signing key, made now if they have none yet (it is otherwise made at their first report). */
+  'keys/create': call(z.object({ examiner: z.string().trim().min(1).max(200) }).strict(), returns<KeyInfo>()),
   'keys/untrust': call(
     z
       .object({

@@ -6,6 +6,7 @@
  * a reload, and the connection-lost notice when the service stops mid-scan and its recovery when it is
  * back (the cleanly stopped scan resumes; it is not marked failed).
  */
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,6 +70,20 @@ async function seedExplainedScan(dir: string): Promise<{ caseId: number; scanId:
   }
 }
 
+/** A keyid as the Keys page shows it: groups of four hex digits. */
+const grouped = (keyid: string): string => keyid.match(/.{4}/g)!.join(' ');
+
+/** A seeded Ed25519 public key (PEM) and its keyid, the sha256 of its SPKI DER. */
+function ed25519Pem(seed: number): { pem: string; keyid: string } {
+  // PKCS#8 prefix of an Ed25519 private key followed by its 32-byte seed.
+  const der = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), Buffer.alloc(32, seed)]);
+  const pub = createPublicKey(createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }));
+  const keyid = createHash('sha256')
+    .update(pub.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
+  return { pem: pub.export({ type: 'spki', format: 'pem' }).toString(), keyid };
+}
+
 describe.skipIf(skip !== null)('workstation states in Chromium against uma serve', () => {
   let served: Served | undefined;
   let browser: Browser | undefined;
@@ -121,6 +136,58 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
     await page.close();
   }, 60_000);
 
+  it("shows the examiner's key to hand out, trusts a pasted key only after showing its fingerprint, untrusts one", async () => {
+    const page = await browser!.newPage({ viewport: SIZES[0] });
+    await open(page, '#/keys');
+    // A fresh service signs as the account's user name, which has no key yet; the analyst names themself.
+    await page.getByRole('button', { name: 'Change examiner name' }).click();
+    await page.getByLabel('Examiner', { exact: true }).fill('E2E Examiner');
+    await page.getByRole('button', { name: 'Save name' }).click();
+    await page.getByRole('button', { name: 'Make my signing key' }).click();
+    const own = ok(await api!['keys/list']({})).find((k) => k.source === 'examiner')!;
+    expect(own.name).toBe('e2e-examiner');
+    await expect.poll(() => page.getByTestId('own-fingerprint').textContent()).toBe(grouped(own.keyid));
+    expect(await page.getByLabel('Your public key (PEM)').textContent()).toContain('-----BEGIN PUBLIC KEY-----');
+
+    // A key that is not Ed25519 is refused by name, and nothing is trusted.
+    await page.getByLabel('Who holds it').fill('Mallory');
+    await page
+      .getByLabel('Public key (PEM)', { exact: true })
+      .fill('-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----');
+    await page.getByRole('button', { name: 'Check key…' }).click();
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('not an Ed25519 public key PEM');
+    await page.getByRole('button', { name: 'Dismiss error' }).click();
+
+    for (const [name, key] of [
+      ['Dana Reyes, lab 2', ed25519Pem(1)],
+      ['Sam Okafor, lab 3', ed25519Pem(2)],
+    ] as const) {
+      await page.getByLabel('Who holds it').fill(name);
+      await page.getByLabel('Public key (PEM)', { exact: true }).fill(key.pem);
+      await page.getByRole('button', { name: 'Check key…' }).click();
+      const dialog = page.getByRole('dialog', { name: `Trust this key as “${name}”?` });
+      expect(await dialog.getByTestId('pending-fingerprint').textContent()).toContain(grouped(key.keyid));
+      // Not trusted until confirmed.
+      expect(ok(await api!['keys/list']({})).map((k) => k.keyid)).not.toContain(key.keyid);
+      await dialog.getByRole('button', { name: 'Trust key' }).click();
+      await expect.poll(() => page.getByRole('status').first().textContent()).toContain(`as “${name}”`);
+    }
+    expect(ok(await api!['keys/list']({})).map((k) => k.name)).toEqual([
+      'e2e-examiner',
+      'Dana Reyes, lab 2',
+      'Sam Okafor, lab 3',
+    ]);
+
+    await page.getByRole('button', { name: 'Untrust Sam Okafor, lab 3' }).click();
+    expect(await page.locator('.confirm').textContent()).toContain('Stop trusting “Sam Okafor, lab 3”');
+    await page.getByRole('button', { name: 'Untrust', exact: true }).click();
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(2);
+    expect(ok(await api!['keys/list']({})).map((k) => k.name)).toEqual(['e2e-examiner', 'Dana Reyes, lab 2']);
+    // The examiner's own key has no untrust button: it stays trusted while its file exists.
+    expect(await page.getByRole('button', { name: 'Untrust e2e-examiner' }).count()).toBe(0);
+    await page.close();
+  }, 60_000);
+
   it('screenshots every page at 1440x900 and 1024x700', async () => {
     for (const f of fs.readdirSync(SHOTS)) if (f.endsWith('.png')) fs.rmSync(path.join(SHOTS, f));
     const { caseId, scanId } = seeded;
@@ -134,6 +201,7 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
       ['report', `#/scans/${scanId}/report`],
       ['compare', '#/compare'],
       ['verify', '#/verify'],
+      ['keys', '#/keys'],
     ];
     for (const size of SIZES) {
       const page = await browser!.newPage({ viewport: size });
