@@ -86,6 +86,7 @@ describe('scans store', () => {
     fraction,
     etaSeconds: 30,
     classFractions: Array(10).fill(fraction),
+    workers: [],
   });
 
   it('applies a burst of progress events once, on the next animation frame', async () => {
@@ -330,6 +331,7 @@ describe('scans store after an engine host restart', () => {
         fraction: 0,
         etaSeconds: null,
         classFractions: [],
+        workers: [],
       },
     });
     fake.emit({ type: 'job/failed', jobId: 'x', scanId: 6, error: { code: 'BAD_DATA', message: 'no' } });
