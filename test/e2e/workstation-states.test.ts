@@ -12,6 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { openCaseDb } from '../../src/main/cases/open.ts';
+import { recordBadNetsScan } from '../fixtures/reports/badnets-trigger.ts';
 import { recordScanResult } from '../fixtures/reports/record-fixture.ts';
 import { paramsSha256 } from '../../src/main/util/params-digest.ts';
 import { materializeModel } from '../../src/main/service/materialize.ts';
@@ -90,6 +91,7 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
   let api: WsClient | undefined;
   let dir = '';
   let seeded = { caseId: 0, scanId: 0 };
+  let badnets = { caseId: 0, scanId: 0 };
   const base = () => served!.url.replace(/\/\?token=.*$/, '');
   const open = async (page: Page, hash: string) => {
     await page.goto(`${served!.url}${hash}`);
@@ -102,6 +104,12 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
     fs.mkdirSync(path.join(ROOT, 'test-results'), { recursive: true });
     dir = fs.mkdtempSync(path.join(ROOT, 'test-results/.e2e-states-'));
     seeded = await seedExplainedScan(dir);
+    const cdb = openCaseDb({ path: path.join(dir, 'cases.sqlite'), actor: 'e2e' });
+    try {
+      badnets = await recordBadNetsScan(cdb, { caseName: 'Demo pair, known trigger', data: 'demo' });
+    } finally {
+      cdb.sql.close();
+    }
     served = await startServe({ dir, token: TOKEN });
     api = await wsApi(`${base().replace('http', 'ws')}/api?token=${TOKEN}`, base());
     const { chromium } = await import('playwright-core');
@@ -219,6 +227,56 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
     }
     expect(fs.readdirSync(SHOTS).filter((f) => f.endsWith('.png'))).toHaveLength(pages.length * SIZES.length);
   }, 180_000);
+
+  it("shows the model's answers on stamped images in the gallery, and lays the mask over them", async () => {
+    for (const size of SIZES) {
+      const page = await browser!.newPage({ viewport: size });
+      await open(page, `#/scans/${badnets.scanId}/triggers?class=7`);
+      const card = page.getByRole('article', { name: 'Class 7' });
+      await card.getByRole('button', { name: 'Run the model on stamped images' }).click();
+      const summary = card.getByTestId('prediction-summary');
+      await expect.poll(() => summary.count(), { timeout: 60_000 }).toBe(1);
+      // The demo model's real trigger: the suspect answers 7 on (nearly) every stamped digit, the clean twin does not.
+      const text = (await summary.textContent())!.replace(/\s+/g, ' ');
+      const [, moved, shown] = /Suspect model: (\d+) of (\d+) stamped images answered 7/.exec(text)!;
+      expect(Number(shown)).toBe(6);
+      expect(Number(moved)).toBeGreaterThanOrEqual(5);
+      expect(text).toMatch(/Reference model “clean twin” \(ref\.\): [01] of 6/);
+      expect(await card.locator('.examples li').count()).toBe(6);
+      expect(await card.getByTestId('mask-overlay').count()).toBe(0);
+      await page.getByLabel('Mask overlay on stamped images').check();
+      // Every stamped image of the card, the scan's examples and the model's, gets the mask.
+      expect(await card.getByTestId('mask-overlay').count()).toBe(6 + 1);
+      await card.scrollIntoViewIfNeeded();
+      await page.waitForTimeout(300);
+      await card.screenshot({ path: path.join(SHOTS, `${size.width}x${size.height}-triggers-predictions.png`) });
+      // A class whose stored trigger does not fit the model says so in its own card.
+      const other = page.getByRole('article', { name: 'Class 2' });
+      await other.getByRole('button', { name: 'Run the model on stamped images' }).click();
+      await expect
+        .poll(() => other.getByRole('alert').textContent(), { timeout: 30_000 })
+        .toContain('the stored trigger mask is 16x16; the model takes 28x28 images');
+      await page.close();
+    }
+  }, 180_000);
+
+  it("screenshots the trust dialog with the pasted key's fingerprint", async () => {
+    const key = ed25519Pem(3);
+    for (const size of SIZES) {
+      const page = await browser!.newPage({ viewport: size });
+      await open(page, '#/keys');
+      await page.getByLabel('Who holds it').fill('Lee Park, lab 4');
+      await page.getByLabel('Public key (PEM)', { exact: true }).fill(key.pem);
+      await page.getByRole('button', { name: 'Check key…' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Trust this key as “Lee Park, lab 4”?' });
+      expect(await dialog.getByTestId('pending-fingerprint').textContent()).toContain(grouped(key.keyid));
+      await page.screenshot({ path: path.join(SHOTS, `${size.width}x${size.height}-keys-trust-dialog.png`) });
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      expect(await dialog.count()).toBe(0);
+      await page.close();
+    }
+    expect(ok(await api!['keys/list']({})).map((k) => k.keyid)).not.toContain(key.keyid);
+  }, 60_000);
 
   it('cancel, then resume, then done: the live page follows without a reload', async () => {
     const { caseId } = seeded;
