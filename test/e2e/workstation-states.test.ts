@@ -278,6 +278,37 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
     expect(ok(await api!['keys/list']({})).map((k) => k.keyid)).not.toContain(key.keyid);
   }, 60_000);
 
+  it('names both workers of a two-worker scan on the live page, each with what it does', async () => {
+    const { caseId } = seeded;
+    const evidenceId = ok(await api!['cases/get']({ caseId })).evidence[0].id;
+    const { scanId, jobId } = ok(
+      await api!['scans/start']({ caseId, evidenceId, data: { kind: 'demo' }, params: TINY, workers: 2 }),
+    );
+    const page = await browser!.newPage({ viewport: SIZES[0] });
+    try {
+      await open(page, `#/scans/${scanId}/live`);
+      const workers = page.getByRole('list', { name: 'Workers' }).getByRole('listitem');
+      // Both at work at once (the reference model on one, classes on the other, or two classes).
+      await expect
+        .poll(async () => (await workers.allTextContents()).filter((t) => !t.includes('idle')).length, {
+          timeout: 120_000,
+          interval: 250,
+        })
+        .toBe(2);
+      const lines = await workers.allTextContents();
+      expect(lines.map((t) => t.trim().split(/\s+/).slice(0, 2).join(' '))).toEqual(['Worker 1', 'Worker 2']);
+      for (const t of lines)
+        expect(t).toMatch(/Preparing|Training the clean reference model|Unlearning|Reversing|Testing/);
+      await page.screenshot({ path: path.join(SHOTS, '1440x900-live-two-workers.png'), fullPage: true });
+    } finally {
+      await api!['scans/cancel']({ jobId });
+      await page.close();
+    }
+    await expect
+      .poll(async () => ok(await api!['scans/get']({ scanId })).scan.status, { timeout: 60_000 })
+      .toBe('cancelled');
+  }, 240_000);
+
   it('cancel, then resume, then done: the live page follows without a reload', async () => {
     const { caseId } = seeded;
     const evidenceId = ok(await api!['cases/get']({ caseId })).evidence[0].id;
