@@ -227,6 +227,8 @@ export interface ModelInspection {
   accuracy?: { accuracy: number; correct: number; count: number; source: string };
   /** Every layer input -> output, where the format has a layer list (Keras); outputShape without the batch axis. */
   layers?: { name: string; className: string; outputShape: (number | null)[]; params: number }[];
+  /** The graph in topological order for the model view's diagram: node 0 the input, inputs index earlier nodes. */
+  graph?: { name: string; op: string; inputs: number[] }[];
 }
 
 export interface DataInspection {

@@ -278,6 +278,30 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
     expect(ok(await api!['keys/list']({})).map((k) => k.keyid)).not.toContain(key.keyid);
   }, 60_000);
 
+  it("draws the model's graph in the model view, input at the top", async () => {
+    for (const size of SIZES) {
+      const page = await browser!.newPage({ viewport: size });
+      await open(page, `#/cases/${badnets.caseId}`);
+      const card = page.getByRole('article', { name: 'Evidence suspect' });
+      await card.getByRole('button', { name: 'Model view' }).click();
+      const view = card.getByRole('region', { name: 'Model view' });
+      const summary = view.locator('summary', { hasText: 'Graph:' });
+      await summary.click();
+      const graph = view.getByRole('img', { name: /^Model graph: \d+ nodes/ });
+      await graph.waitFor();
+      const nodes = Number(/Graph: (\d+) nodes/.exec((await summary.textContent())!)![1]);
+      expect(await graph.locator('g[data-op]').count()).toBe(nodes);
+      // The demo CNN is a chain: every node but the input has one edge in.
+      expect(await graph.locator('path.edge').count()).toBe(nodes - 1);
+      expect(await graph.locator('g[data-op]').first().getAttribute('data-op')).toBe('Input');
+      expect(await graph.locator('g[data-op="Conv2D"]').count()).toBeGreaterThan(0);
+      // Back to the top first: a full-page shot of a scrolled page paints the sticky header mid-page.
+      await page.evaluate('window.scrollTo(0, 0)');
+      await page.screenshot({ path: path.join(SHOTS, `${size.width}x${size.height}-model-graph.png`), fullPage: true });
+      await page.close();
+    }
+  }, 120_000);
+
   it('names both workers of a two-worker scan on the live page, each with what it does', async () => {
     const { caseId } = seeded;
     const evidenceId = ok(await api!['cases/get']({ caseId })).evidence[0].id;
