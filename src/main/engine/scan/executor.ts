@@ -29,6 +29,7 @@ function taskStart(task: ScanTask, worker: number): WorkerActivity {
   }
 }
 
+/** A worker between tasks (or before its first). */
 export const idleWorker = (worker: number): WorkerActivity => ({
   worker,
   stage: null,

@@ -4,6 +4,7 @@
  * each worker is doing.
  */
 import type { ScanProgress, StepProgress, WorkerActivity } from '../../../shared/events.ts';
+import { idleWorker } from './executor.ts';
 
 export class ProgressTracker {
   private readonly classDone: number[];
@@ -19,7 +20,7 @@ export class ProgressTracker {
     done: readonly number[] = [],
     workerIds: readonly number[] = [],
   ) {
-    this.workers = workerIds.map((worker) => ({ worker, stage: null, classIndex: null, step: 0, steps: 0 }));
+    this.workers = workerIds.map(idleWorker);
     this.classDone = new Array<number>(numClasses).fill(0);
     for (const k of done) this.classDone[k] = 1;
   }
