@@ -324,6 +324,11 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
       for (const t of lines)
         expect(t).toMatch(/Preparing|Training the clean reference model|Unlearning|Reversing|Testing/);
       await page.screenshot({ path: path.join(SHOTS, '1440x900-live-two-workers.png'), fullPage: true });
+      const narrow = await browser!.newPage({ viewport: SIZES[1] });
+      await open(narrow, `#/scans/${scanId}/live`);
+      await expect.poll(() => narrow.getByRole('list', { name: 'Workers' }).getByRole('listitem').count()).toBe(2);
+      await narrow.screenshot({ path: path.join(SHOTS, '1024x700-live-two-workers.png'), fullPage: true });
+      await narrow.close();
     } finally {
       await api!['scans/cancel']({ jobId });
       await page.close();
