@@ -239,6 +239,8 @@ export interface ModelInspection {
   accuracy?: { accuracy: number; correct: number; count: number; source: string };
   /** Every layer input -> output, where the format has a layer list (Keras); outputShape without the batch axis. */
   layers?: { name: string; className: string; outputShape: (number | null)[]; params: number }[];
+  /** The graph in topological order for the model view's diagram: node 0 the input, inputs index earlier nodes. */
+  graph?: { name: string; op: string; inputs: number[] }[];
 }
 
 export interface DataInspection {
@@ -272,6 +274,38 @@ export interface ClassImages {
   mask: Uint8Array;
   pattern: Uint8Array;
   stamped: Uint8Array[];
+}
+
+/** A model's top-1 answer for one image: the class and its softmax probability. */
+export interface TopOne {
+  classIndex: number;
+  probability: number;
+}
+
+/** One clean image of another class with a class's reversed trigger stamped on it, and what the models answer. */
+export interface StampedPrediction {
+  /** The image's index in the scan's clean data, and its true class. */
+  sample: number;
+  label: number;
+  /** PNGs of the image as it is and stamped. */
+  clean: Uint8Array;
+  stamped: Uint8Array;
+  /** The suspect model (the scan's evidence) on the clean and on the stamped image. */
+  suspect: { clean: TopOne; stamped: TopOne };
+  /** The clean reference model the scan was given, on the same two images; null when it trained its own. */
+  reference: { clean: TopOne; stamped: TopOne } | null;
+}
+
+export interface StampedPredictions {
+  scanId: number;
+  classIndex: number;
+  classNames: string[];
+  /** The clean data the images come from: the scan's own. */
+  data: string;
+  /** The reference model's name, or null with why there is none in `referenceNote`. */
+  reference: string | null;
+  referenceNote: string;
+  examples: StampedPrediction[];
 }
 
 export interface JobInfo {
@@ -451,6 +485,18 @@ export const API = {
     >(),
   ),
 
+  /**
+   * A class's reversed trigger (as stored) stamped by the engine's stamp onto `count` seeded clean images of
+   * other classes from the scan's data, and the suspect model's (and a supplied reference model's) top-1
+   * answers on each image clean and stamped: does the trigger really move the model to the class?
+   */
+  'scans/stamped-predictions': call(
+    z
+      .object({ scanId: id, classIndex: z.number().int().min(0), count: z.number().int().min(1).max(24).default(6) })
+      .strict(),
+    returns<StampedPredictions>(),
+  ),
+
   'jobs/list': call(none, returns<JobInfo[]>()),
 
   'notes/add': call(
@@ -508,6 +554,13 @@ export const API = {
     z.object({ publicKeyPem: z.string().min(1).max(10_000), name: z.string().trim().min(1).max(200) }).strict(),
     returns<KeyInfo>(),
   ),
+  /** Reads a pasted or uploaded public key without trusting it: its keyid (fingerprint) and whether it is known. */
+  'keys/inspect': call(
+    z.object({ publicKeyPem: z.string().min(1).max(10_000) }).strict(),
+    returns<{ keyid: string; known: KeyInfo | null }>(),
+  ),
+  /** The examiner's own signing key, made now if they have none yet (it is otherwise made at their first report). */
+  'keys/create': call(z.object({ examiner: z.string().trim().min(1).max(200) }).strict(), returns<KeyInfo>()),
   'keys/untrust': call(
     z
       .object({

@@ -21,6 +21,20 @@ export interface StepProgress {
 }
 
 /**
+ * What one worker of a scan is doing: the task it runs (its stage and class, the steps of its last
+ * report), or idle between tasks. Workers are the pool's threads, numbered from 1; 0 is the host's
+ * own thread when a scan runs without a pool.
+ */
+export interface WorkerActivity {
+  worker: number;
+  /** Null while the worker waits for a task (or before its first one). */
+  stage: ScanStage | null;
+  classIndex: number | null;
+  step: number;
+  steps: number;
+}
+
+/**
  * The one progress event of a scan, from the pipeline to the Pinia store: the engine's `progress`
  * ScanEvent carries it, the service's `job/progress` ApiEvent and JobInfo.progress carry it as it is.
  */
@@ -31,6 +45,8 @@ export interface ScanProgress extends StepProgress {
   etaSeconds: number | null;
   /** Per-class fraction done, indexed by class. */
   classFractions: number[];
+  /** Every worker of the scan, in worker order, idle ones included. */
+  workers: WorkerActivity[];
 }
 
 export type ScanEvent =

@@ -6,11 +6,13 @@
  * a reload, and the connection-lost notice when the service stops mid-scan and its recovery when it is
  * back (the cleanly stopped scan resumes; it is not marked failed).
  */
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { openCaseDb } from '../../src/main/cases/open.ts';
+import { recordBadNetsScan } from '../fixtures/reports/badnets-trigger.ts';
 import { recordScanResult } from '../fixtures/reports/record-fixture.ts';
 import { paramsSha256 } from '../../src/main/util/params-digest.ts';
 import { materializeModel } from '../../src/main/service/materialize.ts';
@@ -69,12 +71,27 @@ async function seedExplainedScan(dir: string): Promise<{ caseId: number; scanId:
   }
 }
 
+/** A keyid as the Keys page shows it: groups of four hex digits. */
+const grouped = (keyid: string): string => keyid.match(/.{4}/g)!.join(' ');
+
+/** A seeded Ed25519 public key (PEM) and its keyid, the sha256 of its SPKI DER. */
+function ed25519Pem(seed: number): { pem: string; keyid: string } {
+  // PKCS#8 prefix of an Ed25519 private key followed by its 32-byte seed.
+  const der = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), Buffer.alloc(32, seed)]);
+  const pub = createPublicKey(createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }));
+  const keyid = createHash('sha256')
+    .update(pub.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
+  return { pem: pub.export({ type: 'spki', format: 'pem' }).toString(), keyid };
+}
+
 describe.skipIf(skip !== null)('workstation states in Chromium against uma serve', () => {
   let served: Served | undefined;
   let browser: Browser | undefined;
   let api: WsClient | undefined;
   let dir = '';
   let seeded = { caseId: 0, scanId: 0 };
+  let badnets = { caseId: 0, scanId: 0 };
   const base = () => served!.url.replace(/\/\?token=.*$/, '');
   const open = async (page: Page, hash: string) => {
     await page.goto(`${served!.url}${hash}`);
@@ -87,6 +104,12 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
     fs.mkdirSync(path.join(ROOT, 'test-results'), { recursive: true });
     dir = fs.mkdtempSync(path.join(ROOT, 'test-results/.e2e-states-'));
     seeded = await seedExplainedScan(dir);
+    const cdb = openCaseDb({ path: path.join(dir, 'cases.sqlite'), actor: 'e2e' });
+    try {
+      badnets = await recordBadNetsScan(cdb, { caseName: 'Demo pair, known trigger', data: 'demo' });
+    } finally {
+      cdb.sql.close();
+    }
     served = await startServe({ dir, token: TOKEN });
     api = await wsApi(`${base().replace('http', 'ws')}/api?token=${TOKEN}`, base());
     const { chromium } = await import('playwright-core');
@@ -121,6 +144,58 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
     await page.close();
   }, 60_000);
 
+  it("shows the examiner's key to hand out, trusts a pasted key only after showing its fingerprint, untrusts one", async () => {
+    const page = await browser!.newPage({ viewport: SIZES[0] });
+    await open(page, '#/keys');
+    // A fresh service signs as the account's user name, which has no key yet; the analyst names themself.
+    await page.getByRole('button', { name: 'Change examiner name' }).click();
+    await page.getByLabel('Examiner', { exact: true }).fill('E2E Examiner');
+    await page.getByRole('button', { name: 'Save name' }).click();
+    await page.getByRole('button', { name: 'Make my signing key' }).click();
+    const own = ok(await api!['keys/list']({})).find((k) => k.source === 'examiner')!;
+    expect(own.name).toBe('e2e-examiner');
+    await expect.poll(() => page.getByTestId('own-fingerprint').textContent()).toBe(grouped(own.keyid));
+    expect(await page.getByLabel('Your public key (PEM)').textContent()).toContain('-----BEGIN PUBLIC KEY-----');
+
+    // A key that is not Ed25519 is refused by name, and nothing is trusted.
+    await page.getByLabel('Who holds it').fill('Mallory');
+    await page
+      .getByLabel('Public key (PEM)', { exact: true })
+      .fill('-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----');
+    await page.getByRole('button', { name: 'Check key…' }).click();
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('not an Ed25519 public key PEM');
+    await page.getByRole('button', { name: 'Dismiss error' }).click();
+
+    for (const [name, key] of [
+      ['Dana Reyes, lab 2', ed25519Pem(1)],
+      ['Sam Okafor, lab 3', ed25519Pem(2)],
+    ] as const) {
+      await page.getByLabel('Who holds it').fill(name);
+      await page.getByLabel('Public key (PEM)', { exact: true }).fill(key.pem);
+      await page.getByRole('button', { name: 'Check key…' }).click();
+      const dialog = page.getByRole('dialog', { name: `Trust this key as “${name}”?` });
+      expect(await dialog.getByTestId('pending-fingerprint').textContent()).toContain(grouped(key.keyid));
+      // Not trusted until confirmed.
+      expect(ok(await api!['keys/list']({})).map((k) => k.keyid)).not.toContain(key.keyid);
+      await dialog.getByRole('button', { name: 'Trust key' }).click();
+      await expect.poll(() => page.getByRole('status').first().textContent()).toContain(`as “${name}”`);
+    }
+    expect(ok(await api!['keys/list']({})).map((k) => k.name)).toEqual([
+      'e2e-examiner',
+      'Dana Reyes, lab 2',
+      'Sam Okafor, lab 3',
+    ]);
+
+    await page.getByRole('button', { name: 'Untrust Sam Okafor, lab 3' }).click();
+    expect(await page.locator('.confirm').textContent()).toContain('Stop trusting “Sam Okafor, lab 3”');
+    await page.getByRole('button', { name: 'Untrust', exact: true }).click();
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(2);
+    expect(ok(await api!['keys/list']({})).map((k) => k.name)).toEqual(['e2e-examiner', 'Dana Reyes, lab 2']);
+    // The examiner's own key has no untrust button: it stays trusted while its file exists.
+    expect(await page.getByRole('button', { name: 'Untrust e2e-examiner' }).count()).toBe(0);
+    await page.close();
+  }, 60_000);
+
   it('screenshots every page at 1440x900 and 1024x700', async () => {
     for (const f of fs.readdirSync(SHOTS)) if (f.endsWith('.png')) fs.rmSync(path.join(SHOTS, f));
     const { caseId, scanId } = seeded;
@@ -134,6 +209,7 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
       ['report', `#/scans/${scanId}/report`],
       ['compare', '#/compare'],
       ['verify', '#/verify'],
+      ['keys', '#/keys'],
     ];
     for (const size of SIZES) {
       const page = await browser!.newPage({ viewport: size });
@@ -151,6 +227,116 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
     }
     expect(fs.readdirSync(SHOTS).filter((f) => f.endsWith('.png'))).toHaveLength(pages.length * SIZES.length);
   }, 180_000);
+
+  it("shows the model's answers on stamped images in the gallery, and lays the mask over them", async () => {
+    for (const size of SIZES) {
+      const page = await browser!.newPage({ viewport: size });
+      await open(page, `#/scans/${badnets.scanId}/triggers?class=7`);
+      const card = page.getByRole('article', { name: 'Class 7' });
+      await card.getByRole('button', { name: 'Run the model on stamped images' }).click();
+      const summary = card.getByTestId('prediction-summary');
+      await expect.poll(() => summary.count(), { timeout: 60_000 }).toBe(1);
+      // The demo model's real trigger: the suspect answers 7 on (nearly) every stamped digit, the clean twin does not.
+      const text = (await summary.textContent())!.replace(/\s+/g, ' ');
+      const [, moved, shown] = /Suspect model: (\d+) of (\d+) stamped images answered 7/.exec(text)!;
+      expect(Number(shown)).toBe(6);
+      expect(Number(moved)).toBeGreaterThanOrEqual(5);
+      expect(text).toMatch(/Reference model “clean twin” \(ref\.\): [01] of 6/);
+      expect(await card.locator('.examples li').count()).toBe(6);
+      expect(await card.getByTestId('mask-overlay').count()).toBe(0);
+      await page.getByLabel('Mask overlay on stamped images').check();
+      // Every stamped image of the card, the scan's examples and the model's, gets the mask.
+      expect(await card.getByTestId('mask-overlay').count()).toBe(6 + 1);
+      await card.scrollIntoViewIfNeeded();
+      await page.waitForTimeout(300);
+      await card.screenshot({ path: path.join(SHOTS, `${size.width}x${size.height}-triggers-predictions.png`) });
+      // A class whose stored trigger does not fit the model says so in its own card.
+      const other = page.getByRole('article', { name: 'Class 2' });
+      await other.getByRole('button', { name: 'Run the model on stamped images' }).click();
+      await expect
+        .poll(() => other.getByRole('alert').textContent(), { timeout: 30_000 })
+        .toContain('the stored trigger mask is 16x16; the model takes 28x28 images');
+      await page.close();
+    }
+  }, 180_000);
+
+  it("screenshots the trust dialog with the pasted key's fingerprint", async () => {
+    const key = ed25519Pem(3);
+    for (const size of SIZES) {
+      const page = await browser!.newPage({ viewport: size });
+      await open(page, '#/keys');
+      await page.getByLabel('Who holds it').fill('Lee Park, lab 4');
+      await page.getByLabel('Public key (PEM)', { exact: true }).fill(key.pem);
+      await page.getByRole('button', { name: 'Check key…' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Trust this key as “Lee Park, lab 4”?' });
+      expect(await dialog.getByTestId('pending-fingerprint').textContent()).toContain(grouped(key.keyid));
+      await page.screenshot({ path: path.join(SHOTS, `${size.width}x${size.height}-keys-trust-dialog.png`) });
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      expect(await dialog.count()).toBe(0);
+      await page.close();
+    }
+    expect(ok(await api!['keys/list']({})).map((k) => k.keyid)).not.toContain(key.keyid);
+  }, 60_000);
+
+  it("draws the model's graph in the model view, input at the top", async () => {
+    for (const size of SIZES) {
+      const page = await browser!.newPage({ viewport: size });
+      await open(page, `#/cases/${badnets.caseId}`);
+      const card = page.getByRole('article', { name: 'Evidence suspect' });
+      await card.getByRole('button', { name: 'Model view' }).click();
+      const view = card.getByRole('region', { name: 'Model view' });
+      const summary = view.locator('summary', { hasText: 'Graph:' });
+      await summary.click();
+      const graph = view.getByRole('img', { name: /^Model graph: \d+ nodes/ });
+      await graph.waitFor();
+      const nodes = Number(/Graph: (\d+) nodes/.exec((await summary.textContent())!)![1]);
+      expect(await graph.locator('g[data-op]').count()).toBe(nodes);
+      // The demo CNN is a chain: every node but the input has one edge in.
+      expect(await graph.locator('path.edge').count()).toBe(nodes - 1);
+      expect(await graph.locator('g[data-op]').first().getAttribute('data-op')).toBe('Input');
+      expect(await graph.locator('g[data-op="Conv2D"]').count()).toBeGreaterThan(0);
+      // Back to the top first: a full-page shot of a scrolled page paints the sticky header mid-page.
+      await page.evaluate('window.scrollTo(0, 0)');
+      await page.screenshot({ path: path.join(SHOTS, `${size.width}x${size.height}-model-graph.png`), fullPage: true });
+      await page.close();
+    }
+  }, 120_000);
+
+  it('names both workers of a two-worker scan on the live page, each with what it does', async () => {
+    const { caseId } = seeded;
+    const evidenceId = ok(await api!['cases/get']({ caseId })).evidence[0].id;
+    const { scanId, jobId } = ok(
+      await api!['scans/start']({ caseId, evidenceId, data: { kind: 'demo' }, params: TINY, workers: 2 }),
+    );
+    const page = await browser!.newPage({ viewport: SIZES[0] });
+    try {
+      await open(page, `#/scans/${scanId}/live`);
+      const workers = page.getByRole('list', { name: 'Workers' }).getByRole('listitem');
+      // Both at work at once (the reference model on one, classes on the other, or two classes).
+      await expect
+        .poll(async () => (await workers.allTextContents()).filter((t) => !t.includes('idle')).length, {
+          timeout: 120_000,
+          interval: 250,
+        })
+        .toBe(2);
+      const lines = await workers.allTextContents();
+      expect(lines.map((t) => t.trim().split(/\s+/).slice(0, 2).join(' '))).toEqual(['Worker 1', 'Worker 2']);
+      for (const t of lines)
+        expect(t).toMatch(/Preparing|Training the clean reference model|Unlearning|Reversing|Testing/);
+      await page.screenshot({ path: path.join(SHOTS, '1440x900-live-two-workers.png'), fullPage: true });
+      const narrow = await browser!.newPage({ viewport: SIZES[1] });
+      await open(narrow, `#/scans/${scanId}/live`);
+      await expect.poll(() => narrow.getByRole('list', { name: 'Workers' }).getByRole('listitem').count()).toBe(2);
+      await narrow.screenshot({ path: path.join(SHOTS, '1024x700-live-two-workers.png'), fullPage: true });
+      await narrow.close();
+    } finally {
+      await api!['scans/cancel']({ jobId });
+      await page.close();
+    }
+    await expect
+      .poll(async () => ok(await api!['scans/get']({ scanId })).scan.status, { timeout: 60_000 })
+      .toBe('cancelled');
+  }, 240_000);
 
   it('cancel, then resume, then done: the live page follows without a reload', async () => {
     const { caseId } = seeded;

@@ -71,6 +71,7 @@ describe('ScanProgressPanel', () => {
           fraction: 0.42,
           etaSeconds: 75,
           classFractions: [1, 1, 0.5, 0, 0],
+          workers: [],
         },
         classNames: ['0', '1', '2', '3', '4'],
         finished: [0, 1],
@@ -95,6 +96,7 @@ describe('ScanProgressPanel', () => {
           fraction: 0.4,
           etaSeconds: 75,
           classFractions: [1, 0.6, 0, 0.2, 0],
+          workers: [],
         },
         classNames: ['0', '1', '2', '3', '4'],
         finished: [0],
@@ -112,12 +114,61 @@ describe('ScanProgressPanel', () => {
           fraction: 0.1,
           etaSeconds: null,
           classFractions: [0, 0],
+          workers: [],
         },
         classNames: ['0', '1'],
         finished: [],
       },
     });
     expect(training.find('[aria-label="Reference model training"]').attributes('aria-valuenow')).toBe('25');
+  });
+
+  it('names every worker by its id with what it does, idle ones too', () => {
+    const at = { step: 0, steps: 0 };
+    const w = mount(ScanProgressPanel, {
+      props: {
+        progress: {
+          stage: 'inversion',
+          classIndex: 3,
+          step: 5,
+          steps: 10,
+          fraction: 0.4,
+          etaSeconds: 75,
+          classFractions: [1, 0, 0, 0.6],
+          workers: [
+            { worker: 1, stage: 'inversion', classIndex: 3, step: 5, steps: 10 },
+            { worker: 2, stage: 'reference', classIndex: null, step: 30, steps: 120 },
+            { worker: 3, stage: 'transfer', classIndex: 0, ...at },
+            { worker: 4, stage: null, classIndex: null, ...at },
+          ],
+        },
+        classNames: ['zero', 'one', 'two', 'three'],
+        finished: [0],
+      },
+    });
+    expect(w.findAll('[aria-label=Workers] li').map((li) => li.text())).toEqual([
+      'Worker 1 Reversing the trigger · class three · step 5 of 10',
+      'Worker 2 Training the clean reference model · step 30 of 120',
+      'Worker 3 Testing transfer to the reference model · class zero',
+      'Worker 4 idle, waiting for a task',
+    ]);
+    const inline = mount(ScanProgressPanel, {
+      props: {
+        progress: {
+          stage: 'prepare',
+          classIndex: null,
+          step: 1,
+          steps: 2,
+          fraction: 0,
+          etaSeconds: null,
+          classFractions: [0, 0],
+          workers: [{ worker: 0, stage: 'prepare', classIndex: null, step: 1, steps: 2 }],
+        },
+        classNames: ['0', '1'],
+        finished: [],
+      },
+    });
+    expect(inline.find('[aria-label=Workers] li').text()).toBe('Service thread Preparing data and model · step 1 of 2');
   });
 });
 

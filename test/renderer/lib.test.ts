@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { caseAuditEntries } from '../../src/renderer/src/lib/audit.ts';
 import { demoCaseName, DEMO_CASE } from '../../src/renderer/src/lib/demo.ts';
-import { duration, pct, when } from '../../src/renderer/src/lib/format.ts';
+import { duration, fingerprint, pct, when } from '../../src/renderer/src/lib/format.ts';
+import { layoutGraph, NODE_H, NODE_W } from '../../src/renderer/src/lib/graph-layout.ts';
 import { defaultValues, paramError, paramOverrides } from '../../src/renderer/src/lib/params.ts';
 import { href, parseHash } from '../../src/renderer/src/lib/routes.ts';
 import { shortcutFor } from '../../src/renderer/src/lib/shortcuts.ts';
@@ -104,5 +105,33 @@ describe('small helpers', () => {
       e(6, 'scan.queue', 'scan:99'),
     ];
     expect(caseAuditEntries(entries, caseDetail()).map((x) => x.seq)).toEqual([1, 3, 4, 5]);
+  });
+});
+
+describe('graph layout', () => {
+  it('puts each node a row below its deepest input, centres the rows, and draws one edge per input', () => {
+    // input -> a, b; a -> c; (b, c) -> d: d sits below c, not below b.
+    const nodes = [
+      { name: 'x', op: 'Input', inputs: [] },
+      { name: 'a', op: 'Conv', inputs: [0] },
+      { name: 'b', op: 'Conv', inputs: [0] },
+      { name: 'c', op: 'Relu', inputs: [1] },
+      { name: 'd', op: 'Add', inputs: [2, 3] },
+    ];
+    const g = layoutGraph(nodes);
+    const row = (i: number) => g.nodes[i].y / (NODE_H + 26);
+    expect(nodes.map((_, i) => row(i))).toEqual([0, 1, 1, 2, 3]);
+    expect(g.width).toBe(2 * NODE_W + 20);
+    expect(g.height).toBe(4 * NODE_H + 3 * 26);
+    // A lone node is centred over the two of the row below.
+    expect(g.nodes[0].x + NODE_W / 2).toBe(g.width / 2);
+    expect(g.edges.map((e) => `${e.from}->${e.to}`)).toEqual(['0->1', '0->2', '1->3', '2->4', '3->4']);
+    expect(g.edges[0].d).toMatch(new RegExp(`^M${NODE_W / 2 + g.nodes[0].x},${NODE_H} C`));
+  });
+});
+
+describe('fingerprint', () => {
+  it('groups a keyid in fours for reading aloud', () => {
+    expect(fingerprint('0123456789abcdef01')).toBe('0123 4567 89ab cdef 01');
   });
 });

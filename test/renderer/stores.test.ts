@@ -1,9 +1,10 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { CaseSummary } from '../../src/shared/api.ts';
+import type { CaseSummary, KeyInfo } from '../../src/shared/api.ts';
 import type { ScanProgress } from '../../src/shared/events.ts';
 import { connectionChanged } from '../../src/renderer/src/lib/connection.ts';
 import { useCasesStore } from '../../src/renderer/src/stores/cases.ts';
+import { useKeysStore } from '../../src/renderer/src/stores/keys.ts';
 import { useReportsStore } from '../../src/renderer/src/stores/reports.ts';
 import { useScansStore } from '../../src/renderer/src/stores/scans.ts';
 import { useSettingsStore } from '../../src/renderer/src/stores/settings.ts';
@@ -86,6 +87,7 @@ describe('scans store', () => {
     fraction,
     etaSeconds: 30,
     classFractions: Array(10).fill(fraction),
+    workers: [],
   });
 
   it('applies a burst of progress events once, on the next animation frame', async () => {
@@ -241,6 +243,60 @@ describe('triggers store', () => {
   });
 });
 
+describe('keys store', () => {
+  const own: KeyInfo = { name: 'ana', keyid: 'a'.repeat(64), source: 'examiner', file: '/d/keys/ana.pub' };
+  const dana: KeyInfo = { name: 'Dana', keyid: 'd'.repeat(64), source: 'trusted', file: '/d/trusted-keys.json' };
+  const PEM = '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n';
+
+  it("says an examiner has no key yet (export NOT_FOUND), and shows the key's PEM once there is one", async () => {
+    let made = false;
+    install({
+      'keys/list': () => (made ? [own] : []),
+      'keys/export': () =>
+        made ? { name: 'ana.pub', bytes: new TextEncoder().encode(PEM) } : { code: 'NOT_FOUND', message: 'no key' },
+      'keys/inspect': () => ({ keyid: own.keyid, known: own }),
+      'keys/create': () => ((made = true), own),
+    });
+    const keys = useKeysStore();
+    await keys.load('Ana');
+    expect(keys.own).toEqual({ examiner: 'Ana', key: null, pem: null });
+    expect(keys.error).toBeNull();
+    await keys.createOwn('Ana');
+    expect(keys.own).toEqual({ examiner: 'Ana', key: own, pem: PEM });
+    expect(keys.list).toEqual([own]);
+  });
+
+  it('trusts a pasted key only on confirmation, and untrusts by keyid', async () => {
+    let trusted: KeyInfo[] = [];
+    const fake = install({
+      'keys/list': () => trusted,
+      'keys/inspect': () => ({ keyid: dana.keyid, known: null }),
+      'keys/trust': () => ((trusted = [dana]), dana),
+      'keys/untrust': () => ((trusted = []), dana),
+    });
+    const keys = useKeysStore();
+    await keys.inspect(PEM, '  Dana ');
+    expect(keys.pending).toEqual({ pem: PEM, name: 'Dana', inspected: { keyid: dana.keyid, known: null } });
+    expect(fake.argsOf('keys/trust')).toEqual([]);
+    await keys.confirmTrust();
+    expect(fake.argsOf('keys/trust')).toEqual([{ publicKeyPem: PEM, name: 'Dana' }]);
+    expect(keys.pending).toBeNull();
+    expect(keys.list).toEqual([dana]);
+    expect(keys.done).toContain('as “Dana”');
+    await keys.untrust(dana.keyid);
+    expect(fake.argsOf('keys/untrust')).toEqual([{ keyid: dana.keyid }]);
+    expect(keys.list).toEqual([]);
+  });
+
+  it('names a refused key and trusts nothing', async () => {
+    install({ 'keys/inspect': () => ({ code: 'BAD_INPUT', message: 'not an Ed25519 public key PEM: a rsa key' }) });
+    const keys = useKeysStore();
+    await keys.inspect('junk', 'Mallory');
+    expect(keys.pending).toBeNull();
+    expect(keys.error).toEqual({ code: 'BAD_INPUT', message: 'not an Ed25519 public key PEM: a rsa key' });
+  });
+});
+
 describe('reports store', () => {
   it('downloads an archive and verifies those very bytes', async () => {
     const zip = new Uint8Array([80, 75, 3, 4, 9]);
@@ -330,6 +386,7 @@ describe('scans store after an engine host restart', () => {
         fraction: 0,
         etaSeconds: null,
         classFractions: [],
+        workers: [],
       },
     });
     fake.emit({ type: 'job/failed', jobId: 'x', scanId: 6, error: { code: 'BAD_DATA', message: 'no' } });

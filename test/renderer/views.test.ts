@@ -146,6 +146,7 @@ describe('live scan page', () => {
         fraction: 0.25,
         etaSeconds: 30,
         classFractions: [0.5],
+        workers: [],
       },
     });
     frames.forEach((f) => f(0));

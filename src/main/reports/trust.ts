@@ -99,6 +99,12 @@ export function trustKey(paths: KeyPaths, pem: string | Uint8Array, name: string
   return stored(paths, entry);
 }
 
+/** A key's keyid and the known key it is, if any: what the analyst confirms before trusting it. */
+export function inspectKey(paths: KeyPaths, pem: string | Uint8Array): { keyid: string; known: KnownKey | null } {
+  const { keyid } = canonicalKey(pem);
+  return { keyid, known: trustedKeys(paths).find((k) => k.keyid === keyid) ?? null };
+}
+
 /** Removes a key from the trust store by keyid (a unique prefix of at least 8 hex digits will do). */
 export function untrustKey(paths: KeyPaths, keyid: string): KnownKey {
   const want = keyid.trim().toLowerCase();

@@ -54,6 +54,7 @@ export async function inspectEvidence(
       warnings: model.report.warnings,
       ...(accuracy && { accuracy }),
       ...(model.report.layers && { layers: model.report.layers }),
+      ...(model.report.graph && { graph: model.report.graph }),
     };
   } finally {
     model.dispose();

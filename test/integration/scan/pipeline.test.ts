@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScan, type ScanOptions } from '../../../src/main/engine/scan/pipeline.ts';
 import { subset } from '../../../src/main/engine/data/index.ts';
 import { resolveParams, SCAN_METHODS } from '../../../src/shared/scan-params.ts';
-import type { ScanEvent } from '../../../src/shared/events.ts';
+import type { ScanEvent, ScanProgress } from '../../../src/shared/events.ts';
 import { loadDemoPair, type DemoPair } from './demo-pair.ts';
 
 let pair: DemoPair;
@@ -40,10 +40,28 @@ const numbers = (r: Awaited<ReturnType<typeof runScan>>['result']) =>
 describe('scan pipeline', () => {
   it('repeats exactly for the same seed, on this thread or on two workers, and differs for another seed', async () => {
     const base: ScanOptions = { model: pair.trojaned, data: pair.held, params: QUICK, seed: 5 };
-    const a = await runScan({ ...base, workers: 0 });
-    const b = await runScan({ ...base, workers: 2 });
+    const inline: ScanProgress[] = [];
+    const pooled: ScanProgress[] = [];
+    const progressInto = (list: ScanProgress[]) => (e: ScanEvent) => {
+      if (e.type === 'progress') list.push(e.progress);
+    };
+    const a = await runScan({ ...base, workers: 0, onEvent: progressInto(inline) });
+    const b = await runScan({ ...base, workers: 2, onEvent: progressInto(pooled) });
     const c = await runScan({ ...base, workers: 0, seed: 6 });
     expect(numbers(b.result)).toEqual(numbers(a.result));
+    // Every progress event names every worker: the pool's two by id, or this thread as worker 0.
+    expect(new Set(inline.map((p) => p.workers.map((w) => w.worker).join()))).toEqual(new Set(['0']));
+    expect(new Set(pooled.map((p) => p.workers.map((w) => w.worker).join()))).toEqual(new Set(['1,2']));
+    // Each worker is seen at work, on the stages it ran: the reference model trains on one while classes go on.
+    for (const id of [1, 2]) {
+      const stages = new Set(pooled.flatMap((p) => p.workers.filter((w) => w.worker === id).map((w) => w.stage)));
+      expect(stages.has('inversion') || stages.has('reference'), `worker ${id}: ${[...stages].join()}`).toBe(true);
+    }
+    const busyAtOnce = pooled.some((p) => p.workers.every((w) => w.stage !== null));
+    expect(busyAtOnce).toBe(true);
+    expect(pooled.some((p) => p.workers.some((w) => w.stage === 'reference'))).toBe(true);
+    expect(pooled.some((p) => p.workers.some((w) => w.stage === 'transfer' && w.classIndex !== null))).toBe(true);
+    expect(pooled.at(-1)!.workers.every((w) => w.stage === null)).toBe(true);
     expect(a.result.paramsSha256).toBe(b.result.paramsSha256);
     expect(numbers(c.result)).not.toEqual(numbers(a.result));
   }, 300_000);

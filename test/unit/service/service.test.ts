@@ -1,12 +1,14 @@
 /** The service's dispatch and small handlers, without running a scan. */
+import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { METHODS } from '../../../src/shared/api.ts';
+import { METHODS, type KeyInfo, type NamedBytes } from '../../../src/shared/api.ts';
 import { startService, type Service } from '../../../src/main/service/index.ts';
 import { exportedScan } from '../reports/archive-helpers.ts';
 import { examinerKey } from '../../../src/main/reports/keys.ts';
+import { ok } from '../../integration/service/helpers.ts';
 
 let home: string;
 let svc: Service;
@@ -141,6 +143,43 @@ describe('service dispatch', () => {
       x.cdb.sql.close();
       fs.rmSync(x.dir, { recursive: true, force: true });
     }
+  });
+
+  it('keys/inspect names a key without trusting it; keys/create makes the examiner key export reads', async () => {
+    const dana = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const danaId = createHash('sha256')
+      .update(createPublicKey(dana).export({ type: 'spki', format: 'der' }))
+      .digest('hex');
+    expect(await svc.call('keys/inspect', { publicKeyPem: dana })).toEqual({
+      ok: true,
+      value: { keyid: danaId, known: null },
+    });
+    expect(ok(await svc.call('keys/list', {}))).not.toContainEqual(expect.objectContaining({ keyid: danaId }));
+    ok(await svc.call('keys/trust', { publicKeyPem: dana, name: 'Dana (lab 2)' }));
+    expect(await svc.call('keys/inspect', { publicKeyPem: dana })).toMatchObject({
+      ok: true,
+      value: { keyid: danaId, known: { name: 'Dana (lab 2)', source: 'trusted' } },
+    });
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' });
+    expect(await svc.call('keys/inspect', { publicKeyPem: rsa.toString() })).toMatchObject({
+      ok: false,
+      error: { code: 'BAD_INPUT', message: expect.stringContaining('not an Ed25519 public key PEM: a rsa key') },
+    });
+
+    expect(await svc.call('keys/export', { examiner: 'Erin Example' })).toMatchObject({ ok: false });
+    const made = ok(await svc.call('keys/create', { examiner: 'Erin Example' })) as KeyInfo;
+    expect(made).toMatchObject({
+      name: 'erin-example',
+      source: 'examiner',
+      file: path.join(home, 'keys/erin-example.pub'),
+    });
+    const pem = Buffer.from(
+      (ok(await svc.call('keys/export', { examiner: 'Erin Example' })) as NamedBytes).bytes,
+    ).toString();
+    expect(ok(await svc.call('keys/inspect', { publicKeyPem: pem }))).toEqual({ keyid: made.keyid, known: made });
+    // Asking again keeps the key that exists: a second call must never replace a signing key.
+    expect((ok(await svc.call('keys/create', { examiner: 'Erin Example' })) as KeyInfo).keyid).toBe(made.keyid);
+    ok(await svc.call('keys/untrust', { keyid: danaId }));
   });
 
   it('refuses native dialogs outside the desktop app', async () => {

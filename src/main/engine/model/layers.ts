@@ -10,6 +10,7 @@ import { glorotUniform, seededRand } from './init.ts';
 import type {
   Classifier,
   FreezeResult,
+  GraphNode,
   InputSpec,
   LoadReport,
   ModelFormat,
@@ -85,6 +86,27 @@ export interface LayersOrigin {
   format: ModelFormat;
   warnings: string[];
   layers?: ModelLayer[];
+}
+
+/**
+ * The layers as the model view draws them: node 0 the input, then each layer with the layers feeding it
+ * (its first call's). An InputLayer is the input node itself; a Sequential model does not list its own.
+ */
+function layersGraph(model: tf.LayersModel): GraphNode[] {
+  const index = new Map<object, number>();
+  const nodes: GraphNode[] = [{ name: model.inputs[0]?.name ?? 'input', op: 'Input', inputs: [] }];
+  for (const layer of model.layers) {
+    if (layer.getClassName() === 'InputLayer') {
+      index.set(layer, 0);
+      nodes[0].name = layer.name;
+      continue;
+    }
+    const from = layer.inboundNodes[0]?.inboundLayers ?? [];
+    const inputs = [...new Set(from.map((l) => index.get(l) ?? 0))];
+    index.set(layer, nodes.length);
+    nodes.push({ name: layer.name, op: layer.getClassName(), inputs });
+  }
+  return nodes;
 }
 
 function inferInputSpec(name: string, model: tf.LayersModel, given?: Partial<InputSpec>): InputSpec {
@@ -170,6 +192,7 @@ export class LayersClassifier implements Classifier {
       opHistogram: histogram,
       warnings,
       ...(origin?.layers && { layers: origin.layers }),
+      graph: layersGraph(model),
     };
     return new LayersClassifier(model, inferInputSpec(source.name, model, spec), source, report, origin);
   }

@@ -55,6 +55,14 @@ export interface ModelLayer {
   params: number;
 }
 
+/** One node of a model's graph, for the model view's diagram: an op (ONNX) or a layer and what feeds it. */
+export interface GraphNode {
+  name: string;
+  op: string;
+  /** Indices of the earlier nodes that feed it; node 0 is the model's input. */
+  inputs: number[];
+}
+
 export interface LoadReport {
   format: ModelFormat;
   /** Parameter count over all weight tensors. */
@@ -65,6 +73,8 @@ export interface LoadReport {
   warnings: string[];
   /** The layer list, where the format has one worth showing (Keras). */
   layers?: ModelLayer[];
+  /** The graph input -> output in topological order, node 0 the input (ONNX: the nodes the output needs). */
+  graph?: GraphNode[];
 }
 
 export interface Classifier {

@@ -5,7 +5,7 @@
  * METHOD_STAGES (src/shared/scan-params.ts); one result shape for all methods.
  */
 import os from 'node:os';
-import type { ScanEvent, StepProgress } from '../../../shared/events.ts';
+import type { ScanEvent, StepProgress, WorkerActivity } from '../../../shared/events.ts';
 import { UmaError } from '../../../shared/errors.ts';
 import type { ClassArtifacts, ClassFinding, ScanResult } from '../../../shared/results.ts';
 import { METHOD_STAGES, type ScanMethod, type ScanParams } from '../../../shared/scan-params.ts';
@@ -105,19 +105,25 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
   const todo = Array.from({ length: N }, (_, k) => k).filter((k) => !completed.has(k));
   const withReference = stages.transferFilter && todo.length > 0;
   const backend = currentBackend();
-  const tracker = new ProgressTracker(N, stages.ablation, withReference, [...completed.keys()]);
+  const workers = Math.min(opts.workers ?? defaultWorkers(), todo.length + (withReference ? 1 : 0));
+  // The executor's worker ids (executor.ts): the pool's threads from 1, or the host's own thread, 0.
+  const workerIds = workers <= 0 ? [0] : Array.from({ length: workers }, (_, i) => i + 1);
+  const tracker = new ProgressTracker(N, stages.ablation, withReference, [...completed.keys()], workerIds);
 
   let lastEmit = 0;
-  const progress = (p: StepProgress) => {
-    const snapshot = tracker.update(p);
+  const progress = (p: StepProgress, worker?: number) => {
+    const snapshot = tracker.update(p, worker);
     const now = performance.now();
     if (now - lastEmit > 100 || p.step === p.steps) {
       lastEmit = now;
       emit({ type: 'progress', progress: snapshot });
     }
   };
-
-  const workers = Math.min(opts.workers ?? defaultWorkers(), todo.length + (withReference ? 1 : 0));
+  // A worker starting a task or falling idle is news at once (a few times per class, never per step).
+  const onActivity = (a: WorkerActivity) => {
+    tracker.setWorker(a);
+    emit({ type: 'progress', progress: tracker.snapshot() });
+  };
   let executor: Executor;
   let ctx: ScanContext | null = null;
   if (workers <= 0) {
@@ -130,17 +136,22 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
         seed,
         opts.loadSource ?? (() => Promise.reject(new Error('no model loader on this thread'))),
       ),
+      onActivity,
     );
   } else {
-    executor = await WorkerPool.start(workers, {
-      source: model.source,
-      inputSpec: model.inputSpec,
-      data: shared(data),
-      method,
-      params,
-      seed,
-      backend: backend?.name ?? 'wasm',
-    });
+    executor = await WorkerPool.start(
+      workers,
+      {
+        source: model.source,
+        inputSpec: model.inputSpec,
+        data: shared(data),
+        method,
+        params,
+        seed,
+        backend: backend?.name ?? 'wasm',
+      },
+      onActivity,
+    );
   }
   const onAbort = () => void executor.terminate();
   opts.signal?.addEventListener('abort', onAbort);

@@ -1,20 +1,26 @@
 /**
  * Turns per-task step reports into one ScanProgress: per-class fractions (ablation and inversion halves
- * for UMA), the reference model's share, the overall fraction and an ETA from the rate so far.
+ * for UMA), the reference model's share, the overall fraction, an ETA from the rate so far, and what
+ * each worker is doing.
  */
-import type { ScanProgress, StepProgress } from '../../../shared/events.ts';
+import type { ScanProgress, StepProgress, WorkerActivity } from '../../../shared/events.ts';
+import { idleWorker } from './executor.ts';
 
 export class ProgressTracker {
   private readonly classDone: number[];
   private referenceDone = 0;
   private readonly start = performance.now();
+  private readonly workers: WorkerActivity[];
+  private last: StepProgress = { stage: 'prepare', classIndex: null, step: 0, steps: 0 };
 
   constructor(
     numClasses: number,
     private readonly withAblation: boolean,
     private readonly withReference: boolean,
     done: readonly number[] = [],
+    workerIds: readonly number[] = [],
   ) {
+    this.workers = workerIds.map(idleWorker);
     this.classDone = new Array<number>(numClasses).fill(0);
     for (const k of done) this.classDone[k] = 1;
   }
@@ -24,8 +30,10 @@ export class ProgressTracker {
     return (this.classDone.reduce((a, b) => a + b, 0) + (this.withReference ? this.referenceDone : 0)) / units;
   }
 
-  update(p: StepProgress): ScanProgress {
+  /** A step report; `worker` says whose, when it came from a task (the pipeline's own reports have none). */
+  update(p: StepProgress, worker?: number): ScanProgress {
     const { stage, classIndex: k } = p;
+    if (worker !== undefined) this.setWorker({ worker, ...p });
     const f = p.steps > 0 ? Math.min(1, p.step / p.steps) : 1;
     if (stage === 'reference') this.referenceDone = f;
     else if (k !== null && stage === 'ablation') this.classDone[k] = this.withAblation ? 0.5 * f : 0;
@@ -37,7 +45,14 @@ export class ProgressTracker {
     this.classDone[k] = 1;
   }
 
-  snapshot(p: StepProgress): ScanProgress {
+  /** A worker started a task, reported a step or fell idle. */
+  setWorker(a: WorkerActivity): void {
+    const i = this.workers.findIndex((w) => w.worker === a.worker);
+    if (i >= 0) this.workers[i] = { ...a };
+  }
+
+  snapshot(p: StepProgress = this.last): ScanProgress {
+    this.last = p;
     const fraction = this.overall;
     const elapsed = (performance.now() - this.start) / 1000;
     return {
@@ -45,6 +60,7 @@ export class ProgressTracker {
       fraction,
       etaSeconds: fraction > 0.02 && fraction < 1 ? (elapsed * (1 - fraction)) / fraction : fraction >= 1 ? 0 : null,
       classFractions: [...this.classDone],
+      workers: this.workers.map((w) => ({ ...w })),
     };
   }
 }

@@ -6,7 +6,8 @@ import { getReport, listReports } from '../../cases/reports.ts';
 import { getScan } from '../../cases/scans.ts';
 import { exportScanArchive } from '../../reports/export.ts';
 import { renderPdf } from '../../reports/pdf.ts';
-import { findKnownKey, trustedKeys, trustKey, untrustKey, type KnownKey } from '../../reports/trust.ts';
+import { examinerKey } from '../../reports/keys.ts';
+import { findKnownKey, inspectKey, trustedKeys, trustKey, untrustKey, type KnownKey } from '../../reports/trust.ts';
 import { verifyArchive } from '../../reports/verify.ts';
 import type { HandlerGroup, ServiceContext } from '../context.ts';
 import { reportInfo } from '../dto.ts';
@@ -21,6 +22,8 @@ type Calls =
   | 'keys/list'
   | 'keys/export'
   | 'keys/trust'
+  | 'keys/inspect'
+  | 'keys/create'
   | 'keys/untrust'
   | 'shell/pick';
 
@@ -69,6 +72,14 @@ export function reportHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
       return { name: `${stem}.pub`, bytes: new Uint8Array(Buffer.from(key.publicKeyPem, 'utf8')) };
     },
     'keys/trust': ({ publicKeyPem, name }) => keyInfo(trustKey(cdb.paths, publicKeyPem, name)),
+    'keys/inspect': ({ publicKeyPem }) => {
+      const { keyid, known } = inspectKey(cdb.paths, publicKeyPem);
+      return { keyid, known: known && keyInfo(known) };
+    },
+    'keys/create': ({ examiner }) => {
+      const { keyid } = examinerKey(cdb.paths.keysDir, examiner);
+      return keyInfo(findKnownKey(cdb.paths, keyid));
+    },
     'keys/untrust': ({ keyid }) => keyInfo(untrustKey(cdb.paths, keyid)),
     'shell/pick': () => {
       throw new UmaError('BAD_INPUT', 'native file dialogs exist only in the desktop app; upload the files instead');

@@ -11,6 +11,7 @@ import type { HandlerGroup, ServiceContext } from '../context.ts';
 import { classImages, scanSummary } from '../dto.ts';
 import { labelsOf, materializeData } from '../materialize.ts';
 import { loadEvidenceModel } from '../models.ts';
+import { stampedPredictions } from '../stamped-predictions.ts';
 import { uploadsDir } from './evidence.ts';
 
 type Calls =
@@ -21,6 +22,7 @@ type Calls =
   | 'scans/list'
   | 'scans/artifacts'
   | 'scans/compare'
+  | 'scans/stamped-predictions'
   | 'jobs/list';
 
 export function scanHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
@@ -119,6 +121,7 @@ export function scanHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
           images: classImages(cdb, scanId, classIndex),
         };
       }),
+    'scans/stamped-predictions': ({ scanId, classIndex, count }) => stampedPredictions(cdb, scanId, classIndex, count),
     'jobs/list': () => jobs.list(),
   };
 }

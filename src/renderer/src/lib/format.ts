@@ -32,3 +32,11 @@ export function bytes(n: number): string {
   if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
   return `${(n / 1024 ** 2).toFixed(1)} MiB`;
 }
+
+/**
+ * A key's fingerprint (its keyid, the sha256 of the public key) in groups of four hex digits, so two
+ * people can read it to each other and compare it a group at a time.
+ */
+export function fingerprint(keyid: string): string {
+  return keyid.match(/.{1,4}/g)?.join(' ') ?? keyid;
+}

@@ -1,10 +1,11 @@
 /**
- * Reversed triggers as displayable images (PNG bytes -> object URLs, cached per scan and class) and
- * the comparison basket: classes of any scans, models or cases put side by side.
+ * Reversed triggers as displayable images (PNG bytes -> object URLs, cached per scan and class), what
+ * the models answer on images stamped with them (scans/stamped-predictions, on request), and the
+ * comparison basket: classes of any scans, models or cases put side by side.
  */
 import { defineStore } from 'pinia';
 import { reactive, ref } from 'vue';
-import type { ClassImages, Result } from '../../../shared/api.ts';
+import type { ClassImages, Result, StampedPrediction, StampedPredictions } from '../../../shared/api.ts';
 import { call } from '../lib/api.ts';
 import { actionGuard } from '../lib/guard.ts';
 
@@ -20,6 +21,11 @@ export interface CompareKey {
 }
 
 export type CompareRow = Result<'scans/compare'>[number] & { urls: TriggerUrls };
+
+/** Stamped predictions with their images as object URLs. */
+export type PredictionsView = Omit<StampedPredictions, 'examples'> & {
+  examples: (Omit<StampedPrediction, 'clean' | 'stamped'> & { clean: string; stamped: string })[];
+};
 
 const keyOf = (k: CompareKey): string => `${k.scanId}:${k.classIndex}`;
 const COMPARE_KEY = 'uma.compare';
@@ -40,6 +46,7 @@ function readBasket(): CompareKey[] {
 
 export const useTriggersStore = defineStore('triggers', () => {
   const images = reactive(new Map<string, TriggerUrls>());
+  const predictions = reactive(new Map<string, PredictionsView>());
   const basket = ref<CompareKey[]>(readBasket());
   const rows = ref<CompareRow[]>([]);
   const { busy: loading, error, guarded } = actionGuard();
@@ -60,6 +67,22 @@ export const useTriggersStore = defineStore('triggers', () => {
 
   async function fetch(k: CompareKey): Promise<TriggerUrls | undefined> {
     return images.get(keyOf(k)) ?? guarded(async () => put(await call('scans/artifacts', k)));
+  }
+
+  /**
+   * Runs the suspect model (and a supplied reference) on clean images stamped with the class's trigger.
+   * Throws the ApiError: the card that asked shows it beside its button, not at the top of the gallery.
+   */
+  async function predict(k: CompareKey, count = 6): Promise<PredictionsView> {
+    const got = await call('scans/stamped-predictions', { scanId: k.scanId, classIndex: k.classIndex, count });
+    const old = predictions.get(keyOf(k));
+    old?.examples.forEach((e) => [e.clean, e.stamped].forEach((u) => URL.revokeObjectURL(u)));
+    const view = {
+      ...got,
+      examples: got.examples.map((e) => ({ ...e, clean: pngUrl(e.clean), stamped: pngUrl(e.stamped) })),
+    };
+    predictions.set(keyOf(k), view);
+    return view;
   }
 
   function saveBasket(): void {
@@ -87,5 +110,20 @@ export const useTriggersStore = defineStore('triggers', () => {
       rows.value = got.map((r) => ({ ...r, urls: put(r.images) }));
     });
 
-  return { images, basket, rows, error, loading, put, get, fetch, inBasket, toggle, clear, loadCompare };
+  return {
+    images,
+    predictions,
+    basket,
+    rows,
+    error,
+    loading,
+    put,
+    get,
+    fetch,
+    predict,
+    inBasket,
+    toggle,
+    clear,
+    loadCompare,
+  };
 });

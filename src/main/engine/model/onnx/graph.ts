@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UmaError } from '../../../../shared/errors.ts';
+import type { GraphNode } from '../types.ts';
 import type { Val } from './layout.ts';
 import { OpCtx, type RunState } from './op-context.ts';
 import { OPS } from './ops/index.ts';
@@ -23,6 +24,18 @@ export interface PreparedGraph {
 }
 
 const DEFAULT_DOMAINS = new Set(['', 'ai.onnx']);
+
+/** The prepared graph as the model view draws it: the input, then each needed node with the nodes feeding it. */
+export function graphOutline(graph: PreparedGraph): GraphNode[] {
+  const producer = new Map<string, number>([[graph.inputName, 0]]);
+  const nodes: GraphNode[] = [{ name: graph.inputName, op: 'Input', inputs: [] }];
+  for (const n of graph.order) {
+    const inputs = [...new Set(n.inputs.flatMap((v) => (producer.has(v) ? [producer.get(v)!] : [])))];
+    nodes.push({ name: n.name || n.outputs[0] || n.op, op: n.op, inputs });
+    for (const o of n.outputs) if (o) producer.set(o, nodes.length - 1);
+  }
+  return nodes;
+}
 
 /**
  * torch.onnx.export deduplicates initializers with equal values (fresh LayerNorm scales, for instance)

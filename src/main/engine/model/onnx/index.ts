@@ -8,7 +8,7 @@ import { UmaError } from '../../../../shared/errors.ts';
 import { checkInputSize } from '../common.ts';
 import type { Classifier, InputSpec } from '../types.ts';
 import { OnnxClassifier, storageTensors, type OnnxCore } from './classifier.ts';
-import { Executor, prepareGraph } from './graph.ts';
+import { Executor, graphOutline, prepareGraph } from './graph.ts';
 import { graphNormalisesInput } from './input-normalisation.ts';
 import { parseOnnx, type OnnxModel, type OnnxTensor } from './proto.ts';
 import { analyseWeights, nonFiniteWeights } from './weights.ts';
@@ -128,7 +128,7 @@ export function loadOnnx(bytes: Uint8Array, opts: OnnxLoadOptions): Promise<Clas
     inputSpec: spec,
     numClasses: 0,
     source: { format: 'onnx', name: opts.name, bytes },
-    report: { format: 'onnx', params, opHistogram: opHistogram(parsed), warnings },
+    report: { format: 'onnx', params, opHistogram: opHistogram(parsed), warnings, graph: graphOutline(graph) },
   };
   const values = new Map(
     layers.flatMap((l) => l.params).map((p) => [p.name, model.initializers.get(p.name)!.data as Float32Array]),
