@@ -14,6 +14,7 @@ import { evidenceHandlers } from './handlers/evidence.ts';
 import { reportHandlers } from './handlers/reports.ts';
 import { scanHandlers } from './handlers/scans.ts';
 import { JobManager } from './jobs.ts';
+import { remoteScans, type RemoteScans } from './remote-scans.ts';
 import { settingsStore } from './settings.ts';
 
 export interface ServiceOptions {
@@ -36,6 +37,8 @@ export interface Service {
   /** Scans re-queued at start-up. */
   readonly resumedScanIds: number[];
   readonly cdb: CaseDb;
+  /** Batch scans on a queue (coordinator and worker sides); in-process only, not a call of the contract. */
+  readonly remote: RemoteScans;
   call(method: unknown, args: unknown): Promise<Reply<unknown>>;
   on(listener: (e: ApiEvent) => void): () => void;
   close(): Promise<void>;
@@ -90,6 +93,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     generation,
     resumedScanIds,
     cdb,
+    remote: remoteScans(ctx),
     call: (method, args) => dispatch(handlers, method, args),
     on(listener) {
       listeners.add(listener);
