@@ -104,16 +104,19 @@ export async function queueBatch(
         'BAD_INPUT',
         `${m.given}: ${size} bytes, over the ${limit}-byte limit of a model carried in a queue job (--max-model-mb)`,
       );
-    const queued = await session.remote.queue({
-      caseId: kase.id,
-      evidenceId: ev.id,
-      method: spec.method,
-      params: spec.params,
-      seed: spec.seed,
-      data: spec.data,
-      workers: spec.workers,
-      examiner: spec.examiner,
-    });
+    const queued = await session.remote.queue(
+      {
+        caseId: kase.id,
+        evidenceId: ev.id,
+        method: spec.method,
+        params: spec.params,
+        seed: spec.seed,
+        data: spec.data,
+        workers: spec.workers,
+        examiner: spec.examiner,
+      },
+      manifest.batchId,
+    );
     for (const w of queued.warnings) log(`${m.given}: warning: ${w}`);
     const item: BatchItem = {
       scanId: queued.scanId,
@@ -201,7 +204,7 @@ export async function followBatch(
   while (items.some((s) => s.state === 'queued' || s.state === 'running')) {
     if (opts.signal?.aborted) throw new UmaError('CANCELLED', 'stopped following the batch');
     try {
-      for (const s of items) if (s.state === 'queued' || s.state === 'running') await pollItem(c, m, s, opts, log);
+      for (const s of items) if (s.state === 'queued' || s.state === 'running') await settle(c, m, s, opts, log);
       if (unreachable) log(`queue ${c.display}: reachable again`);
       unreachable = false;
     } catch (err) {
@@ -214,6 +217,27 @@ export async function followBatch(
   }
   onUpdate(items);
   return items;
+}
+
+/**
+ * One poll of one scan. What the case database refuses (a result that disagrees with the recorded
+ * classes) fails that scan, with the reason, instead of being retried for ever; queue errors propagate.
+ */
+async function settle(
+  c: Coordinator,
+  m: BatchManifest,
+  s: ItemStatus,
+  opts: { attempts: number },
+  log: (line: string) => void,
+): Promise<void> {
+  try {
+    await pollItem(c, m, s, opts, log);
+  } catch (err) {
+    if (!(err instanceof UmaError)) throw err;
+    log(`${s.model}: scan ${s.scanId} cannot be recorded: ${err.message}`);
+    c.session.remote.fail(s.scanId, `${err.code}: ${err.message}`);
+    Object.assign(s, { state: 'failed', error: `${err.code}: ${err.message}` });
+  }
 }
 
 async function initialStatus(c: Coordinator, item: BatchItem): Promise<ItemStatus> {

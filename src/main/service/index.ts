@@ -26,7 +26,7 @@ export interface ServiceOptions {
   backend?: BackendChoice;
   /** Render PDFs into report archives (default true; needs Chromium). */
   pdf?: boolean;
-  /** Re-queue scans left interrupted by a dead host (default true). */
+  /** Re-queue scans left interrupted by a dead host (default true); a batch's scans are its coordinator's. */
   resumeInterrupted?: boolean;
 }
 
@@ -80,7 +80,10 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
   const resumedScanIds: number[] = [];
   if (opts.resumeInterrupted ?? true) {
     const interrupted = cdb.sql
-      .prepare("SELECT id FROM scans WHERE status = 'interrupted' AND job_json IS NOT NULL ORDER BY id")
+      .prepare(
+        `SELECT id FROM scans WHERE status = 'interrupted' AND job_json IS NOT NULL
+           AND json_extract(job_json, '$.batch') IS NULL ORDER BY id`,
+      )
       .all() as { id: number }[];
     for (const { id } of interrupted) {
       jobs.enqueue(id);

@@ -45,7 +45,7 @@ export interface EvidenceCopy {
 
 export interface RemoteScans {
   /** Coordinator: a new scan of stored evidence, recorded here and run elsewhere; running from now on. */
-  queue(args: Args<'scans/start'>): Promise<{ scanId: number; numClasses: number; warnings: string[] }>;
+  queue(args: Args<'scans/start'>, batch: string): Promise<{ scanId: number; numClasses: number; warnings: string[] }>;
   /** Coordinator: a scan this process recorded before it died (interrupted) is running under it again. */
   reattach(scanId: number): Promise<ResumePlan>;
   /** Coordinator: writes a class a worker finished; false when that class is already recorded. */
@@ -68,8 +68,8 @@ export function remoteScans(ctx: ServiceContext): RemoteScans {
   const run = async (scanId: number) =>
     startScan(cdb, scanId, await rehashEvidence(cdb, getScan(cdb, scanId).evidenceId, 'before-scan'));
   return {
-    async queue(args) {
-      const { scan, warnings } = await prepareScan(ctx, validateArgs('scans/start', args));
+    async queue(args, batch) {
+      const { scan, warnings } = await prepareScan(ctx, validateArgs('scans/start', args), batch);
       await run(scan.id);
       return { scanId: scan.id, numClasses: scan.numClasses, warnings };
     },

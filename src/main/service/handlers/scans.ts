@@ -32,6 +32,7 @@ type Calls =
 export async function prepareScan(
   ctx: ServiceContext,
   a: ParsedArgs<'scans/start'>,
+  batch?: string,
 ): Promise<{ scan: ScanRecord; warnings: string[] }> {
   const { cdb } = ctx;
   const ev = getEvidence(cdb, a.evidenceId);
@@ -68,7 +69,7 @@ export async function prepareScan(
     toolVersion: TOOL_VERSION,
     backend: ctx.backend,
     classNames,
-    job: { data, labels, workers: a.workers, referenceEvidenceId: a.referenceEvidenceId },
+    job: { data, labels, workers: a.workers, referenceEvidenceId: a.referenceEvidenceId, batch },
   });
   return { scan, warnings };
 }
@@ -87,6 +88,12 @@ export function scanHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
     },
     'scans/resume': ({ scanId }) => {
       const plan = resumePlan(cdb, scanId);
+      const batch = getScan(cdb, scanId).job?.batch;
+      if (batch !== undefined && plan.status !== 'completed')
+        throw new UmaError(
+          'BAD_INPUT',
+          `scan ${scanId} runs on the queue of batch ${batch}; follow it with 'uma batch --resume ${batch}'`,
+        );
       if (!plan.resumable)
         throw new UmaError(
           'BAD_INPUT',
