@@ -127,17 +127,31 @@ async function runJob(
       `INTEGRITY: the model bytes in job ${jobId} hash to ${ev.sha256}, not the ${d.model.sha256} the coordinator took in`,
     );
 
-  // Checkpoint writes in order; the job returns only after the last one landed.
-  let writes: Promise<unknown> = Promise.resolve();
+  // Queue writes in order; the job returns only after the last one landed. The chain never rejects (the
+  // WASM backend turns an unhandled rejection into a crash): the first failure is kept and, since it
+  // means the job is no longer this worker's (Redis lost it, or it was taken as stalled), stops the scan.
+  let writes: Promise<void> = Promise.resolve();
+  const lost: { error: Error | null } = { error: null };
+  let serviceJob: string | null = null;
+  const write = (f: () => Promise<unknown>) => {
+    writes = writes.then(async () => {
+      if (lost.error) return;
+      try {
+        await f();
+      } catch (err) {
+        lost.error = err as Error;
+        io.err(`job ${jobId}: lost (${lost.error.message}); stopping its scan`);
+        if (serviceJob) await session.call('scans/cancel', { jobId: serviceJob }).catch(() => undefined);
+      }
+    });
+  };
   let classesDone = done.length;
   let lastProgress = 0;
-  const report = (p: ScanJobProgress) => {
-    writes = writes.then(() => job.updateProgress({ ...p }));
-  };
+  const report = (p: ScanJobProgress) => write(() => job.updateProgress({ ...p }));
   const off = session.on((e: ApiEvent) => {
     if (e.type === 'job/class-result') {
       const artifacts = { classIndex: e.images.classIndex, mask: e.images.mask, pattern: e.images.pattern };
-      writes = writes.then(() => saveClass(redis, jobId, e.finding, { ...artifacts, stamped: e.images.stamped }));
+      write(() => saveClass(redis, jobId, e.finding, { ...artifacts, stamped: e.images.stamped }));
       classesDone++;
       report({ worker: name, progress: null, classesDone });
     } else if (e.type === 'job/progress' && Date.now() - lastProgress >= PROGRESS_EVERY_MS) {
@@ -159,19 +173,25 @@ async function runJob(
       done,
     );
     slot.running = started.jobId;
-    if (stop.aborted) void session.call('scans/cancel', { jobId: started.jobId }).catch(() => undefined);
+    serviceJob = started.jobId;
+    if (stop.aborted || lost.error) void session.call('scans/cancel', { jobId: started.jobId }).catch(() => undefined);
     const numClasses = (await session.call('scans/get', { scanId: started.scanId })).scan.numClasses;
     const result = await session.follow(started.jobId, numClasses, done.length);
     await writes;
+    if (lost.error) throw lost.error;
     io.err(`job ${jobId}: done, ${result.verdict} (score ${result.score.toFixed(2)})`);
     return { worker: name, result, fromCheckpoint: done.map((c) => c.finding.index) };
   } catch (err) {
-    await writes.catch(() => undefined);
+    await writes;
     if (stop.aborted && err instanceof UmaError && err.code === 'CANCELLED') {
       // Released, not failed: the job waits for another worker, its classes in the checkpoint.
       await job.moveToWait(token);
       io.err(`job ${jobId}: released to the queue`);
       throw new WaitingError();
+    }
+    if (lost.error) {
+      io.err(`job ${jobId}: given up, no longer this worker's`);
+      throw new Error(`lost: ${lost.error.message}`);
     }
     const code = err instanceof UmaError ? err.code : 'INTERNAL';
     const message = `${code}: ${(err as Error).message}`;

@@ -14,7 +14,8 @@ export const worker: Command = {
 Takes scan jobs that 'uma batch' queued, runs each with the same scan code as 'uma scan', and sends
 progress, each finished class and the result back through the queue. A finished class is kept in the
 queue (a checkpoint), so a job this worker does not finish is taken up by another worker with only
-its missing classes to compute. SIGTERM or Ctrl-C stops it: running scans are released to the queue.
+its missing classes to compute. SIGTERM or Ctrl-C stops it: running scans are released to the queue
+(a second signal stops it at once; its jobs are then taken up when their lock expires).
 
 options:
   --queue URL         redis://[user:password@]HOST:PORT[/DB], or rediss://...[?ca=CA.pem] for TLS;
@@ -42,9 +43,15 @@ Runs until stopped; exit code 0 after a clean stop, 2 on bad input.`,
     if (!isBackendChoice(values.backend))
       throw new UmaError('BAD_INPUT', `--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
     const stop = new AbortController();
-    const onSignal = () => stop.abort();
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    // The first signal releases the running jobs (which needs Redis); a second one, when that hangs on a
+    // Redis that is down, leaves now: the jobs go back to the queue by stalled-job recovery.
+    const onSignal = () => {
+      if (!stop.signal.aborted) return stop.abort();
+      io.err('uma worker: stopped without releasing its jobs (other workers take them up once their lock expires)');
+      process.exit(143);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
     try {
       await runWorker(
         {
