@@ -182,9 +182,8 @@ export async function reattachBatch(
     const status = (await c.session.call('scans/get', { scanId: item.scanId })).scan.status;
     if (status === 'completed' || status === 'failed' || status === 'cancelled') continue;
     const plan = await c.session.remote.reattach(item.scanId);
-    const job = await Job.fromId(c.queue, item.jobId);
     log(`${item.model}: scan ${item.scanId} reattached, classes ${plan.done.length}/${plan.numClasses} recorded`);
-    if (!job) {
+    if ((await c.queue.getJobState(item.jobId)) === 'unknown') {
       await enqueueJob(c, m, item, attempts);
       log(`${item.model}: job ${item.jobId} was not in the queue; queued again`);
     }
@@ -260,6 +259,22 @@ async function initialStatus(c: Coordinator, item: BatchItem): Promise<ItemStatu
   };
 }
 
+/**
+ * The job's state, progress and attempts, without its data: the full job holds the model's bytes, so it
+ * is fetched only once, when it completed or failed. (`atm` and `progress` are the job hash's fields,
+ * the ones BullMQ's Job.fromJSON reads.)
+ */
+async function peek(c: Coordinator, jobId: string) {
+  const state = await c.queue.getJobState(jobId);
+  const [progress, atm] = await c.redis.hmget(c.queue.toKey(jobId), 'progress', 'atm');
+  const parsed = progress ? (JSON.parse(progress) as ScanJobProgress | number) : null;
+  return {
+    state,
+    progress: typeof parsed === 'object' ? parsed : null,
+    attemptsMade: Number(atm ?? 0),
+  };
+}
+
 async function pollItem(
   c: Coordinator,
   m: BatchManifest,
@@ -267,14 +282,15 @@ async function pollItem(
   opts: { attempts: number },
   log: (line: string) => void,
 ): Promise<void> {
-  const job = await Job.fromId<ScanJobData, ScanJobResult>(c.queue, s.jobId);
-  if (!job) {
-    log(`${s.model}: job ${s.jobId} is gone from the queue (Redis lost it?); queued again from the case database`);
+  // The state first: a job seen completed has every class in its checkpoint already (the worker
+  // returns only after its last checkpoint write), so the classes read next are all of them.
+  const { state, progress, attemptsMade } = await peek(c, s.jobId);
+  if (state === 'unknown') {
+    log(`${s.model}: job ${s.jobId} is not in the queue (Redis lost it?); queued again from the case database`);
     await enqueueJob(c, m, s, opts.attempts);
     s.state = 'queued';
     return;
   }
-  // Classes first: a completed scan needs every class recorded before it is scored.
   const recorded = new Set((await c.session.call('scans/get', { scanId: s.scanId })).findings.map((f) => f.index));
   for (const k of await checkpointedIndices(c.redis, s.jobId)) {
     if (recorded.has(k)) continue;
@@ -282,14 +298,15 @@ async function pollItem(
     if (cls && c.session.remote.record(s.scanId, cls)) recorded.add(k);
   }
   s.classesDone = recorded.size;
-  const progress = job.progress as ScanJobProgress | number;
-  if (typeof progress === 'object' && progress !== null) {
+  if (progress) {
     s.worker = progress.worker;
     s.fraction = progress.progress?.fraction ?? s.classesDone / s.numClasses;
   }
-  s.attempt = job.attemptsMade + 1;
-  const state = await job.getState();
+  s.attempt = attemptsMade + 1;
   if (state === 'active') s.state = 'running';
+  if (state !== 'completed' && state !== 'failed') return;
+  const job = await Job.fromId<ScanJobData, ScanJobResult>(c.queue, s.jobId);
+  if (!job) return; // removed meanwhile (a second coordinator); the next poll queues it again
   if (state === 'completed') {
     const r = job.returnvalue;
     c.session.remote.complete(s.scanId, r.result);
@@ -302,13 +319,12 @@ async function pollItem(
       target: r.result.target,
       seconds: r.result.seconds,
     });
-    await cleanUp(c, job);
-  } else if (state === 'failed') {
+  } else {
     const reason = job.failedReason || 'failed';
     c.session.remote.fail(s.scanId, `${reason} (after ${job.attemptsMade} attempts)`);
     Object.assign(s, { state: 'failed', error: reason });
-    await cleanUp(c, job);
   }
+  await cleanUp(c, job);
 }
 
 async function cleanUp(c: Coordinator, job: Job): Promise<void> {

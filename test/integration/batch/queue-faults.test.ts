@@ -2,10 +2,11 @@
  * Batch scans on a real queue: a redis-server on 127.0.0.1 and real `uma worker` / `uma batch`
  * processes, with the faults a lab meets. A worker SIGKILLed mid-job: another worker takes the job up
  * (BullMQ's stalled-job recovery, made quick with short lock and check periods) and computes only the
- * classes missing from the checkpoint; the scan completes once. A poisoned job fails after its bounded
- * attempts and the batch goes on. Redis restarted (losing everything, no persistence): the worker
- * reconnects and the coordinator queues the job again from its case database. The coordinator killed:
- * `uma batch --resume` reattaches. Scans are the tiny demo scan of the CLI tests.
+ * classes missing from the checkpoint; the scan completes once. A worker stopped with SIGTERM releases
+ * its job at once, checkpoint kept. A poisoned job fails after its bounded attempts and the batch goes
+ * on. Redis restarted (losing everything, no persistence): the worker reconnects and the coordinator
+ * queues the job again from its case database. The coordinator killed: `uma batch --resume`
+ * reattaches. Scans are the tiny demo scan of the CLI tests.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -118,6 +119,27 @@ describe.skipIf(missing !== null)('uma batch and uma worker on a real Redis', ()
     },
   );
 
+  it(
+    'a worker stopped with SIGTERM mid-job releases it; the next worker computes only the missing classes',
+    { timeout: 360_000 },
+    async () => {
+      const db = newDb();
+      const first = worker();
+      await first.waitFor(/^worker .* on redis:/, 'the worker is ready');
+      const b = batch(['demo', '--data', 'demo', '--case', 'Stopped worker', '--db', db]);
+      await first.waitForCount(CLASS_LINE, 3, 'three classes');
+      expect((await stop(first)).code, first.output()).toBe(0);
+      expect(first.output()).toMatch(/released to the queue/);
+
+      const second = worker();
+      expect((await b.exited).code, b.output()).toBe(0);
+      expect((await stop(second)).code).toBe(0);
+      const kept = keptBy(second);
+      expect(kept.length, second.output()).toBeGreaterThanOrEqual(3);
+      expect([...kept, ...classesOf(second)].sort((x, y) => x - y)).toEqual(ALL);
+    },
+  );
+
   it('a poisoned job fails after its bounded attempts and the batch goes on', { timeout: 360_000 }, async () => {
     const db = newDb();
     const b = batch(['demo', CLEAN_DEMO, '--data', 'demo', '--case', 'Poison', '--db', db, '--attempts', '2']);
@@ -158,7 +180,7 @@ describe.skipIf(missing !== null)('uma batch and uma worker on a real Redis', ()
       await redis.restart();
 
       expect((await b.exited).code, b.output()).toBe(0);
-      expect(b.output()).toMatch(/gone from the queue .* queued again/);
+      expect(b.output()).toMatch(/not in the queue .* queued again/);
       expect((await stop(w)).code).toBe(0);
       expect(keptBy(w).length, w.output()).toBeGreaterThanOrEqual(3);
 
