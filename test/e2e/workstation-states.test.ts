@@ -134,6 +134,7 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
       ['report', `#/scans/${scanId}/report`],
       ['compare', '#/compare'],
       ['verify', '#/verify'],
+      ['batches', '#/batches'],
     ];
     for (const size of SIZES) {
       const page = await browser!.newPage({ viewport: size });

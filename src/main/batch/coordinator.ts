@@ -12,7 +12,7 @@ import { UmaError } from '../../shared/errors.ts';
 import type { ScanMethod, ScanParams } from '../../shared/scan-params.ts';
 import type { CliSession } from '../cli/service-session.ts';
 import { checkpointedIndices, dropCheckpoint, loadClass, saveClass } from './checkpoint.ts';
-import { writeManifest, type BatchItem, type BatchManifest } from './manifest.ts';
+import { writeManifest, type BatchItem, type BatchManifest } from '../cases/batches.ts';
 import type { QueueAddress } from './queue-url.ts';
 import {
   encodeBytes,

@@ -3,12 +3,13 @@
  * compute backend and the job manager of one engine host; transports (MessagePort, WebSocket, the
  * in-memory one of the tests) only carry `call` and the events of `on` to and from it.
  */
-import type { ApiEvent, AppInfo, Reply } from '../../shared/api.ts';
+import type { ApiEvent, AppInfo, QueueState, Reply } from '../../shared/api.ts';
 import { initBackend, type BackendChoice } from '../engine/backend/index.ts';
 import type { CaseDb } from '../cases/db.ts';
 import { openCaseDb } from '../cases/open.ts';
 import type { Handlers, ServiceContext } from './context.ts';
 import { dispatch } from './dispatch.ts';
+import { batchHandlers } from './handlers/batches.ts';
 import { caseHandlers } from './handlers/cases.ts';
 import { evidenceHandlers } from './handlers/evidence.ts';
 import { reportHandlers } from './handlers/reports.ts';
@@ -26,6 +27,8 @@ export interface ServiceOptions {
   backend?: BackendChoice;
   /** Render PDFs into report archives (default true; needs Chromium). */
   pdf?: boolean;
+  /** Reads the batch queue's state for batches/queue (`uma serve --queue URL`); absent: no queue. */
+  queueState?: () => Promise<QueueState>;
   /** Re-queue scans left interrupted by a dead host (default true); a batch's scans are its coordinator's. */
   resumeInterrupted?: boolean;
 }
@@ -69,12 +72,14 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     backend: backend.isGpu ? `${backend.name} on ${backend.device}` : backend.name,
     pdf: opts.pdf ?? true,
     emit,
+    queueState: opts.queueState,
   };
   const handlers: Handlers = {
     ...caseHandlers(ctx),
     ...evidenceHandlers(ctx),
     ...scanHandlers(ctx),
     ...reportHandlers(ctx),
+    ...batchHandlers(ctx),
   };
 
   const resumedScanIds: number[] = [];

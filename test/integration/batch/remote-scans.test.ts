@@ -2,13 +2,14 @@
  * The service's side of batch scans, without a queue: the coordinator's record of a scan another
  * process runs, and the worker's scan that starts from checkpointed classes. A batch's scan left
  * interrupted is its coordinator's to reattach: neither the service's start-up resume nor scans/resume
- * runs it locally (that would scan the model twice, here and on a worker).
+ * runs it locally (that would scan the model twice, here and on a worker). batches/list shows it.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ApiEvent } from '../../../src/shared/api.ts';
+import type { ApiEvent, BatchInfo } from '../../../src/shared/api.ts';
+import { writeManifest } from '../../../src/main/cases/batches.ts';
 import { interruptScan } from '../../../src/main/cases/scans.ts';
 import { startService, type Service } from '../../../src/main/service/index.ts';
 
@@ -58,6 +59,30 @@ describe('remote scans in the service', () => {
       });
       const plan = await svc.remote.reattach(scanId);
       expect(plan.status).toBe('running');
+
+      // The Batches page's calls: the batch from its manifest, each scan as the database has it.
+      writeManifest(svc.cdb.paths.dataDir, {
+        batchId: 'batch-test-1',
+        created: '2026-12-01T04:00:00.000Z',
+        queue: 'redis://127.0.0.1:6379',
+        caseId: 1,
+        caseName: 'Batch',
+        data: { kind: 'demo' },
+        items: [{ scanId, jobId: `batch-test-1-scan-${scanId}`, model: 'demo' }],
+      });
+      const [listed] = await call<BatchInfo[]>(svc, 'batches/list', {});
+      expect(listed).toMatchObject({ batchId: 'batch-test-1', caseName: 'Batch' });
+      expect(listed.scans).toEqual([
+        expect.objectContaining({ scanId, model: 'demo', status: 'running', classesDone: 0, numClasses: 10 }),
+      ]);
+      // No queue given to this host: the page says so instead of failing.
+      expect(await call(svc, 'batches/queue', {})).toEqual({
+        queue: null,
+        connected: false,
+        error: null,
+        counts: null,
+        workers: [],
+      });
     } finally {
       await svc.close();
     }

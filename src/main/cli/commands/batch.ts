@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UmaError } from '../../../shared/errors.ts';
 import { followBatch, openCoordinator, queueBatch, reattachBatch, type ItemStatus } from '../../batch/coordinator.ts';
-import { listManifests, readManifest, type BatchManifest } from '../../batch/manifest.ts';
+import { listManifests, readManifest, type BatchManifest } from '../../cases/batches.ts';
 import { parseQueueUrl } from '../../batch/queue-url.ts';
 import { BACKEND_CHOICES, isBackendChoice } from '../../engine/backend/index.ts';
 import { batchPrinter, printBatchSummary } from '../batch-progress.ts';

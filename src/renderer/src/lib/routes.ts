@@ -14,6 +14,7 @@ export const ROUTES = {
   report: '/scans/:scanId/report',
   compare: '/compare',
   verify: '/verify',
+  batches: '/batches',
 } as const;
 
 export type RouteName = keyof typeof ROUTES;

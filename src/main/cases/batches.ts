@@ -7,7 +7,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UmaError } from '../../shared/errors.ts';
-import type { ScanJobData } from './scan-job.ts';
 
 export interface BatchItem {
   scanId: number;
@@ -22,7 +21,8 @@ export interface BatchManifest {
   queue: string;
   caseId: number;
   caseName: string;
-  data: ScanJobData['data'];
+  /** `demo`, or a path every worker sees. */
+  data: { kind: 'demo' } | { kind: 'path'; path: string; labels?: string };
   workers?: number;
   items: BatchItem[];
 }
