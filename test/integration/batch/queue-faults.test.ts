@@ -16,6 +16,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openCaseDb } from '../../../src/main/cases/open.ts';
 import { getClassFindings } from '../../../src/main/cases/findings.ts';
 import { getScan, listScans } from '../../../src/main/cases/scans.ts';
+import { watchQueue } from '../../../src/main/batch/queue-state.ts';
+import { parseQueueUrl } from '../../../src/main/batch/queue-url.ts';
 import { QUEUE_NAME } from '../../../src/main/batch/scan-job.ts';
 import { tempDir } from '../../fixtures/reports/scan-fixture.ts';
 import { TINY_SCAN_ARGS } from '../scan/tiny-scan-args.ts';
@@ -86,6 +88,21 @@ describe.skipIf(missing !== null)('uma batch and uma worker on a real Redis', ()
     dirs.push(dir);
     return path.join(dir, 'cases.sqlite');
   }
+
+  it('the queue state (the Batches page) names the workers connected now', async () => {
+    const w = worker();
+    await w.waitFor(/^worker .* on redis:/, 'the worker is ready');
+    const watch = watchQueue(parseQueueUrl(redis.url));
+    try {
+      const state = await watch.read();
+      expect(state).toMatchObject({ queue: redis.url, connected: true, error: null });
+      expect(state.workers.map((x) => x.name)).toContain(`${os.hostname()}:${w.child.pid}`);
+      expect(state.counts).toMatchObject({ active: 0 });
+    } finally {
+      await watch.close();
+    }
+    expect((await stop(w)).code).toBe(0);
+  });
 
   it(
     'a worker SIGKILLed mid-job: another takes the job up and computes only the missing classes',
