@@ -123,9 +123,11 @@ export async function queueBatch(
       jobId: `${manifest.batchId}-scan-${queued.scanId}`,
       model: m.given,
     };
-    await enqueueJob(c, manifest, item, spec.attempts);
+    // In the manifest before it is queued: a coordinator killed in between leaves a scan that
+    // `uma batch --resume` finds (and queues, its job not being in the queue).
     manifest.items.push(item);
     writeManifest(session.dataDir, manifest);
+    await enqueueJob(c, manifest, item, spec.attempts);
     log(`${m.given}: evidence ${ev.id} sha256 ${ev.sha256}, scan ${queued.scanId}, job ${item.jobId}`);
   }
   return manifest;
@@ -291,7 +293,8 @@ async function pollItem(
     s.state = 'queued';
     return;
   }
-  const recorded = new Set((await c.session.call('scans/get', { scanId: s.scanId })).findings.map((f) => f.index));
+  const got = await c.session.call('scans/get', { scanId: s.scanId });
+  const recorded = new Set(got.findings.map((f) => f.index));
   for (const k of await checkpointedIndices(c.redis, s.jobId)) {
     if (recorded.has(k)) continue;
     const cls = await loadClass(c.redis, s.jobId, k);
@@ -309,7 +312,8 @@ async function pollItem(
   if (!job) return; // removed meanwhile (a second coordinator); the next poll queues it again
   if (state === 'completed') {
     const r = job.returnvalue;
-    c.session.remote.complete(s.scanId, r.result);
+    // Already scored when an earlier poll recorded it but could not remove the job (Redis went away).
+    if (got.scan.status !== 'completed') c.session.remote.complete(s.scanId, r.result);
     Object.assign(s, {
       state: 'completed',
       worker: r.worker,
@@ -321,7 +325,7 @@ async function pollItem(
     });
   } else {
     const reason = job.failedReason || 'failed';
-    c.session.remote.fail(s.scanId, `${reason} (after ${job.attemptsMade} attempts)`);
+    if (got.scan.status !== 'failed') c.session.remote.fail(s.scanId, `${reason} (after ${job.attemptsMade} attempts)`);
     Object.assign(s, { state: 'failed', error: reason });
   }
   await cleanUp(c, job);
