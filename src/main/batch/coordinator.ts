@@ -236,7 +236,8 @@ async function settle(
   } catch (err) {
     if (!(err instanceof UmaError)) throw err;
     log(`${s.model}: scan ${s.scanId} cannot be recorded: ${err.message}`);
-    c.session.remote.fail(s.scanId, `${err.code}: ${err.message}`);
+    const status = (await c.session.call('scans/get', { scanId: s.scanId })).scan.status;
+    if (status === 'running') c.session.remote.fail(s.scanId, `${err.code}: ${err.message}`);
     Object.assign(s, { state: 'failed', error: `${err.code}: ${err.message}` });
   }
 }
