@@ -13,7 +13,7 @@ import type { ScanMethod, ScanParams } from '../../shared/scan-params.ts';
 import type { CliSession } from '../cli/service-session.ts';
 import { checkpointedIndices, dropCheckpoint, loadClass, saveClass } from './checkpoint.ts';
 import { writeManifest, type BatchItem, type BatchManifest } from '../cases/batches.ts';
-import type { QueueAddress } from './queue-url.ts';
+import { whenReady, type QueueAddress } from './queue-url.ts';
 import {
   encodeBytes,
   MAX_MODEL_BYTES,
@@ -62,9 +62,15 @@ export interface Coordinator {
   close(): Promise<void>;
 }
 
-export async function openCoordinator(session: CliSession, address: QueueAddress): Promise<Coordinator> {
+export async function openCoordinator(
+  session: CliSession,
+  address: QueueAddress,
+  log: (line: string) => void,
+): Promise<Coordinator> {
   const queue = new Queue<ScanJobData, ScanJobResult>(QUEUE_NAME, { connection: address.connection });
-  await queue.waitUntilReady();
+  // Reconnects are retried and reported by the poll loop; without a listener an 'error' event would throw.
+  queue.on('error', () => undefined);
+  await whenReady(queue.waitUntilReady(), address, log);
   return { session, queue, redis: await queue.client, display: address.display, close: () => queue.close() };
 }
 

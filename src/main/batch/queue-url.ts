@@ -63,3 +63,16 @@ export function parseQueueUrl(raw: string): QueueAddress {
     display: shown.toString(),
   };
 }
+
+/**
+ * Waits for a connection that retries for ever (a Redis restarting must not fail a batch), saying so
+ * after a few seconds, so an unreachable queue is not a silent hang.
+ */
+export async function whenReady(ready: Promise<unknown>, q: QueueAddress, log: (line: string) => void): Promise<void> {
+  const timer = setTimeout(() => log(`waiting for the queue at ${q.display} (is Redis running and reachable?)`), 3000);
+  try {
+    await ready;
+  } finally {
+    clearTimeout(timer);
+  }
+}

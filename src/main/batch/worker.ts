@@ -15,7 +15,7 @@ import type { BackendChoice } from '../engine/backend/index.ts';
 import type { CliIO } from '../cli/command.ts';
 import { openCliSession, type CliSession } from '../cli/service-session.ts';
 import { loadClasses, saveClass } from './checkpoint.ts';
-import type { QueueAddress } from './queue-url.ts';
+import { whenReady, type QueueAddress } from './queue-url.ts';
 import { decodeBytes, QUEUE_NAME, type ScanJobData, type ScanJobProgress, type ScanJobResult } from './scan-job.ts';
 
 export interface WorkerOptions {
@@ -79,13 +79,16 @@ export async function runWorker(opts: WorkerOptions, stop: AbortSignal): Promise
       },
     );
     worker.on('error', (err: Error) => io.err(`queue: ${err.message}`));
-    await worker.waitUntilReady();
-    io.err(`worker ${name} on ${opts.queue.display} (queue ${QUEUE_NAME}, concurrency ${opts.concurrency})`);
-
-    await new Promise<void>((resolve) => {
+    const stopped = new Promise<void>((resolve) => {
       if (stop.aborted) resolve();
       stop.addEventListener('abort', () => resolve(), { once: true });
     });
+    // A stop while Redis is still out of reach ends the wait too (nothing has been taken yet).
+    await whenReady(Promise.race([worker.waitUntilReady(), stopped]), opts.queue, io.err);
+    if (!stop.aborted)
+      io.err(`worker ${name} on ${opts.queue.display} (queue ${QUEUE_NAME}, concurrency ${opts.concurrency})`);
+
+    await stopped;
     io.err('stopping: running scans are released to the queue with their finished classes');
     for (const s of slots)
       if (s.running) void s.session.call('scans/cancel', { jobId: s.running }).catch(() => undefined);

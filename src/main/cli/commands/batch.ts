@@ -79,6 +79,10 @@ attempts); 2 on bad input.`,
       if (!values.case) throw new UmaError('BAD_INPUT', '--case is required: a batch records its scans in a case');
     }
     const settings = parseScanSettings(values);
+    // On its own thread a scan would block the worker's event loop, and with it the renewal of its job's
+    // lock: the job would be taken as stalled and run twice.
+    if (settings.workers === 0)
+      throw new UmaError('BAD_INPUT', '--workers 0 is not for batch scans: give 1 or more (threads per scan)');
     const maxMb = parseInteger('max-model-mb', values['max-model-mb'], 1);
 
     const session = await openCliSession({ db: values.db, backend: values.backend }, io);
@@ -88,7 +92,7 @@ attempts); 2 on bad input.`,
     process.once('SIGINT', onSigint);
     let coordinator;
     try {
-      coordinator = await openCoordinator(session, address);
+      coordinator = await openCoordinator(session, address, printer.log);
       let manifest: BatchManifest;
       if (values.resume) {
         manifest = positionals[0] ? readManifest(session.dataDir, positionals[0]) : await newestUnfinished(session);
