@@ -20,7 +20,7 @@ const CLEAN_DEMO = path.resolve(import.meta.dirname, '../../../resources/demo-mo
 describe.skipIf(REDIS_MISSING !== null)('uma batch on a real Redis', () => {
   const h = batchHarness();
 
-  it('a poisoned job fails after its bounded attempts and the batch goes on', { timeout: 360_000 }, async () => {
+  it('a poisoned job fails after its bounded attempts and the batch goes on', { timeout: 480_000 }, async () => {
     const db = h.newDb();
     const b = h.batch(['demo', CLEAN_DEMO, '--data', 'demo', '--case', 'Poison', '--db', db, '--attempts', '2']);
     const line = await b.waitFor(/^demo: evidence .* job \S+$/, 'the first job is queued');
@@ -49,7 +49,7 @@ describe.skipIf(REDIS_MISSING !== null)('uma batch on a real Redis', () => {
 
   it(
     'Redis restarted mid-scan: the worker reconnects and the coordinator queues the lost job again',
-    { timeout: 360_000 },
+    { timeout: 480_000 },
     async () => {
       const db = h.newDb();
       const w = h.worker();
@@ -72,7 +72,7 @@ describe.skipIf(REDIS_MISSING !== null)('uma batch on a real Redis', () => {
     },
   );
 
-  it('the coordinator killed: uma batch --resume reattaches and records the rest', { timeout: 360_000 }, async () => {
+  it('the coordinator killed: uma batch --resume reattaches and records the rest', { timeout: 480_000 }, async () => {
     const db = h.newDb();
     const w = h.worker();
     await w.waitFor(WORKER_READY, 'the worker is ready');

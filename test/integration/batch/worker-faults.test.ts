@@ -43,7 +43,7 @@ describe.skipIf(REDIS_MISSING !== null)('uma worker on a real Redis', () => {
 
   it(
     'a worker SIGKILLed mid-job: another takes the job up and computes only the missing classes',
-    { timeout: 360_000 },
+    { timeout: 480_000 },
     async () => {
       const db = h.newDb();
       // A short lock, so the dead worker's job is soon free; the next worker looks for such jobs every second
@@ -75,7 +75,7 @@ describe.skipIf(REDIS_MISSING !== null)('uma worker on a real Redis', () => {
 
   it(
     'a worker stopped with SIGTERM mid-job releases it; the next worker computes only the missing classes',
-    { timeout: 360_000 },
+    { timeout: 480_000 },
     async () => {
       const db = h.newDb();
       const first = h.worker();
