@@ -321,6 +321,41 @@ export interface JobInfo {
   startedAt: string | null;
 }
 
+/** One model's scan in a batch (`uma batch`), as the case database records it. */
+export interface BatchScanInfo {
+  scanId: number;
+  /** The model as given to `uma batch`. */
+  model: string;
+  status: ScanStatus;
+  classesDone: number;
+  numClasses: number;
+  verdict: 'trojaned' | 'clean' | null;
+  score: number | null;
+  target: number | null;
+  error: string | null;
+}
+
+export interface BatchInfo {
+  batchId: string;
+  created: string;
+  /** The queue's URL, without its password. */
+  queue: string;
+  caseId: number;
+  caseName: string;
+  scans: BatchScanInfo[];
+}
+
+/** The batch queue as this host sees it (`uma serve --queue URL`); queue null when it has none. */
+export interface QueueState {
+  queue: string | null;
+  connected: boolean;
+  /** Why the queue could not be read, when it could not. */
+  error: string | null;
+  counts: { waiting: number; active: number; delayed: number; completed: number; failed: number } | null;
+  /** Workers connected to the queue now: their name (host:pid) and seconds since their last command. */
+  workers: { name: string; idleSeconds: number }[];
+}
+
 export interface AuditEntryInfo {
   seq: number;
   time: string;
@@ -498,6 +533,9 @@ export const API = {
   ),
 
   'jobs/list': call(none, returns<JobInfo[]>()),
+  /** Batches of `uma batch` recorded beside this case database, newest first, with each scan's state. */
+  'batches/list': call(none, returns<BatchInfo[]>()),
+  'batches/queue': call(none, returns<QueueState>()),
 
   'notes/add': call(
     z

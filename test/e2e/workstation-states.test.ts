@@ -210,6 +210,7 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
       ['compare', '#/compare'],
       ['verify', '#/verify'],
       ['keys', '#/keys'],
+      ['batches', '#/batches'],
     ];
     for (const size of SIZES) {
       const page = await browser!.newPage({ viewport: size });

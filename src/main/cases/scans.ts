@@ -31,6 +31,11 @@ export interface ScanJob {
   /** Worker threads; absent = the host's default; 0 = the host's own thread. */
   workers?: number;
   referenceEvidenceId?: number;
+  /**
+   * The `uma batch` whose queue runs the scan: only that batch's coordinator resumes it (`uma batch
+   * --resume`); resuming it here too would scan the model twice, here and on a worker.
+   */
+  batch?: string;
 }
 
 export interface NewScan {
@@ -312,7 +317,7 @@ export function resumePlan(cdb: CaseDb, scanId: number): ResumePlan {
     numClasses: s.numClasses,
     done,
     todo,
-    resumable: ['interrupted', 'cancelled', 'failed'].includes(s.status),
+    resumable: ['interrupted', 'cancelled', 'failed'].includes(s.status) && s.job?.batch === undefined,
   };
 }
 

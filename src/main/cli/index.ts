@@ -16,8 +16,25 @@ import { zoo } from './commands/zoo.ts';
 import { bench } from './commands/bench.ts';
 import { keys } from './commands/keys.ts';
 import { audit } from './commands/audit.ts';
+import { batch } from './commands/batch.ts';
+import { worker } from './commands/worker.ts';
 
-const COMMANDS: Command[] = [scan, resume, doctor, verify, cases, report, keys, audit, inspect, zoo, bench, serve];
+const COMMANDS: Command[] = [
+  scan,
+  resume,
+  batch,
+  worker,
+  doctor,
+  verify,
+  cases,
+  report,
+  keys,
+  audit,
+  inspect,
+  zoo,
+  bench,
+  serve,
+];
 
 function defaultIO(): CliIO {
   return {

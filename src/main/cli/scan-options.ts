@@ -18,6 +18,7 @@ import {
 
 export const RESOURCES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../resources');
 export const DEMO_MODEL = join(RESOURCES, 'demo-model', 'model.json');
+export const DEMO_DISPLAY_NAME = 'demo-model (bundled, BadNets-trojaned MNIST CNN)';
 
 /** `demo` names the bundled trojaned demo model. */
 export function resolveModelPath(arg: string): string {
@@ -74,4 +75,56 @@ export function parseProfile(v: string | undefined): Partial<ScanParams> {
   if (!(PROFILE_NAMES as string[]).includes(v))
     throw new UmaError('BAD_INPUT', `--profile must be one of ${PROFILE_NAMES.join(', ')}, not '${v}'`);
   return { ...PROFILES[v as ProfileName] };
+}
+
+/** The parseArgs options every scanning command shares (uma scan, uma batch). */
+export const SCAN_OPTIONS = {
+  data: { type: 'string' },
+  method: { type: 'string' },
+  seed: { type: 'string' },
+  workers: { type: 'string' },
+  'max-per-class': { type: 'string' },
+  mean: { type: 'string' },
+  std: { type: 'string' },
+  classes: { type: 'string' },
+  labels: { type: 'string' },
+  profile: { type: 'string' },
+  param: { type: 'string', multiple: true },
+} as const;
+
+export interface ScanSettings {
+  method: ScanMethod;
+  seed: number;
+  workers: number | undefined;
+  params: Partial<ScanParams>;
+  /** The analyst's input-spec overrides, or undefined when none was given. */
+  inputSpec: { mean?: number[]; std?: number[]; classNames?: string[] } | undefined;
+}
+
+/** The values of SCAN_OPTIONS, checked: each bad one is a BAD_INPUT naming its option. */
+export function parseScanSettings(values: {
+  method?: string;
+  seed?: string;
+  workers?: string;
+  'max-per-class'?: string;
+  mean?: string;
+  std?: string;
+  classes?: string;
+  profile?: string;
+  param?: string[];
+}): ScanSettings {
+  const params = { ...parseProfile(values.profile), ...parseParams(values.param) };
+  const maxPerClass = parseInteger('max-per-class', values['max-per-class'], 2);
+  if (maxPerClass !== undefined) params.maxPerClass = maxPerClass;
+  const classNames = values.classes?.split(',').map((s) => s.trim());
+  const mean = parseNumberList('mean', values.mean);
+  const std = parseNumberList('std', values.std);
+  if (std?.some((s) => s <= 0)) throw new UmaError('BAD_INPUT', `--std values must be positive, not '${values.std}'`);
+  return {
+    method: parseMethod(values.method),
+    seed: parseInteger('seed', values.seed, 0) ?? 1,
+    workers: parseInteger('workers', values.workers, 0),
+    params,
+    inputSpec: mean || std || classNames ? { mean, std, classNames } : undefined,
+  };
 }

@@ -12,6 +12,7 @@ import { UmaError } from '../../shared/errors.ts';
 import type { ScanResult } from '../../shared/results.ts';
 import type { BackendChoice } from '../engine/backend/index.ts';
 import { startService } from '../service/index.ts';
+import type { RemoteScans } from '../service/remote-scans.ts';
 import { memoryClient } from '../transport/memory.ts';
 import type { CliIO } from './command.ts';
 import { progressPrinter } from './progress-bar.ts';
@@ -21,7 +22,12 @@ export interface CliSession {
   call<M extends Method>(method: M, args: Args<M>): Promise<Result<M>>;
   /** Follows a job until done: progress and class lines on stderr; the result, or its error thrown. */
   follow(jobId: string, numClasses: number, alreadyDone: number): Promise<ScanResult>;
+  /** Every event of the service, as it comes (the batch worker forwards them to its queue). */
+  on(listener: (e: ApiEvent) => void): () => void;
+  /** Scans run on a queue (uma batch, uma worker). */
+  remote: RemoteScans;
   dbPath: string;
+  dataDir: string;
   close(): Promise<void>;
 }
 
@@ -50,7 +56,13 @@ export async function openCliSession(opts: SessionOptions, io: CliIO): Promise<C
     for (const w of watchers) w(e);
   });
   return {
+    on(listener) {
+      watchers.add(listener);
+      return () => watchers.delete(listener);
+    },
+    remote: service.remote,
     dbPath: service.cdb.paths.db,
+    dataDir: service.cdb.paths.dataDir,
     async call<M extends Method>(method: M, args: Args<M>) {
       const reply = await (api[method] as (a: Args<M>) => Promise<Reply<Result<M>>>)(args);
       if (!reply.ok) throw new UmaError(reply.error.code, reply.error.message, reply.error.details);

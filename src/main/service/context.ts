@@ -2,7 +2,7 @@
  * What every handler of the service shares: the case database, the job manager, the settings and the
  * facts app/info reports. One context per engine host.
  */
-import type { ApiEvent, AppInfo, Method, ParsedArgs, Result } from '../../shared/api.ts';
+import type { ApiEvent, AppInfo, Method, ParsedArgs, QueueState, Result } from '../../shared/api.ts';
 import type { CaseDb } from '../cases/db.ts';
 import type { JobManager } from './jobs.ts';
 import type { SettingsStore } from './settings.ts';
@@ -17,6 +17,8 @@ export interface ServiceContext {
   /** Render a PDF into report archives (needs Chromium; tests turn it off for speed). */
   pdf: boolean;
   emit: (e: ApiEvent) => void;
+  /** The batch queue's state, when this host watches one (`uma serve --queue`). */
+  queueState?: () => Promise<QueueState>;
 }
 
 /** A handler receives arguments already validated (defaults filled in) by the call's zod schema. */

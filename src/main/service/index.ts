@@ -3,17 +3,19 @@
  * compute backend and the job manager of one engine host; transports (MessagePort, WebSocket, the
  * in-memory one of the tests) only carry `call` and the events of `on` to and from it.
  */
-import type { ApiEvent, AppInfo, Reply } from '../../shared/api.ts';
+import type { ApiEvent, AppInfo, QueueState, Reply } from '../../shared/api.ts';
 import { initBackend, type BackendChoice } from '../engine/backend/index.ts';
 import type { CaseDb } from '../cases/db.ts';
 import { openCaseDb } from '../cases/open.ts';
 import type { Handlers, ServiceContext } from './context.ts';
 import { dispatch } from './dispatch.ts';
+import { batchHandlers } from './handlers/batches.ts';
 import { caseHandlers } from './handlers/cases.ts';
 import { evidenceHandlers } from './handlers/evidence.ts';
 import { reportHandlers } from './handlers/reports.ts';
 import { scanHandlers } from './handlers/scans.ts';
 import { JobManager } from './jobs.ts';
+import { remoteScans, type RemoteScans } from './remote-scans.ts';
 import { settingsStore } from './settings.ts';
 
 export interface ServiceOptions {
@@ -25,7 +27,9 @@ export interface ServiceOptions {
   backend?: BackendChoice;
   /** Render PDFs into report archives (default true; needs Chromium). */
   pdf?: boolean;
-  /** Re-queue scans left interrupted by a dead host (default true). */
+  /** Reads the batch queue's state for batches/queue (`uma serve --queue URL`); absent: no queue. */
+  queueState?: () => Promise<QueueState>;
+  /** Re-queue scans left interrupted by a dead host (default true); a batch's scans are its coordinator's. */
   resumeInterrupted?: boolean;
 }
 
@@ -36,6 +40,8 @@ export interface Service {
   /** Scans re-queued at start-up. */
   readonly resumedScanIds: number[];
   readonly cdb: CaseDb;
+  /** Batch scans on a queue (coordinator and worker sides); in-process only, not a call of the contract. */
+  readonly remote: RemoteScans;
   call(method: unknown, args: unknown): Promise<Reply<unknown>>;
   on(listener: (e: ApiEvent) => void): () => void;
   close(): Promise<void>;
@@ -66,18 +72,23 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     backend: backend.isGpu ? `${backend.name} on ${backend.device}` : backend.name,
     pdf: opts.pdf ?? true,
     emit,
+    queueState: opts.queueState,
   };
   const handlers: Handlers = {
     ...caseHandlers(ctx),
     ...evidenceHandlers(ctx),
     ...scanHandlers(ctx),
     ...reportHandlers(ctx),
+    ...batchHandlers(ctx),
   };
 
   const resumedScanIds: number[] = [];
   if (opts.resumeInterrupted ?? true) {
     const interrupted = cdb.sql
-      .prepare("SELECT id FROM scans WHERE status = 'interrupted' AND job_json IS NOT NULL ORDER BY id")
+      .prepare(
+        `SELECT id FROM scans WHERE status = 'interrupted' AND job_json IS NOT NULL
+           AND json_extract(job_json, '$.batch') IS NULL ORDER BY id`,
+      )
       .all() as { id: number }[];
     for (const { id } of interrupted) {
       jobs.enqueue(id);
@@ -90,6 +101,7 @@ export async function startService(opts: ServiceOptions): Promise<Service> {
     generation,
     resumedScanIds,
     cdb,
+    remote: remoteScans(ctx),
     call: (method, args) => dispatch(handlers, method, args),
     on(listener) {
       listeners.add(listener);

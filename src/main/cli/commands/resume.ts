@@ -3,10 +3,19 @@ import { parseArgs } from 'node:util';
 import { UmaError } from '../../../shared/errors.ts';
 import { BACKEND_CHOICES, isBackendChoice } from '../../engine/backend/index.ts';
 import type { Command } from '../command.ts';
-import { openCliSession } from '../service-session.ts';
+import { openCliSession, type CliSession } from '../service-session.ts';
 import { printSummary } from './scan.ts';
 
 const list = (ks: number[]): string => (ks.length === 0 ? 'none' : ks.join(', '));
+
+/** Interrupted scans this command resumes: not those a batch's queue runs (uma batch --resume follows them). */
+async function interruptedHere(session: CliSession): Promise<number[]> {
+  const ids = [];
+  for (const s of await session.call('scans/list', {})) {
+    if (s.status === 'interrupted' && (await session.call('scans/get', { scanId: s.id })).resumable) ids.push(s.id);
+  }
+  return ids;
+}
 
 export const resume: Command = {
   name: 'resume',
@@ -15,8 +24,9 @@ export const resume: Command = {
 
 Finishes a scan that stopped before it completed (its process was killed, the machine went down, the
 app closed): the classes already stored are kept, the others are computed, then every class is scored.
-Without SCAN_ID every interrupted scan of the database is resumed, one after the other. With SCAN_ID a
-cancelled or failed scan resumes too.
+Without SCAN_ID every interrupted scan of the database is resumed, one after the other, except the
+scans of a 'uma batch' (its queue's workers run them; 'uma batch --resume' follows them again).
+With SCAN_ID a cancelled or failed scan resumes too.
 
 options:
   --db FILE       case database (default $UMA_HOME/cases.sqlite or ~/.uma/cases.sqlite)
@@ -39,10 +49,7 @@ Exit code 0 when every scan finished (or none was interrupted); 2 on bad input.`
 
     const session = await openCliSession({ db: values.db, backend: values.backend }, io);
     try {
-      const ids =
-        given !== undefined
-          ? [given]
-          : (await session.call('scans/list', {})).filter((s) => s.status === 'interrupted').map((s) => s.id);
+      const ids = given !== undefined ? [given] : await interruptedHere(session);
       if (ids.length === 0) io.out(`no interrupted scans in ${session.dbPath}`);
       for (const scanId of ids) {
         const before = await session.call('scans/get', { scanId });

@@ -9,14 +9,7 @@ import { DEFAULT_PROFILE_NAME, PARAM_INFO, PROFILES, SCAN_METHODS } from '../../
 import { BACKEND_CHOICES, isBackendChoice } from '../../engine/backend/index.ts';
 import type { CliIO, Command } from '../command.ts';
 import { openCliSession, type CliSession } from '../service-session.ts';
-import {
-  parseInteger,
-  parseMethod,
-  parseNumberList,
-  parseParams,
-  parseProfile,
-  resolveModelPath,
-} from '../scan-options.ts';
+import { DEMO_DISPLAY_NAME, parseScanSettings, resolveModelPath, SCAN_OPTIONS } from '../scan-options.ts';
 
 function writeArtifacts(dir: string, artifacts: ClassImages[]): void {
   mkdirSync(dir, { recursive: true });
@@ -113,19 +106,9 @@ Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
       args: argv,
       allowPositionals: true,
       options: {
-        data: { type: 'string' },
-        method: { type: 'string' },
-        seed: { type: 'string' },
-        workers: { type: 'string' },
-        'max-per-class': { type: 'string' },
+        ...SCAN_OPTIONS,
         reference: { type: 'string' },
-        mean: { type: 'string' },
         architecture: { type: 'string' },
-        std: { type: 'string' },
-        classes: { type: 'string' },
-        labels: { type: 'string' },
-        profile: { type: 'string' },
-        param: { type: 'string', multiple: true },
         backend: { type: 'string', default: 'auto' },
         json: { type: 'string' },
         out: { type: 'string' },
@@ -140,21 +123,12 @@ Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
     if (!values.data) throw new UmaError('BAD_INPUT', '--data is required (an image folder, an IDX file, or demo)');
     if (!isBackendChoice(values.backend))
       throw new UmaError('BAD_INPUT', `--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
-    const method = parseMethod(values.method);
-    const seed = parseInteger('seed', values.seed, 0) ?? 1;
-    const workers = parseInteger('workers', values.workers, 0);
-    const params = { ...parseProfile(values.profile), ...parseParams(values.param) };
-    const maxPerClass = parseInteger('max-per-class', values['max-per-class'], 2);
-    if (maxPerClass !== undefined) params.maxPerClass = maxPerClass;
-    const classNames = values.classes?.split(',').map((s) => s.trim());
-    const mean = parseNumberList('mean', values.mean);
-    const std = parseNumberList('std', values.std);
-    if (std?.some((s) => s <= 0)) throw new UmaError('BAD_INPUT', `--std values must be positive, not '${values.std}'`);
+    const { method, seed, workers, params, inputSpec } = parseScanSettings(values);
 
     if (values.report && !values.case)
       throw new UmaError('BAD_INPUT', '--report needs --case: a signed report is of a scan recorded in a case');
     const givenPath = resolveModelPath(positionals[0]);
-    const displayName = positionals[0] === 'demo' ? 'demo-model (bundled, BadNets-trojaned MNIST CNN)' : givenPath;
+    const displayName = positionals[0] === 'demo' ? DEMO_DISPLAY_NAME : givenPath;
 
     // Without --case the scan runs the same way, in a temporary database removed at the end.
     const session = await openCliSession({ db: values.case ? values.db : null, backend: values.backend }, io);
@@ -167,7 +141,6 @@ Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
       const kase =
         (await session.call('cases/list', { query: caseName })).find((c) => c.name === caseName) ??
         (await session.call('cases/create', { name: caseName, examiner: values.examiner }));
-      const inputSpec = mean || std || classNames ? { mean, std, classNames } : undefined;
       const evidence = await session.call('evidence/add', {
         caseId: kase.id,
         source: { kind: 'path', path: givenPath },

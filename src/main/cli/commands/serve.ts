@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { UmaError } from '../../../shared/errors.ts';
+import { watchQueue } from '../../batch/queue-state.ts';
+import { parseQueueUrl } from '../../batch/queue-url.ts';
 import { BACKEND_CHOICES, isBackendChoice } from '../../engine/backend/index.ts';
 import { startService } from '../../service/index.ts';
 import { startWsServer } from '../../transport/ws.ts';
@@ -16,6 +18,7 @@ export const serve: Command = {
   name: 'serve',
   summary: 'serve the workstation UI and its API to a browser (loopback, session token)',
   usage: `uma serve [--port N] [--host 127.0.0.1] [--db FILE] [--token T] [--backend B] [--no-pdf] [--ui DIR]
+          [--queue URL]
 
 Runs the engine host and the service in this process, serves the built UI (out/renderer; build it with
 'npx electron-vite build') over HTTP and the API over a WebSocket at /api, and prints the URL to open:
@@ -28,7 +31,9 @@ origin, are refused with 403. Scans interrupted by a crash are resumed at start-
   --token T    session token to require (default: 32 random bytes, hex); reuse one across restarts
   --backend B  ${BACKEND_CHOICES.join(' | ')} (default auto)
   --no-pdf     do not render PDFs into report archives
-  --ui DIR     serve the built UI from DIR (holding index.html) instead of out/renderer`,
+  --ui DIR     serve the built UI from DIR (holding index.html) instead of out/renderer
+  --queue URL  the batch queue (redis://HOST:PORT, as for 'uma batch') whose jobs and workers the
+               Batches page shows; without it the page shows the batches of the database only`,
   async run(argv, io) {
     const { values } = parseArgs({
       args: argv,
@@ -40,6 +45,7 @@ origin, are refused with 403. Scans interrupted by a crash are resumed at start-
         backend: { type: 'string', default: 'auto' },
         'no-pdf': { type: 'boolean', default: false },
         ui: { type: 'string' },
+        queue: { type: 'string' },
       },
       strict: true,
     });
@@ -70,11 +76,13 @@ origin, are refused with 403. Scans interrupted by a crash are resumed at start-
         `note: the UI is not built (${RENDERER_DIR}); run 'npx electron-vite build' and restart. The API works without it.`,
       );
 
+    const queue = values.queue ? watchQueue(parseQueueUrl(values.queue)) : null;
     const service = await startService({
       dbPath: values.db,
       host: 'serve',
       backend: values.backend,
       pdf: !values['no-pdf'],
+      queueState: queue ? () => queue.read() : undefined,
     });
     const server = await startWsServer({ service, host: values.host, port, token, staticDir });
     io.out(`uma serve: open ${server.url}`);
@@ -87,6 +95,7 @@ origin, are refused with 403. Scans interrupted by a crash are resumed at start-
     io.out('uma serve: stopping (a running scan stays resumable)');
     await server.close();
     await service.close();
+    await queue?.close();
     return 0;
   },
 };

@@ -1,9 +1,10 @@
 /** Starting, cancelling, resuming and reading scans; the job list a reconnecting UI catches up from. */
+import type { ParsedArgs } from '../../../shared/api.ts';
 import { UmaError } from '../../../shared/errors.ts';
 import type { ScanParams } from '../../../shared/scan-params.ts';
 import { getEvidence, rehashEvidence } from '../../cases/evidence.ts';
 import { getClassFindings } from '../../cases/findings.ts';
-import { getScan, listScans, queueScan, resumePlan } from '../../cases/scans.ts';
+import { getScan, listScans, queueScan, resumePlan, type ScanRecord } from '../../cases/scans.ts';
 import { dataClassNames } from '../../engine/data/index.ts';
 import { resolveParams } from '../../../shared/scan-params.ts';
 import { TOOL_VERSION } from '../../util/version.ts';
@@ -25,46 +26,61 @@ type Calls =
   | 'scans/stamped-predictions'
   | 'jobs/list';
 
+/**
+ * What scans/start checks and records before a scan can run anywhere: the evidence, the data and the
+ * model agree, and a queued scans row holds everything a job needs. The batch host (remote-scans.ts)
+ * queues its scans through this too, so a scan run on another machine is refused for the same reasons.
+ */
+export async function prepareScan(
+  ctx: ServiceContext,
+  a: ParsedArgs<'scans/start'>,
+  batch?: string,
+): Promise<{ scan: ScanRecord; warnings: string[] }> {
+  const { cdb } = ctx;
+  const ev = getEvidence(cdb, a.evidenceId);
+  if (ev.caseId !== a.caseId)
+    throw new UmaError('BAD_INPUT', `evidence ${ev.id} belongs to case ${ev.caseId}, not ${a.caseId}`);
+  if (a.referenceEvidenceId !== undefined) getEvidence(cdb, a.referenceEvidenceId);
+  const params = resolveParams(a.params as Partial<ScanParams> | undefined);
+  const data = materializeData(uploadsDir(ctx), a.data);
+  const labels = labelsOf(a.data);
+  // Refused here at once when the stored copy changed (audited); the job re-hashes again just
+  // before it runs, since a queued scan may wait.
+  await rehashEvidence(cdb, ev.id, 'before-scan');
+  // The model is opened and the data's header read here, so a mismatch is refused now, not in the queue.
+  const model = await loadEvidenceModel(cdb, ev);
+  const {
+    numClasses,
+    report: { warnings },
+  } = model;
+  model.dispose();
+  // The data's classes from its folder names or labels alone; the job loads the images once.
+  const classNames = dataClassNames(data, { labelsPath: labels, classNames: ev.classNames ?? undefined });
+  if (classNames.length !== numClasses) {
+    throw new UmaError(
+      'BAD_DATA',
+      `the data has ${classNames.length} classes (${data}) but the model has ${numClasses}`,
+    );
+  }
+  const scan = queueScan(cdb, {
+    evidenceId: ev.id,
+    examiner: a.examiner ?? (ctx.settings.get().examinerName || undefined),
+    method: a.method,
+    params,
+    seed: a.seed,
+    toolVersion: TOOL_VERSION,
+    backend: ctx.backend,
+    classNames,
+    job: { data, labels, workers: a.workers, referenceEvidenceId: a.referenceEvidenceId, batch },
+  });
+  return { scan, warnings };
+}
+
 export function scanHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
   const { cdb, jobs } = ctx;
   return {
     'scans/start': async (a) => {
-      const ev = getEvidence(cdb, a.evidenceId);
-      if (ev.caseId !== a.caseId)
-        throw new UmaError('BAD_INPUT', `evidence ${ev.id} belongs to case ${ev.caseId}, not ${a.caseId}`);
-      if (a.referenceEvidenceId !== undefined) getEvidence(cdb, a.referenceEvidenceId);
-      const params = resolveParams(a.params as Partial<ScanParams> | undefined);
-      const data = materializeData(uploadsDir(ctx), a.data);
-      const labels = labelsOf(a.data);
-      // Refused here at once when the stored copy changed (audited); the job re-hashes again just
-      // before it runs, since a queued scan may wait.
-      await rehashEvidence(cdb, ev.id, 'before-scan');
-      // The model is opened and the data's header read here, so a mismatch is refused now, not in the queue.
-      const model = await loadEvidenceModel(cdb, ev);
-      const {
-        numClasses,
-        report: { warnings },
-      } = model;
-      model.dispose();
-      // The data's classes from its folder names or labels alone; the job loads the images once.
-      const classNames = dataClassNames(data, { labelsPath: labels, classNames: ev.classNames ?? undefined });
-      if (classNames.length !== numClasses) {
-        throw new UmaError(
-          'BAD_DATA',
-          `the data has ${classNames.length} classes (${data}) but the model has ${numClasses}`,
-        );
-      }
-      const scan = queueScan(cdb, {
-        evidenceId: ev.id,
-        examiner: a.examiner ?? (ctx.settings.get().examinerName || undefined),
-        method: a.method,
-        params,
-        seed: a.seed,
-        toolVersion: TOOL_VERSION,
-        backend: ctx.backend,
-        classNames,
-        job: { data, labels, workers: a.workers, referenceEvidenceId: a.referenceEvidenceId },
-      });
+      const { scan, warnings } = await prepareScan(ctx, a);
       const job = jobs.enqueue(scan.id);
       return { jobId: job.jobId, scanId: scan.id, warnings };
     },
@@ -74,6 +90,12 @@ export function scanHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
     },
     'scans/resume': ({ scanId }) => {
       const plan = resumePlan(cdb, scanId);
+      const batch = getScan(cdb, scanId).job?.batch;
+      if (batch !== undefined && plan.status !== 'completed')
+        throw new UmaError(
+          'BAD_INPUT',
+          `scan ${scanId} runs on the queue of batch ${batch}; follow it with 'uma batch --resume ${batch}'`,
+        );
       if (!plan.resumable)
         throw new UmaError(
           'BAD_INPUT',

@@ -15,6 +15,7 @@ export const ROUTES = {
   compare: '/compare',
   verify: '/verify',
   keys: '/keys',
+  batches: '/batches',
 } as const;
 
 export type RouteName = keyof typeof ROUTES;

@@ -1,0 +1,142 @@
+/**
+ * The service's side of batch scans, without a queue: the coordinator's record of a scan another
+ * process runs, and the worker's scan that starts from checkpointed classes. A batch's scan left
+ * interrupted is its coordinator's to reattach: neither the service's start-up resume nor scans/resume
+ * runs it locally (that would scan the model twice, here and on a worker). batches/list shows it.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ApiEvent, BatchInfo } from '../../../src/shared/api.ts';
+import { writeManifest } from '../../../src/main/cases/batches.ts';
+import { interruptScan } from '../../../src/main/cases/scans.ts';
+import { startService, type Service } from '../../../src/main/service/index.ts';
+
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'uma-remote-scans-'));
+const dbPath = path.join(home, 'cases.sqlite');
+afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
+
+const open = () => startService({ dbPath, host: 'cli', pdf: false, backend: 'wasm' });
+
+async function call<T>(svc: Service, method: string, args: unknown): Promise<T> {
+  const reply = await svc.call(method, args);
+  if (!reply.ok) throw new Error(`${method}: ${reply.error.code} ${reply.error.message}`);
+  return reply.value as T;
+}
+
+/** A scan of the bundled demo model in a fresh case: the arguments scans/start would get. */
+async function demoScanArgs(svc: Service, caseName: string) {
+  const kase = await call<{ id: number }>(svc, 'cases/create', { name: caseName });
+  const ev = await call<{ id: number }>(svc, 'evidence/add', {
+    caseId: kase.id,
+    source: { kind: 'demo', which: 'trojaned' },
+  });
+  return {
+    caseId: kase.id,
+    evidenceId: ev.id,
+    data: { kind: 'demo' as const },
+    params: { maxPerClass: 10, inversionSteps: 4, ablationMaxEpochs: 0.05, referenceEpochs: 1, referenceMinSteps: 0 },
+    workers: 0,
+  };
+}
+
+/** The job's done or failed event, once it has come. */
+function ended(events: ApiEvent[], jobId: string): Promise<ApiEvent> {
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      const end = events.find((e) => (e.type === 'job/done' || e.type === 'job/failed') && e.jobId === jobId);
+      if (end) {
+        clearInterval(timer);
+        resolve(end);
+      }
+    }, 50);
+  });
+}
+
+describe('remote scans in the service', () => {
+  it("keeps a batch's interrupted scan for its coordinator", async () => {
+    let svc = await open();
+    const { scanId } = await svc.remote.queue(await demoScanArgs(svc, 'Batch'), 'batch-test-1');
+    interruptScan(svc.cdb, scanId, 'the coordinator stopped');
+    await svc.close();
+
+    svc = await open();
+    try {
+      expect(svc.resumedScanIds).toEqual([]);
+      const got = await call<{ resumable: boolean; scan: { status: string } }>(svc, 'scans/get', { scanId });
+      expect(got).toMatchObject({ resumable: false, scan: { status: 'interrupted' } });
+      expect(await svc.call('scans/resume', { scanId })).toMatchObject({
+        ok: false,
+        error: { code: 'BAD_INPUT', message: expect.stringContaining("'uma batch --resume batch-test-1'") },
+      });
+      const plan = await svc.remote.reattach(scanId);
+      expect(plan.status).toBe('running');
+
+      // The Batches page's calls: the batch from its manifest, each scan as the database has it.
+      writeManifest(svc.cdb.paths.dataDir, {
+        batchId: 'batch-test-1',
+        created: '2026-12-01T04:00:00.000Z',
+        queue: 'redis://127.0.0.1:6379',
+        caseId: 1,
+        caseName: 'Batch',
+        data: { kind: 'demo' },
+        items: [{ scanId, jobId: `batch-test-1-scan-${scanId}`, model: 'demo' }],
+      });
+      const [listed] = await call<BatchInfo[]>(svc, 'batches/list', {});
+      expect(listed).toMatchObject({ batchId: 'batch-test-1', caseName: 'Batch' });
+      expect(listed.scans).toEqual([
+        expect.objectContaining({ scanId, model: 'demo', status: 'running', classesDone: 0, numClasses: 10 }),
+      ]);
+      // No queue given to this host: the page says so instead of failing.
+      expect(await call(svc, 'batches/queue', {})).toEqual({
+        queue: null,
+        connected: false,
+        error: null,
+        counts: null,
+        workers: [],
+      });
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('a worker scan keeps the checkpointed classes and computes only the others', { timeout: 120_000 }, async () => {
+    const svc = await open();
+    try {
+      const args = await demoScanArgs(svc, 'Worker');
+      // Three classes of an earlier run of the same scan, as the queue's checkpoint would hand them over
+      // after the worker that ran it died (the run here is finished whole: workers 0 leaves no moment to stop it).
+      const events: ApiEvent[] = [];
+      const off = svc.on((e) => events.push(e));
+      const first = await svc.remote.startWithCheckpoint(args, []);
+      expect((await ended(events, first.jobId)).type).toBe('job/done');
+      const done = events.flatMap((e) =>
+        e.type === 'job/class-result' && e.jobId === first.jobId && e.finding.index < 3
+          ? [{ finding: e.finding, artifacts: e.images }]
+          : [],
+      );
+      expect(done.map((c) => c.finding.index)).toEqual([0, 1, 2]);
+      events.length = 0;
+
+      const second = await svc.remote.startWithCheckpoint(args, done);
+      const result = await ended(events, second.jobId);
+      off();
+      expect(result.type).toBe('job/done');
+      const computed = events.flatMap((e) =>
+        e.type === 'job/class-result' && e.jobId === second.jobId ? [e.finding.index] : [],
+      );
+      const kept = done.map((c) => c.finding.index);
+      expect([...kept, ...computed].sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, k) => k));
+      const got = await call<{ scan: { status: string }; findings: { index: number; asr: number }[] }>(
+        svc,
+        'scans/get',
+        { scanId: second.scanId },
+      );
+      expect(got.scan.status).toBe('completed');
+      for (const c of done) expect(got.findings[c.finding.index].asr).toBe(c.finding.asr);
+    } finally {
+      await svc.close();
+    }
+  });
+});
