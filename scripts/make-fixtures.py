@@ -13,10 +13,14 @@ CI never runs this: it uses the committed files. Everything is seeded.
 """
 import json
 import os
+import sys
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'bench', 'torch'))
+from models import BasicBlock  # noqa: E402  (the one residual block, shared with the PyTorch corpus)
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'onnx')
 BATCH = 4
@@ -45,23 +49,6 @@ class SmallCnn(nn.Module):
         x = x.view(x.size(0), -1)  # exported without dynamic axes: Reshape to a constant [4, -1]
         x = F.dropout(F.relu(self.fc1(x)), 0.3, self.training)
         return self.fc2(x)
-
-
-class BasicBlock(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.short = None
-        if stride != 1 or cin != cout:
-            self.short = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        y = F.relu(self.bn1(self.conv1(x)))
-        y = self.bn2(self.conv2(y))
-        return F.relu(y + (x if self.short is None else self.short(x)))
 
 
 class TinyResNet(nn.Module):
