@@ -5,14 +5,14 @@
  * out of memory) is raised here as a GpuDeviceError instead of a hang or a wrong number.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { gpuFailure } from './gpu-health.ts';
+import { gpuFailure, gpuFailureSoon } from './gpu-health.ts';
 
 async function guarded<T>(read: Promise<T>): Promise<T> {
   let value: T;
   try {
     value = await read;
   } catch (err) {
-    throw gpuFailure() ?? err;
+    throw (await gpuFailureSoon()) ?? err;
   }
   const failed = gpuFailure();
   if (failed) throw failed;
@@ -27,6 +27,11 @@ export async function takeScalars(...tensors: tf.Tensor[]): Promise<number[]> {
   } finally {
     for (const t of tensors) t.dispose();
   }
+}
+
+/** A tensor's values (flat, row-major), read asynchronously; the tensor stays (a model's variable). */
+export async function readData<D extends tf.DataType = 'float32'>(t: tf.Tensor): Promise<tf.DataTypeMap[D]> {
+  return guarded(t.data<D>());
 }
 
 /** A tensor's values (flat, row-major), read asynchronously; the tensor is disposed. */

@@ -4,6 +4,7 @@ import { UmaError } from '../../../shared/errors.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { inferLogits } from '../model/common.ts';
 import type { Classifier } from '../model/types.ts';
+import { takeData } from '../backend/read.ts';
 
 const BATCH = 128;
 
@@ -30,8 +31,8 @@ export async function topOneAccuracy(model: Classifier, ds: Dataset): Promise<Cl
     const x = tf.tensor4d(ds.images.subarray(start * size, (start + n) * size), [n, height, width, channels]);
     const logits = await inferLogits(model, x);
     const argmax = tf.argMax(logits, 1);
-    const predicted = await argmax.data();
-    tf.dispose([x, logits, argmax]);
+    tf.dispose([x, logits]);
+    const predicted = await takeData<'int32'>(argmax);
     for (let i = 0; i < n; i++) if (predicted[i] === ds.labels[start + i]) correct++;
   }
   return { accuracy: correct / ds.count, correct, count: ds.count, source: ds.source };

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type Dataset, imageSize } from '../data/dataset.ts';
 import { mulberry32, shuffled } from '../random.ts';
 import type { Classifier } from './types.ts';
+import { takeData } from '../backend/read.ts';
 
 export interface InputConvention {
   id: string;
@@ -101,8 +102,7 @@ async function accuracyUnder(
       const fed = tf.add<tf.Tensor4D>(tf.tensor1d(m0), tf.mul(tf.tensor1d(s0), seen));
       return tf.argMax(model.predict(fed), 1);
     });
-    const pred = await predicted.data();
-    predicted.dispose();
+    const pred = await takeData<'int32'>(predicted);
     for (let i = 0; i < n; i++) if (pred[i] === labels[start + i]) correct++;
   }
   return correct / labels.length;

@@ -22,6 +22,7 @@ import type {
 import { checkInputSize, freezePlan, normaliser } from './common.ts';
 import { isInside, MAX_MODEL_FILE_BYTES, readRegularFile, requireRegularFile, resolveEvidencePath } from '../files.ts';
 import { manifestBytes, parseModelJson, topologyLayers, type LayerJson, type ModelJson } from './layers-manifest.ts';
+import { readData } from '../backend/read.ts';
 
 const KIND: Record<string, WeightLayerKind> = {
   Conv2D: 'conv',
@@ -45,7 +46,7 @@ function lastLayer(json: ModelJson): LayerJson | undefined {
 async function nonFiniteWarnings(model: tf.LayersModel): Promise<string[]> {
   const bad: string[] = [];
   for (const w of model.weights) {
-    const v = await w.read().data();
+    const v = await readData(w.read());
     let n = 0;
     for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) n++;
     if (n) bad.push(`${w.name} (${n} of ${v.length})`);

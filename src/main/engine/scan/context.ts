@@ -100,15 +100,13 @@ export class ScanContext {
     const copy = await this.model.clone();
     try {
       const logits = batched((b) => this.model.predict(b as tf.Tensor4D), rows);
-      const logitValues = (await logits.data()) as Float32Array;
-      logits.dispose();
+      const logitValues = await takeData(logits);
       copy.freeze(freezeRatio);
       const split = copy.splitAtFreeze?.() ?? null;
       let front: AblationShard['front'] = null;
       if (split) {
         const h = batched((b) => split.front(b as tf.Tensor4D), rows);
-        front = { shape: h.shape, values: (await h.data()) as Float32Array };
-        h.dispose();
+        front = { shape: h.shape, values: await takeData(h) };
       }
       return { from, to, logits: logitValues, front };
     } finally {

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Classifier } from '../model/types.ts';
+import { readData } from '../backend/read.ts';
 
 export interface SharedState {
   /** Every state variable's values, concatenated in stateVariables() order. */
@@ -18,7 +19,7 @@ export async function exportState(model: Classifier): Promise<SharedState> {
   const values = new Float32Array(new SharedArrayBuffer(size * Float32Array.BYTES_PER_ELEMENT));
   let offset = 0;
   for (const v of vars) {
-    values.set(await v.data(), offset);
+    values.set(await readData(v), offset);
     offset += v.size;
   }
   return { values, shapes: vars.map((v) => v.shape) };

@@ -18,6 +18,7 @@ import { ablateClass } from './uma/ablate.ts';
 import type { AblationStopRule } from './uma/ablation-stop.ts';
 import { invertTrigger, triggerAsr, type Trigger } from './uma/invert.ts';
 import { trainReference } from './uma/reference.ts';
+import { gpuFailureSoon } from '../backend/gpu-health.ts';
 
 /** How a thread gets the reference model: M's architecture with shared trained weights, or the supplied model. */
 export type ReferenceHandle =
@@ -87,6 +88,15 @@ export class TaskRunner {
   ) {}
 
   async run(task: ScanTask, progress: TaskProgress): Promise<TaskResult> {
+    try {
+      return await this.runTask(task, progress);
+    } catch (err) {
+      // A lost GPU device fails whatever ran on it, often inside tfjs before the engine's guarded reads.
+      throw (await gpuFailureSoon()) ?? err;
+    }
+  }
+
+  private async runTask(task: ScanTask, progress: TaskProgress): Promise<TaskResult> {
     switch (task.kind) {
       case 'prepare': {
         const start = performance.now();
