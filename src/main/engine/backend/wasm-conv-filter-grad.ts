@@ -14,14 +14,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { heapF32, makeOutput, runStock, type WasmKernelArgs } from './wasm-kernel-utils.ts';
+import { heapF32, makeOutput, pair, type Pair, runStock, type WasmKernelArgs } from './wasm-kernel-utils.ts';
 
 /** Most values of A built at once (16 MiB of float32); a larger K is cut into chunks of samples. */
 const CHUNK_VALUES = 1 << 22;
-
-type Pair = [number, number];
-const pair = (v: unknown): Pair =>
-  v == null ? [1, 1] : typeof v === 'number' ? [v, v] : [(v as number[])[0], (v as number[])[1]];
 
 interface Geometry {
   h: number;

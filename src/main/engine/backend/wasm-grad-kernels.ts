@@ -19,9 +19,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelBackend, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import { pair, type Pair } from './wasm-kernel-utils.ts';
 
 const WASM = 'wasm';
-type Pair = [number, number];
 
 /** Calls a kernel registered for the WASM backend and tracks its output for later disposal. */
 class KernelScope {
@@ -86,11 +86,6 @@ class KernelScope {
   }
 }
 
-function pair(v: number | number[] | undefined): Pair {
-  if (v == null) return [1, 1];
-  return typeof v === 'number' ? [v, v] : [v[0], v[1]];
-}
-
 interface ConvGeometry {
   stride: Pair;
   dilation: Pair;
@@ -106,8 +101,8 @@ function geometry(
   attrs: NamedAttrMap,
   depthwise: boolean,
 ): ConvGeometry {
-  const stride = pair(attrs.strides as number | number[]);
-  const dilation = pair(attrs.dilations as number | number[] | undefined);
+  const stride = pair(attrs.strides);
+  const dilation = pair(attrs.dilations);
   const info = tf.backend_util.computeConv2DInfo(
     xShape,
     filterShape,

@@ -32,6 +32,15 @@ export function makeOutput(backend: BackendWasm, shape: number[], dtype: DataTyp
   return backend.makeOutput(shape, dtype);
 }
 
+/** A kernel's per-axis (height, width) attribute: strides or dilations. */
+export type Pair = [number, number];
+
+/** A strides/dilations attribute as a pair: absent is 1, a number is both axes. */
+export function pair(v: unknown): Pair {
+  if (v == null) return [1, 1];
+  return typeof v === 'number' ? [v, v] : [(v as number[])[0], (v as number[])[1]];
+}
+
 const stock = new Map<string, KernelConfig | null>();
 
 /** Records the stock kernel about to be replaced, only the first time (a later call would find ours). */
