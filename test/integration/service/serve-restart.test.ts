@@ -97,5 +97,6 @@ describe('uma serve killed mid-scan', () => {
     api.close();
     second.child.kill('SIGTERM');
     expect(await new Promise((r) => second.child.once('exit', r))).toBe(0);
-  });
+    // Two server starts and a scan: 50 s on an idle CI machine, over the default 60 s beside the batch tests.
+  }, 240_000);
 });
