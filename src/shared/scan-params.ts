@@ -96,6 +96,18 @@ export interface ScanParams {
   stampedExamples: number;
 }
 
+/**
+ * Parameters that only turn finished measurements (ASR, mask size, transfer ASR) into indices and a
+ * verdict: changing them re-scores a scan without recomputing it, which is how the benchmark caches
+ * scans and sweeps scoring (bench/README.md, "Scoring sweep").
+ */
+export const SCORE_ONLY_PARAMS = [
+  'transferThreshold',
+  'anomalyThreshold',
+  'ratioMin',
+  'ratioMax',
+] as const satisfies readonly (keyof ScanParams)[];
+
 export type ParamGroup = 'ablation' | 'inversion' | 'reference' | 'scoring' | 'nc' | 'samples';
 
 export interface ParamInfo {

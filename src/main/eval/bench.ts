@@ -6,6 +6,9 @@
  * Two of the paper's rows need no scan of their own: UMA without the filter re-scores the `uma` scan's
  * per-class ASR and mask sizes without transfer ASRs (the ablation and inversion are the same runs),
  * and Table 4's "no ablation, no filter" re-scores the `uma-noablation` scan the same way.
+ *
+ * Every record is scored from the cached measurements with the bench's own scoring constants
+ * (SCORE_ONLY_PARAMS), and the cache key leaves those out: a scoring sweep re-scores, it does not rescan.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,8 +17,8 @@ import type { ScanMethod, ScanParams } from '../../shared/scan-params.ts';
 import type { Dataset } from '../engine/data/index.ts';
 import { loadModelFile } from '../engine/model/load.ts';
 import type { DetectionRecord } from './metrics/detection.ts';
-import { scoreUma } from '../engine/scan/anomaly.ts';
-import { resolveParams } from '../../shared/scan-params.ts';
+import { scoreFindings } from '../engine/scan/anomaly.ts';
+import { AUTHORS_PROFILE, METHOD_STAGES, resolveParams, SCORE_ONLY_PARAMS } from '../../shared/scan-params.ts';
 import { paramsSha256 } from '../util/params-digest.ts';
 import { runScan } from '../engine/scan/pipeline.ts';
 import { entryModelPath, listCorpus, type Manifest } from './zoo/corpus.ts';
@@ -37,6 +40,7 @@ export interface ScanRecord extends DetectionRecord {
   id: string;
   method: BenchMethod;
   profile: string;
+  half: CorpusHalf;
 }
 
 export interface BenchOptions {
@@ -49,20 +53,45 @@ export interface BenchOptions {
   /** Tabulate only the scans already cached; a (model, method) pair without one is left out. */
   cachedOnly?: boolean;
   dataRoot?: string;
+  /** Only the models of this half of the corpus (halfOf): tune scoring on one, report on the other. */
+  half?: CorpusHalf;
   log?: (line: string) => void;
 }
 
-function rescoredWithoutFilter(r: ScanResult): Pick<ScanRecord, 'score' | 'verdict' | 'suspected'> {
-  const s = scoreUma(
-    r.classes.map((c) => ({ asr: c.asr, maskL1: c.maskL1, transferAsr: null })),
-    r.params,
-  );
+export const CORPUS_HALVES = ['tune', 'report'] as const;
+export type CorpusHalf = (typeof CORPUS_HALVES)[number];
+
+/**
+ * The half a model belongs to: the PyTorch manifests say it (even recipe seed: tune); the project's own
+ * entries split by the parity of their index the same way.
+ */
+export function halfOf(m: Manifest): CorpusHalf {
+  if (m.half) return m.half;
+  return 'index' in m.recipe && m.recipe.index % 2 === 1 ? 'report' : 'tune';
+}
+
+/** The verdict of one table row from a scan's cached measurements under the bench's scoring constants. */
+export function scoreRecord(
+  r: ScanResult,
+  method: BenchMethod,
+  params: ScanParams,
+): Pick<ScanRecord, 'score' | 'verdict' | 'suspected'> {
+  const stages = METHOD_STAGES[SCANNED_FOR[method]];
+  const filter = stages.transferFilter && !method.endsWith('-nofilter');
+  const s = scoreFindings(r.classes, stages.scoring, params, filter);
   return { score: s.score, verdict: s.target === null ? 'clean' : 'trojaned', suspected: s.target };
 }
 
+/** The scan's cache key: every parameter that changes what is measured, none that only scores it. */
+function measurementParams(params: ScanParams): ScanParams {
+  const p = { ...params };
+  for (const key of SCORE_ONLY_PARAMS) p[key] = AUTHORS_PROFILE[key];
+  return p;
+}
+
 /** The per-class result documents are large; the cache keeps what the tables and a re-score need. */
-function cachePath(dir: string, method: ScanMethod, params: ScanParams, seed: number): string {
-  return join(dir, `scan-${method}-${paramsSha256(params, method, seed).slice(0, 16)}.json`);
+export function cachePath(dir: string, method: ScanMethod, params: ScanParams, seed: number): string {
+  return join(dir, `scan-${method}-${paramsSha256(measurementParams(params), method, seed).slice(0, 16)}.json`);
 }
 
 export async function benchCorpus(o: BenchOptions): Promise<ScanRecord[]> {
@@ -70,7 +99,7 @@ export async function benchCorpus(o: BenchOptions): Promise<ScanRecord[]> {
   const params = resolveParams(o.params);
   const held = new Map<string, Dataset>();
   const records: ScanRecord[] = [];
-  const entries = listCorpus(o.corpus);
+  const entries = listCorpus(o.corpus).filter((e) => !o.half || halfOf(e.manifest) === o.half);
   for (const [n, { dir, manifest }] of entries.entries()) {
     const base = baseRecord(manifest, o.profile);
     const scanned = new Map<ScanMethod, ScanResult | null>();
@@ -83,9 +112,7 @@ export async function benchCorpus(o: BenchOptions): Promise<ScanRecord[]> {
         );
       const r = scanned.get(scanMethod);
       if (!r) continue;
-      const outcome =
-        method === scanMethod ? { score: r.score, verdict: r.verdict, suspected: r.target } : rescoredWithoutFilter(r);
-      records.push({ ...base, method, ...outcome, seconds: r.seconds });
+      records.push({ ...base, method, ...scoreRecord(r, method, params), seconds: r.seconds });
     }
   }
   return records;
@@ -102,6 +129,7 @@ function baseRecord(
     positive: m.attack !== null,
     target: m.attack?.target ?? null,
     profile,
+    half: halfOf(m),
   };
 }
 

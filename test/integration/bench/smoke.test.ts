@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/main/engine/backend/index.ts';
 import { detectionTable } from '../../../src/main/eval/metrics/detection.ts';
-import { benchCorpus } from '../../../src/main/eval/bench.ts';
+import { benchCorpus, halfOf } from '../../../src/main/eval/bench.ts';
 import { buildCorpus, listCorpus } from '../../../src/main/eval/zoo/corpus.ts';
 import { DEFAULT_PROFILE_NAME } from '../../../src/shared/scan-params.ts';
 
@@ -58,5 +58,37 @@ describe('smoke benchmark on MNIST', () => {
     expect(cached.map((r) => [r.id, r.method, r.score])).toEqual(
       records.filter((r) => r.method === 'uma').map((r) => [r.id, r.method, r.score]),
     );
+
+    // Scoring constants re-score the cached scans instead of missing the cache: no class of any model
+    // reaches an anomaly threshold of a million, so every verdict turns clean.
+    const umaIds = records.filter((r) => r.method === 'uma').map((r) => r.id);
+    const strict = await benchCorpus({
+      corpus: out,
+      methods: ['uma'],
+      profile: DEFAULT_PROFILE_NAME,
+      params: { maxPerClass: 50, anomalyThreshold: 1e6 },
+      seed: 1,
+      cachedOnly: true,
+    });
+    expect(strict.map((r) => r.id)).toEqual(umaIds);
+    expect(strict.map((r) => r.verdict)).toEqual(umaIds.map(() => 'clean'));
+
+    // A half keeps only its own models: here the even-indexed entries.
+    const tune = await benchCorpus({
+      corpus: out,
+      methods: ['uma'],
+      profile: DEFAULT_PROFILE_NAME,
+      params: { maxPerClass: 50 },
+      seed: 1,
+      cachedOnly: true,
+      half: 'tune',
+    });
+    const tuneIds = listCorpus(out)
+      .filter((e) => halfOf(e.manifest) === 'tune')
+      .map((e) => e.manifest.id);
+    expect(tuneIds.length).toBeGreaterThan(0);
+    expect(tuneIds.length).toBeLessThan(4);
+    expect(tune.map((r) => r.id)).toEqual(tuneIds);
+    expect(tune.every((r) => r.half === 'tune')).toBe(true);
   }, 1_800_000);
 });

@@ -7,7 +7,7 @@ import { BACKEND_CHOICES, initBackend, isBackendChoice } from '../../engine/back
 import { benchMarkdown, corpusMarkdown, METHOD_TITLES } from '../../eval/metrics/bench-markdown.ts';
 import { detectionTable } from '../../eval/metrics/detection.ts';
 import { rocSvg } from '../../eval/metrics/roc-svg.ts';
-import { BENCH_METHODS, benchCorpus, type BenchMethod } from '../../eval/bench.ts';
+import { BENCH_METHODS, benchCorpus, CORPUS_HALVES, type BenchMethod, type CorpusHalf } from '../../eval/bench.ts';
 import { listCorpus } from '../../eval/zoo/corpus.ts';
 import type { Command } from '../command.ts';
 import { parseInteger, parseParams, parseProfile } from '../scan-options.ts';
@@ -51,6 +51,8 @@ RESULTS/roc-DATASET-ATTACK.svg; the tables also replace the generated part of be
   --max-per-class N   clean samples per class (default 100)
   --seed N            scan seed (default 1)
   --workers N         worker threads per scan (default: cores)
+  --half H            only this half of the corpus: ${CORPUS_HALVES.join(' | ')} (PyTorch manifests name it;
+                      the project's entries split by index parity); tune on one, report on the other
   --cached-only       tabulate the scans already cached beside the models and run none (a model a
                       method has not scanned is left out of that method's rows)
   --results DIR       output folder (default bench/results)
@@ -69,6 +71,7 @@ RESULTS/roc-DATASET-ATTACK.svg; the tables also replace the generated part of be
         seed: { type: 'string' },
         workers: { type: 'string' },
         'cached-only': { type: 'boolean' },
+        half: { type: 'string' },
         results: { type: 'string', default: 'bench/results' },
         readme: { type: 'string', default: 'bench/README.md' },
         backend: { type: 'string', default: 'wasm' },
@@ -81,6 +84,9 @@ RESULTS/roc-DATASET-ATTACK.svg; the tables also replace the generated part of be
     if (!isBackendChoice(values.backend))
       throw new UmaError('BAD_INPUT', `--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
     const methods = parseMethods(values.methods, values.all);
+    const half = values.half;
+    if (half !== undefined && !(CORPUS_HALVES as readonly string[]).includes(half))
+      throw new UmaError('BAD_INPUT', `--half must be one of ${CORPUS_HALVES.join(', ')}, not '${half}'`);
     const params = {
       ...parseProfile(values.profile),
       ...parseParams(values.param),
@@ -95,6 +101,7 @@ RESULTS/roc-DATASET-ATTACK.svg; the tables also replace the generated part of be
       seed: parseInteger('seed', values.seed, 0) ?? 1,
       workers: parseInteger('workers', values.workers, 0),
       cachedOnly: values['cached-only'],
+      half: half as CorpusHalf | undefined,
       log: io.err,
     });
     if (records.length === 0)
@@ -106,7 +113,7 @@ RESULTS/roc-DATASET-ATTACK.svg; the tables also replace the generated part of be
     mkdirSync(values.results, { recursive: true });
     writeFileSync(
       join(values.results, 'detection.json'),
-      `${JSON.stringify({ profile: values.profile, params, methods, rows, records }, null, 2)}\n`,
+      `${JSON.stringify({ profile: values.profile, params, methods, half: half ?? 'both', rows, records }, null, 2)}\n`,
     );
     for (const key of new Set(rows.map((r) => `${r.dataset}/${r.attack}`))) {
       const [dataset, attack] = key.split('/');

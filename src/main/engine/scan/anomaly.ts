@@ -74,6 +74,28 @@ export function scoreUma(measures: readonly UmaClassMeasure[], s: UmaScoring): M
   return { classes, ...pickTarget(classes, passes) };
 }
 
+/**
+ * The one way findings become a verdict, used by the scan and by the benchmark when it re-scores a cached
+ * scan under other scoring constants (SCORE_ONLY_PARAMS): UMA's index, with or without the transfer filter,
+ * or Neural Cleanse's.
+ */
+export function scoreFindings(
+  findings: readonly UmaClassMeasure[],
+  scoring: 'uma' | 'nc',
+  params: UmaScoring,
+  transferFilter: boolean,
+): ModelScore {
+  if (scoring === 'nc')
+    return scoreNeuralCleanse(
+      findings.map((f) => f.maskL1),
+      params.anomalyThreshold,
+    );
+  return scoreUma(
+    findings.map((f) => ({ asr: f.asr, maskL1: f.maskL1, transferAsr: transferFilter ? f.transferAsr : null })),
+    params,
+  );
+}
+
 /** Neural Cleanse: a_k = (median - L1_k) / (1.4826 MAD), flagged when above the threshold. */
 export function scoreNeuralCleanse(maskL1: readonly number[], threshold: number): ModelScore {
   const med = median(maskL1);

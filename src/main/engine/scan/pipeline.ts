@@ -14,7 +14,7 @@ import { classCounts, indicesByClass, limitPerClass, requireEveryClass, type Dat
 import { surveyInputConventions, type InputSurvey } from '../model/input-conventions.ts';
 import type { Classifier, ModelSource } from '../model/types.ts';
 import { deriveSeed } from '../random.ts';
-import { scoreNeuralCleanse, scoreUma, ratioOf } from './anomaly.ts';
+import { scoreFindings, ratioOf } from './anomaly.ts';
 import { artifactDigests, triggerArtifacts } from './artifacts.ts';
 import { sha256Hex } from '../../util/digest.ts';
 import { joinShards, ScanContext, shardRanges, type AblationInputs } from './context.ts';
@@ -256,20 +256,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
 
   progress({ stage: 'scoring', classIndex: null, step: 1, steps: 1 });
   const ordered = Array.from({ length: N }, (_, k) => findings.get(k)!);
-  const scored =
-    stages.scoring === 'nc'
-      ? scoreNeuralCleanse(
-          ordered.map((f) => f.maskL1),
-          params.anomalyThreshold,
-        )
-      : scoreUma(
-          ordered.map((f) => ({
-            asr: f.asr,
-            maskL1: f.maskL1,
-            transferAsr: stages.transferFilter ? f.transferAsr : null,
-          })),
-          params,
-        );
+  const scored = scoreFindings(ordered, stages.scoring, params, stages.transferFilter);
   const classes = ordered.map((f, k) => ({
     ...f,
     anomalyIndex: scored.classes[k].anomalyIndex,
