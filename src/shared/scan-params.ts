@@ -81,6 +81,11 @@ export interface ScanParams {
   anomalyThreshold: number;
   ratioMin: number;
   ratioMax: number;
+  /**
+   * 0: the paper's index (r - med) / ((MAD + med) / 2). Above 0: a robust z of log r_k, its scale
+   * 1.4826 MAD(log r) floored at this value (docs/algorithm.md, step 5).
+   */
+  anomalyLogFloor: number;
   // Neural Cleanse baseline
   ncLr: number;
   ncSteps: number;
@@ -106,6 +111,7 @@ export const SCORE_ONLY_PARAMS = [
   'anomalyThreshold',
   'ratioMin',
   'ratioMax',
+  'anomalyLogFloor',
 ] as const satisfies readonly (keyof ScanParams)[];
 
 export type ParamGroup = 'ablation' | 'inversion' | 'reference' | 'scoring' | 'nc' | 'samples';
@@ -160,6 +166,7 @@ export const AUTHORS_PROFILE: ScanParams = {
   anomalyThreshold: 2,
   ratioMin: 0.1,
   ratioMax: 100,
+  anomalyLogFloor: 0,
   ncLr: 0.1,
   ncSteps: 1000,
   ncInitCost: 1e-3,
@@ -350,6 +357,11 @@ export const PARAM_INFO: Record<keyof ScanParams, ParamInfo> = {
   anomalyThreshold: { group: 'scoring', help: 'Anomaly index above which a class is flagged.' },
   ratioMin: { group: 'scoring', help: 'Lower clip of r_k = 100 * ASR / |mask|.' },
   ratioMax: { group: 'scoring', help: 'Upper clip of r_k.' },
+  anomalyLogFloor: {
+    group: 'scoring',
+    help: "0 = the paper's anomaly index; > 0 = robust z of log r_k, its MAD scale floored at this value.",
+    min: 0,
+  },
   ncLr: { group: 'nc', help: 'Adam learning rate of Neural Cleanse.' },
   ncSteps: { group: 'nc', help: 'Maximum optimisation steps of Neural Cleanse per class.', integer: true, min: 1 },
   ncInitCost: { group: 'nc', help: "Initial weight of Neural Cleanse's mask-size cost." },

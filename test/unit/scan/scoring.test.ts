@@ -14,7 +14,7 @@ import {
   TRANSFER_SUBSAMPLE,
 } from '../../../src/shared/scan-params.ts';
 
-const S = { ratioMin: 0.1, ratioMax: 100, anomalyThreshold: 2, transferThreshold: 0.3 };
+const S = { ratioMin: 0.1, ratioMax: 100, anomalyThreshold: 2, transferThreshold: 0.3, anomalyLogFloor: 0 };
 
 describe('anomaly index', () => {
   it('median and MAD', () => {
@@ -57,6 +57,25 @@ describe('anomaly index', () => {
     const out = scoreUma(base, S);
     expect(out.classes.filter((c) => c.flagged)).toHaveLength(2);
     expect(out.target).toBe(3);
+  });
+
+  it("the paper's index explodes when most inversions fail; the log robust z keeps its scale", () => {
+    // Eight classes at ratioMin (no trigger found), one natural class at r = 2, one at r = 3.
+    const failed = Array.from({ length: 8 }, () => ({ asr: 0.05, maskL1: 200, transferAsr: 0 }));
+    const m = [...failed, { asr: 0.8, maskL1: 40, transferAsr: 0 }, { asr: 0.9, maskL1: 30, transferAsr: 0 }];
+    expect(scoreUma(m, S).classes[9].anomalyIndex).toBeCloseTo((3 - 0.1) / 0.05);
+    const log = scoreUma(m, { ...S, anomalyLogFloor: 1 });
+    // MAD of the logs is 0 (eight equal values), so the floor is the scale: log(3 / 0.1) / 1.
+    expect(log.classes[9].anomalyIndex).toBeCloseTo(Math.log(30));
+    expect(log.classes[0].anomalyIndex).toBeCloseTo(0);
+    // With spread ratios the scale is 1.4826 MAD of log r, above the floor.
+    const spread = [1, 2, 4, 8, 16, 1000].map((r) => ({ asr: 1, maskL1: 100 / r, transferAsr: 0 }));
+    const logs = [1, 2, 4, 8, 16, 100].map(Math.log);
+    const z = scoreUma(spread, { ...S, anomalyLogFloor: 0.1 });
+    expect(z.classes[5].anomalyIndex).toBeCloseTo((Math.log(100) - median(logs)) / (1.4826 * mad(logs)));
+    // About 1.6: in an even geometric spread the largest is no outlier at threshold 2.
+    expect(z.classes[5].anomalyIndex).toBeLessThan(2);
+    expect(z.target).toBeNull();
   });
 
   it('Neural Cleanse: (median - L1) / (1.4826 MAD), small masks are outliers', () => {

@@ -40,6 +40,7 @@ export interface UmaScoring {
   ratioMax: number;
   anomalyThreshold: number;
   transferThreshold: number;
+  anomalyLogFloor: number;
 }
 
 export function ratioOf(
@@ -61,16 +62,34 @@ function pickTarget(classes: ClassScore[], passes: boolean[]): Pick<ModelScore, 
   return { score, target };
 }
 
-/** a_k = (r_k - med) / ((MAD + med) / 2); flagged when a_k > threshold and the trigger does not transfer. */
-export function scoreUma(measures: readonly UmaClassMeasure[], s: UmaScoring): ModelScore {
-  const ratios = measures.map((m) => ratioOf(m, s));
+/**
+ * The anomaly indices of the ratios. The paper's (r_k - med) / ((MAD + med) / 2) has a scale of about
+ * med / 2 when most classes' inversions fail (r_k clipped at ratioMin, MAD 0), so one natural class
+ * then scores in the hundreds (bench/README.md, "Scoring sweep"). The log variant measures how many
+ * robust standard deviations log r_k lies above the median, with a floor on that deviation.
+ */
+export function anomalyIndices(ratios: readonly number[], logFloor: number): number[] {
+  if (logFloor > 0) {
+    const logs = ratios.map((r) => Math.log(r));
+    const med = median(logs);
+    const scale = Math.max(1.4826 * mad(logs), logFloor);
+    return logs.map((l) => (l - med) / scale);
+  }
   const med = median(ratios);
   const scale = (mad(ratios) + med) / 2;
+  return ratios.map((r) => (scale > 0 ? (r - med) / scale : 0));
+}
+
+/** Class k is flagged when its anomaly index a_k > threshold and its trigger does not transfer. */
+export function scoreUma(measures: readonly UmaClassMeasure[], s: UmaScoring): ModelScore {
+  const ratios = measures.map((m) => ratioOf(m, s));
+  const indices = anomalyIndices(ratios, s.anomalyLogFloor);
   const passes = measures.map((m) => m.transferAsr === null || m.transferAsr < s.transferThreshold);
-  const classes = ratios.map((r, k) => {
-    const anomalyIndex = scale > 0 ? (r - med) / scale : 0;
-    return { ratio: r, anomalyIndex, flagged: anomalyIndex > s.anomalyThreshold && passes[k] };
-  });
+  const classes = ratios.map((r, k) => ({
+    ratio: r,
+    anomalyIndex: indices[k],
+    flagged: indices[k] > s.anomalyThreshold && passes[k],
+  }));
   return { classes, ...pickTarget(classes, passes) };
 }
 
