@@ -2,6 +2,7 @@
  * The result of a scan: the engine's result type, the `uma scan --json` document, what the case
  * database stores and what a report signs.
  */
+import type { ClassExplanation } from './class-explanation.ts';
 import type { ScanMethod, ScanParams } from './scan-params.ts';
 
 export type Verdict = 'trojaned' | 'clean';
@@ -40,6 +41,12 @@ export interface ClassFinding {
   stageSeconds?: Record<string, number>;
   /** sha256 (hex) of the PNG artifacts, in the order mask, pattern, stamped... */
   artifactDigests: { kind: ArtifactKind; sha256: string }[];
+  /**
+   * Why the class was flagged, filtered or passed (shared/class-explanation.ts), derived from the fields
+   * above and the scan's method and parameters: set on every scored result the engine returns and the
+   * case database reads back; absent on a class result streamed while the scan runs.
+   */
+  explanation?: ClassExplanation;
 }
 
 export type ArtifactKind = 'mask' | 'pattern' | 'stamped';

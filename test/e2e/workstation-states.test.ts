@@ -132,11 +132,13 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
     const why = page.getByRole('list', { name: 'Why these classes' });
     await expect
       .poll(() => why.textContent())
-      .toContain('Class 3: Borderline: anomaly index 2.56 is only just above the threshold 2');
+      .toContain('Class 3: Flagged (borderline, below 1.5 × the threshold): anomaly index 2.56 > 2;');
     expect(await why.textContent()).toContain(
-      'Class 5: Not flagged although its anomaly index 3.34 is above the threshold 2: its trigger also fools the clean reference model (transfer 37% ≥ 30%)',
+      'Class 5: Filtered: anomaly index 3.34 > 2, but the trigger also sends 0.37 of images to this class on the clean reference (>= 0.3)',
     );
-    expect(await page.locator('td[data-outcome="filtered"]').textContent()).toBe('no, filtered');
+    const filtered = page.locator('td[data-outcome="filtered"]');
+    expect(await filtered.textContent()).toBe('no, filtered');
+    expect(await filtered.getAttribute('title')).toMatch(/^Filtered: anomaly index 3\.34 > 2, /);
     // Column meanings are on the page, not only in tooltips.
     expect(await page.locator('.legend').textContent()).toContain(
       "Ablated model's accuracy on this class's own samples",

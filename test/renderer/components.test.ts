@@ -9,13 +9,15 @@ import FindingsTable from '../../src/renderer/src/components/FindingsTable.vue';
 import ParamGroup from '../../src/renderer/src/components/ParamGroup.vue';
 import PathInput from '../../src/renderer/src/components/PathInput.vue';
 import ScanProgressPanel from '../../src/renderer/src/components/ScanProgressPanel.vue';
+import TriggerCard from '../../src/renderer/src/components/TriggerCard.vue';
 import VerdictBanner from '../../src/renderer/src/components/VerdictBanner.vue';
 import VerifyChecks from '../../src/renderer/src/components/VerifyChecks.vue';
 import ZoomDialog from '../../src/renderer/src/components/ZoomDialog.vue';
 import { defaultValues } from '../../src/renderer/src/lib/params.ts';
 import { useCasesStore } from '../../src/renderer/src/stores/cases.ts';
 import { useSettingsStore } from '../../src/renderer/src/stores/settings.ts';
-import { caseDetail, classes, evidence, result } from './fixtures.ts';
+import { withExplanations } from '../../src/shared/class-explanation.ts';
+import { caseDetail, classes, evidence, finding, result } from './fixtures.ts';
 import { install } from './setup.ts';
 
 const firstColumn = (w: ReturnType<typeof mount>): string[] =>
@@ -37,6 +39,44 @@ describe('FindingsTable', () => {
     await w.findAll('tbody tr')[1].trigger('keydown', { key: 'Enter' });
     await w.findAll('tbody tr')[0].trigger('click');
     expect(w.emitted('select')).toEqual([[9], [7]]);
+  });
+  it("shows each class's outcome with its sentence as the tooltip, and says why under the table", () => {
+    const r = result();
+    const explained = withExplanations({
+      ...r,
+      classes: r.classes.map((k) => (k.index === 5 ? { ...k, anomalyIndex: 2.6, transferAsr: 0.47 } : k)),
+    });
+    const w = mount(FindingsTable, { props: { classes: explained.classes, target: 7 } });
+    const cell = (k: number) => w.findAll('tbody tr')[firstColumn(w).indexOf(String(k))].findAll('td').at(-1)!;
+    expect(cell(7).text()).toBe('yes');
+    expect(cell(7).attributes('title')).toMatch(/^Flagged: anomaly index 45\.90 > 2; /);
+    expect(cell(5).text()).toBe('no, filtered');
+    expect(cell(5).attributes('data-outcome')).toBe('filtered');
+    const why = w.findAll('.why li').map((li) => li.text());
+    expect(why).toHaveLength(2);
+    expect(why[0]).toMatch(/^Class 5: Filtered: anomaly index 2\.60 > 2, but the trigger also sends 0\.47/);
+    expect(why[1]).toMatch(/^Class 7: Flagged: /);
+    expect(cell(0).text()).toBe('no');
+  });
+  it('shows a dash, and no sentence, for a class still pending', () => {
+    const w = mount(FindingsTable, {
+      props: { classes: [finding(0, { anomalyIndex: null, flagged: null })], target: null },
+    });
+    expect(w.find('tbody td:last-child').text()).toBe('–');
+    expect(w.find('.why').exists()).toBe(false);
+  });
+});
+
+describe('TriggerCard', () => {
+  it("names the class's outcome and says why", () => {
+    const k = withExplanations(result()).classes[7];
+    const w = mount(TriggerCard, { props: { finding: k, urls: undefined, title: 'Class 7', inBasket: false } });
+    expect(w.find('.outcome').text()).toBe('flagged');
+    expect(w.find('.why').text()).toBe(k.explanation.text);
+    const plain = mount(TriggerCard, {
+      props: { finding: finding(2), urls: undefined, title: 'Class 2', inBasket: false },
+    });
+    expect(plain.find('.outcome').exists()).toBe(false);
   });
 });
 

@@ -3,12 +3,13 @@
  * class, so a crash loses at most the class in flight). The PNGs are stored with their sha256,
  * computed here from the bytes stored; digests the engine claims must agree with them.
  */
+import { withExplanations, type ExplainedResult } from '../../shared/class-explanation.ts';
 import type { ArtifactKind, ClassArtifacts, ClassFinding } from '../../shared/results.ts';
 import { UmaError } from '../../shared/errors.ts';
 import { appendAudit } from './audit.ts';
 import { sha256Hex } from '../util/digest.ts';
 import { nowIso, writeTx, type CaseDb } from './db.ts';
-import { getScan } from './scans.ts';
+import { getScan, type ScanRecord } from './scans.ts';
 
 export interface StoredArtifact {
   classIndex: number;
@@ -145,4 +146,12 @@ export function getClassFindings(cdb: CaseDb, scanId: number): ClassFinding[] {
     seconds: r.seconds,
     artifactDigests: digests.get(r.class_index) ?? [],
   }));
+}
+
+/**
+ * A completed scan's result as stored (its metadata and the class rows), each class with its explanation,
+ * derived here so scans recorded before explanations existed get one too; null until the scan completes.
+ */
+export function getScanResult(cdb: CaseDb, scan: ScanRecord): ExplainedResult | null {
+  return scan.resultMeta && withExplanations({ ...scan.resultMeta, classes: getClassFindings(cdb, scan.id) });
 }

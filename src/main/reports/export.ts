@@ -5,7 +5,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ScanResult } from '../../shared/results.ts';
 import { UmaError } from '../../shared/errors.ts';
 import { assertAuditLog } from '../cases/audit.ts';
 import { sha256Hex } from '../util/digest.ts';
@@ -13,7 +12,7 @@ import { getCase } from '../cases/cases.ts';
 import type { CaseDb } from '../cases/db.ts';
 import { getEvidence, rehashEvidence } from '../cases/evidence.ts';
 import { ensureExaminer, setExaminerKey } from '../cases/examiners.ts';
-import { getArtifacts, getClassFindings } from '../cases/findings.ts';
+import { getArtifacts, getScanResult } from '../cases/findings.ts';
 import { addReport } from '../cases/reports.ts';
 import { getScan } from '../cases/scans.ts';
 import { bagInfoFields, buildBag, zipBag, type BagFiles } from './bagit.ts';
@@ -49,11 +48,11 @@ export async function exportScanArchive(
   opts: ExportOptions = {},
 ): Promise<ExportedArchive> {
   const scan = getScan(cdb, scanId);
-  if (scan.status !== 'completed' || !scan.resultMeta)
+  const result = getScanResult(cdb, scan);
+  if (scan.status !== 'completed' || !result)
     throw new UmaError('BAD_INPUT', `scan ${scanId} is ${scan.status}; only a completed scan can be reported`);
   const kase = getCase(cdb, scan.caseId);
   const evidence = getEvidence(cdb, scan.evidenceId);
-  const result: ScanResult = { ...scan.resultMeta, classes: getClassFindings(cdb, scanId) };
   const artifacts = getArtifacts(cdb, scanId);
   for (const a of artifacts) {
     if (sha256Hex(a.png) !== a.sha256)

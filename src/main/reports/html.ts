@@ -5,7 +5,8 @@
  */
 import { METHOD_LABELS, PARAM_INFO, type ScanParams } from '../../shared/scan-params.ts';
 import type { ScanResult } from '../../shared/results.ts';
-import { conclusion, explainClass } from '../../shared/verdict-text.ts';
+import { explainClass, type ClassOutcome } from '../../shared/class-explanation.ts';
+import { conclusion } from '../../shared/verdict-text.ts';
 import type { StoredArtifact } from '../cases/findings.ts';
 import { escapeHtml as e } from './escape.ts';
 import { keyFileStem } from './keys.ts';
@@ -36,6 +37,7 @@ td.thumbs{white-space:nowrap;width:1%}img.t{width:40px;height:40px;image-renderi
 .note{color:#5a6572;font-size:12px}pre{background:#f6f8fa;border:1px solid #d8dde3;padding:8px;white-space:pre-wrap;font-size:11px}
 .conclusion{font-size:14px;margin:8px 0 4px}.preview{border:2px dashed #b26a00;color:#b26a00;padding:6px 10px;font-weight:700}
 table.params td{padding:1px 5px;font-size:11px}table.params td.v{text-align:right;font-variant-numeric:tabular-nums}
+.warn{color:#b26a00;font-weight:700}ul.why{margin:6px 0;padding-left:18px}ul.why li{margin:2px 0;break-inside:avoid}
 .keep{break-inside:avoid}@media print{body{padding:0;max-width:none}h2{margin-top:18px}}`;
 
 const fmt = (v: number | null | undefined, digits = 3): string =>
@@ -54,7 +56,7 @@ function kv(rows: [string, string][]): string {
 function verdictBox(s: Statement, r: ScanResult): string {
   const p = s.predicate;
   const target = r.classes.find((k) => k.index === r.target);
-  const borderline = target !== undefined && explainClass(target, r).outcome === 'borderline';
+  const borderline = target !== undefined && explainClass(target, r).borderline;
   const head =
     p.verdict === 'trojaned' ? `BACKDOOR SUSPECTED${borderline ? ' (BORDERLINE)' : ''}` : 'NO BACKDOOR FOUND';
   const line =
@@ -63,6 +65,22 @@ function verdictBox(s: Statement, r: ScanResult): string {
       : `No class exceeds the anomaly threshold ${p.anomalyThreshold} while passing the transfer filter. Model score ${fmt(p.score, 2)}.`;
   return `<div class="verdict ${p.verdict}"><div class="big">${head}</div><div class="line">${line}</div></div>
 <p class="conclusion"><b>In plain words:</b> ${e(conclusion(r))}</p>`;
+}
+
+const OUTCOME_CELL: Record<ClassOutcome, string> = {
+  flagged: '<span class="bad">flagged</span>',
+  filtered: '<span class="warn">filtered</span>',
+  passed: 'passed',
+  pending: '–',
+};
+
+/** Every class's outcome in one sentence, from the signed statement (shared/class-explanation.ts). */
+function whyList(s: Statement): string {
+  const items = s.predicate.classes.map((c) => {
+    const name = c.name !== String(c.index) ? ` (${e(c.name)})` : '';
+    return `<li data-outcome="${c.explanation.outcome}"><b>Class ${c.index}${name}</b>: ${e(c.explanation.text)}</li>`;
+  });
+  return `<p><b>Why each class was flagged, filtered or passed</b></p><ul class="why">${items.join('')}</ul>`;
 }
 
 function classTable(s: Statement, artifacts: StoredArtifact[]): string {
@@ -77,13 +95,14 @@ function classTable(s: Statement, artifacts: StoredArtifact[]): string {
       .join('');
     return `<tr class="${c.flagged ? 'flag' : ''}"><td class="num">${c.index}</td><td>${e(c.name)}</td><td class="num">${pct(c.asr)}</td>
 <td class="num">${fmt(c.maskL1, 1)}</td><td class="num">${pct(c.transferAsr)}</td><td class="num">${fmt(c.ratio, 2)}</td>
-<td class="num"><b>${fmt(c.anomalyIndex, 2)}</b></td><td>${c.flagged ? '<span class="bad">yes</span>' : 'no'}</td>
+<td class="num"><b>${fmt(c.anomalyIndex, 2)}</b></td><td>${OUTCOME_CELL[c.explanation.outcome]}${c.explanation.borderline ? ' (borderline)' : ''}</td>
 <td class="num">${pct(c.ablatedAccTarget)} / ${pct(c.ablatedAccOther)}</td><td class="num">${c.ablationSteps ?? '–'}</td><td class="thumbs">${thumbs}</td></tr>`;
   });
-  return `<table><tr><th>#</th><th>class</th><th>ASR</th><th>mask L1</th><th>transfer ASR</th><th>ratio r</th><th>anomaly</th><th>flagged</th>
+  return `<table><tr><th>#</th><th>class</th><th>ASR</th><th>mask L1</th><th>transfer ASR</th><th>ratio r</th><th>anomaly</th><th>outcome</th>
 <th>ablated acc (own / other)</th><th>steps</th><th>mask · pattern · stamped</th></tr>${rows.join('')}</table>
 <p class="note">ASR: attack success rate of the reversed trigger. Transfer ASR: how often a clean reference model follows the same
-trigger (a natural feature, not a backdoor, when at or above ${s.predicate.parameters.transferThreshold}). Full-size images are in the archive's <code>data/triggers/</code>.</p>`;
+trigger (a natural feature, not a backdoor, when at or above ${s.predicate.parameters.transferThreshold}). Full-size images are in the archive's <code>data/triggers/</code>.</p>
+${whyList(s)}`;
 }
 
 /** Name and value, three to a row (the meanings are in \`uma help scan\`): a third of a page, not two pages. */

@@ -6,7 +6,8 @@
  * verifier recomputes); the other tag files are fixed text or manifests the verifier rebuilds. The
  * payload is the statement's canonical JSON.
  */
-import type { ArtifactKind, ClassFinding, ScanResult, Verdict } from '../../shared/results.ts';
+import type { ExplainedFinding, ExplainedResult } from '../../shared/class-explanation.ts';
+import type { ArtifactKind, Verdict } from '../../shared/results.ts';
 import type { ScanMethod, ScanParams } from '../../shared/scan-params.ts';
 import type { AuditHead } from '../cases/audit.ts';
 import { canonicalJson, sha256Hex } from '../util/digest.ts';
@@ -30,7 +31,8 @@ export interface TriggerRef {
   sha256: string;
 }
 
-export type PredicateClass = Omit<ClassFinding, 'seconds' | 'artifactDigests'> & { triggers: TriggerRef[] };
+/** A class's findings with why it was flagged, filtered or passed (shared/class-explanation.ts). */
+export type PredicateClass = Omit<ExplainedFinding, 'seconds' | 'artifactDigests'> & { triggers: TriggerRef[] };
 
 export interface HashCheck {
   sha256: string;
@@ -88,7 +90,7 @@ export interface Statement {
 }
 
 export interface StatementInput {
-  result: ScanResult;
+  result: ExplainedResult;
   artifacts: StoredArtifact[];
   kase: CaseRecord;
   evidence: EvidenceRecord;
@@ -156,6 +158,7 @@ export function buildStatement(i: StatementInput): Statement {
         ablatedAccTarget: c.ablatedAccTarget,
         ablatedAccOther: c.ablatedAccOther,
         ablationSteps: c.ablationSteps,
+        explanation: c.explanation,
         triggers: i.artifacts
           .filter((a) => a.classIndex === c.index)
           .map((a) => ({ kind: a.kind, ordinal: a.ordinal, path: triggerPath(a), sha256: a.sha256 })),

@@ -3,13 +3,12 @@
  * the archive uses, with the signing-time fields marked as a preview. Nothing is audited or written
  * (a preview is not an act on the evidence), so the pre-signing integrity line shows the intake hash.
  */
-import type { ScanResult } from '../../shared/results.ts';
 import { UmaError } from '../../shared/errors.ts';
 import { auditHead } from '../cases/audit.ts';
 import { getCase } from '../cases/cases.ts';
 import type { CaseDb } from '../cases/db.ts';
 import { getEvidence } from '../cases/evidence.ts';
-import { getArtifacts, getClassFindings } from '../cases/findings.ts';
+import { getArtifacts, getScanResult } from '../cases/findings.ts';
 import { getScan } from '../cases/scans.ts';
 import { renderReportHtml } from '../reports/html.ts';
 import { buildStatement } from '../reports/statement.ts';
@@ -18,10 +17,10 @@ export const PREVIEW_KEYID = 'unsigned preview';
 
 export function reportPreviewHtml(cdb: CaseDb, scanId: number, examiner: string): string {
   const scan = getScan(cdb, scanId);
-  if (scan.status !== 'completed' || !scan.resultMeta)
+  const result = getScanResult(cdb, scan);
+  if (scan.status !== 'completed' || !result)
     throw new UmaError('BAD_INPUT', `scan ${scanId} is ${scan.status}; only a completed scan has a report`);
   const evidence = getEvidence(cdb, scan.evidenceId);
-  const result: ScanResult = { ...scan.resultMeta, classes: getClassFindings(cdb, scanId) };
   const artifacts = getArtifacts(cdb, scanId);
   const now = new Date().toISOString();
   const statement = buildStatement({

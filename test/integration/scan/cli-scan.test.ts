@@ -6,6 +6,7 @@ import { main } from '../../../src/main/cli/index.ts';
 import { verifyArchive } from '../../../src/main/reports/verify.ts';
 import { trustedKeys } from '../../../src/main/reports/trust.ts';
 import { dataPaths } from '../../../src/main/cases/paths.ts';
+import { explainClass } from '../../../src/shared/class-explanation.ts';
 import type { ScanResult } from '../../../src/shared/results.ts';
 import { TINY_SCAN_ARGS } from './tiny-scan-args.ts';
 
@@ -48,6 +49,12 @@ describe('uma scan', () => {
     const result = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as ScanResult;
     expect(result.classes).toHaveLength(10);
     expect(result.data.perClass).toEqual(Array(10).fill(10));
+    // Every class says why, from its own fields, agreeing with the engine's flag; the text prints the sentences.
+    for (const k of result.classes) {
+      expect(k.explanation).toEqual(explainClass(k, result));
+      expect(k.explanation?.agreesWithScan).toBe(true);
+      if (k.flagged) expect(c.out).toContain(`class ${k.index} (${k.name}): ${k.explanation?.text}`);
+    }
     expect(c.err.filter((l) => /^class \d+ .* done/.test(l))).toHaveLength(10);
     expect(c.out.join('\n')).toMatch(/recorded as scan 1 of case 'CLI case'/);
     expect(

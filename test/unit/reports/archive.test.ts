@@ -20,6 +20,9 @@ import { exportedScan, flipped, positions, remanifest, type Exported } from './a
 import { scanFixture, tempDir, writeModel } from '../../fixtures/reports/scan-fixture.ts';
 import { openCaseDb } from '../../../src/main/cases/open.ts';
 import { recordScanResult } from '../../fixtures/reports/record-fixture.ts';
+import { explainClass } from '../../../src/shared/class-explanation.ts';
+import type { ScanResult } from '../../../src/shared/results.ts';
+import { escapeHtml } from '../../../src/main/reports/escape.ts';
 
 let x: Exported;
 let bag: BagFiles;
@@ -91,6 +94,21 @@ describe('signed archive', () => {
     expect(p.findings.sha256).toBe(sha256Hex(bag.get('data/findings.json')!));
     expect(p.documents).toEqual([{ path: 'report.html', sha256: sha256Hex(bag.get('data/report.html')!) }]);
     expect(JSON.parse(Buffer.from(bag.get('data/findings.json')!).toString()).classes).toHaveLength(4);
+  });
+
+  it("signs each class's explanation, derived from a scan recorded without one, and the report states it", () => {
+    const p = x.archive.statement.predicate;
+    const findings = JSON.parse(Buffer.from(bag.get('data/findings.json')!).toString()) as ScanResult;
+    const html = Buffer.from(bag.get('data/report.html')!).toString('utf8');
+    expect(p.classes.map((c) => c.explanation.outcome)).toEqual(['passed', 'passed', 'flagged', 'passed']);
+    for (const c of p.classes) {
+      expect(c.explanation).toEqual(explainClass(c, findings));
+      expect(findings.classes[c.index].explanation).toEqual(c.explanation);
+      expect(html).toContain(`<b>Class ${c.index} (${c.name})</b>: ${escapeHtml(c.explanation.text)}</li>`);
+    }
+    expect(p.classes[2].explanation.text).toMatch(/^Flagged: anomaly index 7\.25 > 2; /);
+    expect(html).toContain('<th>outcome</th>');
+    expect(html.match(/<span class="bad">flagged<\/span>/g)).toHaveLength(1);
   });
 
   it('records the report, its audit head, and the re-hash before signing', () => {

@@ -4,7 +4,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { METHODS, type KeyInfo, type NamedBytes } from '../../../src/shared/api.ts';
+import { METHODS, type KeyInfo, type NamedBytes, type Reply, type ScanDetail } from '../../../src/shared/api.ts';
+import type { ClassFinding } from '../../../src/shared/results.ts';
+import { sha256Hex } from '../../../src/main/util/digest.ts';
+import { recordScanResult } from '../../fixtures/reports/record-fixture.ts';
+import { scanFixture, writeModel } from '../../fixtures/reports/scan-fixture.ts';
 import { startService, type Service } from '../../../src/main/service/index.ts';
 import { exportedScan } from '../reports/archive-helpers.ts';
 import { examinerKey } from '../../../src/main/reports/keys.ts';
@@ -180,6 +184,31 @@ describe('service dispatch', () => {
     // Asking again keeps the key that exists: a second call must never replace a signing key.
     expect((ok(await svc.call('keys/create', { examiner: 'Erin Example' })) as KeyInfo).keyid).toBe(made.keyid);
     ok(await svc.call('keys/untrust', { keyid: danaId }));
+  });
+
+  it('scans/get and scans/compare give each class of a stored scan its explanation, derived on reading', async () => {
+    const model = writeModel(home, 'explained.onnx', 4096, 9);
+    const { result, artifacts } = scanFixture({
+      classes: 4,
+      target: 2,
+      modelSha256: sha256Hex(fs.readFileSync(model)),
+    });
+    expect(result.classes.some((k) => k.explanation)).toBe(false);
+    const { scanId } = await recordScanResult(svc.cdb, {
+      caseName: 'Explained',
+      evidence: { files: [model], format: 'onnx' },
+      result,
+      artifacts,
+    });
+    const d = (await svc.call('scans/get', { scanId })) as Reply<ScanDetail>;
+    const classes = ok(d).result!.classes;
+    expect(classes.map((k) => k.explanation?.outcome)).toEqual(['passed', 'passed', 'flagged', 'passed']);
+    expect(ok(d).findings).toEqual(classes);
+    const compared = (await svc.call('scans/compare', { items: [{ scanId, classIndex: 2 }] })) as Reply<
+      { finding: ClassFinding }[]
+    >;
+    expect(ok(compared)[0].finding.explanation).toEqual(classes[2].explanation);
+    expect(classes[2].explanation?.text).toMatch(/^Flagged: anomaly index 7\.25 > 2; /);
   });
 
   it('refuses native dialogs outside the desktop app', async () => {

@@ -54,9 +54,15 @@ export function printSummary(io: CliIO, r: ScanResult): void {
   for (const w of r.data.warnings ?? []) io.out(`data warning: ${w}`);
   io.out('class  name             abl.acc(k) abl.acc(o)    ASR  mask L1  transfer  anomaly  flag');
   for (const c of r.classes) {
+    const flag = c.flagged ? 'FLAG' : c.explanation?.outcome === 'filtered' ? 'filtered' : '';
     io.out(
-      `${String(c.index).padStart(5)}  ${c.name.slice(0, 15).padEnd(15)}  ${fmt(c.ablatedAccTarget).padStart(10)} ${fmt(c.ablatedAccOther).padStart(10)} ${fmt(c.asr).padStart(6)} ${fmt(c.maskL1, 1).padStart(8)} ${fmt(c.transferAsr).padStart(9)} ${fmt(c.anomalyIndex).padStart(8)}  ${c.flagged ? 'FLAG' : ''}`,
+      `${String(c.index).padStart(5)}  ${c.name.slice(0, 15).padEnd(15)}  ${fmt(c.ablatedAccTarget).padStart(10)} ${fmt(c.ablatedAccOther).padStart(10)} ${fmt(c.asr).padStart(6)} ${fmt(c.maskL1, 1).padStart(8)} ${fmt(c.transferAsr).padStart(9)} ${fmt(c.anomalyIndex).padStart(8)}  ${flag}`,
     );
+  }
+  // Why: the sentence of every class that was flagged, or anomalous but set aside (shared/class-explanation.ts).
+  for (const c of r.classes) {
+    const e = c.explanation;
+    if (e && (e.outcome === 'flagged' || e.outcome === 'filtered')) io.out(`class ${c.index} (${c.name}): ${e.text}`);
   }
 }
 

@@ -7,6 +7,7 @@
 import os from 'node:os';
 import type { ScanEvent, StepProgress, WorkerActivity } from '../../../shared/events.ts';
 import { UmaError } from '../../../shared/errors.ts';
+import { withExplanations } from '../../../shared/class-explanation.ts';
 import type { ClassArtifacts, ClassFinding, ScanResult } from '../../../shared/results.ts';
 import { METHOD_STAGES, type ScanMethod, type ScanParams } from '../../../shared/scan-params.ts';
 import { currentBackend } from '../backend/index.ts';
@@ -263,7 +264,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
     flagged: scored.classes[k].flagged,
   }));
   const finished = new Date();
-  const result: ScanResult = {
+  const result: ScanResult = withExplanations({
     verdict: scored.target === null ? 'clean' : 'trojaned',
     score: scored.score,
     target: scored.target,
@@ -295,7 +296,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
     stageSeconds,
     classes,
     ...(survey.warning && { warnings: [survey.warning] }),
-  };
+  });
   emit({ type: 'done', result });
   return { result, artifacts };
 }

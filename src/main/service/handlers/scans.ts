@@ -3,7 +3,7 @@ import type { ParsedArgs } from '../../../shared/api.ts';
 import { UmaError } from '../../../shared/errors.ts';
 import type { ScanParams } from '../../../shared/scan-params.ts';
 import { getEvidence, rehashEvidence } from '../../cases/evidence.ts';
-import { getClassFindings } from '../../cases/findings.ts';
+import { getClassFindings, getScanResult } from '../../cases/findings.ts';
 import { getScan, listScans, queueScan, resumePlan, type ScanRecord } from '../../cases/scans.ts';
 import { dataClassNames } from '../../engine/data/index.ts';
 import { resolveParams } from '../../../shared/scan-params.ts';
@@ -107,14 +107,16 @@ export function scanHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
     'scans/get': ({ scanId }) => {
       const s = getScan(cdb, scanId);
       const plan = resumePlan(cdb, scanId);
-      const findings = getClassFindings(cdb, scanId);
+      const result = getScanResult(cdb, s);
+      // A completed scan's findings are its result's, with their explanations; a running scan's have none yet.
+      const findings = result?.classes ?? getClassFindings(cdb, scanId);
       return {
         scan: scanSummary(cdb, jobs, s),
         params: s.params,
         paramsSha256: s.paramsSha256,
         data: s.job?.data ?? null,
         findings,
-        result: s.resultMeta ? { ...s.resultMeta, classes: findings } : null,
+        result,
         todo: plan.todo,
         resumable: plan.resumable,
       };
@@ -132,7 +134,9 @@ export function scanHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
     'scans/compare': ({ items }) =>
       items.map(({ scanId, classIndex }) => {
         const s = getScan(cdb, scanId);
-        const finding = getClassFindings(cdb, scanId).find((f) => f.index === classIndex);
+        const finding = (getScanResult(cdb, s)?.classes ?? getClassFindings(cdb, scanId)).find(
+          (f) => f.index === classIndex,
+        );
         if (!finding) throw new UmaError('NOT_FOUND', `scan ${scanId} has no result for class ${classIndex}`);
         return {
           scanId,

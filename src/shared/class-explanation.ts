@@ -1,0 +1,126 @@
+/**
+ * Why each class was flagged, filtered or passed: the comparisons behind its flag, each value beside the
+ * parameter it was compared with, and one sentence an analyst reads. Derived from a class's stored
+ * fields and the scan's method and parameters only, so every result (the engine's, one read back from
+ * an old case database or report) gets the same explanation without a migration. It restates the
+ * scoring rule of src/main/engine/scan/anomaly.ts (docs/algorithm.md, step 5) and never rescores: the
+ * outcome follows the stored flag, and when the thresholds disagree with it (a rule this file does not
+ * know yet) it says so instead of contradicting the verdict. A new scoring parameter adds one comparison
+ * here.
+ */
+import type { ClassFinding, ScanResult } from './results.ts';
+import { METHOD_STAGES } from './scan-params.ts';
+
+export type ClassOutcome = 'flagged' | 'filtered' | 'passed' | 'pending';
+
+/** A flagged class whose anomaly index is below this multiple of the threshold is called borderline. */
+export const BORDERLINE_FACTOR = 1.5;
+
+export interface ClassExplanation {
+  /** filtered: anomalous, but set aside (its trigger also fools the clean reference model); pending: not scored yet. */
+  outcome: ClassOutcome;
+  /** Flagged with an anomaly index below BORDERLINE_FACTOR times the threshold: confirm before relying on it. */
+  borderline: boolean;
+  /** Anomaly index against anomalyThreshold (flagging needs index > threshold); null while pending. */
+  anomaly: { index: number; threshold: number; above: boolean } | null;
+  /** Transfer ASR on the clean reference against transferThreshold; null where no transfer test counts. */
+  transfer: { asr: number; threshold: number; transfers: boolean } | null;
+  /** The reversed trigger: its ASR on the model it was reversed against and its mask's L1 norm (pixels). */
+  trigger: { asr: number; maskL1: number };
+  /** r_k = 100 * ASR / |mask| as scored, and the bound it was clipped to; null for Neural Cleanse. */
+  ratio: { value: number; min: number; max: number; clipped: 'ratioMin' | 'ratioMax' | null } | null;
+  /** False when the stored flag disagrees with these comparisons (a scoring rule not explained here). */
+  agreesWithScan: boolean;
+  /** One sentence an analyst can read aloud. */
+  text: string;
+}
+
+export type Scoring = Pick<ScanResult, 'method' | 'params'>;
+/** The stored fields of a class an explanation reads (a ClassFinding, or a signed statement's class). */
+export type ScoredClass = Pick<ClassFinding, 'asr' | 'maskL1' | 'transferAsr' | 'ratio' | 'anomalyIndex' | 'flagged'>;
+
+const f2 = (x: number) => x.toFixed(2);
+
+function ratioFact(k: ScoredClass, s: Scoring): ClassExplanation['ratio'] {
+  if (METHOD_STAGES[s.method].scoring !== 'uma' || k.ratio === null) return null;
+  const { ratioMin: min, ratioMax: max } = s.params;
+  const clipped = k.ratio <= min ? 'ratioMin' : k.ratio >= max ? 'ratioMax' : null;
+  return { value: k.ratio, min, max, clipped };
+}
+
+/** The trigger's facts in words: what it does and how big it is, r_k and its clip where it has one. */
+function triggerWords(e: ClassExplanation, nc: boolean): string {
+  const r = e.ratio;
+  const clip = r?.clipped ? `, clipped at ${r.clipped} ${r.clipped === 'ratioMin' ? r.min : r.max}` : '';
+  const ratio = r ? ` (r = ${f2(r.value)}${clip})` : '';
+  const moves = `its trigger moves ${f2(e.trigger.asr)} of other-class images to this class`;
+  const mask = `${e.trigger.maskL1.toFixed(1)} px`;
+  return nc
+    ? `its mask of ${mask} is far smaller than the median class's (Neural Cleanse), and ${moves}`
+    : `${moves} with a mask of ${mask}${ratio}`;
+}
+
+function sentence(e: ClassExplanation, k: ScoredClass, s: Scoring): string {
+  const a = e.anomaly!;
+  const t = e.transfer;
+  const nc = METHOD_STAGES[s.method].scoring === 'nc';
+  const index = `anomaly index ${f2(a.index)}`;
+  if (!e.agreesWithScan) {
+    const by = `${index} ${a.above ? '>' : '<='} ${a.threshold}${t ? `, transfer ${f2(t.asr)} vs ${t.threshold}` : ''}`;
+    return (
+      `${e.outcome === 'flagged' ? 'Flagged' : 'Filtered'}: the scan ${k.flagged ? 'flagged' : 'did not flag'} this ` +
+      `class, though by these thresholds (${by}) it would ${k.flagged ? 'not ' : ''}be: a scoring rule this ` +
+      'explanation does not cover.'
+    );
+  }
+  if (e.outcome === 'passed') {
+    // A clipped ratio is why a class with no trigger (ASR 0, a huge mask) still has an index: say so.
+    return `Passed: ${index} <= ${a.threshold}${e.ratio?.clipped ? `; ${triggerWords(e, nc)}` : ''}.`;
+  }
+  if (e.outcome === 'filtered') {
+    return (
+      `Filtered: ${index} > ${a.threshold}, but the trigger also sends ${f2(t!.asr)} of images to this class on the ` +
+      `clean reference (>= ${t!.threshold}): a natural feature of the class, not a planted one.`
+    );
+  }
+  const head = e.borderline
+    ? `Flagged (borderline, below ${BORDERLINE_FACTOR} × the threshold): ${index} > ${a.threshold}`
+    : `Flagged: ${index} > ${a.threshold}`;
+  const clean = t
+    ? `, and fools the clean reference on only ${f2(t.asr)} (< ${t.threshold})`
+    : nc
+      ? ''
+      : `; ${METHOD_STAGES[s.method].transferFilter ? 'no transfer test ran' : 'this method has no transfer filter'}`;
+  const confirm = e.borderline ? ' Confirm with another seed or more clean data before relying on it.' : '';
+  return `${head}; ${triggerWords(e, nc)}${clean}.${confirm}`;
+}
+
+/** Why class k has the flag it has, from its stored fields and the scan's method and parameters. */
+export function explainClass(k: ScoredClass, s: Scoring): ClassExplanation {
+  const p = s.params;
+  // The transfer test counts only where the method runs it, as runScan passes it to scoreUma.
+  const transferAsr = METHOD_STAGES[s.method].transferFilter ? k.transferAsr : null;
+  const transfer =
+    transferAsr === null
+      ? null
+      : { asr: transferAsr, threshold: p.transferThreshold, transfers: transferAsr >= p.transferThreshold };
+  const base = { trigger: { asr: k.asr, maskL1: k.maskL1 }, ratio: ratioFact(k, s), transfer };
+  if (k.anomalyIndex === null || k.flagged === null) {
+    const text = 'Pending: the anomaly index compares every class, so it is set when the last class finishes.';
+    return { outcome: 'pending', borderline: false, anomaly: null, agreesWithScan: true, text, ...base };
+  }
+  const anomaly = { index: k.anomalyIndex, threshold: p.anomalyThreshold, above: k.anomalyIndex > p.anomalyThreshold };
+  const wouldFlag = anomaly.above && !transfer?.transfers;
+  const outcome: ClassOutcome = k.flagged ? 'flagged' : anomaly.above ? 'filtered' : 'passed';
+  const borderline = k.flagged && k.anomalyIndex < p.anomalyThreshold * BORDERLINE_FACTOR;
+  const e = { outcome, borderline, anomaly, agreesWithScan: wouldFlag === k.flagged, text: '', ...base };
+  return { ...e, text: sentence(e, k, s) };
+}
+
+export type ExplainedFinding = ClassFinding & { explanation: ClassExplanation };
+export type ExplainedResult = Omit<ScanResult, 'classes'> & { classes: ExplainedFinding[] };
+
+/** The result with every class's explanation: what the engine hands out and every read of a stored scan. */
+export function withExplanations(r: ScanResult): ExplainedResult {
+  return { ...r, classes: r.classes.map((k) => ({ ...k, explanation: explainClass(k, r) })) };
+}

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { printSummary } from '../../../src/main/cli/commands/scan.ts';
+import { withExplanations } from '../../../src/shared/class-explanation.ts';
+import { scanFixture } from '../../fixtures/reports/scan-fixture.ts';
+
+describe('uma scan text summary', () => {
+  it("marks flagged and filtered classes and prints each one's sentence, none for a class that passed", () => {
+    const { result } = scanFixture({ modelSha256: 'a'.repeat(64) });
+    const classes = result.classes.map((k) =>
+      k.index === 5 ? { ...k, anomalyIndex: 2.6, transferAsr: 0.47, flagged: false } : k,
+    );
+    const explained = withExplanations({ ...result, classes });
+    const out: string[] = [];
+    printSummary({ out: (l) => out.push(l), err: () => undefined, isTTY: false }, explained);
+    const row = (k: number) => out.find((l) => l.startsWith(`${String(k).padStart(5)}  `))!;
+    expect(row(3)).toMatch(/ FLAG$/);
+    expect(row(5)).toMatch(/ filtered$/);
+    expect(row(0)).toMatch(/ -0\.50  $/);
+    const why = out.filter((l) => /^class \d+ /.test(l));
+    expect(why).toEqual([
+      `class 3 (cat): ${explained.classes[3].explanation.text}`,
+      `class 5 (dog): ${explained.classes[5].explanation.text}`,
+    ]);
+    expect(why[1]).toContain('Filtered: anomaly index 2.60 > 2');
+  });
+});

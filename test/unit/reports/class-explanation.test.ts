@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { explainClass, withExplanations } from '../../../src/shared/class-explanation.ts';
+import type { ClassFinding, ScanResult } from '../../../src/shared/results.ts';
+import { scanFixture } from '../../fixtures/reports/scan-fixture.ts';
+
+// The fixture: method uma with the authors' thresholds (anomalyThreshold 2, transferThreshold 0.3,
+// ratio clipped to [0.1, 100]); class 3 flagged (ASR 0.99, mask 9.5 px, r 10.4, index 7.25, transfer 0.05).
+const { result } = scanFixture({ modelSha256: 'a'.repeat(64) });
+const cls = (k: number, over: Partial<ClassFinding> = {}): ClassFinding => ({ ...result.classes[k], ...over });
+const withParams = (over: Partial<ScanResult['params']>, method: ScanResult['method'] = 'uma') => ({
+  method,
+  params: { ...result.params, ...over },
+});
+
+describe('class explanation (UMA with the transfer filter)', () => {
+  it('a flagged class: each comparison with the threshold from params, and the sentence', () => {
+    const e = explainClass(cls(3), result);
+    expect(e).toMatchObject({
+      outcome: 'flagged',
+      borderline: false,
+      anomaly: { index: 7.25, threshold: 2, above: true },
+      transfer: { asr: 0.05, threshold: 0.3, transfers: false },
+      trigger: { asr: 0.99, maskL1: 9.5 },
+      ratio: { value: 10.4, min: 0.1, max: 100, clipped: null },
+      agreesWithScan: true,
+    });
+    expect(e.text).toBe(
+      'Flagged: anomaly index 7.25 > 2; its trigger moves 0.99 of other-class images to this class with a mask ' +
+        'of 9.5 px (r = 10.40), and fools the clean reference on only 0.05 (< 0.3).',
+    );
+  });
+
+  it('an anomalous class whose trigger fools the clean reference is filtered, as a natural feature', () => {
+    const e = explainClass(cls(5, { anomalyIndex: 2.6, transferAsr: 0.47, flagged: false }), result);
+    expect(e).toMatchObject({ outcome: 'filtered', transfer: { asr: 0.47, threshold: 0.3, transfers: true } });
+    expect(e.agreesWithScan).toBe(true);
+    expect(e.text).toBe(
+      'Filtered: anomaly index 2.60 > 2, but the trigger also sends 0.47 of images to this class on the clean ' +
+        'reference (>= 0.3): a natural feature of the class, not a planted one.',
+    );
+  });
+
+  it('a class at or below the threshold passed', () => {
+    const e = explainClass(cls(0, { anomalyIndex: 0.4 }), result);
+    expect(e).toMatchObject({ outcome: 'passed', anomaly: { index: 0.4, threshold: 2, above: false } });
+    expect(e.text).toBe('Passed: anomaly index 0.40 <= 2.');
+    expect(explainClass(cls(0, { anomalyIndex: 2 }), result).outcome).toBe('passed');
+  });
+
+  it('a class without an anomaly index (the scan still runs) is pending', () => {
+    const e = explainClass(cls(4, { anomalyIndex: null, flagged: null }), result);
+    expect(e).toMatchObject({ outcome: 'pending', anomaly: null, borderline: false });
+    expect(e.text).toMatch(/^Pending: /);
+  });
+
+  it('a flagged class below 1.5 times the threshold is borderline, and says to confirm it', () => {
+    const e = explainClass(cls(3, { anomalyIndex: 2.56 }), result);
+    expect(e).toMatchObject({ outcome: 'flagged', borderline: true });
+    expect(e.text).toMatch(/^Flagged \(borderline, below 1\.5 × the threshold\): anomaly index 2\.56 > 2;/);
+    expect(e.text).toContain('Confirm with another seed or more clean data');
+  });
+
+  it('reads its thresholds from the params: another threshold, another outcome and sentence', () => {
+    const k = cls(5, { anomalyIndex: 2.6, transferAsr: 0.47, flagged: false });
+    expect(explainClass(k, withParams({ anomalyThreshold: 3 }))).toMatchObject({
+      outcome: 'passed',
+      text: 'Passed: anomaly index 2.60 <= 3.',
+    });
+    // Scored with a transfer threshold of 0.5 this class was flagged, and the sentence quotes 0.5.
+    const flagged = explainClass({ ...k, flagged: true }, withParams({ transferThreshold: 0.5 }));
+    expect(flagged).toMatchObject({ outcome: 'flagged', transfer: { threshold: 0.5, transfers: false } });
+    expect(flagged.agreesWithScan).toBe(true);
+    expect(flagged.text).toContain('fools the clean reference on only 0.47 (< 0.5)');
+    // The borderline band moves with the threshold too.
+    expect(explainClass(cls(3, { anomalyIndex: 2.56 }), withParams({ anomalyThreshold: 1 })).borderline).toBe(false);
+  });
+
+  it('says when r_k sat at a clip: a class with no trigger at ratioMin, a huge ratio at ratioMax', () => {
+    const none = explainClass(cls(1, { asr: 0, maskL1: 190, ratio: 0.1, anomalyIndex: -0.8 }), result);
+    expect(none).toMatchObject({ outcome: 'passed', ratio: { value: 0.1, clipped: 'ratioMin' } });
+    expect(none.text).toBe(
+      'Passed: anomaly index -0.80 <= 2; its trigger moves 0.00 of other-class images to this class with a mask ' +
+        'of 190.0 px (r = 0.10, clipped at ratioMin 0.1).',
+    );
+    const huge = cls(3, { asr: 1, maskL1: 0.5, ratio: 100 });
+    expect(explainClass(huge, result).text).toContain('(r = 100.00, clipped at ratioMax 100)');
+    expect(explainClass(huge, withParams({ ratioMax: 250 })).ratio?.clipped).toBeNull();
+  });
+
+  it('says so, instead of contradicting the verdict, when the stored flag follows a rule it does not know', () => {
+    const e = explainClass(cls(5, { anomalyIndex: 3.34, transferAsr: 0.05, flagged: false }), result);
+    expect(e).toMatchObject({ outcome: 'filtered', agreesWithScan: false });
+    expect(e.text).toBe(
+      'Filtered: the scan did not flag this class, though by these thresholds (anomaly index 3.34 > 2, transfer ' +
+        '0.05 vs 0.3) it would be: a scoring rule this explanation does not cover.',
+    );
+    const flagged = explainClass(cls(0, { anomalyIndex: 1.2, flagged: true }), result);
+    expect(flagged).toMatchObject({ outcome: 'flagged', agreesWithScan: false });
+  });
+});
+
+describe('class explanation (other methods)', () => {
+  it('Neural Cleanse: no ratio, no transfer test, the mask norm against the median', () => {
+    const nc = { ...result, method: 'nc' as const };
+    const e = explainClass(cls(3, { ratio: null, transferAsr: null }), nc);
+    expect(e).toMatchObject({ outcome: 'flagged', ratio: null, transfer: null, agreesWithScan: true });
+    expect(e.text).toBe(
+      "Flagged: anomaly index 7.25 > 2; its mask of 9.5 px is far smaller than the median class's (Neural Cleanse), " +
+        'and its trigger moves 0.99 of other-class images to this class.',
+    );
+    expect(explainClass(cls(0, { ratio: null, transferAsr: null }), nc).text).toBe('Passed: anomaly index -0.50 <= 2.');
+  });
+
+  it('without the transfer filter a stored transfer ASR does not count, and an anomalous class is flagged', () => {
+    const k = cls(5, { anomalyIndex: 3.34, transferAsr: 0.37, flagged: true });
+    const e = explainClass(k, { ...result, method: 'uma-nofilter' });
+    expect(e).toMatchObject({ outcome: 'flagged', transfer: null, agreesWithScan: true });
+    expect(e.text).toMatch(/\(r = 1\.30\); this method has no transfer filter\.$/);
+    // On uma (filter on) the same stored numbers could not have been flagged: the explanation says so.
+    expect(explainClass(k, result).agreesWithScan).toBe(false);
+  });
+
+  it('uma-noablation keeps the transfer filter; a null transfer ASR (no test ran) counts as not transferring', () => {
+    const k = cls(5, { anomalyIndex: 3.34, transferAsr: 0.37, flagged: false });
+    expect(explainClass(k, { ...result, method: 'uma-noablation' }).outcome).toBe('filtered');
+    const untested = explainClass(cls(3, { transferAsr: null }), result);
+    expect(untested).toMatchObject({ outcome: 'flagged', transfer: null, agreesWithScan: true });
+    expect(untested.text).toMatch(/; no transfer test ran\.$/);
+  });
+});
+
+describe('withExplanations', () => {
+  it('gives every class of a result the explanation of its own fields, changing nothing else', () => {
+    const explained = withExplanations(result);
+    expect(explained.classes.map((k) => k.explanation)).toEqual(result.classes.map((k) => explainClass(k, result)));
+    expect(explained.classes.map(({ explanation: _e, ...k }) => k)).toEqual(result.classes);
+    expect(explained.classes.filter((k) => k.explanation.outcome === 'flagged').map((k) => k.index)).toEqual([3]);
+  });
+});
