@@ -11,6 +11,8 @@
 import type { ClassFinding, ScanResult } from './results.ts';
 import { METHOD_STAGES } from './scan-params.ts';
 
+export type AnomalyStatistic = 'paper' | 'log-robust-z' | 'neural-cleanse';
+
 export type ClassOutcome = 'flagged' | 'filtered' | 'passed' | 'pending';
 
 /** A flagged class whose anomaly index is below this multiple of the threshold is called borderline. */
@@ -21,8 +23,11 @@ export interface ClassExplanation {
   outcome: ClassOutcome;
   /** Flagged with an anomaly index below BORDERLINE_FACTOR times the threshold: confirm before relying on it. */
   borderline: boolean;
-  /** Anomaly index against anomalyThreshold (flagging needs index > threshold); null while pending. */
-  anomaly: { index: number; threshold: number; above: boolean } | null;
+  /**
+   * Anomaly index against anomalyThreshold (flagging needs index > threshold) and the statistic that made
+   * it (anomalyLogFloor: the paper's index, a robust z of log r_k, or Neural Cleanse's); null while pending.
+   */
+  anomaly: { index: number; threshold: number; above: boolean; statistic: AnomalyStatistic } | null;
   /** Transfer ASR on the clean reference against transferThreshold; null where no transfer test counts. */
   transfer: { asr: number; threshold: number; transfers: boolean } | null;
   /** The reversed trigger: its ASR on the model it was reversed against and its mask's L1 norm (pixels). */
@@ -64,7 +69,7 @@ function sentence(e: ClassExplanation, k: ScoredClass, s: Scoring): string {
   const a = e.anomaly!;
   const t = e.transfer;
   const nc = METHOD_STAGES[s.method].scoring === 'nc';
-  const index = `anomaly index ${f2(a.index)}`;
+  const index = `anomaly index ${a.statistic === 'log-robust-z' ? '(robust z of log r) ' : ''}${f2(a.index)}`;
   if (!e.agreesWithScan) {
     const by = `${index} ${a.above ? '>' : '<='} ${a.threshold}${t ? `, transfer ${f2(t.asr)} vs ${t.threshold}` : ''}`;
     return (
@@ -95,6 +100,12 @@ function sentence(e: ClassExplanation, k: ScoredClass, s: Scoring): string {
   return `${head}; ${triggerWords(e, nc)}${clean}.${confirm}`;
 }
 
+function statisticOf(s: Scoring): AnomalyStatistic {
+  if (METHOD_STAGES[s.method].scoring === 'nc') return 'neural-cleanse';
+  // Results stored before the parameter existed lack it: they used the paper's index.
+  return (s.params.anomalyLogFloor as number | undefined) ? 'log-robust-z' : 'paper';
+}
+
 /** Why class k has the flag it has, from its stored fields and the scan's method and parameters. */
 export function explainClass(k: ScoredClass, s: Scoring): ClassExplanation {
   const p = s.params;
@@ -109,7 +120,12 @@ export function explainClass(k: ScoredClass, s: Scoring): ClassExplanation {
     const text = 'Pending: the anomaly index compares every class, so it is set when the last class finishes.';
     return { outcome: 'pending', borderline: false, anomaly: null, agreesWithScan: true, text, ...base };
   }
-  const anomaly = { index: k.anomalyIndex, threshold: p.anomalyThreshold, above: k.anomalyIndex > p.anomalyThreshold };
+  const anomaly = {
+    index: k.anomalyIndex,
+    threshold: p.anomalyThreshold,
+    above: k.anomalyIndex > p.anomalyThreshold,
+    statistic: statisticOf(s),
+  };
   const wouldFlag = anomaly.above && !transfer?.transfers;
   const outcome: ClassOutcome = k.flagged ? 'flagged' : anomaly.above ? 'filtered' : 'passed';
   const borderline = k.flagged && k.anomalyIndex < p.anomalyThreshold * BORDERLINE_FACTOR;

@@ -18,7 +18,7 @@ describe('class explanation (UMA with the transfer filter)', () => {
     expect(e).toMatchObject({
       outcome: 'flagged',
       borderline: false,
-      anomaly: { index: 7.25, threshold: 2, above: true },
+      anomaly: { index: 7.25, threshold: 2, above: true, statistic: 'paper' },
       transfer: { asr: 0.05, threshold: 0.3, transfers: false },
       trigger: { asr: 0.99, maskL1: 9.5 },
       ratio: { value: 10.4, min: 0.1, max: 100, clipped: null },
@@ -37,6 +37,16 @@ describe('class explanation (UMA with the transfer filter)', () => {
     expect(e.text).toBe(
       'Filtered: anomaly index 2.60 > 2, but the trigger also sends 0.47 of images to this class on the clean ' +
         'reference (>= 0.3): a natural feature of the class, not a planted one.',
+    );
+  });
+
+  it("names the log robust z when anomalyLogFloor made the index, and the paper's index for results without it", () => {
+    const e = explainClass(cls(3), withParams({ anomalyLogFloor: 0.5 }));
+    expect(e.anomaly?.statistic).toBe('log-robust-z');
+    expect(e.text).toMatch(/^Flagged: anomaly index \(robust z of log r\) 7\.25 > 2;/);
+    const { anomalyLogFloor: _, ...older } = result.params;
+    expect(explainClass(cls(3), { method: 'uma', params: older as ScanResult['params'] }).anomaly?.statistic).toBe(
+      'paper',
     );
   });
 
@@ -104,6 +114,7 @@ describe('class explanation (other methods)', () => {
     const nc = { ...result, method: 'nc' as const };
     const e = explainClass(cls(3, { ratio: null, transferAsr: null }), nc);
     expect(e).toMatchObject({ outcome: 'flagged', ratio: null, transfer: null, agreesWithScan: true });
+    expect(e.anomaly?.statistic).toBe('neural-cleanse');
     expect(e.text).toBe(
       "Flagged: anomaly index 7.25 > 2; its mask of 9.5 px is far smaller than the median class's (Neural Cleanse), " +
         'and its trigger moves 0.99 of other-class images to this class.',
