@@ -85,8 +85,12 @@ for (const c of candidates) {
   const rows = detectionTable(await records(c, 'tune', ['uma']));
   tune.push({ scoring: c, label: label(c), ...summary(rows, 'uma') });
 }
-// Chosen on the tune half: accuracy at the threshold first (FP and FN both count), then AUC.
-const best = [...tune].sort((a, b) => b.meanAccuracy - a.meanAccuracy || b.meanAuc - a.meanAuc)[0];
+// Chosen on the tune half: accuracy at the threshold first (FP and FN both count), then AUC, then the
+// fewest constants changed from the profile's (a tie on a small half is no evidence for a change).
+const changes = (s: Scoring) => (Object.keys(current) as (keyof Scoring)[]).filter((k) => s[k] !== current[k]).length;
+const best = [...tune].sort(
+  (a, b) => b.meanAccuracy - a.meanAccuracy || b.meanAuc - a.meanAuc || changes(a.scoring) - changes(b.scoring),
+)[0];
 
 const methods: BenchMethod[] = ['uma', 'uma-noablation', 'nc'];
 const reportCurrent = await records(current, 'report', methods);
