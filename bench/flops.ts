@@ -107,7 +107,7 @@ export async function scanFlops(
   const classes = result.classes.length;
   const forwardPerSample = (await profileFlops(() => model.predict(batchOf(data, 8)))) / 8;
 
-  // inversion: forward + input gradient of stamped batches, inversionSteps per class
+  // inversion: forward + input gradient of stamped batches, inversionSteps per restart per class
   const m = tf.variable(tf.zeros([data.height, data.width]));
   const pat = tf.variable(tf.zeros([data.height, data.width, data.channels]));
   const x = batchOf(data, p.inversionBatch);
@@ -161,7 +161,7 @@ export async function scanFlops(
     reference: result.reference?.kind === 'trained' ? refSteps * referenceStep + n * forwardPerSample : 0,
     prepare: n * (forwardPerSample + frontPerSample),
     ablation: ablationSteps * ablationStep + classes * n * backPerSample,
-    inversion: classes * p.inversionSteps * inversionStep,
+    inversion: classes * p.inversionRestarts * p.inversionSteps * inversionStep,
     transfer: result.reference?.kind === 'none' ? 0 : transferSamples * forwardPerSample,
   };
 }

@@ -56,6 +56,8 @@ export interface ScanParams {
   ablationMaxEpochs: number;
   // dynamic trigger inversion
   inversionSteps: number;
+  /** Inversion runs per class from different starts, one kept (docs/algorithm.md, step 3); 1 = the authors' one run. */
+  inversionRestarts: number;
   inversionBatch: number;
   inversionNoise: number;
   maskSquash: number;
@@ -145,6 +147,7 @@ export const AUTHORS_PROFILE: ScanParams = {
   ablationPlateauTol: 0.01,
   ablationMaxEpochs: 5,
   inversionSteps: 250,
+  inversionRestarts: 1,
   inversionBatch: 80,
   inversionNoise: 0.1,
   maskSquash: 8,
@@ -309,6 +312,12 @@ export const PARAM_INFO: Record<keyof ScanParams, ParamInfo> = {
   inversionSteps: {
     group: 'inversion',
     help: 'Signed-gradient steps of trigger inversion per class.',
+    integer: true,
+    min: 1,
+  },
+  inversionRestarts: {
+    group: 'inversion',
+    help: 'Inversion runs per class, each of inversionSteps steps: the first from mask and pattern at 1, the others from seeded random ones; kept: the smallest mask among runs with ASR >= lambdaLow, else the highest ASR. Pending measurement; default 1.',
     integer: true,
     min: 1,
   },

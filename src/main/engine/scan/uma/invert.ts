@@ -1,14 +1,17 @@
 /**
  * UMA's dynamic trigger inversion against a model (docs/algorithm.md step 3, the paper's Eqs. 7-9): a
- * mask m in [0,1]^{HxW} and a pattern p in [0,1]^{HxWxC}, both starting at 1, squashed mask s, stamp A(x) = (1-s)x + sp. Each step
+ * mask m in [0,1]^{HxW} and a pattern p in [0,1]^{HxWxC}, both starting at 1 (the first run), squashed mask s,
+ * stamp A(x) = (1-s)x + sp. Each step
  * draws other-class samples plus Gaussian noise and takes signed-gradient steps on
  * CE(model(A(x)), k) + |s|_1 / T, with T adapted to the recent ASR. Only input gradients are computed.
+ * With `inversionRestarts` > 1 the inversion runs again from seeded random starts and keeps one run
+ * (keptRestart): a run from all ones can stall on a true target's trigger (issue 18).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ScanParams } from '../../../../shared/scan-params.ts';
 import { UmaError } from '../../../../shared/errors.ts';
 import { takeData, takeScalars } from '../../backend/read.ts';
-import { mulberry32, normalArray } from '../../random.ts';
+import { deriveSeed, mulberry32, normalArray } from '../../random.ts';
 import { gather, type ScanContext } from '../context.ts';
 import type { StepReporter } from '../progress.ts';
 import { BatchSampler } from '../sampler.ts';
@@ -31,6 +34,33 @@ export interface InversionResult extends Trigger {
   steps: number;
 }
 
+/**
+ * Where restart r starts, as raw mask m [H*W] and pattern [H*W*C]: restart 0 at all ones (the authors'
+ * start), restart r >= 1 at seeded uniform draws in [0,1] (mask first, then pattern), from the class's
+ * inversion seed and r.
+ */
+export function restartStart(seed: number, r: number, h: number, w: number, c: number): Trigger {
+  if (r === 0) return { mask: new Float32Array(h * w).fill(1), pattern: new Float32Array(h * w * c).fill(1) };
+  const rand = mulberry32(deriveSeed(seed, 'restart', r));
+  const mask = Float32Array.from({ length: h * w }, () => rand());
+  return { mask, pattern: Float32Array.from({ length: h * w * c }, () => rand()) };
+}
+
+/**
+ * The run a class keeps among its restarts: the smallest mask (maskL1) among the successful ones (ASR
+ * >= `lambdaLow`, the dynamic lambda's lower bound), else the highest ASR; ties go to the earlier run.
+ */
+export function keptRestart(runs: readonly InversionResult[], lambdaLow: number): InversionResult {
+  if (runs.length === 0) throw new RangeError('no inversion run to choose from');
+  const successful = runs.filter((r) => r.asr >= lambdaLow);
+  if (successful.length) return successful.reduce((best, r) => (r.maskL1 < best.maskL1 ? r : best));
+  return runs.reduce((best, r) => (r.asr > best.asr ? r : best));
+}
+
+/**
+ * Class k's trigger: `inversionRestarts` runs of `inversionSteps` steps each, one kept (keptRestart).
+ * Progress counts the steps of every run, so it ends at restarts x steps.
+ */
 export async function invertTrigger(
   predict: (x: tf.Tensor4D) => tf.Tensor2D,
   ctx: ScanContext,
@@ -39,9 +69,38 @@ export async function invertTrigger(
   seed: number,
   report: StepReporter,
 ): Promise<InversionResult> {
+  const runs: InversionResult[] = [];
+  const total = p.inversionRestarts * p.inversionSteps;
+  for (let r = 0; r < p.inversionRestarts; r++) {
+    const done = r * p.inversionSteps;
+    runs.push(await invertRun(predict, ctx, k, p, seed, r, (step) => report(done + step, total)));
+  }
+  return keptRestart(runs, p.lambdaLow);
+}
+
+/**
+ * One inversion run from restart r's start (restartStart). Every run draws the same batches and noise
+ * (from `seed`), so restarts differ only in where they start.
+ */
+export async function invertRun(
+  predict: (x: tf.Tensor4D) => tf.Tensor2D,
+  ctx: ScanContext,
+  k: number,
+  p: ScanParams,
+  seed: number,
+  r: number,
+  report: StepReporter,
+): Promise<InversionResult> {
   const { height: h, width: w, channels: c } = ctx.data;
-  const m = tf.variable(tf.ones([h, w]), true, undefined, 'float32');
-  const pat = tf.variable(tf.ones([h, w, c]), true, undefined, 'float32');
+  const start = restartStart(seed, r, h, w, c);
+  const m = tf.variable(tf.tensor(start.mask, [h, w]), true, undefined, 'float32');
+  // A drawn pattern is first brought within patternChannelSpread, where every step keeps it.
+  const pat = tf.variable(
+    tf.tidy(() => clipPattern(tf.tensor3d(start.pattern, [h, w, c]), p.patternChannelSpread)),
+    true,
+    undefined,
+    'float32',
+  );
   const rand = mulberry32(seed);
   const draw = new BatchSampler(ctx.others(k), p.inversionBatch, rand);
   const lambda = new DynamicLambda({
