@@ -82,16 +82,25 @@ export function scoreRecord(
   return { score: s.score, verdict: s.target === null ? 'clean' : 'trojaned', suspected: s.target };
 }
 
+/**
+ * Parameters added after scans were cached, with the value at which they measure what every earlier
+ * scan measured: at that value they stay out of the cache key, so those scans remain valid.
+ */
+const KEYED_UNLESS: Partial<ScanParams> = { inversionRestarts: 1 };
+
 /** The scan's cache key: every parameter that changes what is measured, none that only scores it. */
-function measurementParams(params: ScanParams): ScanParams {
-  const p = { ...params };
+function measurementParams(params: ScanParams): Partial<ScanParams> {
+  const p: Partial<ScanParams> = { ...params };
   for (const key of SCORE_ONLY_PARAMS) p[key] = AUTHORS_PROFILE[key];
+  for (const key of Object.keys(KEYED_UNLESS) as (keyof ScanParams)[]) if (p[key] === KEYED_UNLESS[key]) delete p[key];
   return p;
 }
 
 /** The per-class result documents are large; the cache keeps what the tables and a re-score need. */
 export function cachePath(dir: string, method: ScanMethod, params: ScanParams, seed: number): string {
-  return join(dir, `scan-${method}-${paramsSha256(measurementParams(params), method, seed).slice(0, 16)}.json`);
+  // Partial: a key of scans cached before a KEYED_UNLESS parameter existed lacks it.
+  const key = paramsSha256(measurementParams(params) as ScanParams, method, seed);
+  return join(dir, `scan-${method}-${key.slice(0, 16)}.json`);
 }
 
 export async function benchCorpus(o: BenchOptions): Promise<ScanRecord[]> {
