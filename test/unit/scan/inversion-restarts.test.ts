@@ -121,7 +121,7 @@ describe('invertTrigger with restarts', () => {
     expect(reports).toEqual(Array.from({ length: STEPS }, (_, i) => [i + 1, STEPS]));
   });
 
-  it('with three restarts runs 3 x S steps, reports them in order to 100%, keeps the smallest successful run', async () => {
+  it('with three restarts runs 3 x S steps, reports them in order to 100%, keeps the smallest successful', async () => {
     const { r, reports } = await invert({ ...params, inversionRestarts: 3 });
     expect(reports).toEqual(Array.from({ length: 3 * STEPS }, (_, i) => [i + 1, 3 * STEPS]));
     const runs = [];
