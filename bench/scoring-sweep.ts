@@ -6,6 +6,7 @@
  *
  * Input: the scans `uma bench CORPUS --methods uma,nc,uma-noablation` cached beside each model.
  * Run: node bin/run-ts.mjs bench/scoring-sweep.ts CORPUS... [--profile tuned] [--max-per-class 100]
+ *      [--param NAME=VALUE]... (measurement parameters of the scans to re-score, as given to `uma bench`)
  * Writes bench/results/scoring-sweep.json and .md: every candidate's ROC-AUC / FP / FN per data set
  * on the tune half, the candidate chosen there, and the chosen and current constants on the report
  * half per attack, beside Neural Cleanse.
@@ -13,7 +14,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PROFILES, type ProfileName, type ScanParams } from '../src/shared/scan-params.ts';
+import { parseParams } from '../src/main/cli/scan-options.ts';
+import { PROFILES, resolveParams, type ProfileName, type ScanParams } from '../src/shared/scan-params.ts';
 import { benchMarkdown, pct } from '../src/main/eval/metrics/bench-markdown.ts';
 import { detectionTable, type DetectionRow } from '../src/main/eval/metrics/detection.ts';
 import { benchCorpus, type BenchMethod, type CorpusHalf, type ScanRecord } from '../src/main/eval/bench.ts';
@@ -24,6 +26,7 @@ const { values, positionals } = parseArgs({
     profile: { type: 'string', default: 'tuned' },
     'max-per-class': { type: 'string', default: '100' },
     seed: { type: 'string', default: '1' },
+    param: { type: 'string', multiple: true, default: [] },
     floors: { type: 'string', default: '0,0.25,0.5,0.75,1,1.5' },
     transfer: { type: 'string', default: '0.2,0.3,0.5' },
     thresholds: { type: 'string', default: '2,3' },
@@ -32,7 +35,11 @@ const { values, positionals } = parseArgs({
 });
 if (positionals.length === 0) throw new Error('give one or more corpus folders with cached `uma bench` scans');
 const profile = values.profile as ProfileName;
-const base: ScanParams = { ...PROFILES[profile], maxPerClass: Number(values['max-per-class']) };
+const base: ScanParams = resolveParams({
+  ...PROFILES[profile],
+  maxPerClass: Number(values['max-per-class']),
+  ...parseParams(values.param),
+});
 const numbers = (s: string): number[] => s.split(',').map(Number);
 
 type Scoring = Pick<ScanParams, 'anomalyLogFloor' | 'transferThreshold' | 'anomalyThreshold'>;

@@ -54,6 +54,8 @@ export interface ScanParams {
   ablationPlateauSteps: number;
   ablationPlateauTol: number;
   ablationMaxEpochs: number;
+  /** 1 = the output layer stays frozen while unlearning (docs/algorithm.md step 2); 0 = trained (the paper). */
+  ablationFreezeHead: number;
   // dynamic trigger inversion
   inversionSteps: number;
   /** Inversion runs per class from different starts, one kept (docs/algorithm.md, step 3); 1 = the authors' one run. */
@@ -69,6 +71,8 @@ export interface ScanParams {
   lambdaLow: number;
   lambdaHigh: number;
   lambdaDelta: number;
+  /** Relative T schedule (T *= 1 + growth to relax, /= 1 + growth to tighten); 0 = the paper's additive delta. */
+  lambdaGrowth: number;
   // reference model
   referenceEpochs: number;
   referenceLr: number;
@@ -146,6 +150,7 @@ export const AUTHORS_PROFILE: ScanParams = {
   ablationPlateauSteps: 0,
   ablationPlateauTol: 0.01,
   ablationMaxEpochs: 5,
+  ablationFreezeHead: 0,
   inversionSteps: 250,
   inversionRestarts: 1,
   inversionBatch: 80,
@@ -159,6 +164,7 @@ export const AUTHORS_PROFILE: ScanParams = {
   lambdaLow: 0.6,
   lambdaHigh: 0.9,
   lambdaDelta: 10,
+  lambdaGrowth: 0,
   referenceEpochs: 3,
   referenceLr: 0.05,
   referenceBatch: 64,
@@ -309,6 +315,13 @@ export const PARAM_INFO: Record<keyof ScanParams, ParamInfo> = {
     min: 0,
     minExclusive: true,
   },
+  ablationFreezeHead: {
+    group: 'ablation',
+    help: 'Keep the output layer frozen while unlearning (1), so the class is unlearned in its features, not by lowering its output weights, which a backdoor into the class shares; 0 = trained too (the paper).',
+    integer: true,
+    min: 0,
+    max: 1,
+  },
   inversionSteps: {
     group: 'inversion',
     help: 'Signed-gradient steps of trigger inversion per class.',
@@ -336,7 +349,12 @@ export const PARAM_INFO: Record<keyof ScanParams, ParamInfo> = {
   lambdaWindow: { group: 'inversion', help: 'Steps between adjustments of T.', integer: true, min: 1 },
   lambdaLow: { group: 'inversion', help: 'Below this ASR the size penalty is relaxed (T += delta).' },
   lambdaHigh: { group: 'inversion', help: 'Above this ASR the size penalty is tightened.' },
-  lambdaDelta: { group: 'inversion', help: 'Additive change of T.' },
+  lambdaDelta: { group: 'inversion', help: 'Additive change of T (when lambdaGrowth is 0).' },
+  lambdaGrowth: {
+    group: 'inversion',
+    help: 'Relative change of T instead of the additive delta: T *= 1 + growth to relax, T /= 1 + growth to tighten; 0 = additive (the paper).',
+    min: 0,
+  },
   referenceEpochs: { group: 'reference', help: 'Epochs of coarse training of the clean reference model.' },
   referenceLr: { group: 'reference', help: "Learning rate of the reference model's training." },
   referenceBatch: { group: 'reference', help: "Batch size of the reference model's training.", integer: true, min: 1 },

@@ -86,7 +86,7 @@ export function scoreRecord(
  * Parameters added after scans were cached, with the value at which they measure what every earlier
  * scan measured: at that value they stay out of the cache key, so those scans remain valid.
  */
-const KEYED_UNLESS: Partial<ScanParams> = { inversionRestarts: 1 };
+const KEYED_UNLESS: Partial<ScanParams> = { inversionRestarts: 1, lambdaGrowth: 0, ablationFreezeHead: 0 };
 
 /** The scan's cache key: every parameter that changes what is measured, none that only scores it. */
 function measurementParams(params: ScanParams): Partial<ScanParams> {

@@ -6,14 +6,17 @@ import { paramsSha256 } from '../../../src/main/util/params-digest.ts';
 import { AUTHORS_PROFILE, DEFAULT_PROFILE, type ScanParams } from '../../../src/shared/scan-params.ts';
 
 describe('bench cache key', () => {
-  it('is the key scans cached before inversionRestarts had, while it is 1; another count is another key', () => {
+  it('keeps the key of scans cached before later parameters, at their old behaviour; other values change it', () => {
     const before: Partial<ScanParams> = { ...AUTHORS_PROFILE };
     delete before.inversionRestarts;
+    delete before.lambdaGrowth;
+    delete before.ablationFreezeHead;
     const earlier = paramsSha256(before as ScanParams, 'uma', 7).slice(0, 16);
     expect(cachePath('d', 'uma', AUTHORS_PROFILE, 7)).toBe(join('d', `scan-uma-${earlier}.json`));
-    expect(cachePath('d', 'uma', { ...AUTHORS_PROFILE, inversionRestarts: 3 }, 7)).not.toBe(
-      cachePath('d', 'uma', AUTHORS_PROFILE, 7),
+    const keys = [{ inversionRestarts: 3 }, { lambdaGrowth: 1 }, { ablationFreezeHead: 1 }].map((change) =>
+      cachePath('d', 'uma', { ...AUTHORS_PROFILE, ...change }, 7),
     );
+    expect(new Set([...keys, cachePath('d', 'uma', AUTHORS_PROFILE, 7)]).size).toBe(4);
   });
 
   it('ignores score-only parameters and follows measuring ones', () => {

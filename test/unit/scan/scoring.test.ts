@@ -88,12 +88,23 @@ describe('anomaly index', () => {
 });
 
 describe('dynamic lambda schedule', () => {
-  const s = { low: 0.6, high: 0.9, delta: 10 };
+  const s = { low: 0.6, high: 0.9, delta: 10, growth: 0 };
   it('relaxes below l, tightens above u, holds between', () => {
     expect(nextT(9, 0.5, s)).toBe(19);
     expect(nextT(19, 0.95, s)).toBe(9);
     expect(nextT(9, 0.95, s)).toBeCloseTo(0.9);
     expect(nextT(9, 0.7, s)).toBe(9);
+  });
+
+  it('with growth > 0 relaxes and tightens by the factor 1 + growth, ignoring delta', () => {
+    const r = { ...s, growth: 1 };
+    expect(nextT(9, 0.5, r)).toBe(18);
+    expect(nextT(18, 0.95, r)).toBe(9);
+    expect(nextT(9, 0.95, r)).toBe(4.5);
+    expect(nextT(9, 0.7, r)).toBe(9);
+    let T = 9;
+    for (let w = 0; w < 10; w++) T = nextT(T, 0, r);
+    expect(T).toBe(9 * 2 ** 10); // where the additive schedule reaches 109
   });
 
   it("updates T only at the end of each window, from that window's mean ASR", () => {

@@ -51,7 +51,9 @@ export async function ablateClass(
   const inputs = split ? front! : ctx.x;
   const forward = split ? (h: tf.Tensor) => split.back(h) : (x: tf.Tensor) => copy.predict(x as tf.Tensor4D);
 
-  const vars = copy.trainableVariables();
+  // With ablationFreezeHead the output layer's weights stay M's (docs/algorithm.md step 2).
+  const head = new Set(p.ablationFreezeHead ? (copy.weightLayers().at(-1)?.variables ?? []) : []);
+  const vars = copy.trainableVariables().filter((v) => !head.has(v));
   const opt = tf.train.momentum(p.ablationLr, p.ablationMomentum);
   const rand = mulberry32(seed);
   const others = ctx.others(k);

@@ -109,6 +109,7 @@ export async function invertRun(
     low: p.lambdaLow,
     high: p.lambdaHigh,
     delta: p.lambdaDelta,
+    growth: p.lambdaGrowth,
   });
   const asrs: number[] = [];
   const l1s: number[] = [];
