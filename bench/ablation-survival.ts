@@ -10,15 +10,15 @@
  * real trigger on the held-out images of the other classes, then class k ablated exactly as the scan
  * ablates it (same seed) and the same ASR on M'_k. For patch triggers (badnets, large-patch,
  * two-corner) also the anomaly index the target would get from that ASR over the patch's area, beside
- * the other classes of the cached `uma` scan: the index an inversion that found the real trigger would
- * give. The trigger is rebuilt from the trainer's seed (bench/torch/train.py draws it from
+ * the other classes of the `uma bench` scan cached with the same parameters: the index an inversion
+ * that found the real trigger would give. The trigger is rebuilt from the trainer's seed (bench/torch/train.py draws it from
  * mulberry32(deriveSeed(seed, 'attack')), the TypeScript attacks draw the same) and checked against
  * the manifest's parameters.
  *
  * Run: node bin/run-ts.mjs bench/ablation-survival.ts CORPUS [--half tune|report] [--param NAME=VALUE]... [--out FILE]
  * Writes bench/results/ablation-survival/default.json and .md (or --out and its .md).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseParams } from '../src/main/cli/scan-options.ts';
@@ -32,7 +32,7 @@ import { deriveSeed, mulberry32 } from '../src/main/engine/random.ts';
 import { scoreUma } from '../src/main/engine/scan/anomaly.ts';
 import { batched, joinShards, ScanContext } from '../src/main/engine/scan/context.ts';
 import { ablateClass } from '../src/main/engine/scan/uma/ablate.ts';
-import { halfOf } from '../src/main/eval/bench.ts';
+import { cachePath, halfOf } from '../src/main/eval/bench.ts';
 import { attackByName } from '../src/main/eval/zoo/attacks/index.ts';
 import type { ImageShape } from '../src/main/eval/zoo/attacks/types.ts';
 import { entryModelPath, listCorpus, type Manifest } from '../src/main/eval/zoo/corpus.ts';
@@ -102,15 +102,10 @@ function triggeredImages(held: Dataset, k: number, apply: (image: Float32Array) 
   return tf.tensor4d(flat, [rows.length, held.height, held.width, held.channels]);
 }
 
+/** The `uma bench` scan cached beside the model with these parameters and seed, if any. */
 function cachedScan(dir: string): ScanResult | null {
-  // The tuned profile's default scan: inversionRestarts and lambdaGrowth at their defaults.
-  for (const f of readdirSync(dir).filter((n) => n.startsWith('scan-uma-'))) {
-    const s = JSON.parse(readFileSync(join(dir, f), 'utf8')) as ScanResult;
-    const p = s.params as Partial<ScanParams>;
-    if ((p.inversionRestarts ?? 1) === 1 && (p.lambdaGrowth ?? 0) === 0 && p.inversionSteps === PARAMS.inversionSteps)
-      return s;
-  }
-  return null;
+  const file = cachePath(dir, 'uma', PARAMS, SEED);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ScanResult) : null;
 }
 
 interface Row {
