@@ -11,11 +11,12 @@
  * ablates it (same seed) and the same ASR on M'_k. For patch triggers (badnets, large-patch,
  * two-corner) also the anomaly index the target would get from that ASR over the patch's area, beside
  * the other classes of the `uma bench` scan cached with the same parameters: the index an inversion
- * that found the real trigger would give. The trigger is rebuilt from the trainer's seed (bench/torch/train.py draws it from
- * mulberry32(deriveSeed(seed, 'attack')), the TypeScript attacks draw the same) and checked against
- * the manifest's parameters.
+ * that found the real trigger would give. The trigger is rebuilt from the trainer's seed
+ * (bench/torch/train.py draws it from mulberry32(deriveSeed(seed, 'attack')), the TypeScript attacks
+ * draw the same) and checked against the manifest's parameters.
  *
- * Run: node bin/run-ts.mjs bench/ablation-survival.ts CORPUS [--half tune|report] [--param NAME=VALUE]... [--out FILE]
+ * Run: node bin/run-ts.mjs bench/ablation-survival.ts CORPUS [--half tune|report] [--param NAME=VALUE]...
+ *      [--out FILE]
  * Writes bench/results/ablation-survival/default.json and .md (or --out and its .md).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,7 +26,7 @@ import { parseParams } from '../src/main/cli/scan-options.ts';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/main/engine/backend/index.ts';
 import { takeData } from '../src/main/engine/backend/read.ts';
-import { imageSize, limitPerClass, type Dataset } from '../src/main/engine/data/dataset.ts';
+import { imageSize, indicesByClass, limitPerClass, type Dataset } from '../src/main/engine/data/dataset.ts';
 import { loadModelFile } from '../src/main/engine/model/load.ts';
 import type { Classifier } from '../src/main/engine/model/types.ts';
 import { deriveSeed, mulberry32 } from '../src/main/engine/random.ts';
@@ -38,7 +39,7 @@ import type { ImageShape } from '../src/main/eval/zoo/attacks/types.ts';
 import { entryModelPath, listCorpus, type Manifest } from '../src/main/eval/zoo/corpus.ts';
 import { loadSplit } from '../src/main/eval/zoo/datasets.ts';
 import type { ScanResult } from '../src/shared/results.ts';
-import { DEFAULT_PROFILE, resolveParams, type ScanParams } from '../src/shared/scan-params.ts';
+import { resolveParams, type ScanParams } from '../src/shared/scan-params.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -48,14 +49,12 @@ const { values, positionals } = parseArgs({
     out: { type: 'string', default: join(import.meta.dirname, 'results', 'ablation-survival', 'default.json') },
   },
 });
-if (positionals.length !== 1) throw new Error('usage: ablation-survival.ts CORPUS [--half tune|report] [--out FILE]');
+if (positionals.length !== 1)
+  throw new Error('usage: ablation-survival.ts CORPUS [--half tune|report] [--param NAME=VALUE]... [--out FILE]');
 
 const SEED = 1;
-const PARAMS: ScanParams = resolveParams({
-  ...DEFAULT_PROFILE,
-  maxPerClass: 100,
-  ...parseParams(values.param),
-});
+// The default profile (resolveParams' base) on 100 samples per class, as `uma bench` scans.
+const PARAMS: ScanParams = resolveParams({ maxPerClass: 100, ...parseParams(values.param) });
 
 /** Two white squares in two opposite corners (bench/torch/attacks.py `_two_corner`; no TypeScript twin). */
 function twoCorner(params: { size: number; corners: number[][] }, shape: ImageShape) {
@@ -92,14 +91,13 @@ async function hitRate(predict: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, k: nu
   return pred.reduce((n, p) => n + (p === k ? 1 : 0), 0) / pred.length;
 }
 
+/** The held-out images of every class but k, stamped with the trigger. */
 function triggeredImages(held: Dataset, k: number, apply: (image: Float32Array) => Float32Array): tf.Tensor4D {
   const size = imageSize(held);
-  const rows: Float32Array[] = [];
-  for (let i = 0; i < held.count; i++)
-    if (held.labels[i] !== k) rows.push(apply(held.images.subarray(i * size, (i + 1) * size)));
-  const flat = new Float32Array(rows.length * size);
-  rows.forEach((r, i) => flat.set(r, i * size));
-  return tf.tensor4d(flat, [rows.length, held.height, held.width, held.channels]);
+  const others = indicesByClass(held).flatMap((idx, c) => (c === k ? [] : idx));
+  const flat = new Float32Array(others.length * size);
+  others.forEach((i, row) => flat.set(apply(held.images.subarray(i * size, (i + 1) * size)), row * size));
+  return tf.tensor4d(flat, [others.length, held.height, held.width, held.channels]);
 }
 
 /** The `uma bench` scan cached beside the model with these parameters and seed, if any. */
@@ -127,10 +125,11 @@ interface Row {
 async function survey(dir: string, m: Manifest, held: Dataset): Promise<Row> {
   const k = m.attack!.target;
   const shape = { height: held.height, width: held.width, channels: held.channels };
+  const apply = realTrigger(m, shape);
   const model: Classifier = await loadModelFile(entryModelPath(dir, m), { name: m.id });
   const data = limitPerClass(held, PARAMS.maxPerClass!, deriveSeed(SEED, 'samples'));
   const ctx = new ScanContext(model, data);
-  const x = triggeredImages(held, k, realTrigger(m, shape));
+  const x = triggeredImages(held, k, apply);
   try {
     ctx.adopt(joinShards([await ctx.prepareShard(0, data.count, PARAMS.freezeRatio)], data.count, model.numClasses));
     const asrModel = await hitRate((b) => model.predict(b as tf.Tensor4D), x, k);

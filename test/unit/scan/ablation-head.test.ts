@@ -12,8 +12,8 @@ beforeAll(async () => {
   await initBackend('wasm');
 });
 
-/** A seeded dense 3-layer net on 4x4 inputs and 3 classes, with its scan context prepared. */
-async function tinyScan() {
+/** A seeded dense 3-layer net on 4x4 inputs and 3 classes, with its scan context prepared at `freezeRatio`. */
+async function tinyScan(freezeRatio: number) {
   const net = tf.sequential();
   net.add(tf.layers.flatten({ inputShape: [4, 4, 1] }));
   for (const [units, seed] of [
@@ -42,7 +42,7 @@ async function tinyScan() {
     source: 'synthetic',
   };
   const ctx = new ScanContext(model, data);
-  ctx.adopt(joinShards([await ctx.prepareShard(0, count, 0.4)], count, 3));
+  ctx.adopt(joinShards([await ctx.prepareShard(0, count, freezeRatio)], count, 3));
   return { model, ctx };
 }
 
@@ -51,9 +51,9 @@ async function weightsOf(layer: { variables: tf.Variable[] }): Promise<number[][
 }
 
 describe('ablation with the output layer frozen (ablationFreezeHead)', () => {
-  const params = (head: number): ScanParams => ({
+  const params = (head: number, freezeRatio = 0.4): ScanParams => ({
     ...AUTHORS_PROFILE,
-    freezeRatio: 0.4,
+    freezeRatio,
     ablationLr: 0.05,
     ablationBatchOther: 20,
     ablationBatchTarget: 10,
@@ -65,7 +65,7 @@ describe('ablation with the output layer frozen (ablationFreezeHead)', () => {
   for (const head of [0, 1]) {
     const title = `${head ? 'keeps' : 'changes'} the output layer, trains the hidden one (ablationFreezeHead ${head})`;
     it(title, async () => {
-      const { model, ctx } = await tinyScan();
+      const { model, ctx } = await tinyScan(0.4);
       try {
         const before = model.weightLayers();
         const result = await ablateClass(ctx, 1, params(head), 3, () => undefined);
@@ -86,4 +86,20 @@ describe('ablation with the output layer frozen (ablationFreezeHead)', () => {
       }
     });
   }
+
+  it('refuses, naming both parameters, when the frozen front and head leave nothing to unlearn', async () => {
+    // freezeRatio 0.67 freezes 2 of the 3 dense layers; the head is the third.
+    const { model, ctx } = await tinyScan(0.67);
+    try {
+      await expect(ablateClass(ctx, 1, params(1, 0.67), 3, () => undefined)).rejects.toThrow(
+        /ablationFreezeHead.*freezeRatio 0\.67/,
+      );
+      const trained = await ablateClass(ctx, 1, params(0, 0.67), 3, () => undefined);
+      expect(trained.steps).toBeGreaterThan(0);
+      trained.model.dispose();
+    } finally {
+      ctx.dispose();
+      model.dispose();
+    }
+  });
 });

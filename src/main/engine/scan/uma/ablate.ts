@@ -54,6 +54,13 @@ export async function ablateClass(
   // With ablationFreezeHead the output layer's weights stay M's (docs/algorithm.md step 2).
   const head = new Set(p.ablationFreezeHead ? (copy.weightLayers().at(-1)?.variables ?? []) : []);
   const vars = copy.trainableVariables().filter((v) => !head.has(v));
+  if (vars.length === 0) {
+    copy.dispose();
+    throw new UmaError(
+      'BAD_INPUT',
+      `ablationFreezeHead leaves no layer to unlearn class ${k} with: freezeRatio ${p.freezeRatio} already freezes every layer before the output layer; lower freezeRatio or set ablationFreezeHead to 0`,
+    );
+  }
   const opt = tf.train.momentum(p.ablationLr, p.ablationMomentum);
   const rand = mulberry32(seed);
   const others = ctx.others(k);
