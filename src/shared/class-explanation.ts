@@ -34,6 +34,19 @@ export interface ClassExplanation {
   trigger: { asr: number; maskL1: number };
   /** r_k = 100 * ASR / |mask| as scored, and the bound it was clipped to; null for Neural Cleanse. */
   ratio: { value: number; min: number; max: number; clipped: 'ratioMin' | 'ratioMax' | null } | null;
+  /**
+   * The survival test where it ran: the class's own trigger (reversed against the model itself) and its ASR
+   * there and on the ablated copy; it survives when it works on the model (>= survivalMinAsr) and keeps
+   * at least survivalThreshold after the ablation. Null where the test did not run.
+   */
+  survival: {
+    maskL1: number;
+    asrModel: number;
+    asrAblated: number;
+    minAsr: number;
+    threshold: number;
+    survives: boolean;
+  } | null;
   /** False when the stored flag disagrees with these comparisons (a scoring rule not explained here). */
   agreesWithScan: boolean;
   /** One sentence an analyst can read aloud. */
@@ -42,7 +55,10 @@ export interface ClassExplanation {
 
 export type Scoring = Pick<ScanResult, 'method' | 'params'>;
 /** The stored fields of a class an explanation reads (a ClassFinding, or a signed statement's class). */
-export type ScoredClass = Pick<ClassFinding, 'asr' | 'maskL1' | 'transferAsr' | 'ratio' | 'anomalyIndex' | 'flagged'>;
+export type ScoredClass = Pick<
+  ClassFinding,
+  'asr' | 'maskL1' | 'transferAsr' | 'ratio' | 'anomalyIndex' | 'flagged' | 'survival'
+>;
 
 const f2 = (x: number) => x.toFixed(2);
 
@@ -51,6 +67,20 @@ function ratioFact(k: ScoredClass, s: Scoring): ClassExplanation['ratio'] {
   const { ratioMin: min, ratioMax: max } = s.params;
   const clipped = k.ratio <= min ? 'ratioMin' : k.ratio >= max ? 'ratioMax' : null;
   return { value: k.ratio, min, max, clipped };
+}
+
+function survivalFact(k: ScoredClass, s: Scoring): ClassExplanation['survival'] {
+  if (!k.survival || METHOD_STAGES[s.method].scoring !== 'uma') return null;
+  const { survivalMinAsr: minAsr, survivalThreshold: threshold } = s.params;
+  const survives = k.survival.asrModel >= minAsr && k.survival.asrAblated >= threshold;
+  return { ...k.survival, minAsr, threshold, survives };
+}
+
+/** The survival test's facts in words. */
+function survivalWords(v: NonNullable<ClassExplanation['survival']>): string {
+  const own = `its own trigger (reversed against the model itself, ${v.maskL1.toFixed(1)} px) moves ${f2(v.asrModel)} of other-class images here`;
+  if (v.asrModel < v.minAsr) return `${own}, below ${v.minAsr}, so the survival test does not count`;
+  return `${own} and ${f2(v.asrAblated)} once the class is ablated (${v.survives ? '>=' : '<'} ${v.threshold})`;
 }
 
 /** The trigger's facts in words: what it does and how big it is, r_k and its clip where it has one. */
@@ -78,14 +108,24 @@ function sentence(e: ClassExplanation, k: ScoredClass, s: Scoring): string {
       'explanation does not cover.'
     );
   }
+  const v = e.survival;
+  const survivalNote = v ? ` Survival test: ${survivalWords(v)}.` : '';
   if (e.outcome === 'passed') {
     // A clipped ratio is why a class with no trigger (ASR 0, a huge mask) still has an index: say so.
-    return `Passed: ${index} <= ${a.threshold}${e.ratio?.clipped ? `; ${triggerWords(e, nc)}` : ''}.`;
+    return `Passed: ${index} <= ${a.threshold}${e.ratio?.clipped ? `; ${triggerWords(e, nc)}` : ''}.${survivalNote}`;
   }
   if (e.outcome === 'filtered') {
     return (
       `Filtered: ${index} > ${a.threshold}, but the trigger also sends ${f2(t!.asr)} of images to this class on the ` +
-      `clean reference (>= ${t!.threshold}): a natural feature of the class, not a planted one.`
+      `clean reference (>= ${t!.threshold}): a natural feature of the class, not a planted one.${survivalNote}`
+    );
+  }
+  const byIndex = a.above && !t?.transfers;
+  if (v?.survives && !byIndex) {
+    return (
+      `Flagged by the survival test: ${survivalWords(v)}. A trigger that works through the class's own features ` +
+      `stops working once they are unlearned; a backdoor's keeps working. The anomaly index is ${f2(a.index)}` +
+      `${a.above ? `, above ${a.threshold} but its trigger transfers to the clean reference` : ` (<= ${a.threshold})`}.`
     );
   }
   const head = e.borderline
@@ -97,7 +137,7 @@ function sentence(e: ClassExplanation, k: ScoredClass, s: Scoring): string {
       ? ''
       : `; ${METHOD_STAGES[s.method].transferFilter ? 'no transfer test ran' : 'this method has no transfer filter'}`;
   const confirm = e.borderline ? ' Confirm with another seed or more clean data before relying on it.' : '';
-  return `${head}; ${triggerWords(e, nc)}${clean}.${confirm}`;
+  return `${head}; ${triggerWords(e, nc)}${clean}.${survivalNote}${confirm}`;
 }
 
 function statisticOf(s: Scoring): AnomalyStatistic {
@@ -115,7 +155,12 @@ export function explainClass(k: ScoredClass, s: Scoring): ClassExplanation {
     transferAsr === null
       ? null
       : { asr: transferAsr, threshold: p.transferThreshold, transfers: transferAsr >= p.transferThreshold };
-  const base = { trigger: { asr: k.asr, maskL1: k.maskL1 }, ratio: ratioFact(k, s), transfer };
+  const base = {
+    trigger: { asr: k.asr, maskL1: k.maskL1 },
+    ratio: ratioFact(k, s),
+    transfer,
+    survival: survivalFact(k, s),
+  };
   if (k.anomalyIndex === null || k.flagged === null) {
     const text = 'Pending: the anomaly index compares every class, so it is set when the last class finishes.';
     return { outcome: 'pending', borderline: false, anomaly: null, agreesWithScan: true, text, ...base };
@@ -126,9 +171,10 @@ export function explainClass(k: ScoredClass, s: Scoring): ClassExplanation {
     above: k.anomalyIndex > p.anomalyThreshold,
     statistic: statisticOf(s),
   };
-  const wouldFlag = anomaly.above && !transfer?.transfers;
+  const wouldFlag = (anomaly.above && !transfer?.transfers) || !!base.survival?.survives;
   const outcome: ClassOutcome = k.flagged ? 'flagged' : anomaly.above ? 'filtered' : 'passed';
-  const borderline = k.flagged && k.anomalyIndex < p.anomalyThreshold * BORDERLINE_FACTOR;
+  // Borderline by the index alone: a class the survival test flags is not judged by its index.
+  const borderline = k.flagged && !base.survival?.survives && k.anomalyIndex < p.anomalyThreshold * BORDERLINE_FACTOR;
   const e = { outcome, borderline, anomaly, agreesWithScan: wouldFlag === k.flagged, text: '', ...base };
   return { ...e, text: sentence(e, k, s) };
 }

@@ -5,7 +5,7 @@
 import type { ErrorInfo } from './errors.ts';
 import type { ClassArtifacts, ClassFinding, ScanResult } from './results.ts';
 
-export type ScanStage = 'prepare' | 'reference' | 'ablation' | 'inversion' | 'transfer' | 'scoring';
+export type ScanStage = 'prepare' | 'reference' | 'ablation' | 'inversion' | 'survival' | 'transfer' | 'scoring';
 
 /**
  * Where one task of a scan is. The compute loops count steps (StepReporter in engine/scan/progress.ts);

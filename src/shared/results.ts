@@ -30,6 +30,12 @@ export interface ClassFinding {
   maskL1: number;
   /** Fraction of stamped other-class samples the clean reference model puts in this class. */
   transferAsr: number | null;
+  /**
+   * The survival test (survivalTest, docs/algorithm.md step 6): a trigger reversed against M
+   * itself, its mask's L1 norm, its ASR on M and on M'_k (k ablated with the output layer frozen), both on
+   * the other classes' samples; absent when the test did not run.
+   */
+  survival?: SurvivalMeasure;
   /** r_k = 100 * ASR / |mask|, clipped (null for Neural Cleanse). */
   ratio: number | null;
   /** Null while the scan runs: the index compares every class, so it is set when the last finishes. */
@@ -47,6 +53,12 @@ export interface ClassFinding {
    * case database reads back; absent on a class result streamed while the scan runs.
    */
   explanation?: ClassExplanation;
+}
+
+export interface SurvivalMeasure {
+  maskL1: number;
+  asrModel: number;
+  asrAblated: number;
 }
 
 export type ArtifactKind = 'mask' | 'pattern' | 'stamped';

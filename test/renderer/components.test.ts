@@ -58,6 +58,21 @@ describe('FindingsTable', () => {
     expect(why[1]).toMatch(/^Class 7: Flagged: /);
     expect(cell(0).text()).toBe('no');
   });
+  it('shows the survival column only for a scan that ran the survival test, and sorts by it', async () => {
+    expect(
+      mount(FindingsTable, { props: { classes: classes(), target: 7 } })
+        .find('[data-key="survival"]')
+        .exists(),
+    ).toBe(false);
+    const withTest = classes().map((k) => ({
+      ...k,
+      survival: { maskL1: 40, asrModel: 0.9, asrAblated: k.index === 4 ? 0.97 : 0.01 * k.index },
+    }));
+    const w = mount(FindingsTable, { props: { classes: withTest, target: 7 } });
+    await w.find('button[data-key="survival"]').trigger('click');
+    expect(firstColumn(w)[0]).toBe('4');
+    expect(w.find('tbody td[data-key="survival"]').text()).toBe('97.0%');
+  });
   it('shows a dash, and no sentence, for a class still pending', () => {
     const w = mount(FindingsTable, {
       props: { classes: [finding(0, { anomalyIndex: null, flagged: null })], target: null },

@@ -55,7 +55,8 @@ export function recordClassResult(cdb: CaseDb, scanId: number, finding: ClassFin
     cdb.sql
       .prepare(
         `INSERT INTO class_results (scan_id, class_index, name, ablated_acc_target, ablated_acc_other, ablation_steps, asr, mask_l1,
-           transfer_asr, ratio, anomaly_index, flagged, seconds, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           transfer_asr, ratio, anomaly_index, flagged, seconds, created, survival_mask_l1, survival_asr_model,
+           survival_asr_ablated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         scanId,
@@ -72,6 +73,9 @@ export function recordClassResult(cdb: CaseDb, scanId: number, finding: ClassFin
         finding.flagged === null ? null : finding.flagged ? 1 : 0,
         finding.seconds,
         nowIso(),
+        finding.survival?.maskL1 ?? null,
+        finding.survival?.asrModel ?? null,
+        finding.survival?.asrAblated ?? null,
       );
     const insert = cdb.sql.prepare(
       'INSERT INTO artifacts (scan_id, class_index, kind, ordinal, png, sha256) VALUES (?, ?, ?, ?, ?, ?)',
@@ -82,6 +86,7 @@ export function recordClassResult(cdb: CaseDb, scanId: number, finding: ClassFin
       asr: finding.asr,
       maskL1: finding.maskL1,
       transferAsr: finding.transferAsr,
+      ...(finding.survival ? { survival: finding.survival } : {}),
       artifacts: list.map((a) => ({ kind: a.kind, ordinal: a.ordinal, sha256: a.sha256 })),
     });
   });
@@ -103,6 +108,9 @@ interface ClassRow {
   anomaly_index: number | null;
   flagged: number | null;
   seconds: number;
+  survival_mask_l1: number | null;
+  survival_asr_model: number | null;
+  survival_asr_ablated: number | null;
 }
 
 export function getArtifacts(cdb: CaseDb, scanId: number): StoredArtifact[] {
@@ -140,6 +148,15 @@ export function getClassFindings(cdb: CaseDb, scanId: number): ClassFinding[] {
     asr: r.asr,
     maskL1: r.mask_l1,
     transferAsr: r.transfer_asr,
+    ...(r.survival_asr_ablated === null
+      ? {}
+      : {
+          survival: {
+            maskL1: r.survival_mask_l1!,
+            asrModel: r.survival_asr_model!,
+            asrAblated: r.survival_asr_ablated,
+          },
+        }),
     ratio: r.ratio,
     anomalyIndex: r.anomaly_index,
     flagged: r.flagged === null ? null : r.flagged === 1,

@@ -86,7 +86,15 @@ export function scoreRecord(
  * Parameters added after scans were cached, with the value at which they measure what every earlier
  * scan measured: at that value they stay out of the cache key, so those scans remain valid.
  */
-const KEYED_UNLESS: Partial<ScanParams> = { inversionRestarts: 1, lambdaGrowth: 0, ablationFreezeHead: 0 };
+const KEYED_UNLESS: Partial<ScanParams> = {
+  inversionRestarts: 1,
+  lambdaGrowth: 0,
+  ablationFreezeHead: 0,
+  survivalTest: 0,
+  // Score-only (keyed at the authors' value, so never): listed so that adding them changed no key.
+  survivalThreshold: AUTHORS_PROFILE.survivalThreshold,
+  survivalMinAsr: AUTHORS_PROFILE.survivalMinAsr,
+};
 
 /** The scan's cache key: every parameter that changes what is measured, none that only scores it. */
 function measurementParams(params: ScanParams): Partial<ScanParams> {

@@ -152,6 +152,7 @@ export function buildStatement(i: StatementInput): Statement {
         asr: c.asr,
         maskL1: c.maskL1,
         transferAsr: c.transferAsr,
+        ...(c.survival ? { survival: c.survival } : {}),
         ratio: c.ratio,
         anomalyIndex: c.anomalyIndex,
         flagged: c.flagged,

@@ -66,6 +66,35 @@ describe('scan pipeline', () => {
     expect(numbers(c.result)).not.toEqual(numbers(a.result));
   }, 300_000);
 
+  it('the survival test adds a measure per class, a progress stage, and leaves the other measurements as they were', async () => {
+    const base: ScanOptions = { model: pair.trojaned, data: pair.held, params: QUICK, seed: 5, workers: 0 };
+    const without = await runScan(base);
+    const stages = new Set<string>();
+    const fractions: number[] = [];
+    const withTest = await runScan({
+      ...base,
+      params: { ...QUICK, survivalTest: 1 },
+      workers: 2,
+      onEvent: (e) => {
+        if (e.type !== 'progress') return;
+        stages.add(e.progress.stage);
+        fractions.push(e.progress.fraction);
+      },
+    });
+    expect(numbers(withTest.result)).toEqual(numbers(without.result));
+    expect(without.result.classes.every((c) => c.survival === undefined)).toBe(true);
+    for (const c of withTest.result.classes) {
+      const s = c.survival!;
+      expect(s.maskL1).toBeGreaterThan(0);
+      for (const asr of [s.asrModel, s.asrAblated]) expect(asr >= 0 && asr <= 1).toBe(true);
+      expect(c.stageSeconds?.survival).toBeGreaterThan(0);
+      expect(c.explanation?.survival).toMatchObject({ asrAblated: s.asrAblated, threshold: QUICK.survivalThreshold });
+    }
+    expect(stages.has('survival')).toBe(true);
+    expect(fractions.every((f, i) => i === 0 || f >= fractions[i - 1] - 1e-9)).toBe(true);
+    expect(fractions.at(-1)).toBe(1);
+  }, 300_000);
+
   it('runs every method with one result shape', async () => {
     for (const method of SCAN_METHODS) {
       const { result } = await runScan({

@@ -66,6 +66,38 @@ describe('scans, findings and their immutability', () => {
     expect(verifyAuditLog(cdb).ok).toBe(true);
   });
 
+  it("stores a class's survival test and reads it back; classes without one read back without it", async () => {
+    const { cdb, dir } = db();
+    const model = writeModel(dir);
+    const { result, artifacts } = scanFixture({
+      classes: 6,
+      target: 3,
+      modelSha256: sha256Hex(fs.readFileSync(model)),
+    });
+    const survival = { maskL1: 129.5, asrModel: 1, asrAblated: 0.96 };
+    result.classes[3] = { ...result.classes[3], survival };
+    const { scanId } = await recordScanResult(cdb, {
+      caseName: 'Case 1',
+      evidence: { files: [model], format: 'onnx' },
+      result,
+      artifacts,
+      examiner: 'alice',
+    });
+    const stored = getClassFindings(cdb, scanId);
+    expect(stored).toEqual(result.classes);
+    expect(stored[3].survival).toEqual(survival);
+    expect('survival' in stored[0]).toBe(false);
+    const audit = listAudit(cdb, `scan:${scanId}`).filter((e) => e.action === 'scan.class-result');
+    expect(audit.map((e) => (e.details as { survival?: unknown }).survival ?? null)).toEqual([
+      null,
+      null,
+      null,
+      survival,
+      null,
+      null,
+    ]);
+  });
+
   it('findings of a completed scan cannot be updated, deleted or added to; the audit log neither', async () => {
     const { cdb, scanId } = await recorded();
     const attempts = [

@@ -50,6 +50,36 @@ describe('class explanation (UMA with the transfer filter)', () => {
     );
   });
 
+  it('a class the survival test flagged: its own trigger kept its ASR after ablation, with a low index', () => {
+    const survival = { maskL1: 129.4, asrModel: 1, asrAblated: 0.95 };
+    const k = cls(5, { anomalyIndex: 0.3, transferAsr: 0.1, flagged: true, survival });
+    const e = explainClass(k, withParams({ survivalTest: 1, survivalThreshold: 0.8, survivalMinAsr: 0.5 }));
+    expect(e).toMatchObject({
+      outcome: 'flagged',
+      borderline: false,
+      agreesWithScan: true,
+      survival: { ...survival, minAsr: 0.5, threshold: 0.8, survives: true },
+    });
+    expect(e.text).toBe(
+      'Flagged by the survival test: its own trigger (reversed against the model itself, 129.4 px) moves 1.00 of ' +
+        'other-class images here and 0.95 once the class is ablated (>= 0.8). A trigger that works through the ' +
+        "class's own features stops working once they are unlearned; a backdoor's keeps working. The anomaly " +
+        'index is 0.30 (<= 2).',
+    );
+  });
+
+  it('a class whose own trigger falls below the survival threshold passed, and the sentence says by how much', () => {
+    const survival = { maskL1: 40, asrModel: 0.9, asrAblated: 0.05 };
+    const e = explainClass(cls(0, { anomalyIndex: 0.4, survival }), withParams({ survivalThreshold: 0.8 }));
+    expect(e).toMatchObject({ outcome: 'passed', agreesWithScan: true, survival: { survives: false } });
+    expect(e.text).toBe(
+      'Passed: anomaly index 0.40 <= 2. Survival test: its own trigger (reversed against the model itself, ' +
+        '40.0 px) moves 0.90 of other-class images here and 0.05 once the class is ablated (< 0.8).',
+    );
+    // Flagged although nothing here would flag it: the explanation says it disagrees.
+    expect(explainClass(cls(0, { anomalyIndex: 0.4, survival, flagged: true }), result).agreesWithScan).toBe(false);
+  });
+
   it('a class at or below the threshold passed', () => {
     const e = explainClass(cls(0, { anomalyIndex: 0.4 }), result);
     expect(e).toMatchObject({ outcome: 'passed', anomaly: { index: 0.4, threshold: 2, above: false } });

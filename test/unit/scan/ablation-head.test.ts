@@ -5,6 +5,7 @@ import type { Dataset } from '../../../src/main/engine/data/index.ts';
 import { LayersClassifier } from '../../../src/main/engine/model/layers.ts';
 import { joinShards, ScanContext } from '../../../src/main/engine/scan/context.ts';
 import { ablateClass } from '../../../src/main/engine/scan/uma/ablate.ts';
+import { runScan } from '../../../src/main/engine/scan/pipeline.ts';
 import { mulberry32 } from '../../../src/main/engine/random.ts';
 import { AUTHORS_PROFILE, type ScanParams } from '../../../src/shared/scan-params.ts';
 
@@ -43,7 +44,7 @@ async function tinyScan(freezeRatio: number) {
   };
   const ctx = new ScanContext(model, data);
   ctx.adopt(joinShards([await ctx.prepareShard(0, count, freezeRatio)], count, 3));
-  return { model, ctx };
+  return { model, ctx, data };
 }
 
 async function weightsOf(layer: { variables: tf.Variable[] }): Promise<number[][]> {
@@ -99,6 +100,18 @@ describe('ablation with the output layer frozen (ablationFreezeHead)', () => {
       trained.model.dispose();
     } finally {
       ctx.dispose();
+      model.dispose();
+    }
+  });
+
+  it("a scan's survival test refuses likewise, naming survivalTest, where the head-frozen ablation is impossible", async () => {
+    const { model, ctx, data } = await tinyScan(0.67);
+    ctx.dispose();
+    try {
+      const p = { ...params(0, 0.67), survivalTest: 1, inversionSteps: 5, referenceMinSteps: 0 };
+      const scan = runScan({ model, data, params: p, workers: 0, seed: 1 });
+      await expect(scan).rejects.toThrow(/survivalTest needs a layer.*freezeRatio 0\.67/);
+    } finally {
       model.dispose();
     }
   });

@@ -14,7 +14,15 @@ import {
   TRANSFER_SUBSAMPLE,
 } from '../../../src/shared/scan-params.ts';
 
-const S = { ratioMin: 0.1, ratioMax: 100, anomalyThreshold: 2, transferThreshold: 0.3, anomalyLogFloor: 0 };
+const S = {
+  ratioMin: 0.1,
+  ratioMax: 100,
+  anomalyThreshold: 2,
+  transferThreshold: 0.3,
+  anomalyLogFloor: 0,
+  survivalThreshold: 0.8,
+  survivalMinAsr: 0.5,
+};
 
 describe('anomaly index', () => {
   it('median and MAD', () => {
@@ -48,6 +56,32 @@ describe('anomaly index', () => {
     expect(out.score).toBeCloseTo(0);
     const nofilter = scoreUma([...m, { asr: 1, maskL1: 10, transferAsr: null }], S);
     expect(nofilter.target).toBe(4);
+  });
+
+  it('the survival test flags a class whose own trigger keeps its ASR after ablation, whatever its index', () => {
+    const gone = { maskL1: 40, asrModel: 0.9, asrAblated: 0.05 };
+    const m = [1, 1, 1, 1].map(() => ({ asr: 1, maskL1: 100, transferAsr: 0.1, survival: gone }));
+    // Class 4: a whole-image trigger, no smaller than the others, that survives the ablation (0.95 >= 0.8).
+    const out = scoreUma([...m, { asr: 1, maskL1: 100, transferAsr: 0.5, survival: { ...gone, asrAblated: 0.95 } }], S);
+    expect(out.classes[4].anomalyIndex).toBeCloseTo(0);
+    expect(out.classes[4].survivalScore).toBeCloseTo((2 * 0.95) / 0.8);
+    expect(out.classes[4].flagged).toBe(true);
+    expect(out.target).toBe(4);
+    expect(out.score).toBeCloseTo((2 * 0.95) / 0.8);
+    expect(out.classes[0].flagged).toBe(false);
+  });
+
+  it('the survival test: just below the threshold, or a trigger that fails on the model itself, does not flag', () => {
+    const gone = { maskL1: 40, asrModel: 0.9, asrAblated: 0 };
+    const m = [1, 1, 1, 1].map(() => ({ asr: 1, maskL1: 100, transferAsr: 0.1, survival: gone }));
+    const below = scoreUma([...m, { asr: 1, maskL1: 100, transferAsr: 0, survival: { ...gone, asrAblated: 0.79 } }], S);
+    expect(below.classes[4].flagged).toBe(false);
+    expect(below.target).toBeNull();
+    expect(below.score).toBeLessThan(2);
+    const weak = { maskL1: 300, asrModel: 0.4, asrAblated: 0.9 };
+    const failsOnM = scoreUma([...m, { asr: 1, maskL1: 100, transferAsr: 0, survival: weak }], S);
+    expect(failsOnM.classes[4].survivalScore).toBeNull();
+    expect(failsOnM.classes[4].flagged).toBe(false);
   });
 
   it('the flagged class with the largest index is the target', () => {
@@ -138,6 +172,9 @@ describe('parameters', () => {
       AUTHORS_PROFILE.transferMaxSamples,
     ]).toEqual([5, 0, 0, 0]);
     expect(resolveParams(PROFILES.authors)).toEqual(AUTHORS_PROFILE);
+    // The survival profile is the default with the survival test on, nothing else.
+    expect(PROFILES.survival).toEqual({ ...DEFAULT_PROFILE, survivalTest: 1 });
+    expect(DEFAULT_PROFILE.survivalTest).toBe(0);
   });
 
   it('validates overrides', () => {

@@ -1,7 +1,10 @@
 /**
- * Scoring: UMA's anomaly index over r_k = 100 ASR / |mask| with the transfer filter, and Neural
- * Cleanse's MAD outlier test over mask norms (docs/algorithm.md, step 5 and "Neural Cleanse").
+ * Scoring: UMA's anomaly index over r_k = 100 ASR / |mask| with the transfer filter, the survival test
+ * where it ran, and Neural Cleanse's MAD outlier test over mask norms (docs/algorithm.md, step 5,
+ * step 6 (survival test) and "Neural Cleanse").
  */
+import type { SurvivalMeasure } from '../../../shared/results.ts';
+
 export function median(values: readonly number[]): number {
   if (values.length === 0) return NaN;
   const s = [...values].sort((a, b) => a - b);
@@ -19,17 +22,28 @@ export interface UmaClassMeasure {
   maskL1: number;
   /** Null when the transfer filter is off. */
   transferAsr: number | null;
+  /** Absent when the survival test did not run. */
+  survival?: SurvivalMeasure;
 }
 
 export interface ClassScore {
   ratio: number | null;
   anomalyIndex: number;
+  /**
+   * The survival test on the anomaly index's scale, threshold x ASR on M'_k / survivalThreshold (so it
+   * exceeds the threshold exactly when the trigger survives); null when it did not run or the trigger
+   * fails on M itself (ASR below survivalMinAsr).
+   */
+  survivalScore: number | null;
   flagged: boolean;
 }
 
 export interface ModelScore {
   classes: ClassScore[];
-  /** Largest anomaly index among classes that pass the filter (or, when none does, the smallest overall). */
+  /**
+   * Largest anomaly index among classes that pass the filter, or survival score where larger (or, when
+   * no class passes and none has one, the smallest index overall).
+   */
   score: number;
   /** The flagged class with the largest anomaly index, or null. */
   target: number | null;
@@ -41,6 +55,8 @@ export interface UmaScoring {
   anomalyThreshold: number;
   transferThreshold: number;
   anomalyLogFloor: number;
+  survivalThreshold: number;
+  survivalMinAsr: number;
 }
 
 export function ratioOf(
@@ -51,12 +67,18 @@ export function ratioOf(
   return Math.min(s.ratioMax, Math.max(s.ratioMin, raw));
 }
 
+/** A class's score: its anomaly index where it passes the filter, its survival score where larger. */
+function classScore(c: ClassScore, passes: boolean): number {
+  return Math.max(passes ? c.anomalyIndex : -Infinity, c.survivalScore ?? -Infinity);
+}
+
 function pickTarget(classes: ClassScore[], passes: boolean[]): Pick<ModelScore, 'score' | 'target'> {
   let score = -Infinity;
   let target: number | null = null;
+  const of = (k: number) => classScore(classes[k], passes[k]);
   classes.forEach((c, k) => {
-    if (passes[k] && c.anomalyIndex > score) score = c.anomalyIndex;
-    if (c.flagged && (target === null || c.anomalyIndex > classes[target].anomalyIndex)) target = k;
+    score = Math.max(score, of(k));
+    if (c.flagged && (target === null || of(k) > of(target))) target = k;
   });
   if (score === -Infinity) score = Math.min(...classes.map((c) => c.anomalyIndex));
   return { score, target };
@@ -80,16 +102,29 @@ export function anomalyIndices(ratios: readonly number[], logFloor: number): num
   return ratios.map((r) => (scale > 0 ? (r - med) / scale : 0));
 }
 
-/** Class k is flagged when its anomaly index a_k > threshold and its trigger does not transfer. */
+/** The survival test's score on the index's scale (ClassScore.survivalScore). */
+export function survivalScore(m: SurvivalMeasure | undefined, s: UmaScoring): number | null {
+  if (!m || m.asrModel < s.survivalMinAsr) return null;
+  return (s.anomalyThreshold * m.asrAblated) / s.survivalThreshold;
+}
+
+/**
+ * Class k is flagged when its anomaly index a_k > threshold and its trigger does not transfer, or when
+ * its own trigger survives its ablation (survival score > threshold: ASR on M'_k >= survivalThreshold).
+ */
 export function scoreUma(measures: readonly UmaClassMeasure[], s: UmaScoring): ModelScore {
   const ratios = measures.map((m) => ratioOf(m, s));
   const indices = anomalyIndices(ratios, s.anomalyLogFloor);
   const passes = measures.map((m) => m.transferAsr === null || m.transferAsr < s.transferThreshold);
-  const classes = ratios.map((r, k) => ({
-    ratio: r,
-    anomalyIndex: indices[k],
-    flagged: indices[k] > s.anomalyThreshold && passes[k],
-  }));
+  const classes = ratios.map((r, k) => {
+    const survival = survivalScore(measures[k].survival, s);
+    return {
+      ratio: r,
+      anomalyIndex: indices[k],
+      survivalScore: survival,
+      flagged: (indices[k] > s.anomalyThreshold && passes[k]) || (survival ?? -Infinity) >= s.anomalyThreshold,
+    };
+  });
   return { classes, ...pickTarget(classes, passes) };
 }
 
@@ -110,7 +145,12 @@ export function scoreFindings(
       params.anomalyThreshold,
     );
   return scoreUma(
-    findings.map((f) => ({ asr: f.asr, maskL1: f.maskL1, transferAsr: transferFilter ? f.transferAsr : null })),
+    findings.map((f) => ({
+      asr: f.asr,
+      maskL1: f.maskL1,
+      transferAsr: transferFilter ? f.transferAsr : null,
+      survival: f.survival,
+    })),
     params,
   );
 }
@@ -121,7 +161,7 @@ export function scoreNeuralCleanse(maskL1: readonly number[], threshold: number)
   const scale = 1.4826 * mad(maskL1);
   const classes = maskL1.map((l1) => {
     const anomalyIndex = scale > 0 ? (med - l1) / scale : 0;
-    return { ratio: null, anomalyIndex, flagged: anomalyIndex > threshold };
+    return { ratio: null, anomalyIndex, survivalScore: null, flagged: anomalyIndex > threshold };
   });
   return {
     classes,

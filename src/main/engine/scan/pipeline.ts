@@ -105,11 +105,19 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
   const completed = new Map((opts.completed ?? []).map((f) => [f.index, f]));
   const todo = Array.from({ length: N }, (_, k) => k).filter((k) => !completed.has(k));
   const withReference = stages.transferFilter && todo.length > 0;
+  const withSurvival = stages.ablation && params.survivalTest === 1;
   const backend = currentBackend();
   const workers = Math.min(opts.workers ?? defaultWorkers(), todo.length + (withReference ? 1 : 0));
   // The executor's worker ids (executor.ts): the pool's threads from 1, or the host's own thread, 0.
   const workerIds = workers <= 0 ? [0] : Array.from({ length: workers }, (_, i) => i + 1);
-  const tracker = new ProgressTracker(N, stages.ablation, withReference, [...completed.keys()], workerIds);
+  const tracker = new ProgressTracker(
+    N,
+    stages.ablation,
+    withReference,
+    [...completed.keys()],
+    workerIds,
+    withSurvival,
+  );
 
   let lastEmit = 0;
   const progress = (p: StepProgress, worker?: number) => {
@@ -225,6 +233,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
         asr: unit.asr,
         maskL1: unit.maskL1,
         transferAsr,
+        ...(unit.survival ? { survival: unit.survival } : {}),
         ratio: stages.scoring === 'nc' ? null : ratioOf(unit, params),
         anomalyIndex: null,
         flagged: null,

@@ -1,6 +1,6 @@
 /**
  * Turns per-task step reports into one ScanProgress: per-class fractions (ablation and inversion halves
- * for UMA), the reference model's share, the overall fraction, an ETA from the rate so far, and what
+ * for UMA; thirds with the survival test, whose inversion is as long as the first), the reference model's share, the overall fraction, an ETA from the rate so far, and what
  * each worker is doing.
  */
 import type { ScanProgress, StepProgress, WorkerActivity } from '../../../shared/events.ts';
@@ -19,6 +19,7 @@ export class ProgressTracker {
     private readonly withReference: boolean,
     done: readonly number[] = [],
     workerIds: readonly number[] = [],
+    private readonly withSurvival = false,
   ) {
     this.workers = workerIds.map(idleWorker);
     this.classDone = new Array<number>(numClasses).fill(0);
@@ -36,8 +37,16 @@ export class ProgressTracker {
     if (worker !== undefined) this.setWorker({ worker, ...p });
     const f = p.steps > 0 ? Math.min(1, p.step / p.steps) : 1;
     if (stage === 'reference') this.referenceDone = f;
-    else if (k !== null && stage === 'ablation') this.classDone[k] = this.withAblation ? 0.5 * f : 0;
-    else if (k !== null && stage === 'inversion') this.classDone[k] = this.withAblation ? 0.5 + 0.5 * f : f;
+    else if (k !== null) {
+      // The class's stages in order and the share of its work each has.
+      const parts = [
+        ...(this.withAblation ? ['ablation'] : []),
+        'inversion',
+        ...(this.withSurvival ? ['survival'] : []),
+      ];
+      const at = parts.indexOf(stage);
+      if (at >= 0) this.classDone[k] = (at + f) / parts.length;
+    }
     return this.snapshot(p);
   }
 

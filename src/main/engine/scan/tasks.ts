@@ -1,6 +1,7 @@
 /**
  * The units of work of a scan, runnable on any thread that holds a ScanContext: one class (ablate,
- * then invert), training (or loading) the reference model, and one class's transfer test on it.
+ * then invert, then the survival test where it is on), training (or loading) the reference model, and
+ * one class's transfer test on it.
  * Seeds derive from the scan seed and the class, so results do not depend on which thread ran what.
  * The reference task returns a handle (its weights in shared memory, or the supplied model's bytes)
  * that every transfer task carries, so any thread can run a transfer test: a thread builds the
@@ -8,6 +9,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ScanStage, StepProgress } from '../../../shared/events.ts';
+import { UmaError } from '../../../shared/errors.ts';
+import type { SurvivalMeasure } from '../../../shared/results.ts';
 import { METHOD_STAGES, type ScanMethod, type ScanParams } from '../../../shared/scan-params.ts';
 import type { Classifier, ModelSource } from '../model/types.ts';
 import { deriveSeed, mulberry32, shuffled } from '../random.ts';
@@ -40,6 +43,7 @@ export interface ClassUnitResult {
   ablationSteps: number | null;
   ablationStoppedBy: AblationStopRule | null;
   trigger: Trigger;
+  survival: SurvivalMeasure | null;
   stageSeconds: Partial<Record<ScanStage, number>>;
 }
 
@@ -138,6 +142,7 @@ export class TaskRunner {
         ablationSteps: null,
         ablationStoppedBy: null,
         trigger: r,
+        survival: null,
         stageSeconds,
       };
     }
@@ -158,6 +163,8 @@ export class TaskRunner {
         (step, steps) => progress({ stage: 'inversion', classIndex: k, step, steps }),
       );
       lap('inversion');
+      const survival = p.survivalTest && ablation ? await this.runSurvival(k, ablation.model, progress) : null;
+      if (survival) lap('survival');
       return {
         kind: 'class',
         k,
@@ -168,10 +175,50 @@ export class TaskRunner {
         ablationSteps: ablation?.steps ?? null,
         ablationStoppedBy: ablation?.stoppedBy ?? null,
         trigger: { mask: r.mask, pattern: r.pattern },
+        survival,
         stageSeconds,
       };
     } finally {
       ablation?.model.dispose();
+    }
+  }
+
+  /**
+   * The survival test (docs/algorithm.md, step 6): a trigger reversed against M itself (the
+   * class's inversion seed), then its ASR on the other classes' samples under M and under M'_k ablated
+   * with the output layer frozen: the scan's own ablated copy when it already froze it, else a second one.
+   */
+  private async runSurvival(k: number, ablated: Classifier, progress: TaskProgress): Promise<SurvivalMeasure> {
+    const p = this.params;
+    const predictM = (x: tf.Tensor4D) => this.ctx.model.predict(x);
+    const own = await invertTrigger(predictM, this.ctx, k, p, deriveSeed(this.seed, 'invert', k), (step, steps) =>
+      progress({ stage: 'survival', classIndex: k, step, steps }),
+    );
+    const others = this.ctx.others(k);
+    const asrModel = await triggerAsr(predictM, this.ctx, k, own, others);
+    const frozenHead = p.ablationFreezeHead
+      ? null
+      : // Its few steps go unreported: the survival stage's progress is its inversion's.
+        await ablateClass(
+          this.ctx,
+          k,
+          { ...p, ablationFreezeHead: 1 },
+          deriveSeed(this.seed, 'ablate', k),
+          () => undefined,
+        ).catch((err: unknown) => {
+          if (err instanceof UmaError && err.code === 'BAD_INPUT')
+            throw new UmaError(
+              'BAD_INPUT',
+              `survivalTest needs a layer before the output layer to unlearn class ${k} with, and freezeRatio ${p.freezeRatio} freezes all of them: lower freezeRatio or set survivalTest to 0`,
+            );
+          throw err;
+        });
+    try {
+      const model = frozenHead?.model ?? ablated;
+      const asrAblated = await triggerAsr((x) => model.predict(x), this.ctx, k, own, others);
+      return { maskL1: own.maskL1, asrModel, asrAblated };
+    } finally {
+      frozenHead?.model.dispose();
     }
   }
 

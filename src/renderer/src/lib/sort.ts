@@ -2,7 +2,15 @@
 import type { ClassFinding } from '../../../shared/results.ts';
 
 export type FindingKey =
-  'index' | 'ablatedAccTarget' | 'ablatedAccOther' | 'asr' | 'maskL1' | 'transferAsr' | 'anomalyIndex' | 'flagged';
+  | 'index'
+  | 'ablatedAccTarget'
+  | 'ablatedAccOther'
+  | 'asr'
+  | 'maskL1'
+  | 'transferAsr'
+  | 'survival'
+  | 'anomalyIndex'
+  | 'flagged';
 
 export interface SortState {
   key: FindingKey;
@@ -10,6 +18,8 @@ export interface SortState {
 }
 
 function value(f: ClassFinding, key: FindingKey): number | null {
+  // The survival test sorts by its trigger's ASR after the ablation; absent (the test did not run) is null.
+  if (key === 'survival') return f.survival?.asrAblated ?? null;
   const v = f[key];
   if (typeof v === 'boolean') return v ? 1 : 0;
   return v;
