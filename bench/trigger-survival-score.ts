@@ -2,13 +2,13 @@
  * Scores the trigger-survival measurements (bench/trigger-survival.ts) as detectors, beside the `uma`
  * and `nc` scans `uma bench` cached for the same models (default profile, 100 per class, seed 1):
  *
- * - `survival`: class k is flagged when the trigger reversed against M (ASR >= 0.5 there) still sends
- *   at least tau of the other classes' samples to k once k is ablated with the output layer frozen
- *   (score: that ASR / tau);
- * - `uma + survival`: flagged by UMA's scan (anomaly index > threshold, trigger does not transfer) or
- *   by the survival test; score = the larger of index / threshold and survival ASR / tau;
+ * - `survival`: class k is flagged when the trigger reversed against M (ASR >= survivalMinAsr there)
+ *   still sends at least tau of the other classes' samples to k once k is ablated with the output layer
+ *   frozen (score: the engine's survivalScore);
+ * - `uma + survival`: the cached scan re-scored by the scanner's own rule (scoreRecord) with each class's
+ *   survival measure attached and survivalThreshold = tau: what `--profile survival` would report;
  * - `noablation`: UMA's index over the triggers reversed against M (no transfer filter: the survival
- *   bench trains no reference), and `noablation + survival` likewise.
+ *   bench trains no reference), and `noablation + survival` likewise (scoreUma).
  *
  * tau is chosen on the tune half (accuracy at the threshold, then ROC-AUC, then the larger tau) and
  * reported on the report half, which is never looked at to choose.
@@ -18,12 +18,12 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { anomalyIndices, ratioOf } from '../src/main/engine/scan/anomaly.ts';
-import { cachePath } from '../src/main/eval/bench.ts';
+import { scoreUma, survivalScore, type ModelScore } from '../src/main/engine/scan/anomaly.ts';
+import { cachePath, scoreRecord } from '../src/main/eval/bench.ts';
 import { benchMarkdown, pct } from '../src/main/eval/metrics/bench-markdown.ts';
 import { detectionTable, type DetectionRecord, type DetectionRow } from '../src/main/eval/metrics/detection.ts';
 import type { ScanResult } from '../src/shared/results.ts';
-import type { ScanMethod, ScanParams } from '../src/shared/scan-params.ts';
+import { resolveParams, type ScanMethod, type ScanParams } from '../src/shared/scan-params.ts';
 import type { SurvivalModel } from './trigger-survival.ts';
 
 const files = process.argv.slice(2);
@@ -43,71 +43,73 @@ function cached(input: Input, m: SurvivalModel, method: ScanMethod): ScanResult 
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ScanResult) : null;
 }
 
-/** Per class, the score normalised so that > 1 flags: the max over the candidate's tests. */
-type ClassScores = number[];
+/** Class k's survival measure as the scanner records it (the head-frozen ablation). */
+const measure = (m: SurvivalModel, k: number) => {
+  const c = m.classes[k];
+  return { maskL1: c.maskL1, asrModel: c.asrModel, asrAblated: c.asrAblated['freeze-head'] };
+};
 
-function survival(m: SurvivalModel, tau: number): ClassScores {
-  return m.classes.map((c) => (c.asrModel >= 0.5 ? c.asrAblated['freeze-head'] / tau : 0));
+/** The survival test alone: the class with the largest survival score, flagged from the threshold up. */
+function survivalOnly(m: SurvivalModel, p: ScanParams): Pick<ModelScore, 'score' | 'target'> {
+  const scores = m.classes.map((_, k) => survivalScore(measure(m, k), p) ?? -Infinity);
+  const score = Math.max(...scores);
+  return { score, target: score >= p.anomalyThreshold ? scores.indexOf(score) : null };
 }
 
-/** The scan's own per-class verdict inputs: a class whose trigger transfers never flags. */
-function umaScan(scan: ScanResult, p: ScanParams): ClassScores {
-  return scan.classes.map((c) =>
-    (c.transferAsr ?? 0) >= p.transferThreshold ? -Infinity : (c.anomalyIndex ?? 0) / p.anomalyThreshold,
+/** UMA's index over the triggers reversed against M, with or without their survival. */
+function noablation(m: SurvivalModel, p: ScanParams, withSurvival: boolean): ModelScore {
+  return scoreUma(
+    m.classes.map((c, k) => ({
+      asr: c.inversionAsr,
+      maskL1: c.maskL1,
+      transferAsr: null,
+      ...(withSurvival ? { survival: measure(m, k) } : {}),
+    })),
+    p,
   );
 }
 
-function noablation(m: SurvivalModel, p: ScanParams): ClassScores {
-  const ratios = m.classes.map((c) => ratioOf({ asr: c.inversionAsr, maskL1: c.maskL1 }, p));
-  return anomalyIndices(ratios, p.anomalyLogFloor).map((a) => a / p.anomalyThreshold);
-}
-
-const either = (a: ClassScores, b: ClassScores): ClassScores => a.map((v, k) => Math.max(v, b[k]));
-
-function record(m: SurvivalModel, dataset: string, method: string, scores: ClassScores, seconds: number) {
-  const score = Math.max(...scores);
-  const top = scores.indexOf(score);
-  const r: DetectionRecord = {
+function record(
+  m: SurvivalModel,
+  dataset: string,
+  method: string,
+  s: Pick<ModelScore, 'score' | 'target'>,
+  seconds: number,
+): DetectionRecord {
+  return {
     dataset,
     kind: m.attack ?? 'clean',
     positive: m.attack !== null,
     method,
-    score,
-    verdict: score > 1 ? 'trojaned' : 'clean',
-    suspected: score > 1 ? top : null,
+    score: s.score,
+    verdict: s.target === null ? 'clean' : 'trojaned',
+    suspected: s.target,
     target: m.target,
     seconds,
   };
-  return r;
 }
+
+const fromScan = (r: ReturnType<typeof scoreRecord>) => ({ score: r.score, target: r.suspected });
 
 function records(half: string, tau: number): DetectionRecord[] {
   const out: DetectionRecord[] = [];
   for (const input of inputs)
     for (const m of input.models.filter((x) => x.half === half)) {
       const dataset = m.id.startsWith('fashion-mnist') ? 'fashion-mnist' : m.id.split('-')[0];
+      // Files written before the survival parameters existed lack them: they take the defaults.
+      const p = resolveParams({ ...input.params, survivalThreshold: tau });
       const uma = cached(input, m, 'uma');
       const nc = cached(input, m, 'nc');
-      const surv = survival(m, tau);
-      const noabl = noablation(m, input.params);
-      out.push(record(m, dataset, `survival (tau ${tau})`, surv, m.seconds));
-      out.push(record(m, dataset, 'noablation (no filter)', noabl, m.seconds));
-      out.push(record(m, dataset, `noablation + survival (tau ${tau})`, either(noabl, surv), m.seconds));
+      out.push(record(m, dataset, `survival (tau ${tau})`, survivalOnly(m, p), m.seconds));
+      out.push(record(m, dataset, 'noablation (no filter)', noablation(m, p, false), m.seconds));
+      out.push(record(m, dataset, `noablation + survival (tau ${tau})`, noablation(m, p, true), m.seconds));
       if (uma) {
-        const umaScores = umaScan(uma, input.params);
-        out.push(record(m, dataset, 'uma (cached scan)', umaScores, uma.seconds));
-        out.push(record(m, dataset, `uma + survival (tau ${tau})`, either(umaScores, surv), uma.seconds + m.seconds));
+        const withSurvival = { ...uma, classes: uma.classes.map((c, k) => ({ ...c, survival: measure(m, k) })) };
+        out.push(record(m, dataset, 'uma (cached scan)', fromScan(scoreRecord(uma, 'uma', p)), uma.seconds));
+        const both = fromScan(scoreRecord(withSurvival, 'uma', p));
+        out.push(record(m, dataset, `uma + survival (tau ${tau})`, both, uma.seconds + m.seconds));
       }
-      if (nc)
-        out.push(
-          record(
-            m,
-            dataset,
-            'nc (cached scan)',
-            nc.classes.map((c) => (c.anomalyIndex ?? 0) / 2),
-            nc.seconds,
-          ),
-        );
+      if (nc) out.push(record(m, dataset, 'nc (cached scan)', fromScan(scoreRecord(nc, 'nc', p)), nc.seconds));
     }
   return out;
 }

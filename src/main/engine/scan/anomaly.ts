@@ -45,7 +45,7 @@ export interface ModelScore {
    * no class passes and none has one, the smallest index overall).
    */
   score: number;
-  /** The flagged class with the largest anomaly index, or null. */
+  /** The flagged class with the largest class score (index where it passes the filter, or survival score), or null. */
   target: number | null;
 }
 

@@ -1,9 +1,9 @@
 /**
  * Turns per-task step reports into one ScanProgress: per-class fractions (ablation and inversion halves
- * for UMA; thirds with the survival test, whose inversion is as long as the first), the reference model's share, the overall fraction, an ETA from the rate so far, and what
- * each worker is doing.
+ * for UMA; thirds with the survival test, whose inversion is as long as the first), the reference
+ * model's share, the overall fraction, an ETA from the rate so far, and what each worker is doing.
  */
-import type { ScanProgress, StepProgress, WorkerActivity } from '../../../shared/events.ts';
+import type { ScanProgress, ScanStage, StepProgress, WorkerActivity } from '../../../shared/events.ts';
 import { idleWorker } from './executor.ts';
 
 export class ProgressTracker {
@@ -11,16 +11,23 @@ export class ProgressTracker {
   private referenceDone = 0;
   private readonly start = performance.now();
   private readonly workers: WorkerActivity[];
+  /** A class's stages in order, each an equal share of its work. */
+  private readonly classStages: ScanStage[];
   private last: StepProgress = { stage: 'prepare', classIndex: null, step: 0, steps: 0 };
 
   constructor(
     numClasses: number,
-    private readonly withAblation: boolean,
+    withAblation: boolean,
     private readonly withReference: boolean,
     done: readonly number[] = [],
     workerIds: readonly number[] = [],
-    private readonly withSurvival = false,
+    withSurvival = false,
   ) {
+    this.classStages = [
+      ...(withAblation ? (['ablation'] as const) : []),
+      'inversion',
+      ...(withSurvival ? (['survival'] as const) : []),
+    ];
     this.workers = workerIds.map(idleWorker);
     this.classDone = new Array<number>(numClasses).fill(0);
     for (const k of done) this.classDone[k] = 1;
@@ -38,14 +45,8 @@ export class ProgressTracker {
     const f = p.steps > 0 ? Math.min(1, p.step / p.steps) : 1;
     if (stage === 'reference') this.referenceDone = f;
     else if (k !== null) {
-      // The class's stages in order and the share of its work each has.
-      const parts = [
-        ...(this.withAblation ? ['ablation'] : []),
-        'inversion',
-        ...(this.withSurvival ? ['survival'] : []),
-      ];
-      const at = parts.indexOf(stage);
-      if (at >= 0) this.classDone[k] = (at + f) / parts.length;
+      const at = this.classStages.indexOf(stage);
+      if (at >= 0) this.classDone[k] = (at + f) / this.classStages.length;
     }
     return this.snapshot(p);
   }
