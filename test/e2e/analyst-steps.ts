@@ -152,8 +152,8 @@ export async function walkAnalystPath(page: Page, shotsDir: string, prefix: stri
   // The case page after all that: scans, notes, the audit log and its chain check; in the dark theme.
   await page.getByRole('link', { name: 'Cases', exact: true }).click();
   await page.getByLabel('Search cases').fill('vendor');
-  await page.locator('table.cases tbody tr').first().waitFor();
-  expect(await page.locator('table.cases tbody').textContent()).toContain('trojaned');
+  // The row can render before its last verdict arrives: wait for the verdict, not just the row.
+  await expect.poll(() => page.locator('table.cases tbody').textContent()).toContain('trojaned');
   await shot('case-list');
   await page.getByRole('link', { name: 'E2E: vendor model' }).first().click();
   await page.getByLabel('Add a note').fill('Class 7 trigger: 3x3 patch bottom-left, as in BadNets.');
