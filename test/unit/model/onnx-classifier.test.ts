@@ -9,7 +9,7 @@ import { initBackend } from '../../../src/main/engine/backend/index.ts';
 import { OnnxClassifier } from '../../../src/main/engine/model/onnx/classifier.ts';
 import { loadOnnx } from '../../../src/main/engine/model/onnx/index.ts';
 import type { Classifier } from '../../../src/main/engine/model/types.ts';
-import { buildModel } from './onnx-builder.ts';
+import { buildModel, randomFloats } from './onnx-builder.ts';
 
 const bytesOf = (name: string) =>
   new Uint8Array(readFileSync(new URL(`../../fixtures/onnx/${name}.onnx`, import.meta.url)));
@@ -205,6 +205,51 @@ describe('ONNX classifier', () => {
     expect(Math.max(...pos.map(Math.abs))).toBeLessThan(0.2);
     fresh.dispose();
     vit.dispose();
+  });
+
+  it('keeps input normalisation (what the graph subtracts and divides by) as file constants, never weights', async () => {
+    // PyTorch's (x - mean) / std with registered buffers, exported as Sub and Div over [1, C, 1, 1] initializers.
+    const mean = [0.49, 0.48, 0.45];
+    const std = [0.25, 0.24, 0.26];
+    const def = {
+      input: ['batch', 3, 2, 2],
+      nodes: [
+        { op: 'Sub', inputs: ['x', 'mean'], outputs: ['c'] },
+        { op: 'Div', inputs: ['c', 'std'], outputs: ['n'] },
+        { op: 'Flatten', inputs: ['n'], outputs: ['f'] },
+        { op: 'Gemm', inputs: ['f', 'w', 'b'], outputs: ['y'], attrs: { transB: 1 } },
+      ],
+      initializers: {
+        mean: { dims: [1, 3, 1, 1], floats: mean },
+        std: { dims: [1, 3, 1, 1], floats: std },
+        w: { dims: [2, 12], floats: randomFloats(24, 5) },
+        b: { dims: [2], floats: [0.1, -0.1] },
+      },
+    };
+    const m = await loadOnnx(buildModel(def), { name: 'normalised' });
+    expect(m.weightLayers().map((l) => `${l.name}:${l.kind}`)).toEqual(['Gemm_3:dense']);
+    expect(m.report.params).toBe(24 + 2);
+    const fresh = await m.reinitialized(1);
+    fresh.freeze(0);
+    expect(fresh.trainableVariables()).toHaveLength(2);
+    // The re-initialised copy still normalises with the file's statistics: with its Gemm set to the
+    // file's weights it computes exactly what the file computes.
+    const [w, b] = fresh.weightLayers()[0].variables;
+    const [w0, b0] = m.weightLayers()[0].variables;
+    w.assign(w0);
+    b.assign(b0);
+    const px = tf.randomUniform<tf.Rank.R4>([2, 2, 2, 3], 0, 1, 'float32', 9);
+    const manual = tf.tidy(() => {
+      const n = px.sub(tf.tensor1d(mean)).div(tf.tensor1d(std)).transpose([0, 3, 1, 2]).reshape([2, 12]);
+      return values(
+        n.matMul(tf.tensor2d(def.initializers.w.floats, [2, 12]), false, true).add(tf.tensor1d([0.1, -0.1])),
+      );
+    });
+    const got = tf.tidy(() => values(fresh.predict(px)));
+    got.forEach((v, i) => expect(v).toBeCloseTo(manual[i], 4));
+    px.dispose();
+    fresh.dispose();
+    m.dispose();
   });
 
   it('activates Dropout only in training mode, as inverted dropout', async () => {

@@ -1,8 +1,8 @@
 /**
  * Which initializers are weights, which layer owns each, how it is stored, and how PyTorch would
  * initialise it. Float initializers in a weight slot (Conv, Gemm, MatMul, norms) or with more than one
- * element become tf.Variables; the rest (shape constants, scalar factors) stay constants that the
- * executor may fold.
+ * element become tf.Variables, except what is subtracted or divided by (input normalisation); the rest
+ * (shape constants, scalar factors, normalisation buffers) stay constants that the executor may fold.
  */
 import { UmaError } from '../../../../shared/errors.ts';
 import type { WeightLayerKind } from '../types.ts';
@@ -114,6 +114,11 @@ export function analyseWeights(model: OnnxModel, order: OnnxNode[]): LayerSpec[]
         spec = { name: input, dims: init.dims, ...slot };
       } else {
         if (size(init.dims) <= 1) return; // a scalar factor: a constant, not a weight
+        // What a graph subtracts or divides by is input normalisation (PyTorch's mean/std buffers),
+        // not a learned parameter: kept from the file, never re-initialised or trained. Treated as a
+        // learned embedding it was re-initialised to N(0, 0.02^2) in the reference model, whose
+        // inputs were then divided by ~0.02, and it never learned CIFAR-10 (bench/README.md).
+        if (node.op === 'Sub' || node.op === 'Div') return;
         // A bias added right after a MatMul-with-weight belongs to that dense layer.
         const other = node.op === 'Add' ? node.inputs.find((x) => x !== input) : undefined;
         const dense = other ? owner.get(other) : undefined;
