@@ -9,7 +9,7 @@
  * here.
  */
 import type { ClassFinding, ScanResult } from './results.ts';
-import { METHOD_STAGES } from './scan-params.ts';
+import { METHOD_STAGES, transferCounts } from './scan-params.ts';
 
 export type AnomalyStatistic = 'paper' | 'log-robust-z' | 'neural-cleanse';
 
@@ -28,7 +28,10 @@ export interface ClassExplanation {
    * it (anomalyLogFloor: the paper's index, a robust z of log r_k, or Neural Cleanse's); null while pending.
    */
   anomaly: { index: number; threshold: number; above: boolean; statistic: AnomalyStatistic } | null;
-  /** Transfer ASR on the clean reference against transferThreshold; null where no transfer test counts. */
+  /**
+   * Transfer ASR on the clean reference against transferThreshold; null where no transfer test counts
+   * (the method has none, or the reference learned too little: see the sentence).
+   */
   transfer: { asr: number; threshold: number; transfers: boolean } | null;
   /** The reversed trigger: its ASR on the model it was reversed against and its mask's L1 norm (pixels). */
   trigger: { asr: number; maskL1: number };
@@ -53,7 +56,7 @@ export interface ClassExplanation {
   text: string;
 }
 
-export type Scoring = Pick<ScanResult, 'method' | 'params'>;
+export type Scoring = Pick<ScanResult, 'method' | 'params' | 'reference'>;
 /** The stored fields of a class an explanation reads (a ClassFinding, or a signed statement's class). */
 export type ScoredClass = Pick<
   ClassFinding,
@@ -135,9 +138,20 @@ function sentence(e: ClassExplanation, k: ScoredClass, s: Scoring): string {
     ? `, and fools the clean reference on only ${f2(t.asr)} (< ${t.threshold})`
     : nc
       ? ''
-      : `; ${METHOD_STAGES[s.method].transferFilter ? 'no transfer test ran' : 'this method has no transfer filter'}`;
+      : `; ${whyNoTransfer(s)}`;
   const confirm = e.borderline ? ' Confirm with another seed or more clean data before relying on it.' : '';
   return `${head}; ${triggerWords(e, nc)}${clean}.${survivalNote}${confirm}`;
+}
+
+/** Why a UMA class's flag has no transfer test behind it. */
+function whyNoTransfer(s: Scoring): string {
+  if (!METHOD_STAGES[s.method].transferFilter) return 'this method has no transfer filter';
+  const acc = s.reference?.accuracy;
+  if (acc == null || transferCounts(s.method, s.params, s.reference)) return 'no transfer test ran';
+  return (
+    `the transfer test does not count: the clean reference reached only ${f2(acc)} accuracy on its samples ` +
+    `(< referenceMinAccuracy ${s.params.referenceMinAccuracy}), too little to tell a natural feature from a planted one`
+  );
 }
 
 function statisticOf(s: Scoring): AnomalyStatistic {
@@ -149,8 +163,8 @@ function statisticOf(s: Scoring): AnomalyStatistic {
 /** Why class k has the flag it has, from its stored fields and the scan's method and parameters. */
 export function explainClass(k: ScoredClass, s: Scoring): ClassExplanation {
   const p = s.params;
-  // The transfer test counts only where the method runs it, as runScan passes it to scoreUma.
-  const transferAsr = METHOD_STAGES[s.method].transferFilter ? k.transferAsr : null;
+  // The transfer test counts only where the method runs it on a reference that learned, as runScan scores.
+  const transferAsr = transferCounts(s.method, s.params, s.reference) ? k.transferAsr : null;
   const transfer =
     transferAsr === null
       ? null

@@ -18,7 +18,13 @@ import type { Dataset } from '../engine/data/index.ts';
 import { loadModelFile } from '../engine/model/load.ts';
 import type { DetectionRecord } from './metrics/detection.ts';
 import { scoreFindings } from '../engine/scan/anomaly.ts';
-import { AUTHORS_PROFILE, METHOD_STAGES, resolveParams, SCORE_ONLY_PARAMS } from '../../shared/scan-params.ts';
+import {
+  AUTHORS_PROFILE,
+  METHOD_STAGES,
+  resolveParams,
+  SCORE_ONLY_PARAMS,
+  transferCounts,
+} from '../../shared/scan-params.ts';
 import { paramsSha256 } from '../util/params-digest.ts';
 import { runScan } from '../engine/scan/pipeline.ts';
 import { entryModelPath, listCorpus, type Manifest } from './zoo/corpus.ts';
@@ -76,9 +82,9 @@ export function scoreRecord(
   method: BenchMethod,
   params: ScanParams,
 ): Pick<ScanRecord, 'score' | 'verdict' | 'suspected'> {
-  const stages = METHOD_STAGES[SCANNED_FOR[method]];
-  const filter = stages.transferFilter && !method.endsWith('-nofilter');
-  const s = scoreFindings(r.classes, stages.scoring, params, filter);
+  const scanned = SCANNED_FOR[method];
+  const filter = transferCounts(scanned, params, r.reference) && !method.endsWith('-nofilter');
+  const s = scoreFindings(r.classes, METHOD_STAGES[scanned].scoring, params, filter);
   return { score: s.score, verdict: s.target === null ? 'clean' : 'trojaned', suspected: s.target };
 }
 
@@ -94,6 +100,7 @@ const KEYED_UNLESS: Partial<ScanParams> = {
   // Score-only (keyed at the authors' value, so never): listed so that adding them changed no key.
   survivalThreshold: AUTHORS_PROFILE.survivalThreshold,
   survivalMinAsr: AUTHORS_PROFILE.survivalMinAsr,
+  referenceMinAccuracy: AUTHORS_PROFILE.referenceMinAccuracy,
 };
 
 /** The scan's cache key: every parameter that changes what is measured, none that only scores it. */

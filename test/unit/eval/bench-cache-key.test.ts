@@ -14,6 +14,7 @@ describe('bench cache key', () => {
     delete before.survivalTest;
     delete before.survivalThreshold;
     delete before.survivalMinAsr;
+    delete before.referenceMinAccuracy;
     const earlier = paramsSha256(before as ScanParams, 'uma', 7).slice(0, 16);
     expect(cachePath('d', 'uma', AUTHORS_PROFILE, 7)).toBe(join('d', `scan-uma-${earlier}.json`));
     const keys = [{ inversionRestarts: 3 }, { lambdaGrowth: 1 }, { ablationFreezeHead: 1 }, { survivalTest: 1 }].map(
@@ -26,6 +27,7 @@ describe('bench cache key', () => {
     const base = cachePath('d', 'uma', DEFAULT_PROFILE, 1);
     expect(cachePath('d', 'uma', { ...DEFAULT_PROFILE, anomalyThreshold: 3, transferThreshold: 0.5 }, 1)).toBe(base);
     expect(cachePath('d', 'uma', { ...DEFAULT_PROFILE, survivalThreshold: 0.6, survivalMinAsr: 0.7 }, 1)).toBe(base);
+    expect(cachePath('d', 'uma', { ...DEFAULT_PROFILE, referenceMinAccuracy: 0 }, 1)).toBe(base);
     expect(cachePath('d', 'uma', { ...DEFAULT_PROFILE, inversionSteps: 100 }, 1)).not.toBe(base);
   });
 });

@@ -10,6 +10,7 @@ const cls = (k: number, over: Partial<ClassFinding> = {}): ClassFinding => ({ ..
 const withParams = (over: Partial<ScanResult['params']>, method: ScanResult['method'] = 'uma') => ({
   method,
   params: { ...result.params, ...over },
+  reference: result.reference,
 });
 
 describe('class explanation (UMA with the transfer filter)', () => {
@@ -45,8 +46,23 @@ describe('class explanation (UMA with the transfer filter)', () => {
     expect(e.anomaly?.statistic).toBe('log-robust-z');
     expect(e.text).toMatch(/^Flagged: anomaly index \(robust z of log r\) 7\.25 > 2;/);
     const { anomalyLogFloor: _, ...older } = result.params;
-    expect(explainClass(cls(3), { method: 'uma', params: older as ScanResult['params'] }).anomaly?.statistic).toBe(
-      'paper',
+    expect(explainClass(cls(3), { ...result, params: older as ScanResult['params'] }).anomaly?.statistic).toBe('paper');
+  });
+
+  it('a reference that learned too little: the transfer test does not count, and the sentence says why', () => {
+    // Class 5's trigger transfers (0.47), which a healthy reference would call natural; a reference at
+    // chance (one class for every input) cannot tell, so the scan flagged it by its index alone.
+    const weak = { ...result, params: { ...result.params, referenceMinAccuracy: 0.3 } };
+    weak.reference = { kind: 'trained', accuracy: 0.1, seconds: 20 };
+    const e = explainClass(cls(5, { anomalyIndex: 2.6, transferAsr: 0.47, flagged: true }), weak);
+    expect(e).toMatchObject({ outcome: 'flagged', transfer: null, agreesWithScan: true });
+    expect(e.text).toMatch(
+      /; the transfer test does not count: the clean reference reached only 0\.10 accuracy on its samples \(< referenceMinAccuracy 0\.3\), too little to tell a natural feature from a planted one\.( |$)/,
+    );
+    // The same class with the fixture's reference (0.61): filtered, as before.
+    const healthy = { ...weak, reference: result.reference };
+    expect(explainClass(cls(5, { anomalyIndex: 2.6, transferAsr: 0.47, flagged: false }), healthy).outcome).toBe(
+      'filtered',
     );
   });
 

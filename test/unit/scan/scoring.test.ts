@@ -8,6 +8,7 @@ import { BatchSampler } from '../../../src/main/engine/scan/sampler.ts';
 import { mulberry32 } from '../../../src/main/engine/random.ts';
 import {
   AUTHORS_PROFILE,
+  transferCounts,
   BOUNDED_ABLATION,
   DEFAULT_PROFILE,
   PROFILES,
@@ -56,6 +57,20 @@ describe('anomaly index', () => {
     expect(out.score).toBeCloseTo(0);
     const nofilter = scoreUma([...m, { asr: 1, maskL1: 10, transferAsr: null }], S);
     expect(nofilter.target).toBe(4);
+  });
+
+  it('the transfer test counts only for a method that has it, on a reference that learned', () => {
+    const tuned = { referenceMinAccuracy: 0.3 };
+    expect(transferCounts('uma', tuned, { accuracy: 0.96 })).toBe(true);
+    // A reference that predicts one class for everything (CIFAR-10 before the ONNX import fix: 0.10).
+    expect(transferCounts('uma', tuned, { accuracy: 0.1 })).toBe(false);
+    expect(transferCounts('uma', { referenceMinAccuracy: 0 }, { accuracy: 0.1 })).toBe(true);
+    expect(transferCounts('uma', tuned, { accuracy: null })).toBe(true); // supplied, accuracy unknown
+    expect(transferCounts('uma-noablation', tuned, { accuracy: 0.5 })).toBe(true);
+    expect(transferCounts('uma-nofilter', tuned, { accuracy: 1 })).toBe(false);
+    expect(transferCounts('nc', tuned, null)).toBe(false);
+    // Results stored before the parameter existed: the test always counted.
+    expect(transferCounts('uma', {} as typeof tuned, { accuracy: 0.1 })).toBe(true);
   });
 
   it('the survival test flags a class whose own trigger keeps its ASR after ablation, whatever its index', () => {
@@ -161,9 +176,15 @@ describe('parameters', () => {
       (k) => AUTHORS_PROFILE[k] !== DEFAULT_PROFILE[k],
     );
     expect(differs.sort()).toEqual(
-      ['referenceMinSteps', ...Object.keys(BOUNDED_ABLATION), ...Object.keys(TRANSFER_SUBSAMPLE)].sort(),
+      [
+        'referenceMinSteps',
+        'referenceMinAccuracy',
+        ...Object.keys(BOUNDED_ABLATION),
+        ...Object.keys(TRANSFER_SUBSAMPLE),
+      ].sort(),
     );
     expect(AUTHORS_PROFILE.referenceMinSteps).toBe(0);
+    expect(AUTHORS_PROFILE.referenceMinAccuracy).toBe(0); // the paper filters whatever the reference learned
     // The authors' profile: the 5-epoch cap, the probability stop alone, the transfer test on every sample.
     expect([
       AUTHORS_PROFILE.ablationMaxEpochs,
