@@ -110,10 +110,11 @@ describe('new scan form', () => {
     expect((w.find('#param-referenceMinSteps').element as HTMLInputElement).value).toBe('0');
     await w.find('form').trigger('submit');
     await flushPromises();
-    // The default profile's departures from the paper, undone: the reference minimum, the ablation
-    // bound and the transfer subsample (src/shared/scan-params.ts, TUNED_PROFILE).
+    // The default profile's departures from the paper, undone: the reference minimum and its accuracy
+    // floor, the ablation bound and the transfer subsample (src/shared/scan-params.ts, TUNED_PROFILE).
     expect(fake.argsOf('scans/start')[0].params).toEqual({
       referenceMinSteps: 0,
+      referenceMinAccuracy: 0,
       ablationMaxEpochs: 5,
       ablationStopAcc: 0,
       ablationPlateauSteps: 0,
