@@ -13,33 +13,20 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { parseParams } from '../src/main/cli/scan-options.ts';
-import { PROFILES, resolveParams, type ProfileName, type ScanParams } from '../src/shared/scan-params.ts';
+import type { ScanParams } from '../src/shared/scan-params.ts';
 import { benchMarkdown, pct } from '../src/main/eval/metrics/bench-markdown.ts';
 import { detectionTable, type DetectionRow } from '../src/main/eval/metrics/detection.ts';
-import { benchCorpus, type BenchMethod, type CorpusHalf, type ScanRecord } from '../src/main/eval/bench.ts';
+import type { BenchMethod, CorpusHalf, ScanRecord } from '../src/main/eval/bench.ts';
+import { cachedScans } from './cached-scans.ts';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    profile: { type: 'string', default: 'tuned' },
-    'max-per-class': { type: 'string', default: '100' },
-    seed: { type: 'string', default: '1' },
-    param: { type: 'string', multiple: true, default: [] },
-    floors: { type: 'string', default: '0,0.25,0.5,0.75,1,1.5' },
-    transfer: { type: 'string', default: '0.2,0.3,0.5' },
-    thresholds: { type: 'string', default: '2,3' },
-    out: { type: 'string', default: join(import.meta.dirname, 'results', 'scoring-sweep.json') },
-  },
+const scans = cachedScans({
+  floors: { type: 'string', default: '0,0.25,0.5,0.75,1,1.5' },
+  transfer: { type: 'string', default: '0.2,0.3,0.5' },
+  thresholds: { type: 'string', default: '2,3' },
+  out: { type: 'string', default: join(import.meta.dirname, 'results', 'scoring-sweep.json') },
 });
-if (positionals.length === 0) throw new Error('give one or more corpus folders with cached `uma bench` scans');
-const profile = values.profile as ProfileName;
-const base: ScanParams = resolveParams({
-  ...PROFILES[profile],
-  maxPerClass: Number(values['max-per-class']),
-  ...parseParams(values.param),
-});
+const { profile, base } = scans;
+const values = scans.values as Record<'floors' | 'transfer' | 'thresholds' | 'out', string>;
 const numbers = (s: string): number[] => s.split(',').map(Number);
 
 type Scoring = Pick<ScanParams, 'anomalyLogFloor' | 'transferThreshold' | 'anomalyThreshold'>;
@@ -54,22 +41,8 @@ const candidates: Scoring[] = numbers(values.floors).flatMap((anomalyLogFloor) =
   ),
 );
 
-async function records(scoring: Scoring, half: CorpusHalf, methods: BenchMethod[]): Promise<ScanRecord[]> {
-  const all: ScanRecord[] = [];
-  for (const corpus of positionals)
-    all.push(
-      ...(await benchCorpus({
-        corpus,
-        methods,
-        profile,
-        params: { ...base, ...scoring },
-        seed: Number(values.seed),
-        cachedOnly: true,
-        half,
-      })),
-    );
-  return all;
-}
+const records = (scoring: Scoring, half: CorpusHalf, methods: BenchMethod[]): Promise<ScanRecord[]> =>
+  scans.records(half, { ...base, ...scoring }, methods);
 
 /** Per data set, the 'all attacks' row; a candidate's merit is the mean over data sets of AUC and accuracy. */
 function summary(rows: DetectionRow[], method: string) {
@@ -112,7 +85,7 @@ const tuneRowsChosen = detectionTable(await records(best.scoring, 'tune', method
 const md = [
   `# Scoring sweep (${profile} profile's scans, ${base.maxPerClass} clean samples per class)`,
   '',
-  `Corpora: ${positionals.join(', ')}. Candidates are chosen on the tune half only (accuracy at the`,
+  `Corpora: ${scans.corpora.join(', ')}. Candidates are chosen on the tune half only (accuracy at the`,
   'threshold averaged over data sets, then ROC-AUC); the report half is never looked at to choose.',
   '',
   '## Tune half: every candidate',

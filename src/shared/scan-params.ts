@@ -288,6 +288,15 @@ export const PROFILES = {
 export type ProfileName = keyof typeof PROFILES;
 export const PROFILE_NAMES = Object.keys(PROFILES) as ProfileName[];
 
+/**
+ * `uma calibrate`: the anomaly threshold from known-clean models of the suspect's task is this margin
+ * times their largest model score, never below the profile's threshold (docs/algorithm.md, step 5,
+ * "Calibrating the threshold"). Chosen by leave-one-out on the tune halves of the PyTorch corpora
+ * (bench/README.md, "Tune halves and threshold calibration"): clean scores are heavy-tailed (GTSRB
+ * CNNs 5.4, 6.0 and 17.4), and below 2.9 the third exceeds what the other two set.
+ */
+export const CALIBRATION_MARGIN = 3;
+
 export const DEFAULT_PROFILE_NAME: ProfileName = 'tuned';
 export const DEFAULT_PROFILE: ScanParams = PROFILES[DEFAULT_PROFILE_NAME];
 

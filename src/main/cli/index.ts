@@ -17,6 +17,7 @@ import { bench } from './commands/bench.ts';
 import { keys } from './commands/keys.ts';
 import { audit } from './commands/audit.ts';
 import { batch } from './commands/batch.ts';
+import { calibrate } from './commands/calibrate.ts';
 import { worker } from './commands/worker.ts';
 
 const COMMANDS: Command[] = [
@@ -31,6 +32,7 @@ const COMMANDS: Command[] = [
   keys,
   audit,
   inspect,
+  calibrate,
   zoo,
   bench,
   serve,

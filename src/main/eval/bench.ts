@@ -17,14 +17,8 @@ import type { ScanMethod, ScanParams } from '../../shared/scan-params.ts';
 import type { Dataset } from '../engine/data/index.ts';
 import { loadModelFile } from '../engine/model/load.ts';
 import type { DetectionRecord } from './metrics/detection.ts';
-import { scoreFindings } from '../engine/scan/anomaly.ts';
-import {
-  AUTHORS_PROFILE,
-  METHOD_STAGES,
-  resolveParams,
-  SCORE_ONLY_PARAMS,
-  transferCounts,
-} from '../../shared/scan-params.ts';
+import { rescoreResult } from '../engine/scan/anomaly.ts';
+import { AUTHORS_PROFILE, resolveParams, SCORE_ONLY_PARAMS } from '../../shared/scan-params.ts';
 import { paramsSha256 } from '../util/params-digest.ts';
 import { runScan } from '../engine/scan/pipeline.ts';
 import { entryModelPath, listCorpus, type Manifest } from './zoo/corpus.ts';
@@ -44,6 +38,8 @@ const SCANNED_FOR: Record<BenchMethod, ScanMethod> = {
 
 export interface ScanRecord extends DetectionRecord {
   id: string;
+  /** The model's architecture (its recipe's): calibration groups clean models by it. */
+  arch: string;
   method: BenchMethod;
   profile: string;
   half: CorpusHalf;
@@ -82,9 +78,7 @@ export function scoreRecord(
   method: BenchMethod,
   params: ScanParams,
 ): Pick<ScanRecord, 'score' | 'verdict' | 'suspected'> {
-  const scanned = SCANNED_FOR[method];
-  const filter = transferCounts(scanned, params, r.reference) && !method.endsWith('-nofilter');
-  const s = scoreFindings(r.classes, METHOD_STAGES[scanned].scoring, params, filter);
+  const s = rescoreResult({ ...r, method: SCANNED_FOR[method] }, params, !method.endsWith('-nofilter'));
   return { score: s.score, verdict: s.target === null ? 'clean' : 'trojaned', suspected: s.target };
 }
 
@@ -148,6 +142,7 @@ function baseRecord(
 ): Omit<ScanRecord, 'method' | 'score' | 'verdict' | 'suspected' | 'seconds'> {
   return {
     id: m.id,
+    arch: m.recipe.arch,
     dataset: m.recipe.dataset,
     kind: m.recipe.kind,
     positive: m.attack !== null,

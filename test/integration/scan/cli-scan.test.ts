@@ -66,6 +66,13 @@ describe('uma scan', () => {
       trusted: trustedKeys(dataPaths(join(dir, 'cases.sqlite'))),
     });
     expect(checks.ok).toBe(true);
+    // The result document calibrates a threshold: re-scored under the profile it ran with, it scores what the scan said.
+    const cal = capture();
+    expect(await main(['calibrate', join(dir, 'r.json')], cal.io)).toBe(0);
+    expect(cal.out[0]).toContain(
+      `score ${result.score.toFixed(2)}  model ${result.model.name} sha256 ${result.model.sha256}`,
+    );
+    expect(cal.out.at(-1)).toMatch(/--profile tuned --param anomalyThreshold=\d+\.\d\d$/);
   }, 180_000);
 
   it('exits 2 with a clear message on bad input', async () => {

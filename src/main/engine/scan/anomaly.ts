@@ -3,7 +3,8 @@
  * where it ran, and Neural Cleanse's MAD outlier test over mask norms (docs/algorithm.md, step 5,
  * step 6 (survival test) and "Neural Cleanse").
  */
-import type { SurvivalMeasure } from '../../../shared/results.ts';
+import type { ScanResult, SurvivalMeasure } from '../../../shared/results.ts';
+import { METHOD_STAGES, transferCounts, type ScanParams } from '../../../shared/scan-params.ts';
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) return NaN;
@@ -153,6 +154,20 @@ export function scoreFindings(
     })),
     params,
   );
+}
+
+/**
+ * A finished scan's findings scored under other scoring constants (SCORE_ONLY_PARAMS; nothing is
+ * recomputed): the benchmark's sweeps and threshold calibration on known-clean models. withFilter false
+ * drops the transfer test (the paper's "without the filter" rows).
+ */
+export function rescoreResult(
+  r: Pick<ScanResult, 'method' | 'classes' | 'reference'>,
+  params: ScanParams,
+  withFilter = true,
+): ModelScore {
+  const filter = withFilter && transferCounts(r.method, params, r.reference);
+  return scoreFindings(r.classes, METHOD_STAGES[r.method].scoring, params, filter);
 }
 
 /** Neural Cleanse: a_k = (median - L1_k) / (1.4826 MAD), flagged when above the threshold. */

@@ -1,0 +1,63 @@
+/**
+ * What the re-scoring scripts share (bench/scoring-sweep.ts, bench/threshold-calibration.ts): their
+ * command line (the corpora, the profile and measurement parameters the cached scans were made with)
+ * and the records of those scans under other scoring constants. Nothing is rescanned: `uma bench`
+ * caches each scan beside its model, keyed by what it measures (src/main/eval/bench.ts).
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseParams } from '../src/main/cli/scan-options.ts';
+import { PROFILES, resolveParams, type ProfileName, type ScanParams } from '../src/shared/scan-params.ts';
+import { benchCorpus, type BenchMethod, type CorpusHalf, type ScanRecord } from '../src/main/eval/bench.ts';
+
+export interface CachedScans {
+  corpora: string[];
+  profile: ProfileName;
+  /** The profile with the command line's measurement parameters: what the cached scans ran with. */
+  base: ScanParams;
+  /** Every cached record of one half of the corpora, scored under `params`. */
+  records: (half: CorpusHalf, params: ScanParams, methods?: BenchMethod[]) => Promise<ScanRecord[]>;
+  /** The script's own options' values. */
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+}
+
+export function cachedScans(own: NonNullable<ParseArgsConfig['options']>): CachedScans {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      profile: { type: 'string', default: 'tuned' },
+      'max-per-class': { type: 'string', default: '100' },
+      seed: { type: 'string', default: '1' },
+      param: { type: 'string', multiple: true, default: [] },
+      ...own,
+    },
+  });
+  if (positionals.length === 0) throw new Error('give one or more corpus folders with cached `uma bench` scans');
+  const profile = values.profile as ProfileName;
+  const base = resolveParams({
+    ...PROFILES[profile],
+    maxPerClass: Number(values['max-per-class']),
+    ...parseParams(values.param),
+  });
+  return {
+    corpora: positionals,
+    profile,
+    base,
+    values,
+    records: async (half, params, methods = ['uma']) => {
+      const all: ScanRecord[] = [];
+      for (const corpus of positionals)
+        all.push(
+          ...(await benchCorpus({
+            corpus,
+            methods,
+            profile,
+            params,
+            seed: Number(values.seed),
+            cachedOnly: true,
+            half,
+          })),
+        );
+      return all;
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * The anomaly threshold calibrated on known-clean models of the same task (docs/algorithm.md, step 5,
+ * "Calibrating the threshold"): T = max(the profile's threshold, margin x the largest clean model score).
+ * Where most classes end unreachable after the ablation (43-class GTSRB CNNs, tiny MLPs) the paper's
+ * index has no baseline and a clean model's natural class scores far above the constant 2, while a
+ * trojan's target scores orders of magnitude higher still: the ranking holds, the constant does not.
+ */
+import { UmaError } from '../../../shared/errors.ts';
+import type { ScanResult } from '../../../shared/results.ts';
+import type { ScanParams } from '../../../shared/scan-params.ts';
+import { rescoreResult } from './anomaly.ts';
+
+export interface ThresholdCalibration {
+  /** Each clean scan's model score under the scoring constants given. */
+  scores: number[];
+  margin: number;
+  threshold: number;
+}
+
+/** The rule alone, on model scores (a model is flagged exactly when its score exceeds the threshold). */
+export function thresholdFromCleanScores(scores: readonly number[], base: number, margin: number): number {
+  if (scores.length === 0) throw new UmaError('BAD_INPUT', 'threshold calibration needs at least one clean scan');
+  if (!(margin >= 0) || !Number.isFinite(margin))
+    throw new UmaError('BAD_INPUT', `the calibration margin must be a finite number >= 0, not ${margin}`);
+  return Math.max(base, margin * Math.max(...scores));
+}
+
+/**
+ * Calibrates on finished scans of known-clean models, re-scored under `params` (nothing is rescanned).
+ * They must be comparable with each other: one method, one number of classes. `names` label them in errors.
+ */
+export function calibrateThreshold(
+  clean: readonly Pick<ScanResult, 'method' | 'classes' | 'reference' | 'params'>[],
+  names: readonly string[],
+  params: ScanParams,
+  margin: number,
+): ThresholdCalibration {
+  clean.forEach((r, i) => {
+    // A surviving trigger's score scales with the threshold (anomaly.ts, survivalScore): no threshold removes it.
+    if (r.params.survivalTest)
+      throw new UmaError(
+        'BAD_INPUT',
+        `${names[i]} ran the survival test, whose flags no threshold changes: calibrate on scans without it`,
+      );
+    if (r.method !== clean[0].method)
+      throw new UmaError(
+        'BAD_INPUT',
+        `${names[i]} is a '${r.method}' scan and ${names[0]} a '${clean[0].method}' scan: calibrate on scans of one method`,
+      );
+    if (r.classes.length !== clean[0].classes.length)
+      throw new UmaError(
+        'BAD_INPUT',
+        `${names[i]} has ${r.classes.length} classes and ${names[0]} ${clean[0].classes.length}: calibrate on models of one task`,
+      );
+  });
+  const scores = clean.map((r) => rescoreResult(r, params).score);
+  return { scores, margin, threshold: thresholdFromCleanScores(scores, params.anomalyThreshold, margin) };
+}
