@@ -1,19 +1,19 @@
 /**
- * Per-data-set threshold calibration (issue 18): the anomaly threshold set from known-clean models of
- * the same data set instead of the paper's constant 2. Where most classes end unreachable after the
+ * Threshold calibration on known-clean models (issue 18): the anomaly threshold set from clean models
+ * of the same task instead of the paper's constant 2. Where most classes end unreachable after the
  * ablation (43-class GTSRB CNNs, tiny MLPs) the median and MAD of r_k collapse and a clean model's
- * natural class scores far above 2 (bench/README.md, "A first PyTorch GTSRB subset"), while trojans
- * score orders of magnitude higher still: the ranking is right and the constant threshold is not.
+ * natural class scores far above 2 (bench/README.md, "A first PyTorch GTSRB subset").
  *
- * Rule (src/main/engine/scan/calibration.ts, `uma calibrate`): T_d = max(profile threshold, margin x the
- * largest score among data set d's clean tune-half models). The margin is chosen on the tune half
- * alone, by leave-one-out: each clean tune model is scored against the threshold the other clean
- * models of its data set give, each tune trojan against the threshold all of them give; the margin
- * with the best mean accuracy over data sets wins (ties: the smaller margin). The profile's threshold
- * (margin 0) is shown beside them, so the tables say where calibrating helps and where it costs. The report half is then scored with T_d from all of d's clean tune models.
+ * Rule (src/main/engine/scan/calibration.ts, `uma calibrate`): T_g = max(profile threshold, margin x the
+ * largest score among group g's clean tune-half models), for two groupings: per data set, and per data
+ * set and architecture. The margin is chosen on the tune half alone, by leave-one-out: each clean tune
+ * model against the threshold the other clean models of its group give, each tune trojan against the
+ * threshold all of them give; the best mean accuracy over data sets wins (ties: the smaller margin).
+ * The profile's threshold (margin 0) is shown beside them, so the tables say where calibrating helps
+ * and where it costs. The report half is then scored with each group's T_g.
  * Nothing is rescanned (the scans `uma bench CORPUS --half tune|report` cached beside each model).
  *
- * Run: node bin/run-ts.mjs bench/threshold-calibration.ts CORPUS... [--margins 1,1.25,1.5,2]
+ * Run: node bin/run-ts.mjs bench/threshold-calibration.ts CORPUS... [--margins 1,1.25,1.5,2,3]
  *      [--profile tuned] [--max-per-class 100] [--param NAME=VALUE]...
  * Writes bench/results/threshold-calibration.json and .md.
  */

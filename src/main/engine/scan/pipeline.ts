@@ -9,13 +9,13 @@ import type { ScanEvent, StepProgress, WorkerActivity } from '../../../shared/ev
 import { UmaError } from '../../../shared/errors.ts';
 import { withExplanations } from '../../../shared/class-explanation.ts';
 import type { ClassArtifacts, ClassFinding, ScanResult } from '../../../shared/results.ts';
-import { METHOD_STAGES, transferCounts, type ScanMethod, type ScanParams } from '../../../shared/scan-params.ts';
+import { METHOD_STAGES, type ScanMethod, type ScanParams } from '../../../shared/scan-params.ts';
 import { currentBackend } from '../backend/index.ts';
 import { classCounts, indicesByClass, limitPerClass, requireEveryClass, type Dataset } from '../data/dataset.ts';
 import { surveyInputConventions, type InputSurvey } from '../model/input-conventions.ts';
 import type { Classifier, ModelSource } from '../model/types.ts';
 import { deriveSeed } from '../random.ts';
-import { scoreFindings, ratioOf } from './anomaly.ts';
+import { rescoreResult, ratioOf } from './anomaly.ts';
 import { artifactDigests, triggerArtifacts } from './artifacts.ts';
 import { sha256Hex } from '../../util/digest.ts';
 import { joinShards, ScanContext, shardRanges, type AblationInputs } from './context.ts';
@@ -266,7 +266,8 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
 
   progress({ stage: 'scoring', classIndex: null, step: 1, steps: 1 });
   const ordered = Array.from({ length: N }, (_, k) => findings.get(k)!);
-  const scored = scoreFindings(ordered, stages.scoring, params, transferCounts(method, params, reference));
+  // The one scoring path: the bench's re-scoring and `uma calibrate` score stored results the same way.
+  const scored = rescoreResult({ method, classes: ordered, reference }, params);
   const classes = ordered.map((f, k) => ({
     ...f,
     anomalyIndex: scored.classes[k].anomalyIndex,
