@@ -17,8 +17,8 @@
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorInfo } from './errors.ts';
 import type { ScanProgress } from './events.ts';
-import type { ClassFinding, ScanResult } from './results.ts';
-import { PARAM_INFO, SCAN_METHODS, type ScanMethod, type ScanParams } from './scan-params.ts';
+import type { ClassFinding, ScanResult, ThresholdCalibrationRecord } from './results.ts';
+import { CALIBRATION_MARGIN, PARAM_INFO, SCAN_METHODS, type ScanMethod, type ScanParams } from './scan-params.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Schemas of shared argument pieces
@@ -92,6 +92,22 @@ const paramShape = Object.fromEntries(
 ) as Record<keyof ScanParams, ParamSchema>;
 /** Overrides of scan parameters (src/shared/scan-params.ts), within their bounds; unknown names are refused. */
 export const ScanParamOverrides = z.strictObject(paramShape);
+
+/**
+ * The anomaly threshold calibrated on completed scans of known-clean models of the suspect's task
+ * (docs/algorithm.md, step 5): max(the profile's threshold, margin x their largest score).
+ */
+export const CalibrationSpec = z
+  .object({
+    cleanScanIds: z
+      .array(id)
+      .min(1)
+      .max(64)
+      .refine((ids) => new Set(ids).size === ids.length, 'a clean scan is listed twice'),
+    margin: z.number().finite().min(0).max(100).default(CALIBRATION_MARGIN),
+  })
+  .strict();
+export type CalibrationSpec = z.input<typeof CalibrationSpec>;
 
 export const Theme = z.enum(['system', 'light', 'dark']);
 export const Settings = z.object({
@@ -167,6 +183,8 @@ export interface ScanSummary {
   id: number;
   caseId: number;
   evidenceId: number;
+  /** The evidence's display name: which model, in lists that span cases. */
+  modelName: string;
   examiner: string | null;
   method: ScanMethod;
   seed: number;
@@ -257,6 +275,8 @@ export interface ScanDetail {
   scan: ScanSummary;
   params: ScanParams;
   paramsSha256: string;
+  /** Where params.anomalyThreshold came from, when it was calibrated on clean scans (set at start). */
+  calibration: ThresholdCalibrationRecord | null;
   /** Clean data the scan reads (as given at start). */
   data: string | null;
   /** Findings stored so far (anomaly index and flag are null until the scan completes). */
@@ -481,6 +501,11 @@ export const API = {
         data: DataRef,
         /** Evidence holding a trusted clean model, used as the reference instead of training one. */
         referenceEvidenceId: id.optional(),
+        /**
+         * Sets the anomaly threshold from these clean scans (scans/calibrate) instead of the profile;
+         * refused together with a params.anomalyThreshold. Recorded with the scan and signed in its report.
+         */
+        calibration: CalibrationSpec.optional(),
         /** Worker threads; absent = settings.workers (0 there = the service's default); 0 = the host's own thread. */
         workers: z.number().int().min(0).max(64).optional(),
         examiner: z.string().max(200).optional(),
@@ -488,6 +513,22 @@ export const API = {
       .strict(),
     /** warnings: what the model importer noticed (unusual ops, guessed input spec). */
     returns<{ jobId: string; scanId: number; warnings: string[] }>(),
+  ),
+  /**
+   * The threshold a scan with this method and parameters would get from these clean scans, without
+   * starting one: each clean scan re-scored under those scoring constants. evidenceId names the suspect,
+   * so that a scan of the suspect model itself is refused as a clean one.
+   */
+  'scans/calibrate': call(
+    z
+      .object({
+        calibration: CalibrationSpec,
+        method: z.enum(SCAN_METHODS).default('uma'),
+        params: ScanParamOverrides.optional(),
+        evidenceId: id.optional(),
+      })
+      .strict(),
+    returns<ThresholdCalibrationRecord>(),
   ),
   'scans/cancel': call(z.object({ jobId: z.string().min(1) }).strict(), returns<{ cancelled: boolean }>()),
   /** Re-queues an interrupted, cancelled or failed scan; only its unfinished classes are redone. */

@@ -106,4 +106,31 @@ export interface ScanResult {
   classes: ClassFinding[];
   /** What makes the result doubtful (an input spec far below the best convention); absent when nothing. */
   warnings?: string[];
+  /** Where params.anomalyThreshold came from when it was calibrated on clean scans; absent otherwise. */
+  calibration?: ThresholdCalibrationRecord;
+}
+
+/** One completed scan of a known-clean model that a threshold was calibrated on. */
+export interface CalibrationCleanScan {
+  scanId: number;
+  caseId: number;
+  /** The clean model's evidence name and sha256, as its case recorded them. */
+  model: string;
+  sha256: string;
+  /** Its model score re-scored under the calibrated scan's scoring constants. */
+  score: number;
+  finishedAt: string | null;
+}
+
+/**
+ * The anomaly threshold set from completed scans of known-clean models of the suspect's task
+ * (docs/algorithm.md, step 5, "Calibrating the threshold"): threshold = max(base, margin x the largest
+ * clean score), rounded up to two decimals. Kept with the scan, in its result and in its signed report.
+ */
+export interface ThresholdCalibrationRecord {
+  /** The profile's threshold, which the calibration never goes below. */
+  base: number;
+  margin: number;
+  threshold: number;
+  clean: CalibrationCleanScan[];
 }

@@ -71,6 +71,23 @@ async function seedExplainedScan(dir: string): Promise<{ caseId: number; scanId:
   }
 }
 
+/** A completed scan of the demo's clean twin, in a case of known-clean models: what a threshold is calibrated on. */
+async function seedCleanReferenceScan(cdb: ReturnType<typeof openCaseDb>): Promise<{ caseId: number; scanId: number }> {
+  const { result, artifacts } = scanFixture({ classes: 10, target: 3, modelSha256: '' });
+  const classes = result.classes.map((k) => ({ ...k, name: String(k.index) }));
+  const ids = await recordScanResult(cdb, {
+    caseName: 'Known-clean MNIST models',
+    result: { ...result, classes },
+    artifacts,
+    evidence: {
+      files: materializeModel({ kind: 'demo', which: 'clean' }).files,
+      format: 'tfjs-layers',
+      displayName: 'clean-1',
+    },
+  });
+  return { caseId: ids.caseId, scanId: ids.scanId };
+}
+
 /** A keyid as the Keys page shows it: groups of four hex digits. */
 const grouped = (keyid: string): string => keyid.match(/.{4}/g)!.join(' ');
 
@@ -92,6 +109,7 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
   let dir = '';
   let seeded = { caseId: 0, scanId: 0 };
   let badnets = { caseId: 0, scanId: 0 };
+  let references = { caseId: 0, scanId: 0 };
   const base = () => served!.url.replace(/\/\?token=.*$/, '');
   const open = async (page: Page, hash: string) => {
     await page.goto(`${served!.url}${hash}`);
@@ -107,6 +125,7 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
     const cdb = openCaseDb({ path: path.join(dir, 'cases.sqlite'), actor: 'e2e' });
     try {
       badnets = await recordBadNetsScan(cdb, { caseName: 'Demo pair, known trigger', data: 'demo' });
+      references = await seedCleanReferenceScan(cdb);
     } finally {
       cdb.sql.close();
     }
@@ -386,4 +405,35 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
     expect(audit).not.toContain('scan.fail');
     await page.close();
   }, 300_000);
+
+  it('calibrates the threshold on a clean scan of another case in the new-scan form, with the service preview', async () => {
+    for (const size of SIZES) {
+      const page = await browser!.newPage({ viewport: size });
+      await open(page, `#/cases/${badnets.caseId}/new-scan`);
+      await page.getByLabel('Calibrated on scans of known-clean models of the same task').check();
+      const clean = page.getByRole('checkbox', {
+        name: new RegExp(`^#${references.scanId} · Known-clean MNIST models`),
+      });
+      await clean.check();
+      // The suspect's own scan is not offered as a clean one.
+      expect(await page.getByRole('checkbox', { name: new RegExp(`^#${badnets.scanId} `) }).count()).toBe(0);
+      const suspect = ok(await api!['cases/get']({ caseId: badnets.caseId })).evidence.find(
+        (e) => e.displayName === 'suspect',
+      )!;
+      const preview = ok(
+        await api!['scans/calibrate']({ calibration: { cleanScanIds: [references.scanId] }, evidenceId: suspect.id }),
+      );
+      await expect
+        .poll(() => page.locator('.preview .threshold').textContent())
+        .toContain(preview.threshold.toFixed(2));
+      expect(await page.locator('.preview').textContent()).toContain('clean-1');
+      expect(await page.locator('#param-anomalyThreshold').isDisabled()).toBe(true);
+      await page.evaluate('window.scrollTo(0, 0)');
+      await page.screenshot({
+        path: path.join(SHOTS, `${size.width}x${size.height}-new-scan-calibrated.png`),
+        fullPage: true,
+      });
+      await page.close();
+    }
+  }, 60_000);
 });

@@ -250,6 +250,25 @@ describe('ParamGroup', () => {
     await w.find('#param-maskStep').setValue('x');
     expect(w.find('#param-maskStep').attributes('aria-invalid')).toBe('true');
   });
+
+  it('disables a parameter another part of the form sets, says why, and neither marks nor checks it', () => {
+    const values = reactive({ ...defaultValues(), anomalyThreshold: 'x' });
+    const w = mount(ParamGroup, {
+      props: {
+        group: 'scoring',
+        keys: ['anomalyThreshold'],
+        used: true,
+        locked: { anomalyThreshold: 'Calibrated on clean scans.' },
+        modelValue: values,
+        'onUpdate:modelValue': () => undefined,
+      },
+    });
+    const input = w.find('#param-anomalyThreshold');
+    expect((input.element as HTMLInputElement).disabled).toBe(true);
+    expect(input.attributes('aria-invalid')).toBe('false');
+    expect(w.find('#help-anomalyThreshold').text()).toMatch(/^Calibrated on clean scans\. /);
+    expect(w.find('.param.changed').exists()).toBe(false);
+  });
 });
 
 describe('VerifyChecks', () => {

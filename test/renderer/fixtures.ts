@@ -1,6 +1,6 @@
 /** Plain data shaped like the service's answers: a case with the demo evidence and a finished scan. */
 import type { CaseDetail, EvidenceInfo, ScanDetail, ScanSummary } from '../../src/shared/api.ts';
-import type { ClassFinding, ScanResult } from '../../src/shared/results.ts';
+import type { ClassFinding, ScanResult, ThresholdCalibrationRecord } from '../../src/shared/results.ts';
 import { AUTHORS_PROFILE } from '../../src/shared/scan-params.ts';
 
 export const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47]);
@@ -81,6 +81,7 @@ export function scanSummary(over: Partial<ScanSummary> = {}): ScanSummary {
     id: 5,
     caseId: 1,
     evidenceId: 3,
+    modelName: 'suspect.onnx',
     examiner: null,
     method: 'uma',
     seed: 1,
@@ -107,6 +108,7 @@ export function scanDetail(over: Partial<ScanSummary> = {}): ScanDetail {
     scan,
     params: AUTHORS_PROFILE,
     paramsSha256: 'a'.repeat(64),
+    calibration: null,
     data: 'demo',
     findings: completed ? classes() : [],
     result: completed ? result() : null,
@@ -140,5 +142,32 @@ export function caseDetail(): CaseDetail {
       },
     ],
     reports: [],
+  };
+}
+
+/** A threshold calibrated on two clean scans of another case: 3 x 5.8 = 17.4 is above the profile's 2. */
+export function calibrationRecord(): ThresholdCalibrationRecord {
+  return {
+    base: 2,
+    margin: 3,
+    threshold: 17.4,
+    clean: [
+      {
+        scanId: 8,
+        caseId: 2,
+        model: 'clean-cnn-a',
+        sha256: 'a1'.repeat(32),
+        score: 1.93,
+        finishedAt: '2026-11-20T10:00:00.000Z',
+      },
+      {
+        scanId: 9,
+        caseId: 2,
+        model: 'clean-cnn-b',
+        sha256: 'b2'.repeat(32),
+        score: 5.8,
+        finishedAt: '2026-11-20T11:00:00.000Z',
+      },
+    ],
   };
 }

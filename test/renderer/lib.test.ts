@@ -1,6 +1,15 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
 import { caseAuditEntries } from '../../src/renderer/src/lib/audit.ts';
+import {
+  calibrationProblem,
+  calibrationSpec,
+  cleanCandidates,
+  emptyCalibration,
+  marginError,
+  thresholdFormula,
+  withoutCalibratedKey,
+} from '../../src/renderer/src/lib/calibration.ts';
 import { demoCaseName, DEMO_CASE } from '../../src/renderer/src/lib/demo.ts';
 import { duration, fingerprint, pct, when } from '../../src/renderer/src/lib/format.ts';
 import { layoutGraph, NODE_H, NODE_W } from '../../src/renderer/src/lib/graph-layout.ts';
@@ -8,7 +17,7 @@ import { defaultValues, paramError, paramOverrides } from '../../src/renderer/sr
 import { href, parseHash } from '../../src/renderer/src/lib/routes.ts';
 import { shortcutFor } from '../../src/renderer/src/lib/shortcuts.ts';
 import { nextSort, sortFindings } from '../../src/renderer/src/lib/sort.ts';
-import { caseDetail, classes, finding } from './fixtures.ts';
+import { calibrationRecord, caseDetail, classes, finding, scanSummary } from './fixtures.ts';
 
 describe('routes', () => {
   it('round-trips every route with params and query through the hash', () => {
@@ -133,5 +142,37 @@ describe('graph layout', () => {
 describe('fingerprint', () => {
   it('groups a keyid in fours for reading aloud', () => {
     expect(fingerprint('0123456789abcdef01')).toBe('0123 4567 89ab cdef 01');
+  });
+});
+
+describe('threshold calibration choice', () => {
+  it('starts at the default margin with no scans, and is sent only once complete and within bounds', () => {
+    const c = emptyCalibration();
+    expect(c).toEqual({ cleanScanIds: [], margin: '3' });
+    expect(calibrationProblem(c)).toMatch(/at least one/);
+    expect(calibrationSpec(c)).toBeNull();
+    expect(calibrationSpec({ cleanScanIds: [8, 9], margin: ' 2.5 ' })).toEqual({ cleanScanIds: [8, 9], margin: 2.5 });
+    expect(marginError('')).toBe('required');
+    expect(marginError('x')).toBe('not a number');
+    expect(marginError('101')).toBe('from 0 to 100');
+    expect(calibrationSpec({ cleanScanIds: [8], margin: '-1' })).toBeNull();
+    expect(calibrationProblem({ cleanScanIds: Array.from({ length: 65 }, (_, i) => i + 1), margin: '3' })).toMatch(
+      /at most 64/,
+    );
+  });
+  it('offers completed scans of the method, not of the suspect evidence, newest first', () => {
+    const scans = [
+      scanSummary({ id: 5, evidenceId: 3 }),
+      scanSummary({ id: 8, evidenceId: 4 }),
+      scanSummary({ id: 9, evidenceId: 5 }),
+      scanSummary({ id: 10, evidenceId: 6, method: 'nc' }),
+      scanSummary({ id: 11, evidenceId: 7, status: 'failed' }),
+    ];
+    expect(cleanCandidates(scans, 'uma', 3).map((s) => s.id)).toEqual([9, 8]);
+    expect(cleanCandidates(scans, 'nc', 3).map((s) => s.id)).toEqual([10]);
+  });
+  it('drops only the threshold from the overrides, and writes the rule with its numbers', () => {
+    expect(withoutCalibratedKey({ anomalyThreshold: 4, inversionSteps: 60 })).toEqual({ inversionSteps: 60 });
+    expect(thresholdFormula(calibrationRecord())).toBe('max(base 2.00, margin 3 × largest 5.80)');
   });
 });

@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { flushPromises, mount } from '@vue/test-utils';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import App from '../../src/renderer/src/App.vue';
 import CompareView from '../../src/renderer/src/views/CompareView.vue';
 import LiveScanView from '../../src/renderer/src/views/LiveScanView.vue';
@@ -9,8 +9,9 @@ import ReportView from '../../src/renderer/src/views/ReportView.vue';
 import ResultsView from '../../src/renderer/src/views/ResultsView.vue';
 import TriggerGalleryView from '../../src/renderer/src/views/TriggerGalleryView.vue';
 import WelcomeView from '../../src/renderer/src/views/WelcomeView.vue';
+import { PREVIEW_DELAY_MS } from '../../src/renderer/src/lib/calibration.ts';
 import type { CaseSummary } from '../../src/shared/api.ts';
-import { caseDetail, evidence, finding, PNG, result, scanDetail, scanSummary } from './fixtures.ts';
+import { calibrationRecord, caseDetail, evidence, finding, PNG, result, scanDetail, scanSummary } from './fixtures.ts';
 import { install } from './setup.ts';
 
 function at(hash: string): void {
@@ -120,6 +121,121 @@ describe('new scan form', () => {
       ablationPlateauSteps: 0,
       transferMaxSamples: 0,
     });
+  });
+});
+
+describe('new scan form: threshold calibrated on clean scans', () => {
+  // Scans across cases: two clean-model scans of case 2, the suspect's own scan, one of another method, one running.
+  const allScans = () => [
+    scanSummary(),
+    scanSummary({ id: 8, caseId: 2, evidenceId: 4, verdict: 'clean', score: 1.93, target: null }),
+    scanSummary({ id: 9, caseId: 2, evidenceId: 5, modelName: 'gtsrb-clean-2.onnx', verdict: 'trojaned', score: 5.8 }),
+    scanSummary({ id: 10, caseId: 2, evidenceId: 6, method: 'nc' }),
+    scanSummary({ id: 11, caseId: 2, evidenceId: 7, status: 'running', verdict: null, score: null }),
+  ];
+  const caseList = (): CaseSummary[] => [
+    { ...caseDetail().case, evidenceCount: 1, scanCount: 1, lastVerdict: 'trojaned' },
+    { ...caseDetail().case, id: 2, name: 'Clean GTSRB CNNs', evidenceCount: 4, scanCount: 4, lastVerdict: 'clean' },
+  ];
+  // The preview waits PREVIEW_DELAY_MS after the last edit; the tests move the clock instead of waiting.
+  afterEach(() => vi.useRealTimers());
+
+  async function calibrating(handlers: Parameters<typeof install>[0]) {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const fake = install({
+      'cases/get': () => caseDetail(),
+      'cases/list': caseList,
+      'scans/list': allScans,
+      'scans/start': () => ({ jobId: 'j9', scanId: 12, warnings: [] }),
+      ...handlers,
+    });
+    at('#/cases/1/new-scan');
+    const w = mount(NewScanView, { global: { plugins: [fake.pinia] } });
+    await flushPromises();
+    // A threshold typed before choosing to calibrate must not reach the service, which refuses both.
+    await w.find('#param-anomalyThreshold').setValue('4');
+    await w.find('input[name=threshold-source][value=calibrated]').setValue(true);
+    await flushPromises();
+    return { fake, w };
+  }
+  const settle = async (): Promise<void> => {
+    await vi.advanceTimersByTimeAsync(PREVIEW_DELAY_MS);
+    await flushPromises();
+  };
+  const pick = async (w: ReturnType<typeof mount>, scanId: number): Promise<void> => {
+    await w.find(`.clean-scans input[value="${scanId}"]`).setValue(true);
+  };
+
+  it('offers completed scans of the method from every case, previews scores and threshold, and starts with the calibration only', async () => {
+    const { fake, w } = await calibrating({ 'scans/calibrate': () => calibrationRecord() });
+    expect(fake.argsOf('scans/list')).toEqual([{}]);
+    // Not the suspect's own scan (#5), not another method's (#10), not a running one (#11); newest first.
+    const offered = w.findAll('.clean-scans label').map((l) => l.text());
+    expect(offered).toHaveLength(2);
+    expect(offered[0]).toMatch(/^#9 · Clean GTSRB CNNs · gtsrb-clean-2.onnx · 10 classes · trojaned score 5\.80$/);
+    expect(offered[1]).toContain('#8 · Clean GTSRB CNNs');
+    expect((w.find('#param-anomalyThreshold').element as HTMLInputElement).disabled).toBe(true);
+    expect(w.find('#help-anomalyThreshold').text()).toContain('Calibrated on clean scans');
+    // Nothing picked yet: nothing to ask, and Start waits.
+    await settle();
+    expect(fake.argsOf('scans/calibrate')).toHaveLength(0);
+    expect(w.find('button[type=submit]').attributes('disabled')).toBeDefined();
+
+    await pick(w, 8);
+    await pick(w, 9);
+    await settle();
+    // Both picks within the preview's delay: one question.
+    expect(fake.argsOf('scans/calibrate')).toEqual([
+      { calibration: { cleanScanIds: [8, 9], margin: 3 }, method: 'uma', params: {}, evidenceId: 3 },
+    ]);
+    const preview = w.find('.calibration .preview');
+    expect(preview.find('.threshold').text()).toBe('Threshold = max(base 2.00, margin 3 × largest 5.80) = 17.40');
+    const rows = preview.findAll('tbody tr');
+    expect(rows.map((r) => r.findAll('td').map((td) => td.text()))).toEqual([
+      ['#8', '2', 'clean-cnn-a', `${'a1'.repeat(6)}…`, '1.93'],
+      ['#9', '2', 'clean-cnn-b', `${'b2'.repeat(6)}…`, '5.80'],
+    ]);
+    expect(rows[0].find('td.mono').attributes('title')).toBe('a1'.repeat(32));
+
+    await w.find('#calibration-margin').setValue('2.5');
+    await settle();
+    expect(fake.argsOf('scans/calibrate').at(-1)?.calibration).toEqual({ cleanScanIds: [8, 9], margin: 2.5 });
+
+    await w.find('form').trigger('submit');
+    await flushPromises();
+    const start = fake.argsOf('scans/start')[0];
+    expect(start.calibration).toEqual({ cleanScanIds: [8, 9], margin: 2.5 });
+    expect(start.params).toEqual({});
+    expect(window.location.hash).toBe('#/scans/12/live');
+  });
+
+  it("shows the service's refusal inline", async () => {
+    const { w } = await calibrating({
+      'scans/calibrate': () => ({
+        code: 'BAD_INPUT',
+        message: "scan 9 is a 'uma' scan with the survival test: calibrate scans without it",
+      }),
+    });
+    await pick(w, 9);
+    await settle();
+    const alert = w.find('.calibration .preview [role=alert]');
+    expect(alert.text()).toBe("Refused: scan 9 is a 'uma' scan with the survival test: calibrate scans without it");
+    expect(w.find('.calibration .preview .threshold').exists()).toBe(false);
+  });
+
+  it("goes back to the profile's threshold, and sends the field again, when the analyst switches back", async () => {
+    const { fake, w } = await calibrating({ 'scans/calibrate': () => calibrationRecord() });
+    await pick(w, 8);
+    await w.find('input[name=threshold-source][value=profile]').setValue(true);
+    await settle();
+    // The pending preview was dropped with the choice.
+    expect(fake.argsOf('scans/calibrate')).toHaveLength(0);
+    expect((w.find('#param-anomalyThreshold').element as HTMLInputElement).disabled).toBe(false);
+    await w.find('form').trigger('submit');
+    await flushPromises();
+    const start = fake.argsOf('scans/start')[0];
+    expect(start.calibration).toBeUndefined();
+    expect(start.params).toEqual({ anomalyThreshold: 4 });
   });
 });
 
@@ -285,6 +401,30 @@ describe('results, gallery and comparison', () => {
     await w.find('table.findings tbody tr').trigger('click');
     expect(window.location.hash).toBe('#/scans/5/triggers?class=7');
     w.unmount();
+  });
+
+  it("shows where a calibrated threshold came from in the scan's facts, and nothing when it was not calibrated", async () => {
+    const calibrated = { ...scanDetail(), result: { ...result(), calibration: calibrationRecord() } };
+    const fake = install({ 'scans/get': () => calibrated });
+    at('#/scans/5');
+    const w = mount(ResultsView, { global: { plugins: [fake.pinia] }, attachTo: document.body });
+    await flushPromises();
+    expect(w.find('.facts .calibration').text()).toContain(
+      'Threshold 17.40 calibrated on 2 clean scans (margin 3, base 2.00)',
+    );
+    const rows = w.findAll('.facts .calibration tbody tr');
+    expect(rows.map((r) => r.attributes('data-scan'))).toEqual(['8', '9']);
+    expect(rows[1].text()).toContain('clean-cnn-b');
+    expect(rows[1].find('td.mono').text()).toBe(`${'b2'.repeat(6)}…`);
+    expect(rows[1].find('td.mono').attributes('title')).toBe('b2'.repeat(32));
+    expect(rows[1].find('td.num').text()).toBe('5.80');
+    w.unmount();
+    const plain = mount(ResultsView, { global: { plugins: [install({ 'scans/get': () => scanDetail() }).pinia] } });
+    await flushPromises();
+    expect(plain.find('.facts').exists()).toBe(true);
+    expect(plain.find('.facts .calibration').exists()).toBe(false);
+    expect(plain.find('.facts').text()).not.toContain('calibrated');
+    plain.unmount();
   });
 
   it('loads the asked-for class first in the gallery and puts classes in the comparison', async () => {

@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Job, Queue, type RedisClient } from 'bullmq';
+import type { CalibrationSpec } from '../../shared/api.ts';
 import { UmaError } from '../../shared/errors.ts';
 import type { ScanMethod, ScanParams } from '../../shared/scan-params.ts';
 import type { CliSession } from '../cli/service-session.ts';
@@ -32,6 +33,8 @@ export interface BatchScanSpec {
   workers?: number;
   examiner?: string;
   inputSpec?: { mean?: number[]; std?: number[]; classNames?: string[] };
+  /** The threshold from clean scans of the case database, the same for every model of the batch. */
+  calibration?: CalibrationSpec;
   /** Tries per job before it is failed (the first run included). */
   attempts: number;
   maxModelBytes?: number;
@@ -120,6 +123,7 @@ export async function queueBatch(
         data: spec.data,
         workers: spec.workers,
         examiner: spec.examiner,
+        calibration: spec.calibration,
       },
       manifest.batchId,
     );

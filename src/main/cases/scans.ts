@@ -5,7 +5,7 @@
  * scans) does not mistake a live scan for a dead one.
  */
 import os from 'node:os';
-import type { ScanResult } from '../../shared/results.ts';
+import type { ScanResult, ThresholdCalibrationRecord } from '../../shared/results.ts';
 import type { ScanMethod, ScanParams } from '../../shared/scan-params.ts';
 import { UmaError } from '../../shared/errors.ts';
 import { appendAudit } from './audit.ts';
@@ -48,6 +48,8 @@ export interface NewScan {
   backend: string;
   classNames: string[];
   job: ScanJob;
+  /** Where params.anomalyThreshold came from, when it was calibrated on clean scans. */
+  calibration?: ThresholdCalibrationRecord;
 }
 
 export interface ScanRecord {
@@ -79,6 +81,8 @@ export interface ScanRecord {
   resultMeta: Omit<ScanResult, 'classes'> | null;
   /** Null only for scans recorded before migration 002 whose sidecar was gone. */
   job: ScanJob | null;
+  /** Where params.anomalyThreshold came from, when it was calibrated; null when it is the profile's. */
+  calibration: ThresholdCalibrationRecord | null;
 }
 
 interface ScanRow {
@@ -108,6 +112,7 @@ interface ScanRow {
   target: number | null;
   result_json: string | null;
   job_json: string | null;
+  calibration_json: string | null;
 }
 
 const SELECT = 'SELECT s.*, x.name AS examiner FROM scans s LEFT JOIN examiners x ON x.id = s.examiner_id';
@@ -140,6 +145,7 @@ function fromRow(r: ScanRow): ScanRecord {
     target: r.target,
     resultMeta: r.result_json === null ? null : (JSON.parse(r.result_json) as Omit<ScanResult, 'classes'>),
     job: r.job_json === null ? null : (JSON.parse(r.job_json) as ScanJob),
+    calibration: r.calibration_json === null ? null : (JSON.parse(r.calibration_json) as ThresholdCalibrationRecord),
   };
 }
 
@@ -163,7 +169,8 @@ export function queueScan(cdb: CaseDb, input: NewScan): ScanRecord {
       cdb.sql
         .prepare(
           `INSERT INTO scans (case_id, evidence_id, examiner_id, method, params_json, params_sha256, seed, tool_version, backend,
-             num_classes, class_names_json, status, created, job_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
+             num_classes, class_names_json, status, created, job_json, calibration_json)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?)`,
         )
         .run(
           ev.caseId,
@@ -179,6 +186,7 @@ export function queueScan(cdb: CaseDb, input: NewScan): ScanRecord {
           JSON.stringify(input.classNames),
           nowIso(),
           JSON.stringify(input.job),
+          input.calibration ? JSON.stringify(input.calibration) : null,
         ).lastInsertRowid,
     );
     appendAudit(cdb, 'scan.queue', `scan:${id}`, {
@@ -186,6 +194,13 @@ export function queueScan(cdb: CaseDb, input: NewScan): ScanRecord {
       method: input.method,
       paramsSha256: digest,
       seed: input.seed,
+      ...(input.calibration && {
+        calibration: {
+          threshold: input.calibration.threshold,
+          margin: input.calibration.margin,
+          cleanScanIds: input.calibration.clean.map((c) => c.scanId),
+        },
+      }),
     });
     return getScan(cdb, id);
   });
@@ -357,7 +372,9 @@ export function completeScan(cdb: CaseDb, id: number, result: ScanResult): ScanR
         );
       score.run(c.ratio, c.anomalyIndex, c.flagged ? 1 : 0, id, c.index);
     }
-    const { classes: _classes, ...meta } = result;
+    const { classes: _classes, ...rest } = result;
+    // The calibration chosen at queue time joins the stored result, and so the signed report.
+    const meta = s.calibration ? { ...rest, calibration: s.calibration } : rest;
     cdb.sql
       .prepare(
         `UPDATE scans SET status = 'completed', finished = ?, verdict = ?, score = ?, target = ?, result_json = ?, owner_pid = NULL WHERE id = ?`,

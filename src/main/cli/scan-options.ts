@@ -90,6 +90,8 @@ export const SCAN_OPTIONS = {
   labels: { type: 'string' },
   profile: { type: 'string' },
   param: { type: 'string', multiple: true },
+  calibrate: { type: 'string' },
+  'calibration-margin': { type: 'string' },
 } as const;
 
 export interface ScanSettings {
@@ -99,6 +101,21 @@ export interface ScanSettings {
   params: Partial<ScanParams>;
   /** The analyst's input-spec overrides, or undefined when none was given. */
   inputSpec: { mean?: number[]; std?: number[]; classNames?: string[] } | undefined;
+  /** --calibrate: the threshold from these clean scans of the case database (scans/start's calibration). */
+  calibration: { cleanScanIds: number[]; margin?: number } | undefined;
+}
+
+/** --calibrate ID,ID... and --calibration-margin M; the service checks the rest (completed, same task). */
+function parseCalibration(ids: string | undefined, margin: string | undefined): ScanSettings['calibration'] {
+  if (ids === undefined) {
+    if (margin !== undefined) throw new UmaError('BAD_INPUT', '--calibration-margin needs --calibrate SCAN_ID,...');
+    return undefined;
+  }
+  const cleanScanIds = ids.split(',').map((v) => parseInteger('calibrate', v.trim(), 1) as number);
+  const m = margin === undefined ? undefined : Number(margin);
+  if (m !== undefined && !(Number.isFinite(m) && m >= 0))
+    throw new UmaError('BAD_INPUT', `--calibration-margin must be a number >= 0, not '${margin}'`);
+  return { cleanScanIds, margin: m };
 }
 
 /** The values of SCAN_OPTIONS, checked: each bad one is a BAD_INPUT naming its option. */
@@ -112,6 +129,8 @@ export function parseScanSettings(values: {
   classes?: string;
   profile?: string;
   param?: string[];
+  calibrate?: string;
+  'calibration-margin'?: string;
 }): ScanSettings {
   const params = { ...parseProfile(values.profile), ...parseParams(values.param) };
   const maxPerClass = parseInteger('max-per-class', values['max-per-class'], 2);
@@ -126,5 +145,6 @@ export function parseScanSettings(values: {
     workers: parseInteger('workers', values.workers, 0),
     params,
     inputSpec: mean || std || classNames ? { mean, std, classNames } : undefined,
+    calibration: parseCalibration(values.calibrate, values['calibration-margin']),
   };
 }

@@ -61,8 +61,8 @@ function verdictBox(s: Statement, r: ScanResult): string {
     p.verdict === 'trojaned' ? `BACKDOOR SUSPECTED${borderline ? ' (BORDERLINE)' : ''}` : 'NO BACKDOOR FOUND';
   const line =
     p.verdict === 'trojaned'
-      ? `Suspected target class: <b>${e(p.target)} (${e(p.targetName ?? '?')})</b>. Model score ${fmt(p.score, 2)} (anomaly index, threshold ${p.anomalyThreshold}).`
-      : `No class exceeds the anomaly threshold ${p.anomalyThreshold} while passing the transfer filter. Model score ${fmt(p.score, 2)}.`;
+      ? `Suspected target class: <b>${e(p.target)} (${e(p.targetName ?? '?')})</b>. Model score ${fmt(p.score, 2)} (anomaly index, threshold ${p.anomalyThreshold}${p.calibration ? ', calibrated on clean models' : ''}).`
+      : `No class exceeds the anomaly threshold ${p.anomalyThreshold}${p.calibration ? ' (calibrated on clean models)' : ''} while passing the transfer filter. Model score ${fmt(p.score, 2)}.`;
   return `<div class="verdict ${p.verdict}"><div class="big">${head}</div><div class="line">${line}</div></div>
 <p class="conclusion"><b>In plain words:</b> ${e(conclusion(r))}</p>`;
 }
@@ -103,6 +103,26 @@ function classTable(s: Statement, artifacts: StoredArtifact[]): string {
 <p class="note">ASR: attack success rate of the reversed trigger. Transfer ASR: how often a clean reference model follows the same
 trigger (a natural feature, not a backdoor, when at or above ${s.predicate.parameters.transferThreshold}). Full-size images are in the archive's <code>data/triggers/</code>.</p>
 ${whyList(s)}`;
+}
+
+/** Which known-clean models set the threshold, by sha256, when it was calibrated (docs/algorithm.md, step 5). */
+function calibrationSection(p: Statement['predicate']): string {
+  const c = p.calibration;
+  if (!c) return '';
+  const largest = Math.max(...c.clean.map((k) => k.score));
+  const rows = c.clean
+    .map(
+      (k) =>
+        `<tr><td class="num">${k.scanId}</td><td class="num">${k.caseId}</td><td>${e(k.model)}</td><td class="hash">${e(k.sha256)}</td><td class="num">${fmt(k.score, 2)}</td></tr>`,
+    )
+    .join('');
+  return `<h2>Threshold calibration</h2>
+<p>The anomaly threshold <b>${c.threshold}</b> was calibrated on ${c.clean.length} completed scan${c.clean.length === 1 ? '' : 's'} of models
+recorded as known clean: max(the profile's threshold ${c.base}, margin ${c.margin} × their largest score ${fmt(largest, 2)}), rounded up.
+Each clean scan is re-scored under this scan's scoring constants.</p>
+<table><tr><th>scan</th><th>case</th><th>clean model</th><th>sha256</th><th>score</th></tr>${rows}</table>
+<p class="note">A threshold above the profile's trades false positives on this task's clean models for possible misses; it holds only as
+far as the clean models are of the suspect's task and kind.</p>`;
 }
 
 /** Name and value, three to a row (the meanings are in \`uma help scan\`): a third of a page, not two pages. */
@@ -183,6 +203,7 @@ ${kv([
   ],
   ['Started, finished', `${e(p.startedAt)} → ${e(p.finishedAt)} (${fmt(r.seconds, 1)} s)`],
 ])}
+${calibrationSection(p)}
 <h2>Parameters</h2>
 <p>sha256 of the canonical JSON of method, seed and parameters: <span class="hash">${e(p.parametersSha256)}</span></p>
 ${paramTable(p.parameters)}

@@ -7,7 +7,7 @@
  * payload is the statement's canonical JSON.
  */
 import type { ExplainedFinding, ExplainedResult } from '../../shared/class-explanation.ts';
-import type { ArtifactKind, Verdict } from '../../shared/results.ts';
+import type { ArtifactKind, ThresholdCalibrationRecord, Verdict } from '../../shared/results.ts';
 import type { ScanMethod, ScanParams } from '../../shared/scan-params.ts';
 import type { AuditHead } from '../cases/audit.ts';
 import { canonicalJson, sha256Hex } from '../util/digest.ts';
@@ -70,6 +70,8 @@ export interface ScanPredicate {
   target: number | null;
   targetName: string | null;
   anomalyThreshold: number;
+  /** Where anomalyThreshold came from when it was calibrated on clean scans (the clean models by sha256). */
+  calibration?: ThresholdCalibrationRecord;
   classes: PredicateClass[];
   findings: { path: string; sha256: string };
   /** The rendered report (HTML, PDF): rendered from this predicate while this list was empty. */
@@ -146,6 +148,7 @@ export function buildStatement(i: StatementInput): Statement {
       target: result.target,
       targetName: target?.name ?? null,
       anomalyThreshold: scan.params.anomalyThreshold,
+      ...(scan.calibration && { calibration: scan.calibration }),
       classes: result.classes.map((c) => ({
         index: c.index,
         name: c.name,

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import { sha256Hex } from '../util/digest.ts';
 import { paramsSha256 } from '../util/params-digest.ts';
 import { sha256File } from '../cases/hashing.ts';
+import { roundThresholdUp, thresholdFromCleanScores } from '../engine/scan/calibration.ts';
 import type { VerificationStatus } from '../../shared/api.ts';
 import {
   BAG_INFO,
@@ -102,6 +103,33 @@ function parseEnvelope(bytes: Uint8Array | undefined): DsseEnvelope | string {
   // One byte form only: any change to the file, even in whitespace, must show.
   if (serializeEnvelope(env) !== text(bytes)) return 'not in canonical form (the file was altered)';
   return env;
+}
+
+/**
+ * A calibrated threshold must be the one the scan used and follow from the clean scores it lists by the
+ * rule (docs/algorithm.md, step 5): a statement that says otherwise was not made by this tool's rule.
+ */
+function calibrationProblem(p: Statement['predicate']): { status: CheckStatus; detail: string } {
+  const c = p.calibration;
+  if (c === undefined) return { status: 'skip', detail: "not calibrated: the threshold is the profile's" };
+  const scores = Array.isArray(c?.clean) ? c.clean.map((k) => k?.score) : [];
+  if (scores.length === 0 || !scores.every((x) => typeof x === 'number' && Number.isFinite(x)))
+    return { status: 'fail', detail: 'the calibration lists no clean scans with finite scores' };
+  const expected = roundThresholdUp(thresholdFromCleanScores(scores, c.base, c.margin));
+  if (c.threshold !== p.parameters?.anomalyThreshold)
+    return {
+      status: 'fail',
+      detail: `the calibrated threshold ${c.threshold} is not the scan's anomalyThreshold ${p.parameters?.anomalyThreshold}`,
+    };
+  if (c.threshold !== expected)
+    return {
+      status: 'fail',
+      detail: `the calibrated threshold ${c.threshold} does not follow from its clean scores (max(${c.base}, ${c.margin} x ${Math.max(...scores)}) = ${expected})`,
+    };
+  return {
+    status: 'pass',
+    detail: `threshold ${c.threshold} = max(${c.base}, ${c.margin} x the largest of ${scores.length} clean scores), models ${c.clean.map((k) => String(k?.sha256).slice(0, 12)).join(', ')}`,
+  };
 }
 
 export async function verifyArchive(zip: Uint8Array, opts: VerifyOptions = {}): Promise<Verification> {
@@ -263,6 +291,8 @@ export async function verifyArchive(zip: Uint8Array, opts: VerifyOptions = {}): 
       paramsSha256(p.parameters, p.method, p.seed) === p.parametersSha256 ? 'pass' : 'fail',
       `sha256 of {method, seed, parameters} ${p.parametersSha256}`,
     );
+    const calibration = calibrationProblem(p);
+    add('calibration', calibration.status, calibration.detail);
 
     const referenced = new Set<string>();
     const triggerProblems: string[] = [];

@@ -2,6 +2,7 @@
 import type { ClassImages, ReportInfo, ScanSummary } from '../../shared/api.ts';
 import { UmaError } from '../../shared/errors.ts';
 import type { CaseDb } from '../cases/db.ts';
+import { getEvidence } from '../cases/evidence.ts';
 import { getArtifacts } from '../cases/findings.ts';
 import type { ReportRecord } from '../cases/reports.ts';
 import { resumePlan, type ScanRecord } from '../cases/scans.ts';
@@ -13,6 +14,7 @@ export function scanSummary(cdb: CaseDb, jobs: JobManager, s: ScanRecord): ScanS
     id: s.id,
     caseId: s.caseId,
     evidenceId: s.evidenceId,
+    modelName: getEvidence(cdb, s.evidenceId).displayName,
     examiner: s.examiner,
     method: s.method,
     seed: s.seed,

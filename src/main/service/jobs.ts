@@ -200,8 +200,14 @@ export class JobManager {
           }
         },
       });
-      completeScan(cdb, scanId, result);
-      this.emit({ type: 'job/done', jobId: job.jobId, scanId, result });
+      const { calibration } = completeScan(cdb, scanId, result);
+      // With what the case adds to the engine's result: where the threshold came from (completeScan stores it too).
+      this.emit({
+        type: 'job/done',
+        jobId: job.jobId,
+        scanId,
+        result: calibration ? { ...result, calibration } : result,
+      });
     } catch (err) {
       const error = toErrorInfo(err);
       this.endAfterError(scanId, job, error.code === 'CANCELLED' && !job.stopping ? 'cancelled' : error.message);

@@ -73,6 +73,11 @@ describe('uma scan', () => {
       `score ${result.score.toFixed(2)}  model ${result.model.name} sha256 ${result.model.sha256}`,
     );
     expect(cal.out.at(-1)).toMatch(/--profile tuned --param anomalyThreshold=\d+\.\d\d$/);
+    // --calibrate reaches the service's calibration: the case's one scan is of this very model, so it is refused.
+    const self = capture();
+    const db = ['--case', 'CLI case', '--db', join(dir, 'cases.sqlite')];
+    expect(await main(['scan', 'demo', '--data', 'demo', ...TINY, ...db, '--calibrate', '1'], self.io)).toBe(2);
+    expect(self.err.join('\n')).toMatch(/scan 1 is a scan of the suspect model itself/);
   }, 180_000);
 
   it('exits 2 with a clear message on bad input', async () => {
@@ -100,6 +105,13 @@ describe('uma scan', () => {
       ],
       [['scan', 'demo', '--data', 'demo', '--param', 'inversionSteps=abc'], /inversionSteps: 'abc' is not a number/],
       [['scan', 'demo', '--data', 'demo', '--report', join(dir, 'x.zip')], /--report needs --case/],
+      [['scan', 'demo', '--data', 'demo', '--calibrate', '1'], /--calibrate needs --case/],
+      [['scan', 'demo', '--data', 'demo', '--calibrate', '1,x'], /--calibrate must be an integer >= 1, not 'x'/],
+      [['scan', 'demo', '--data', 'demo', '--calibration-margin', '2'], /--calibration-margin needs --calibrate/],
+      [
+        ['scan', 'demo', '--data', 'demo', '--calibrate', '1', '--calibration-margin', 'lots'],
+        /--calibration-margin must be a number >= 0/,
+      ],
     ];
     for (const [argv, message] of cases) {
       const c = capture();

@@ -153,6 +153,7 @@ describe('signed archive', () => {
         ['payload-type', 'pass'],
         ['statement', 'pass'],
         ['parameters', 'pass'],
+        ['calibration', 'skip'],
         ['triggers', 'pass'],
         ['documents', 'pass'],
         ['bag-info', 'pass'],
@@ -167,7 +168,7 @@ describe('signed archive', () => {
         signer: { keyid: x.archive.keyid, trustedAs: null },
       });
       expect(failed(plain)).toEqual(['trusted-key']);
-      expect(plain.checks.filter((c) => c.status === 'skip').map((c) => c.name)).toEqual(['model']);
+      expect(plain.checks.filter((c) => c.status === 'skip').map((c) => c.name)).toEqual(['calibration', 'model']);
     } finally {
       fs.rmSync(elsewhere, { recursive: true, force: true });
     }

@@ -50,6 +50,8 @@ describe('report documents', () => {
     for (const c of p.classes) expect(html).toContain(`<td>${c.name}</td>`);
     expect(html).toContain('<code>inversionSteps</code>');
     expect(html.match(/<tr class="flag">/g)).toHaveLength(1);
+    // A threshold from the profile: no calibration section (a calibrated one is tested in the service's tests).
+    expect(html).not.toContain('Threshold calibration');
   });
 
   it('the chart draws one bar per class, flagged in red, and the threshold line at its value', () => {

@@ -29,6 +29,7 @@ import { trustedKeys, trustKey } from '../../../src/main/reports/trust.ts';
 import { verifyArchive, type Verification, type VerifyOptions } from '../../../src/main/reports/verify.ts';
 import { verify } from '../../../src/main/cli/commands/verify.ts';
 import { sha256Hex } from '../../../src/main/util/digest.ts';
+import { paramsSha256 } from '../../../src/main/util/params-digest.ts';
 import { exportedScan, flipped, remanifest, type Exported } from './archive-helpers.ts';
 
 let x: Exported;
@@ -186,5 +187,46 @@ describe('tamper matrix: every file of the archive', () => {
     trustKey(x.cdb.paths, mallory.publicKeyPem, 'Mallory (visiting examiner)');
     expect(await verify.run([forged, ...db], io)).toBe(0);
     expect(out.at(-1)).toMatch(/trusted as Mallory \(visiting examiner\)/);
+  });
+});
+
+describe('calibration check: a calibrated threshold follows from the clean scores it lists', () => {
+  /** Signed with the workstation's own (trusted) key, so that only what the statement says is judged. */
+  const calibrated = (threshold: number, parameter: number, scores: number[]): BagFiles =>
+    resigned(examinerKey(x.cdb.paths.keysDir, 'Alice Example'), (st) => {
+      const p = st.predicate;
+      p.parameters = { ...p.parameters, anomalyThreshold: parameter };
+      p.parametersSha256 = paramsSha256(p.parameters, p.method, p.seed);
+      p.anomalyThreshold = parameter;
+      p.calibration = {
+        base: 2,
+        margin: 3,
+        threshold,
+        clean: scores.map((score, i) => ({
+          scanId: i + 1,
+          caseId: 1,
+          model: `clean-${i}.onnx`,
+          sha256: String(i).repeat(64),
+          score,
+          finishedAt: null,
+        })),
+      };
+    });
+  const calibrationCheck = (v: Verification) => v.checks.find((c) => c.name === 'calibration');
+
+  it('passes when the threshold is the one the rule gives and the one the scan used', async () => {
+    const v = await check(calibrated(52.2, 52.2, [17.4, 5.44]));
+    expect(failed(v)).toEqual([]);
+    expect(calibrationCheck(v)).toMatchObject({ status: 'pass', detail: expect.stringContaining('000000000000') });
+  });
+
+  it('fails, though validly signed, when the threshold does not follow from the scores or is not the scan parameter', async () => {
+    const wrongRule = await check(calibrated(10, 10, [17.4]));
+    expect(failed(wrongRule)).toEqual(['calibration']);
+    expect(calibrationCheck(wrongRule)?.detail).toMatch(/does not follow from its clean scores .* = 52\.2/);
+    const notUsed = await check(calibrated(52.2, 2, [17.4]));
+    expect(failed(notUsed)).toEqual(['calibration']);
+    expect(calibrationCheck(notUsed)?.detail).toMatch(/is not the scan's anomalyThreshold 2/);
+    expect(failed(await check(calibrated(52.2, 52.2, [])))).toEqual(['calibration']);
   });
 });

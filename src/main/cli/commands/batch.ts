@@ -43,7 +43,8 @@ options:
                       batch with unfinished scans); jobs the queue lost are queued again
 
 scan options, as for 'uma scan': --method, --seed, --workers (threads per scan on the worker),
-  --max-per-class, --mean, --std, --classes, --labels, --profile, --param NAME=VALUE
+  --max-per-class, --mean, --std, --classes, --labels, --profile, --param NAME=VALUE,
+  --calibrate SCAN_ID,... (clean scans of this case database), --calibration-margin M
 
 Exit code 0 when every scan completed, whatever the verdicts; 1 when some failed (after their
 attempts); 2 on bad input.`,
@@ -119,6 +120,7 @@ attempts); 2 on bad input.`,
             workers: settings.workers,
             examiner: values.examiner,
             inputSpec: settings.inputSpec,
+            calibration: settings.calibration,
             attempts,
             maxModelBytes: maxMb === undefined ? undefined : maxMb * 1024 * 1024,
           },

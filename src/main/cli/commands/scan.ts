@@ -5,7 +5,13 @@ import { parseArgs } from 'node:util';
 import type { ClassImages } from '../../../shared/api.ts';
 import { UmaError } from '../../../shared/errors.ts';
 import type { ScanResult } from '../../../shared/results.ts';
-import { DEFAULT_PROFILE_NAME, PARAM_INFO, PROFILES, SCAN_METHODS } from '../../../shared/scan-params.ts';
+import {
+  CALIBRATION_MARGIN,
+  DEFAULT_PROFILE_NAME,
+  PARAM_INFO,
+  PROFILES,
+  SCAN_METHODS,
+} from '../../../shared/scan-params.ts';
 import { BACKEND_CHOICES, isBackendChoice } from '../../engine/backend/index.ts';
 import type { CliIO, Command } from '../command.ts';
 import { openCliSession, type CliSession } from '../service-session.ts';
@@ -105,6 +111,10 @@ case database (see 'uma cases', 'uma report', 'uma verify'):
   --db FILE           case database (default $UMA_HOME/cases.sqlite or ~/.uma/cases.sqlite)
   --examiner NAME     who examines and signs
   --expected-sha256 H the digest the model came with; a mismatch is recorded at intake
+  --calibrate ID,...  set the anomaly threshold from these completed scans of known-clean models of the
+                      same task, in this database (see 'uma cases'): max(the profile's threshold, M x their
+                      largest score) (docs/algorithm.md, step 5); recorded and signed with the scan
+  --calibration-margin M   the margin M (default ${CALIBRATION_MARGIN})
 
 Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
   async run(argv, io) {
@@ -129,10 +139,12 @@ Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
     if (!values.data) throw new UmaError('BAD_INPUT', '--data is required (an image folder, an IDX file, or demo)');
     if (!isBackendChoice(values.backend))
       throw new UmaError('BAD_INPUT', `--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
-    const { method, seed, workers, params, inputSpec } = parseScanSettings(values);
+    const { method, seed, workers, params, inputSpec, calibration } = parseScanSettings(values);
 
     if (values.report && !values.case)
       throw new UmaError('BAD_INPUT', '--report needs --case: a signed report is of a scan recorded in a case');
+    if (calibration && !values.case)
+      throw new UmaError('BAD_INPUT', '--calibrate needs --case: the clean scans it names are in the case database');
     const givenPath = resolveModelPath(positionals[0]);
     const displayName = positionals[0] === 'demo' ? DEMO_DISPLAY_NAME : givenPath;
 
@@ -185,6 +197,7 @@ Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
         workers,
         examiner: values.examiner,
         referenceEvidenceId: reference?.id,
+        calibration,
       });
       for (const w of started.warnings) io.err(`warning: ${w}`);
       stop.signal.addEventListener(

@@ -25,6 +25,12 @@ export function thresholdFromCleanScores(scores: readonly number[], base: number
   return Math.max(base, margin * Math.max(...scores));
 }
 
+/** Rounded up to two decimals, so that the stated threshold never flags a clean model the exact one passes. */
+export function roundThresholdUp(threshold: number): number {
+  const nearest = Math.round(threshold * 100) / 100;
+  return nearest >= threshold ? nearest : Math.ceil(threshold * 100) / 100;
+}
+
 /**
  * Calibrates on finished scans of known-clean models, re-scored under `params` (nothing is rescanned).
  * They must be comparable with each other: one method, one number of classes. `names` label them in errors.

@@ -8,6 +8,7 @@ import { getScan, listScans, queueScan, resumePlan, type ScanRecord } from '../.
 import { dataClassNames } from '../../engine/data/index.ts';
 import { resolveParams } from '../../../shared/scan-params.ts';
 import { TOOL_VERSION } from '../../util/version.ts';
+import { calibrateOnScans } from '../calibration.ts';
 import type { HandlerGroup, ServiceContext } from '../context.ts';
 import { classImages, scanSummary } from '../dto.ts';
 import { labelsOf, materializeData } from '../materialize.ts';
@@ -17,6 +18,7 @@ import { uploadsDir } from './evidence.ts';
 
 type Calls =
   | 'scans/start'
+  | 'scans/calibrate'
   | 'scans/cancel'
   | 'scans/resume'
   | 'scans/get'
@@ -41,7 +43,12 @@ export async function prepareScan(
   if (ev.caseId !== a.caseId)
     throw new UmaError('BAD_INPUT', `evidence ${ev.id} belongs to case ${ev.caseId}, not ${a.caseId}`);
   if (a.referenceEvidenceId !== undefined) getEvidence(cdb, a.referenceEvidenceId);
-  const params = resolveParams(a.params as Partial<ScanParams> | undefined);
+  if (a.calibration && a.params?.anomalyThreshold !== undefined)
+    throw new UmaError(
+      'BAD_INPUT',
+      'give either a calibration on clean scans or an anomalyThreshold, not both: the calibration sets the threshold',
+    );
+  const profileParams = resolveParams(a.params as Partial<ScanParams> | undefined);
   const data = materializeData(uploadsDir(ctx), a.data);
   const labels = labelsOf(a.data);
   // Refused here at once when the stored copy changed (audited); the job re-hashes again just
@@ -62,6 +69,9 @@ export async function prepareScan(
       `the data has ${classNames.length} classes (${data}) but the model has ${numClasses}`,
     );
   }
+  const calibration =
+    a.calibration && calibrateOnScans(cdb, a.calibration, a.method, profileParams, { sha256: ev.sha256, numClasses });
+  const params = calibration ? { ...profileParams, anomalyThreshold: calibration.threshold } : profileParams;
   const scan = queueScan(cdb, {
     evidenceId: ev.id,
     examiner: a.examiner ?? (ctx.settings.get().examinerName || undefined),
@@ -72,6 +82,7 @@ export async function prepareScan(
     backend: ctx.backend,
     classNames,
     job: { data, labels, workers: a.workers, referenceEvidenceId: a.referenceEvidenceId, batch },
+    calibration,
   });
   return { scan, warnings };
 }
@@ -83,6 +94,10 @@ export function scanHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
       const { scan, warnings } = await prepareScan(ctx, a);
       const job = jobs.enqueue(scan.id);
       return { jobId: job.jobId, scanId: scan.id, warnings };
+    },
+    'scans/calibrate': ({ calibration, method, params, evidenceId }) => {
+      const ev = evidenceId === undefined ? undefined : getEvidence(cdb, evidenceId);
+      return calibrateOnScans(cdb, calibration, method, resolveParams(params as Partial<ScanParams> | undefined), ev);
     },
     'scans/cancel': ({ jobId }) => {
       if (!jobs.cancel(jobId)) throw new UmaError('NOT_FOUND', `no queued or running job ${jobId}`);
@@ -114,6 +129,7 @@ export function scanHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
         scan: scanSummary(cdb, jobs, s),
         params: s.params,
         paramsSha256: s.paramsSha256,
+        calibration: s.calibration,
         data: s.job?.data ?? null,
         findings,
         result,
