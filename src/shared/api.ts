@@ -18,7 +18,15 @@ import { z } from 'zod';
 import { ERROR_CODES, type ErrorInfo } from './errors.ts';
 import type { ScanProgress } from './events.ts';
 import type { ClassFinding, ScanResult, ThresholdCalibrationRecord } from './results.ts';
-import { CALIBRATION_MARGIN, PARAM_INFO, SCAN_METHODS, type ScanMethod, type ScanParams } from './scan-params.ts';
+import {
+  CALIBRATION_MARGIN,
+  CALIBRATION_MARGIN_MAX,
+  CALIBRATION_MAX_CLEAN_SCANS,
+  PARAM_INFO,
+  SCAN_METHODS,
+  type ScanMethod,
+  type ScanParams,
+} from './scan-params.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Schemas of shared argument pieces
@@ -102,9 +110,9 @@ export const CalibrationSpec = z
     cleanScanIds: z
       .array(id)
       .min(1)
-      .max(64)
+      .max(CALIBRATION_MAX_CLEAN_SCANS)
       .refine((ids) => new Set(ids).size === ids.length, 'a clean scan is listed twice'),
-    margin: z.number().finite().min(0).max(100).default(CALIBRATION_MARGIN),
+    margin: z.number().finite().min(0).max(CALIBRATION_MARGIN_MAX).default(CALIBRATION_MARGIN),
   })
   .strict();
 export type CalibrationSpec = z.input<typeof CalibrationSpec>;

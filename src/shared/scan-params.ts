@@ -296,6 +296,9 @@ export const PROFILE_NAMES = Object.keys(PROFILES) as ProfileName[];
  * CNNs 5.4, 6.0 and 17.4), and below 2.9 the third exceeds what the other two set.
  */
 export const CALIBRATION_MARGIN = 3;
+/** The bounds of a calibration (scans/start's and scans/calibrate's CalibrationSpec, the new-scan form). */
+export const CALIBRATION_MARGIN_MAX = 100;
+export const CALIBRATION_MAX_CLEAN_SCANS = 64;
 
 export const DEFAULT_PROFILE_NAME: ProfileName = 'tuned';
 export const DEFAULT_PROFILE: ScanParams = PROFILES[DEFAULT_PROFILE_NAME];

@@ -28,6 +28,12 @@ export function calibrateOnScans(
   params: ScanParams,
   suspect?: CalibrationSuspect,
 ): ThresholdCalibrationRecord {
+  // As for the clean scans (engine/scan/calibration.ts): a surviving trigger's score scales with the threshold.
+  if (params.survivalTest)
+    throw new UmaError(
+      'BAD_INPUT',
+      'a scan with the survival test flags surviving triggers whatever the threshold: calibrate scans without it',
+    );
   const scans = spec.cleanScanIds.map((id) => getScan(cdb, id));
   const results = scans.map((s) => {
     const r = getScanResult(cdb, s);

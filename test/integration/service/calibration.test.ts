@@ -129,6 +129,8 @@ describe('threshold calibration on recorded clean scans', () => {
     // The clean model's own scan, as the suspect's calibration.
     const itself = refusal(await api['scans/calibrate']({ calibration, params: TINY, evidenceId: clean.evidenceId }));
     expect(itself.message).toMatch(new RegExp(`scan ${clean.scanId} is a scan of the suspect model itself`));
+    const survival = refusal(await api['scans/calibrate']({ calibration, params: { ...TINY, survivalTest: 1 } }));
+    expect(survival.message).toMatch(/survival test flags surviving triggers whatever the threshold/);
     const method = refusal(await api['scans/calibrate']({ calibration, method: 'nc', params: TINY }));
     expect(method.message).toMatch(/'nc' scan is calibrated on 'nc' scans/);
     expect(refusal(await api['scans/calibrate']({ calibration: { cleanScanIds: [9999] } })).code).toBe('NOT_FOUND');

@@ -6,7 +6,12 @@
  */
 import type { CalibrationSpec, ScanSummary } from '../../../shared/api.ts';
 import type { ThresholdCalibrationRecord } from '../../../shared/results.ts';
-import { CALIBRATION_MARGIN, type ScanMethod } from '../../../shared/scan-params.ts';
+import {
+  CALIBRATION_MARGIN,
+  CALIBRATION_MARGIN_MAX,
+  CALIBRATION_MAX_CLEAN_SCANS,
+  type ScanMethod,
+} from '../../../shared/scan-params.ts';
 import { num } from './format.ts';
 import type { ParamKey } from './params.ts';
 
@@ -18,10 +23,6 @@ export interface CalibrationChoice {
   margin: string;
 }
 
-/** The contract's bounds (CalibrationSpec in src/shared/api.ts). */
-export const MAX_CLEAN_SCANS = 64;
-const MAX_MARGIN = 100;
-
 /** The parameter a calibration sets; its field is disabled and never sent while calibrating. */
 export const CALIBRATED_KEY: ParamKey = 'anomalyThreshold';
 
@@ -32,13 +33,14 @@ export function marginError(raw: string): string | null {
   if (t === '') return 'required';
   const m = Number(t);
   if (!Number.isFinite(m)) return 'not a number';
-  return m < 0 || m > MAX_MARGIN ? `from 0 to ${MAX_MARGIN}` : null;
+  return m < 0 || m > CALIBRATION_MARGIN_MAX ? `from 0 to ${CALIBRATION_MARGIN_MAX}` : null;
 }
 
 /** What is still missing before the choice can be sent, or null when it can. */
 export function calibrationProblem(c: CalibrationChoice): string | null {
   if (c.cleanScanIds.length === 0) return 'Pick at least one scan of a known-clean model.';
-  if (c.cleanScanIds.length > MAX_CLEAN_SCANS) return `Pick at most ${MAX_CLEAN_SCANS} clean scans.`;
+  if (c.cleanScanIds.length > CALIBRATION_MAX_CLEAN_SCANS)
+    return `Pick at most ${CALIBRATION_MAX_CLEAN_SCANS} clean scans.`;
   const m = marginError(c.margin);
   return m ? `Margin: ${m}.` : null;
 }
