@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UmaApi } from '../../../src/shared/api.ts';
 import { resolveParams } from '../../../src/shared/scan-params.ts';
+import { main } from '../../../src/main/cli/index.ts';
 import { unzipBag } from '../../../src/main/reports/bagit.ts';
 import { roundThresholdUp } from '../../../src/main/engine/scan/calibration.ts';
 import { startService, type Service } from '../../../src/main/service/index.ts';
@@ -102,6 +103,13 @@ describe('threshold calibration on recorded clean scans', () => {
     expect(audit.find((a) => a.action === 'scan.queue')?.details).toMatchObject({
       calibration: { threshold: preview.threshold, margin: 40, cleanScanIds: [clean.scanId] },
     });
+    // `uma cases` names it beside the scan, for whoever reads the case from the command line.
+    const out: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: () => undefined, isTTY: false };
+    expect(await main(['cases', '--db', path.join(home, 'cases.sqlite')], io)).toBe(0);
+    expect(out.find((l) => l.startsWith(`  scan ${scanId} `))).toContain(
+      `threshold ${preview.threshold} calibrated on scans ${clean.scanId}`,
+    );
     const report = ok(await api['reports/create']({ scanId, examiner: 'Alice Example' }));
     const archive = ok(await api['reports/download']({ reportId: report.id }));
     const verified = ok(await api['reports/verify']({ archive: { bytes: new Uint8Array(archive.bytes) } }));

@@ -58,6 +58,7 @@ break is). The database defaults to $UMA_HOME/cases.sqlite, else
           finished: s.finished,
           error: s.error,
           reports: listReports(cdb, s.id).map((r) => r.path),
+          calibration: s.calibration,
         })),
       }));
       if (values.json) {
@@ -80,8 +81,11 @@ break is). The database defaults to $UMA_HOME/cases.sqlite, else
             ? `  ${s.verdict}  score ${s.score?.toFixed(2)}${s.target === null ? '' : `  target ${s.target} (${s.targetName})`}`
             : '';
           const reports = s.reports.length ? `  reports ${s.reports.length}` : '';
+          const calibrated = s.calibration
+            ? `  threshold ${s.calibration.threshold} calibrated on scans ${s.calibration.clean.map((k) => k.scanId).join(',')}`
+            : '';
           io.out(
-            `  scan ${s.id}  evidence ${s.evidenceId}  ${s.method}  ${s.status}${verdict}  started ${s.started ?? '-'}${reports}${s.error ? `  (${s.error})` : ''}`,
+            `  scan ${s.id}  evidence ${s.evidenceId}  ${s.method}  ${s.status}${verdict}${calibrated}  started ${s.started ?? '-'}${reports}${s.error ? `  (${s.error})` : ''}`,
           );
         }
       }
