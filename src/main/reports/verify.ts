@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import { sha256Hex } from '../util/digest.ts';
 import { paramsSha256 } from '../util/params-digest.ts';
 import { sha256File } from '../cases/hashing.ts';
-import { roundThresholdUp, thresholdFromCleanScores } from '../engine/scan/calibration.ts';
+import { calibratedThreshold } from '../engine/scan/calibration.ts';
 import type { VerificationStatus } from '../../shared/api.ts';
 import {
   BAG_INFO,
@@ -115,7 +115,7 @@ function calibrationProblem(p: Statement['predicate']): { status: CheckStatus; d
   const scores = Array.isArray(c?.clean) ? c.clean.map((k) => k?.score) : [];
   if (scores.length === 0 || !scores.every((x) => typeof x === 'number' && Number.isFinite(x)))
     return { status: 'fail', detail: 'the calibration lists no clean scans with finite scores' };
-  const expected = roundThresholdUp(thresholdFromCleanScores(scores, c.base, c.margin));
+  const expected = calibratedThreshold(scores, c.base, c.margin);
   if (c.threshold !== p.parameters?.anomalyThreshold)
     return {
       status: 'fail',

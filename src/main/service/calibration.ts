@@ -13,7 +13,7 @@ import type { CaseDb } from '../cases/db.ts';
 import { getEvidence } from '../cases/evidence.ts';
 import { getScanResult } from '../cases/findings.ts';
 import { getScan } from '../cases/scans.ts';
-import { calibrateThreshold, roundThresholdUp } from '../engine/scan/calibration.ts';
+import { calibrateThreshold } from '../engine/scan/calibration.ts';
 
 /** The model the threshold is for, so that it is not calibrated on itself or on another task. */
 export interface CalibrationSuspect {
@@ -64,7 +64,7 @@ export function calibrateOnScans(
   return {
     base: params.anomalyThreshold,
     margin: spec.margin,
-    threshold: roundThresholdUp(c.threshold),
+    threshold: c.threshold,
     clean: scans.map((s, i) => ({
       scanId: s.id,
       caseId: s.caseId,

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { UmaError } from '../../../shared/errors.ts';
 import type { ScanResult } from '../../../shared/results.ts';
 import { CALIBRATION_MARGIN, DEFAULT_PROFILE_NAME, resolveParams, SCAN_METHODS } from '../../../shared/scan-params.ts';
-import { calibrateThreshold, roundThresholdUp } from '../../engine/scan/calibration.ts';
+import { calibrateThreshold } from '../../engine/scan/calibration.ts';
 import { synchronousRun, type Command } from '../command.ts';
 import { parseParams, parseProfile } from '../scan-options.ts';
 
@@ -76,7 +76,7 @@ trigger after the ablation (many classes, small models) the paper's index has no
     const params = resolveParams({ ...parseProfile(values.profile), ...parseParams(values.param) });
     const results = positionals.map(readResult);
     const c = calibrateThreshold(results, positionals, params, margin);
-    const threshold = roundThresholdUp(c.threshold).toFixed(2);
+    const threshold = c.threshold.toFixed(2);
     const width = Math.max(...positionals.map((f) => f.length));
     // The model each score came from, by digest: what the case notes should record beside the threshold.
     const model = (r: ScanResult) => (r.model?.sha256 ? `  model ${r.model.name} sha256 ${r.model.sha256}` : '');

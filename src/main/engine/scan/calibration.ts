@@ -14,6 +14,7 @@ export interface ThresholdCalibration {
   /** Each clean scan's model score under the scoring constants given. */
   scores: number[];
   margin: number;
+  /** The stated threshold: the rule's, rounded up to two decimals (calibratedThreshold). */
   threshold: number;
 }
 
@@ -29,6 +30,14 @@ export function thresholdFromCleanScores(scores: readonly number[], base: number
 export function roundThresholdUp(threshold: number): number {
   const nearest = Math.round(threshold * 100) / 100;
   return nearest >= threshold ? nearest : Math.ceil(threshold * 100) / 100;
+}
+
+/**
+ * The threshold a calibration states, as `uma calibrate` prints it, a calibrated scan uses it and
+ * `uma verify` recomputes it from the clean scores a report lists: the rule, rounded up.
+ */
+export function calibratedThreshold(scores: readonly number[], base: number, margin: number): number {
+  return roundThresholdUp(thresholdFromCleanScores(scores, base, margin));
 }
 
 /**
@@ -60,5 +69,5 @@ export function calibrateThreshold(
       );
   });
   const scores = clean.map((r) => rescoreResult(r, params).score);
-  return { scores, margin, threshold: thresholdFromCleanScores(scores, params.anomalyThreshold, margin) };
+  return { scores, margin, threshold: calibratedThreshold(scores, params.anomalyThreshold, margin) };
 }
