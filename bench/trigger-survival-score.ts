@@ -13,11 +13,12 @@
  * tau is chosen on the tune half (accuracy at the threshold, then ROC-AUC, then the larger tau) and
  * reported on the report half, which is never looked at to choose.
  *
- * Run: node bin/run-ts.mjs bench/trigger-survival-score.ts bench/results/trigger-survival/*.json
- * Writes bench/results/trigger-survival/score.json and .md.
+ * Run: node bin/run-ts.mjs bench/trigger-survival-score.ts [--out FILE.json] bench/results/trigger-survival/*.json
+ * Writes score.json and score.md beside the first file (or FILE.json and FILE.md).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { scoreUma, survivalScore, type ModelScore } from '../src/main/engine/scan/anomaly.ts';
 import { cachePath, scoreRecord } from '../src/main/eval/bench.ts';
 import { benchMarkdown, pct } from '../src/main/eval/metrics/bench-markdown.ts';
@@ -26,7 +27,10 @@ import type { ScanResult } from '../src/shared/results.ts';
 import { resolveParams, type ScanMethod, type ScanParams } from '../src/shared/scan-params.ts';
 import type { SurvivalModel } from './trigger-survival.ts';
 
-const files = process.argv.slice(2);
+const { values: options, positionals: files } = parseArgs({
+  allowPositionals: true,
+  options: { out: { type: 'string' } },
+});
 if (files.length === 0) throw new Error('give the trigger-survival JSON files to score');
 const TAUS = [0.5, 0.6, 0.7, 0.8, 0.9];
 
@@ -161,7 +165,7 @@ const md = [
   '',
   benchMarkdown(reportRows, 'tuned'),
 ].join('\n');
-const out = join(dirname(files[0]), 'score.json');
+const out = options.out ?? join(dirname(files[0]), 'score.json');
 writeFileSync(
   out,
   `${JSON.stringify(
