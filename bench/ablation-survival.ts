@@ -40,6 +40,7 @@ import { entryModelPath, listCorpus, type Manifest } from '../src/main/eval/zoo/
 import { loadSplit } from '../src/main/eval/zoo/datasets.ts';
 import type { ScanResult } from '../src/shared/results.ts';
 import { resolveParams, type ScanParams } from '../src/shared/scan-params.ts';
+import { markdownBeside } from './results-file.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -49,6 +50,8 @@ const { values, positionals } = parseArgs({
     out: { type: 'string', default: join(import.meta.dirname, 'results', 'ablation-survival', 'default.json') },
   },
 });
+// Refused before any work when the results file does not end in .json.
+const markdownOut = markdownBeside(values.out);
 if (positionals.length !== 1)
   throw new Error('usage: ablation-survival.ts CORPUS [--half tune|report] [--param NAME=VALUE]... [--out FILE]');
 
@@ -209,5 +212,5 @@ for (const { dir, manifest } of entries) {
 const out = values.out;
 if (!existsSync(dirname(out))) mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, JSON.stringify({ corpus: positionals[0], seed: SEED, params: PARAMS, rows }, null, 2));
-writeFileSync(out.replace(/\.json$/, '.md'), markdown(rows));
+writeFileSync(markdownOut, markdown(rows));
 console.log(markdown(rows));

@@ -30,6 +30,7 @@ import { runScan } from '../src/main/engine/scan/pipeline.ts';
 import { listCorpus, type Manifest } from '../src/main/eval/zoo/corpus.ts';
 import { loadSplit } from '../src/main/eval/zoo/datasets.ts';
 import type { Dataset } from '../src/main/engine/data/index.ts';
+import { markdownBeside } from './results-file.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -39,6 +40,8 @@ const { values, positionals } = parseArgs({
     out: { type: 'string', default: join(import.meta.dirname, 'results', 'reference-sweep.json') },
   },
 });
+// Refused before any work when the results file does not end in .json.
+const markdownOut = markdownBeside(values.out);
 const budgets = values.epochs.split(',').map(Number);
 const perCall = Number(values['per-call']);
 const SEED = 1;
@@ -177,5 +180,5 @@ for (const row of rows.filter((r) => r.attack === 'all')) {
 }
 // Per attack, laid out like the bench's tables: method uma-refE is UMA with an E-epoch reference.
 const markdown = `${summary.join('\n')}\n\n${benchMarkdown(rows, 'authors, reference budget varied')}`;
-writeFileSync(out.replace(/\.json$/, '.md'), markdown);
+writeFileSync(markdownOut, markdown);
 console.log(markdown);

@@ -18,6 +18,7 @@ import { benchMarkdown, pct } from '../src/main/eval/metrics/bench-markdown.ts';
 import { detectionTable, type DetectionRow } from '../src/main/eval/metrics/detection.ts';
 import type { BenchMethod, CorpusHalf, ScanRecord } from '../src/main/eval/bench.ts';
 import { cachedScans } from './cached-scans.ts';
+import { markdownBeside } from './results-file.ts';
 
 const scans = cachedScans({
   floors: { type: 'string', default: '0,0.25,0.5,0.75,1,1.5' },
@@ -27,6 +28,8 @@ const scans = cachedScans({
 });
 const { profile, base } = scans;
 const values = scans.values as Record<'floors' | 'transfer' | 'thresholds' | 'out', string>;
+// Refused before any work when the results file does not end in .json.
+const markdownOut = markdownBeside(values.out);
 const numbers = (s: string): number[] => s.split(',').map(Number);
 
 type Scoring = Pick<ScanParams, 'anomalyLogFloor' | 'transferThreshold' | 'anomalyThreshold'>;
@@ -114,5 +117,5 @@ writeFileSync(
   values.out,
   `${JSON.stringify({ profile, base, current, chosen: best.scoring, tune, report: reportRows.map(({ roc: _, ...r }) => r) }, null, 2)}\n`,
 );
-writeFileSync(values.out.replace(/\.json$/, '.md'), `${md}\n`);
+writeFileSync(markdownOut, `${md}\n`);
 console.log(md);

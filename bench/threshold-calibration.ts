@@ -24,6 +24,7 @@ import { detectionTable, type DetectionRecord } from '../src/main/eval/metrics/d
 import { thresholdFromCleanScores } from '../src/main/engine/scan/calibration.ts';
 import type { ScanRecord } from '../src/main/eval/bench.ts';
 import { cachedScans } from './cached-scans.ts';
+import { markdownBeside } from './results-file.ts';
 
 const { corpora, profile, base, records, values } = cachedScans({
   margins: { type: 'string', default: '1,1.25,1.5,2,3' },
@@ -31,6 +32,8 @@ const { corpora, profile, base, records, values } = cachedScans({
 });
 const margins = (values.margins as string).split(',').map(Number);
 const out = values.out as string;
+// Refused before any work when the results file does not end in .json.
+const markdownOut = markdownBeside(out);
 
 /** The calibrated threshold from a group's clean scores; a group without any keeps the profile's. */
 const thresholdFrom = (cleanScores: readonly number[], margin: number): number =>
@@ -149,5 +152,5 @@ writeFileSync(
     2,
   )}\n`,
 );
-writeFileSync(out.replace(/\.json$/, '.md'), `${md}\n`);
+writeFileSync(markdownOut, `${md}\n`);
 console.log(md);

@@ -26,12 +26,16 @@ import { detectionTable, type DetectionRecord, type DetectionRow } from '../src/
 import type { ScanResult } from '../src/shared/results.ts';
 import { resolveParams, type ScanMethod, type ScanParams } from '../src/shared/scan-params.ts';
 import type { SurvivalModel } from './trigger-survival.ts';
+import { markdownBeside } from './results-file.ts';
 
 const { values: options, positionals: files } = parseArgs({
   allowPositionals: true,
   options: { out: { type: 'string' } },
 });
 if (files.length === 0) throw new Error('give the trigger-survival JSON files to score');
+const out = options.out ?? join(dirname(files[0]), 'score.json');
+// Refused before any work when the results file does not end in .json.
+const markdownOut = markdownBeside(out);
 const TAUS = [0.5, 0.6, 0.7, 0.8, 0.9];
 
 interface Input {
@@ -165,7 +169,6 @@ const md = [
   '',
   benchMarkdown(reportRows, 'tuned'),
 ].join('\n');
-const out = options.out ?? join(dirname(files[0]), 'score.json');
 writeFileSync(
   out,
   `${JSON.stringify(
@@ -180,5 +183,5 @@ writeFileSync(
     2,
   )}\n`,
 );
-writeFileSync(out.replace(/\.json$/, '.md'), `${md}\n`);
+writeFileSync(markdownOut, `${md}\n`);
 console.log(md);
