@@ -57,11 +57,6 @@ export interface ScanParams {
   /** 1 = the output layer stays frozen while unlearning (docs/algorithm.md step 2); 0 = trained (the paper). */
   ablationFreezeHead: number;
   /**
-   * 0: SGD steps of ablationLr (the paper). Above 0: each weight tensor moves by this fraction of its
-   * own L2 norm per step, along its gradient (docs/algorithm.md step 2, "Step size").
-   */
-  ablationRelativeStep: number;
-  /**
    * 1 = also run the survival test per class (docs/algorithm.md, step 6): reverse a trigger against
    * M itself and measure whether it still works once k is ablated with the output layer frozen; 0 = off.
    */
@@ -174,7 +169,6 @@ export const AUTHORS_PROFILE: ScanParams = {
   ablationPlateauTol: 0.01,
   ablationMaxEpochs: 5,
   ablationFreezeHead: 0,
-  ablationRelativeStep: 0,
   survivalTest: 0,
   inversionSteps: 250,
   inversionRestarts: 1,
@@ -374,11 +368,6 @@ export const PARAM_INFO: Record<keyof ScanParams, ParamInfo> = {
     integer: true,
     min: 0,
     max: 1,
-  },
-  ablationRelativeStep: {
-    group: 'ablation',
-    help: '0: SGD at ablationLr. Above 0: each weight tensor steps by this fraction of its norm (scale-free).',
-    min: 0,
   },
   survivalTest: {
     group: 'ablation',

@@ -90,7 +90,6 @@ const KEYED_UNLESS: Partial<ScanParams> = {
   inversionRestarts: 1,
   lambdaGrowth: 0,
   ablationFreezeHead: 0,
-  ablationRelativeStep: 0,
   survivalTest: 0,
   // Score-only (keyed at the authors' value, so never): listed so that adding them changed no key.
   survivalThreshold: AUTHORS_PROFILE.survivalThreshold,

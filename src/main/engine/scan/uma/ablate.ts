@@ -61,8 +61,7 @@ export async function ablateClass(
       `ablationFreezeHead leaves no layer to unlearn class ${k} with: freezeRatio ${p.freezeRatio} already freezes every layer before the output layer; lower freezeRatio or set ablationFreezeHead to 0`,
     );
   }
-  // A relative step feeds the optimiser steps already scaled to each tensor (stepDirections), at rate 1.
-  const opt = tf.train.momentum(p.ablationRelativeStep > 0 ? 1 : p.ablationLr, p.ablationMomentum);
+  const opt = tf.train.momentum(p.ablationLr, p.ablationMomentum);
   const rand = mulberry32(seed);
   const others = ctx.others(k);
   const own = ctx.byClass[k];
@@ -106,12 +105,8 @@ export async function ablateClass(
           return loss;
         }, vars);
         // PyTorch-style weight decay: g += wd * w.
-        const decayed = vars.map((v) => ({ v, g: tf.add(grads[v.name], tf.mul(p.ablationWeightDecay, v)) }));
         opt.applyGradients(
-          decayed.map(({ v, g }) => ({
-            name: v.name,
-            tensor: p.ablationRelativeStep > 0 ? relativeStep(v, g, p.ablationRelativeStep) : g,
-          })),
+          vars.map((v) => ({ name: v.name, tensor: tf.add(grads[v.name], tf.mul(p.ablationWeightDecay, v)) })),
         );
         return value;
       });
@@ -148,17 +143,4 @@ export async function ablateClass(
   } finally {
     opt.dispose();
   }
-}
-
-/**
- * The step of a relative-step ablation (docs/algorithm.md step 2, "Step size"): the gradient rescaled
- * so that the tensor moves by `fraction` of its own L2 norm (before momentum), whatever the scale of
- * its weights and gradients. A tensor at zero, such as a fresh bias, does not move.
- */
-export function relativeStep(v: tf.Tensor, g: tf.Tensor, fraction: number): tf.Tensor {
-  return tf.tidy(() => {
-    const gNorm = tf.norm(g);
-    const scale = tf.div(tf.mul(fraction, tf.norm(v)), tf.maximum(gNorm, 1e-12));
-    return tf.mul(g, scale);
-  });
 }
