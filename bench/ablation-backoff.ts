@@ -1,0 +1,193 @@
+/**
+ * Ablation strength per class or per model (issue 18, bench/README.md "Ablation strength chosen per
+ * model"): one SGD rate does not serve every model (the default erases the real backdoors of BatchNorm
+ * ResNets; a 4x gentler rate loses MNIST CNN trojans the default finds). This re-scores the scans
+ * `uma bench` cached at two rates, combined by rules that need no ground truth:
+ *  - `class-backoff T`: class k's result from the gentle scan where the default scan's inversion
+ *    reached ASR below T on M'_k (the ablated copy can no longer be driven to k: over-ablated);
+ *  - `model-switch N`: the whole gentle scan for a model where N or more classes' inversions reached
+ *    ASR below `failed` (0.3) in the default scan.
+ * Each rule's ROC-AUC, FP and FN per corpus and half; the rule is chosen on the tune half (mean AUC,
+ * then fewer FP + FN) and reported on the report half. Nothing is rescanned: the default scan of every
+ * model must be cached (`uma bench CORPUS --methods uma`), the gentle one (`--param NAME=VALUE`) where
+ * a rule uses it; a rule that needs a gentle scan a model lacks is shown as incomplete there.
+ *
+ * Run: node bin/run-ts.mjs bench/ablation-backoff.ts CORPUS... --gentle NAME=VALUE [--out FILE]
+ * Writes bench/results/ablation-backoff.json and .md (or --out and its .md).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseParams } from '../src/main/cli/scan-options.ts';
+import { rescoreResult } from '../src/main/engine/scan/anomaly.ts';
+import { cachePath, halfOf, type CorpusHalf } from '../src/main/eval/bench.ts';
+import { auc } from '../src/main/eval/metrics/roc.ts';
+import { listCorpus } from '../src/main/eval/zoo/corpus.ts';
+import type { ClassFinding, ScanResult } from '../src/shared/results.ts';
+import { resolveParams } from '../src/shared/scan-params.ts';
+import { markdownBeside } from './results-file.ts';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    gentle: { type: 'string', multiple: true, default: [] },
+    failed: { type: 'string', default: '0.3' },
+    out: { type: 'string', default: join(import.meta.dirname, 'results', 'ablation-backoff.json') },
+  },
+});
+const markdownOut = markdownBeside(values.out);
+if (positionals.length === 0 || values.gentle.length === 0)
+  throw new Error('usage: ablation-backoff.ts CORPUS... --gentle NAME=VALUE... [--failed 0.3] [--out FILE]');
+
+const SEED = 1;
+// The default profile on 100 samples per class, as `uma bench` scans.
+const STRONG = resolveParams({ maxPerClass: 100 });
+const GENTLE = resolveParams({ maxPerClass: 100, ...parseParams(values.gentle) });
+const FAILED = Number(values.failed);
+
+interface Pair {
+  corpus: string;
+  id: string;
+  half: CorpusHalf;
+  positive: boolean;
+  target: number | null;
+  strong: ScanResult;
+  gentle: ScanResult | null;
+}
+
+interface Rule {
+  name: string;
+  /** The model's classes under the rule; null when that needs the gentle scan and it is not cached. */
+  classes: (p: Pair) => ClassFinding[] | null;
+}
+
+const failedCount = (r: ScanResult) => r.classes.filter((c) => c.asr < FAILED).length;
+const RULES: Rule[] = [
+  { name: 'default', classes: (p) => p.strong.classes },
+  { name: 'gentle', classes: (p) => p.gentle?.classes ?? null },
+  ...[0.3, 0.6].map((t) => ({
+    name: `class-backoff ${t}`,
+    classes: (p: Pair) => {
+      if (!p.strong.classes.some((c) => c.asr < t)) return p.strong.classes;
+      const gentle = p.gentle;
+      return gentle ? p.strong.classes.map((c, k) => (c.asr < t ? gentle.classes[k] : c)) : null;
+    },
+  })),
+  ...[2, 3, 4].map((n) => ({
+    name: `model-switch ${n}`,
+    classes: (p: Pair) => (failedCount(p.strong) >= n ? (p.gentle?.classes ?? null) : p.strong.classes),
+  })),
+];
+
+const pairs: Pair[] = positionals.flatMap((corpus) =>
+  listCorpus(corpus).flatMap(({ dir, manifest }) => {
+    const [s, g] = [cachePath(dir, 'uma', STRONG, SEED), cachePath(dir, 'uma', GENTLE, SEED)];
+    if (!existsSync(s)) return [];
+    const read = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as ScanResult;
+    return [
+      {
+        corpus,
+        id: manifest.id,
+        half: halfOf(manifest),
+        positive: manifest.attack !== null,
+        target: manifest.attack?.target ?? null,
+        strong: read(s),
+        gentle: existsSync(g) ? read(g) : null,
+      },
+    ];
+  }),
+);
+if (pairs.length === 0) throw new Error('no model has its default scan cached: run `uma bench CORPUS --methods uma`');
+
+interface Cell {
+  corpus: string;
+  half: CorpusHalf;
+  models: number;
+  auc: number;
+  fp: number;
+  negatives: number;
+  fn: number;
+  positives: number;
+  rightTarget: number;
+  scores: { id: string; score: number; flagged: number | null; target: number | null }[];
+  /** Models the rule needs the gentle scan of and that lack it: the cell's figures leave them out. */
+  missing: string[];
+}
+
+function evaluate(rule: Rule, corpus: string, half: CorpusHalf): Cell | null {
+  const group = pairs.filter((p) => p.corpus === corpus && p.half === half);
+  if (group.length === 0) return null;
+  const missing = group.filter((p) => rule.classes(p) === null).map((p) => p.id);
+  const scores = group.flatMap((p) => {
+    const classes = rule.classes(p);
+    if (!classes) return [];
+    const s = rescoreResult({ ...p.strong, classes }, STRONG);
+    return [{ id: p.id, score: s.score, flagged: s.target, target: p.target, positive: p.positive }];
+  });
+  const pos = scores.filter((s) => s.positive);
+  const neg = scores.filter((s) => !s.positive);
+  return {
+    corpus,
+    half,
+    models: scores.length,
+    auc: auc(scores),
+    fp: neg.filter((s) => s.flagged !== null).length,
+    negatives: neg.length,
+    fn: pos.filter((s) => s.flagged === null).length,
+    positives: pos.length,
+    rightTarget: pos.filter((s) => s.flagged !== null && s.flagged === s.target).length,
+    scores: scores.map(({ id, score, flagged, target }) => ({ id, score, flagged, target })),
+    missing,
+  };
+}
+
+const corpora = [...new Set(pairs.map((p) => p.corpus))];
+const halves: CorpusHalf[] = ['tune', 'report'];
+const table = RULES.map((rule) => ({
+  rule: rule.name,
+  cells: halves.flatMap((h) => corpora.flatMap((c) => evaluate(rule, c, h) ?? [])),
+}));
+
+/** The tune half's merit: mean AUC over the corpora with both kinds of model, then fewer errors; none if incomplete. */
+function merit(cells: Cell[]): [number, number] {
+  const tune = cells.filter((c) => c.half === 'tune');
+  if (tune.some((c) => c.missing.length > 0)) return [-Infinity, -Infinity];
+  const aucs = tune.map((c) => c.auc).filter((a) => !Number.isNaN(a));
+  const errors = tune.reduce((s, c) => s + c.fp + c.fn, 0);
+  return [aucs.reduce((s, a) => s + a, 0) / Math.max(1, aucs.length), -errors];
+}
+const chosen = table.reduce((best, row) => {
+  const [a, b] = [merit(row.cells), merit(best.cells)];
+  return a[0] > b[0] + 1e-9 || (Math.abs(a[0] - b[0]) <= 1e-9 && a[1] > b[1]) ? row : best;
+}).rule;
+
+mkdirSync(dirname(values.out), { recursive: true });
+writeFileSync(
+  values.out,
+  JSON.stringify({ seed: SEED, gentle: parseParams(values.gentle), failed: FAILED, chosen, table }, null, 2),
+);
+const f = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(2));
+// The table's columns: each (half, corpus) with models in it.
+const columns = halves.flatMap((h) =>
+  corpora.filter((c) => pairs.some((p) => p.corpus === c && p.half === h)).map((c) => ({ h, c })),
+);
+const cellText = (cell: Cell | undefined): string => {
+  if (!cell) return '-';
+  const missing = cell.missing.length ? ` (without ${cell.missing.length}: no gentle scan)` : '';
+  return `AUC ${f(cell.auc)}, FP ${cell.fp}/${cell.negatives}, FN ${cell.fn}/${cell.positives}${missing}`;
+};
+const md = [
+  `Gentle scans: ${values.gentle.join(', ')}; a class failed below ASR ${FAILED}. Chosen on the tune half: **${chosen}**.`,
+  '',
+  `| rule | ${columns.map(({ h, c }) => `${h}: ${c.split('/').pop()}`).join(' | ')} |`,
+  `|---|${columns.map(() => '---').join('|')}|`,
+  ...table.map(
+    (row) =>
+      `| ${row.rule === chosen ? `**${row.rule}**` : row.rule} | ${columns
+        .map(({ h, c }) => cellText(row.cells.find((x) => x.half === h && x.corpus === c)))
+        .join(' | ')} |`,
+  ),
+  '',
+].join('\n');
+writeFileSync(markdownOut, md);
+console.log(md);
