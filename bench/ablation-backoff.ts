@@ -44,6 +44,7 @@ const SEED = 1;
 const STRONG = resolveParams({ maxPerClass: 100 });
 const GENTLE = resolveParams({ maxPerClass: 100, ...parseParams(values.gentle) });
 const FAILED = Number(values.failed);
+if (!(FAILED > 0 && FAILED <= 1)) throw new Error(`--failed must be an ASR in (0, 1], got '${values.failed}'`);
 
 interface Pair {
   corpus: string;
