@@ -336,14 +336,18 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
     try {
       await open(page, `#/scans/${scanId}/live`);
       const workers = page.getByRole('list', { name: 'Workers' }).getByRole('listitem');
-      // Both at work at once (the reference model on one, classes on the other, or two classes).
+      // Both at work at once (the reference model on one, classes on the other, or two classes). The
+      // checks below read the same snapshot: a second read can catch a worker between two tasks.
+      let lines: string[] = [];
       await expect
-        .poll(async () => (await workers.allTextContents()).filter((t) => !t.includes('idle')).length, {
-          timeout: 120_000,
-          interval: 250,
-        })
+        .poll(
+          async () => {
+            lines = await workers.allTextContents();
+            return lines.filter((t) => !t.includes('idle')).length;
+          },
+          { timeout: 120_000, interval: 250 },
+        )
         .toBe(2);
-      const lines = await workers.allTextContents();
       expect(lines.map((t) => t.trim().split(/\s+/).slice(0, 2).join(' '))).toEqual(['Worker 1', 'Worker 2']);
       for (const t of lines)
         expect(t).toMatch(/Preparing|Training the clean reference model|Unlearning|Reversing|Testing/);
