@@ -19,9 +19,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseParams } from '../src/main/cli/scan-options.ts';
-import { rescoreResult } from '../src/main/engine/scan/anomaly.ts';
-import { cachePath, halfOf, type CorpusHalf } from '../src/main/eval/bench.ts';
-import { auc } from '../src/main/eval/metrics/roc.ts';
+import { baseRecord, cachePath, scoreRecord, type CorpusHalf, type ScanRecord } from '../src/main/eval/bench.ts';
+import { detectionTable, type DetectionRow } from '../src/main/eval/metrics/detection.ts';
 import { listCorpus } from '../src/main/eval/zoo/corpus.ts';
 import type { ClassFinding, ScanResult } from '../src/shared/results.ts';
 import { resolveParams } from '../src/shared/scan-params.ts';
@@ -48,10 +47,8 @@ if (!(FAILED > 0 && FAILED <= 1)) throw new Error(`--failed must be an ASR in (0
 
 interface Pair {
   corpus: string;
-  id: string;
-  half: CorpusHalf;
-  positive: boolean;
-  target: number | null;
+  /** The model's table row but for its verdict (its manifest's data set, attack, target and half). */
+  base: ReturnType<typeof baseRecord>;
   strong: ScanResult;
   gentle: ScanResult | null;
 }
@@ -88,10 +85,7 @@ const pairs: Pair[] = positionals.flatMap((corpus) =>
     return [
       {
         corpus,
-        id: manifest.id,
-        half: halfOf(manifest),
-        positive: manifest.attack !== null,
-        target: manifest.attack?.target ?? null,
+        base: baseRecord(manifest, 'tuned'),
         strong: read(s),
         gentle: existsSync(g) ? read(g) : null,
       },
@@ -103,42 +97,36 @@ if (pairs.length === 0) throw new Error('no model has its default scan cached: r
 interface Cell {
   corpus: string;
   half: CorpusHalf;
-  models: number;
-  auc: number;
-  fp: number;
-  negatives: number;
-  fn: number;
-  positives: number;
-  rightTarget: number;
-  scores: { id: string; score: number; flagged: number | null; target: number | null }[];
+  /**
+   * The detection table's 'all attacks' row over the models the rule could score (its ROC points left
+   * out); null when it could score none.
+   */
+  detection: Omit<DetectionRow, 'roc'> | null;
+  scores: { id: string; score: number; suspected: number | null; target: number | null }[];
   /** Models the rule needs the gentle scan of and that lack it: the cell's figures leave them out. */
   missing: string[];
 }
 
+function allAttacks(records: ScanRecord[]): Omit<DetectionRow, 'roc'> | null {
+  const all = detectionTable(records).find((r) => r.attack === 'all');
+  if (!all) return null;
+  const { roc: _, ...row } = all;
+  return row;
+}
+
 function evaluate(rule: Rule, corpus: string, half: CorpusHalf): Cell | null {
-  const group = pairs.filter((p) => p.corpus === corpus && p.half === half);
+  const group = pairs.filter((p) => p.corpus === corpus && p.base.half === half);
   if (group.length === 0) return null;
-  const missing = group.filter((p) => rule.classes(p) === null).map((p) => p.id);
-  const scores = group.flatMap((p) => {
-    const classes = rule.classes(p);
-    if (!classes) return [];
-    const s = rescoreResult({ ...p.strong, classes }, STRONG);
-    return [{ id: p.id, score: s.score, flagged: s.target, target: p.target, positive: p.positive }];
-  });
-  const pos = scores.filter((s) => s.positive);
-  const neg = scores.filter((s) => !s.positive);
+  const chosen = group.map((p) => ({ p, classes: rule.classes(p) }));
+  const records: ScanRecord[] = chosen.flatMap(({ p, classes }) =>
+    classes ? [{ ...p.base, method: 'uma', ...scoreRecord({ ...p.strong, classes }, 'uma', STRONG), seconds: 0 }] : [],
+  );
   return {
     corpus,
     half,
-    models: scores.length,
-    auc: auc(scores),
-    fp: neg.filter((s) => s.flagged !== null).length,
-    negatives: neg.length,
-    fn: pos.filter((s) => s.flagged === null).length,
-    positives: pos.length,
-    rightTarget: pos.filter((s) => s.flagged !== null && s.flagged === s.target).length,
-    scores: scores.map(({ id, score, flagged, target }) => ({ id, score, flagged, target })),
-    missing,
+    detection: allAttacks(records),
+    scores: records.map(({ id, score, suspected, target }) => ({ id, score, suspected, target })),
+    missing: chosen.filter(({ classes }) => classes === null).map(({ p }) => p.base.id),
   };
 }
 
@@ -149,12 +137,17 @@ const table = RULES.map((rule) => ({
   cells: halves.flatMap((h) => corpora.flatMap((c) => evaluate(rule, c, h) ?? [])),
 }));
 
+/** How many models a rate over `n` of them counts (0 where there are none). */
+const count = (rate: number, n: number) => (n === 0 ? 0 : Math.round(rate * n));
+
 /** The tune half's merit: mean AUC over the corpora with both kinds of model, then fewer errors; none if incomplete. */
 function merit(cells: Cell[]): [number, number] {
   const tune = cells.filter((c) => c.half === 'tune');
   if (tune.some((c) => c.missing.length > 0)) return [-Infinity, -Infinity];
-  const aucs = tune.map((c) => c.auc).filter((a) => !Number.isNaN(a));
-  const errors = tune.reduce((s, c) => s + c.fp + c.fn, 0);
+  // Complete cells scored every model of a non-empty group: each has its row.
+  const rows = tune.map((c) => c.detection!);
+  const aucs = rows.map((d) => d.auc).filter((a) => !Number.isNaN(a));
+  const errors = rows.reduce((s, d) => s + count(d.fpr, d.clean) + count(d.fnr, d.trojaned), 0);
   return [aucs.reduce((s, a) => s + a, 0) / Math.max(1, aucs.length), -errors];
 }
 const chosen = table.reduce((best, row) => {
@@ -170,12 +163,14 @@ writeFileSync(
 const f = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(2));
 // The table's columns: each (half, corpus) with models in it.
 const columns = halves.flatMap((h) =>
-  corpora.filter((c) => pairs.some((p) => p.corpus === c && p.half === h)).map((c) => ({ h, c })),
+  corpora.filter((c) => pairs.some((p) => p.corpus === c && p.base.half === h)).map((c) => ({ h, c })),
 );
 const cellText = (cell: Cell | undefined): string => {
   if (!cell) return '-';
   const missing = cell.missing.length ? ` (without ${cell.missing.length}: no gentle scan)` : '';
-  return `AUC ${f(cell.auc)}, FP ${cell.fp}/${cell.negatives}, FN ${cell.fn}/${cell.positives}${missing}`;
+  const d = cell.detection;
+  if (!d) return `no model scored${missing}`;
+  return `AUC ${f(d.auc)}, FP ${count(d.fpr, d.clean)}/${d.clean}, FN ${count(d.fnr, d.trojaned)}/${d.trojaned}${missing}`;
 };
 const md = [
   `Gentle scans: ${values.gentle.join(', ')}; a class failed below ASR ${FAILED}. Chosen on the tune half: **${chosen}**.`,

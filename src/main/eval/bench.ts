@@ -136,7 +136,8 @@ export async function benchCorpus(o: BenchOptions): Promise<ScanRecord[]> {
   return records;
 }
 
-function baseRecord(
+/** A model's table row before it is scanned: what its manifest says (data set, attack, half). */
+export function baseRecord(
   m: Manifest,
   profile: string,
 ): Omit<ScanRecord, 'method' | 'score' | 'verdict' | 'suspected' | 'seconds'> {
