@@ -19,6 +19,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseParams } from '../src/main/cli/scan-options.ts';
+import { backsOff } from '../src/main/engine/scan/ablation-backoff.ts';
 import { baseRecord, cachePath, scoreRecord, type CorpusHalf, type ScanRecord } from '../src/main/eval/bench.ts';
 import { detectionTable, type DetectionRow } from '../src/main/eval/metrics/detection.ts';
 import { listCorpus } from '../src/main/eval/zoo/corpus.ts';
@@ -39,9 +40,10 @@ if (positionals.length === 0 || values.gentle.length === 0)
   throw new Error('usage: ablation-backoff.ts CORPUS... --gentle NAME=VALUE... [--failed 0.3] [--out FILE]');
 
 const SEED = 1;
-// The default profile on 100 samples per class, as `uma bench` scans.
-const STRONG = resolveParams({ maxPerClass: 100 });
-const GENTLE = resolveParams({ maxPerClass: 100, ...parseParams(values.gentle) });
+// The default profile on 100 samples per class, as `uma bench` scans, each rate in one pass (the rules
+// below are what the engine's backoff generalises).
+const STRONG = resolveParams({ maxPerClass: 100, ablationBackoffClasses: 0 });
+const GENTLE = resolveParams({ maxPerClass: 100, ablationBackoffClasses: 0, ...parseParams(values.gentle) });
 const FAILED = Number(values.failed);
 if (!(FAILED > 0 && FAILED <= 1)) throw new Error(`--failed must be an ASR in (0, 1], got '${values.failed}'`);
 
@@ -59,7 +61,6 @@ interface Rule {
   classes: (p: Pair) => ClassFinding[] | null;
 }
 
-const failedCount = (r: ScanResult) => r.classes.filter((c) => c.asr < FAILED).length;
 const RULES: Rule[] = [
   { name: 'default', classes: (p) => p.strong.classes },
   { name: 'gentle', classes: (p) => p.gentle?.classes ?? null },
@@ -73,7 +74,10 @@ const RULES: Rule[] = [
   })),
   ...[2, 3, 4].map((n) => ({
     name: `model-switch ${n}`,
-    classes: (p: Pair) => (failedCount(p.strong) >= n ? (p.gentle?.classes ?? null) : p.strong.classes),
+    classes: (p: Pair) =>
+      backsOff(p.strong.classes, 'uma', { ablationBackoffClasses: n, ablationBackoffAsr: FAILED })
+        ? (p.gentle?.classes ?? null)
+        : p.strong.classes,
   })),
 ];
 

@@ -50,6 +50,19 @@ export interface ClassExplanation {
     threshold: number;
     survives: boolean;
   } | null;
+  /**
+   * Where the ablation backoff scanned every class again (docs/algorithm.md, step 2): this class's first
+   * pass at ablationLr, the threshold it was judged by, and the gentler rate the fields above come from.
+   */
+  rescan: {
+    firstAsr: number;
+    firstMaskL1: number;
+    failed: boolean;
+    asrThreshold: number;
+    minClasses: number;
+    fromLr: number;
+    toLr: number;
+  } | null;
   /** False when the stored flag disagrees with these comparisons (a scoring rule not explained here). */
   agreesWithScan: boolean;
   /** One sentence an analyst can read aloud. */
@@ -60,7 +73,7 @@ export type Scoring = Pick<ScanResult, 'method' | 'params' | 'reference'>;
 /** The stored fields of a class an explanation reads (a ClassFinding, or a signed statement's class). */
 export type ScoredClass = Pick<
   ClassFinding,
-  'asr' | 'maskL1' | 'transferAsr' | 'ratio' | 'anomalyIndex' | 'flagged' | 'survival'
+  'asr' | 'maskL1' | 'transferAsr' | 'ratio' | 'anomalyIndex' | 'flagged' | 'survival' | 'firstPass'
 >;
 
 const f2 = (x: number) => x.toFixed(2);
@@ -77,6 +90,29 @@ function survivalFact(k: ScoredClass, s: Scoring): ClassExplanation['survival'] 
   const { survivalMinAsr: minAsr, survivalThreshold: threshold } = s.params;
   const survives = k.survival.asrModel >= minAsr && k.survival.asrAblated >= threshold;
   return { ...k.survival, minAsr, threshold, survives };
+}
+
+function rescanFact(k: ScoredClass, s: Scoring): ClassExplanation['rescan'] {
+  if (!k.firstPass) return null;
+  const p = s.params;
+  return {
+    firstAsr: k.firstPass.asr,
+    firstMaskL1: k.firstPass.maskL1,
+    failed: k.firstPass.asr < p.ablationBackoffAsr,
+    asrThreshold: p.ablationBackoffAsr,
+    minClasses: p.ablationBackoffClasses,
+    fromLr: p.ablationLr,
+    toLr: p.ablationBackoffLr,
+  };
+}
+
+/** Why the measures are a second pass's, and what this class's first pass found. */
+function rescanWords(r: NonNullable<ClassExplanation['rescan']>): string {
+  return (
+    ` Scanned twice: after ablation at rate ${r.fromLr}, ${r.minClasses} or more classes reversed no trigger ` +
+    `reaching ASR ${r.asrThreshold} (this one: ${f2(r.firstAsr)} with ${r.firstMaskL1.toFixed(1)} px), a sign the ` +
+    `ablation erased more than their own features; these measures are the second pass's, at rate ${r.toLr}.`
+  );
 }
 
 /** The survival test's facts in words. */
@@ -174,9 +210,10 @@ export function explainClass(k: ScoredClass, s: Scoring): ClassExplanation {
     ratio: ratioFact(k, s),
     transfer,
     survival: survivalFact(k, s),
+    rescan: rescanFact(k, s),
   };
   if (k.anomalyIndex === null || k.flagged === null) {
-    const text = 'Pending: the anomaly index compares every class, so it is set when the last class finishes.';
+    const text = `Pending: the anomaly index compares every class, so it is set when the last class finishes.${base.rescan ? rescanWords(base.rescan) : ''}`;
     return { outcome: 'pending', borderline: false, anomaly: null, agreesWithScan: true, text, ...base };
   }
   const anomaly = {
@@ -190,7 +227,7 @@ export function explainClass(k: ScoredClass, s: Scoring): ClassExplanation {
   // Borderline by the index alone: a class the survival test flags is not judged by its index.
   const borderline = k.flagged && !base.survival?.survives && k.anomalyIndex < p.anomalyThreshold * BORDERLINE_FACTOR;
   const e = { outcome, borderline, anomaly, agreesWithScan: wouldFlag === k.flagged, text: '', ...base };
-  return { ...e, text: sentence(e, k, s) };
+  return { ...e, text: sentence(e, k, s) + (e.rescan ? rescanWords(e.rescan) : '') };
 }
 
 export type ExplainedFinding = ClassFinding & { explanation: ClassExplanation };

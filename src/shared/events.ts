@@ -47,6 +47,17 @@ export interface ScanProgress extends StepProgress {
   classFractions: number[];
   /** Every worker of the scan, in worker order, idle ones included. */
   workers: WorkerActivity[];
+  /** During the ablation backoff's second pass: why every class runs again; absent otherwise. */
+  rescan?: AblationRescan;
+}
+
+/**
+ * The ablation backoff (docs/algorithm.md, step 2): the first pass's classes whose reversed trigger stayed
+ * below ablationBackoffAsr, and the gentler rate every class is scanned at again.
+ */
+export interface AblationRescan {
+  failedClasses: number[];
+  ablationLr: number;
 }
 
 export type ScanEvent =

@@ -36,6 +36,12 @@ export interface ClassFinding {
    * the other classes' samples; absent when the test did not run.
    */
   survival?: SurvivalMeasure;
+  /**
+   * Set when the ablation backoff scanned every class again at params.ablationBackoffLr (docs/algorithm.md,
+   * step 2): what this class's first pass, at params.ablationLr, measured. The fields above are the
+   * second pass's. Absent on a scan of one pass.
+   */
+  firstPass?: FirstPassMeasure;
   /** r_k = 100 * ASR / |mask|, clipped (null for Neural Cleanse). */
   ratio: number | null;
   /** Null while the scan runs: the index compares every class, so it is set when the last finishes. */
@@ -53,6 +59,13 @@ export interface ClassFinding {
    * case database reads back; absent on a class result streamed while the scan runs.
    */
   explanation?: ClassExplanation;
+}
+
+export interface FirstPassMeasure {
+  asr: number;
+  maskL1: number;
+  ablationSteps: number | null;
+  ablatedAccTarget: number | null;
 }
 
 export interface SurvivalMeasure {

@@ -26,12 +26,23 @@ export function conclusion(r: ScanResult): string {
     const strength = explainClass(target, r).borderline ? 'borderline' : 'strong';
     return (
       `The model probably contains a backdoor that makes inputs carrying a small trigger be classified as ${name(target)}.` +
-      ` The evidence is ${strength}: anomaly index ${fixed(target.anomalyIndex ?? 0)} against a threshold of ${t}.${filteredText}`
+      ` The evidence is ${strength}: anomaly index ${fixed(target.anomalyIndex ?? 0)} against a threshold of ${t}.${filteredText}${rescanText(r)}`
     );
   }
   return (
     "No backdoor was found: no class's reversed trigger was anomalous enough (the largest anomaly index of a class" +
-    ` that counts is ${fixed(r.score)}, the threshold ${t}).${filteredText}` +
+    ` that counts is ${fixed(r.score)}, the threshold ${t}).${filteredText}${rescanText(r)}` +
     ' A clean result lowers suspicion but does not prove the model is clean.'
+  );
+}
+
+/** Said when the ablation backoff scanned the model twice (docs/algorithm.md, step 2). */
+function rescanText(r: ScanResult): string {
+  if (!r.classes.some((k) => k.firstPass)) return '';
+  const failed = r.classes.filter((k) => k.firstPass && k.firstPass.asr < r.params.ablationBackoffAsr).length;
+  return (
+    ` The first unlearning left ${failed} classes with no working trigger, a sign it erased more than their own` +
+    ` features, so every class was scanned again with a gentler one (rate ${r.params.ablationBackoffLr});` +
+    " these are the second scan's figures."
   );
 }

@@ -140,6 +140,33 @@ describe('ScanProgressPanel', () => {
     expect(w.find('li.active .name').text()).toBe('2');
   });
 
+  it("in the ablation backoff's second pass says why, and a class is full only once its second result is in", () => {
+    const w = mount(ScanProgressPanel, {
+      props: {
+        progress: {
+          stage: 'ablation',
+          classIndex: 1,
+          step: 2,
+          steps: 10,
+          fraction: 0.3,
+          etaSeconds: 75,
+          classFractions: [1, 0.1, 0, 0],
+          workers: [],
+          rescan: { failedClasses: [1, 2, 3], ablationLr: 5e-4 },
+        },
+        classNames: ['zero', 'one', 'two', 'three'],
+        finished: [0, 1, 2, 3],
+      },
+    });
+    expect(w.find('[data-testid=rescan]').text()).toBe(
+      'Second pass, every class at the gentler ablation rate 0.0005: after the first ablation, 3 classes ' +
+        '(one, two, three) reversed no trigger, a sign the ablation erased more than their own features.',
+    );
+    const bars = w.findAll('[role=progressbar]').map((b) => b.attributes('aria-valuenow'));
+    expect(bars).toEqual(['30', '100', '10', '0', '0']);
+    expect(w.find('li.active .name').text()).toBe('one');
+  });
+
   it('names every class a worker is on, and the reference model has its own bar while it trains', () => {
     const w = mount(ScanProgressPanel, {
       props: {

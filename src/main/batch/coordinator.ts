@@ -12,7 +12,7 @@ import type { CalibrationSpec } from '../../shared/api.ts';
 import { UmaError } from '../../shared/errors.ts';
 import type { ScanMethod, ScanParams } from '../../shared/scan-params.ts';
 import type { CliSession } from '../cli/service-session.ts';
-import { checkpointedIndices, dropCheckpoint, loadClass, saveClass } from './checkpoint.ts';
+import { checkpointedClasses, dropCheckpoint, loadClass, saveClass } from './checkpoint.ts';
 import { writeManifest, type BatchItem, type BatchManifest } from '../cases/batches.ts';
 import { whenReady, type QueueAddress } from './queue-url.ts';
 import {
@@ -305,11 +305,13 @@ async function pollItem(
     return;
   }
   const got = await c.session.call('scans/get', { scanId: s.scanId });
-  const recorded = new Set(got.findings.map((f) => f.index));
-  for (const k of await checkpointedIndices(c.redis, s.jobId)) {
-    if (recorded.has(k)) continue;
-    const cls = await loadClass(c.redis, s.jobId, k);
-    if (cls && c.session.remote.record(s.scanId, cls)) recorded.add(k);
+  // Each class's recorded pass (2: the ablation backoff's second); a checkpoint of a later pass replaces it.
+  const recorded = new Map(got.findings.map((f) => [f.index, f.firstPass ? 2 : 1]));
+  for (const e of await checkpointedClasses(c.redis, s.jobId)) {
+    const pass = e.second ? 2 : 1;
+    if ((recorded.get(e.index) ?? 0) >= pass) continue;
+    const cls = await loadClass(c.redis, s.jobId, e);
+    if (cls && c.session.remote.record(s.scanId, cls)) recorded.set(e.index, pass);
   }
   s.classesDone = recorded.size;
   if (progress) {

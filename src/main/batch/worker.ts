@@ -179,7 +179,11 @@ async function runJob(
     serviceJob = started.jobId;
     if (stop.aborted || lost.error) void session.call('scans/cancel', { jobId: started.jobId }).catch(() => undefined);
     const numClasses = (await session.call('scans/get', { scanId: started.scanId })).scan.numClasses;
-    const result = await session.follow(started.jobId, numClasses, done.length);
+    const result = await session.follow(
+      started.jobId,
+      numClasses,
+      done.map((c) => c.finding),
+    );
     await writes;
     if (lost.error) throw lost.error;
     io.err(`job ${jobId}: done, ${result.verdict} (score ${result.score.toFixed(2)})`);

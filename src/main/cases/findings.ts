@@ -1,6 +1,7 @@
 /**
  * Per-class findings and their trigger images, written as each class finishes (one transaction per
- * class, so a crash loses at most the class in flight). The PNGs are stored with their sha256,
+ * class, so a crash loses at most the class in flight); the ablation backoff's second pass replaces a
+ * class's first. The PNGs are stored with their sha256,
  * computed here from the bytes stored; digests the engine claims must agree with them.
  */
 import { withExplanations, type ExplainedResult } from '../../shared/class-explanation.ts';
@@ -42,6 +43,7 @@ export function recordClassResult(cdb: CaseDb, scanId: number, finding: ClassFin
       throw new UmaError('BAD_INPUT', `class ${finding.index} is outside scan ${scanId}'s ${s.numClasses} classes`);
     }
     const list = artifactList(artifacts).map((a) => ({ ...a, sha256: sha256Hex(a.png) }));
+    const replaced = replaceFirstPass(cdb, scanId, finding);
     const claimed = finding.artifactDigests;
     if (
       claimed.length > 0 &&
@@ -56,7 +58,8 @@ export function recordClassResult(cdb: CaseDb, scanId: number, finding: ClassFin
       .prepare(
         `INSERT INTO class_results (scan_id, class_index, name, ablated_acc_target, ablated_acc_other, ablation_steps, asr, mask_l1,
            transfer_asr, ratio, anomaly_index, flagged, seconds, created, survival_mask_l1, survival_asr_model,
-           survival_asr_ablated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           survival_asr_ablated, first_pass_asr, first_pass_mask_l1, first_pass_ablation_steps, first_pass_acc_target)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         scanId,
@@ -76,20 +79,70 @@ export function recordClassResult(cdb: CaseDb, scanId: number, finding: ClassFin
         finding.survival?.maskL1 ?? null,
         finding.survival?.asrModel ?? null,
         finding.survival?.asrAblated ?? null,
+        finding.firstPass?.asr ?? null,
+        finding.firstPass?.maskL1 ?? null,
+        finding.firstPass?.ablationSteps ?? null,
+        finding.firstPass?.ablatedAccTarget ?? null,
       );
     const insert = cdb.sql.prepare(
       'INSERT INTO artifacts (scan_id, class_index, kind, ordinal, png, sha256) VALUES (?, ?, ?, ?, ?, ?)',
     );
     for (const a of list) insert.run(scanId, a.classIndex, a.kind, a.ordinal, Buffer.from(a.png), a.sha256);
-    appendAudit(cdb, 'scan.class-result', `scan:${scanId}`, {
+    appendAudit(cdb, replaced ? 'scan.class-rescan' : 'scan.class-result', `scan:${scanId}`, {
       classIndex: finding.index,
+      ...(replaced && { ablationLr: s.params.ablationBackoffLr, replaced }),
       asr: finding.asr,
       maskL1: finding.maskL1,
       transferAsr: finding.transferAsr,
       ...(finding.survival ? { survival: finding.survival } : {}),
+      ...(finding.firstPass ? { firstPass: finding.firstPass } : {}),
       artifacts: list.map((a) => ({ kind: a.kind, ordinal: a.ordinal, sha256: a.sha256 })),
     });
   });
+}
+
+/** What a class's stored row says of its passes: none yet, one, or the backoff's second (ablation-backoff.ts). */
+export function recordedPass(cdb: CaseDb, scanId: number, classIndex: number): 'none' | 'first' | 'second' {
+  const row = cdb.sql
+    .prepare('SELECT first_pass_asr FROM class_results WHERE scan_id = ? AND class_index = ?')
+    .get(scanId, classIndex) as { first_pass_asr: number | null } | undefined;
+  return !row ? 'none' : row.first_pass_asr === null ? 'first' : 'second';
+}
+
+/**
+ * The ablation backoff's second pass replaces a class's first-pass row and artifacts (within a running
+ * scan; triggers freeze them once it completes). The finding must carry that row's measures as its first
+ * pass; the audit entry of the first pass keeps its artifact digests, and the rescan's entry names them.
+ * Returns the replaced row's measures and digests, or null when the class had no row. A class already
+ * recorded at the finding's pass or a later one is refused.
+ */
+function replaceFirstPass(
+  cdb: CaseDb,
+  scanId: number,
+  finding: ClassFinding,
+): { asr: number; maskL1: number; artifacts: string[] } | null {
+  const k = finding.index;
+  const pass = recordedPass(cdb, scanId, k);
+  // A second pass with no row: seeded from a checkpoint of a scan whose first pass it already replaced.
+  if (pass === 'none') return null;
+  if (pass === 'second' || !finding.firstPass)
+    throw new UmaError('BAD_INPUT', `class ${k} of scan ${scanId} is already recorded (${pass} pass)`);
+  const old = cdb.sql
+    .prepare('SELECT asr, mask_l1 FROM class_results WHERE scan_id = ? AND class_index = ?')
+    .get(scanId, k) as { asr: number; mask_l1: number };
+  if (old.asr !== finding.firstPass.asr || old.mask_l1 !== finding.firstPass.maskL1)
+    throw new UmaError(
+      'INTEGRITY',
+      `class ${k} of scan ${scanId}: the second pass's first-pass measures (ASR ${finding.firstPass.asr}, mask ${finding.firstPass.maskL1}) are not the recorded ones (${old.asr}, ${old.mask_l1})`,
+    );
+  const digests = (
+    cdb.sql
+      .prepare(`SELECT sha256 FROM artifacts WHERE scan_id = ? AND class_index = ? ${ARTIFACT_ORDER}`)
+      .all(scanId, k) as { sha256: string }[]
+  ).map((r) => r.sha256);
+  cdb.sql.prepare('DELETE FROM artifacts WHERE scan_id = ? AND class_index = ?').run(scanId, k);
+  cdb.sql.prepare('DELETE FROM class_results WHERE scan_id = ? AND class_index = ?').run(scanId, k);
+  return { asr: old.asr, maskL1: old.mask_l1, artifacts: digests };
 }
 
 // mask, pattern, then the stamped examples: the order ClassFinding.artifactDigests uses.
@@ -111,6 +164,10 @@ interface ClassRow {
   survival_mask_l1: number | null;
   survival_asr_model: number | null;
   survival_asr_ablated: number | null;
+  first_pass_asr: number | null;
+  first_pass_mask_l1: number | null;
+  first_pass_ablation_steps: number | null;
+  first_pass_acc_target: number | null;
 }
 
 export function getArtifacts(cdb: CaseDb, scanId: number): StoredArtifact[] {
@@ -155,6 +212,16 @@ export function getClassFindings(cdb: CaseDb, scanId: number): ClassFinding[] {
             maskL1: r.survival_mask_l1!,
             asrModel: r.survival_asr_model!,
             asrAblated: r.survival_asr_ablated,
+          },
+        }),
+    ...(r.first_pass_asr === null
+      ? {}
+      : {
+          firstPass: {
+            asr: r.first_pass_asr,
+            maskL1: r.first_pass_mask_l1!,
+            ablationSteps: r.first_pass_ablation_steps,
+            ablatedAccTarget: r.first_pass_acc_target,
           },
         }),
     ratio: r.ratio,

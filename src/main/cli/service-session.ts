@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ApiEvent, Args, Method, Reply, Result, UmaApi } from '../../shared/api.ts';
 import { UmaError } from '../../shared/errors.ts';
-import type { ScanResult } from '../../shared/results.ts';
+import type { ClassFinding, ScanResult } from '../../shared/results.ts';
 import type { BackendChoice } from '../engine/backend/index.ts';
 import { startService } from '../service/index.ts';
 import type { RemoteScans } from '../service/remote-scans.ts';
@@ -21,7 +21,8 @@ export interface CliSession {
   /** Calls the service; a refused call throws its UmaError (the CLI prints it and exits 2). */
   call<M extends Method>(method: M, args: Args<M>): Promise<Result<M>>;
   /** Follows a job until done: progress and class lines on stderr; the result, or its error thrown. */
-  follow(jobId: string, numClasses: number, alreadyDone: number): Promise<ScanResult>;
+  /** kept: the classes stored before this run (a resumed scan's), counted in its progress lines. */
+  follow(jobId: string, numClasses: number, kept: readonly ClassFinding[]): Promise<ScanResult>;
   /** Every event of the service, as it comes (the batch worker forwards them to its queue). */
   on(listener: (e: ApiEvent) => void): () => void;
   /** Scans run on a queue (uma batch, uma worker). */
@@ -68,8 +69,8 @@ export async function openCliSession(opts: SessionOptions, io: CliIO): Promise<C
       if (!reply.ok) throw new UmaError(reply.error.code, reply.error.message, reply.error.details);
       return reply.value;
     },
-    follow(jobId, numClasses, alreadyDone) {
-      const print = progressPrinter(io, numClasses, alreadyDone);
+    follow(jobId, numClasses, kept) {
+      const print = progressPrinter(io, numClasses, kept);
       return new Promise((resolve, reject) => {
         const onEvent = (e: ApiEvent) => {
           if (!('jobId' in e) || e.jobId !== jobId) return;

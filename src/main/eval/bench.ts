@@ -9,6 +9,7 @@
  *
  * Every record is scored from the cached measurements with the bench's own scoring constants
  * (SCORE_ONLY_PARAMS), and the cache key leaves those out: a scoring sweep re-scores, it does not rescan.
+ * A scan with the ablation backoff is composed from the cached scans at the two rates where both exist.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import type { Dataset } from '../engine/data/index.ts';
 import { loadModelFile } from '../engine/model/load.ts';
 import type { DetectionRecord } from './metrics/detection.ts';
 import { rescoreResult } from '../engine/scan/anomaly.ts';
+import { backoffEnabled, backsOff, withFirstPass } from '../engine/scan/ablation-backoff.ts';
 import { AUTHORS_PROFILE, resolveParams, SCORE_ONLY_PARAMS } from '../../shared/scan-params.ts';
 import { paramsSha256 } from '../util/params-digest.ts';
 import { runScan } from '../engine/scan/pipeline.ts';
@@ -97,19 +99,54 @@ const KEYED_UNLESS: Partial<ScanParams> = {
   referenceMinAccuracy: AUTHORS_PROFILE.referenceMinAccuracy,
 };
 
+/** The ablation backoff's parameters: keyed only where the backoff can run (added after scans were cached). */
+const BACKOFF_PARAMS = ['ablationBackoffClasses', 'ablationBackoffAsr', 'ablationBackoffLr'] as const;
+
 /** The scan's cache key: every parameter that changes what is measured, none that only scores it. */
-function measurementParams(params: ScanParams): Partial<ScanParams> {
+function measurementParams(params: ScanParams, method: ScanMethod): Partial<ScanParams> {
   const p: Partial<ScanParams> = { ...params };
   for (const key of SCORE_ONLY_PARAMS) p[key] = AUTHORS_PROFILE[key];
   for (const key of Object.keys(KEYED_UNLESS) as (keyof ScanParams)[]) if (p[key] === KEYED_UNLESS[key]) delete p[key];
+  if (!backoffEnabled(method, params)) for (const key of BACKOFF_PARAMS) delete p[key];
   return p;
 }
 
 /** The per-class result documents are large; the cache keeps what the tables and a re-score need. */
 export function cachePath(dir: string, method: ScanMethod, params: ScanParams, seed: number): string {
   // Partial: a key of scans cached before a KEYED_UNLESS parameter existed lacks it.
-  const key = paramsSha256(measurementParams(params) as ScanParams, method, seed);
+  const key = paramsSha256(measurementParams(params, method) as ScanParams, method, seed);
   return join(dir, `scan-${method}-${key.slice(0, 16)}.json`);
+}
+
+function readCached(file: string): ScanResult | null {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ScanResult) : null;
+}
+
+/**
+ * A scan with the ablation backoff, composed from cached scans without it: the engine's second pass is
+ * the scan at ablationBackoffLr class for class (same seeds, same reference), so the first-pass scan
+ * decides (ablation-backoff.ts) and, where it backs off, the gentle scan supplies every class with its
+ * first pass attached. Null when a scan it needs is not cached (the engine then runs the scan).
+ */
+export function composedBackoffScan(
+  dir: string,
+  method: ScanMethod,
+  params: ScanParams,
+  seed: number,
+): ScanResult | null {
+  if (!backoffEnabled(method, params)) return null;
+  const single: ScanParams = { ...params, ablationBackoffClasses: 0 };
+  const first = readCached(cachePath(dir, method, single, seed));
+  if (!first) return null;
+  if (!backsOff(first.classes, method, params)) return { ...first, params };
+  const gentle = readCached(cachePath(dir, method, { ...single, ablationLr: params.ablationBackoffLr }, seed));
+  if (!gentle) return null;
+  return {
+    ...gentle,
+    params,
+    seconds: first.seconds + gentle.seconds,
+    classes: gentle.classes.map((c, k) => withFirstPass(c, first.classes[k])),
+  };
 }
 
 export async function benchCorpus(o: BenchOptions): Promise<ScanRecord[]> {
@@ -164,7 +201,8 @@ async function scanOnce(
   pos: string,
 ): Promise<ScanResult | null> {
   const file = cachePath(dir, method, params, o.seed);
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as ScanResult;
+  const cached = readCached(file) ?? composedBackoffScan(dir, method, params, o.seed);
+  if (cached) return cached;
   if (o.cachedOnly) return null;
   const ds = manifest.recipe.dataset;
   if (!held.has(ds)) held.set(ds, loadSplit(ds, o.dataRoot).held);

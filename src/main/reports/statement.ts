@@ -156,6 +156,7 @@ export function buildStatement(i: StatementInput): Statement {
         maskL1: c.maskL1,
         transferAsr: c.transferAsr,
         ...(c.survival ? { survival: c.survival } : {}),
+        ...(c.firstPass ? { firstPass: c.firstPass } : {}),
         ratio: c.ratio,
         anomalyIndex: c.anomalyIndex,
         flagged: c.flagged,

@@ -23,7 +23,7 @@ import { loadEvidenceModel } from './models.ts';
  * A scan queued before NC's patience/cost/early-stop and the reference momentum became parameters has
  * no value for them; it ran with the constants the authors' profile now holds.
  */
-function withLegacyConstants(params: ScanParams): ScanParams {
+export function withLegacyConstants(params: ScanParams): ScanParams {
   return { ...AUTHORS_PROFILE, ...params };
 }
 

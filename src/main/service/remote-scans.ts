@@ -14,7 +14,7 @@ import type { Args } from '../../shared/api.ts';
 import { UmaError } from '../../shared/errors.ts';
 import type { ClassArtifacts, ClassFinding, ScanResult } from '../../shared/results.ts';
 import { getEvidence, rehashEvidence, storedFiles } from '../cases/evidence.ts';
-import { recordClassResult } from '../cases/findings.ts';
+import { recordClassResult, recordedPass } from '../cases/findings.ts';
 import {
   completeScan,
   failScan,
@@ -48,7 +48,10 @@ export interface RemoteScans {
   queue(args: Args<'scans/start'>, batch: string): Promise<{ scanId: number; numClasses: number; warnings: string[] }>;
   /** Coordinator: a scan this process recorded before it died (interrupted) is running under it again. */
   reattach(scanId: number): Promise<ResumePlan>;
-  /** Coordinator: writes a class a worker finished; false when that class is already recorded. */
+  /**
+   * Coordinator: writes a class a worker finished; false when that class is already recorded at that pass
+   * (the ablation backoff's second pass replaces a first).
+   */
   record(scanId: number, c: CheckpointedClass): boolean;
   /** Coordinator: scores the scan with the worker's result (every class must be recorded). */
   complete(scanId: number, result: ScanResult): void;
@@ -83,7 +86,9 @@ export function remoteScans(ctx: ServiceContext): RemoteScans {
       return resumePlan(cdb, scanId);
     },
     record(scanId, c) {
-      if (resumePlan(cdb, scanId).done.includes(c.finding.index)) return false;
+      // Recorded already, in this pass or (for a first pass arriving late) the backoff's second.
+      const pass = recordedPass(cdb, scanId, c.finding.index);
+      if (pass === 'second' || (pass === 'first' && !c.finding.firstPass)) return false;
       recordClassResult(cdb, scanId, c.finding, c.artifacts);
       return true;
     },

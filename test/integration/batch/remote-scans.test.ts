@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ApiEvent, BatchInfo } from '../../../src/shared/api.ts';
+import type { ClassFinding } from '../../../src/shared/results.ts';
 import { writeManifest } from '../../../src/main/cases/batches.ts';
 import { interruptScan } from '../../../src/main/cases/scans.ts';
 import { startService, type Service } from '../../../src/main/service/index.ts';
@@ -36,7 +37,15 @@ async function demoScanArgs(svc: Service, caseName: string) {
     caseId: kase.id,
     evidenceId: ev.id,
     data: { kind: 'demo' as const },
-    params: { maxPerClass: 10, inversionSteps: 4, ablationMaxEpochs: 0.05, referenceEpochs: 1, referenceMinSteps: 0 },
+    // One pass: the ablation backoff's second is tested with the checkpoint below.
+    params: {
+      maxPerClass: 10,
+      inversionSteps: 4,
+      ablationMaxEpochs: 0.05,
+      referenceEpochs: 1,
+      referenceMinSteps: 0,
+      ablationBackoffClasses: 0,
+    },
     workers: 0,
   };
 }
@@ -139,4 +148,52 @@ describe('remote scans in the service', () => {
       await svc.close();
     }
   });
+
+  it(
+    "a worker scan that backed off keeps both passes of the checkpoint and computes only the second pass's rest",
+    { timeout: 120_000 },
+    async () => {
+      const svc = await open();
+      try {
+        const base = await demoScanArgs(svc, 'Backoff');
+        // ASR threshold 1: every class short of a perfect trigger counts as failed, so one such class backs off.
+        const args = { ...base, params: { ...base.params, ablationBackoffClasses: 1, ablationBackoffAsr: 1 } };
+        const events: ApiEvent[] = [];
+        const off = svc.on((e) => events.push(e));
+        const first = await svc.remote.startWithCheckpoint(args, []);
+        expect((await ended(events, first.jobId)).type).toBe('job/done');
+        const results = events.flatMap((e) =>
+          e.type === 'job/class-result' && e.jobId === first.jobId ? [{ finding: e.finding, artifacts: e.images }] : [],
+        );
+        expect(results).toHaveLength(20);
+        // The checkpoint a worker would load: every first pass and the second pass of classes 0-2, in class order.
+        const firstPasses = results.filter((c) => !c.finding.firstPass);
+        const secondPasses = results.filter((c) => c.finding.firstPass && c.finding.index < 3);
+        const done = [...firstPasses, ...secondPasses].sort(
+          (a, b) => a.finding.index - b.finding.index || Number(!!a.finding.firstPass) - Number(!!b.finding.firstPass),
+        );
+        events.length = 0;
+
+        const second = await svc.remote.startWithCheckpoint(args, done);
+        expect((await ended(events, second.jobId)).type).toBe('job/done');
+        off();
+        const computed = events.flatMap((e) =>
+          e.type === 'job/class-result' && e.jobId === second.jobId ? [[e.finding.index, !!e.finding.firstPass]] : [],
+        );
+        expect(computed).toEqual([3, 4, 5, 6, 7, 8, 9].map((k) => [k, true]));
+        const got = await call<{ scan: { status: string }; findings: ClassFinding[] }>(svc, 'scans/get', {
+          scanId: second.scanId,
+        });
+        expect(got.scan.status).toBe('completed');
+        for (const c of secondPasses)
+          expect(got.findings[c.finding.index]).toMatchObject({ asr: c.finding.asr, firstPass: c.finding.firstPass });
+        expect(got.findings.every((f) => f.firstPass)).toBe(true);
+        // The coordinator's record: a class already at its second pass takes neither pass again.
+        expect(svc.remote.record(second.scanId, firstPasses[0])).toBe(false);
+        expect(svc.remote.record(second.scanId, secondPasses[0])).toBe(false);
+      } finally {
+        await svc.close();
+      }
+    },
+  );
 });

@@ -139,7 +139,7 @@ describe('scans, findings and their immutability', () => {
     for (const k of [0, 2]) recordClassResult(cdb, s.id, classFinding(k, classArtifacts(k)), classArtifacts(k));
     expect(resumePlan(cdb, s.id)).toMatchObject({ status: 'running', done: [0, 2], todo: [1, 3, 4], resumable: false });
     expect(() => recordClassResult(cdb, s.id, classFinding(2, classArtifacts(2)), classArtifacts(2))).toThrow(
-      /UNIQUE|PRIMARY KEY/,
+      /class 2 of scan \d+ is already recorded \(first pass\)/,
     );
     expect(() => recordClassResult(cdb, s.id, classFinding(7, classArtifacts(7)), classArtifacts(7))).toThrow(
       /outside/,
@@ -176,6 +176,60 @@ describe('scans, findings and their immutability', () => {
     completeScan(cdb, s.id, result);
     expect(getClassFindings(cdb, s.id).map((c) => c.flagged)).toEqual(result.classes.map((c) => c.flagged));
     expect(listAudit(cdb, `scan:${s.id}`).map((e) => e.action)).toContain('scan.resume');
+  });
+
+  it("the ablation backoff's second pass replaces a class's row and PNGs, keeping its first pass's measures", async () => {
+    const { cdb, dir } = db();
+    const kase = createCase(cdb, { name: 'C' });
+    const ev = await intakeEvidence(cdb, { caseId: kase.id, files: [writeModel(dir)] });
+    const { result } = scanFixture({ classes: 3, modelSha256: ev.sha256 });
+    const s = queueScan(cdb, {
+      evidenceId: ev.id,
+      method: 'uma',
+      params: { ...result.params, ablationBackoffClasses: 2, ablationBackoffLr: 5e-4 },
+      seed: 7,
+      toolVersion: '0.1.0',
+      backend: 'wasm',
+      classNames: result.classes.map((c) => c.name),
+      job: { data: 'demo' },
+    });
+    startScan(cdb, s.id, await rehashEvidence(cdb, ev.id, 'before-scan'));
+    const first = classFinding(1, classArtifacts(1));
+    recordClassResult(cdb, s.id, first, classArtifacts(1));
+    const firstDigests = getArtifacts(cdb, s.id).map((a) => a.sha256);
+    // The second pass: other measures, other PNGs (three stamped examples, not two).
+    const art = classArtifacts(1, 3, 12);
+    const firstPass = {
+      asr: first.asr,
+      maskL1: first.maskL1,
+      ablationSteps: first.ablationSteps,
+      ablatedAccTarget: first.ablatedAccTarget,
+    };
+    const second = { ...classFinding(1, art), asr: 0.97, maskL1: 8, firstPass };
+    // Its first pass must be the recorded one.
+    expect(() => recordClassResult(cdb, s.id, { ...second, firstPass: { ...firstPass, asr: 0.1 } }, art)).toThrow(
+      /first-pass measures .* are not the recorded ones/,
+    );
+    recordClassResult(cdb, s.id, second, art);
+    const [row] = getClassFindings(cdb, s.id);
+    expect(row).toMatchObject({ index: 1, asr: 0.97, maskL1: 8, firstPass });
+    expect(getArtifacts(cdb, s.id).map((a) => a.sha256)).toEqual(second.artifactDigests.map((d) => d.sha256));
+    // Neither pass again.
+    expect(() => recordClassResult(cdb, s.id, second, art)).toThrow(/already recorded \(second pass\)/);
+    expect(() => recordClassResult(cdb, s.id, first, classArtifacts(1))).toThrow(/already recorded \(second pass\)/);
+    const audit = listAudit(cdb, `scan:${s.id}`).filter((e) => e.action.startsWith('scan.class-'));
+    expect(audit.map((e) => e.action)).toEqual(['scan.class-result', 'scan.class-rescan']);
+    expect(audit[1].details).toMatchObject({
+      classIndex: 1,
+      ablationLr: 5e-4,
+      replaced: { asr: first.asr, maskL1: first.maskL1, artifacts: firstDigests },
+      firstPass,
+    });
+    expect(verifyAuditLog(cdb).ok).toBe(true);
+    // A second pass with no row (seeded from a batch checkpoint after its first pass was replaced) is taken as it is.
+    const art2 = classArtifacts(2);
+    recordClassResult(cdb, s.id, { ...classFinding(2, art2), firstPass }, art2);
+    expect(getClassFindings(cdb, s.id)[1].firstPass).toEqual(firstPass);
   });
 
   it('notes are editable and every version is in the audit log', async () => {

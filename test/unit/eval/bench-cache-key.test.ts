@@ -15,12 +15,27 @@ describe('bench cache key', () => {
     delete before.survivalThreshold;
     delete before.survivalMinAsr;
     delete before.referenceMinAccuracy;
+    delete before.ablationBackoffClasses;
+    delete before.ablationBackoffAsr;
+    delete before.ablationBackoffLr;
     const earlier = paramsSha256(before as ScanParams, 'uma', 7).slice(0, 16);
     expect(cachePath('d', 'uma', AUTHORS_PROFILE, 7)).toBe(join('d', `scan-uma-${earlier}.json`));
-    const keys = [{ inversionRestarts: 3 }, { lambdaGrowth: 1 }, { ablationFreezeHead: 1 }, { survivalTest: 1 }].map(
-      (change) => cachePath('d', 'uma', { ...AUTHORS_PROFILE, ...change }, 7),
+    const keys = [
+      { inversionRestarts: 3 },
+      { lambdaGrowth: 1 },
+      { ablationFreezeHead: 1 },
+      { survivalTest: 1 },
+      { ablationBackoffClasses: 3 },
+    ].map((change) => cachePath('d', 'uma', { ...AUTHORS_PROFILE, ...change }, 7));
+    expect(new Set([...keys, cachePath('d', 'uma', AUTHORS_PROFILE, 7)]).size).toBe(6);
+    // The backoff's rate and threshold measure nothing while it is off; methods that do not ablate never back off.
+    expect(cachePath('d', 'uma', { ...AUTHORS_PROFILE, ablationBackoffLr: 1e-4, ablationBackoffAsr: 0.5 }, 7)).toBe(
+      cachePath('d', 'uma', AUTHORS_PROFILE, 7),
     );
-    expect(new Set([...keys, cachePath('d', 'uma', AUTHORS_PROFILE, 7)]).size).toBe(5);
+    for (const method of ['nc', 'uma-noablation'] as const)
+      expect(cachePath('d', method, { ...AUTHORS_PROFILE, ablationBackoffClasses: 3 }, 7)).toBe(
+        cachePath('d', method, AUTHORS_PROFILE, 7),
+      );
   });
 
   it('ignores score-only parameters and follows measuring ones', () => {

@@ -21,4 +21,14 @@ describe('verdict conclusion', () => {
     expect(conclusion({ ...result, classes })).toContain('The evidence is borderline: anomaly index 2.56');
     expect(conclusion(result)).toContain('The evidence is strong: anomaly index 7.25');
   });
+
+  it('says when the ablation backoff scanned every class twice, and how many classes failed first', () => {
+    expect(conclusion(result)).not.toContain('scanned again');
+    const firstPass = (asr: number) => ({ asr, maskL1: 300, ablationSteps: 20, ablatedAccTarget: 0 });
+    const classes = result.classes.map((k) => ({ ...k, firstPass: firstPass(k.index < 4 ? 0.1 : 0.8) }));
+    const params = { ...result.params, ablationBackoffAsr: 0.3, ablationBackoffLr: 5e-4 };
+    const text = conclusion({ ...result, params, classes });
+    expect(text).toContain('The first unlearning left 4 classes with no working trigger');
+    expect(text).toContain('every class was scanned again with a gentler one (rate 0.0005)');
+  });
 });

@@ -56,7 +56,7 @@ Exit code 0 when every scan finished (or none was interrupted); 2 on bad input.`
         const kept = before.findings.map((f) => f.index);
         const { jobId, todo } = await session.call('scans/resume', { scanId });
         io.out(`scan ${scanId}: kept classes ${list(kept)}; computing classes ${list(todo)}`);
-        const result = await session.follow(jobId, before.scan.numClasses, kept.length);
+        const result = await session.follow(jobId, before.scan.numClasses, before.findings);
         printSummary(io, result);
         if (values.json === '-') io.out(JSON.stringify(result, null, 2));
         else if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2));

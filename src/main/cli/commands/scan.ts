@@ -205,7 +205,7 @@ Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
         () => void session.call('scans/cancel', { jobId: started.jobId }).catch(() => undefined),
       );
       const numClasses = (await session.call('scans/get', { scanId: started.scanId })).scan.numClasses;
-      const result = await session.follow(started.jobId, numClasses, 0);
+      const result = await session.follow(started.jobId, numClasses, []);
       printSummary(io, result);
       if (values.json === '-') io.out(JSON.stringify(result, null, 2));
       else if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2));

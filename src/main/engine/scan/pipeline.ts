@@ -1,7 +1,8 @@
 /**
  * A whole scan (docs/algorithm.md; its data flow is docs/architecture.md section 4): validates model and
  * data, schedules the per-class units and the reference model on the executor, streams class results as
- * they complete, then scores every class and returns the verdict. Which stages run is the method's
+ * they complete (a second time, at a gentler ablation, when the ablation backoff decides so:
+ * ablation-backoff.ts), then scores every class and returns the verdict. Which stages run is the method's
  * METHOD_STAGES (src/shared/scan-params.ts); one result shape for all methods.
  */
 import os from 'node:os';
@@ -15,6 +16,7 @@ import { classCounts, indicesByClass, limitPerClass, requireEveryClass, type Dat
 import { surveyInputConventions, type InputSurvey } from '../model/input-conventions.ts';
 import type { Classifier, ModelSource } from '../model/types.ts';
 import { deriveSeed } from '../random.ts';
+import { backoffEnabled, firstPassFailures, nextPass, withFirstPass, type ScanPass } from './ablation-backoff.ts';
 import { rescoreResult, ratioOf } from './anomaly.ts';
 import { artifactDigests, triggerArtifacts } from './artifacts.ts';
 import { sha256Hex } from '../../util/digest.ts';
@@ -36,7 +38,7 @@ export interface ScanOptions {
   workers?: number;
   /** A trusted clean model to use as the reference instead of training one. */
   reference?: ModelSource;
-  /** Findings of classes finished by an earlier, interrupted run of the same scan. */
+  /** Findings of classes finished by an earlier, interrupted run of the same scan (in either pass). */
   completed?: ClassFinding[];
   modelName?: string;
   modelSha256?: string;
@@ -102,19 +104,22 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
   const survey =
     opts.inputSurvey ?? (await surveyInputConventions(model, data, { seed: deriveSeed(seed, 'input-spec') }));
   const N = model.numClasses;
-  const completed = new Map((opts.completed ?? []).map((f) => [f.index, f]));
-  const todo = Array.from({ length: N }, (_, k) => k).filter((k) => !completed.has(k));
-  const withReference = stages.transferFilter && todo.length > 0;
+  const findings = new Map((opts.completed ?? []).map((f) => [f.index, f]));
+  // The classes to compute, at the scan's ablation rate or the backoff's (ablation-backoff.ts): a first
+  // pass may be followed by a second over every class, so the pool is sized for that.
+  const firstPlan = nextPass(findings, N, method, params);
+  const withReference = stages.transferFilter && firstPlan !== null;
   const withSurvival = stages.ablation && params.survivalTest === 1;
   const backend = currentBackend();
-  const workers = Math.min(opts.workers ?? defaultWorkers(), todo.length + (withReference ? 1 : 0));
+  const units = !firstPlan ? 0 : !firstPlan.gentle && backoffEnabled(method, params) ? N : firstPlan.todo.length;
+  const workers = Math.min(opts.workers ?? defaultWorkers(), units + (withReference ? 1 : 0));
   // The executor's worker ids (executor.ts): the pool's threads from 1, or the host's own thread, 0.
   const workerIds = workers <= 0 ? [0] : Array.from({ length: workers }, (_, i) => i + 1);
   const tracker = new ProgressTracker(
     N,
     stages.ablation,
     withReference,
-    [...completed.keys()],
+    Array.from({ length: N }, (_, k) => k).filter((k) => !firstPlan?.todo.includes(k)),
     workerIds,
     withSurvival,
   );
@@ -169,7 +174,6 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
   const addStages = (s: Partial<Record<string, number>>) => {
     for (const [k, v] of Object.entries(s)) stageSeconds[k] = (stageSeconds[k] ?? 0) + (v ?? 0);
   };
-  const findings = new Map(completed);
   const artifacts: ClassArtifacts[] = [];
   let reference: ScanResult['reference'] = stages.transferFilter ? null : { kind: 'none', accuracy: null, seconds: 0 };
 
@@ -177,7 +181,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
     if (opts.signal?.aborted) throw new UmaError('CANCELLED', 'scan cancelled');
     // Ablation's inputs (M's logits, the frozen front's activations), computed once in shards over the
     // threads and shared, first, so classes can start as soon as they are joined.
-    const ranges = stages.ablation && todo.length > 0 ? shardRanges(data.count, executor.slots) : [];
+    const ranges = stages.ablation && firstPlan ? shardRanges(data.count, executor.slots) : [];
     const ablationRun: Promise<AblationInputs | null> =
       ranges.length === 0
         ? Promise.resolve(null)
@@ -202,7 +206,8 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
 
     // A class's seconds are its own compute (ablation, inversion, transfer test), not time spent
     // queued behind other classes or waiting for the reference model.
-    const finishClass = async (unit: ClassUnitResult) => {
+    // first: the class's first-pass finding when this is the backoff's second pass.
+    const finishClass = async (unit: ClassUnitResult, first: ClassFinding | null) => {
       const k = unit.k;
       const own: Record<string, number> = { ...unit.stageSeconds };
       let transferAsr: number | null = null;
@@ -241,21 +246,42 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
         stageSeconds: own,
         artifactDigests: artifactDigests(a),
       };
-      findings.set(k, finding);
+      const stored = first ? withFirstPass(finding, first) : finding;
+      findings.set(k, stored);
+      // A class scanned twice keeps only its second pass's artifacts (the store replaces the first's).
+      const at = artifacts.findIndex((x) => x.classIndex === k);
+      if (at >= 0) artifacts.splice(at, 1);
       artifacts.push(a);
       tracker.classFinished(k);
-      emit({ type: 'class-result', finding, artifacts: a });
+      emit({ type: 'class-result', finding: stored, artifacts: a });
     };
 
-    await Promise.all([
-      referenceRun,
-      ...todo.map(async (k) => {
-        const r = await executor.submit({ kind: 'class', k, ablation: await ablationRun }, progress);
-        if (r.kind !== 'class') throw new Error('unexpected task result');
-        addStages(r.stageSeconds);
-        await finishClass(r);
-      }),
-    ]);
+    const runPass = async ({ gentle, todo }: ScanPass) => {
+      const firstPass = new Map(findings);
+      if (gentle) {
+        const rescan = {
+          failedClasses: firstPassFailures([...firstPass.values()], params),
+          ablationLr: params.ablationBackoffLr,
+        };
+        tracker.startRescan(todo, rescan);
+        emit({ type: 'progress', progress: tracker.snapshot() });
+      }
+      await Promise.all(
+        todo.map(async (k) => {
+          const first = gentle ? firstPass.get(k) : null;
+          if (first === undefined) throw new Error(`class ${k} is rescanned without a first pass`);
+          const task = { kind: 'class', k, ablation: await ablationRun } as const;
+          const r = await executor.submit(gentle ? { ...task, ablationLr: params.ablationBackoffLr } : task, progress);
+          if (r.kind !== 'class') throw new Error('unexpected task result');
+          addStages(r.stageSeconds);
+          await finishClass(r, first);
+        }),
+      );
+    };
+    const passes = async () => {
+      for (let pass = firstPlan; pass; pass = nextPass(findings, N, method, params)) await runPass(pass);
+    };
+    await Promise.all([referenceRun, passes()]);
   } catch (err) {
     if (opts.signal?.aborted) throw new UmaError('CANCELLED', 'scan cancelled');
     throw err;

@@ -3,13 +3,16 @@
  * for UMA; thirds with the survival test, whose inversion is as long as the first), the reference
  * model's share, the overall fraction, an ETA from the rate so far, and what each worker is doing.
  */
-import type { ScanProgress, ScanStage, StepProgress, WorkerActivity } from '../../../shared/events.ts';
+import type { AblationRescan, ScanProgress, ScanStage, StepProgress, WorkerActivity } from '../../../shared/events.ts';
 import { idleWorker } from './executor.ts';
 
 export class ProgressTracker {
   private readonly classDone: number[];
   private referenceDone = 0;
-  private readonly start = performance.now();
+  private start = performance.now();
+  /** The overall fraction when the estimate started: classes resumed as done are not work this run did. */
+  private startFraction: number;
+  private rescan: AblationRescan | undefined;
   private readonly workers: WorkerActivity[];
   /** A class's stages in order, each an equal share of its work. */
   private readonly classStages: ScanStage[];
@@ -31,6 +34,7 @@ export class ProgressTracker {
     this.workers = workerIds.map(idleWorker);
     this.classDone = new Array<number>(numClasses).fill(0);
     for (const k of done) this.classDone[k] = 1;
+    this.startFraction = this.overall;
   }
 
   private get overall(): number {
@@ -55,6 +59,17 @@ export class ProgressTracker {
     this.classDone[k] = 1;
   }
 
+  /**
+   * The ablation backoff's second pass: these classes start again, and the estimate restarts with them
+   * (the first pass's rate says little about the second's, whose gentler ablation runs longer).
+   */
+  startRescan(todo: readonly number[], rescan: AblationRescan): void {
+    for (const k of todo) this.classDone[k] = 0;
+    this.rescan = rescan;
+    this.start = performance.now();
+    this.startFraction = this.overall;
+  }
+
   /** A worker started a task, reported a step or fell idle. */
   setWorker(a: WorkerActivity): void {
     const i = this.workers.findIndex((w) => w.worker === a.worker);
@@ -65,12 +80,14 @@ export class ProgressTracker {
     this.last = p;
     const fraction = this.overall;
     const elapsed = (performance.now() - this.start) / 1000;
+    const gained = fraction - this.startFraction;
     return {
       ...p,
       fraction,
-      etaSeconds: fraction > 0.02 && fraction < 1 ? (elapsed * (1 - fraction)) / fraction : fraction >= 1 ? 0 : null,
+      etaSeconds: gained > 0.02 && fraction < 1 ? (elapsed * (1 - fraction)) / gained : fraction >= 1 ? 0 : null,
       classFractions: [...this.classDone],
       workers: this.workers.map((w) => ({ ...w })),
+      ...(this.rescan && { rescan: { ...this.rescan, failedClasses: [...this.rescan.failedClasses] } }),
     };
   }
 }

@@ -29,7 +29,8 @@ export type ReferenceHandle =
 
 export type ScanTask =
   | { kind: 'prepare'; from: number; to: number }
-  | { kind: 'class'; k: number; ablation: AblationInputs | null }
+  /** ablationLr: the ablation backoff's second pass (ablation-backoff.ts) overrides the scan's rate. */
+  | { kind: 'class'; k: number; ablation: AblationInputs | null; ablationLr?: number }
   | { kind: 'reference'; supplied?: ModelSource }
   | { kind: 'transfer'; k: number; trigger: Trigger; reference: ReferenceHandle };
 
@@ -109,7 +110,11 @@ export class TaskRunner {
       }
       case 'class':
         if (task.ablation) this.ctx.adopt(task.ablation);
-        return this.runClass(task.k, progress);
+        return this.runClass(
+          task.k,
+          progress,
+          task.ablationLr === undefined ? this.params : { ...this.params, ablationLr: task.ablationLr },
+        );
       case 'reference':
         return this.runReference(task.supplied, progress);
       case 'transfer':
@@ -117,8 +122,7 @@ export class TaskRunner {
     }
   }
 
-  private async runClass(k: number, progress: TaskProgress): Promise<ClassUnitResult> {
-    const p = this.params;
+  private async runClass(k: number, progress: TaskProgress, p: ScanParams): Promise<ClassUnitResult> {
     const stageSeconds: Partial<Record<ScanStage, number>> = {};
     let t = performance.now();
     const lap = (stage: ScanStage) => {
@@ -163,7 +167,7 @@ export class TaskRunner {
         (step, steps) => progress({ stage: 'inversion', classIndex: k, step, steps }),
       );
       lap('inversion');
-      const survival = p.survivalTest && ablation ? await this.runSurvival(k, ablation.model, progress) : null;
+      const survival = p.survivalTest && ablation ? await this.runSurvival(k, ablation.model, progress, p) : null;
       if (survival) lap('survival');
       return {
         kind: 'class',
@@ -188,8 +192,12 @@ export class TaskRunner {
    * class's inversion seed), then its ASR on the other classes' samples under M and under M'_k ablated
    * with the output layer frozen: the scan's own ablated copy when it already froze it, else a second one.
    */
-  private async runSurvival(k: number, ablated: Classifier, progress: TaskProgress): Promise<SurvivalMeasure> {
-    const p = this.params;
+  private async runSurvival(
+    k: number,
+    ablated: Classifier,
+    progress: TaskProgress,
+    p: ScanParams,
+  ): Promise<SurvivalMeasure> {
     const predictM = (x: tf.Tensor4D) => this.ctx.model.predict(x);
     const own = await invertTrigger(predictM, this.ctx, k, p, deriveSeed(this.seed, 'invert', k), (step, steps) =>
       progress({ stage: 'survival', classIndex: k, step, steps }),

@@ -9,6 +9,7 @@ import { dataClassNames } from '../../engine/data/index.ts';
 import { resolveParams } from '../../../shared/scan-params.ts';
 import { TOOL_VERSION } from '../../util/version.ts';
 import { calibrateOnScans } from '../calibration.ts';
+import { classesToCompute } from '../classes-to-compute.ts';
 import type { HandlerGroup, ServiceContext } from '../context.ts';
 import { classImages, scanSummary } from '../dto.ts';
 import { labelsOf, materializeData } from '../materialize.ts';
@@ -117,7 +118,7 @@ export function scanHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
           `scan ${scanId} is ${plan.status}; only interrupted, cancelled or failed scans resume`,
         );
       const job = jobs.enqueue(scanId);
-      return { jobId: job.jobId, scanId, todo: plan.todo };
+      return { jobId: job.jobId, scanId, todo: classesToCompute(cdb, getScan(cdb, scanId)) };
     },
     'scans/get': ({ scanId }) => {
       const s = getScan(cdb, scanId);
@@ -133,7 +134,7 @@ export function scanHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
         data: s.job?.data ?? null,
         findings,
         result,
-        todo: plan.todo,
+        todo: classesToCompute(cdb, s),
         resumable: plan.resumable,
       };
     },
