@@ -112,8 +112,7 @@ describe('new scan form', () => {
     await w.find('form').trigger('submit');
     await flushPromises();
     // The default profile's departures from the paper, undone: the reference minimum and its accuracy
-    // floor, the ablation bound, the transfer subsample and the ablation backoff (src/shared/scan-params.ts,
-    // TUNED_PROFILE).
+    // floor, the ablation bound and the transfer subsample (src/shared/scan-params.ts, TUNED_PROFILE).
     expect(fake.argsOf('scans/start')[0].params).toEqual({
       referenceMinSteps: 0,
       referenceMinAccuracy: 0,
@@ -121,7 +120,6 @@ describe('new scan form', () => {
       ablationStopAcc: 0,
       ablationPlateauSteps: 0,
       transferMaxSamples: 0,
-      ablationBackoffClasses: 0,
     });
   });
 });

@@ -1,8 +1,8 @@
 /**
  * Per-class findings and their trigger images, written as each class finishes (one transaction per
  * class, so a crash loses at most the class in flight); the ablation backoff's second pass replaces a
- * class's first. The PNGs are stored with their sha256,
- * computed here from the bytes stored; digests the engine claims must agree with them.
+ * class's first. The PNGs are stored with their sha256, computed here from the bytes stored; digests the
+ * engine claims must agree with them.
  */
 import { withExplanations, type ExplainedResult } from '../../shared/class-explanation.ts';
 import type { ArtifactKind, ClassArtifacts, ClassFinding } from '../../shared/results.ts';
@@ -43,7 +43,6 @@ export function recordClassResult(cdb: CaseDb, scanId: number, finding: ClassFin
       throw new UmaError('BAD_INPUT', `class ${finding.index} is outside scan ${scanId}'s ${s.numClasses} classes`);
     }
     const list = artifactList(artifacts).map((a) => ({ ...a, sha256: sha256Hex(a.png) }));
-    const replaced = replaceFirstPass(cdb, scanId, finding);
     const claimed = finding.artifactDigests;
     if (
       claimed.length > 0 &&
@@ -54,6 +53,7 @@ export function recordClassResult(cdb: CaseDb, scanId: number, finding: ClassFin
         `class ${finding.index}: the artifact digests in the finding do not match the PNG bytes delivered`,
       );
     }
+    const replaced = replaceFirstPass(cdb, scanId, finding);
     cdb.sql
       .prepare(
         `INSERT INTO class_results (scan_id, class_index, name, ablated_acc_target, ablated_acc_other, ablation_steps, asr, mask_l1,

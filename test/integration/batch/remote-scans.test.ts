@@ -37,15 +37,7 @@ async function demoScanArgs(svc: Service, caseName: string) {
     caseId: kase.id,
     evidenceId: ev.id,
     data: { kind: 'demo' as const },
-    // One pass: the ablation backoff's second is tested with the checkpoint below.
-    params: {
-      maxPerClass: 10,
-      inversionSteps: 4,
-      ablationMaxEpochs: 0.05,
-      referenceEpochs: 1,
-      referenceMinSteps: 0,
-      ablationBackoffClasses: 0,
-    },
+    params: { maxPerClass: 10, inversionSteps: 4, ablationMaxEpochs: 0.05, referenceEpochs: 1, referenceMinSteps: 0 },
     workers: 0,
   };
 }

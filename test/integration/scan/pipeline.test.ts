@@ -6,10 +6,8 @@ import type { ScanEvent, ScanProgress } from '../../../src/shared/events.ts';
 import { loadDemoPair, type DemoPair } from './demo-pair.ts';
 
 let pair: DemoPair;
-// Few steps and samples: these tests check the machinery, not detection; one pass (the ablation
-// backoff's second has its own tests, ablation-backoff.test.ts).
+// Few steps and samples: these tests check the machinery, not detection.
 const QUICK = resolveParams({
-  ablationBackoffClasses: 0,
   maxPerClass: 20,
   inversionSteps: 20,
   ablationMaxEpochs: 1,

@@ -19,8 +19,6 @@ import { mulberry32 } from '../../../src/main/engine/random.ts';
  * WASM run as already finished (the resume path), which leaves the scoring identical in form.
  */
 const SMALL = resolveParams({
-  // One pass: the comparison is per class, not of the ablation backoff.
-  ablationBackoffClasses: 0,
   maxPerClass: 10,
   inversionSteps: 10,
   inversionBatch: 20,

@@ -4,13 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ApiEvent, Reply, UmaApi } from '../../../src/shared/api.ts';
 
-/**
- * Small enough that a demo scan takes seconds on two cores; the shape of every stage stays. One pass:
- * so few steps leave many classes without a trigger, and the ablation backoff would scan them all twice
- * (its lifecycle has its own tests: test/integration/scan/ablation-backoff.test.ts, cli-resume.test.ts).
- */
+/** Small enough that a demo scan takes seconds on two cores; the shape of every stage stays. */
 export const TINY = {
-  ablationBackoffClasses: 0,
   maxPerClass: 10,
   inversionSteps: 10,
   ablationMaxEpochs: 1,

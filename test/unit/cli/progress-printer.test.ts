@@ -4,21 +4,11 @@ import { progressPrinter } from '../../../src/main/cli/progress-bar.ts';
 import type { ApiEvent } from '../../../src/shared/api.ts';
 import type { ScanProgress } from '../../../src/shared/events.ts';
 import type { ClassFinding } from '../../../src/shared/results.ts';
+import { classArtifacts, classFinding } from '../../fixtures/reports/scan-fixture.ts';
 
 const finding = (index: number, second = false): ClassFinding => ({
-  index,
+  ...classFinding(index, classArtifacts(index)),
   name: `c${index}`,
-  ablatedAccTarget: 0,
-  ablatedAccOther: 0.9,
-  ablationSteps: 10,
-  asr: 0.5,
-  maskL1: 20,
-  transferAsr: 0.1,
-  ratio: null,
-  anomalyIndex: null,
-  flagged: null,
-  seconds: 1,
-  artifactDigests: [],
   ...(second ? { firstPass: { asr: 0.1, maskL1: 200, ablationSteps: 10, ablatedAccTarget: 0 } } : {}),
 });
 const images = (k: number) => ({

@@ -9,35 +9,22 @@ import {
   withFirstPass,
 } from '../../../src/main/engine/scan/ablation-backoff.ts';
 import type { ClassFinding } from '../../../src/shared/results.ts';
-import { AUTHORS_PROFILE, DEFAULT_PROFILE, resolveParams } from '../../../src/shared/scan-params.ts';
+import { PROFILES, resolveParams } from '../../../src/shared/scan-params.ts';
+import { classArtifacts, classFinding } from '../../fixtures/reports/scan-fixture.ts';
 
 const params = resolveParams({ ablationBackoffClasses: 3, ablationBackoffAsr: 0.3 });
 
 function finding(index: number, asr: number, extra: Partial<ClassFinding> = {}): ClassFinding {
-  return {
-    index,
-    name: String(index),
-    ablatedAccTarget: 0.01,
-    ablatedAccOther: 0.9,
-    ablationSteps: 12,
-    asr,
-    maskL1: 10 + index,
-    transferAsr: 0.1,
-    ratio: null,
-    anomalyIndex: null,
-    flagged: null,
-    seconds: 1,
-    artifactDigests: [],
-    ...extra,
-  };
+  const base = classFinding(index, classArtifacts(index));
+  return { ...base, ablatedAccTarget: 0.01, ablationSteps: 12, asr, maskL1: 10 + index, ...extra };
 }
 const byIndex = (list: ClassFinding[]) => new Map(list.map((f) => [f.index, f]));
 const firstPassOf = (f: ClassFinding) => withFirstPass(finding(f.index, 0.9), f);
 
 describe('ablation backoff', () => {
-  it('is on in the default profile, off in the authors', () => {
-    expect(backoffEnabled('uma', DEFAULT_PROFILE)).toBe(true);
-    expect(backoffEnabled('uma', AUTHORS_PROFILE)).toBe(false);
+  it('is off in every profile and on by its parameter, for methods that ablate', () => {
+    for (const profile of Object.values(PROFILES)) expect(backoffEnabled('uma', profile)).toBe(false);
+    expect(backoffEnabled('uma', params)).toBe(true);
     // Only methods that ablate can back off.
     expect(backoffEnabled('uma-noablation', params)).toBe(false);
     expect(backoffEnabled('nc', params)).toBe(false);

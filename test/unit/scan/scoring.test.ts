@@ -9,7 +9,6 @@ import { mulberry32 } from '../../../src/main/engine/random.ts';
 import {
   AUTHORS_PROFILE,
   transferCounts,
-  ABLATION_BACKOFF,
   BOUNDED_ABLATION,
   DEFAULT_PROFILE,
   PROFILES,
@@ -182,12 +181,10 @@ describe('parameters', () => {
         'referenceMinAccuracy',
         ...Object.keys(BOUNDED_ABLATION),
         ...Object.keys(TRANSFER_SUBSAMPLE),
-        ...Object.keys(ABLATION_BACKOFF),
       ].sort(),
     );
     expect(AUTHORS_PROFILE.referenceMinSteps).toBe(0);
     expect(AUTHORS_PROFILE.referenceMinAccuracy).toBe(0); // the paper filters whatever the reference learned
-    expect(AUTHORS_PROFILE.ablationBackoffClasses).toBe(0); // the paper ablates once, at one rate
     // The authors' profile: the 5-epoch cap, the probability stop alone, the transfer test on every sample.
     expect([
       AUTHORS_PROFILE.ablationMaxEpochs,
