@@ -9,7 +9,7 @@
  * here.
  */
 import type { ClassFinding, ScanResult } from './results.ts';
-import { METHOD_STAGES, transferCounts } from './scan-params.ts';
+import { backoffFailed, METHOD_STAGES, transferCounts } from './scan-params.ts';
 
 export type AnomalyStatistic = 'paper' | 'log-robust-z' | 'neural-cleanse';
 
@@ -98,7 +98,7 @@ function rescanFact(k: ScoredClass, s: Scoring): ClassExplanation['rescan'] {
   return {
     firstAsr: k.firstPass.asr,
     firstMaskL1: k.firstPass.maskL1,
-    failed: k.firstPass.asr < p.ablationBackoffAsr,
+    failed: backoffFailed(k.firstPass.asr, p),
     asrThreshold: p.ablationBackoffAsr,
     minClasses: p.ablationBackoffClasses,
     fromLr: p.ablationLr,

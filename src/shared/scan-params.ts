@@ -529,6 +529,14 @@ export const PARAM_INFO: Record<keyof ScanParams, ParamInfo> = {
 };
 
 /**
+ * The ablation backoff's test of one class (docs/algorithm.md, step 2): its reversed trigger stayed below
+ * ablationBackoffAsr, so the ablation left nothing to find.
+ */
+export function backoffFailed(asr: number, params: Pick<ScanParams, 'ablationBackoffAsr'>): boolean {
+  return asr < params.ablationBackoffAsr;
+}
+
+/**
  * Whether the transfer test counts in a scan's verdict: the method runs it and the reference it ran on
  * learned (accuracy >= referenceMinAccuracy; a supplied reference of unknown accuracy counts).
  */

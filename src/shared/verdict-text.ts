@@ -38,8 +38,9 @@ export function conclusion(r: ScanResult): string {
 
 /** Said when the ablation backoff scanned the model twice (docs/algorithm.md, step 2). */
 function rescanText(r: ScanResult): string {
-  if (!r.classes.some((k) => k.firstPass)) return '';
-  const failed = r.classes.filter((k) => k.firstPass && k.firstPass.asr < r.params.ablationBackoffAsr).length;
+  const rescans = r.classes.map((k) => explainClass(k, r).rescan);
+  if (!rescans.some((x) => x)) return '';
+  const failed = rescans.filter((x) => x?.failed).length;
   return (
     ` The first unlearning left ${failed} classes with no working trigger, a sign it erased more than their own` +
     ` features, so every class was scanned again with a gentler one (rate ${r.params.ablationBackoffLr});` +

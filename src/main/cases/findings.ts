@@ -101,12 +101,20 @@ export function recordClassResult(cdb: CaseDb, scanId: number, finding: ClassFin
   });
 }
 
-/** What a class's stored row says of its passes: none yet, one, or the backoff's second (ablation-backoff.ts). */
-export function recordedPass(cdb: CaseDb, scanId: number, classIndex: number): 'none' | 'first' | 'second' {
+type RecordedPass = 'none' | 'first' | 'second';
+
+/** A class's stored measures and which pass they are of (none yet, one, or the backoff's second). */
+function storedClass(cdb: CaseDb, scanId: number, classIndex: number) {
   const row = cdb.sql
-    .prepare('SELECT first_pass_asr FROM class_results WHERE scan_id = ? AND class_index = ?')
-    .get(scanId, classIndex) as { first_pass_asr: number | null } | undefined;
-  return !row ? 'none' : row.first_pass_asr === null ? 'first' : 'second';
+    .prepare('SELECT asr, mask_l1, first_pass_asr FROM class_results WHERE scan_id = ? AND class_index = ?')
+    .get(scanId, classIndex) as { asr: number; mask_l1: number; first_pass_asr: number | null } | undefined;
+  const pass: RecordedPass = !row ? 'none' : row.first_pass_asr === null ? 'first' : 'second';
+  return { pass, row };
+}
+
+/** What a class's stored row says of its passes: none yet, one, or the backoff's second (ablation-backoff.ts). */
+export function recordedPass(cdb: CaseDb, scanId: number, classIndex: number): RecordedPass {
+  return storedClass(cdb, scanId, classIndex).pass;
 }
 
 /**
@@ -122,14 +130,11 @@ function replaceFirstPass(
   finding: ClassFinding,
 ): { asr: number; maskL1: number; artifacts: string[] } | null {
   const k = finding.index;
-  const pass = recordedPass(cdb, scanId, k);
+  const { pass, row: old } = storedClass(cdb, scanId, k);
   // A second pass with no row: seeded from a checkpoint of a scan whose first pass it already replaced.
-  if (pass === 'none') return null;
+  if (!old) return null;
   if (pass === 'second' || !finding.firstPass)
     throw new UmaError('BAD_INPUT', `class ${k} of scan ${scanId} is already recorded (${pass} pass)`);
-  const old = cdb.sql
-    .prepare('SELECT asr, mask_l1 FROM class_results WHERE scan_id = ? AND class_index = ?')
-    .get(scanId, k) as { asr: number; mask_l1: number };
   if (old.asr !== finding.firstPass.asr || old.mask_l1 !== finding.firstPass.maskL1)
     throw new UmaError(
       'INTEGRITY',

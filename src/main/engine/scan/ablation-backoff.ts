@@ -8,7 +8,7 @@
  * pass resumes where it stopped, and the benchmark composes the same result from cached scans.
  */
 import type { ClassFinding, FirstPassMeasure } from '../../../shared/results.ts';
-import { METHOD_STAGES, type ScanMethod, type ScanParams } from '../../../shared/scan-params.ts';
+import { backoffFailed, METHOD_STAGES, type ScanMethod, type ScanParams } from '../../../shared/scan-params.ts';
 
 type BackoffParams = Pick<ScanParams, 'ablationBackoffClasses' | 'ablationBackoffAsr'>;
 
@@ -29,7 +29,7 @@ export function failedClasses(
   params: BackoffParams,
 ): number[] {
   return classes
-    .filter((c) => c.asr < params.ablationBackoffAsr)
+    .filter((c) => backoffFailed(c.asr, params))
     .map((c) => c.index)
     .sort((a, b) => a - b);
 }

@@ -118,7 +118,7 @@ export function scanHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
           `scan ${scanId} is ${plan.status}; only interrupted, cancelled or failed scans resume`,
         );
       const job = jobs.enqueue(scanId);
-      return { jobId: job.jobId, scanId, todo: classesToCompute(cdb, getScan(cdb, scanId)) };
+      return { jobId: job.jobId, scanId, todo: classesToCompute(getScan(cdb, scanId), getClassFindings(cdb, scanId)) };
     },
     'scans/get': ({ scanId }) => {
       const s = getScan(cdb, scanId);
@@ -134,7 +134,7 @@ export function scanHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
         data: s.job?.data ?? null,
         findings,
         result,
-        todo: classesToCompute(cdb, s),
+        todo: classesToCompute(s, findings),
         resumable: plan.resumable,
       };
     },
