@@ -6,7 +6,8 @@
  *  - `class-backoff T`: class k's result from the gentle scan where the default scan's inversion
  *    reached ASR below T on M'_k (the ablated copy can no longer be driven to k: over-ablated);
  *  - `model-switch N`: the whole gentle scan for a model where N or more classes' inversions reached
- *    ASR below `failed` (0.3) in the default scan.
+ *    ASR below `failed` (0.3) in the default scan; capped, only where at most a fraction of its
+ *    classes failed.
  * Each rule's ROC-AUC, FP and FN per corpus and half; the rule is chosen on the tune half (mean AUC,
  * then fewer FP + FN) and reported on the report half. Nothing is rescanned: the default scan of every
  * model must be cached (`uma bench CORPUS --methods uma`), the gentle one (`--param NAME=VALUE`) where
@@ -19,7 +20,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseParams } from '../src/main/cli/scan-options.ts';
-import { backsOff } from '../src/main/engine/scan/ablation-backoff.ts';
+import { backsOff, failedClasses } from '../src/main/engine/scan/ablation-backoff.ts';
 import { baseRecord, cachePath, scoreRecord, type CorpusHalf, type ScanRecord } from '../src/main/eval/bench.ts';
 import { detectionTable, type DetectionRow } from '../src/main/eval/metrics/detection.ts';
 import { listCorpus } from '../src/main/eval/zoo/corpus.ts';
@@ -72,14 +73,24 @@ const RULES: Rule[] = [
       return gentle ? p.strong.classes.map((c, k) => (c.asr < t ? gentle.classes[k] : c)) : null;
     },
   })),
-  ...[2, 3, 4].map((n) => ({
-    name: `model-switch ${n}`,
-    classes: (p: Pair) =>
-      backsOff(p.strong.classes, 'uma', { ablationBackoffClasses: n, ablationBackoffAsr: FAILED })
-        ? (p.gentle?.classes ?? null)
-        : p.strong.classes,
-  })),
+  ...[2, 3, 4].map((n) => modelSwitch(n, 1)),
+  // Capped: a model where most classes fail has no compact trigger at either rate (tiny MLPs), not an overshoot.
+  ...[2, 3].flatMap((n) => [0.5, 0.7].map((cap) => modelSwitch(n, cap))),
 ];
+
+/** `model-switch N`: the gentle scan where N or more, and at most `cap` of the classes, failed. */
+function modelSwitch(n: number, cap: number): Rule {
+  return {
+    name: cap < 1 ? `model-switch ${n}, at most ${cap * 100}% failed` : `model-switch ${n}`,
+    classes: (p: Pair) => {
+      const rule = { ablationBackoffClasses: n, ablationBackoffAsr: FAILED };
+      const switches =
+        backsOff(p.strong.classes, 'uma', rule) &&
+        failedClasses(p.strong.classes, rule).length <= cap * p.strong.classes.length;
+      return switches ? (p.gentle?.classes ?? null) : p.strong.classes;
+    },
+  };
+}
 
 const pairs: Pair[] = positionals.flatMap((corpus) =>
   listCorpus(corpus).flatMap(({ dir, manifest }) => {
