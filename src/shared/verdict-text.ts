@@ -2,7 +2,7 @@
  * The scan's verdict in plain language for the whole model, shared by the UI and the signed report so
  * both say the same thing; each class's own explanation is shared/class-explanation.ts.
  */
-import { explainClass } from './class-explanation.ts';
+import { explainClass, type ClassExplanation } from './class-explanation.ts';
 import type { ClassFinding, ScanResult } from './results.ts';
 
 const capitalised = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);
@@ -11,34 +11,36 @@ const fixed = (x: number) => x.toFixed(2);
 /** The scan's conclusion in plain words, for the results page and the report's first paragraph. */
 export function conclusion(r: ScanResult): string {
   const name = (k: ClassFinding) => (k.name !== String(k.index) ? `class ${k.index} (${k.name})` : `class ${k.index}`);
-  const filtered = r.classes.filter((k) => {
-    const e = explainClass(k, r);
-    return e.outcome === 'filtered' && e.transfer?.transfers;
-  });
+  // Each class explained once: the filtered classes, the target's strength and the rescan read the same.
+  const explained = r.classes.map((k) => ({ k, e: explainClass(k, r) }));
+  const filtered = explained.filter(({ e }) => e.outcome === 'filtered' && e.transfer?.transfers).map(({ k }) => k);
   const one = filtered.length === 1;
   const filteredText = filtered.length
     ? ` ${capitalised(filtered.map(name).join(', '))} scored above the threshold too, but ${one ? 'its trigger also fools' : 'their triggers also fool'}` +
       ` a clean model, so ${one ? 'it was' : 'they were'} set aside as natural features.`
     : '';
-  const target = r.target === null ? null : (r.classes.find((k) => k.index === r.target) ?? null);
+  const target = r.target === null ? null : (explained.find(({ k }) => k.index === r.target) ?? null);
   const t = r.params.anomalyThreshold;
+  const rescan = rescanText(
+    r,
+    explained.map(({ e }) => e.rescan),
+  );
   if (r.verdict === 'trojaned' && target) {
-    const strength = explainClass(target, r).borderline ? 'borderline' : 'strong';
+    const strength = target.e.borderline ? 'borderline' : 'strong';
     return (
-      `The model probably contains a backdoor that makes inputs carrying a small trigger be classified as ${name(target)}.` +
-      ` The evidence is ${strength}: anomaly index ${fixed(target.anomalyIndex ?? 0)} against a threshold of ${t}.${filteredText}${rescanText(r)}`
+      `The model probably contains a backdoor that makes inputs carrying a small trigger be classified as ${name(target.k)}.` +
+      ` The evidence is ${strength}: anomaly index ${fixed(target.k.anomalyIndex ?? 0)} against a threshold of ${t}.${filteredText}${rescan}`
     );
   }
   return (
     "No backdoor was found: no class's reversed trigger was anomalous enough (the largest anomaly index of a class" +
-    ` that counts is ${fixed(r.score)}, the threshold ${t}).${filteredText}${rescanText(r)}` +
+    ` that counts is ${fixed(r.score)}, the threshold ${t}).${filteredText}${rescan}` +
     ' A clean result lowers suspicion but does not prove the model is clean.'
   );
 }
 
-/** Said when the ablation backoff scanned the model twice (docs/algorithm.md, step 2). */
-function rescanText(r: ScanResult): string {
-  const rescans = r.classes.map((k) => explainClass(k, r).rescan);
+/** Said when the ablation backoff scanned the model twice (docs/algorithm.md, step 2); rescans: each class's fact. */
+function rescanText(r: ScanResult, rescans: ClassExplanation['rescan'][]): string {
   if (!rescans.some((x) => x)) return '';
   const failed = rescans.filter((x) => x?.failed).length;
   return (
