@@ -23,6 +23,30 @@ export interface OpenOptions {
   mustExist?: boolean;
 }
 
+/**
+ * Switching a new database to WAL needs it alone: while a second process opens the same new file,
+ * SQLite answers SQLITE_BUSY at once instead of calling the busy handler (seen on a loaded machine,
+ * about 1 race in 200), so the switch is retried here within the same busy timeout.
+ */
+function enableWal(sql: Database.Database, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      const mode = sql.pragma('journal_mode = WAL', { simple: true });
+      if (mode !== 'wal')
+        throw new UmaError(
+          'BAD_INPUT',
+          `the case database at ${sql.name} cannot use WAL journaling (mode stays '${String(mode)}'); put it on a local disk (--db or UMA_HOME)`,
+        );
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
+      Atomics.wait(pause, 0, 0, 10);
+    }
+  }
+}
+
 export function openCaseDb(opts: OpenOptions = {}): CaseDb {
   const paths = dataPaths(opts.path ?? defaultDbPath());
   if (opts.mustExist && !fs.existsSync(paths.db))
@@ -30,8 +54,9 @@ export function openCaseDb(opts: OpenOptions = {}): CaseDb {
   fs.mkdirSync(paths.dataDir, { recursive: true });
   const sql = new Database(paths.db);
   try {
-    sql.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 10_000}`);
-    sql.pragma('journal_mode = WAL');
+    const busyTimeoutMs = opts.busyTimeoutMs ?? 10_000;
+    sql.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    enableWal(sql, busyTimeoutMs);
     sql.pragma('foreign_keys = ON');
     // FULL: a committed class result or audit entry must survive a power cut, not only a crash.
     sql.pragma('synchronous = FULL');
