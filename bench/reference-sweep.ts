@@ -21,7 +21,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { ScanResult } from '../src/shared/results.ts';
-import type { ScanMethod } from '../src/shared/scan-params.ts';
+import { METHOD_STAGES, SCAN_METHODS, type ScanMethod } from '../src/shared/scan-params.ts';
 import { initBackend } from '../src/main/engine/backend/index.ts';
 import { benchMarkdown, pct } from '../src/main/eval/metrics/bench-markdown.ts';
 import { detectionTable, type DetectionRecord } from '../src/main/eval/metrics/detection.ts';
@@ -47,14 +47,18 @@ const { corpora, profile, base, values } = cachedScans({
 const out = values.out as string;
 const markdownOut = markdownBeside(out);
 const method = values.method as ScanMethod;
-if (method !== 'uma' && method !== 'uma-noablation')
-  throw new Error(`--method must be uma or uma-noablation (a scan with the transfer filter), not '${method}'`);
+const filtered = SCAN_METHODS.filter((m) => METHOD_STAGES[m].transferFilter);
+if (!filtered.includes(method))
+  throw new Error(`--method must be a scan with the transfer filter (${filtered.join(', ')}), not '${method}'`);
 const half = values.half as CorpusHalf | undefined;
 const perCall = Number(values['per-call']);
 const seed = Number(values.seed);
 
-/** One reference: trained by the scan for `epochs` epochs, or supplied. `label` names it in the tables. */
-type Variant = { label: string; epochs: number } | { label: string; source: ModelSource };
+/**
+ * One reference: trained by the scan for `epochs` epochs, or supplied. `label` is its records' method
+ * (METHOD-refE, METHOD-ref-NAME), `name` what the tables call the reference.
+ */
+type Variant = { label: string; name: string } & ({ epochs: number } | { source: ModelSource });
 
 interface SweepRecord extends DetectionRecord {
   id: string;
@@ -118,7 +122,7 @@ async function sweepModel(
     method: v.label,
     ...scoreRecord({ ...cached, classes, reference }, method, cached.params),
     seconds: cached.seconds ?? 0,
-    reference: 'epochs' in v ? `${v.epochs} epochs` : v.label.slice(`${method}-ref-`.length),
+    reference: v.name,
     referenceAccuracy: reference?.accuracy ?? NaN,
     recomputed: unchanged
       ? []
@@ -133,11 +137,12 @@ const variants: Variant[] = [
   ...(values.epochs as string)
     .split(',')
     .filter(Boolean)
-    .map((e) => ({ label: `${method}-ref${e}`, epochs: Number(e) })),
+    .map((e) => ({ label: `${method}-ref${e}`, name: `${e} epochs`, epochs: Number(e) })),
 ];
 for (const file of values['reference-model'] as string[]) {
   const model = await loadModelFile(file, { name: basename(file) });
-  variants.push({ label: `${method}-ref-${basename(dirname(file))}`, source: model.source });
+  const name = basename(dirname(file));
+  variants.push({ label: `${method}-ref-${name}`, name, source: model.source });
   model.dispose();
 }
 if (variants.length === 0) throw new Error('give --epochs and/or --reference-model');
