@@ -14,32 +14,15 @@
  * Run: node bin/run-ts.mjs bench/trigger-survival.ts CORPUS [--half tune|report] [--only ID]... [--out FILE]
  * Writes bench/results/trigger-survival/CORPUS-NAME.json (or --out).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../src/main/engine/backend/index.ts';
-import { limitPerClass, type Dataset } from '../src/main/engine/data/dataset.ts';
-import { loadModelFile } from '../src/main/engine/model/load.ts';
 import { deriveSeed } from '../src/main/engine/random.ts';
-import { joinShards, ScanContext } from '../src/main/engine/scan/context.ts';
+import type { ScanContext } from '../src/main/engine/scan/context.ts';
 import { ablateClass } from '../src/main/engine/scan/uma/ablate.ts';
 import { invertTrigger, triggerAsr } from '../src/main/engine/scan/uma/invert.ts';
-import { halfOf } from '../src/main/eval/bench.ts';
-import { entryModelPath, listCorpus, type Manifest } from '../src/main/eval/zoo/corpus.ts';
-import { loadSplit } from '../src/main/eval/zoo/datasets.ts';
 import { resolveParams, type ScanParams } from '../src/shared/scan-params.ts';
+import { surveyArgs, surveyCorpus, type SurveyedModel } from './corpus-survey.ts';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    half: { type: 'string' },
-    only: { type: 'string', multiple: true, default: [] },
-    out: { type: 'string' },
-  },
-});
-if (positionals.length !== 1)
-  throw new Error('usage: trigger-survival.ts CORPUS [--half tune|report] [--only ID]... [--out FILE]');
+const { args } = surveyArgs('trigger-survival');
 
 const SEED = 1;
 // The default profile on 100 samples per class, as `uma bench` scans; the two ablations compared.
@@ -58,86 +41,51 @@ export interface SurvivalClass {
   ablatedAccTarget: Record<Ablation, number>;
 }
 
-export interface SurvivalModel {
-  id: string;
-  half: string;
-  attack: string | null;
-  target: number | null;
-  arch: string;
-  seconds: number;
+export interface SurvivalModel extends SurveyedModel {
   classes: SurvivalClass[];
 }
 
-async function survey(dir: string, m: Manifest, held: Dataset): Promise<SurvivalModel> {
-  const start = performance.now();
-  const model = await loadModelFile(entryModelPath(dir, m), { name: m.id });
-  const data = limitPerClass(held, PARAMS.maxPerClass!, deriveSeed(SEED, 'samples'));
-  const ctx = new ScanContext(model, data);
+async function measure(ctx: ScanContext): Promise<Pick<SurvivalModel, 'classes'>> {
+  const model = ctx.model;
   const classes: SurvivalClass[] = [];
-  try {
-    ctx.adopt(joinShards([await ctx.prepareShard(0, data.count, PARAMS.freezeRatio)], data.count, model.numClasses));
-    for (let k = 0; k < model.numClasses; k++) {
-      const predictM = (x: tf.Tensor4D) => model.predict(x);
-      const t = await invertTrigger(predictM, ctx, k, PARAMS, deriveSeed(SEED, 'invert', k), () => undefined);
-      const others = ctx.others(k);
-      const asrModel = await triggerAsr(predictM, ctx, k, t, others);
-      const asrAblated = {} as Record<Ablation, number>;
-      const ablatedAccTarget = {} as Record<Ablation, number>;
-      for (const [name, freezeHead] of Object.entries(ABLATIONS) as [Ablation, number][]) {
-        const p = { ...PARAMS, ablationFreezeHead: freezeHead };
-        const ablated = await ablateClass(ctx, k, p, deriveSeed(SEED, 'ablate', k), () => undefined);
-        try {
-          asrAblated[name] = await triggerAsr((x) => ablated.model.predict(x), ctx, k, t, others);
-          ablatedAccTarget[name] = ablated.accTarget;
-        } finally {
-          ablated.model.dispose();
-        }
+  for (let k = 0; k < model.numClasses; k++) {
+    const predictM = (x: tf.Tensor4D) => model.predict(x);
+    const t = await invertTrigger(predictM, ctx, k, PARAMS, deriveSeed(SEED, 'invert', k), () => undefined);
+    const others = ctx.others(k);
+    const asrModel = await triggerAsr(predictM, ctx, k, t, others);
+    const asrAblated = {} as Record<Ablation, number>;
+    const ablatedAccTarget = {} as Record<Ablation, number>;
+    for (const [name, freezeHead] of Object.entries(ABLATIONS) as [Ablation, number][]) {
+      const p = { ...PARAMS, ablationFreezeHead: freezeHead };
+      const ablated = await ablateClass(ctx, k, p, deriveSeed(SEED, 'ablate', k), () => undefined);
+      try {
+        asrAblated[name] = await triggerAsr((x) => ablated.model.predict(x), ctx, k, t, others);
+        ablatedAccTarget[name] = ablated.accTarget;
+      } finally {
+        ablated.model.dispose();
       }
-      classes.push({ k, maskL1: t.maskL1, inversionAsr: t.asr, asrModel, asrAblated, ablatedAccTarget });
     }
-  } finally {
-    ctx.dispose();
-    model.dispose();
+    classes.push({ k, maskL1: t.maskL1, inversionAsr: t.asr, asrModel, asrAblated, ablatedAccTarget });
   }
-  return {
-    id: m.id,
-    half: halfOf(m),
-    attack: m.attack?.name ?? null,
-    target: m.attack?.target ?? null,
-    arch: String(m.recipe.arch ?? ''),
-    seconds: (performance.now() - start) / 1000,
-    classes,
-  };
+  return { classes };
 }
 
-await initBackend('wasm');
-const out = values.out ?? join(import.meta.dirname, 'results', 'trigger-survival', `${basename(positionals[0])}.json`);
-if (!existsSync(dirname(out))) mkdirSync(dirname(out), { recursive: true });
-// Resumable: models already in the output file are kept and skipped.
-const done: SurvivalModel[] = existsSync(out)
-  ? (JSON.parse(readFileSync(out, 'utf8')) as { models: SurvivalModel[] }).models
-  : [];
-const held = new Map<string, Dataset>();
-const entries = listCorpus(positionals[0]).filter(
-  (e) =>
-    (!values.half || halfOf(e.manifest) === values.half) &&
-    (values.only.length === 0 || values.only.includes(e.manifest.id)),
-);
-for (const { dir, manifest } of entries) {
-  if (done.some((d) => d.id === manifest.id)) continue;
-  const ds = manifest.recipe.dataset;
-  if (!held.has(ds)) held.set(ds, loadSplit(ds).held);
-  const row = await survey(dir, manifest, held.get(ds)!);
-  done.push(row);
-  writeFileSync(out, JSON.stringify({ corpus: positionals[0], seed: SEED, params: PARAMS, models: done }, null, 2));
-  const f = (v: number) => v.toFixed(2);
-  console.log(
+const f = (v: number) => v.toFixed(2);
+await surveyCorpus<SurvivalModel>(
+  {
+    script: 'trigger-survival',
+    args,
+    params: PARAMS,
+    seed: SEED,
+    header: { params: PARAMS },
+  },
+  measure,
+  (row) =>
     `${row.id} (target ${row.target ?? '-'}, ${row.seconds.toFixed(0)} s): ` +
-      row.classes
-        .map(
-          (c) =>
-            `${c.k}:${c.maskL1.toFixed(0)}px ${f(c.asrModel)}->${f(c.asrAblated.default)}/${f(c.asrAblated['freeze-head'])}`,
-        )
-        .join(' '),
-  );
-}
+    row.classes
+      .map(
+        (c) =>
+          `${c.k}:${c.maskL1.toFixed(0)}px ${f(c.asrModel)}->${f(c.asrAblated.default)}/${f(c.asrAblated['freeze-head'])}`,
+      )
+      .join(' '),
+);

@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../src/main/engine/backend/index.ts';
-import type { Dataset } from '../../../src/main/engine/data/index.ts';
 import { LayersClassifier } from '../../../src/main/engine/model/layers.ts';
 import { mulberry32 } from '../../../src/main/engine/random.ts';
 import { ScanContext } from '../../../src/main/engine/scan/context.ts';
@@ -20,6 +19,7 @@ import {
   type TransformInversionOptions,
   type TransformTrigger,
 } from '../../../bench/transform-trigger.ts';
+import { uniformDataset } from '../../fixtures/uniform-dataset.ts';
 
 const [H, W, C] = [6, 6, 3];
 const K = 2;
@@ -52,18 +52,7 @@ beforeAll(async () => {
   const bias = Float32Array.from({ length: 4 }, (_, j) => (j === K ? -0.5 * n * 0.65 : 0));
   net.layers[1].setWeights([tf.tensor2d(kernel, [n, 4]), tf.tensor1d(bias)]);
   model = await LayersClassifier.fromModel(net, 'tiny');
-  const count = 120;
-  const rand = mulberry32(9);
-  const data: Dataset = {
-    images: Float32Array.from({ length: count * n }, () => 0.5 * rand()),
-    labels: Int32Array.from({ length: count }, (_, i) => i % 4),
-    count,
-    height: H,
-    width: W,
-    channels: C,
-    classNames: ['a', 'b', 'c', 'd'],
-    source: 'synthetic',
-  };
+  const data = uniformDataset({ count: 120, height: H, width: W, channels: C, seed: 9, scale: 0.5 });
   ctx = new ScanContext(model, data);
 });
 

@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../../src/main/engine/backend/index.ts';
-import type { Dataset } from '../../../src/main/engine/data/index.ts';
 import { LayersClassifier } from '../../../src/main/engine/model/layers.ts';
 import { ScanContext } from '../../../src/main/engine/scan/context.ts';
 import {
@@ -17,6 +16,7 @@ import {
   type InversionResult,
 } from '../../../src/main/engine/scan/uma/invert.ts';
 import { mulberry32 } from '../../../src/main/engine/random.ts';
+import { uniformDataset } from '../../fixtures/uniform-dataset.ts';
 import { AUTHORS_PROFILE, type ScanParams } from '../../../src/shared/scan-params.ts';
 
 const STEPS = 40;
@@ -41,18 +41,7 @@ beforeAll(async () => {
   const bias = Float32Array.from({ length: 4 }, (_, j) => (j === K ? -14 : 0));
   net.layers[1].setWeights([tf.tensor2d(kernel, [108, 4]), tf.tensor1d(bias)]);
   model = await LayersClassifier.fromModel(net, 'tiny');
-  const count = 120;
-  const rand = mulberry32(9);
-  const data: Dataset = {
-    images: Float32Array.from({ length: count * 108 }, () => rand()),
-    labels: Int32Array.from({ length: count }, (_, i) => i % 4),
-    count,
-    height: 6,
-    width: 6,
-    channels: 3,
-    classNames: ['a', 'b', 'c', 'd'],
-    source: 'synthetic',
-  };
+  const data = uniformDataset({ count: 120, height: 6, width: 6, channels: 3, seed: 9 });
   ctx = new ScanContext(model, data);
 });
 
