@@ -17,11 +17,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { UmaError } from '../src/shared/errors.ts';
 import { takeData, takeScalars } from '../src/main/engine/backend/read.ts';
-import { mulberry32, normalArray } from '../src/main/engine/random.ts';
+import { mulberry32 } from '../src/main/engine/random.ts';
 import { gather, type ScanContext } from '../src/main/engine/scan/context.ts';
+import { NoisyOtherBatches, targetRows } from '../src/main/engine/scan/inversion-batch.ts';
 import type { StepReporter } from '../src/main/engine/scan/progress.ts';
-import { BatchSampler } from '../src/main/engine/scan/sampler.ts';
-import { DynamicLambda } from '../src/main/engine/scan/uma/lambda.ts';
+import { DynamicLambda, lastWindowMean } from '../src/main/engine/scan/uma/lambda.ts';
 
 export interface TransformTrigger {
   /** 3x3 kernel, row-major, shared by the channels. */
@@ -141,8 +141,7 @@ export async function invertTransform(
   const delta = tf.variable<tf.Rank.R3>(tf.zeros([h, w, c]), true, undefined, 'float32');
   const vars = [kernel, gain, lift, delta];
   const optimizer = tf.train.adam(o.lr);
-  const rand = mulberry32(seed);
-  const draw = new BatchSampler(ctx.others(k), o.batch, rand);
+  const batches = new NoisyOtherBatches(ctx, k, o.batch, o.noise, mulberry32(seed));
   // The relative schedule on T = 1/w: ASR below `low` relaxes the size weight, above `high` tightens it.
   const lambda = new DynamicLambda({
     T: 1 / o.weight0,
@@ -156,15 +155,12 @@ export async function invertTransform(
   const changes: number[] = [];
   try {
     for (let step = 0; step < o.steps; step++) {
-      const idx = draw.next();
-      const noiseSeed = Math.floor(rand() * 2 ** 31);
       let hits: tf.Tensor | undefined;
       let change: tf.Tensor | undefined;
       tf.tidy(() => {
-        const noise = normalArray(idx.length * h * w * c, 0, o.noise, noiseSeed);
-        const x = tf.add<tf.Tensor4D>(gather(ctx.x, idx), tf.tensor4d(noise, [idx.length, h, w, c]));
+        const x = batches.next();
         const padded = edgePad(x);
-        const target = tf.oneHot(tf.fill<tf.Rank.R1>([idx.length], k, 'int32'), ctx.numClasses);
+        const target = targetRows(k, x.shape[0], ctx.numClasses);
         const weight = lambda.weight;
         const { grads } = tf.variableGrads(() => {
           const g = applyTransform(padded, kernel, gain, lift, delta);
@@ -187,16 +183,14 @@ export async function invertTransform(
       lambda.record(asr);
       report(step + 1, o.steps);
     }
-    const window = Math.min(o.window, asrs.length);
-    const mean = (v: number[]) => v.slice(-window).reduce((a, b) => a + b, 0) / window;
     const [kv, gv, lv, dv] = await Promise.all(vars.map((v) => takeData(tf.clone(v))));
     return {
       kernel: kv,
       gain: gv,
       lift: lv,
       delta: dv,
-      asr: mean(asrs),
-      change: mean(changes),
+      asr: lastWindowMean(asrs, o.window),
+      change: lastWindowMean(changes, o.window),
       finalWeight: lambda.weight,
       steps: asrs.length,
     };

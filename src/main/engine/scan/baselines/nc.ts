@@ -11,6 +11,7 @@ import type { ScanParams } from '../../../../shared/scan-params.ts';
 import { takeData, takeScalars } from '../../backend/read.ts';
 import { mulberry32 } from '../../random.ts';
 import { gather, type ScanContext } from '../context.ts';
+import { targetRows } from '../inversion-batch.ts';
 import type { StepReporter } from '../progress.ts';
 import { BatchSampler } from '../sampler.ts';
 import type { InversionResult } from '../uma/invert.ts';
@@ -50,7 +51,7 @@ export async function neuralCleanse(
       let hits: tf.Tensor | undefined;
       tf.tidy(() => {
         const x = gather(ctx.x, idx) as tf.Tensor4D;
-        const target = tf.oneHot(tf.fill<tf.Rank.R1>([idx.length], k, 'int32'), ctx.numClasses);
+        const target = targetRows(k, idx.length, ctx.numClasses);
         const weight = cost;
         opt.minimize(
           () => {

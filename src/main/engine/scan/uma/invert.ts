@@ -11,11 +11,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { ScanParams } from '../../../../shared/scan-params.ts';
 import { UmaError } from '../../../../shared/errors.ts';
 import { takeData, takeScalars } from '../../backend/read.ts';
-import { deriveSeed, mulberry32, normalArray } from '../../random.ts';
+import { deriveSeed, mulberry32 } from '../../random.ts';
 import { gather, type ScanContext } from '../context.ts';
+import { NoisyOtherBatches, targetRows } from '../inversion-batch.ts';
 import type { StepReporter } from '../progress.ts';
-import { BatchSampler } from '../sampler.ts';
-import { DynamicLambda } from './lambda.ts';
+import { DynamicLambda, lastWindowMean } from './lambda.ts';
 import { clipPattern, squash, stamp } from './stamp.ts';
 
 export interface Trigger {
@@ -101,8 +101,7 @@ export async function invertRun(
     undefined,
     'float32',
   );
-  const rand = mulberry32(seed);
-  const draw = new BatchSampler(ctx.others(k), p.inversionBatch, rand);
+  const batches = new NoisyOtherBatches(ctx, k, p.inversionBatch, p.inversionNoise, mulberry32(seed));
   const lambda = new DynamicLambda({
     T: p.lambdaT0,
     window: p.lambdaWindow,
@@ -115,13 +114,10 @@ export async function invertRun(
   const l1s: number[] = [];
   try {
     for (let step = 0; step < p.inversionSteps; step++) {
-      const idx = draw.next();
-      const noiseSeed = Math.floor(rand() * 2 ** 31);
       let hits: tf.Tensor | undefined;
       tf.tidy(() => {
-        const noise = normalArray(idx.length * h * w * c, 0, p.inversionNoise, noiseSeed);
-        const x = tf.add<tf.Tensor4D>(gather(ctx.x, idx), tf.tensor4d(noise, [idx.length, h, w, c]));
-        const target = tf.oneHot(tf.fill<tf.Rank.R1>([idx.length], k, 'int32'), ctx.numClasses);
+        const x = batches.next();
+        const target = targetRows(k, x.shape[0], ctx.numClasses);
         const weight = lambda.weight;
         const { grads } = tf.variableGrads(() => {
           const s = squash(m, p.maskSquash);
@@ -143,10 +139,15 @@ export async function invertRun(
       lambda.record(asr);
       report(step + 1, p.inversionSteps);
     }
-    const window = Math.min(p.lambdaWindow, asrs.length);
-    const mean = (v: number[]) => v.slice(-window).reduce((a, b) => a + b, 0) / window;
     const [mask, pattern] = await Promise.all([takeData(squash(m, p.maskSquash)), takeData(tf.clone(pat))]);
-    return { mask, pattern, asr: mean(asrs), maskL1: mean(l1s), finalT: lambda.T, steps: asrs.length };
+    return {
+      mask,
+      pattern,
+      asr: lastWindowMean(asrs, p.lambdaWindow),
+      maskL1: lastWindowMean(l1s, p.lambdaWindow),
+      finalT: lambda.T,
+      steps: asrs.length,
+    };
   } finally {
     tf.dispose([m, pat]);
   }

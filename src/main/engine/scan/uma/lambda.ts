@@ -31,6 +31,12 @@ export function nextT(
   return T;
 }
 
+/** The mean of the last `window` values (all of them when fewer): an inversion's reported ASR and size. */
+export function lastWindowMean(values: readonly number[], window: number): number {
+  const n = Math.min(window, values.length);
+  return values.slice(-n).reduce((a, b) => a + b, 0) / n;
+}
+
 /** Tracks per-step ASRs and updates T at the end of each window. */
 export class DynamicLambda {
   private asrs: number[] = [];
@@ -48,8 +54,7 @@ export class DynamicLambda {
   record(asr: number): number {
     this.asrs.push(asr);
     if (this.asrs.length % this.s.window === 0) {
-      const last = this.asrs.slice(-this.s.window);
-      this.T = nextT(this.T, last.reduce((a, b) => a + b, 0) / last.length, this.s);
+      this.T = nextT(this.T, lastWindowMean(this.asrs, this.s.window), this.s);
     }
     return this.T;
   }
