@@ -35,6 +35,7 @@ const PILOT: TransformInversionOptions = {
   steps: PARAMS.inversionSteps,
   batch: PARAMS.inversionBatch,
   noise: PARAMS.inversionNoise,
+  rmsSize: 0,
   window: PARAMS.lambdaWindow,
   low: PARAMS.lambdaLow,
   high: PARAMS.lambdaHigh,

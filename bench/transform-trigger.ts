@@ -9,10 +9,10 @@
  * with K a 3x3 kernel shared by the channels (edge-padded, identity at the start), a gain and lift per
  * channel and an additive image delta [H, W, C]. It contains blend ((1 - a) x + a p: K identity, gain
  * 1 - a, delta a p), SIG (delta alone) and emboss-style filters (K, gain, lift) exactly. Its size is the
- * mean absolute change it makes, D = mean |G(x) - x| over the batch, pixels and channels; the inversion
- * minimises CE(model(G(x)), k) + w D with Adam, w following the dynamic lambda's relative schedule
- * (lambda.ts) on the recent ASR. Only gradients for the transform's parameters are computed: the padded
- * images are constants.
+ * mean absolute change it makes, D = mean |G(x) - x| over the batch, pixels and channels (or, under
+ * `rmsSize`, its root mean square); the inversion minimises CE(model(G(x)), k) + w D with Adam, w
+ * following the dynamic lambda's relative schedule (lambda.ts) on the recent ASR. Only gradients for the
+ * transform's parameters are computed: the padded images are constants.
  */
 import * as tf from '@tensorflow/tfjs';
 import { UmaError } from '../src/shared/errors.ts';
@@ -36,7 +36,7 @@ export interface TransformTrigger {
 export interface TransformInversionResult extends TransformTrigger {
   /** Mean ASR over the last window of steps. */
   asr: number;
-  /** Mean D = mean |G(x) - x| over the last window of steps. */
+  /** Mean size term (D, or its RMS under `rmsSize`) over the last window of steps. */
   change: number;
   /** The size weight w at the end. */
   finalWeight: number;
@@ -49,6 +49,11 @@ export interface TransformInversionOptions {
   batch: number;
   /** Std of the Gaussian noise added to the drawn samples (as inversionNoise). */
   noise: number;
+  /**
+   * 1: the size term is the change's root mean square sqrt(mean (G(x) - x)^2), which charges a local
+   * patch more than a diffuse change of the same mean; 0: the mean absolute change D.
+   */
+  rmsSize: number;
   /** Adam's learning rate on every transform parameter. */
   lr: number;
   /** Initial size weight w (w = 1/T of lambda.ts). */
@@ -125,6 +130,14 @@ export function transformArray(
   return out;
 }
 
+/**
+ * The inversion's size term over a change G(x) - x: its mean absolute value, or under `rms` its root
+ * mean square (the epsilon keeps sqrt's gradient finite at the identity transform, where the change is 0).
+ */
+export function sizeTerm(change: tf.Tensor, rms: number): tf.Tensor {
+  return rms ? tf.sqrt(tf.add(tf.mean(tf.square(change)), 1e-12)) : tf.mean(tf.abs(change));
+}
+
 /** Class k's global-transform trigger against `predict`, from the identity transform. */
 export async function invertTransform(
   predict: (x: tf.Tensor4D) => tf.Tensor2D,
@@ -165,7 +178,7 @@ export async function invertTransform(
         const { grads } = tf.variableGrads(() => {
           const g = applyTransform(padded, kernel, gain, lift, delta);
           const logits = predict(g);
-          const d = tf.mean(tf.abs(tf.sub(g, x)));
+          const d = sizeTerm(tf.sub(g, x), o.rmsSize);
           hits = tf.keep(tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), k), 'float32')));
           change = tf.keep(tf.clone(d));
           return tf.add<tf.Scalar>(tf.losses.softmaxCrossEntropy(target, logits), tf.mul(d, weight));

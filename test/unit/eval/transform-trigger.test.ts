@@ -1,7 +1,7 @@
 /**
  * The whole-image transform trigger (bench/transform-trigger.ts): the tensor and array forms agree, the
  * identity leaves images alone, blend is one of its points, and its inversion finds a planted
- * global-brightness backdoor with a small mean change on a tiny seeded model.
+ * global-brightness backdoor with a small mean change on a tiny seeded model; the size term (mean or RMS).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
@@ -14,6 +14,7 @@ import {
   edgePad,
   IDENTITY_KERNEL,
   invertTransform,
+  sizeTerm,
   transformArray,
   transformEffect,
   type TransformInversionOptions,
@@ -103,11 +104,30 @@ describe('transform trigger', () => {
   });
 });
 
+describe('sizeTerm', () => {
+  it('is the mean absolute change, or its root mean square, which charges a patch more than a diffuse change', () => {
+    const [patch, diffuse] = [tf.tensor1d([0.8, 0, 0, 0]), tf.tensor1d([0.2, -0.2, 0.2, -0.2])];
+    const value = (t: tf.Tensor, rms: number) => tf.tidy(() => sizeTerm(t, rms).dataSync()[0]);
+    expect(value(patch, 0)).toBeCloseTo(0.2, 6);
+    expect(value(diffuse, 0)).toBeCloseTo(0.2, 6);
+    expect(value(patch, 1)).toBeCloseTo(0.4, 5);
+    expect(value(diffuse, 1)).toBeCloseTo(0.2, 5);
+    tf.dispose([patch, diffuse]);
+  });
+
+  it('has a finite gradient at zero change (the identity transform) under RMS', () => {
+    const g = tf.grad((t: tf.Tensor) => sizeTerm(t, 1))(tf.zeros([4]));
+    expect(Array.from(g.dataSync()).every(Number.isFinite)).toBe(true);
+    g.dispose();
+  });
+});
+
 describe('invertTransform', () => {
   const options: TransformInversionOptions = {
     steps: 150,
     batch: 16,
     noise: 0,
+    rmsSize: 0,
     lr: 0.01,
     weight0: 1,
     growth: 0.2,
