@@ -1,19 +1,22 @@
 /**
  * Ablation strength per class or per model (issue 18, bench/README.md "Ablation strength chosen per
  * model"): one SGD rate does not serve every model (the default erases the real backdoors of BatchNorm
- * ResNets; a 4x gentler rate loses MNIST CNN trojans the default finds). This re-scores the scans
- * `uma bench` cached at two rates, combined by rules that need no ground truth:
- *  - `class-backoff T`: class k's result from the gentle scan where the default scan's inversion
+ * ResNets; a 4x gentler rate loses MNIST CNN trojans the default finds; the paper's two epochs in full
+ * lift the CIFAR-10 ResNets and leave most MNIST classes unreachable). This re-scores the scans
+ * `uma bench` cached at two strengths (the default and --gentle's, or --strong's and the default),
+ * combined by rules that need no ground truth:
+ *  - `class-backoff T`: class k's result from the gentle scan where the first (default or --strong) scan's inversion
  *    reached ASR below T on M'_k (the ablated copy can no longer be driven to k: over-ablated);
  *  - `model-switch N`: the whole gentle scan for a model where N or more classes' inversions reached
- *    ASR below `failed` (0.3) in the default scan; capped, only where at most a fraction of its
+ *    ASR below `failed` (0.3) in the first scan; capped, only where at most a fraction of its
  *    classes failed.
  * Each rule's ROC-AUC, FP and FN per corpus and half; the rule is chosen on the tune half (mean AUC,
- * then fewer FP + FN) and reported on the report half. Nothing is rescanned: the default scan of every
+ * then fewer FP + FN) and reported on the report half. Nothing is rescanned: the first scan of every
  * model must be cached (`uma bench CORPUS --methods uma`), the gentle one (`--param NAME=VALUE`) where
  * a rule uses it; a rule that needs a gentle scan a model lacks is shown as incomplete there.
  *
- * Run: node bin/run-ts.mjs bench/ablation-backoff.ts CORPUS... --gentle NAME=VALUE [--out FILE]
+ * Run: node bin/run-ts.mjs bench/ablation-backoff.ts CORPUS... [--strong NAME=VALUE]... [--gentle NAME=VALUE]...
+ *      [--switches 2,3,4] [--failed 0.3] [--out FILE]
  * Writes bench/results/ablation-backoff.json and .md (or --out and its .md).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -31,22 +34,31 @@ import { markdownBeside } from './results-file.ts';
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
+    strong: { type: 'string', multiple: true, default: [] },
     gentle: { type: 'string', multiple: true, default: [] },
+    switches: { type: 'string', default: '2,3,4' },
     failed: { type: 'string', default: '0.3' },
     out: { type: 'string', default: join(import.meta.dirname, 'results', 'ablation-backoff.json') },
   },
 });
 const markdownOut = markdownBeside(values.out);
-if (positionals.length === 0 || values.gentle.length === 0)
-  throw new Error('usage: ablation-backoff.ts CORPUS... --gentle NAME=VALUE... [--failed 0.3] [--out FILE]');
+if (positionals.length === 0 || values.strong.length + values.gentle.length === 0)
+  throw new Error(
+    'usage: ablation-backoff.ts CORPUS... [--strong NAME=VALUE]... [--gentle NAME=VALUE]... [--switches 2,3,4] [--failed 0.3] [--out FILE]',
+  );
 
 const SEED = 1;
-// The default profile on 100 samples per class, as `uma bench` scans, each rate in one pass (the rules
-// below are what the engine's backoff generalises).
-const STRONG = resolveParams({ maxPerClass: 100, ablationBackoffClasses: 0 });
+// The default profile on 100 samples per class, as `uma bench` scans, each strength in one pass (the
+// rules below are what the engine's backoff generalises).
+const STRONG = resolveParams({ maxPerClass: 100, ablationBackoffClasses: 0, ...parseParams(values.strong) });
 const GENTLE = resolveParams({ maxPerClass: 100, ablationBackoffClasses: 0, ...parseParams(values.gentle) });
 const FAILED = Number(values.failed);
 if (!(FAILED > 0 && FAILED <= 1)) throw new Error(`--failed must be an ASR in (0, 1], got '${values.failed}'`);
+const SWITCHES = values.switches.split(',').map(Number);
+if (!SWITCHES.every((n) => Number.isInteger(n) && n > 0))
+  throw new Error(`--switches must be class counts above 0, got '${values.switches}'`);
+/** The one-pass scan the rules start from: the default, or --strong's. */
+const FIRST = values.strong.length ? 'strong' : 'default';
 
 interface Pair {
   corpus: string;
@@ -63,7 +75,7 @@ interface Rule {
 }
 
 const RULES: Rule[] = [
-  { name: 'default', classes: (p) => p.strong.classes },
+  { name: FIRST, classes: (p) => p.strong.classes },
   { name: 'gentle', classes: (p) => p.gentle?.classes ?? null },
   ...[0.3, 0.6].map((t) => ({
     name: `class-backoff ${t}`,
@@ -73,7 +85,7 @@ const RULES: Rule[] = [
       return gentle ? p.strong.classes.map((c, k) => (c.asr < t ? gentle.classes[k] : c)) : null;
     },
   })),
-  ...[2, 3, 4].map((n) => modelSwitch(n, 1)),
+  ...SWITCHES.map((n) => modelSwitch(n, 1)),
   // Capped: a model where most classes fail has no compact trigger at either rate (tiny MLPs), not an overshoot.
   ...[2, 3].flatMap((n) => [0.5, 0.7].map((cap) => modelSwitch(n, cap))),
 ];
@@ -107,7 +119,10 @@ const pairs: Pair[] = positionals.flatMap((corpus) =>
     ];
   }),
 );
-if (pairs.length === 0) throw new Error('no model has its default scan cached: run `uma bench CORPUS --methods uma`');
+if (pairs.length === 0)
+  throw new Error(
+    `no model has its ${FIRST} scan cached: run \`uma bench CORPUS --methods uma\` with those parameters`,
+  );
 
 interface Cell {
   corpus: string;
@@ -173,7 +188,18 @@ const chosen = table.reduce((best, row) => {
 mkdirSync(dirname(values.out), { recursive: true });
 writeFileSync(
   values.out,
-  JSON.stringify({ seed: SEED, gentle: parseParams(values.gentle), failed: FAILED, chosen, table }, null, 2),
+  JSON.stringify(
+    {
+      seed: SEED,
+      strong: parseParams(values.strong),
+      gentle: parseParams(values.gentle),
+      failed: FAILED,
+      chosen,
+      table,
+    },
+    null,
+    2,
+  ),
 );
 const f = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(2));
 // The table's columns: each (half, corpus) with models in it.
@@ -188,7 +214,7 @@ const cellText = (cell: Cell | undefined): string => {
   return `AUC ${f(d.auc)}, FP ${count(d.fpr, d.clean)}/${d.clean}, FN ${count(d.fnr, d.trojaned)}/${d.trojaned}${missing}`;
 };
 const md = [
-  `Gentle scans: ${values.gentle.join(', ')}; a class failed below ASR ${FAILED}. Chosen on the tune half: **${chosen}**.`,
+  `${FIRST === 'strong' ? `Strong scans: ${values.strong.join(', ')}; gentle` : 'Gentle'} scans: ${values.gentle.join(', ') || 'the default'}; a class failed below ASR ${FAILED}. Chosen on the tune half: **${chosen}**.`,
   '',
   `| rule | ${columns.map(({ h, c }) => `${h}: ${c.split('/').pop()}`).join(' | ')} |`,
   `|---|${columns.map(() => '---').join('|')}|`,

@@ -61,6 +61,8 @@ export interface ClassExplanation {
     asrThreshold: number;
     minClasses: number;
     fromLr: number;
+    /** The first pass's ablationMinEpochs (0 in scans stored before it existed); the second's is 0. */
+    fromMinEpochs: number;
     toLr: number;
   } | null;
   /** False when the stored flag disagrees with these comparisons (a scoring rule not explained here). */
@@ -102,16 +104,19 @@ function rescanFact(k: ScoredClass, s: Scoring): ClassExplanation['rescan'] {
     asrThreshold: p.ablationBackoffAsr,
     minClasses: p.ablationBackoffClasses,
     fromLr: p.ablationLr,
+    fromMinEpochs: p.ablationMinEpochs ?? 0,
     toLr: p.ablationBackoffLr,
   };
 }
 
 /** Why the measures are a second pass's, and what this class's first pass found. */
 function rescanWords(r: NonNullable<ClassExplanation['rescan']>): string {
+  const full = r.fromMinEpochs > 0 ? ` over at least ${r.fromMinEpochs} passes` : '';
+  const stops = r.fromMinEpochs > 0 ? ', stopping early from the first step' : '';
   return (
-    ` Scanned twice: after ablation at rate ${r.fromLr}, ${r.minClasses} or more classes reversed no trigger ` +
+    ` Scanned twice: after ablation at rate ${r.fromLr}${full}, ${r.minClasses} or more classes reversed no trigger ` +
     `reaching ASR ${r.asrThreshold} (this one: ${f2(r.firstAsr)} with ${r.firstMaskL1.toFixed(1)} px), a sign the ` +
-    `ablation erased more than their own features; these measures are the second pass's, at rate ${r.toLr}.`
+    `ablation erased more than their own features; these measures are the second pass's, at rate ${r.toLr}${stops}.`
   );
 }
 

@@ -43,9 +43,10 @@ export function conclusion(r: ScanResult): string {
 function rescanText(r: ScanResult, rescans: ClassExplanation['rescan'][]): string {
   if (!rescans.some((x) => x)) return '';
   const failed = rescans.filter((x) => x?.failed).length;
+  const stops = r.params.ablationMinEpochs ? ', stopping early from the first step' : '';
   return (
     ` The first unlearning left ${failed} classes with no working trigger, a sign it erased more than their own` +
-    ` features, so every class was scanned again with a gentler one (rate ${r.params.ablationBackoffLr});` +
+    ` features, so every class was scanned again with a gentler one (rate ${r.params.ablationBackoffLr}${stops});` +
     " these are the second scan's figures."
   );
 }

@@ -20,7 +20,7 @@ import { loadModelFile } from '../engine/model/load.ts';
 import type { DetectionRecord } from './metrics/detection.ts';
 import { rescoreResult } from '../engine/scan/anomaly.ts';
 import { backoffEnabled, backsOff, withFirstPass } from '../engine/scan/ablation-backoff.ts';
-import { AUTHORS_PROFILE, resolveParams, SCORE_ONLY_PARAMS } from '../../shared/scan-params.ts';
+import { AUTHORS_PROFILE, backoffPassParams, resolveParams, SCORE_ONLY_PARAMS } from '../../shared/scan-params.ts';
 import { paramsSha256 } from '../util/params-digest.ts';
 import { runScan } from '../engine/scan/pipeline.ts';
 import { entryModelPath, listCorpus, type Manifest } from './zoo/corpus.ts';
@@ -92,6 +92,7 @@ const KEYED_UNLESS: Partial<ScanParams> = {
   inversionRestarts: 1,
   lambdaGrowth: 0,
   ablationFreezeHead: 0,
+  ablationMinEpochs: 0,
   survivalTest: 0,
   // Score-only (keyed at the authors' value, so never): listed so that adding them changed no key.
   survivalThreshold: AUTHORS_PROFILE.survivalThreshold,
@@ -124,7 +125,7 @@ function readCached(file: string): ScanResult | null {
 
 /**
  * A scan with the ablation backoff, composed from cached scans without it: the engine's second pass is
- * the scan at ablationBackoffLr class for class (same seeds, same reference), so the first-pass scan
+ * the scan at backoffPassParams class for class (same seeds, same reference), so the first-pass scan
  * decides (ablation-backoff.ts) and, where it backs off, the gentle scan supplies every class with its
  * first pass attached. Null when a scan it needs is not cached (the engine then runs the scan).
  */
@@ -139,7 +140,7 @@ export function composedBackoffScan(
   const first = readCached(cachePath(dir, method, single, seed));
   if (!first) return null;
   if (!backsOff(first.classes, method, params)) return { ...first, params };
-  const gentle = readCached(cachePath(dir, method, { ...single, ablationLr: params.ablationBackoffLr }, seed));
+  const gentle = readCached(cachePath(dir, method, { ...single, ...backoffPassParams(params) }, seed));
   if (!gentle) return null;
   return {
     ...gentle,

@@ -132,3 +132,21 @@ describe('ablation backoff in a scan', () => {
     expect(inSecond.rescans[0]).toEqual({ failedClasses: failed, ablationLr: 1e-4 });
   }, 300_000);
 });
+
+describe('a first pass run in full (ablationMinEpochs) backing off', () => {
+  // 180 other-class samples in batches of 80: 3 steps a pass, 18 in 6; a stop window of 3 lets the
+  // early stops end a class within them.
+  const BOUNDED = resolveParams({ ...ONE_PASS, ablationMaxEpochs: 6, ablationStopWindow: 3 });
+  const FULL = { ...BOUNDED, ablationMinEpochs: 6, ablationBackoffClasses: 1, ablationBackoffLr: BOUNDED.ablationLr };
+
+  it('backs off to the bounded ablation at the same rate, each class keeping its full first pass', async () => {
+    const base: ScanOptions = { model: pair.trojaned, data: pair.held, seed: 4, workers: 0, params: BOUNDED };
+    const bounded = (await runScan(base)).result;
+    // The early stops end some class before the cap, so the two ablations differ.
+    expect(bounded.classes.some((c) => c.ablationSteps !== null && c.ablationSteps < 18)).toBe(true);
+    const { result } = await runScan({ ...base, params: FULL });
+    expect(result.classes.map((c) => c.firstPass?.ablationSteps)).toEqual(Array(10).fill(18));
+    expect(result.classes.map(measures)).toEqual(bounded.classes.map(measures));
+    expect(result.classes[0].explanation!.text).toMatch(/over at least 6 passes.*stopping early from the first step/);
+  }, 300_000);
+});

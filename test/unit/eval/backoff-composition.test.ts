@@ -20,6 +20,13 @@ afterAll(() => {
 const params = resolveParams({ maxPerClass: 100, ablationBackoffClasses: 3 });
 const single = { ...params, ablationBackoffClasses: 0 };
 const gentleParams = { ...single, ablationLr: params.ablationBackoffLr };
+/** A first pass run in full (ablationMinEpochs) that backs off, at the same rate, to the bounded default. */
+const full = resolveParams({
+  maxPerClass: 100,
+  ablationBackoffClasses: 8,
+  ablationMinEpochs: 2,
+  ablationBackoffLr: 2e-3,
+});
 
 function scan(asrs: number[], p: typeof params, seconds: number): ScanResult {
   const { result } = scanFixture({ classes: asrs.length, modelSha256: 'a'.repeat(64) });
@@ -52,6 +59,22 @@ describe('composedBackoffScan', () => {
     expect(r.classes.map((c) => c.firstPass?.maskL1)).toEqual([10, 20, 30, 40, 50]);
     expect(r.seconds).toBe(50);
     expect(r.params).toEqual(params);
+  });
+
+  it("backs a first pass run in full off to the default one-pass scan's cache", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uma-backoff-'));
+    dirs.push(dir);
+    const firstParams = { ...full, ablationBackoffClasses: 0 };
+    const bounded = resolveParams({ maxPerClass: 100 });
+    expect(full.ablationLr).toBe(bounded.ablationLr);
+    const failing = scan([0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.9, 0.9], firstParams, 20);
+    fs.writeFileSync(cachePath(dir, 'uma', firstParams, 1), JSON.stringify(failing));
+    expect(composedBackoffScan(dir, 'uma', full, 1)).toBeNull();
+    const boundedScan = scan([0.9, 0.8, 0.9, 0.7, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9], bounded, 30);
+    fs.writeFileSync(cachePath(dir, 'uma', bounded, 1), JSON.stringify(boundedScan));
+    const r = composedBackoffScan(dir, 'uma', full, 1)!;
+    expect(r.classes.map((c) => c.asr)).toEqual(boundedScan.classes.map((c) => c.asr));
+    expect(r.classes.map((c) => c.firstPass?.asr)).toEqual(failing.classes.map((c) => c.asr));
   });
 
   it('is null when a scan it needs is not cached, or the method does not ablate', () => {

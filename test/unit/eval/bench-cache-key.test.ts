@@ -11,6 +11,7 @@ describe('bench cache key', () => {
     delete before.inversionRestarts;
     delete before.lambdaGrowth;
     delete before.ablationFreezeHead;
+    delete before.ablationMinEpochs;
     delete before.survivalTest;
     delete before.survivalThreshold;
     delete before.survivalMinAsr;
@@ -24,10 +25,11 @@ describe('bench cache key', () => {
       { inversionRestarts: 3 },
       { lambdaGrowth: 1 },
       { ablationFreezeHead: 1 },
+      { ablationMinEpochs: 2 },
       { survivalTest: 1 },
       { ablationBackoffClasses: 3 },
     ].map((change) => cachePath('d', 'uma', { ...AUTHORS_PROFILE, ...change }, 7));
-    expect(new Set([...keys, cachePath('d', 'uma', AUTHORS_PROFILE, 7)]).size).toBe(6);
+    expect(new Set([...keys, cachePath('d', 'uma', AUTHORS_PROFILE, 7)]).size).toBe(7);
     // The backoff's rate and threshold measure nothing while it is off; methods that do not ablate never back off.
     expect(cachePath('d', 'uma', { ...AUTHORS_PROFILE, ablationBackoffLr: 1e-4, ablationBackoffAsr: 0.5 }, 7)).toBe(
       cachePath('d', 'uma', AUTHORS_PROFILE, 7),

@@ -22,8 +22,9 @@ const byIndex = (list: ClassFinding[]) => new Map(list.map((f) => [f.index, f]))
 const firstPassOf = (f: ClassFinding) => withFirstPass(finding(f.index, 0.9), f);
 
 describe('ablation backoff', () => {
-  it('is off in every profile and on by its parameter, for methods that ablate', () => {
-    for (const profile of Object.values(PROFILES)) expect(backoffEnabled('uma', profile)).toBe(false);
+  it('is off in every profile but full-ablation and on by its parameter, for methods that ablate', () => {
+    for (const [name, profile] of Object.entries(PROFILES))
+      expect(backoffEnabled('uma', profile)).toBe(name === 'full-ablation');
     expect(backoffEnabled('uma', params)).toBe(true);
     // Only methods that ablate can back off.
     expect(backoffEnabled('uma-noablation', params)).toBe(false);

@@ -271,7 +271,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
           const first = gentle ? firstPass.get(k) : null;
           if (first === undefined) throw new Error(`class ${k} is rescanned without a first pass`);
           const task = { kind: 'class', k, ablation: await ablationRun } as const;
-          const r = await executor.submit(gentle ? { ...task, ablationLr: params.ablationBackoffLr } : task, progress);
+          const r = await executor.submit(gentle ? { ...task, backoff: true } : task, progress);
           if (r.kind !== 'class') throw new Error('unexpected task result');
           addStages(r.stageSeconds);
           await finishClass(r, first);

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ScanStage, StepProgress } from '../../../shared/events.ts';
 import { UmaError } from '../../../shared/errors.ts';
 import type { SurvivalMeasure } from '../../../shared/results.ts';
-import { METHOD_STAGES, type ScanMethod, type ScanParams } from '../../../shared/scan-params.ts';
+import { backoffPassParams, METHOD_STAGES, type ScanMethod, type ScanParams } from '../../../shared/scan-params.ts';
 import type { Classifier, ModelSource } from '../model/types.ts';
 import { deriveSeed, mulberry32, shuffled } from '../random.ts';
 import { neuralCleanse } from './baselines/nc.ts';
@@ -29,8 +29,8 @@ export type ReferenceHandle =
 
 export type ScanTask =
   | { kind: 'prepare'; from: number; to: number }
-  /** ablationLr: the ablation backoff's second pass (ablation-backoff.ts) overrides the scan's rate. */
-  | { kind: 'class'; k: number; ablation: AblationInputs | null; ablationLr?: number }
+  /** backoff: the ablation backoff's second pass (ablation-backoff.ts), at backoffPassParams. */
+  | { kind: 'class'; k: number; ablation: AblationInputs | null; backoff?: boolean }
   | { kind: 'reference'; supplied?: ModelSource }
   | { kind: 'transfer'; k: number; trigger: Trigger; reference: ReferenceHandle };
 
@@ -113,7 +113,7 @@ export class TaskRunner {
         return this.runClass(
           task.k,
           progress,
-          task.ablationLr === undefined ? this.params : { ...this.params, ablationLr: task.ablationLr },
+          task.backoff ? { ...this.params, ...backoffPassParams(this.params) } : this.params,
         );
       case 'reference':
         return this.runReference(task.supplied, progress);

@@ -5,8 +5,9 @@
  * (L1, as the authors' code; the paper's text says L2), SGD with
  * momentum and weight decay, Dropout off and BatchNorm statistics frozen (eval mode), the first layers
  * frozen. When the frozen layers form a prefix, their activations come from the scan's shared ones and
- * only the trainable back part runs. It stops at the first rule of ablation-stop.ts that holds, and
- * after ablationMaxEpochs passes over the other classes' samples at the latest.
+ * only the trainable back part runs. It stops at the first rule of ablation-stop.ts that holds once
+ * ablationMinEpochs passes are done, and after ablationMaxEpochs passes over the other classes'
+ * samples at the latest.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ScanParams } from '../../../../shared/scan-params.ts';
@@ -31,8 +32,17 @@ export interface AblationResult {
   stoppedBy: AblationStopRule | null;
 }
 
+function stepsOf(epochs: number, ctx: ScanContext, k: number, p: ScanParams): number {
+  return Math.ceil(epochs * Math.ceil(ctx.others(k).length / p.ablationBatchOther));
+}
+
 export function ablationMaxSteps(ctx: ScanContext, k: number, p: ScanParams): number {
-  return Math.ceil(p.ablationMaxEpochs * Math.ceil(ctx.others(k).length / p.ablationBatchOther));
+  return stepsOf(p.ablationMaxEpochs, ctx, k, p);
+}
+
+/** Steps before an early stop may end the unlearning (ablationMinEpochs; at the cap, none does). */
+export function ablationMinSteps(ctx: ScanContext, k: number, p: ScanParams): number {
+  return stepsOf(p.ablationMinEpochs, ctx, k, p);
 }
 
 export async function ablateClass(
@@ -70,6 +80,7 @@ export async function ablateClass(
   const beta = p.ablationBeta ?? 1 / ctx.numClasses;
   const lk = ctx.targetLogits[k];
   const maxSteps = ablationMaxSteps(ctx, k, p);
+  const minSteps = ablationMinSteps(ctx, k, p);
   const trace: AblationTrace = { prob: [], acc: [], unlearn: [] };
   let stoppedBy: AblationStopRule | null = null;
   let steps = 0;
@@ -123,7 +134,7 @@ export async function ablateClass(
       trace.unlearn.push(unlearnValue);
       steps++;
       report(steps, maxSteps);
-      stoppedBy = ablationStopRule(trace, p);
+      if (steps >= minSteps) stoppedBy = ablationStopRule(trace, p);
       if (stoppedBy) break;
     }
     const predict = split ? (h: tf.Tensor) => split.back(h) : (x: tf.Tensor) => copy.predict(x as tf.Tensor4D);

@@ -1,0 +1,70 @@
+/**
+ * ablationMinEpochs: no early stop ends the unlearning before that many passes (at ablationMaxEpochs it
+ * runs in full, the paper's two epochs), and the ablation backoff's second pass stops early again.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../../src/main/engine/backend/index.ts';
+import { ablateClass, ablationMaxSteps, ablationMinSteps } from '../../../src/main/engine/scan/uma/ablate.ts';
+import { AUTHORS_PROFILE, backoffPassParams, type ScanParams } from '../../../src/shared/scan-params.ts';
+import { tinyScan } from './tiny-scan.ts';
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+describe('ablationMinEpochs', () => {
+  // 60 other-class samples in batches of 20: 3 steps a pass, 12 in 4 passes; a stop window of 2 steps
+  // and a probability threshold of 1, which every step meets, so the probability test stops as soon as
+  // it is allowed to.
+  const params = (minEpochs: number): ScanParams => ({
+    ...AUTHORS_PROFILE,
+    freezeRatio: 0.4,
+    ablationLr: 0.05,
+    ablationBatchOther: 20,
+    ablationBatchTarget: 10,
+    ablationStopProb: 1.01,
+    ablationStopWindow: 2,
+    ablationMaxEpochs: 4,
+    ablationMinEpochs: minEpochs,
+  });
+
+  for (const [minEpochs, steps, stoppedBy] of [
+    [0, 2, 'probability'],
+    [2, 6, 'probability'],
+    [4, 12, 'probability'],
+  ] as const) {
+    it(`holds every early stop back for ${minEpochs} passes: ${steps} steps`, async () => {
+      const { model, ctx } = await tinyScan(0.4);
+      try {
+        const p = params(minEpochs);
+        expect(ablationMaxSteps(ctx, 1, p)).toBe(12);
+        expect(ablationMinSteps(ctx, 1, p)).toBe(3 * minEpochs);
+        const result = await ablateClass(ctx, 1, p, 3, () => undefined);
+        result.model.dispose();
+        expect(result.steps).toBe(steps);
+        expect(result.stoppedBy).toBe(stoppedBy);
+      } finally {
+        ctx.dispose();
+        model.dispose();
+      }
+    });
+  }
+
+  it('runs to the cap when no rule holds, whatever the minimum', async () => {
+    const { model, ctx } = await tinyScan(0.4);
+    try {
+      const result = await ablateClass(ctx, 1, { ...params(2), ablationStopProb: 0 }, 3, () => undefined);
+      result.model.dispose();
+      expect(result.steps).toBe(12);
+      expect(result.stoppedBy).toBeNull();
+    } finally {
+      ctx.dispose();
+      model.dispose();
+    }
+  });
+
+  it("is lifted in the backoff's second pass, which also takes the gentler rate", () => {
+    const p = { ...params(2), ablationBackoffLr: 0.01 };
+    expect({ ...p, ...backoffPassParams(p) }).toEqual({ ...p, ablationLr: 0.01, ablationMinEpochs: 0 });
+  });
+});
