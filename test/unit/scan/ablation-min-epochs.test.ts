@@ -50,6 +50,19 @@ describe('ablationMinEpochs', () => {
     });
   }
 
+  it('stops as it always did in a resumed scan stored before the parameter existed', async () => {
+    const { model, ctx } = await tinyScan(0.4);
+    try {
+      const { ablationMinEpochs: _, ...stored } = params(0);
+      const result = await ablateClass(ctx, 1, stored as ScanParams, 3, () => undefined);
+      result.model.dispose();
+      expect(result.steps).toBe(2);
+    } finally {
+      ctx.dispose();
+      model.dispose();
+    }
+  });
+
   it('runs to the cap when no rule holds, whatever the minimum', async () => {
     const { model, ctx } = await tinyScan(0.4);
     try {

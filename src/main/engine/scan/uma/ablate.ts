@@ -40,9 +40,12 @@ export function ablationMaxSteps(ctx: ScanContext, k: number, p: ScanParams): nu
   return stepsOf(p.ablationMaxEpochs, ctx, k, p);
 }
 
-/** Steps before an early stop may end the unlearning (ablationMinEpochs; at the cap, none does). */
+/**
+ * Steps before an early stop may end the unlearning (ablationMinEpochs; at the cap, none does). A scan
+ * stored before the parameter existed, resumed, lacks it: 0, as it ran.
+ */
 export function ablationMinSteps(ctx: ScanContext, k: number, p: ScanParams): number {
-  return stepsOf(p.ablationMinEpochs, ctx, k, p);
+  return stepsOf(p.ablationMinEpochs ?? 0, ctx, k, p);
 }
 
 export async function ablateClass(
