@@ -560,10 +560,6 @@ export const PARAM_INFO: Record<keyof ScanParams, ParamInfo> = {
 };
 
 /**
- * The ablation backoff's test of one class (docs/algorithm.md, step 2): its reversed trigger stayed below
- * ablationBackoffAsr, so the ablation left nothing to find.
- */
-/**
  * What the ablation backoff's second pass changes (docs/algorithm.md, step 2, "Ablation strength chosen
  * per model"): the gentler rate, and the early stops from the first step, so that a first pass run in
  * full (ablationMinEpochs) backs off to the bounded ablation.
@@ -572,6 +568,10 @@ export function backoffPassParams(params: Pick<ScanParams, 'ablationBackoffLr'>)
   return { ablationLr: params.ablationBackoffLr, ablationMinEpochs: 0 };
 }
 
+/**
+ * The ablation backoff's test of one class (docs/algorithm.md, step 2): its reversed trigger stayed below
+ * ablationBackoffAsr, so the ablation left nothing to find.
+ */
 export function backoffFailed(asr: number, params: Pick<ScanParams, 'ablationBackoffAsr'>): boolean {
   return asr < params.ablationBackoffAsr;
 }

@@ -28,52 +28,43 @@ describe('ablationMinEpochs', () => {
     ablationMinEpochs: minEpochs,
   });
 
+  /** Class 1 of the tiny model ablated under `p`: the step bounds, the steps taken and the rule that stopped it. */
+  async function ablateTiny(p: ScanParams) {
+    const { model, ctx } = await tinyScan(0.4);
+    try {
+      const bounds = { maxSteps: ablationMaxSteps(ctx, 1, p), minSteps: ablationMinSteps(ctx, 1, p) };
+      const result = await ablateClass(ctx, 1, p, 3, () => undefined);
+      result.model.dispose();
+      return { ...bounds, steps: result.steps, stoppedBy: result.stoppedBy };
+    } finally {
+      ctx.dispose();
+      model.dispose();
+    }
+  }
+
   for (const [minEpochs, steps, stoppedBy] of [
     [0, 2, 'probability'],
     [2, 6, 'probability'],
     [4, 12, 'probability'],
   ] as const) {
     it(`holds every early stop back for ${minEpochs} passes: ${steps} steps`, async () => {
-      const { model, ctx } = await tinyScan(0.4);
-      try {
-        const p = params(minEpochs);
-        expect(ablationMaxSteps(ctx, 1, p)).toBe(12);
-        expect(ablationMinSteps(ctx, 1, p)).toBe(3 * minEpochs);
-        const result = await ablateClass(ctx, 1, p, 3, () => undefined);
-        result.model.dispose();
-        expect(result.steps).toBe(steps);
-        expect(result.stoppedBy).toBe(stoppedBy);
-      } finally {
-        ctx.dispose();
-        model.dispose();
-      }
+      const result = await ablateTiny(params(minEpochs));
+      expect(result.maxSteps).toBe(12);
+      expect(result.minSteps).toBe(3 * minEpochs);
+      expect(result.steps).toBe(steps);
+      expect(result.stoppedBy).toBe(stoppedBy);
     });
   }
 
   it('stops as it always did in a resumed scan stored before the parameter existed', async () => {
-    const { model, ctx } = await tinyScan(0.4);
-    try {
-      const { ablationMinEpochs: _, ...stored } = params(0);
-      const result = await ablateClass(ctx, 1, stored as ScanParams, 3, () => undefined);
-      result.model.dispose();
-      expect(result.steps).toBe(2);
-    } finally {
-      ctx.dispose();
-      model.dispose();
-    }
+    const { ablationMinEpochs: _, ...stored } = params(0);
+    expect((await ablateTiny(stored as ScanParams)).steps).toBe(2);
   });
 
   it('runs to the cap when no rule holds, whatever the minimum', async () => {
-    const { model, ctx } = await tinyScan(0.4);
-    try {
-      const result = await ablateClass(ctx, 1, { ...params(2), ablationStopProb: 0 }, 3, () => undefined);
-      result.model.dispose();
-      expect(result.steps).toBe(12);
-      expect(result.stoppedBy).toBeNull();
-    } finally {
-      ctx.dispose();
-      model.dispose();
-    }
+    const result = await ablateTiny({ ...params(2), ablationStopProb: 0 });
+    expect(result.steps).toBe(12);
+    expect(result.stoppedBy).toBeNull();
   });
 
   it("is lifted in the backoff's second pass, which also takes the gentler rate", () => {
