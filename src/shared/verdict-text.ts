@@ -44,9 +44,11 @@ function rescanText(r: ScanResult, rescans: ClassExplanation['rescan'][]): strin
   if (!rescans.some((x) => x)) return '';
   const failed = rescans.filter((x) => x?.failed).length;
   const stops = r.params.ablationMinEpochs ? ', stopping early from the first step' : '';
+  // full-ablation backs off at the same rate: the second unlearning is shorter, not gentler.
+  const second = r.params.ablationBackoffLr < r.params.ablationLr ? 'a gentler one' : 'a shorter one';
   return (
     ` The first unlearning left ${failed} classes with no working trigger, a sign it erased more than their own` +
-    ` features, so every class was scanned again with a gentler one (rate ${r.params.ablationBackoffLr}${stops});` +
+    ` features, so every class was scanned again with ${second} (rate ${r.params.ablationBackoffLr}${stops});` +
     " these are the second scan's figures."
   );
 }

@@ -30,5 +30,9 @@ describe('verdict conclusion', () => {
     const text = conclusion({ ...result, params, classes });
     expect(text).toContain('The first unlearning left 4 classes with no working trigger');
     expect(text).toContain('every class was scanned again with a gentler one (rate 0.0005)');
+    const full = { ...params, ablationLr: 2e-3, ablationBackoffLr: 2e-3, ablationMinEpochs: 2 };
+    expect(conclusion({ ...result, params: full, classes })).toContain(
+      'every class was scanned again with a shorter one (rate 0.002, stopping early from the first step)',
+    );
   });
 });
