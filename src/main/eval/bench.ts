@@ -119,6 +119,15 @@ export function cachePath(dir: string, method: ScanMethod, params: ScanParams, s
   return join(dir, `scan-${method}-${key.slice(0, 16)}.json`);
 }
 
+/**
+ * Whether two parameter sets measure the same for a table row: their scans share a cache key (so
+ * parameters added later, at their neutral values, do not count as a difference).
+ */
+export function sameMeasurement(a: Partial<ScanParams>, b: Partial<ScanParams>, method: BenchMethod): boolean {
+  const m = SCANNED_FOR[method];
+  return cachePath('', m, a as ScanParams, 0) === cachePath('', m, b as ScanParams, 0);
+}
+
 function readCached(file: string): ScanResult | null {
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ScanResult) : null;
 }

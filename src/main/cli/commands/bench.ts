@@ -1,12 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UmaError } from '../../../shared/errors.ts';
 import { DEFAULT_PROFILE_NAME, PROFILES } from '../../../shared/scan-params.ts';
 import { BACKEND_CHOICES, initBackend, isBackendChoice } from '../../engine/backend/index.ts';
-import { benchMarkdown, corpusMarkdown, METHOD_TITLES } from '../../eval/metrics/bench-markdown.ts';
-import { detectionTable } from '../../eval/metrics/detection.ts';
-import { rocSvg } from '../../eval/metrics/roc-svg.ts';
+import { corpusMarkdown } from '../../eval/metrics/bench-markdown.ts';
+import { writeBenchResults } from '../../eval/bench-results.ts';
 import { BENCH_METHODS, benchCorpus, CORPUS_HALVES, type BenchMethod, type CorpusHalf } from '../../eval/bench.ts';
 import { listCorpus } from '../../eval/zoo/corpus.ts';
 import type { Command } from '../command.ts';
@@ -109,25 +107,12 @@ RESULTS/roc-DATASET-ATTACK.svg; the tables also replace the generated part of be
         'BAD_INPUT',
         `${positionals[0]}: no corpus entries (folders with a manifest.json)${values['cached-only'] ? ' with a cached scan for these methods and parameters' : ''}`,
       );
-    const rows = detectionTable(records);
-    mkdirSync(values.results, { recursive: true });
-    writeFileSync(
-      join(values.results, 'detection.json'),
-      `${JSON.stringify({ profile: values.profile, params, methods, half: half ?? 'both', rows, records }, null, 2)}\n`,
-    );
-    for (const key of new Set(rows.map((r) => `${r.dataset}/${r.attack}`))) {
-      const [dataset, attack] = key.split('/');
-      const curves = rows
-        .filter((r) => r.dataset === dataset && r.attack === attack)
-        .map((r) => ({ label: METHOD_TITLES[r.method] ?? r.method, auc: r.auc, points: r.roc }));
-      writeFileSync(
-        join(values.results, `roc-${dataset}-${attack}.svg`),
-        rocSvg(`${dataset}, ${attack === 'all' ? 'all attacks' : attack}`, curves),
-      );
-    }
     const corpus = listCorpus(positionals[0]).map((e) => e.manifest);
-    const markdown = `${benchMarkdown(rows, values.profile)}\n### The corpus (from each model's manifest.json)\n\n${corpusMarkdown(corpus)}\n`;
-    writeFileSync(join(values.results, 'detection.md'), markdown);
+    const markdown = writeBenchResults(
+      values.results,
+      { profile: values.profile, params, methods, half: half ?? 'both', records },
+      `### The corpus (from each model's manifest.json)\n\n${corpusMarkdown(corpus)}`,
+    );
     io.out(markdown);
     if (updateReadme(values.readme, markdown)) io.err(`updated the tables in ${values.readme}`);
     return 0;
