@@ -17,6 +17,8 @@ export interface BenchResults {
   params: Partial<ScanParams>;
   methods: BenchMethod[];
   half: string;
+  /** The scans' seed; absent from folders written before it was recorded. */
+  seed?: number;
   records: ScanRecord[];
 }
 

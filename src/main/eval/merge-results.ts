@@ -2,8 +2,9 @@
  * Joins benchmark results folders scanned at different times (a corpus half extended in a later
  * session, say) into one table, refusing what would make the table a mix of different measurements:
  * another profile, parameters that change a scan (compared as the scan cache key compares them, so a
- * parameter added after a scan, at its neutral value, is no difference), another scoring constant, or
- * the same model scanned twice by one method.
+ * parameter added after a scan, at its neutral value, is no difference), another scoring constant or
+ * scan seed, or the same model scanned twice by one method. A folder that does not record its seed
+ * (written before it was recorded) is noted, and the merged folder then records none.
  */
 import { UmaError } from '../../shared/errors.ts';
 import { SCORE_ONLY_PARAMS, type ScanParams } from '../../shared/scan-params.ts';
@@ -17,7 +18,7 @@ export interface ResultsInput {
 }
 
 export interface MergedResults extends BenchResults {
-  /** Parameters some inputs lack (they were added after those scans), one line per input. */
+  /** Parameters some inputs lack (added after those scans) and seeds they do not record, one line each. */
   notes: string[];
 }
 
@@ -28,7 +29,13 @@ export function mergeBenchResults(inputs: readonly ResultsInput[]): MergedResult
   const [first] = inputs;
   const methods = BENCH_METHODS.filter((m) => inputs.some((i) => i.results.methods.includes(m)));
   const seen = new Map<string, string>();
+  const seeded = inputs.find((i) => i.results.seed !== undefined);
   for (const { source, results } of inputs) {
+    if (seeded && results.seed !== undefined && results.seed !== seeded.results.seed)
+      throw new UmaError(
+        'BAD_INPUT',
+        `${source}: scan seed ${results.seed}, but ${seeded.source} has ${seeded.results.seed}`,
+      );
     if (results.profile !== first.results.profile)
       throw new UmaError(
         'BAD_INPUT',
@@ -57,8 +64,12 @@ export function mergeBenchResults(inputs: readonly ResultsInput[]): MergedResult
   const all = new Set(inputs.flatMap((i) => keysOf(i.results.params)));
   const notes = inputs.flatMap(({ source, results }) => {
     const missing = [...all].filter((k) => !(k in results.params));
-    return missing.length ? [`${source} lacks ${missing.join(', ')} (added after it was scanned)`] : [];
+    return [
+      ...(missing.length ? [`${source} lacks ${missing.join(', ')} (added after it was scanned)`] : []),
+      ...(results.seed === undefined ? [`${source} does not record its scan seed`] : []),
+    ];
   });
+  const seeds = inputs.map((i) => i.results.seed);
   const halves = new Set(inputs.map((i) => i.results.half));
   return {
     profile: first.results.profile,
@@ -66,6 +77,7 @@ export function mergeBenchResults(inputs: readonly ResultsInput[]): MergedResult
     params: inputs.reduceRight<Partial<ScanParams>>((p, i) => ({ ...p, ...i.results.params }), {}),
     methods,
     half: halves.size === 1 ? first.results.half : 'both',
+    ...(seeds.every((s) => s === seeds[0]) && seeds[0] !== undefined ? { seed: seeds[0] } : {}),
     records: inputs.flatMap((i) => i.results.records),
     notes,
   };

@@ -1,8 +1,8 @@
 /**
  * Joining bench results folders (mergeBenchResults, bench/merge-results.ts): records of the same
- * measurement and scoring join into one table; another profile, a measuring or scoring parameter, or a
- * model scanned twice by one method is refused, and a parameter added after a scan (at its neutral
- * value) is noted, not refused.
+ * measurement and scoring join into one table; another profile, a measuring or scoring parameter, another
+ * scan seed, or a model scanned twice by one method is refused, and a parameter added after a scan (at its
+ * neutral value) or a seed a folder does not record is noted, not refused.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -44,6 +44,7 @@ const results = (records: ScanRecord[], p: Partial<ScanParams> = params, profile
   params: p,
   methods: [...new Set(records.map((r) => r.method))],
   half: 'report',
+  seed: 1,
   records,
 });
 
@@ -58,6 +59,7 @@ describe('mergeBenchResults', () => {
     ]);
     expect(merged.records.map((r) => r.id)).toEqual(['clean-1', 'badnets-21', 'clean-3', 'sig-51']);
     expect(merged.methods).toEqual(['uma']);
+    expect(merged.seed).toBe(1);
     expect(merged.notes).toEqual([]);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uma-merge-'));
     dirs.push(dir);
@@ -92,7 +94,17 @@ describe('mergeBenchResults', () => {
     expect(merged.params.ablationMinEpochs).toBe(params.ablationMinEpochs);
   });
 
-  it('refuses another profile, a measuring or scoring parameter, and a model scanned twice', () => {
+  it('notes a folder that does not record its scan seed, and then records none', () => {
+    const { seed: _, ...unseeded } = earlier;
+    const merged = mergeBenchResults([
+      { source: 'old', results: unseeded },
+      { source: 'new', results: later },
+    ]);
+    expect(merged.notes).toEqual(['old does not record its scan seed']);
+    expect(merged.seed).toBeUndefined();
+  });
+
+  it('refuses another profile, a measuring or scoring parameter, another seed, and a model scanned twice', () => {
     const join = (b: BenchResults) => () =>
       mergeBenchResults([
         { source: 'a', results: earlier },
@@ -108,6 +120,7 @@ describe('mergeBenchResults', () => {
     expect(join(results(later.records, { ...params, anomalyThreshold: 3 }))).toThrow(
       'b: scored with other anomalyThreshold than a',
     );
+    expect(join({ ...later, seed: 2 })).toThrow('b: scan seed 2, but a has 1');
     expect(join(results([record('badnets-21', true, 40)]))).toThrow('badnets-21 / uma is in both a and b');
     expect(() => mergeBenchResults([{ source: 'a', results: earlier }])).toThrow('two or more');
   });

@@ -90,13 +90,14 @@ RESULTS/roc-DATASET-ATTACK.svg; the tables also replace the generated part of be
       ...parseParams(values.param),
       maxPerClass: parseInteger('max-per-class', values['max-per-class'], 2),
     };
+    const seed = parseInteger('seed', values.seed, 0) ?? 1;
     await initBackend(values.backend);
     const records = await benchCorpus({
       corpus: positionals[0],
       methods,
       profile: values.profile,
       params,
-      seed: parseInteger('seed', values.seed, 0) ?? 1,
+      seed,
       workers: parseInteger('workers', values.workers, 0),
       cachedOnly: values['cached-only'],
       half: half as CorpusHalf | undefined,
@@ -110,7 +111,7 @@ RESULTS/roc-DATASET-ATTACK.svg; the tables also replace the generated part of be
     const corpus = listCorpus(positionals[0]).map((e) => e.manifest);
     const markdown = writeBenchResults(
       values.results,
-      { profile: values.profile, params, methods, half: half ?? 'both', records },
+      { profile: values.profile, params, methods, half: half ?? 'both', seed, records },
       `### The corpus (from each model's manifest.json)\n\n${corpusMarkdown(corpus)}`,
     );
     io.out(markdown);
