@@ -119,6 +119,8 @@ interface Row {
   ablatedAccTarget: number;
   ablatedAccOther: number;
   ablationSteps: number;
+  /** The rate the ablation ran at (below ablationLr where the first-step calibration halved it). */
+  ablationLr: number;
   patchArea: number | null;
   /** The cached scan's result for the target, and what it would be with the real trigger on M'_k. */
   scan: { asr: number; maskL1: number; index: number; verdict: string; suspected: number | null } | null;
@@ -168,6 +170,7 @@ async function survey(dir: string, m: Manifest, held: Dataset): Promise<Row> {
       ablatedAccTarget: ablated.accTarget,
       ablatedAccOther: ablated.accOther,
       ablationSteps: ablated.steps,
+      ablationLr: ablated.lr,
       patchArea: area,
       scan,
       indexIfFound,
@@ -182,12 +185,12 @@ async function survey(dir: string, m: Manifest, held: Dataset): Promise<Row> {
 function markdown(rows: readonly Row[]): string {
   const f = (v: number | null | undefined, d = 2) => (v === null || v === undefined ? '-' : v.toFixed(d));
   const lines = [
-    "| model | half | attack | target | ASR on M | ASR on M'_k | M'_k acc own / other | scan: ASR / mask / index | scan verdict | index if found |",
-    '|---|---|---|---|---|---|---|---|---|---|',
+    "| model | half | attack | target | ASR on M | ASR on M'_k | M'_k acc own / other | ablation rate, steps | scan: ASR / mask / index | scan verdict | index if found |",
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows)
     lines.push(
-      `| ${r.id} | ${r.half} | ${r.attack} | ${r.target} | ${f(r.asrModel)} | ${f(r.asrAblated)} | ${f(r.ablatedAccTarget)} / ${f(r.ablatedAccOther)} | ${r.scan ? `${f(r.scan.asr)} / ${f(r.scan.maskL1, 0)} / ${f(r.scan.index)}` : '-'} | ${r.scan ? `${r.scan.verdict}${r.scan.suspected === null ? '' : ` (${r.scan.suspected})`}` : '-'} | ${f(r.indexIfFound)} |`,
+      `| ${r.id} | ${r.half} | ${r.attack} | ${r.target} | ${f(r.asrModel)} | ${f(r.asrAblated)} | ${f(r.ablatedAccTarget)} / ${f(r.ablatedAccOther)} | ${r.ablationLr}, ${r.ablationSteps} | ${r.scan ? `${f(r.scan.asr)} / ${f(r.scan.maskL1, 0)} / ${f(r.scan.index)}` : '-'} | ${r.scan ? `${r.scan.verdict}${r.scan.suspected === null ? '' : ` (${r.scan.suspected})`}` : '-'} | ${f(r.indexIfFound)} |`,
     );
   const survived = rows.filter((r) => r.asrAblated >= 0.5).length;
   lines.push('', `Real trigger ASR >= 0.5 on M'_k: ${survived} of ${rows.length} trojans.`);
@@ -206,7 +209,7 @@ for (const { dir, manifest } of entries) {
   const row = await survey(dir, manifest, held.get(ds)!);
   rows.push(row);
   console.log(
-    `${row.id}: target ${row.target}, real trigger ASR ${row.asrModel.toFixed(2)} on M, ${row.asrAblated.toFixed(2)} on M'_k; scan ${row.scan ? `${row.scan.asr.toFixed(2)} / ${row.scan.maskL1.toFixed(0)} px / index ${row.scan.index.toFixed(2)}` : '-'}; index if found ${row.indexIfFound?.toFixed(2) ?? '-'}`,
+    `${row.id}: target ${row.target}, real trigger ASR ${row.asrModel.toFixed(2)} on M, ${row.asrAblated.toFixed(2)} on M'_k (rate ${row.ablationLr}, ${row.ablationSteps} steps, own / other acc ${row.ablatedAccTarget.toFixed(2)} / ${row.ablatedAccOther.toFixed(2)}); scan ${row.scan ? `${row.scan.asr.toFixed(2)} / ${row.scan.maskL1.toFixed(0)} px / index ${row.scan.index.toFixed(2)}` : '-'}; index if found ${row.indexIfFound?.toFixed(2) ?? '-'}`,
   );
 }
 const out = values.out;

@@ -65,6 +65,11 @@ export interface ClassExplanation {
     fromMinEpochs: number;
     toLr: number;
   } | null;
+  /**
+   * Where the first-step calibration (ablationStepDrop, docs/algorithm.md step 2) lowered this class's
+   * unlearning rate: the rate its pass starts from, the rate it ran at and the drop that halved it.
+   */
+  calibration: { fromLr: number; toLr: number; maxDrop: number } | null;
   /** False when the stored flag disagrees with these comparisons (a scoring rule not explained here). */
   agreesWithScan: boolean;
   /** One sentence an analyst can read aloud. */
@@ -75,7 +80,7 @@ export type Scoring = Pick<ScanResult, 'method' | 'params' | 'reference'>;
 /** The stored fields of a class an explanation reads (a ClassFinding, or a signed statement's class). */
 export type ScoredClass = Pick<
   ClassFinding,
-  'asr' | 'maskL1' | 'transferAsr' | 'ratio' | 'anomalyIndex' | 'flagged' | 'survival' | 'firstPass'
+  'asr' | 'maskL1' | 'transferAsr' | 'ratio' | 'anomalyIndex' | 'flagged' | 'survival' | 'firstPass' | 'ablationLr'
 >;
 
 const f2 = (x: number) => x.toFixed(2);
@@ -107,6 +112,21 @@ function rescanFact(k: ScoredClass, s: Scoring): ClassExplanation['rescan'] {
     fromMinEpochs: p.ablationMinEpochs ?? 0,
     toLr: p.ablationBackoffLr,
   };
+}
+
+function calibrationFact(k: ScoredClass, s: Scoring): ClassExplanation['calibration'] {
+  // A backoff's second pass starts from its own rate.
+  const fromLr = k.firstPass ? s.params.ablationBackoffLr : s.params.ablationLr;
+  if (k.ablationLr == null || !(k.ablationLr < fromLr)) return null;
+  return { fromLr, toLr: k.ablationLr, maxDrop: s.params.ablationStepDrop };
+}
+
+function calibrationWords(c: NonNullable<ClassExplanation['calibration']>): string {
+  return (
+    ` Unlearned at rate ${c.toLr}, not ${c.fromLr}: a first step at the higher rate took more than ` +
+    `${Math.round(c.maxDrop * 100)}% of the class's probability on its own images, a rate strong enough to ` +
+    'erase a backdoor with the class (first-step calibration).'
+  );
 }
 
 /** Why the measures are a second pass's, and what this class's first pass found. */
@@ -216,9 +236,10 @@ export function explainClass(k: ScoredClass, s: Scoring): ClassExplanation {
     transfer,
     survival: survivalFact(k, s),
     rescan: rescanFact(k, s),
+    calibration: calibrationFact(k, s),
   };
   if (k.anomalyIndex === null || k.flagged === null) {
-    const text = `Pending: the anomaly index compares every class, so it is set when the last class finishes.${base.rescan ? rescanWords(base.rescan) : ''}`;
+    const text = `Pending: the anomaly index compares every class, so it is set when the last class finishes.${ablationWords(base)}`;
     return { outcome: 'pending', borderline: false, anomaly: null, agreesWithScan: true, text, ...base };
   }
   const anomaly = {
@@ -232,7 +253,12 @@ export function explainClass(k: ScoredClass, s: Scoring): ClassExplanation {
   // Borderline by the index alone: a class the survival test flags is not judged by its index.
   const borderline = k.flagged && !base.survival?.survives && k.anomalyIndex < p.anomalyThreshold * BORDERLINE_FACTOR;
   const e = { outcome, borderline, anomaly, agreesWithScan: wouldFlag === k.flagged, text: '', ...base };
-  return { ...e, text: sentence(e, k, s) + (e.rescan ? rescanWords(e.rescan) : '') };
+  return { ...e, text: sentence(e, k, s) + ablationWords(e) };
+}
+
+/** The ablation's own story, where it is not the plain one: a second pass, a calibrated rate. */
+function ablationWords(e: Pick<ClassExplanation, 'rescan' | 'calibration'>): string {
+  return (e.rescan ? rescanWords(e.rescan) : '') + (e.calibration ? calibrationWords(e.calibration) : '');
 }
 
 export type ExplainedFinding = ClassFinding & { explanation: ClassExplanation };

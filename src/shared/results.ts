@@ -24,6 +24,12 @@ export interface ClassFinding {
    * cap or without ablation; absent for classes read back from a case.
    */
   ablationStoppedBy?: AblationStopRule | null;
+  /**
+   * The rate the unlearning ran at: params.ablationLr, or less where the first-step calibration
+   * (ablationStepDrop, docs/algorithm.md step 2) halved it; null without ablation, and in results
+   * stored before it was recorded.
+   */
+  ablationLr?: number | null;
   /** Attack success rate of the reversed trigger on the model it was reversed against. */
   asr: number;
   /** L1 norm of the reversed mask (pixels). */

@@ -63,6 +63,13 @@ export interface ScanParams {
   /** 1 = the output layer stays frozen while unlearning (docs/algorithm.md step 2); 0 = trained (the paper). */
   ablationFreezeHead: number;
   /**
+   * First step calibrated (docs/algorithm.md step 2): the first unlearning step's rate is halved while
+   * it lowers the class's own-class probability by more than this fraction of it; 0 = off (the paper).
+   */
+  ablationStepDrop: number;
+  /** At most this many halvings of ablationLr by the first-step calibration. */
+  ablationStepHalvings: number;
+  /**
    * Ablation backoff (docs/algorithm.md, step 2, "Ablation strength chosen per model"): when at least this
    * many classes' reversed triggers stay below ablationBackoffAsr, the ablation erased more than the
    * class's own features, and every class is scanned again at ablationBackoffLr, its early stops on
@@ -185,6 +192,8 @@ export const AUTHORS_PROFILE: ScanParams = {
   ablationMaxEpochs: 5,
   ablationMinEpochs: 0,
   ablationFreezeHead: 0,
+  ablationStepDrop: 0,
+  ablationStepHalvings: 4,
   ablationBackoffClasses: 0,
   ablationBackoffAsr: 0.3,
   ablationBackoffLr: 5e-4,
@@ -413,6 +422,18 @@ export const PARAM_INFO: Record<keyof ScanParams, ParamInfo> = {
     integer: true,
     min: 0,
     max: 1,
+  },
+  ablationStepDrop: {
+    group: 'ablation',
+    help: "Halve the unlearning rate, from M's weights, while its first step lowers the class's own-class probability by more than this fraction of it (a rate too strong for the model, as on BatchNorm ResNets, erases the backdoor with the class); 0 = off (the paper).",
+    min: 0,
+    max: 1,
+  },
+  ablationStepHalvings: {
+    group: 'ablation',
+    help: 'At most this many halvings of ablationLr by the first-step calibration (ablationStepDrop).',
+    integer: true,
+    min: 0,
   },
   ablationBackoffClasses: {
     group: 'ablation',

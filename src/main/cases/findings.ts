@@ -58,8 +58,9 @@ export function recordClassResult(cdb: CaseDb, scanId: number, finding: ClassFin
       .prepare(
         `INSERT INTO class_results (scan_id, class_index, name, ablated_acc_target, ablated_acc_other, ablation_steps, asr, mask_l1,
            transfer_asr, ratio, anomaly_index, flagged, seconds, created, survival_mask_l1, survival_asr_model,
-           survival_asr_ablated, first_pass_asr, first_pass_mask_l1, first_pass_ablation_steps, first_pass_acc_target)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           survival_asr_ablated, first_pass_asr, first_pass_mask_l1, first_pass_ablation_steps, first_pass_acc_target,
+           ablation_lr)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         scanId,
@@ -83,6 +84,7 @@ export function recordClassResult(cdb: CaseDb, scanId: number, finding: ClassFin
         finding.firstPass?.maskL1 ?? null,
         finding.firstPass?.ablationSteps ?? null,
         finding.firstPass?.ablatedAccTarget ?? null,
+        finding.ablationLr ?? null,
       );
     const insert = cdb.sql.prepare(
       'INSERT INTO artifacts (scan_id, class_index, kind, ordinal, png, sha256) VALUES (?, ?, ?, ?, ?, ?)',
@@ -159,6 +161,7 @@ interface ClassRow {
   ablated_acc_target: number | null;
   ablated_acc_other: number | null;
   ablation_steps: number | null;
+  ablation_lr: number | null;
   asr: number;
   mask_l1: number;
   transfer_asr: number | null;
@@ -207,6 +210,7 @@ export function getClassFindings(cdb: CaseDb, scanId: number): ClassFinding[] {
     ablatedAccTarget: r.ablated_acc_target,
     ablatedAccOther: r.ablated_acc_other,
     ablationSteps: r.ablation_steps,
+    ...(r.ablation_lr === null ? {} : { ablationLr: r.ablation_lr }),
     asr: r.asr,
     maskL1: r.mask_l1,
     transferAsr: r.transfer_asr,

@@ -93,6 +93,7 @@ const KEYED_UNLESS: Partial<ScanParams> = {
   lambdaGrowth: 0,
   ablationFreezeHead: 0,
   ablationMinEpochs: 0,
+  ablationStepDrop: 0,
   survivalTest: 0,
   // Score-only (keyed at the authors' value, so never): listed so that adding them changed no key.
   survivalThreshold: AUTHORS_PROFILE.survivalThreshold,
@@ -109,6 +110,8 @@ function measurementParams(params: ScanParams, method: ScanMethod): Partial<Scan
   for (const key of SCORE_ONLY_PARAMS) p[key] = AUTHORS_PROFILE[key];
   for (const key of Object.keys(KEYED_UNLESS) as (keyof ScanParams)[]) if (p[key] === KEYED_UNLESS[key]) delete p[key];
   if (!backoffEnabled(method, params)) for (const key of BACKOFF_PARAMS) delete p[key];
+  // The calibration's bound, keyed only where the calibration runs (both added after scans were cached).
+  if (!(params.ablationStepDrop > 0)) delete p.ablationStepHalvings;
   return p;
 }
 

@@ -163,6 +163,7 @@ export function buildStatement(i: StatementInput): Statement {
         ablatedAccTarget: c.ablatedAccTarget,
         ablatedAccOther: c.ablatedAccOther,
         ablationSteps: c.ablationSteps,
+        ...(c.ablationLr != null ? { ablationLr: c.ablationLr } : {}),
         explanation: c.explanation,
         triggers: i.artifacts
           .filter((a) => a.classIndex === c.index)

@@ -96,6 +96,10 @@ describe('scan pipeline', () => {
   }, 300_000);
 
   it('runs every method with one result shape', async () => {
+    const halvings = Array.from(
+      { length: QUICK.ablationStepDrop > 0 ? QUICK.ablationStepHalvings + 1 : 1 },
+      (_, n) => n,
+    );
     for (const method of SCAN_METHODS) {
       const { result } = await runScan({
         model: pair.trojaned,
@@ -113,6 +117,9 @@ describe('scan pipeline', () => {
         expect(typeof c.flagged).toBe('boolean');
         expect(c.transferAsr === null).toBe(method === 'uma-nofilter' || method === 'nc');
         expect(c.ablatedAccTarget === null).toBe(method === 'uma-noablation' || method === 'nc');
+        // The rate the ablation ran at: ablationLr, or that halved by the first-step calibration.
+        if (c.ablatedAccTarget === null) expect(c.ablationLr).toBeNull();
+        else expect(Math.log2(QUICK.ablationLr / c.ablationLr!)).toBeOneOf(halvings);
         expect(c.ratio === null).toBe(method === 'nc');
       }
       expect(['trojaned', 'clean']).toContain(result.verdict);

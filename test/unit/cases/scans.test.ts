@@ -98,6 +98,29 @@ describe('scans, findings and their immutability', () => {
     ]);
   });
 
+  it("stores the rate each class's ablation ran at and reads it back; classes without one read back without it", async () => {
+    const { cdb, dir } = db();
+    const model = writeModel(dir);
+    const { result, artifacts } = scanFixture({
+      classes: 6,
+      target: 3,
+      modelSha256: sha256Hex(fs.readFileSync(model)),
+    });
+    result.classes[2] = { ...result.classes[2], ablationLr: 5e-4 };
+    result.classes[4] = { ...result.classes[4], ablationLr: null };
+    const { scanId } = await recordScanResult(cdb, {
+      caseName: 'Case 1',
+      evidence: { files: [model], format: 'onnx' },
+      result,
+      artifacts,
+      examiner: 'alice',
+    });
+    const stored = getClassFindings(cdb, scanId);
+    expect(stored[2].ablationLr).toBe(5e-4);
+    expect('ablationLr' in stored[4]).toBe(false);
+    expect('ablationLr' in stored[0]).toBe(false);
+  });
+
   it('findings of a completed scan cannot be updated, deleted or added to; the audit log neither', async () => {
     const { cdb, scanId } = await recorded();
     const attempts = [

@@ -19,6 +19,8 @@ describe('bench cache key', () => {
     delete before.ablationBackoffClasses;
     delete before.ablationBackoffAsr;
     delete before.ablationBackoffLr;
+    delete before.ablationStepDrop;
+    delete before.ablationStepHalvings;
     const earlier = paramsSha256(before as ScanParams, 'uma', 7).slice(0, 16);
     expect(cachePath('d', 'uma', AUTHORS_PROFILE, 7)).toBe(join('d', `scan-uma-${earlier}.json`));
     const keys = [
@@ -28,8 +30,14 @@ describe('bench cache key', () => {
       { ablationMinEpochs: 2 },
       { survivalTest: 1 },
       { ablationBackoffClasses: 3 },
+      { ablationStepDrop: 0.5 },
+      { ablationStepDrop: 0.5, ablationStepHalvings: 2 },
     ].map((change) => cachePath('d', 'uma', { ...AUTHORS_PROFILE, ...change }, 7));
-    expect(new Set([...keys, cachePath('d', 'uma', AUTHORS_PROFILE, 7)]).size).toBe(7);
+    expect(new Set([...keys, cachePath('d', 'uma', AUTHORS_PROFILE, 7)]).size).toBe(9);
+    // The first-step calibration's bound measures nothing while the calibration is off.
+    expect(cachePath('d', 'uma', { ...AUTHORS_PROFILE, ablationStepHalvings: 2 }, 7)).toBe(
+      cachePath('d', 'uma', AUTHORS_PROFILE, 7),
+    );
     // The backoff's rate and threshold measure nothing while it is off; methods that do not ablate never back off.
     expect(cachePath('d', 'uma', { ...AUTHORS_PROFILE, ablationBackoffLr: 1e-4, ablationBackoffAsr: 0.5 }, 7)).toBe(
       cachePath('d', 'uma', AUTHORS_PROFILE, 7),

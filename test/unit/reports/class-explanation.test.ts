@@ -143,6 +143,24 @@ describe('class explanation (UMA with the transfer filter)', () => {
     expect(explainClass(huge, withParams({ ratioMax: 250 })).ratio?.clipped).toBeNull();
   });
 
+  it("says when the first-step calibration lowered the class's unlearning rate, from the pass's own rate", () => {
+    const p = withParams({ ablationLr: 2e-3, ablationStepDrop: 0.1, ablationBackoffLr: 1e-3 });
+    const e = explainClass(cls(3, { ablationLr: 5e-4 }), p);
+    expect(e.calibration).toEqual({ fromLr: 2e-3, toLr: 5e-4, maxDrop: 0.1 });
+    expect(e.text).toMatch(
+      /\(< 0\.3\)\. Unlearned at rate 0\.0005, not 0\.002: a first step at the higher rate took more than 10% of the class's probability on its own images/,
+    );
+    // At the pass's own rate (or a result stored without the rate) there is nothing to say.
+    expect(explainClass(cls(3, { ablationLr: 2e-3 }), p).calibration).toBeNull();
+    expect(explainClass(cls(3), p).calibration).toBeNull();
+    // A backoff's second pass starts from the backoff's rate.
+    const second = cls(3, {
+      ablationLr: 5e-4,
+      firstPass: { asr: 0.1, maskL1: 300, ablationSteps: 20, ablatedAccTarget: 0 },
+    });
+    expect(explainClass(second, p).calibration).toEqual({ fromLr: 1e-3, toLr: 5e-4, maxDrop: 0.1 });
+  });
+
   it('says so, instead of contradicting the verdict, when the stored flag follows a rule it does not know', () => {
     const e = explainClass(cls(5, { anomalyIndex: 3.34, transferAsr: 0.05, flagged: false }), result);
     expect(e).toMatchObject({ outcome: 'filtered', agreesWithScan: false });

@@ -5,8 +5,11 @@ import { LayersClassifier } from '../../../src/main/engine/model/layers.ts';
 import { joinShards, ScanContext } from '../../../src/main/engine/scan/context.ts';
 import { mulberry32 } from '../../../src/main/engine/random.ts';
 
-/** A seeded dense 3-layer net on 4x4 inputs and 3 classes, with its scan context prepared at `freezeRatio`. */
-export async function tinyScan(freezeRatio: number) {
+/**
+ * A seeded dense 3-layer net on 4x4 inputs and 3 classes, with its scan context prepared at `freezeRatio`;
+ * untrained, or trained for `trainEpochs` full-batch epochs (so that each class is recognised).
+ */
+export async function tinyScan(freezeRatio: number, trainEpochs = 0) {
   const net = tf.sequential();
   net.add(tf.layers.flatten({ inputShape: [4, 4, 1] }));
   for (const [units, seed] of [
@@ -15,7 +18,6 @@ export async function tinyScan(freezeRatio: number) {
   ])
     net.add(tf.layers.dense({ units, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed }) }));
   net.add(tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }));
-  const model = await LayersClassifier.fromModel(net, 'tiny');
   const count = 90;
   const rand = mulberry32(7);
   const labels = Int32Array.from({ length: count }, (_, i) => i % 3);
@@ -34,6 +36,17 @@ export async function tinyScan(freezeRatio: number) {
     classNames: ['a', 'b', 'c'],
     source: 'synthetic',
   };
+  if (trainEpochs > 0) {
+    // The net outputs logits: the loss takes them as such.
+    net.compile({
+      optimizer: tf.train.sgd(0.5),
+      loss: (y: tf.Tensor, logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(y, logits),
+    });
+    const [x, y] = [tf.tensor4d(images, [count, 4, 4, 1]), tf.oneHot(tf.tensor1d(labels, 'int32'), 3)];
+    await net.fit(x, y, { epochs: trainEpochs, batchSize: count, shuffle: false, verbose: 0 });
+    tf.dispose([x, y]);
+  }
+  const model = await LayersClassifier.fromModel(net, 'tiny');
   const ctx = new ScanContext(model, data);
   ctx.adopt(joinShards([await ctx.prepareShard(0, count, freezeRatio)], count, 3));
   return { model, ctx, data };

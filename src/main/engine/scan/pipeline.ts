@@ -235,6 +235,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
         ablatedAccOther: unit.ablatedAccOther,
         ablationSteps: unit.ablationSteps,
         ablationStoppedBy: unit.ablationStoppedBy,
+        ablationLr: unit.ablationLr,
         asr: unit.asr,
         maskL1: unit.maskL1,
         transferAsr,

@@ -43,6 +43,8 @@ export interface ClassUnitResult {
   ablatedAccOther: number | null;
   ablationSteps: number | null;
   ablationStoppedBy: AblationStopRule | null;
+  /** The rate the ablation ran at (below ablationLr where ablationStepDrop halved it); null without ablation. */
+  ablationLr: number | null;
   trigger: Trigger;
   survival: SurvivalMeasure | null;
   stageSeconds: Partial<Record<ScanStage, number>>;
@@ -145,6 +147,7 @@ export class TaskRunner {
         ablatedAccOther: null,
         ablationSteps: null,
         ablationStoppedBy: null,
+        ablationLr: null,
         trigger: r,
         survival: null,
         stageSeconds,
@@ -178,6 +181,7 @@ export class TaskRunner {
         ablatedAccOther: ablation?.accOther ?? null,
         ablationSteps: ablation?.steps ?? null,
         ablationStoppedBy: ablation?.stoppedBy ?? null,
+        ablationLr: ablation?.lr ?? null,
         trigger: { mask: r.mask, pattern: r.pattern },
         survival,
         stageSeconds,

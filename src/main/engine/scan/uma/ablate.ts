@@ -30,6 +30,8 @@ export interface AblationResult {
   finalProb: number;
   /** The rule that stopped it; null when it ran to the epoch cap. */
   stoppedBy: AblationStopRule | null;
+  /** The rate it ran at: ablationLr, or less where the first step's calibration halved it. */
+  lr: number;
 }
 
 function stepsOf(epochs: number, ctx: ScanContext, k: number, p: ScanParams): number {
@@ -74,7 +76,6 @@ export async function ablateClass(
       `ablationFreezeHead leaves no layer to unlearn class ${k} with: freezeRatio ${p.freezeRatio} already freezes every layer before the output layer; lower freezeRatio or set ablationFreezeHead to 0`,
     );
   }
-  const opt = tf.train.momentum(p.ablationLr, p.ablationMomentum);
   const rand = mulberry32(seed);
   const others = ctx.others(k);
   const own = ctx.byClass[k];
@@ -88,50 +89,99 @@ export async function ablateClass(
   let stoppedBy: AblationStopRule | null = null;
   let steps = 0;
 
+  const ownProb = (out: tf.Tensor) => tf.mean(tf.squeeze(tf.slice(tf.softmax(out), [0, k], [-1, 1]), [1]));
+  const ownAcc = (out: tf.Tensor) => tf.mean(tf.cast(tf.equal(tf.argMax(out, 1), k), 'float32'));
+
+  /**
+   * Eq. 6's gradients on these batches, weight decay added PyTorch-style (g += wd * w), and
+   * [loss, own-class probability, own-class accuracy, unlearning term] before the step, kept.
+   */
+  const gradients = (io: number[], ik: number[]): { grads: tf.Tensor[]; stats: tf.Tensor } => {
+    let stats: tf.Tensor | undefined;
+    const grads = tf.tidy(() => {
+      const xo = gather(inputs, io);
+      const xk = gather(inputs, ik);
+      const yo = tf.oneHot(
+        tf.tensor1d(
+          io.map((i) => ctx.labels[i]),
+          'int32',
+        ),
+        ctx.numClasses,
+      );
+      const refLogits = gather(ctx.logits, io);
+      const { grads } = tf.variableGrads(() => {
+        const lo = forward(xo);
+        const lkOut = forward(xk);
+        const ce = tf.losses.softmaxCrossEntropy(yo, lo);
+        const ownLogit = tf.squeeze(tf.slice(lkOut, [0, k], [-1, 1]), [1]);
+        const unlearn = tf.mean(tf.abs(tf.sub(ownLogit, lk)));
+        const consistency = tf.mul(beta, tf.mean(tf.sum(tf.abs(tf.sub(lo, refLogits)), 1)));
+        const loss = tf.addN([ce, unlearn, consistency]) as tf.Scalar;
+        stats = tf.keep(tf.stack([loss, ownProb(lkOut), ownAcc(lkOut), unlearn]));
+        return loss;
+      }, vars);
+      return vars.map((v) => tf.add(grads[v.name], tf.mul(p.ablationWeightDecay, v)));
+    });
+    return { grads, stats: stats! };
+  };
+
+  /** Its stats read, refused where the loss is no longer a number. */
+  const readStats = async (stats: tf.Tensor): Promise<Float32Array> => {
+    const values = await takeData(stats);
+    if (!Number.isFinite(values[0]))
+      throw new UmaError(
+        'NUMERIC',
+        `ablation of class ${k} diverged (loss ${values[0]} at step ${steps}); lower ablationLr`,
+      );
+    return values;
+  };
+
+  /**
+   * The rate: ablationLr, halved while a first step at it (from M's weights: momentum's first step is
+   * a plain gradient step) lowers k's own-class probability on its batch by more than ablationStepDrop
+   * of it, at most ablationStepHalvings times (docs/algorithm.md step 2, "First step calibrated"). The
+   * probes leave M's weights in place, so the ablation's first step is the one an uncalibrated
+   * ablation at that rate takes.
+   */
+  const calibratedRate = async (io: number[], ik: number[]): Promise<number> => {
+    let lr = p.ablationLr;
+    if (!(p.ablationStepDrop > 0)) return lr;
+    const saved = vars.map((v) => v.clone());
+    const { grads, stats } = gradients(io, ik);
+    try {
+      const before = (await readStats(stats))[1];
+      for (let halvings = 0; halvings < p.ablationStepHalvings; halvings++, lr /= 2) {
+        tf.tidy(() => vars.forEach((v, i) => v.assign(tf.sub(saved[i], tf.mul(lr, grads[i])))));
+        const after = (await takeData(tf.tidy(() => ownProb(forward(gather(inputs, ik))))))[0];
+        // Not a fall by more than the allowed fraction (a class already at probability 0 has none to lose).
+        if (!(after < before * (1 - p.ablationStepDrop))) break;
+      }
+      return lr;
+    } finally {
+      vars.forEach((v, i) => v.assign(saved[i]));
+      tf.dispose([...saved, ...grads]);
+    }
+  };
+
+  let lr = p.ablationLr;
+  const opt = tf.train.momentum(lr, p.ablationMomentum);
+  /** One SGD step on these batches; its stats from before it. */
+  const step = async (io: number[], ik: number[]): Promise<Float32Array> => {
+    const { grads, stats } = gradients(io, ik);
+    opt.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: grads[i] })));
+    tf.dispose(grads);
+    return readStats(stats);
+  };
+
   try {
     while (steps < maxSteps) {
       const io = drawOther.next();
       const ik = drawOwn.next();
-      // [loss, own-class probability, own-class accuracy, unlearning term]: one read per step.
-      let stats: tf.Tensor | undefined;
-      const lossValue = tf.tidy(() => {
-        const xo = gather(inputs, io);
-        const xk = gather(inputs, ik);
-        const yo = tf.oneHot(
-          tf.tensor1d(
-            io.map((i) => ctx.labels[i]),
-            'int32',
-          ),
-          ctx.numClasses,
-        );
-        const refLogits = gather(ctx.logits, io);
-        const { value, grads } = tf.variableGrads(() => {
-          const lo = forward(xo);
-          const lkOut = forward(xk);
-          const ce = tf.losses.softmaxCrossEntropy(yo, lo);
-          const ownLogit = tf.squeeze(tf.slice(lkOut, [0, k], [-1, 1]), [1]);
-          const unlearn = tf.mean(tf.abs(tf.sub(ownLogit, lk)));
-          const consistency = tf.mul(beta, tf.mean(tf.sum(tf.abs(tf.sub(lo, refLogits)), 1)));
-          const loss = tf.addN([ce, unlearn, consistency]) as tf.Scalar;
-          const prob = tf.mean(tf.squeeze(tf.slice(tf.softmax(lkOut), [0, k], [-1, 1]), [1]));
-          const acc = tf.mean(tf.cast(tf.equal(tf.argMax(lkOut, 1), k), 'float32'));
-          stats = tf.keep(tf.stack([loss, prob, acc, unlearn]));
-          return loss;
-        }, vars);
-        // PyTorch-style weight decay: g += wd * w.
-        opt.applyGradients(
-          vars.map((v) => ({ name: v.name, tensor: tf.add(grads[v.name], tf.mul(p.ablationWeightDecay, v)) })),
-        );
-        return value;
-      });
-      lossValue.dispose();
-      const [loss, pk, acc, unlearnValue] = await takeData(stats!);
-      stats!.dispose();
-      if (!Number.isFinite(loss))
-        throw new UmaError(
-          'NUMERIC',
-          `ablation of class ${k} diverged (loss ${loss} at step ${steps}); lower ablationLr`,
-        );
+      if (steps === 0) {
+        lr = await calibratedRate(io, ik);
+        if (lr !== p.ablationLr) opt.setLearningRate(lr);
+      }
+      const [, pk, acc, unlearnValue] = await step(io, ik);
       trace.prob.push(pk);
       trace.acc.push(acc);
       trace.unlearn.push(unlearnValue);
@@ -150,11 +200,14 @@ export async function ablateClass(
       accOther: await ctx.accuracy(predict, inputs, others),
       finalProb: window.reduce((a, b) => a + b, 0) / Math.max(1, window.length),
       stoppedBy,
+      lr,
     };
   } catch (err) {
     copy.dispose();
     throw err;
   } finally {
     opt.dispose();
+    // tfjs-core 4.22's MomentumOptimizer.dispose skips SGDOptimizer's, which frees the rate's scalar.
+    tf.SGDOptimizer.prototype.dispose.call(opt);
   }
 }
