@@ -19,13 +19,16 @@ import { sha256Hex } from '../../../src/main/util/digest.ts';
 import { paramsSha256 } from '../../../src/main/util/params-digest.ts';
 import { scanFixture, writeModel, classArtifacts, classFinding } from '../../fixtures/reports/scan-fixture.ts';
 import { useTempDb } from './helpers.ts';
+import type { ClassFinding } from '../../../src/shared/results.ts';
 
 const db = useTempDb();
 
-async function recorded() {
+/** The 6-class fixture scan recorded in a new database, its classes first changed by `edit`. */
+async function recorded(edit: (classes: ClassFinding[]) => void = () => undefined) {
   const { cdb, dir } = db();
   const model = writeModel(dir);
   const { result, artifacts } = scanFixture({ classes: 6, target: 3, modelSha256: sha256Hex(fs.readFileSync(model)) });
+  edit(result.classes);
   const ids = await recordScanResult(cdb, {
     caseName: 'Case 1',
     evidence: { files: [model], format: 'onnx' },
@@ -67,21 +70,9 @@ describe('scans, findings and their immutability', () => {
   });
 
   it("stores a class's survival test and reads it back; classes without one read back without it", async () => {
-    const { cdb, dir } = db();
-    const model = writeModel(dir);
-    const { result, artifacts } = scanFixture({
-      classes: 6,
-      target: 3,
-      modelSha256: sha256Hex(fs.readFileSync(model)),
-    });
     const survival = { maskL1: 129.5, asrModel: 1, asrAblated: 0.96 };
-    result.classes[3] = { ...result.classes[3], survival };
-    const { scanId } = await recordScanResult(cdb, {
-      caseName: 'Case 1',
-      evidence: { files: [model], format: 'onnx' },
-      result,
-      artifacts,
-      examiner: 'alice',
+    const { cdb, scanId, result } = await recorded((classes) => {
+      classes[3] = { ...classes[3], survival };
     });
     const stored = getClassFindings(cdb, scanId);
     expect(stored).toEqual(result.classes);
@@ -99,21 +90,9 @@ describe('scans, findings and their immutability', () => {
   });
 
   it("stores the rate each class's ablation ran at and reads it back; classes without one read back without it", async () => {
-    const { cdb, dir } = db();
-    const model = writeModel(dir);
-    const { result, artifacts } = scanFixture({
-      classes: 6,
-      target: 3,
-      modelSha256: sha256Hex(fs.readFileSync(model)),
-    });
-    result.classes[2] = { ...result.classes[2], ablationLr: 5e-4 };
-    result.classes[4] = { ...result.classes[4], ablationLr: null };
-    const { scanId } = await recordScanResult(cdb, {
-      caseName: 'Case 1',
-      evidence: { files: [model], format: 'onnx' },
-      result,
-      artifacts,
-      examiner: 'alice',
+    const { cdb, scanId } = await recorded((classes) => {
+      classes[2] = { ...classes[2], ablationLr: 5e-4 };
+      classes[4] = { ...classes[4], ablationLr: null };
     });
     const stored = getClassFindings(cdb, scanId);
     expect(stored[2].ablationLr).toBe(5e-4);
