@@ -291,6 +291,36 @@ describe('live scan page', () => {
   });
 });
 
+describe('live scan page before it has read the scan', () => {
+  it('keeps Cancel disabled until the job is known, then cancels that job', async () => {
+    let answer: (() => void) | null = null;
+    const fake = install({
+      'scans/get': () =>
+        new Promise((resolve) => {
+          answer = () => resolve(scanDetail({ status: 'running', jobId: 'j7', classesDone: 0, verdict: null }));
+        }),
+      'jobs/list': () => [],
+      'scans/cancel': () => ({ cancelled: true }),
+    });
+    at('#/scans/5/live');
+    const w = mount(LiveScanView, { global: { plugins: [fake.pinia] } });
+    await flushPromises();
+    const button = w.find('button.danger');
+    expect(button.text()).toBe('Cancel scan');
+    expect(button.attributes('disabled')).toBeDefined();
+    await button.trigger('click');
+    await flushPromises();
+    expect(fake.argsOf('scans/cancel')).toEqual([]);
+    answer!();
+    await flushPromises();
+    expect(w.find('button.danger').attributes('disabled')).toBeUndefined();
+    await w.find('button.danger').trigger('click');
+    await flushPromises();
+    expect(fake.argsOf('scans/cancel')).toEqual([{ jobId: 'j7' }]);
+    expect(w.find('[role="alert"]').exists()).toBe(false);
+  });
+});
+
 describe('report page', () => {
   it('signs, downloads and verifies the archive it downloaded', async () => {
     const zip = new Uint8Array([80, 75, 5, 6]);

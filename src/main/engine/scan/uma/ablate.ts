@@ -145,7 +145,8 @@ export async function ablateClass(
    */
   const calibratedRate = async (io: number[], ik: number[]): Promise<number> => {
     let lr = p.ablationLr;
-    if (!(p.ablationStepDrop > 0)) return lr;
+    // Off, or no halving allowed: nothing to probe.
+    if (!(p.ablationStepDrop > 0) || p.ablationStepHalvings === 0) return lr;
     const saved = vars.map((v) => v.clone());
     const { grads, stats } = gradients(io, ik);
     try {
@@ -190,14 +191,13 @@ export async function ablateClass(
       if (steps >= minSteps) stoppedBy = ablationStopRule(trace, p);
       if (stoppedBy) break;
     }
-    const predict = split ? (h: tf.Tensor) => split.back(h) : (x: tf.Tensor) => copy.predict(x as tf.Tensor4D);
     const window = trace.prob.slice(-p.ablationStopWindow);
     return {
       model: copy,
       steps,
       maxSteps,
-      accTarget: await ctx.accuracy(predict, inputs, own),
-      accOther: await ctx.accuracy(predict, inputs, others),
+      accTarget: await ctx.accuracy(forward, inputs, own),
+      accOther: await ctx.accuracy(forward, inputs, others),
       finalProb: window.reduce((a, b) => a + b, 0) / Math.max(1, window.length),
       stoppedBy,
       lr,
