@@ -35,4 +35,26 @@ describe('verdict conclusion', () => {
       'every class was scanned again with a shorter one (rate 0.002, stopping early from the first step)',
     );
   });
+
+  it('cautions when half the classes or more sit at the ratio floor, unless the threshold was calibrated', () => {
+    const floor = result.params.ratioMin;
+    // The first n classes other than the target at the floor.
+    const atFloor = (n: number) => {
+      const picked = result.classes
+        .filter((k) => k.index !== result.target)
+        .slice(0, n)
+        .map((k) => k.index);
+      return result.classes.map((k) => (picked.includes(k.index) ? { ...k, ratio: floor } : k));
+    };
+    const half = Math.ceil(result.classes.length / 2);
+    expect(conclusion({ ...result, classes: atFloor(half - 1) })).not.toContain('Caution');
+    const text = conclusion({ ...result, classes: atFloor(half) });
+    expect(text).toContain(`Caution: ${half} of ${result.classes.length} classes have no working trigger`);
+    expect(text).toContain('Calibrate the threshold on scans of known-clean models');
+    const clean = conclusion({ ...result, verdict: 'clean', target: null, score: 1.1, classes: atFloor(half) });
+    expect(clean).toContain('Caution');
+    expect(clean.endsWith('does not prove the model is clean.')).toBe(true);
+    const calibration = { base: 2, margin: 3, threshold: 3, clean: [] };
+    expect(conclusion({ ...result, classes: atFloor(half), calibration })).not.toContain('Caution');
+  });
 });
