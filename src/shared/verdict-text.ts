@@ -25,7 +25,8 @@ export function conclusion(r: ScanResult): string {
     r,
     explained.map(({ e }) => e.rescan),
   );
-  const baseline = baselineText(r);
+  const caution = baselineCaution(r);
+  const baseline = caution ? ` ${caution}` : '';
   if (r.verdict === 'trojaned' && target) {
     const strength = target.e.borderline ? 'borderline' : 'strong';
     return (
@@ -45,15 +46,16 @@ export function conclusion(r: ScanResult): string {
  * trigger): the anomaly index's median is then that floor, not an ordinary class, so a clean model's
  * natural class can score far above the constant threshold while a trojan's target scores higher
  * still (43-class GTSRB CNNs, tiny MLPs: docs/algorithm.md, step 5, "Calibrating the threshold").
- * Not said where the threshold was calibrated on known-clean models, the remedy it names.
+ * Null where the threshold was calibrated on known-clean models, the remedy it names. Said in the
+ * conclusion, and by the CLI's summary.
  */
-function baselineText(r: ScanResult): string {
-  if (r.calibration) return '';
+export function baselineCaution(r: ScanResult): string | null {
+  if (r.calibration) return null;
   const ratios = r.classes.flatMap((k) => (k.ratio === null ? [] : [k.ratio]));
   const atFloor = ratios.filter((x) => x <= r.params.ratioMin).length;
-  if (ratios.length === 0 || atFloor * 2 < ratios.length) return '';
+  if (ratios.length === 0 || atFloor * 2 < ratios.length) return null;
   return (
-    ` Caution: ${atFloor} of ${ratios.length} classes have no working trigger (their ratio sits at the floor,` +
+    `Caution: ${atFloor} of ${ratios.length} classes have no working trigger (their ratio sits at the floor,` +
     ` ${r.params.ratioMin}), so the anomaly index measures each class against that floor rather than against` +
     ' ordinary classes, and a natural class of a clean model can score far above the threshold here. Calibrate the' +
     ' threshold on scans of known-clean models of this task before relying on this verdict.'

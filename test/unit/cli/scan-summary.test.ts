@@ -23,4 +23,18 @@ describe('uma scan text summary', () => {
     ]);
     expect(why[1]).toContain('Filtered: anomaly index 2.60 > 2');
   });
+
+  it('prints the floor caution where half the classes have no working trigger, and not otherwise', () => {
+    const { result } = scanFixture({ modelSha256: 'a'.repeat(64) });
+    const lines = (r: typeof result) => {
+      const out: string[] = [];
+      printSummary({ out: (l) => out.push(l), err: () => undefined, isTTY: false }, r);
+      return out.filter((l) => l.startsWith('!!! Caution'));
+    };
+    expect(lines(result)).toEqual([]);
+    const classes = result.classes.map((k) => (k.index >= 5 ? { ...k, ratio: result.params.ratioMin } : k));
+    expect(lines({ ...result, classes })).toEqual([
+      expect.stringContaining('!!! Caution: 5 of 10 classes have no working trigger'),
+    ]);
+  });
 });

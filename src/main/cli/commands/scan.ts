@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import type { ClassImages } from '../../../shared/api.ts';
 import { UmaError } from '../../../shared/errors.ts';
 import type { ScanResult } from '../../../shared/results.ts';
+import { baselineCaution } from '../../../shared/verdict-text.ts';
 import {
   CALIBRATION_MARGIN,
   DEFAULT_PROFILE_NAME,
@@ -58,6 +59,8 @@ export function printSummary(io: CliIO, r: ScanResult): void {
   io.out(`model ${r.model.name} sha256 ${r.model.sha256}`);
   for (const w of r.warnings ?? []) io.out(`!!! ${w}`);
   for (const w of r.data.warnings ?? []) io.out(`data warning: ${w}`);
+  const caution = baselineCaution(r);
+  if (caution) io.out(`!!! ${caution}`);
   io.out('class  name             abl.acc(k) abl.acc(o)    ASR  mask L1  transfer  anomaly  flag');
   for (const c of r.classes) {
     const flag = c.flagged ? 'FLAG' : c.explanation?.outcome === 'filtered' ? 'filtered' : '';
