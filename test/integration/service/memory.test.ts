@@ -90,6 +90,7 @@ describe('service over the in-memory transport', () => {
     rec.stop();
   });
 
+  // Two tiny scans back to back: about 25 s alone, over a minute on two cores shared with other jobs.
   it('cancels a running scan, then resumes it redoing only the classes without a stored result', async () => {
     const rec = record(api);
     const { caseId, evidenceId } = await demoCase(api, 'cancel and resume');
@@ -124,7 +125,7 @@ describe('service over the in-memory transport', () => {
     const actions = ok(await api['audit/list']({ target: `scan:${first.scanId}` })).map((a) => a.action);
     expect(actions).toEqual(expect.arrayContaining(['scan.start', 'scan.cancel', 'scan.resume', 'scan.complete']));
     rec.stop();
-  });
+  }, 180_000);
 
   it('refuses to scan evidence whose stored copy changed, and audits the mismatch', async () => {
     const c = ok(await api['cases/create']({ name: 'tampered' }));
