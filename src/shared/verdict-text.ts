@@ -51,15 +51,20 @@ export function conclusion(r: ScanResult): string {
  */
 export function baselineCaution(r: ScanResult): string | null {
   if (r.calibration) return null;
-  const ratios = r.classes.flatMap((k) => (k.ratio === null ? [] : [k.ratio]));
-  const atFloor = ratios.filter((x) => x <= r.params.ratioMin).length;
-  if (ratios.length === 0 || atFloor * 2 < ratios.length) return null;
+  const { atFloor, classes } = ratioFloor(r);
+  if (classes === 0 || atFloor * 2 < classes) return null;
   return (
-    `Caution: ${atFloor} of ${ratios.length} classes have no working trigger (their ratio sits at the floor,` +
+    `Caution: ${atFloor} of ${classes} classes have no working trigger (their ratio sits at the floor,` +
     ` ${r.params.ratioMin}), so the anomaly index measures each class against that floor rather than against` +
     ' ordinary classes, and a natural class of a clean model can score far above the threshold here. Calibrate the' +
     ' threshold on scans of known-clean models of this task before relying on this verdict.'
   );
+}
+
+/** How many of the classes with a ratio r_k have it at the clip floor (ratioMin): no working trigger. */
+export function ratioFloor(r: Pick<ScanResult, 'classes' | 'params'>): { atFloor: number; classes: number } {
+  const ratios = r.classes.flatMap((k) => (k.ratio === null ? [] : [k.ratio]));
+  return { atFloor: ratios.filter((x) => x <= r.params.ratioMin).length, classes: ratios.length };
 }
 
 /** Said when the ablation backoff scanned the model twice (docs/algorithm.md, step 2); rescans: each class's fact. */

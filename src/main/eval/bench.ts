@@ -162,6 +162,11 @@ export function composedBackoffScan(
   };
 }
 
+/** The model's cached scan under these parameters (composed where the backoff ran), or null. */
+export function cachedScan(dir: string, method: ScanMethod, params: ScanParams, seed: number): ScanResult | null {
+  return readCached(cachePath(dir, method, params, seed)) ?? composedBackoffScan(dir, method, params, seed);
+}
+
 export async function benchCorpus(o: BenchOptions): Promise<ScanRecord[]> {
   const log = o.log ?? (() => undefined);
   const params = resolveParams(o.params);
@@ -213,8 +218,7 @@ async function scanOnce(
   log: (l: string) => void,
   pos: string,
 ): Promise<ScanResult | null> {
-  const file = cachePath(dir, method, params, o.seed);
-  const cached = readCached(file) ?? composedBackoffScan(dir, method, params, o.seed);
+  const cached = cachedScan(dir, method, params, o.seed);
   if (cached) return cached;
   if (o.cachedOnly) return null;
   const ds = manifest.recipe.dataset;
@@ -231,7 +235,7 @@ async function scanOnce(
       workers: o.workers,
       modelName: manifest.id,
     });
-    writeFileSync(file, JSON.stringify(result));
+    writeFileSync(cachePath(dir, method, params, o.seed), JSON.stringify(result));
     log(
       `[${pos}] ${manifest.id} ${method}: score ${result.score.toFixed(2)}, ${result.verdict}${result.target === null ? '' : ` (class ${result.target}${manifest.attack ? `, true target ${manifest.attack.target}` : ''})`}, ${result.seconds.toFixed(0)} s`,
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { conclusion } from '../../../src/shared/verdict-text.ts';
+import { conclusion, ratioFloor } from '../../../src/shared/verdict-text.ts';
 import { scanFixture } from '../../fixtures/reports/scan-fixture.ts';
 
 const { result } = scanFixture({ modelSha256: 'a'.repeat(64) });
@@ -56,5 +56,11 @@ describe('verdict conclusion', () => {
     expect(clean.endsWith('does not prove the model is clean.')).toBe(true);
     const calibration = { base: 2, margin: 3, threshold: 3, clean: [] };
     expect(conclusion({ ...result, classes: atFloor(half), calibration })).not.toContain('Caution');
+  });
+
+  it('counts the classes at the ratio floor among those with a ratio (an unscored class has none)', () => {
+    const floor = result.params.ratioMin;
+    const classes = result.classes.map((k, i) => ({ ...k, ratio: i === 0 ? null : i <= 3 ? floor : floor + 1 }));
+    expect(ratioFloor({ ...result, classes })).toEqual({ atFloor: 3, classes: result.classes.length - 1 });
   });
 });
