@@ -33,7 +33,7 @@ import { deriveSeed, mulberry32 } from '../src/main/engine/random.ts';
 import { scoreUma } from '../src/main/engine/scan/anomaly.ts';
 import { batched, joinShards, ScanContext } from '../src/main/engine/scan/context.ts';
 import { ablateClass } from '../src/main/engine/scan/uma/ablate.ts';
-import { cachePath, halfOf } from '../src/main/eval/bench.ts';
+import { cachePath, halfOf, parseHalf } from '../src/main/eval/bench.ts';
 import { attackByName } from '../src/main/eval/zoo/attacks/index.ts';
 import type { ImageShape } from '../src/main/eval/zoo/attacks/types.ts';
 import { entryModelPath, listCorpus, type Manifest } from '../src/main/eval/zoo/corpus.ts';
@@ -54,6 +54,7 @@ const { values, positionals } = parseArgs({
 const markdownOut = markdownBeside(values.out);
 if (positionals.length !== 1)
   throw new Error('usage: ablation-survival.ts CORPUS [--half tune|report] [--param NAME=VALUE]... [--out FILE]');
+const half = parseHalf(values.half);
 
 const SEED = 1;
 // The default profile (resolveParams' base) on 100 samples per class, as `uma bench` scans.
@@ -200,9 +201,7 @@ function markdown(rows: readonly Row[]): string {
 await initBackend('wasm');
 const rows: Row[] = [];
 const held = new Map<string, Dataset>();
-const entries = listCorpus(positionals[0]).filter(
-  (e) => e.manifest.attack && (!values.half || halfOf(e.manifest) === values.half),
-);
+const entries = listCorpus(positionals[0]).filter((e) => e.manifest.attack && (!half || halfOf(e.manifest) === half));
 for (const { dir, manifest } of entries) {
   const ds = manifest.recipe.dataset;
   if (!held.has(ds)) held.set(ds, loadSplit(ds).held);

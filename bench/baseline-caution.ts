@@ -14,7 +14,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { baselineCaution, ratioFloor } from '../src/shared/verdict-text.ts';
-import { baseRecord, cachedScan, CORPUS_HALVES, halfOf, scoreRecord, type CorpusHalf } from '../src/main/eval/bench.ts';
+import { baseRecord, cachedScan, halfOf, parseHalf, scoreRecord } from '../src/main/eval/bench.ts';
 import { listCorpus } from '../src/main/eval/zoo/corpus.ts';
 import { cachedScans } from './cached-scans.ts';
 import { markdownBeside } from './results-file.ts';
@@ -24,9 +24,7 @@ const scans = cachedScans({
   out: { type: 'string', default: join(import.meta.dirname, 'results', 'baseline-caution.json') },
 });
 const values = scans.values as Record<'half' | 'out' | 'seed', string | undefined> & { param: string[] };
-if (values.half !== undefined && !(CORPUS_HALVES as readonly string[]).includes(values.half))
-  throw new Error(`--half is tune or report, not '${values.half}'`);
-const half = values.half as CorpusHalf | undefined;
+const half = parseHalf(values.half);
 const out = values.out!;
 const markdownOut = markdownBeside(out);
 

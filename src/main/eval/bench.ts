@@ -13,6 +13,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { UmaError } from '../../shared/errors.ts';
 import type { ScanResult } from '../../shared/results.ts';
 import type { ScanMethod, ScanParams } from '../../shared/scan-params.ts';
 import type { Dataset } from '../engine/data/index.ts';
@@ -64,6 +65,13 @@ export interface BenchOptions {
 
 export const CORPUS_HALVES = ['tune', 'report'] as const;
 export type CorpusHalf = (typeof CORPUS_HALVES)[number];
+
+/** A `--half` option's value (uma bench, the re-scoring scripts): a corpus half, or undefined for both. */
+export function parseHalf(value: string | undefined): CorpusHalf | undefined {
+  if (value !== undefined && !(CORPUS_HALVES as readonly string[]).includes(value))
+    throw new UmaError('BAD_INPUT', `--half must be one of ${CORPUS_HALVES.join(', ')}, not '${value}'`);
+  return value as CorpusHalf | undefined;
+}
 
 /**
  * The half a model belongs to: the PyTorch manifests say it (even recipe seed: tune); the project's own

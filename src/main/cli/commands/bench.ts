@@ -5,7 +5,7 @@ import { DEFAULT_PROFILE_NAME, PROFILES } from '../../../shared/scan-params.ts';
 import { BACKEND_CHOICES, initBackend, isBackendChoice } from '../../engine/backend/index.ts';
 import { corpusMarkdown } from '../../eval/metrics/bench-markdown.ts';
 import { writeBenchResults } from '../../eval/bench-results.ts';
-import { BENCH_METHODS, benchCorpus, CORPUS_HALVES, type BenchMethod, type CorpusHalf } from '../../eval/bench.ts';
+import { BENCH_METHODS, benchCorpus, CORPUS_HALVES, parseHalf, type BenchMethod } from '../../eval/bench.ts';
 import { listCorpus } from '../../eval/zoo/corpus.ts';
 import type { Command } from '../command.ts';
 import { parseInteger, parseParams, parseProfile } from '../scan-options.ts';
@@ -82,9 +82,7 @@ RESULTS/roc-DATASET-ATTACK.svg; the tables also replace the generated part of be
     if (!isBackendChoice(values.backend))
       throw new UmaError('BAD_INPUT', `--backend must be one of ${BACKEND_CHOICES.join(', ')}`);
     const methods = parseMethods(values.methods, values.all);
-    const half = values.half;
-    if (half !== undefined && !(CORPUS_HALVES as readonly string[]).includes(half))
-      throw new UmaError('BAD_INPUT', `--half must be one of ${CORPUS_HALVES.join(', ')}, not '${half}'`);
+    const half = parseHalf(values.half);
     const params = {
       ...parseProfile(values.profile),
       ...parseParams(values.param),
@@ -100,7 +98,7 @@ RESULTS/roc-DATASET-ATTACK.svg; the tables also replace the generated part of be
       seed,
       workers: parseInteger('workers', values.workers, 0),
       cachedOnly: values['cached-only'],
-      half: half as CorpusHalf | undefined,
+      half,
       log: io.err,
     });
     if (records.length === 0)
