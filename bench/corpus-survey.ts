@@ -12,7 +12,7 @@ import { limitPerClass, type Dataset } from '../src/main/engine/data/dataset.ts'
 import { loadModelFile } from '../src/main/engine/model/load.ts';
 import { deriveSeed } from '../src/main/engine/random.ts';
 import { joinShards, ScanContext } from '../src/main/engine/scan/context.ts';
-import { halfOf } from '../src/main/eval/bench.ts';
+import { halfOf, parseHalf, type CorpusHalf } from '../src/main/eval/bench.ts';
 import { entryModelPath, listCorpus, type Manifest } from '../src/main/eval/zoo/corpus.ts';
 import { loadSplit } from '../src/main/eval/zoo/datasets.ts';
 import type { ScanParams } from '../src/shared/scan-params.ts';
@@ -30,7 +30,7 @@ export interface SurveyedModel {
 /** The command line every survey shares: CORPUS [--half tune|report] [--only ID]... [--out FILE]. */
 export interface SurveyArgs {
   corpus: string;
-  half?: string;
+  half?: CorpusHalf;
   /** Model ids to measure; empty = all. */
   only: string[];
   out?: string;
@@ -58,7 +58,7 @@ export function surveyArgs(
     throw new Error(`usage: ${script}.ts CORPUS [--half tune|report] [--only ID]... [--out FILE]${ownUsage}`);
   const args = {
     corpus: positionals[0],
-    half: values.half,
+    half: parseHalf(values.half),
     only: values.only,
     out: values.out,
   };

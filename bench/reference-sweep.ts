@@ -28,7 +28,7 @@ import { detectionTable, type DetectionRecord } from '../src/main/eval/metrics/d
 import { loadModelFile, loadModelSource } from '../src/main/engine/model/load.ts';
 import type { ModelSource } from '../src/main/engine/model/types.ts';
 import { runScan } from '../src/main/engine/scan/pipeline.ts';
-import { baseRecord, cachePath, halfOf, scoreRecord, type CorpusHalf } from '../src/main/eval/bench.ts';
+import { baseRecord, cachePath, halfOf, parseHalf, scoreRecord } from '../src/main/eval/bench.ts';
 import { entryModelPath, listCorpus, type Manifest } from '../src/main/eval/zoo/corpus.ts';
 import { loadSplit } from '../src/main/eval/zoo/datasets.ts';
 import type { Dataset } from '../src/main/engine/data/index.ts';
@@ -50,7 +50,7 @@ const method = values.method as ScanMethod;
 const filtered = SCAN_METHODS.filter((m) => METHOD_STAGES[m].transferFilter);
 if (!filtered.includes(method))
   throw new Error(`--method must be a scan with the transfer filter (${filtered.join(', ')}), not '${method}'`);
-const half = values.half as CorpusHalf | undefined;
+const half = parseHalf(values.half as string | undefined);
 const perCall = Number(values['per-call']);
 const seed = Number(values.seed);
 

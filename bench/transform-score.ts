@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { anomalyIndices, ratioOf } from '../src/main/engine/scan/anomaly.ts';
 import { benchMarkdown, pct } from '../src/main/eval/metrics/bench-markdown.ts';
 import { detectionTable, type DetectionRecord } from '../src/main/eval/metrics/detection.ts';
+import { parseHalf } from '../src/main/eval/bench.ts';
 import { TUNED_PROFILE } from '../src/shared/scan-params.ts';
 import type { TransformClass, TransformModel } from './transform-inversion.ts';
 
@@ -30,6 +31,7 @@ const { values, positionals } = parseArgs({
   },
 });
 if (positionals.length === 0) throw new Error('give one or more bench/transform-inversion.ts JSON files');
+const half = parseHalf(values.half);
 
 const logFloor = Number(values['log-floor']);
 const threshold = TUNED_PROFILE.anomalyThreshold;
@@ -65,7 +67,7 @@ export function transformScore(
 
 const models = positionals
   .flatMap((f) => (JSON.parse(readFileSync(f, 'utf8')) as { models: TransformModel[] }).models)
-  .filter((m) => !values.half || m.half === values.half);
+  .filter((m) => !half || m.half === half);
 const masks = new Map<string, MaskRecord>();
 for (const f of values.mask)
   for (const r of (JSON.parse(readFileSync(f, 'utf8')) as { records: MaskRecord[] }).records)
@@ -129,7 +131,4 @@ const hits = rows
 const table = benchMarkdown(rows, `tuned, anomalyLogFloor ${logFloor}`);
 const text = ['```', ...lines, '```', '', table, ...hits].join('\n');
 console.log(text);
-writeFileSync(
-  values.out ?? positionals[0].replace(/\.json$/, `${values.half ? `-${values.half}` : ''}.md`),
-  text + '\n',
-);
+writeFileSync(values.out ?? positionals[0].replace(/\.json$/, `${half ? `-${half}` : ''}.md`), text + '\n');
