@@ -9,14 +9,21 @@
  *    reached ASR below T on M'_k (the ablated copy can no longer be driven to k: over-ablated);
  *  - `model-switch N`: the whole gentle scan for a model where N or more classes' inversions reached
  *    ASR below `failed` (0.3) in the first scan; capped, only where at most a fraction of its
- *    classes failed.
+ *    classes failed;
+ *  - `collateral-switch R`: the whole gentle scan for a model whose ablated copies M'_k keep, on the
+ *    other classes' samples, under R of M's clean accuracy (mean over k): the ablation removed more
+ *    than class k's features (the paper's cross-entropy term is there to keep the others). M's
+ *    accuracy is its manifest's test accuracy, which an analyst measures on the labelled clean images.
  * Each rule's ROC-AUC, FP and FN per corpus and half; the rule is chosen on the tune half (mean AUC,
  * then fewer FP + FN) and reported on the report half. Nothing is rescanned: the first scan of every
  * model must be cached (`uma bench CORPUS --methods uma`), the gentle one (`--param NAME=VALUE`) where
  * a rule uses it; a rule that needs a gentle scan a model lacks is shown as incomplete there.
+ * `--gentle-method uma-noablation` makes the fallback no ablation at all: the inversion against M itself
+ * (`uma bench CORPUS --methods uma-noablation`), for the BatchNorm ResNets whose backdoors every
+ * ablation rate tried erased (bench/README.md "Without ablation on the whole report half").
  *
  * Run: node bin/run-ts.mjs bench/ablation-backoff.ts CORPUS... [--strong NAME=VALUE]... [--gentle NAME=VALUE]...
- *      [--switches 2,3,4] [--failed 0.3] [--out FILE]
+ *      [--gentle-method uma|uma-noablation] [--switches 2,3,4] [--collateral 0.8,0.9] [--failed 0.3] [--out FILE]
  * Writes bench/results/ablation-backoff.json and .md (or --out and its .md).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -36,15 +43,21 @@ const { values, positionals } = parseArgs({
   options: {
     strong: { type: 'string', multiple: true, default: [] },
     gentle: { type: 'string', multiple: true, default: [] },
+    'gentle-method': { type: 'string', default: 'uma' },
     switches: { type: 'string', default: '2,3,4' },
+    collateral: { type: 'string', default: '' },
     failed: { type: 'string', default: '0.3' },
     out: { type: 'string', default: join(import.meta.dirname, 'results', 'ablation-backoff.json') },
   },
 });
 const markdownOut = markdownBeside(values.out);
-if (positionals.length === 0 || values.strong.length + values.gentle.length === 0)
+const GENTLE_METHODS = ['uma', 'uma-noablation'] as const;
+const GENTLE_METHOD = GENTLE_METHODS.find((m) => m === values['gentle-method']);
+if (!GENTLE_METHOD)
+  throw new Error(`--gentle-method must be one of ${GENTLE_METHODS.join(', ')}, got '${values['gentle-method']}'`);
+if (positionals.length === 0 || (values.strong.length + values.gentle.length === 0 && GENTLE_METHOD === 'uma'))
   throw new Error(
-    'usage: ablation-backoff.ts CORPUS... [--strong NAME=VALUE]... [--gentle NAME=VALUE]... [--switches 2,3,4] [--failed 0.3] [--out FILE]',
+    'usage: ablation-backoff.ts CORPUS... [--strong NAME=VALUE]... [--gentle NAME=VALUE]... [--gentle-method uma|uma-noablation] [--switches 2,3,4] [--collateral 0.8,0.9] [--failed 0.3] [--out FILE]',
   );
 
 const SEED = 1;
@@ -57,6 +70,9 @@ if (!(FAILED > 0 && FAILED <= 1)) throw new Error(`--failed must be an ASR in (0
 const SWITCHES = values.switches.split(',').map(Number);
 if (!SWITCHES.every((n) => Number.isInteger(n) && n > 0))
   throw new Error(`--switches must be class counts above 0, got '${values.switches}'`);
+const COLLATERAL = values.collateral ? values.collateral.split(',').map(Number) : [];
+if (!COLLATERAL.every((r) => r > 0 && r <= 1))
+  throw new Error(`--collateral must be fractions of M's accuracy in (0, 1], got '${values.collateral}'`);
 /** The one-pass scan the rules start from: the default, or --strong's. */
 const FIRST = values.strong.length ? 'strong' : 'default';
 
@@ -64,6 +80,8 @@ interface Pair {
   corpus: string;
   /** The model's table row but for its verdict (its manifest's data set, attack, target and half). */
   base: ReturnType<typeof baseRecord>;
+  /** M's clean test accuracy (its manifest). */
+  cleanAccuracy: number;
   strong: ScanResult;
   gentle: ScanResult | null;
 }
@@ -76,7 +94,7 @@ interface Rule {
 
 const RULES: Rule[] = [
   { name: FIRST, classes: (p) => p.strong.classes },
-  { name: 'gentle', classes: (p) => p.gentle?.classes ?? null },
+  { name: GENTLE_METHOD === 'uma' ? 'gentle' : 'no ablation', classes: (p) => p.gentle?.classes ?? null },
   ...[0.3, 0.6].map((t) => ({
     name: `class-backoff ${t}`,
     classes: (p: Pair) => {
@@ -88,7 +106,24 @@ const RULES: Rule[] = [
   ...SWITCHES.map((n) => modelSwitch(n, 1)),
   // Capped: a model where most classes fail has no compact trigger at either rate (tiny MLPs), not an overshoot.
   ...[2, 3].flatMap((n) => [0.5, 0.7].map((cap) => modelSwitch(n, cap))),
+  ...COLLATERAL.map(collateralSwitch),
 ];
+
+/** The mean over classes of M'_k's accuracy on the other classes, as a fraction of M's. */
+function keptAccuracy(classes: readonly Pick<ClassFinding, 'ablatedAccOther'>[], cleanAccuracy: number): number {
+  const kept = classes.flatMap((c) => (c.ablatedAccOther === null ? [] : [c.ablatedAccOther]));
+  if (kept.length === 0) throw new Error('the first scan has no ablated accuracy: it did not ablate');
+  return kept.reduce((a, b) => a + b, 0) / kept.length / cleanAccuracy;
+}
+
+/** `collateral-switch R`: the gentle scan where the ablated copies keep under R of M's accuracy on the other classes. */
+function collateralSwitch(r: number): Rule {
+  return {
+    name: `collateral-switch ${r}`,
+    classes: (p: Pair) =>
+      keptAccuracy(p.strong.classes, p.cleanAccuracy) < r ? (p.gentle?.classes ?? null) : p.strong.classes,
+  };
+}
 
 /** `model-switch N`: the gentle scan where N or more, and at most `cap` of the classes, failed. */
 function modelSwitch(n: number, cap: number): Rule {
@@ -106,13 +141,14 @@ function modelSwitch(n: number, cap: number): Rule {
 
 const pairs: Pair[] = positionals.flatMap((corpus) =>
   listCorpus(corpus).flatMap(({ dir, manifest }) => {
-    const [s, g] = [cachePath(dir, 'uma', STRONG, SEED), cachePath(dir, 'uma', GENTLE, SEED)];
+    const [s, g] = [cachePath(dir, 'uma', STRONG, SEED), cachePath(dir, GENTLE_METHOD, GENTLE, SEED)];
     if (!existsSync(s)) return [];
     const read = (f: string) => JSON.parse(readFileSync(f, 'utf8')) as ScanResult;
     return [
       {
         corpus,
         base: baseRecord(manifest, 'tuned'),
+        cleanAccuracy: manifest.cleanAccuracy,
         strong: read(s),
         gentle: existsSync(g) ? read(g) : null,
       },
@@ -193,7 +229,9 @@ writeFileSync(
       seed: SEED,
       strong: parseParams(values.strong),
       gentle: parseParams(values.gentle),
+      gentleMethod: GENTLE_METHOD,
       failed: FAILED,
+      collateral: COLLATERAL,
       chosen,
       table,
     },
@@ -214,7 +252,7 @@ const cellText = (cell: Cell | undefined): string => {
   return `AUC ${f(d.auc)}, FP ${count(d.fpr, d.clean)}/${d.clean}, FN ${count(d.fnr, d.trojaned)}/${d.trojaned}${missing}`;
 };
 const md = [
-  `${FIRST === 'strong' ? `Strong scans: ${values.strong.join(', ')}; gentle` : 'Gentle'} scans: ${values.gentle.join(', ') || 'the default'}; a class failed below ASR ${FAILED}. Chosen on the tune half: **${chosen}**.`,
+  `${FIRST === 'strong' ? `Strong scans: ${values.strong.join(', ')}; gentle` : 'Gentle'} scans: ${GENTLE_METHOD === 'uma' ? '' : `${GENTLE_METHOD}, `}${values.gentle.join(', ') || 'the default'}; a class failed below ASR ${FAILED}. Chosen on the tune half: **${chosen}**.`,
   '',
   `| rule | ${columns.map(({ h, c }) => `${h}: ${c.split('/').pop()}`).join(' | ')} |`,
   `|---|${columns.map(() => '---').join('|')}|`,
