@@ -10,6 +10,7 @@
  * Each --variant overrides scan parameters of the default profile (none: the default itself). Writes
  * bench/results/reference-training/CORPUS-NAME.json (or --out).
  */
+import { parseParams } from '../src/main/cli/scan-options.ts';
 import { deriveSeed } from '../src/main/engine/random.ts';
 import type { ScanContext } from '../src/main/engine/scan/context.ts';
 import { trainReference } from '../src/main/engine/scan/uma/reference.ts';
@@ -28,16 +29,8 @@ const PARAMS: ScanParams = resolveParams({ maxPerClass: 100 });
 const given = values.variant as string[];
 const VARIANTS: { name: string; params: ScanParams }[] = (given.length > 0 ? given : ['']).map((v) => ({
   name: v || 'default',
-  // resolveParams checks every name and value, as `uma scan --param` does.
-  params: resolveParams({
-    ...PARAMS,
-    ...Object.fromEntries(
-      v
-        .split(',')
-        .filter(Boolean)
-        .map((kv) => [kv.split('=')[0], Number(kv.split('=')[1])]),
-    ),
-  }),
+  // Parsed and checked as `uma scan --param` is.
+  params: resolveParams({ ...PARAMS, ...parseParams(v.split(',').filter(Boolean)) }),
 }));
 
 interface ReferenceRun {
