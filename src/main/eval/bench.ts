@@ -1,7 +1,8 @@
 /**
  * Scans every corpus model with each method and keeps one small record per (model, method): the score,
  * verdict, suspected target and seconds. Records are cached beside the model (keyed by the parameter
- * digest), so an interrupted or extended benchmark only runs the scans it lacks.
+ * digest), so an interrupted or extended benchmark only runs the scans it lacks; a scan archive
+ * (scan-archive.ts) carries them to a machine where the corpus was rebuilt.
  *
  * Two of the paper's rows need no scan of their own: UMA without the filter re-scores the `uma` scan's
  * per-class ASR and mask sizes without transfer ASRs (the ablation and inversion are the same runs),
@@ -26,6 +27,7 @@ import { paramsSha256 } from '../util/params-digest.ts';
 import { runScan } from '../engine/scan/pipeline.ts';
 import { entryModelPath, listCorpus, type Manifest } from './zoo/corpus.ts';
 import { loadSplit } from './zoo/datasets.ts';
+import { syncScanArchive, type ArchiveSync } from './scan-archive.ts';
 
 /** Rows of the tables: the scanned methods plus the two re-scored variants. */
 export const BENCH_METHODS = ['uma', 'nc', 'uma-nofilter', 'uma-noablation', 'uma-noablation-nofilter'] as const;
@@ -60,6 +62,8 @@ export interface BenchOptions {
   dataRoot?: string;
   /** Only the models of this half of the corpus (halfOf): tune scoring on one, report on the other. */
   half?: CorpusHalf;
+  /** A scan archive (scan-archive.ts) kept in step with the cache: its scans are used, new ones added. */
+  archive?: string;
   log?: (line: string) => void;
 }
 
@@ -182,6 +186,7 @@ export async function benchCorpus(o: BenchOptions): Promise<ScanRecord[]> {
   const records: ScanRecord[] = [];
   const entries = listCorpus(o.corpus).filter((e) => !o.half || halfOf(e.manifest) === o.half);
   for (const [n, { dir, manifest }] of entries.entries()) {
+    if (o.archive) logArchiveSync(syncScanArchive(o.archive, dir, manifest), manifest.id, log);
     const base = baseRecord(manifest, o.profile);
     const scanned = new Map<ScanMethod, ScanResult | null>();
     for (const method of o.methods) {
@@ -195,8 +200,16 @@ export async function benchCorpus(o: BenchOptions): Promise<ScanRecord[]> {
       if (!r) continue;
       records.push({ ...base, method, ...scoreRecord(r, method, params), seconds: r.seconds });
     }
+    if (o.archive) logArchiveSync(syncScanArchive(o.archive, dir, manifest), manifest.id, log);
   }
   return records;
+}
+
+function logArchiveSync(s: ArchiveSync, id: string, log: (line: string) => void): void {
+  if (s.restored.length > 0) log(`${id}: ${s.restored.length} scan(s) restored from the archive`);
+  if (s.archived.length > 0) log(`${id}: ${s.archived.length} scan(s) added to the archive`);
+  if (s.mismatched.length > 0)
+    log(`${id}: ${s.mismatched.join(', ')} in the archive scanned another model file (sha256 differs): not used`);
 }
 
 /** A model's table row before it is scanned: what its manifest says (data set, attack, half). */

@@ -53,6 +53,9 @@ RESULTS/roc-DATASET-ATTACK.svg; the tables also replace the generated part of be
                       the project's entries split by index parity); tune on one, report on the other
   --cached-only       tabulate the scans already cached beside the models and run none (a model a
                       method has not scanned is left out of that method's rows)
+  --archive DIR       keep the scans in DIR too, one folder per model id, to commit: a scan there of
+                      a model file with the same sha256 is used instead of rescanning (restore a
+                      rebuilt corpus's scans with --archive DIR --cached-only)
   --results DIR       output folder (default bench/results)
   --readme FILE       markdown file whose generated section is replaced (default bench/README.md)
   --backend B         ${BACKEND_CHOICES.join(' | ')} (default wasm)`,
@@ -70,6 +73,7 @@ RESULTS/roc-DATASET-ATTACK.svg; the tables also replace the generated part of be
         workers: { type: 'string' },
         'cached-only': { type: 'boolean' },
         half: { type: 'string' },
+        archive: { type: 'string' },
         results: { type: 'string', default: 'bench/results' },
         readme: { type: 'string', default: 'bench/README.md' },
         backend: { type: 'string', default: 'wasm' },
@@ -99,6 +103,7 @@ RESULTS/roc-DATASET-ATTACK.svg; the tables also replace the generated part of be
       workers: parseInteger('workers', values.workers, 0),
       cachedOnly: values['cached-only'],
       half,
+      archive: values.archive,
       log: io.err,
     });
     if (records.length === 0)
