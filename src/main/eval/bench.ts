@@ -210,6 +210,8 @@ function logArchiveSync(s: ArchiveSync, id: string, log: (line: string) => void)
   if (s.archived.length > 0) log(`${id}: ${s.archived.length} scan(s) added to the archive`);
   if (s.mismatched.length > 0)
     log(`${id}: ${s.mismatched.join(', ')} in the archive scanned another model file (sha256 differs): not used`);
+  if (s.unreadable.length > 0)
+    log(`${id}: ${s.unreadable.join(', ')} in the archive is not a scan with a model digest: not used`);
 }
 
 /** A model's table row before it is scanned: what its manifest says (data set, attack, half). */

@@ -22,6 +22,8 @@ export interface ArchiveSync {
   archived: string[];
   /** Archived scans left out: they scanned another model file (sha256 differs). */
   mismatched: string[];
+  /** Archived files left out: not JSON, or no model digest in them. */
+  unreadable: string[];
 }
 
 const SCAN_FILE = /^scan-.+\.json$/;
@@ -30,9 +32,11 @@ function scanFiles(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((f) => SCAN_FILE.test(f)) : [];
 }
 
+/** The sha256 of the model file a cached scan scanned, or undefined when the file is not such a scan. */
 function scannedSha256(file: string): string | undefined {
   try {
-    return (JSON.parse(readFileSync(file, 'utf8')) as Partial<ScanResult>).model?.sha256;
+    const sha = (JSON.parse(readFileSync(file, 'utf8')) as Partial<ScanResult>).model?.sha256;
+    return typeof sha === 'string' ? sha : undefined;
   } catch {
     return undefined;
   }
@@ -55,13 +59,14 @@ export function syncScanArchive(archive: string, dir: string, manifest: Manifest
   const shelf = archiveShelf(archive, manifest);
   const here = new Set(scanFiles(dir));
   const there = new Set(scanFiles(shelf));
-  const out: ArchiveSync = { restored: [], archived: [], mismatched: [] };
+  const out: ArchiveSync = { restored: [], archived: [], mismatched: [], unreadable: [] };
   if ([...here, ...there].every((f) => here.has(f) && there.has(f))) return out;
   const sha = modelDigest(entryModelPath(dir, manifest));
   for (const f of there) {
     if (here.has(f)) continue;
-    if (scannedSha256(join(shelf, f)) !== sha) {
-      out.mismatched.push(f);
+    const scanned = scannedSha256(join(shelf, f));
+    if (scanned !== sha) {
+      (scanned === undefined ? out.unreadable : out.mismatched).push(f);
       continue;
     }
     copyFileSync(join(shelf, f), join(dir, f));

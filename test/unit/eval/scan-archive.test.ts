@@ -86,6 +86,17 @@ describe('uma bench --archive', () => {
     expect(log.at(-1)).toContain(`${name} in the archive scanned another model file (sha256 differs): not used`);
   });
 
+  it('leaves out an archived file that is not a scan and names it', async () => {
+    const { corpus, entry, archive } = setup();
+    const name = path.basename(cachePath(entry, 'uma', params, 1));
+    fs.mkdirSync(path.join(archive, ID), { recursive: true });
+    fs.writeFileSync(path.join(archive, ID, name), '{"model": trunc');
+    const log: string[] = [];
+    expect(await tabulate(corpus, archive, log)).toEqual([]);
+    expect(fs.existsSync(path.join(entry, name))).toBe(false);
+    expect(log.at(-1)).toContain(`${name} in the archive is not a scan with a model digest: not used`);
+  });
+
   it('adds a scan cached beside the model to the archive, and not a stale one of another file', async () => {
     const { corpus, entry, archive, sha } = setup();
     const file = cachePath(entry, 'uma', params, 1);
