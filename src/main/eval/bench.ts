@@ -27,7 +27,7 @@ import { paramsSha256 } from '../util/params-digest.ts';
 import { runScan } from '../engine/scan/pipeline.ts';
 import { entryModelPath, listCorpus, type Manifest } from './zoo/corpus.ts';
 import { loadSplit } from './zoo/datasets.ts';
-import { syncScanArchive, type ArchiveSync } from './scan-archive.ts';
+import { archiveScan, syncScanArchive, type ArchiveSync } from './scan-archive.ts';
 
 /** Rows of the tables: the scanned methods plus the two re-scored variants. */
 export const BENCH_METHODS = ['uma', 'nc', 'uma-nofilter', 'uma-noablation', 'uma-noablation-nofilter'] as const;
@@ -62,7 +62,7 @@ export interface BenchOptions {
   dataRoot?: string;
   /** Only the models of this half of the corpus (halfOf): tune scoring on one, report on the other. */
   half?: CorpusHalf;
-  /** A scan archive (scan-archive.ts) kept in step with the cache: its scans are used, new ones added. */
+  /** A scan archive (scan-archive.ts): synced with each model's cache before it is scanned; new scans are added. */
   archive?: string;
   log?: (line: string) => void;
 }
@@ -200,7 +200,6 @@ export async function benchCorpus(o: BenchOptions): Promise<ScanRecord[]> {
       if (!r) continue;
       records.push({ ...base, method, ...scoreRecord(r, method, params), seconds: r.seconds });
     }
-    if (o.archive) logArchiveSync(syncScanArchive(o.archive, dir, manifest), manifest.id, log);
   }
   return records;
 }
@@ -258,7 +257,9 @@ async function scanOnce(
       workers: o.workers,
       modelName: manifest.id,
     });
-    writeFileSync(cachePath(dir, method, params, o.seed), JSON.stringify(result));
+    const file = cachePath(dir, method, params, o.seed);
+    writeFileSync(file, JSON.stringify(result));
+    if (o.archive) archiveScan(o.archive, manifest, file);
     log(
       `[${pos}] ${manifest.id} ${method}: score ${result.score.toFixed(2)}, ${result.verdict}${result.target === null ? '' : ` (class ${result.target}${manifest.attack ? `, true target ${manifest.attack.target}` : ''})`}, ${result.seconds.toFixed(0)} s`,
     );

@@ -13,7 +13,7 @@ import { basename, join } from 'node:path';
 import { UmaError } from '../../shared/errors.ts';
 import type { ScanResult } from '../../shared/results.ts';
 import { modelDigest } from '../engine/model/load.ts';
-import { entryModelPath, type Manifest } from './zoo/corpus.ts';
+import { entryModelPath, isPlainName, type Manifest } from './zoo/corpus.ts';
 
 export interface ArchiveSync {
   /** Archived scans copied beside the model. */
@@ -44,10 +44,16 @@ function scannedSha256(file: string): string | undefined {
 
 /** The archive's folder for one corpus entry: its manifest id, which must be a plain folder name. */
 export function archiveShelf(archive: string, manifest: Manifest): string {
-  const id = manifest.id;
-  if (id === '' || basename(id) !== id || id.startsWith('.'))
-    throw new UmaError('BAD_INPUT', `manifest id '${id}' cannot name a scan archive folder`);
-  return join(archive, id);
+  if (!isPlainName(manifest.id))
+    throw new UmaError('BAD_INPUT', `manifest id '${manifest.id}' cannot name a scan archive folder`);
+  return join(archive, manifest.id);
+}
+
+/** Copies one of the model's cache files (a scan just written, or one the archive lacks) into the archive. */
+export function archiveScan(archive: string, manifest: Manifest, file: string): void {
+  const shelf = archiveShelf(archive, manifest);
+  mkdirSync(shelf, { recursive: true });
+  copyFileSync(file, join(shelf, basename(file)));
 }
 
 /**
@@ -74,8 +80,7 @@ export function syncScanArchive(archive: string, dir: string, manifest: Manifest
   }
   for (const f of here) {
     if (there.has(f) || scannedSha256(join(dir, f)) !== sha) continue;
-    mkdirSync(shelf, { recursive: true });
-    copyFileSync(join(dir, f), join(shelf, f));
+    archiveScan(archive, manifest, join(dir, f));
     out.archived.push(f);
   }
   return out;

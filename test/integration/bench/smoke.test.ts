@@ -3,7 +3,7 @@
  * as `uma zoo build` / `uma bench`. Fails when UMA's ROC-AUC falls below the floor justified in
  * bench/README.md ("Smoke corpus").
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,8 +15,11 @@ import { DEFAULT_PROFILE_NAME } from '../../../src/shared/scan-params.ts';
 
 const AUC_FLOOR = 0.75;
 const out = mkdtempSync(join(tmpdir(), 'uma-smoke-corpus-'));
+const archive = mkdtempSync(join(tmpdir(), 'uma-smoke-archive-'));
 
-afterAll(() => rmSync(out, { recursive: true, force: true }));
+afterAll(() => {
+  for (const d of [out, archive]) rmSync(d, { recursive: true, force: true });
+});
 
 describe('smoke benchmark on MNIST', () => {
   it('builds a seeded corpus, skips it on rebuild, and UMA separates trojans from clean models', async () => {
@@ -40,11 +43,20 @@ describe('smoke benchmark on MNIST', () => {
       params: { maxPerClass: 50 },
       seed: 1,
       workers: 2,
+      archive,
     });
     const [uma] = detectionTable(records).filter((r) => r.method === 'uma' && r.attack === 'all');
     expect(uma.clean).toBe(2);
     expect(uma.trojaned).toBe(2);
     expect(uma.auc).toBeGreaterThanOrEqual(AUC_FLOOR);
+    // Each scan the run made is archived under its model's id, the same bytes as its cache file.
+    for (const { dir, manifest } of listCorpus(out)) {
+      const cached = readdirSync(dir).filter((f) => f.startsWith('scan-'));
+      expect(cached).toHaveLength(1);
+      expect(readFileSync(join(archive, manifest.id, cached[0]), 'utf8')).toBe(
+        readFileSync(join(dir, cached[0]), 'utf8'),
+      );
+    }
 
     // A cached-only pass re-reads the four UMA scans and runs no Neural Cleanse scan.
     const cached = await benchCorpus({

@@ -83,7 +83,7 @@ describe('uma bench --archive', () => {
     const log: string[] = [];
     expect(await tabulate(corpus, archive, log)).toEqual([]);
     expect(fs.existsSync(path.join(entry, name))).toBe(false);
-    expect(log.at(-1)).toContain(`${name} in the archive scanned another model file (sha256 differs): not used`);
+    expect(log).toEqual([`${ID}: ${name} in the archive scanned another model file (sha256 differs): not used`]);
   });
 
   it('leaves out an archived file that is not a scan and names it', async () => {
@@ -94,7 +94,7 @@ describe('uma bench --archive', () => {
     const log: string[] = [];
     expect(await tabulate(corpus, archive, log)).toEqual([]);
     expect(fs.existsSync(path.join(entry, name))).toBe(false);
-    expect(log.at(-1)).toContain(`${name} in the archive is not a scan with a model digest: not used`);
+    expect(log).toEqual([`${ID}: ${name} in the archive is not a scan with a model digest: not used`]);
   });
 
   it('adds a scan cached beside the model to the archive, and not a stale one of another file', async () => {

@@ -82,10 +82,15 @@ export function readManifest(dir: string): Manifest | null {
 }
 
 /** What to load for an entry: its manifest's model file, or the folder (model.json + weights.bin). */
+/** Whether a manifest's name can name an entry in a folder: no path, not empty, not hidden. */
+export function isPlainName(name: string): boolean {
+  return name !== '' && basename(name) === name && !name.startsWith('.');
+}
+
 export function entryModelPath(dir: string, manifest: Manifest): string {
   const f = manifest.modelFile;
   if (f === undefined) return dir;
-  if (f === '' || basename(f) !== f || f.startsWith('.'))
+  if (!isPlainName(f))
     throw new UmaError('BAD_INPUT', `${dir}/manifest.json: modelFile '${f}' must name a file in the entry's folder`);
   return join(dir, f);
 }
