@@ -1,6 +1,6 @@
 /**
- * Scoring sweep (issue 18): how the scoring constants (SCORE_ONLY_PARAMS: the anomaly statistic, the
- * transfer and anomaly thresholds) change UMA's verdicts, chosen on one half of the corpora and
+ * Scoring sweep (issue 18): how the scoring constants (SCORE_ONLY_PARAMS: the anomaly statistic and its
+ * baseline, the transfer and anomaly thresholds) change UMA's verdicts, chosen on one half of the corpora and
  * reported on the other. Nothing is rescanned: `uma bench` caches every scan by what it measures, and
  * each candidate re-scores those measurements (src/main/eval/bench.ts, scoreRecord).
  *
@@ -22,25 +22,37 @@ import { markdownBeside } from './results-file.ts';
 
 const scans = cachedScans({
   floors: { type: 'string', default: '0,0.25,0.5,0.75,1,1.5' },
+  baselines: { type: 'string', default: '0,1' },
   transfer: { type: 'string', default: '0.2,0.3,0.5' },
   thresholds: { type: 'string', default: '2,3' },
   out: { type: 'string', default: join(import.meta.dirname, 'results', 'scoring-sweep.json') },
 });
 const { profile, base } = scans;
-const values = scans.values as Record<'floors' | 'transfer' | 'thresholds' | 'out', string>;
+const values = scans.values as Record<'floors' | 'baselines' | 'transfer' | 'thresholds' | 'out', string>;
 // Refused before any work when the results file does not end in .json.
 const markdownOut = markdownBeside(values.out);
 const numbers = (s: string): number[] => s.split(',').map(Number);
 
-type Scoring = Pick<ScanParams, 'anomalyLogFloor' | 'transferThreshold' | 'anomalyThreshold'>;
+type Scoring = Pick<
+  ScanParams,
+  'anomalyLogFloor' | 'anomalyBaselineWorking' | 'transferThreshold' | 'anomalyThreshold'
+>;
 const current: Scoring = {
   anomalyLogFloor: base.anomalyLogFloor,
+  anomalyBaselineWorking: base.anomalyBaselineWorking,
   transferThreshold: base.transferThreshold,
   anomalyThreshold: base.anomalyThreshold,
 };
 const candidates: Scoring[] = numbers(values.floors).flatMap((anomalyLogFloor) =>
-  numbers(values.transfer).flatMap((transferThreshold) =>
-    numbers(values.thresholds).map((anomalyThreshold) => ({ anomalyLogFloor, transferThreshold, anomalyThreshold })),
+  numbers(values.baselines).flatMap((anomalyBaselineWorking) =>
+    numbers(values.transfer).flatMap((transferThreshold) =>
+      numbers(values.thresholds).map((anomalyThreshold) => ({
+        anomalyLogFloor,
+        anomalyBaselineWorking,
+        transferThreshold,
+        anomalyThreshold,
+      })),
+    ),
   ),
 );
 
@@ -61,7 +73,8 @@ function summary(rows: DetectionRow[], method: string) {
 }
 
 const label = (s: Scoring) =>
-  `${s.anomalyLogFloor === 0 ? "paper's index" : `log robust z, floor ${s.anomalyLogFloor}`}, transfer < ${s.transferThreshold}, index > ${s.anomalyThreshold}`;
+  `${s.anomalyLogFloor === 0 ? "paper's index" : `log robust z, floor ${s.anomalyLogFloor}`}` +
+  `${s.anomalyBaselineWorking ? ' over the working classes' : ''}, transfer < ${s.transferThreshold}, index > ${s.anomalyThreshold}`;
 
 const tune = [];
 for (const c of candidates) {

@@ -17,7 +17,7 @@ import { anomalyIndices, ratioOf } from '../src/main/engine/scan/anomaly.ts';
 import { benchMarkdown, pct } from '../src/main/eval/metrics/bench-markdown.ts';
 import { detectionTable, type DetectionRecord } from '../src/main/eval/metrics/detection.ts';
 import { parseHalf } from '../src/main/eval/bench.ts';
-import { TUNED_PROFILE } from '../src/shared/scan-params.ts';
+import { anomalyBaseline, TUNED_PROFILE } from '../src/shared/scan-params.ts';
 import type { TransformClass, TransformModel } from './transform-inversion.ts';
 
 const { values, positionals } = parseArgs({
@@ -60,7 +60,7 @@ export function transformScore(
   floor: number,
 ): { score: number; suspected: number | null; indices: number[] } {
   const ratios = m.classes.map((c) => ratioOf({ asr: c.asr, maskL1: size(c) * m.pixels }, TUNED_PROFILE));
-  const indices = anomalyIndices(ratios, floor);
+  const indices = anomalyIndices(ratios, floor, anomalyBaseline(ratios, TUNED_PROFILE));
   const best = indices.reduce((b, v, k) => (v > indices[b] ? k : b), 0);
   return { score: indices[best], suspected: indices[best] > threshold ? best : null, indices };
 }

@@ -125,6 +125,12 @@ export interface ScanParams {
    * 1.4826 MAD(log r) floored at this value (docs/algorithm.md, step 5).
    */
   anomalyLogFloor: number;
+  /**
+   * 0: the index's median and MAD are taken over every class (the paper). 1: over the classes with a
+   * working trigger (r_k above ratioMin) where at least ANOMALY_BASELINE_MIN_CLASSES have one, so the
+   * classes the ablation left unreachable do not set the baseline (docs/algorithm.md, step 5).
+   */
+  anomalyBaselineWorking: number;
   /** With survivalTest: a class whose own trigger keeps at least this ASR on the ablated copy is flagged. */
   survivalThreshold: number;
   /** With survivalTest: the trigger counts only when its ASR on M itself reaches this. */
@@ -156,9 +162,30 @@ export const SCORE_ONLY_PARAMS = [
   'ratioMin',
   'ratioMax',
   'anomalyLogFloor',
+  'anomalyBaselineWorking',
   'survivalThreshold',
   'survivalMinAsr',
 ] as const satisfies readonly (keyof ScanParams)[];
+
+/**
+ * Least classes with a working trigger for anomalyBaselineWorking to measure against them alone: with
+ * one the MAD is 0 and that class (often the only one a backdoor leaves) scores 0 against itself.
+ */
+export const ANOMALY_BASELINE_MIN_CLASSES = 3;
+
+/**
+ * Which classes' ratios r_k set the anomaly index's median and MAD (docs/algorithm.md, step 5): every
+ * class, or with anomalyBaselineWorking those above ratioMin when at least ANOMALY_BASELINE_MIN_CLASSES
+ * are. Results stored before the parameter existed lack it: they used every class.
+ */
+export function anomalyBaseline(
+  ratios: readonly number[],
+  params: Pick<ScanParams, 'ratioMin'> & Partial<Pick<ScanParams, 'anomalyBaselineWorking'>>,
+): boolean[] {
+  const working = ratios.map((r) => r > params.ratioMin);
+  const enough = working.filter(Boolean).length >= ANOMALY_BASELINE_MIN_CLASSES;
+  return params.anomalyBaselineWorking && enough ? working : ratios.map(() => true);
+}
 
 export type ParamGroup = 'ablation' | 'inversion' | 'reference' | 'scoring' | 'nc' | 'samples';
 
@@ -224,6 +251,7 @@ export const AUTHORS_PROFILE: ScanParams = {
   ratioMin: 0.1,
   ratioMax: 100,
   anomalyLogFloor: 0,
+  anomalyBaselineWorking: 0,
   survivalThreshold: 0.8,
   survivalMinAsr: 0.5,
   ncLr: 0.1,
@@ -533,6 +561,13 @@ export const PARAM_INFO: Record<keyof ScanParams, ParamInfo> = {
     group: 'scoring',
     help: "0 = the paper's anomaly index; > 0 = robust z of log r_k, its MAD scale floored at this value.",
     min: 0,
+  },
+  anomalyBaselineWorking: {
+    group: 'scoring',
+    help: `1 = measure each class against the classes with a working trigger (ratio above ratioMin), where at least ${ANOMALY_BASELINE_MIN_CLASSES} have one, not against every class; 0 = every class (the paper).`,
+    integer: true,
+    min: 0,
+    max: 1,
   },
   survivalThreshold: {
     group: 'scoring',

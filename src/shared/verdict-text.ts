@@ -4,6 +4,7 @@
  */
 import { explainClass, type ClassExplanation } from './class-explanation.ts';
 import type { ClassFinding, ScanResult } from './results.ts';
+import { anomalyBaseline } from './scan-params.ts';
 
 const capitalised = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);
 const fixed = (x: number) => x.toFixed(2);
@@ -26,7 +27,7 @@ export function conclusion(r: ScanResult): string {
     explained.map(({ e }) => e.rescan),
   );
   const caution = baselineCaution(r);
-  const baseline = caution ? ` ${caution}` : '';
+  const baseline = caution ? ` ${caution}` : workingBaselineText(r);
   if (r.verdict === 'trojaned' && target) {
     const strength = target.e.borderline ? 'borderline' : 'strong';
     return (
@@ -46,11 +47,12 @@ export function conclusion(r: ScanResult): string {
  * trigger): the anomaly index's median is then that floor, not an ordinary class, so a clean model's
  * natural class can score far above the constant threshold while a trojan's target scores higher
  * still (43-class GTSRB CNNs, tiny MLPs: docs/algorithm.md, step 5, "Calibrating the threshold").
- * Null where the threshold was calibrated on known-clean models, the remedy it names. Said in the
- * conclusion, and by the CLI's summary.
+ * Null where the threshold was calibrated on known-clean models, the remedy it names, and where the
+ * index was measured against the working classes only (anomalyBaselineWorking), which the floor then
+ * does not set. Said in the conclusion, and by the CLI's summary.
  */
 export function baselineCaution(r: ScanResult): string | null {
-  if (r.calibration) return null;
+  if (r.calibration || workingBaseline(r)) return null;
   const { atFloor, classes } = ratioFloor(r);
   if (classes === 0 || atFloor * 2 < classes) return null;
   return (
@@ -61,9 +63,31 @@ export function baselineCaution(r: ScanResult): string | null {
   );
 }
 
+/** The classes' stored ratios r_k, where the scan has them (Neural Cleanse and pending classes have none). */
+const storedRatios = (r: Pick<ScanResult, 'classes'>): number[] =>
+  r.classes.flatMap((k) => (k.ratio === null ? [] : [k.ratio]));
+
+/** How many classes set the anomaly index's baseline, where anomalyBaselineWorking left some out; else null. */
+function workingBaseline(r: Pick<ScanResult, 'classes' | 'params'>): number | null {
+  const inBaseline = anomalyBaseline(storedRatios(r), r.params);
+  const n = inBaseline.filter(Boolean).length;
+  return n < inBaseline.length ? n : null;
+}
+
+/** Said in the conclusion where the anomaly index was measured against the working classes only. */
+function workingBaselineText(r: ScanResult): string {
+  const n = workingBaseline(r);
+  if (n === null) return '';
+  const { atFloor, classes } = ratioFloor(r);
+  return (
+    ` Each class's anomaly index was measured against the ${n} classes with a working trigger, not against` +
+    ` all ${classes}: ${atFloor} have none (their ratio sits at the floor, ${r.params.ratioMin}).`
+  );
+}
+
 /** How many of the classes with a ratio r_k have it at the clip floor (ratioMin): no working trigger. */
 export function ratioFloor(r: Pick<ScanResult, 'classes' | 'params'>): { atFloor: number; classes: number } {
-  const ratios = r.classes.flatMap((k) => (k.ratio === null ? [] : [k.ratio]));
+  const ratios = storedRatios(r);
   return { atFloor: ratios.filter((x) => x <= r.params.ratioMin).length, classes: ratios.length };
 }
 

@@ -111,6 +111,7 @@ const KEYED_UNLESS: Partial<ScanParams> = {
   survivalThreshold: AUTHORS_PROFILE.survivalThreshold,
   survivalMinAsr: AUTHORS_PROFILE.survivalMinAsr,
   referenceMinAccuracy: AUTHORS_PROFILE.referenceMinAccuracy,
+  anomalyBaselineWorking: AUTHORS_PROFILE.anomalyBaselineWorking,
 };
 
 /** The ablation backoff's parameters: keyed only where the backoff can run (added after scans were cached). */

@@ -21,6 +21,7 @@ describe('bench cache key', () => {
     delete before.ablationBackoffLr;
     delete before.ablationStepDrop;
     delete before.ablationStepHalvings;
+    delete before.anomalyBaselineWorking;
     const earlier = paramsSha256(before as ScanParams, 'uma', 7).slice(0, 16);
     expect(cachePath('d', 'uma', AUTHORS_PROFILE, 7)).toBe(join('d', `scan-uma-${earlier}.json`));
     const keys = [
@@ -53,6 +54,9 @@ describe('bench cache key', () => {
     expect(cachePath('d', 'uma', { ...DEFAULT_PROFILE, anomalyThreshold: 3, transferThreshold: 0.5 }, 1)).toBe(base);
     expect(cachePath('d', 'uma', { ...DEFAULT_PROFILE, survivalThreshold: 0.6, survivalMinAsr: 0.7 }, 1)).toBe(base);
     expect(cachePath('d', 'uma', { ...DEFAULT_PROFILE, referenceMinAccuracy: 0 }, 1)).toBe(base);
+    expect(cachePath('d', 'uma', { ...DEFAULT_PROFILE, anomalyBaselineWorking: 1, anomalyLogFloor: 0.5 }, 1)).toBe(
+      base,
+    );
     expect(cachePath('d', 'uma', { ...DEFAULT_PROFILE, inversionSteps: 100 }, 1)).not.toBe(base);
   });
 });

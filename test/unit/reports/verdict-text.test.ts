@@ -58,6 +58,26 @@ describe('verdict conclusion', () => {
     expect(conclusion({ ...result, classes: atFloor(half), calibration })).not.toContain('Caution');
   });
 
+  it('says the index was measured against the working classes where anomalyBaselineWorking left the rest out, without the caution', () => {
+    const floor = result.params.ratioMin;
+    const n = result.classes.length;
+    // Every class but the last three at the floor: the three working ones are the baseline.
+    const classes = result.classes.map((k, i) => (i < n - 3 ? { ...k, ratio: floor } : { ...k, ratio: floor + i }));
+    const params = { ...result.params, anomalyBaselineWorking: 1 };
+    const text = conclusion({ ...result, params, classes });
+    expect(text).not.toContain('Caution');
+    expect(text).toContain(
+      `measured against the 3 classes with a working trigger, not against all ${n}: ${n - 3} have none`,
+    );
+    // With under three working classes the scan measured against every class, and the caution stands.
+    const two = classes.map((k, i) => (i === n - 3 ? { ...k, ratio: floor } : k));
+    const fallback = conclusion({ ...result, params, classes: two });
+    expect(fallback).toContain(`Caution: ${n - 2} of ${n} classes have no working trigger`);
+    expect(fallback).not.toContain('classes with a working trigger, not against');
+    // The paper's baseline says nothing of it.
+    expect(conclusion({ ...result, classes })).not.toContain('classes with a working trigger, not against');
+  });
+
   it('counts the classes at the ratio floor among those with a ratio (an unscored class has none)', () => {
     const floor = result.params.ratioMin;
     const classes = result.classes.map((k, i) => ({ ...k, ratio: i === 0 ? null : i <= 3 ? floor : floor + 1 }));

@@ -7,6 +7,8 @@ import { canonicalJson } from '../../../src/main/util/digest.ts';
 import { BatchSampler } from '../../../src/main/engine/scan/sampler.ts';
 import { mulberry32 } from '../../../src/main/engine/random.ts';
 import {
+  ANOMALY_BASELINE_MIN_CLASSES,
+  anomalyBaseline,
   AUTHORS_PROFILE,
   transferCounts,
   BOUNDED_ABLATION,
@@ -21,6 +23,7 @@ const S = {
   anomalyThreshold: 2,
   transferThreshold: 0.3,
   anomalyLogFloor: 0,
+  anomalyBaselineWorking: 0,
   survivalThreshold: 0.8,
   survivalMinAsr: 0.5,
 };
@@ -125,6 +128,48 @@ describe('anomaly index', () => {
     // About 1.6: in an even geometric spread the largest is no outlier at threshold 2.
     expect(z.classes[5].anomalyIndex).toBeLessThan(2);
     expect(z.target).toBeNull();
+  });
+
+  it('anomalyBaselineWorking measures each class against the classes with a working trigger only', () => {
+    // Eight classes at ratioMin, four natural ones at r = 2, 2, 2.5, 3: against all twelve the class at
+    // r = 3 scores (3 - 0.1) / 0.05 = 58; against the four working ones, med 2.25, MAD 0.25, scale 1.25.
+    const failed = Array.from({ length: 8 }, () => ({ asr: 0.05, maskL1: 200, transferAsr: 0 }));
+    const natural = [2, 2, 2.5, 3].map((r) => ({ asr: 1, maskL1: 100 / r, transferAsr: 0 }));
+    const m = [...failed, ...natural];
+    expect(scoreUma(m, S).classes[11].anomalyIndex).toBeCloseTo(58);
+    const working = scoreUma(m, { ...S, anomalyBaselineWorking: 1 });
+    expect(working.classes[11].anomalyIndex).toBeCloseTo((3 - 2.25) / 1.25);
+    expect(working.target).toBeNull();
+    // The unreachable classes are still scored, against the same baseline, far below it.
+    expect(working.classes[0].anomalyIndex).toBeCloseTo((0.1 - 2.25) / 1.25);
+    // A backdoor's target among them stays an outlier: over five working classes med 2.5, MAD 0.5, scale 1.5.
+    const trojan = scoreUma([...m, { asr: 1, maskL1: 5, transferAsr: 0 }], { ...S, anomalyBaselineWorking: 1 });
+    expect(trojan.target).toBe(12);
+    expect(trojan.classes[12].anomalyIndex).toBeCloseTo((20 - 2.5) / 1.5);
+  });
+
+  it(`anomalyBaselineWorking keeps every class as the baseline when under ${ANOMALY_BASELINE_MIN_CLASSES} have a working trigger`, () => {
+    // Only the target and one natural class are reachable: measured against those two alone the target
+    // would sit near their median; against every class it is the outlier it is.
+    const failed = Array.from({ length: 8 }, () => ({ asr: 0.05, maskL1: 200, transferAsr: 0 }));
+    const m = [...failed, { asr: 1, maskL1: 50, transferAsr: 0 }, { asr: 1, maskL1: 5, transferAsr: 0 }];
+    const paper = scoreUma(m, S);
+    const working = scoreUma(m, { ...S, anomalyBaselineWorking: 1 });
+    expect(working.classes.map((c) => c.anomalyIndex)).toEqual(paper.classes.map((c) => c.anomalyIndex));
+    expect(working.target).toBe(9);
+    expect(anomalyBaseline([0.1, 0.1, 2, 20], { ratioMin: 0.1, anomalyBaselineWorking: 1 })).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
+    expect(anomalyBaseline([0.1, 3, 2, 20], { ratioMin: 0.1, anomalyBaselineWorking: 1 })).toEqual([
+      false,
+      true,
+      true,
+      true,
+    ]);
+    expect(anomalyBaseline([0.1, 3, 2, 20], { ratioMin: 0.1 })).toEqual([true, true, true, true]);
   });
 
   it('Neural Cleanse: (median - L1) / (1.4826 MAD), small masks are outliers', () => {

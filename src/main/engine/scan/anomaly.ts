@@ -4,7 +4,7 @@
  * step 6 (survival test) and "Neural Cleanse").
  */
 import type { ScanResult, SurvivalMeasure } from '../../../shared/results.ts';
-import { METHOD_STAGES, transferCounts, type ScanParams } from '../../../shared/scan-params.ts';
+import { anomalyBaseline, METHOD_STAGES, transferCounts, type ScanParams } from '../../../shared/scan-params.ts';
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) return NaN;
@@ -56,6 +56,7 @@ export interface UmaScoring {
   anomalyThreshold: number;
   transferThreshold: number;
   anomalyLogFloor: number;
+  anomalyBaselineWorking: number;
   survivalThreshold: number;
   survivalMinAsr: number;
 }
@@ -86,20 +87,23 @@ function pickTarget(classes: ClassScore[], passes: boolean[]): Pick<ModelScore, 
 }
 
 /**
- * The anomaly indices of the ratios. The paper's (r_k - med) / ((MAD + med) / 2) has a scale of about
- * med / 2 when most classes' inversions fail (r_k clipped at ratioMin, MAD 0), so one natural class
- * then scores in the hundreds (bench/README.md, "Scoring sweep"). The log variant measures how many
- * robust standard deviations log r_k lies above the median, with a floor on that deviation.
+ * The anomaly indices of the ratios, each measured against the median and MAD of the baseline classes
+ * (inBaseline: every class in the paper; anomalyBaseline). The paper's (r_k - med) / ((MAD + med) / 2)
+ * has a scale of about med / 2 when most classes' inversions fail (r_k clipped at ratioMin, MAD 0), so
+ * one natural class then scores in the hundreds (bench/README.md, "Scoring sweep"). The log variant
+ * measures how many robust standard deviations log r_k lies above the median, with a floor on that
+ * deviation.
  */
-export function anomalyIndices(ratios: readonly number[], logFloor: number): number[] {
+export function anomalyIndices(ratios: readonly number[], logFloor: number, inBaseline: readonly boolean[]): number[] {
+  const baseline = <T>(values: readonly T[]) => values.filter((_, k) => inBaseline[k]);
   if (logFloor > 0) {
     const logs = ratios.map((r) => Math.log(r));
-    const med = median(logs);
-    const scale = Math.max(1.4826 * mad(logs), logFloor);
+    const med = median(baseline(logs));
+    const scale = Math.max(1.4826 * mad(baseline(logs)), logFloor);
     return logs.map((l) => (l - med) / scale);
   }
-  const med = median(ratios);
-  const scale = (mad(ratios) + med) / 2;
+  const med = median(baseline(ratios));
+  const scale = (mad(baseline(ratios)) + med) / 2;
   return ratios.map((r) => (scale > 0 ? (r - med) / scale : 0));
 }
 
@@ -115,7 +119,7 @@ export function survivalScore(m: SurvivalMeasure | undefined, s: UmaScoring): nu
  */
 export function scoreUma(measures: readonly UmaClassMeasure[], s: UmaScoring): ModelScore {
   const ratios = measures.map((m) => ratioOf(m, s));
-  const indices = anomalyIndices(ratios, s.anomalyLogFloor);
+  const indices = anomalyIndices(ratios, s.anomalyLogFloor, anomalyBaseline(ratios, s));
   const passes = measures.map((m) => m.transferAsr === null || m.transferAsr < s.transferThreshold);
   const classes = ratios.map((r, k) => {
     const survival = survivalScore(measures[k].survival, s);
