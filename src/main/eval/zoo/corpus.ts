@@ -81,12 +81,12 @@ export function readManifest(dir: string): Manifest | null {
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Manifest) : null;
 }
 
-/** What to load for an entry: its manifest's model file, or the folder (model.json + weights.bin). */
 /** Whether a manifest's name can name an entry in a folder: no path, not empty, not hidden. */
 export function isPlainName(name: string): boolean {
   return name !== '' && basename(name) === name && !name.startsWith('.');
 }
 
+/** What to load for an entry: its manifest's model file, or the folder (model.json + weights.bin). */
 export function entryModelPath(dir: string, manifest: Manifest): string {
   const f = manifest.modelFile;
   if (f === undefined) return dir;
