@@ -7,6 +7,7 @@
  * Input: the scans `uma bench CORPUS --methods uma` cached beside each model.
  * Run: node bin/run-ts.mjs bench/baseline-caution.ts CORPUS... [--half tune|report] [--profile tuned]
  *      [--max-per-class 100] [--param NAME=VALUE]... (the measurement parameters of the cached scans)
+ *      [--archive DIR] (restores archived scans first: bench/cached-scans.ts)
  *      [--out bench/results/baseline-caution.json]
  * Writes the JSON (one row per model) and its markdown twin: per data set and architecture, how many
  * models of each outcome carry the caution.

@@ -12,7 +12,8 @@
  * order until one passes; the classes below it cannot change the score, verdict or suspected target.
  *
  * Input: the scans `uma bench CORPUS --methods METHOD` cached beside each model, with the profile and
- * measurement parameters given here (bench/cached-scans.ts: --profile, --max-per-class, --seed, --param).
+ * measurement parameters given here (bench/cached-scans.ts: --profile, --max-per-class, --seed, --param),
+ * or restored from a scan archive (--archive DIR).
  * Run: node bin/run-ts.mjs bench/reference-sweep.ts CORPUS... [--method uma|uma-noablation] [--half H]
  *        [--epochs 3,10,30] [--reference-model FILE]... [--out FILE]
  * Writes bench/results/reference-sweep.json, and .md with per data set and reference ROC-AUC / FP / FN

@@ -7,6 +7,7 @@
  * Input: the scans `uma bench CORPUS --methods uma,nc,uma-noablation` cached beside each model.
  * Run: node bin/run-ts.mjs bench/scoring-sweep.ts CORPUS... [--profile tuned] [--max-per-class 100]
  *      [--param NAME=VALUE]... (measurement parameters of the scans to re-score, as given to `uma bench`)
+ *      [--archive DIR] (restores archived scans first: bench/cached-scans.ts)
  * Writes bench/results/scoring-sweep.json and .md: every candidate's ROC-AUC / FP / FN per data set
  * on the tune half, the candidate chosen there, and the chosen and current constants on the report
  * half per attack, beside Neural Cleanse.

@@ -14,7 +14,7 @@
  * Nothing is rescanned (the scans `uma bench CORPUS --half tune|report` cached beside each model).
  *
  * Run: node bin/run-ts.mjs bench/threshold-calibration.ts CORPUS... [--margins 1,1.25,1.5,2,3]
- *      [--profile tuned] [--max-per-class 100] [--param NAME=VALUE]...
+ *      [--profile tuned] [--max-per-class 100] [--param NAME=VALUE]... [--archive DIR]
  * Writes bench/results/threshold-calibration.json and .md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
