@@ -1,15 +1,22 @@
 /**
- * What the re-scoring scripts share (bench/scoring-sweep.ts, bench/threshold-calibration.ts): their
- * command line (the corpora, the profile and measurement parameters the cached scans were made with)
- * and the records of those scans under other scoring constants. Nothing is rescanned: `uma bench`
- * caches each scan beside its model, keyed by what it measures (src/main/eval/bench.ts). With
- * `--archive DIR` each model's cache is first synced with a scan archive (src/main/eval/scan-archive.ts),
- * so a corpus rebuilt on a new machine is re-scored from the committed scans without a `uma bench` pass.
+ * What the re-scoring scripts share (bench/scoring-sweep.ts, threshold-calibration.ts, reference-sweep.ts,
+ * baseline-caution.ts): their command line (the corpora, the profile and measurement parameters the
+ * cached scans were made with) and the records of those scans under other scoring constants. Nothing
+ * is rescanned: `uma bench` caches each scan beside its model, keyed by what it measures
+ * (src/main/eval/bench.ts). With `--archive DIR` each model's cache is first synced with a scan archive
+ * (src/main/eval/scan-archive.ts), so a corpus rebuilt on a new machine is re-scored from the committed
+ * scans without a `uma bench` pass.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseParams } from '../src/main/cli/scan-options.ts';
 import { PROFILES, resolveParams, type ProfileName, type ScanParams } from '../src/shared/scan-params.ts';
-import { benchCorpus, type BenchMethod, type CorpusHalf, type ScanRecord } from '../src/main/eval/bench.ts';
+import {
+  benchCorpus,
+  logArchiveSync,
+  type BenchMethod,
+  type CorpusHalf,
+  type ScanRecord,
+} from '../src/main/eval/bench.ts';
 import { syncScanArchive } from '../src/main/eval/scan-archive.ts';
 import { listCorpus } from '../src/main/eval/zoo/corpus.ts';
 
@@ -68,15 +75,9 @@ export function cachedScans(own: NonNullable<ParseArgsConfig['options']>): Cache
   };
 }
 
-/** Syncs every model's cache in the corpora with the archive, as `uma bench --archive` does, and says what came back. */
+/** Syncs every model's cache in the corpora with the archive, as `uma bench --archive` does, and says what it did. */
 function restoreArchived(archive: string, corpora: string[]): void {
-  let restored = 0;
   for (const corpus of corpora)
-    for (const { dir, manifest } of listCorpus(corpus)) {
-      const s = syncScanArchive(archive, dir, manifest);
-      restored += s.restored.length;
-      if (s.mismatched.length > 0)
-        console.error(`${manifest.id}: archived ${s.mismatched.join(', ')} scanned another model file: not used`);
-    }
-  console.error(`${restored} scan(s) restored from ${archive}`);
+    for (const { dir, manifest } of listCorpus(corpus))
+      logArchiveSync(syncScanArchive(archive, dir, manifest), manifest.id, (line) => console.error(line));
 }

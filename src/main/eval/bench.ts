@@ -205,7 +205,8 @@ export async function benchCorpus(o: BenchOptions): Promise<ScanRecord[]> {
   return records;
 }
 
-function logArchiveSync(s: ArchiveSync, id: string, log: (line: string) => void): void {
+/** Says what syncing one model with a scan archive did (uma bench and the re-scoring scripts). */
+export function logArchiveSync(s: ArchiveSync, id: string, log: (line: string) => void): void {
   if (s.restored.length > 0) log(`${id}: ${s.restored.length} scan(s) restored from the archive`);
   if (s.archived.length > 0) log(`${id}: ${s.archived.length} scan(s) added to the archive`);
   if (s.mismatched.length > 0)
