@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { takeData } from '../src/main/engine/backend/read.ts';
 import type { ScanContext } from '../src/main/engine/scan/context.ts';
 import { cachedScan } from '../src/main/eval/bench.ts';
-import { listCorpus, type Manifest } from '../src/main/eval/zoo/corpus.ts';
+import type { Manifest } from '../src/main/eval/zoo/corpus.ts';
 import { resolveParams, type ScanParams } from '../src/shared/scan-params.ts';
 import { surveyArgs, surveyCorpus, type SurveyedModel } from './corpus-survey.ts';
 
@@ -44,9 +44,7 @@ export interface PriorModel extends SurveyedModel {
   targetRank: number | null;
 }
 
-const dirs = new Map(listCorpus(args.corpus).map((e) => [e.manifest.id, e.dir]));
-
-async function measure(ctx: ScanContext, m: Manifest): Promise<Omit<PriorModel, keyof SurveyedModel>> {
+async function measure(ctx: ScanContext, m: Manifest, dir: string): Promise<Omit<PriorModel, keyof SurveyedModel>> {
   const N = ctx.numClasses;
   const probs = await takeData(tf.tidy(() => tf.softmax(ctx.logits)));
   const wrong = new Array<number>(N).fill(0);
@@ -73,7 +71,7 @@ async function measure(ctx: ScanContext, m: Manifest): Promise<Omit<PriorModel, 
   }));
   const order = [...classes].sort((a, b) => b.meanProbability - a.meanProbability).map((c) => c.k);
   const rank = (k: number | null | undefined) => (k === null || k === undefined ? null : order.indexOf(k) + 1);
-  const cached = cachedScan(dirs.get(m.id)!, 'uma', PARAMS, SEED);
+  const cached = cachedScan(dir, 'uma', PARAMS, SEED);
   const scan = cached && { score: cached.score, flagged: cached.verdict === 'clean' ? null : cached.target };
   return {
     accuracy: 1 - errors / ctx.data.count,

@@ -77,12 +77,13 @@ export interface SurveyOptions {
 }
 
 /**
- * Measures every selected model not yet in the output file with `measure` (given the model's ScanContext) and
- * rewrites the file after each; `line` prints one line per model.
+ * Measures every selected model not yet in the output file with `measure` (given the model's ScanContext,
+ * manifest and folder, where its cached scans lie) and rewrites the file after each; `line` prints one
+ * line per model.
  */
 export async function surveyCorpus<T extends SurveyedModel>(
   o: SurveyOptions,
-  measure: (ctx: ScanContext, m: Manifest) => Promise<Omit<T, keyof SurveyedModel>>,
+  measure: (ctx: ScanContext, m: Manifest, dir: string) => Promise<Omit<T, keyof SurveyedModel>>,
   line: (row: T) => string,
 ): Promise<void> {
   const { corpus, half, only } = o.args;
@@ -107,7 +108,7 @@ export async function surveyCorpus<T extends SurveyedModel>(
       ctx.adopt(
         joinShards([await ctx.prepareShard(0, data.count, o.params.freezeRatio)], data.count, model.numClasses),
       );
-      measured = await measure(ctx, m);
+      measured = await measure(ctx, m, dir);
     } finally {
       ctx.dispose();
       model.dispose();
