@@ -2,6 +2,8 @@
  * ROC analysis of detector scores (higher = more likely trojaned): AUC by the Mann-Whitney rank
  * statistic (ties count one half), the ROC curve's points, and the confusion counts at a threshold.
  */
+import { midRanks } from './ranks.ts';
+
 export interface Scored {
   score: number;
   /** True for a trojaned model. */
@@ -16,16 +18,8 @@ export function auc(items: readonly Scored[]): number {
   const pos = items.filter((s) => s.positive).length;
   const neg = items.length - pos;
   if (pos === 0 || neg === 0) return NaN;
-  const sorted = items.map((s) => s.score).sort((a, b) => a - b);
-  // mid-rank of each distinct score (1-based), so tied scores share their average rank
-  const rankOf = new Map<number, number>();
-  for (let i = 0; i < sorted.length;) {
-    let j = i;
-    while (j < sorted.length && sorted[j] === sorted[i]) j++;
-    rankOf.set(sorted[i], (i + 1 + j) / 2);
-    i = j;
-  }
-  const rankSum = items.filter((s) => s.positive).reduce((sum, s) => sum + rankOf.get(s.score)!, 0);
+  const ranks = midRanks(items.map((s) => s.score));
+  const rankSum = items.reduce((sum, s, i) => (s.positive ? sum + ranks[i] : sum), 0);
   return (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
 }
 
