@@ -5,20 +5,23 @@
  * is rescanned: `uma bench` caches each scan beside its model, keyed by what it measures
  * (src/main/eval/bench.ts). With `--archive DIR` each model's cache is first synced with a scan archive
  * (src/main/eval/scan-archive.ts), so a corpus rebuilt on a new machine is re-scored from the committed
- * scans without a `uma bench` pass.
+ * scans without a `uma bench` pass. `defaultScans` gives the per-class scripts (reachable-classes.ts,
+ * class-calibration.ts) the default scans themselves.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseParams } from '../src/main/cli/scan-options.ts';
 import { PROFILES, resolveParams, type ProfileName, type ScanParams } from '../src/shared/scan-params.ts';
+import type { ScanResult } from '../src/shared/results.ts';
 import {
   benchCorpus,
+  cachedScan,
   logArchiveSync,
   type BenchMethod,
   type CorpusHalf,
   type ScanRecord,
 } from '../src/main/eval/bench.ts';
 import { syncScanArchive } from '../src/main/eval/scan-archive.ts';
-import { listCorpus } from '../src/main/eval/zoo/corpus.ts';
+import { listCorpus, type Manifest } from '../src/main/eval/zoo/corpus.ts';
 
 export interface CachedScans {
   corpora: string[];
@@ -80,4 +83,17 @@ function restoreArchived(archive: string, corpora: string[]): void {
   for (const corpus of corpora)
     for (const { dir, manifest } of listCorpus(corpus))
       logArchiveSync(syncScanArchive(archive, dir, manifest), manifest.id, (line) => console.error(line));
+}
+
+/** The scans `uma bench` caches by default: the default profile, 100 clean samples per class, seed 1. */
+export const DEFAULT_SCAN = { params: resolveParams({ maxPerClass: 100 }), seed: 1 } as const;
+
+/** Every model of the corpora with its cached default UMA scan (models without one are left out). */
+export function defaultScans(corpora: readonly string[]): { manifest: Manifest; scan: ScanResult }[] {
+  return corpora.flatMap((corpus) =>
+    listCorpus(corpus).flatMap(({ dir, manifest }) => {
+      const scan = cachedScan(dir, 'uma', DEFAULT_SCAN.params, DEFAULT_SCAN.seed);
+      return scan ? [{ manifest, scan }] : [];
+    }),
+  );
 }
