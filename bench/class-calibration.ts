@@ -27,7 +27,6 @@ import { rescoreResult } from '../src/main/engine/scan/anomaly.ts';
 import { thresholdFromCleanScores } from '../src/main/engine/scan/calibration.ts';
 import { halfOf } from '../src/main/eval/bench.ts';
 import { auc } from '../src/main/eval/metrics/roc.ts';
-import { transferCounts } from '../src/shared/scan-params.ts';
 import { defaultScans, DEFAULT_SCAN } from './cached-scans.ts';
 
 const { values, positionals } = parseArgs({
@@ -48,24 +47,22 @@ interface Model {
   half: string;
   positive: boolean;
   target: number | null;
+  /** The model's score as the scan and `uma calibrate` compute it (rescoreResult). */
+  score: number;
   /** Per class: its anomaly index where it passes the transfer filter, else -Infinity (never flagged). */
   classScores: number[];
 }
 
 const models: Model[] = defaultScans(positionals).map(({ manifest: m, scan }) => {
   const scored = rescoreResult(scan, PARAMS);
-  const filter = transferCounts(scan.method, PARAMS, scan.reference);
   return {
     id: m.id,
     group: `${m.recipe.dataset}/${String(m.recipe.arch ?? '')}`,
     half: halfOf(m),
     positive: m.attack !== null && m.attack !== undefined,
     target: m.attack?.target ?? null,
-    classScores: scan.classes.map((c, k) =>
-      !filter || c.transferAsr === null || c.transferAsr < PARAMS.transferThreshold
-        ? scored.classes[k].anomalyIndex
-        : -Infinity,
-    ),
+    score: scored.score,
+    classScores: scored.classes.map((c) => (c.passesFilter ? c.anomalyIndex : -Infinity)),
   };
 });
 const groups = [...new Set(models.map((m) => m.group))].sort();
@@ -79,7 +76,7 @@ function thresholds(rule: Rule, clean: readonly Model[], margin: number, classes
   if (rule === 'profile' || clean.length === 0) return new Array<number>(classes).fill(base);
   if (rule === 'per task') {
     const t = thresholdFromCleanScores(
-      clean.map((m) => Math.max(...m.classScores)),
+      clean.map((m) => m.score),
       base,
       margin,
     );

@@ -36,6 +36,8 @@ export interface ClassScore {
    * fails on M itself (ASR below survivalMinAsr).
    */
   survivalScore: number | null;
+  /** Its trigger does not transfer to the clean reference (t_k < transferThreshold, or the test did not count). */
+  passesFilter: boolean;
   flagged: boolean;
 }
 
@@ -70,14 +72,14 @@ export function ratioOf(
 }
 
 /** A class's score: its anomaly index where it passes the filter, its survival score where larger. */
-function classScore(c: ClassScore, passes: boolean): number {
-  return Math.max(passes ? c.anomalyIndex : -Infinity, c.survivalScore ?? -Infinity);
+function classScore(c: ClassScore): number {
+  return Math.max(c.passesFilter ? c.anomalyIndex : -Infinity, c.survivalScore ?? -Infinity);
 }
 
-function pickTarget(classes: ClassScore[], passes: boolean[]): Pick<ModelScore, 'score' | 'target'> {
+function pickTarget(classes: ClassScore[]): Pick<ModelScore, 'score' | 'target'> {
   let score = -Infinity;
   let target: number | null = null;
-  const of = (k: number) => classScore(classes[k], passes[k]);
+  const of = (k: number) => classScore(classes[k]);
   classes.forEach((c, k) => {
     score = Math.max(score, of(k));
     if (c.flagged && (target === null || of(k) > of(target))) target = k;
@@ -127,10 +129,11 @@ export function scoreUma(measures: readonly UmaClassMeasure[], s: UmaScoring): M
       ratio: r,
       anomalyIndex: indices[k],
       survivalScore: survival,
+      passesFilter: passes[k],
       flagged: (indices[k] > s.anomalyThreshold && passes[k]) || (survival ?? -Infinity) >= s.anomalyThreshold,
     };
   });
-  return { classes, ...pickTarget(classes, passes) };
+  return { classes, ...pickTarget(classes) };
 }
 
 /**
@@ -180,13 +183,7 @@ export function scoreNeuralCleanse(maskL1: readonly number[], threshold: number)
   const scale = 1.4826 * mad(maskL1);
   const classes = maskL1.map((l1) => {
     const anomalyIndex = scale > 0 ? (med - l1) / scale : 0;
-    return { ratio: null, anomalyIndex, survivalScore: null, flagged: anomalyIndex > threshold };
+    return { ratio: null, anomalyIndex, survivalScore: null, passesFilter: true, flagged: anomalyIndex > threshold };
   });
-  return {
-    classes,
-    ...pickTarget(
-      classes,
-      classes.map(() => true),
-    ),
-  };
+  return { classes, ...pickTarget(classes) };
 }
