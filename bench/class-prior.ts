@@ -17,14 +17,13 @@ import { takeData } from '../src/main/engine/backend/read.ts';
 import type { ScanContext } from '../src/main/engine/scan/context.ts';
 import { cachedScan } from '../src/main/eval/bench.ts';
 import type { Manifest } from '../src/main/eval/zoo/corpus.ts';
-import { resolveParams, type ScanParams } from '../src/shared/scan-params.ts';
+import { DEFAULT_SCAN } from './cached-scans.ts';
 import { surveyArgs, surveyCorpus, type SurveyedModel } from './corpus-survey.ts';
 
 const { args } = surveyArgs('class-prior');
 
-const SEED = 1;
-// The samples `uma bench` scans with: the default profile, 100 per class, seed 1.
-const PARAMS: ScanParams = resolveParams({ maxPerClass: 100 });
+// The default scan `uma bench` caches beside each model: these scripts read it and rebuild its samples.
+const { params: PARAMS, seed: SEED } = DEFAULT_SCAN;
 
 export interface PriorClass {
   k: number;

@@ -22,14 +22,13 @@ import { ablateClass } from '../src/main/engine/scan/uma/ablate.ts';
 import { invertTrigger, triggerAsr } from '../src/main/engine/scan/uma/invert.ts';
 import { cachedScan } from '../src/main/eval/bench.ts';
 import type { Manifest } from '../src/main/eval/zoo/corpus.ts';
-import { resolveParams, type ScanParams } from '../src/shared/scan-params.ts';
+import { DEFAULT_SCAN } from './cached-scans.ts';
 import { surveyArgs, surveyCorpus, type SurveyedModel } from './corpus-survey.ts';
 
 const { args } = surveyArgs('source-spread');
 
-const SEED = 1;
-// The default profile on 100 samples per class, as `uma bench` scans.
-const PARAMS: ScanParams = resolveParams({ maxPerClass: 100 });
+// The default scan `uma bench` caches beside each model: these scripts read it and rebuild its samples.
+const { params: PARAMS, seed: SEED } = DEFAULT_SCAN;
 /** How many of the scan's highest-ranked classes are measured. */
 const TOP = 3;
 
