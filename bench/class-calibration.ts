@@ -17,12 +17,16 @@
  * and the one per-task threshold (same margins, same choice). Groups are data set and architecture, as
  * `uma calibrate` advises. Nothing is rescanned: the default UMA scans cached beside each model.
  *
- * Run: node bin/run-ts.mjs bench/class-calibration.ts CORPUS... [--margins 1,1.25,1.5,2,3] [--out FILE]
- * Writes bench/results/class-calibration.json (or --out) and prints the tables.
+ * Run: node bin/run-ts.mjs bench/class-calibration.ts CORPUS... [--margins 1,1.25,1.5,2,3]
+ *        [--param NAME=VALUE]... [--out FILE]
+ * `--param` re-scores the cached scans with a score-only parameter changed (anomalyBaselineWorking,
+ * anomalyLogFloor, ...); the scans read are still the default's. Writes bench/results/class-calibration.json
+ * (or --out) and prints the tables.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseParams } from '../src/main/cli/scan-options.ts';
 import { rescoreResult } from '../src/main/engine/scan/anomaly.ts';
 import { thresholdFromCleanScores } from '../src/main/engine/scan/calibration.ts';
 import { halfOf } from '../src/main/eval/bench.ts';
@@ -33,13 +37,16 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     margins: { type: 'string', default: '1,1.25,1.5,2,3' },
+    param: { type: 'string', multiple: true, default: [] },
     out: { type: 'string', default: join(import.meta.dirname, 'results', 'class-calibration.json') },
   },
 });
-if (positionals.length === 0) throw new Error('usage: class-calibration.ts CORPUS... [--margins LIST] [--out FILE]');
+if (positionals.length === 0)
+  throw new Error('usage: class-calibration.ts CORPUS... [--margins LIST] [--param NAME=VALUE]... [--out FILE]');
 const margins = values.margins.split(',').map(Number);
 
-const PARAMS = DEFAULT_SCAN.params;
+const overrides = parseParams(values.param);
+const PARAMS = { ...DEFAULT_SCAN.params, ...overrides };
 
 interface Model {
   id: string;
@@ -151,6 +158,7 @@ function reportWith(rule: Rule, margin: number) {
     return {
       group,
       calibratedOn: calibration.map((m) => m.id),
+      thresholds: t,
       auc: auc(rows),
       fp: rows.filter((r) => !r.positive && r.flagged !== null).length,
       clean,
@@ -171,7 +179,7 @@ const results = rules.map((rule) => {
 mkdirSync(dirname(values.out), { recursive: true });
 writeFileSync(
   values.out,
-  `${JSON.stringify({ corpora: positionals, seed: DEFAULT_SCAN.seed, threshold: PARAMS.anomalyThreshold, choices, results }, null, 2)}\n`,
+  `${JSON.stringify({ corpora: positionals, overrides, seed: DEFAULT_SCAN.seed, threshold: PARAMS.anomalyThreshold, choices, results }, null, 2)}\n`,
 );
 
 const f = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : String(v));
