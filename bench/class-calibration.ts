@@ -19,8 +19,8 @@
  *
  * Run: node bin/run-ts.mjs bench/class-calibration.ts CORPUS... [--margins 1,1.25,1.5,2,3]
  *        [--param NAME=VALUE]... [--out FILE]
- * `--param` re-scores the cached scans with a score-only parameter changed (anomalyBaselineWorking,
- * anomalyLogFloor, ...); the scans read are still the default's. Writes bench/results/class-calibration.json
+ * `--param` re-scores the cached scans with a score-only parameter changed (SCORE_ONLY_PARAMS:
+ * anomalyBaselineWorking, anomalyLogFloor, ...); the scans read are still the default's. Writes bench/results/class-calibration.json
  * (or --out) and prints the tables.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -30,6 +30,7 @@ import { parseParams } from '../src/main/cli/scan-options.ts';
 import { rescoreResult } from '../src/main/engine/scan/anomaly.ts';
 import { thresholdFromCleanScores } from '../src/main/engine/scan/calibration.ts';
 import { halfOf } from '../src/main/eval/bench.ts';
+import { SCORE_ONLY_PARAMS } from '../src/shared/scan-params.ts';
 import { auc } from '../src/main/eval/metrics/roc.ts';
 import { defaultScans, DEFAULT_SCAN } from './cached-scans.ts';
 
@@ -46,6 +47,10 @@ if (positionals.length === 0)
 const margins = values.margins.split(',').map(Number);
 
 const overrides = parseParams(values.param);
+// The scans read are the default's: a parameter that changes what a scan measures would need a rescan.
+const measured = Object.keys(overrides).filter((k) => !(SCORE_ONLY_PARAMS as readonly string[]).includes(k));
+if (measured.length)
+  throw new Error(`--param ${measured.join(', ')}: not score-only (${SCORE_ONLY_PARAMS.join(', ')}); rescan instead`);
 const PARAMS = { ...DEFAULT_SCAN.params, ...overrides };
 
 interface Model {
