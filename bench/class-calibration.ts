@@ -20,8 +20,8 @@
  * Run: node bin/run-ts.mjs bench/class-calibration.ts CORPUS... [--margins 1,1.25,1.5,2,3]
  *        [--param NAME=VALUE]... [--out FILE]
  * `--param` re-scores the cached scans with a score-only parameter changed (SCORE_ONLY_PARAMS:
- * anomalyBaselineWorking, anomalyLogFloor, ...); the scans read are still the default's. Writes bench/results/class-calibration.json
- * (or --out) and prints the tables.
+ * anomalyBaselineWorking, anomalyLogFloor, ...); the scans read are still the default's.
+ * Writes bench/results/class-calibration.json (or --out) and prints the tables.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
