@@ -19,7 +19,8 @@ import { ERROR_CODES, type ErrorInfo } from './errors.ts';
 import type { ScanProgress } from './events.ts';
 import type { ClassFinding, ScanResult, ThresholdCalibrationRecord } from './results.ts';
 import {
-  CALIBRATION_MARGIN,
+  calibrationMargin,
+  CALIBRATION_RULES,
   CALIBRATION_MARGIN_MAX,
   CALIBRATION_MAX_CLEAN_SCANS,
   PARAM_INFO,
@@ -103,7 +104,9 @@ export const ScanParamOverrides = z.strictObject(paramShape);
 
 /**
  * The anomaly threshold calibrated on completed scans of known-clean models of the suspect's task
- * (docs/algorithm.md, step 5): max(the profile's threshold, margin x their largest score).
+ * (docs/algorithm.md, step 5): rule 'task', max(the profile's threshold, margin x their largest score);
+ * rule 'class', per class, max(the profile's threshold, margin x the largest index the class reached).
+ * The margin defaults to the rule's own (calibrationMargin).
  */
 export const CalibrationSpec = z
   .object({
@@ -112,10 +115,14 @@ export const CalibrationSpec = z
       .min(1)
       .max(CALIBRATION_MAX_CLEAN_SCANS)
       .refine((ids) => new Set(ids).size === ids.length, 'a clean scan is listed twice'),
-    margin: z.number().finite().min(0).max(CALIBRATION_MARGIN_MAX).default(CALIBRATION_MARGIN),
+    rule: z.enum(CALIBRATION_RULES).default('task'),
+    margin: z.number().finite().min(0).max(CALIBRATION_MARGIN_MAX).optional(),
   })
-  .strict();
+  .strict()
+  .transform((s) => ({ ...s, margin: s.margin ?? calibrationMargin(s.rule) }));
 export type CalibrationSpec = z.input<typeof CalibrationSpec>;
+/** A CalibrationSpec as the service reads it: rule and margin filled in. */
+export type ResolvedCalibrationSpec = z.output<typeof CalibrationSpec>;
 
 export const Theme = z.enum(['system', 'light', 'dark']);
 export const Settings = z.object({

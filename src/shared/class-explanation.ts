@@ -24,10 +24,17 @@ export interface ClassExplanation {
   /** Flagged with an anomaly index below BORDERLINE_FACTOR times the threshold: confirm before relying on it. */
   borderline: boolean;
   /**
-   * Anomaly index against anomalyThreshold (flagging needs index > threshold) and the statistic that made
+   * Anomaly index against the threshold (flagging needs index > threshold) and the statistic that made
    * it (anomalyLogFloor: the paper's index, a robust z of log r_k, or Neural Cleanse's); null while pending.
+   * The threshold is anomalyThreshold, or the class's own where calibrated per class (perClass true).
    */
-  anomaly: { index: number; threshold: number; above: boolean; statistic: AnomalyStatistic } | null;
+  anomaly: {
+    index: number;
+    threshold: number;
+    perClass: boolean;
+    above: boolean;
+    statistic: AnomalyStatistic;
+  } | null;
   /**
    * Transfer ASR on the clean reference against transferThreshold; null where no transfer test counts
    * (the method has none, or the reference learned too little: see the sentence).
@@ -76,11 +83,20 @@ export interface ClassExplanation {
   text: string;
 }
 
-export type Scoring = Pick<ScanResult, 'method' | 'params' | 'reference'>;
+export type Scoring = Pick<ScanResult, 'method' | 'params' | 'reference'> & Partial<Pick<ScanResult, 'calibration'>>;
 /** The stored fields of a class an explanation reads (a ClassFinding, or a signed statement's class). */
 export type ScoredClass = Pick<
   ClassFinding,
-  'asr' | 'maskL1' | 'transferAsr' | 'ratio' | 'anomalyIndex' | 'flagged' | 'survival' | 'firstPass' | 'ablationLr'
+  | 'index'
+  | 'asr'
+  | 'maskL1'
+  | 'transferAsr'
+  | 'ratio'
+  | 'anomalyIndex'
+  | 'flagged'
+  | 'survival'
+  | 'firstPass'
+  | 'ablationLr'
 >;
 
 const f2 = (x: number) => x.toFixed(2);
@@ -161,11 +177,13 @@ function triggerWords(e: ClassExplanation, nc: boolean): string {
 
 function sentence(e: ClassExplanation, k: ScoredClass, s: Scoring): string {
   const a = e.anomaly!;
+  // Where calibrated per class, the number compared is this class's own threshold: say whose it is.
+  const T = a.perClass ? `${a.threshold} (this class's calibrated threshold)` : String(a.threshold);
   const t = e.transfer;
   const nc = METHOD_STAGES[s.method].scoring === 'nc';
   const index = `anomaly index ${a.statistic === 'log-robust-z' ? '(robust z of log r) ' : ''}${f2(a.index)}`;
   if (!e.agreesWithScan) {
-    const by = `${index} ${a.above ? '>' : '<='} ${a.threshold}${t ? `, transfer ${f2(t.asr)} vs ${t.threshold}` : ''}`;
+    const by = `${index} ${a.above ? '>' : '<='} ${T}${t ? `, transfer ${f2(t.asr)} vs ${t.threshold}` : ''}`;
     return (
       `${e.outcome === 'flagged' ? 'Flagged' : 'Filtered'}: the scan ${k.flagged ? 'flagged' : 'did not flag'} this ` +
       `class, though by these thresholds (${by}) it would ${k.flagged ? 'not ' : ''}be: a scoring rule this ` +
@@ -176,11 +194,11 @@ function sentence(e: ClassExplanation, k: ScoredClass, s: Scoring): string {
   const survivalNote = v ? ` Survival test: ${survivalWords(v)}.` : '';
   if (e.outcome === 'passed') {
     // A clipped ratio is why a class with no trigger (ASR 0, a huge mask) still has an index: say so.
-    return `Passed: ${index} <= ${a.threshold}${e.ratio?.clipped ? `; ${triggerWords(e, nc)}` : ''}.${survivalNote}`;
+    return `Passed: ${index} <= ${T}${e.ratio?.clipped ? `; ${triggerWords(e, nc)}` : ''}.${survivalNote}`;
   }
   if (e.outcome === 'filtered') {
     return (
-      `Filtered: ${index} > ${a.threshold}, but the trigger also sends ${f2(t!.asr)} of images to this class on the ` +
+      `Filtered: ${index} > ${T}, but the trigger also sends ${f2(t!.asr)} of images to this class on the ` +
       `clean reference (>= ${t!.threshold}): a natural feature of the class, not a planted one.${survivalNote}`
     );
   }
@@ -189,12 +207,12 @@ function sentence(e: ClassExplanation, k: ScoredClass, s: Scoring): string {
     return (
       `Flagged by the survival test: ${survivalWords(v)}. A trigger that works through the class's own features ` +
       `stops working once they are unlearned; a backdoor's keeps working. The anomaly index is ${f2(a.index)}` +
-      `${a.above ? `, above ${a.threshold} but its trigger transfers to the clean reference` : ` (<= ${a.threshold})`}.`
+      `${a.above ? `, above ${T} but its trigger transfers to the clean reference` : ` (<= ${T})`}.`
     );
   }
   const head = e.borderline
-    ? `Flagged (borderline, below ${BORDERLINE_FACTOR} × the threshold): ${index} > ${a.threshold}`
-    : `Flagged: ${index} > ${a.threshold}`;
+    ? `Flagged (borderline, below ${BORDERLINE_FACTOR} × the threshold): ${index} > ${T}`
+    : `Flagged: ${index} > ${T}`;
   const clean = t
     ? `, and fools the clean reference on only ${f2(t.asr)} (< ${t.threshold})`
     : nc
@@ -242,16 +260,20 @@ export function explainClass(k: ScoredClass, s: Scoring): ClassExplanation {
     const text = `Pending: the anomaly index compares every class, so it is set when the last class finishes.${ablationWords(base)}`;
     return { outcome: 'pending', borderline: false, anomaly: null, agreesWithScan: true, text, ...base };
   }
+  // A per-class calibration's threshold for this class (docs/algorithm.md, step 5), as the scan scored it.
+  const own = s.calibration?.classThresholds?.[k.index];
+  const threshold = own ?? p.anomalyThreshold;
   const anomaly = {
     index: k.anomalyIndex,
-    threshold: p.anomalyThreshold,
-    above: k.anomalyIndex > p.anomalyThreshold,
+    threshold,
+    perClass: own !== undefined,
+    above: k.anomalyIndex > threshold,
     statistic: statisticOf(s),
   };
   const wouldFlag = (anomaly.above && !transfer?.transfers) || !!base.survival?.survives;
   const outcome: ClassOutcome = k.flagged ? 'flagged' : anomaly.above ? 'filtered' : 'passed';
   // Borderline by the index alone: a class the survival test flags is not judged by its index.
-  const borderline = k.flagged && !base.survival?.survives && k.anomalyIndex < p.anomalyThreshold * BORDERLINE_FACTOR;
+  const borderline = k.flagged && !base.survival?.survives && k.anomalyIndex < threshold * BORDERLINE_FACTOR;
   const e = { outcome, borderline, anomaly, agreesWithScan: wouldFlag === k.flagged, text: '', ...base };
   return { ...e, text: sentence(e, k, s) + ablationWords(e) };
 }

@@ -3,7 +3,7 @@
  * database stores and what a report signs.
  */
 import type { ClassExplanation } from './class-explanation.ts';
-import type { ScanMethod, ScanParams } from './scan-params.ts';
+import type { CalibrationRule, ScanMethod, ScanParams } from './scan-params.ts';
 
 export type Verdict = 'trojaned' | 'clean';
 
@@ -125,7 +125,10 @@ export interface ScanResult {
   classes: ClassFinding[];
   /** What makes the result doubtful (an input spec far below the best convention); absent when nothing. */
   warnings?: string[];
-  /** Where params.anomalyThreshold came from when it was calibrated on clean scans; absent otherwise. */
+  /**
+   * Where params.anomalyThreshold (rule 'task') or each class's threshold (rule 'class') came from when
+   * calibrated on clean scans; absent otherwise.
+   */
   calibration?: ThresholdCalibrationRecord;
 }
 
@@ -138,18 +141,30 @@ export interface CalibrationCleanScan {
   sha256: string;
   /** Its model score re-scored under the calibrated scan's scoring constants. */
   score: number;
+  /**
+   * Rule 'class' only: per class, its anomaly index re-scored the same way where it passed the transfer
+   * filter, null where it did not (a filtered class never sets a threshold).
+   */
+  classScores?: (number | null)[];
   finishedAt: string | null;
 }
 
 /**
  * The anomaly threshold set from completed scans of known-clean models of the suspect's task
- * (docs/algorithm.md, step 5, "Calibrating the threshold"): threshold = max(base, margin x the largest
- * clean score), rounded up to two decimals. Kept with the scan, in its result and in its signed report.
+ * (docs/algorithm.md, step 5, "Calibrating the threshold"), rounded up to two decimals. Rule 'task':
+ * threshold = max(base, margin x the largest clean score). Rule 'class': classThresholds[k] =
+ * max(base, margin x the largest index class k reached in a clean scan where it passed the filter).
+ * Kept with the scan, in its result and in its signed report.
  */
 export interface ThresholdCalibrationRecord {
+  /** Absent in records made before the per-class rule: 'task'. */
+  rule?: CalibrationRule;
   /** The profile's threshold, which the calibration never goes below. */
   base: number;
   margin: number;
+  /** The scan's anomalyThreshold: rule 'task', the calibrated one; rule 'class', the base, every class's floor. */
   threshold: number;
+  /** Rule 'class' only: the threshold each class's anomaly index is compared with. */
+  classThresholds?: number[];
   clean: CalibrationCleanScan[];
 }

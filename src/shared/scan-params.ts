@@ -373,6 +373,31 @@ export const PROFILE_NAMES = Object.keys(PROFILES) as ProfileName[];
  * CNNs 5.4, 6.0 and 17.4), and below 2.9 the third exceeds what the other two set.
  */
 export const CALIBRATION_MARGIN = 3;
+/**
+ * The per-class rule (CalibrationRule 'class'): class k's threshold is this margin times the largest
+ * index class k reached in the clean scans, never below the profile's threshold, with the index measured
+ * against the working classes alone (CLASS_CALIBRATION_SCORING). Its evidence is GTSRB's CNN halves: a
+ * clean model's false positives sit at the classes its ablation leaves reachable, the frequent ones, so
+ * one threshold per task must clear them at every class. The margin was chosen by leave-one-out on the
+ * tune half (FP 0/5, FN 0/5 at every margin 2-8) and held out on the report half: FP 0/5, FN 0/5, every
+ * trojan at its target (bench/README.md, "Four more clean GTSRB CNNs"). Not measured beyond GTSRB.
+ */
+export const CLASS_CALIBRATION_MARGIN = 2;
+/** The scoring constants the per-class rule was measured with, set on a scan it calibrates. */
+export const CLASS_CALIBRATION_SCORING: Partial<ScanParams> = { anomalyBaselineWorking: 1 };
+
+/** One threshold for every class, or one per class (docs/algorithm.md, step 5, "Calibrating the threshold"). */
+export const CALIBRATION_RULES = ['task', 'class'] as const;
+export type CalibrationRule = (typeof CALIBRATION_RULES)[number];
+
+/** A rule's default margin: the one its leave-one-out chose. */
+export const calibrationMargin = (rule: CalibrationRule) =>
+  rule === 'class' ? CLASS_CALIBRATION_MARGIN : CALIBRATION_MARGIN;
+
+/** The scoring a calibration and the scan it calibrates use: the per-class rule's constants over the profile's. */
+export function calibrationScoring(params: ScanParams, rule: CalibrationRule): ScanParams {
+  return rule === 'class' ? { ...params, ...CLASS_CALIBRATION_SCORING } : params;
+}
 /** The bounds of a calibration (scans/start's and scans/calibrate's CalibrationSpec, the new-scan form). */
 export const CALIBRATION_MARGIN_MAX = 100;
 export const CALIBRATION_MAX_CLEAN_SCANS = 64;

@@ -441,6 +441,22 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
         path: path.join(SHOTS, `${size.width}x${size.height}-new-scan-calibrated.png`),
         fullPage: true,
       });
+      // Per class: the margin follows the rule's default, and the preview is the service's per-class record.
+      await page.getByLabel('A threshold per class').check();
+      expect(await page.locator('#calibration-margin').inputValue()).toBe('2');
+      const perClass = ok(
+        await api!['scans/calibrate']({
+          calibration: { cleanScanIds: [references.scanId], rule: 'class' },
+          evidenceId: suspect.id,
+        }),
+      );
+      const raised = perClass.classThresholds!.filter((t) => t > perClass.base).length;
+      await expect
+        .poll(() => page.locator('.preview .threshold').textContent())
+        .toContain(`per class: max(base ${perClass.base.toFixed(2)}, margin 2`);
+      expect(await page.locator('.preview .threshold').textContent()).toContain(
+        `${raised} of 10 classes above the base`,
+      );
       await page.close();
     }
   }, 60_000);

@@ -196,7 +196,9 @@ export function queueScan(cdb: CaseDb, input: NewScan): ScanRecord {
       seed: input.seed,
       ...(input.calibration && {
         calibration: {
+          rule: input.calibration.rule ?? 'task',
           threshold: input.calibration.threshold,
+          ...(input.calibration.classThresholds && { classThresholds: input.calibration.classThresholds }),
           margin: input.calibration.margin,
           cleanScanIds: input.calibration.clean.map((c) => c.scanId),
         },

@@ -11,6 +11,7 @@ import {
   PROFILE_NAMES,
   PROFILES,
   SCAN_METHODS,
+  type CalibrationRule,
   type ProfileName,
   type ScanMethod,
   type ScanParams,
@@ -92,6 +93,7 @@ export const SCAN_OPTIONS = {
   param: { type: 'string', multiple: true },
   calibrate: { type: 'string' },
   'calibration-margin': { type: 'string' },
+  'per-class': { type: 'boolean' },
 } as const;
 
 export interface ScanSettings {
@@ -102,20 +104,28 @@ export interface ScanSettings {
   /** The analyst's input-spec overrides, or undefined when none was given. */
   inputSpec: { mean?: number[]; std?: number[]; classNames?: string[] } | undefined;
   /** --calibrate: the threshold from these clean scans of the case database (scans/start's calibration). */
-  calibration: { cleanScanIds: number[]; margin?: number } | undefined;
+  calibration: { cleanScanIds: number[]; rule: CalibrationRule; margin?: number } | undefined;
 }
 
-/** --calibrate ID,ID... and --calibration-margin M; the service checks the rest (completed, same task). */
-function parseCalibration(ids: string | undefined, margin: string | undefined): ScanSettings['calibration'] {
+/**
+ * --calibrate ID,ID..., --calibration-margin M and --per-class; the service checks the rest (completed,
+ * same task).
+ */
+function parseCalibration(
+  ids: string | undefined,
+  margin: string | undefined,
+  perClass: boolean | undefined,
+): ScanSettings['calibration'] {
   if (ids === undefined) {
     if (margin !== undefined) throw new UmaError('BAD_INPUT', '--calibration-margin needs --calibrate SCAN_ID,...');
+    if (perClass) throw new UmaError('BAD_INPUT', '--per-class needs --calibrate SCAN_ID,...');
     return undefined;
   }
   const cleanScanIds = ids.split(',').map((v) => parseInteger('calibrate', v.trim(), 1) as number);
   const m = margin === undefined ? undefined : Number(margin);
   if (m !== undefined && !(Number.isFinite(m) && m >= 0))
     throw new UmaError('BAD_INPUT', `--calibration-margin must be a number >= 0, not '${margin}'`);
-  return { cleanScanIds, margin: m };
+  return { cleanScanIds, rule: perClass ? 'class' : 'task', margin: m };
 }
 
 /** The values of SCAN_OPTIONS, checked: each bad one is a BAD_INPUT naming its option. */
@@ -131,6 +141,7 @@ export function parseScanSettings(values: {
   param?: string[];
   calibrate?: string;
   'calibration-margin'?: string;
+  'per-class'?: boolean;
 }): ScanSettings {
   const params = { ...parseProfile(values.profile), ...parseParams(values.param) };
   const maxPerClass = parseInteger('max-per-class', values['max-per-class'], 2);
@@ -145,6 +156,6 @@ export function parseScanSettings(values: {
     workers: parseInteger('workers', values.workers, 0),
     params,
     inputSpec: mean || std || classNames ? { mean, std, classNames } : undefined,
-    calibration: parseCalibration(values.calibrate, values['calibration-margin']),
+    calibration: parseCalibration(values.calibrate, values['calibration-margin'], values['per-class']),
   };
 }

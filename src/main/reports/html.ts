@@ -61,8 +61,8 @@ function verdictBox(s: Statement, r: ScanResult): string {
     p.verdict === 'trojaned' ? `BACKDOOR SUSPECTED${borderline ? ' (BORDERLINE)' : ''}` : 'NO BACKDOOR FOUND';
   const line =
     p.verdict === 'trojaned'
-      ? `Suspected target class: <b>${e(p.target)} (${e(p.targetName ?? '?')})</b>. Model score ${fmt(p.score, 2)} (anomaly index, threshold ${p.anomalyThreshold}${p.calibration ? ', calibrated on clean models' : ''}).`
-      : `No class exceeds the anomaly threshold ${p.anomalyThreshold}${p.calibration ? ' (calibrated on clean models)' : ''} while passing the transfer filter. Model score ${fmt(p.score, 2)}.`;
+      ? `Suspected target class: <b>${e(p.target)} (${e(p.targetName ?? '?')})</b>. Model score ${fmt(p.score, 2)} (anomaly index, threshold ${targetThreshold(p)}${calibratedWords(p, ', ', '')}).`
+      : `No class exceeds ${perClass(p) ? 'its' : 'the'} anomaly threshold${perClass(p) ? '' : ` ${p.anomalyThreshold}`}${calibratedWords(p, ' (', ')')} while passing the transfer filter. Model score ${fmt(p.score, 2)}.`;
   return `<div class="verdict ${p.verdict}"><div class="big">${head}</div><div class="line">${line}</div></div>
 <p class="conclusion"><b>In plain words:</b> ${e(conclusion(r))}</p>`;
 }
@@ -105,17 +105,51 @@ trigger (a natural feature, not a backdoor, when at or above ${s.predicate.param
 ${whyList(s)}`;
 }
 
-/** Which known-clean models set the threshold, by sha256, when it was calibrated (docs/algorithm.md, step 5). */
-function calibrationSection(p: Statement['predicate']): string {
-  const c = p.calibration;
-  if (!c) return '';
-  const largest = Math.max(...c.clean.map((k) => k.score));
-  const rows = c.clean
+const perClass = (p: Statement['predicate']) => p.calibration?.rule === 'class';
+
+/** The threshold the suspected target was compared with: its own where calibrated per class. */
+function targetThreshold(p: Statement['predicate']): number {
+  return (p.target !== null && p.calibration?.classThresholds?.[p.target]) || p.anomalyThreshold;
+}
+
+function calibratedWords(p: Statement['predicate'], open: string, close: string): string {
+  if (!p.calibration) return '';
+  return `${open}calibrated ${perClass(p) ? 'per class ' : ''}on clean models${close}`;
+}
+
+/** The per-class rule's thresholds where it raised them above the base: the classes a trojan must clear more at. */
+function classThresholdRows(p: Statement['predicate']): string {
+  const c = p.calibration!;
+  const raised = (c.classThresholds ?? [])
+    .map((t, k) => ({ k, t }))
+    .filter(({ t }) => t > c.base)
+    .sort((a, b) => b.t - a.t);
+  if (raised.length === 0) return `<p>No class's threshold is above the base ${c.base}.</p>`;
+  const name = (k: number) => p.classes.find((x) => x.index === k)?.name ?? String(k);
+  const rows = raised
+    .map(({ k, t }) => `<tr><td class="num">${k}</td><td>${e(name(k))}</td><td class="num">${t}</td></tr>`)
+    .join('');
+  return `<p>${raised.length} of ${c.classThresholds!.length} classes have a threshold above the base ${c.base}; every other class is compared with ${c.base}.</p>
+<table><tr><th>class</th><th>name</th><th>threshold</th></tr>${rows}</table>`;
+}
+
+/** The clean scans a calibration came from, one row each: scan, case, model, sha256 and score. */
+function cleanScanRows(c: NonNullable<Statement['predicate']['calibration']>): string {
+  return c.clean
     .map(
       (k) =>
         `<tr><td class="num">${k.scanId}</td><td class="num">${k.caseId}</td><td>${e(k.model)}</td><td class="hash">${e(k.sha256)}</td><td class="num">${fmt(k.score, 2)}</td></tr>`,
     )
     .join('');
+}
+
+/** Which known-clean models set the threshold, by sha256, when it was calibrated (docs/algorithm.md, step 5). */
+function calibrationSection(p: Statement['predicate']): string {
+  const c = p.calibration;
+  if (!c) return '';
+  if (perClass(p)) return classCalibrationSection(p);
+  const largest = Math.max(...c.clean.map((k) => k.score));
+  const rows = cleanScanRows(c);
   return `<h2>Threshold calibration</h2>
 <p>The anomaly threshold <b>${c.threshold}</b> was calibrated on ${c.clean.length} completed scan${c.clean.length === 1 ? '' : 's'} of models
 recorded as known clean: max(the profile's threshold ${c.base}, margin ${c.margin} × their largest score ${fmt(largest, 2)}), rounded up.
@@ -123,6 +157,20 @@ Each clean scan is re-scored under this scan's scoring constants.</p>
 <table><tr><th>scan</th><th>case</th><th>clean model</th><th>sha256</th><th>score</th></tr>${rows}</table>
 <p class="note">A threshold above the profile's trades false positives on this task's clean models for possible misses; it holds only as
 far as the clean models are of the suspect's task and kind.</p>`;
+}
+
+/** The per-class rule's section: its formula, the raised thresholds and the clean models they came from. */
+function classCalibrationSection(p: Statement['predicate']): string {
+  const c = p.calibration!;
+  const rows = cleanScanRows(c);
+  return `<h2>Threshold calibration, per class</h2>
+<p>Each class's anomaly threshold was calibrated on ${c.clean.length} completed scan${c.clean.length === 1 ? '' : 's'} of models recorded as known
+clean: max(the profile's threshold ${c.base}, margin ${c.margin} × the largest index the class reached in a clean scan where its trigger did not
+transfer), rounded up. Each clean scan is re-scored under this scan's scoring constants (anomaly indices against the working classes).</p>
+${classThresholdRows(p)}
+<table><tr><th>scan</th><th>case</th><th>clean model</th><th>sha256</th><th>largest index</th></tr>${rows}</table>
+<p class="note">A clean model's natural triggers sit at the classes its ablation leaves reachable; a raised threshold there trades false positives
+for possible misses of a backdoor aimed at that class. It holds only as far as the clean models are of the suspect's task and kind.</p>`;
 }
 
 /** Name and value, three to a row (the meanings are in \`uma help scan\`): a third of a page, not two pages. */
@@ -147,6 +195,7 @@ export function renderReportHtml(v: ReportView): string {
     name: c.name,
     value: c.anomalyIndex ?? 0,
     flagged: c.flagged === true,
+    threshold: p.calibration?.classThresholds?.[c.index],
   }));
   const architecture = p.evidence.architecture;
   const role = (name: string) => (name === architecture ? 'architecture (given beside the weights)' : 'model');

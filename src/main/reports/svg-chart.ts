@@ -1,7 +1,8 @@
 /**
  * The anomaly-index bar chart of the report as inline SVG (the report must render offline and in
  * the PDF, so no charting library): one bar per class from the zero line, flagged classes in red,
- * the flagging threshold as a dashed line.
+ * the flagging threshold as a dashed line, and a class's own threshold where a per-class calibration
+ * raised it as a short solid mark across its slot.
  */
 import { escapeHtml } from './escape.ts';
 
@@ -10,6 +11,8 @@ export interface ChartBar {
   name: string;
   value: number;
   flagged: boolean;
+  /** The class's own threshold, where a per-class calibration set one. */
+  threshold?: number;
 }
 
 const W = 720;
@@ -24,7 +27,8 @@ function niceStep(span: number): number {
 
 export function anomalyChart(bars: ChartBar[], threshold: number): string {
   const values = bars.map((b) => (Number.isFinite(b.value) ? b.value : 0));
-  const hi = Math.max(threshold * 1.2, ...values, 1);
+  const own = bars.map((b) => (b.threshold !== undefined && b.threshold !== threshold ? b.threshold : null));
+  const hi = Math.max(threshold * 1.2, ...values, ...own.map((t) => (t ?? 0) * 1.1), 1);
   const lo = Math.min(0, ...values);
   const step = niceStep(hi - lo);
   const top = Math.ceil(hi / step) * step;
@@ -54,6 +58,11 @@ export function anomalyChart(bars: ChartBar[], threshold: number): string {
     parts.push(
       `<rect x="${x.toFixed(1)}" y="${y0.toFixed(1)}" width="${barW.toFixed(1)}" height="${h.toFixed(1)}" fill="${b.flagged ? '#c62828' : '#5b7ea4'}"><title>class ${b.index} ${escapeHtml(b.name)}: ${v.toFixed(3)}</title></rect>`,
     );
+    const t = own[i];
+    if (t !== null)
+      parts.push(
+        `<line x1="${(PAD.left + i * slot + 1).toFixed(1)}" x2="${(PAD.left + (i + 1) * slot - 1).toFixed(1)}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#c62828" stroke-width="2"><title>class ${b.index} threshold ${t}</title></line>`,
+      );
     const lx = (x + barW / 2).toFixed(1);
     const ly = H - PAD.bottom + 12;
     parts.push(

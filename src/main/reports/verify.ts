@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import { sha256Hex } from '../util/digest.ts';
 import { paramsSha256 } from '../util/params-digest.ts';
 import { sha256File } from '../cases/hashing.ts';
-import { calibratedThreshold } from '../engine/scan/calibration.ts';
+import { calibratedClassThresholds, calibratedThreshold } from '../engine/scan/calibration.ts';
 import type { VerificationStatus } from '../../shared/api.ts';
 import {
   BAG_INFO,
@@ -31,6 +31,7 @@ import { ENVELOPE_PATH, keyPath } from './layout.ts';
 import { readPublicKey } from './keys.ts';
 import { zipProblems } from './zipcheck.ts';
 import { PAYLOAD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE, type Statement } from './statement.ts';
+import type { ThresholdCalibrationRecord } from '../../shared/results.ts';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
 
@@ -113,14 +114,20 @@ function calibrationProblem(p: Statement['predicate']): { status: CheckStatus; d
   const c = p.calibration;
   if (c === undefined) return { status: 'skip', detail: "not calibrated: the threshold is the profile's" };
   const scores = Array.isArray(c?.clean) ? c.clean.map((k) => k?.score) : [];
-  if (scores.length === 0 || !scores.every((x) => typeof x === 'number' && Number.isFinite(x)))
+  if (scores.length === 0 || !scores.every(isFiniteNumber))
     return { status: 'fail', detail: 'the calibration lists no clean scans with finite scores' };
-  const expected = calibratedThreshold(scores, c.base, c.margin);
+  if (!isFiniteNumber(c.base) || !isFiniteNumber(c.margin) || c.margin < 0)
+    return { status: 'fail', detail: `the calibration's base ${c.base} or margin ${c.margin} is not a number >= 0` };
   if (c.threshold !== p.parameters?.anomalyThreshold)
     return {
       status: 'fail',
       detail: `the calibrated threshold ${c.threshold} is not the scan's anomalyThreshold ${p.parameters?.anomalyThreshold}`,
     };
+  const models = `models ${c.clean.map((k) => String(k?.sha256).slice(0, 12)).join(', ')}`;
+  const rule = c.rule ?? 'task';
+  if (rule === 'class') return classCalibrationProblem(c, p.classes?.length, models);
+  if (rule !== 'task') return { status: 'fail', detail: `the calibration names an unknown rule '${String(rule)}'` };
+  const expected = calibratedThreshold(scores, c.base, c.margin);
   if (c.threshold !== expected)
     return {
       status: 'fail',
@@ -128,7 +135,38 @@ function calibrationProblem(p: Statement['predicate']): { status: CheckStatus; d
     };
   return {
     status: 'pass',
-    detail: `threshold ${c.threshold} = max(${c.base}, ${c.margin} x the largest of ${scores.length} clean scores), models ${c.clean.map((k) => String(k?.sha256).slice(0, 12)).join(', ')}`,
+    detail: `threshold ${c.threshold} = max(${c.base}, ${c.margin} x the largest of ${scores.length} clean scores), ${models}`,
+  };
+}
+
+const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+/** The per-class rule: every class's threshold recomputed from the clean scans' class indices. */
+function classCalibrationProblem(
+  c: ThresholdCalibrationRecord,
+  classes: number | undefined,
+  models: string,
+): { status: CheckStatus; detail: string } {
+  const fail = (detail: string) => ({ status: 'fail' as const, detail });
+  const perScan = c.clean.map((k) => k?.classScores);
+  const wellFormed = (v: unknown) =>
+    Array.isArray(v) && v.length === classes && v.every((x) => x === null || isFiniteNumber(x));
+  if (!perScan.every(wellFormed))
+    return fail(`a per-class calibration needs each clean scan's ${classes} class indices (a number or null)`);
+  if (!wellFormed(c.classThresholds) || !c.classThresholds!.every(isFiniteNumber))
+    return fail(`a per-class calibration needs ${classes} class thresholds`);
+  if (c.threshold !== c.base)
+    return fail(`a per-class calibration's anomalyThreshold ${c.threshold} is not its base ${c.base}`);
+  const expected = calibratedClassThresholds(perScan as (number | null)[][], c.base, c.margin);
+  const wrong = expected.findIndex((t, k) => t !== c.classThresholds![k]);
+  if (wrong >= 0)
+    return fail(
+      `class ${wrong}'s calibrated threshold ${c.classThresholds[wrong]} does not follow from its clean indices (${expected[wrong]})`,
+    );
+  const raised = c.classThresholds.filter((t) => t > c.base).length;
+  return {
+    status: 'pass',
+    detail: `per class: threshold_k = max(${c.base}, ${c.margin} x class k's largest index in ${perScan.length} clean scans), ${raised} of ${classes} above ${c.base}, ${models}`,
   };
 }
 

@@ -2,10 +2,11 @@
  * The anomaly threshold calibrated on completed scans of known-clean models recorded in the case
  * database (docs/algorithm.md, step 5, "Calibrating the threshold"): scans/calibrate previews it and
  * scans/start sets it, and the record of which scans (and which models, by sha256) it came from is
- * stored with the scan and signed in its report. The rule is the engine's (engine/scan/calibration.ts),
- * the same as `uma calibrate` on result documents.
+ * stored with the scan and signed in its report. The rules are the engine's (engine/scan/calibration.ts),
+ * the same as `uma calibrate` on result documents. `params` are the scan's: with the per-class rule,
+ * already under its scoring (calibrationScoring).
  */
-import type { CalibrationSpec } from '../../shared/api.ts';
+import type { ResolvedCalibrationSpec } from '../../shared/api.ts';
 import { UmaError } from '../../shared/errors.ts';
 import type { ThresholdCalibrationRecord } from '../../shared/results.ts';
 import type { ScanMethod, ScanParams } from '../../shared/scan-params.ts';
@@ -23,7 +24,7 @@ export interface CalibrationSuspect {
 
 export function calibrateOnScans(
   cdb: CaseDb,
-  spec: Required<CalibrationSpec>,
+  spec: ResolvedCalibrationSpec,
   method: ScanMethod,
   params: ScanParams,
   suspect?: CalibrationSuspect,
@@ -60,17 +61,20 @@ export function calibrateOnScans(
       'BAD_INPUT',
       `${names[0]} has ${results[0].classes.length} classes and the suspect model ${suspect.numClasses}: calibrate on models of its task`,
     );
-  const c = calibrateThreshold(results, names, params, spec.margin);
+  const c = calibrateThreshold(results, names, params, spec.margin, spec.rule);
   return {
+    rule: c.rule,
     base: params.anomalyThreshold,
     margin: spec.margin,
     threshold: c.threshold,
+    ...(c.classThresholds && { classThresholds: c.classThresholds }),
     clean: scans.map((s, i) => ({
       scanId: s.id,
       caseId: s.caseId,
       model: models[i].displayName,
       sha256: models[i].sha256,
       score: c.scores[i],
+      ...(c.classScores && { classScores: c.classScores[i] }),
       finishedAt: s.finished,
     })),
   };

@@ -173,6 +173,7 @@ export class JobManager {
         data,
         method: scan.method,
         params: withLegacyConstants(scan.params),
+        ...(scan.calibration && { calibration: scan.calibration }),
         seed: scan.seed,
         completed,
         reference,

@@ -78,6 +78,15 @@ describe('uma scan', () => {
     const db = ['--case', 'CLI case', '--db', join(dir, 'cases.sqlite')];
     expect(await main(['scan', 'demo', '--data', 'demo', ...TINY, ...db, '--calibrate', '1'], self.io)).toBe(2);
     expect(self.err.join('\n')).toMatch(/scan 1 is a scan of the suspect model itself/);
+    // --per-class reaches it too: another model of the task, each class against its own threshold.
+    const perClass = capture();
+    const clean = join(import.meta.dirname, '../../../resources/demo-model-clean');
+    const args = ['scan', clean, '--data', 'demo', ...TINY, ...db, '--calibrate', '1', '--per-class'];
+    expect(await main([...args, '--json', join(dir, 'p.json')], perClass.io)).toBe(0);
+    const calibrated = JSON.parse(readFileSync(join(dir, 'p.json'), 'utf8')) as ScanResult;
+    expect(calibrated.calibration).toMatchObject({ rule: 'class', margin: 2, clean: [{ scanId: 1 }] });
+    expect(calibrated.calibration?.classThresholds).toHaveLength(10);
+    expect(calibrated.params.anomalyBaselineWorking).toBe(1);
   }, 180_000);
 
   it('exits 2 with a clear message on bad input', async () => {
@@ -108,6 +117,7 @@ describe('uma scan', () => {
       [['scan', 'demo', '--data', 'demo', '--calibrate', '1'], /--calibrate needs --case/],
       [['scan', 'demo', '--data', 'demo', '--calibrate', '1,x'], /--calibrate must be an integer >= 1, not 'x'/],
       [['scan', 'demo', '--data', 'demo', '--calibration-margin', '2'], /--calibration-margin needs --calibrate/],
+      [['scan', 'demo', '--data', 'demo', '--per-class'], /--per-class needs --calibrate/],
       [
         ['scan', 'demo', '--data', 'demo', '--calibrate', '1', '--calibration-margin', 'lots'],
         /--calibration-margin must be a number >= 0/,

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UmaApi } from '../../../src/shared/api.ts';
-import { resolveParams } from '../../../src/shared/scan-params.ts';
+import { CLASS_CALIBRATION_MARGIN, CLASS_CALIBRATION_SCORING, resolveParams } from '../../../src/shared/scan-params.ts';
 import { main } from '../../../src/main/cli/index.ts';
 import { unzipBag } from '../../../src/main/reports/bagit.ts';
 import { roundThresholdUp } from '../../../src/main/engine/scan/calibration.ts';
@@ -120,6 +120,53 @@ describe('threshold calibration on recorded clean scans', () => {
     const html = Buffer.from(unzipBag(archive.bytes).get('data/report.html')!).toString('utf8');
     expect(html).toMatch(/threshold [\d.]+, calibrated on clean models|\(calibrated on clean models\)/);
     expect(html).toContain('<h2>Threshold calibration</h2>');
+    expect(html).toContain(clean.sha256);
+  }, 120_000);
+
+  it('per class: scores each class against its own threshold under the working-class baseline, and records it', async () => {
+    const { caseId, evidenceId } = await suspectCase('per-class suspect');
+    const calibration = { cleanScanIds: [clean.scanId], rule: 'class' as const };
+    const preview = ok(await api['scans/calibrate']({ calibration, params: TINY, evidenceId }));
+    const base = resolveParams(TINY).anomalyThreshold;
+    // The rule's own margin, the base as the scan's anomalyThreshold, one threshold per class.
+    expect(preview).toMatchObject({ rule: 'class', base, margin: CLASS_CALIBRATION_MARGIN, threshold: base });
+    const indices = preview.clean[0].classScores!;
+    expect(preview.classThresholds).toEqual(
+      indices.map((a) => roundThresholdUp(Math.max(base, CLASS_CALIBRATION_MARGIN * (a ?? -Infinity)))),
+    );
+    const rec = record(api);
+    const { scanId } = ok(
+      await api['scans/start']({ caseId, evidenceId, data: { kind: 'demo' }, params: TINY, workers: 2, calibration }),
+    );
+    const queued = ok(await api['scans/get']({ scanId }));
+    expect(queued.calibration).toEqual(preview);
+    // The rule's scoring is the scan's, in its parameters (and so its parameter digest).
+    expect(queued.params).toMatchObject({ anomalyThreshold: base, ...CLASS_CALIBRATION_SCORING });
+    const done = await rec.next(isType('job/done', scanId));
+    rec.stop();
+    const stored = ok(await api['scans/get']({ scanId })).result!;
+    expect(stored.calibration).toEqual(preview);
+    for (const k of stored.classes) {
+      const own = preview.classThresholds![k.index];
+      expect(k.explanation?.anomaly).toMatchObject({ threshold: own, perClass: true });
+      expect(k.flagged).toBe(k.anomalyIndex! > own && !k.explanation?.transfer?.transfers);
+      expect(k.explanation?.agreesWithScan).toBe(true);
+    }
+    expect(done.result.verdict).toBe(stored.classes.some((k) => k.flagged) ? 'trojaned' : 'clean');
+    const audit = ok(await api['audit/list']({ target: `scan:${scanId}` }));
+    expect(audit.find((a) => a.action === 'scan.queue')?.details).toMatchObject({
+      calibration: { rule: 'class', classThresholds: preview.classThresholds, cleanScanIds: [clean.scanId] },
+    });
+    const report = ok(await api['reports/create']({ scanId, examiner: 'Alice Example' }));
+    const archive = ok(await api['reports/download']({ reportId: report.id }));
+    const verified = ok(await api['reports/verify']({ archive: { bytes: new Uint8Array(archive.bytes) } }));
+    expect(verified.status).toBe('verified');
+    expect(verified.checks.find((c) => c.name === 'calibration')).toMatchObject({
+      status: 'pass',
+      detail: expect.stringMatching(/^per class: threshold_k = max\(/),
+    });
+    const html = Buffer.from(unzipBag(archive.bytes).get('data/report.html')!).toString('utf8');
+    expect(html).toContain('<h2>Threshold calibration, per class</h2>');
     expect(html).toContain(clean.sha256);
   }, 120_000);
 

@@ -31,6 +31,28 @@ describe('class explanation (UMA with the transfer filter)', () => {
     );
   });
 
+  it("a per-class calibration: each class against its own threshold, named as the class's", () => {
+    const classThresholds = result.classes.map((k) => (k.index === 3 ? 9 : 2));
+    const calibration = { rule: 'class' as const, base: 2, margin: 2, threshold: 2, classThresholds, clean: [] };
+    // Class 3's index 7.25 is above the base but not its own threshold 9: passed, as the scan scored it.
+    const e = explainClass(cls(3, { flagged: false }), { ...result, calibration });
+    expect(e).toMatchObject({
+      outcome: 'passed',
+      anomaly: { index: 7.25, threshold: 9, perClass: true, above: false },
+      agreesWithScan: true,
+    });
+    expect(e.text).toBe("Passed: anomaly index 7.25 <= 9 (this class's calibrated threshold).");
+    // A class left at the base is still compared with its own (the base), and says so.
+    const other = explainClass(cls(5, { anomalyIndex: 4, transferAsr: 0.05, flagged: true }), {
+      ...result,
+      calibration,
+    });
+    expect(other.anomaly).toMatchObject({ threshold: 2, perClass: true, above: true });
+    expect(other.text).toMatch(/^Flagged: anomaly index 4\.00 > 2 \(this class's calibrated threshold\);/);
+    // Without a per-class calibration the threshold is the scan's one anomalyThreshold.
+    expect(explainClass(cls(3), result).anomaly).toMatchObject({ threshold: 2, perClass: false });
+  });
+
   it('an anomalous class whose trigger fools the clean reference is filtered, as a natural feature', () => {
     const e = explainClass(cls(5, { anomalyIndex: 2.6, transferAsr: 0.47, flagged: false }), result);
     expect(e).toMatchObject({ outcome: 'filtered', transfer: { asr: 0.47, threshold: 0.3, transfers: true } });

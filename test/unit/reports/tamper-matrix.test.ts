@@ -29,6 +29,7 @@ import { trustedKeys, trustKey } from '../../../src/main/reports/trust.ts';
 import { verifyArchive, type Verification, type VerifyOptions } from '../../../src/main/reports/verify.ts';
 import { verify } from '../../../src/main/cli/commands/verify.ts';
 import { sha256Hex } from '../../../src/main/util/digest.ts';
+import type { ThresholdCalibrationRecord } from '../../../src/shared/results.ts';
 import { paramsSha256 } from '../../../src/main/util/params-digest.ts';
 import { exportedScan, flipped, remanifest, type Exported } from './archive-helpers.ts';
 
@@ -228,5 +229,68 @@ describe('calibration check: a calibrated threshold follows from the clean score
     expect(failed(notUsed)).toEqual(['calibration']);
     expect(calibrationCheck(notUsed)?.detail).toMatch(/is not the scan's anomalyThreshold 2/);
     expect(failed(await check(calibrated(52.2, 52.2, [])))).toEqual(['calibration']);
+  });
+});
+
+describe('calibration check, per class: every class threshold follows from the clean indices it lists', () => {
+  /** A per-class calibration over two clean scans; `edit` changes the record before it is signed. */
+  const perClass = (edit: (c: ThresholdCalibrationRecord) => void = () => undefined): BagFiles =>
+    resigned(examinerKey(x.cdb.paths.keysDir, 'Alice Example'), (st) => {
+      const p = st.predicate;
+      const n = p.classes.length;
+      // Class 0 natural in one clean model (index 9), class 1 in the other (2.5, filtered in the first).
+      const indices: (number | null)[][] = [
+        Array.from({ length: n }, (_, k) => (k === 0 ? 9 : k === 1 ? null : 0.5)),
+        Array.from({ length: n }, (_, k) => (k === 1 ? 2.5 : -1)),
+      ];
+      p.parameters = { ...p.parameters, anomalyThreshold: 2 };
+      p.parametersSha256 = paramsSha256(p.parameters, p.method, p.seed);
+      const c: ThresholdCalibrationRecord = {
+        rule: 'class',
+        base: 2,
+        margin: 2,
+        threshold: 2,
+        classThresholds: Array.from({ length: n }, (_, k) => (k === 0 ? 18 : k === 1 ? 5 : 2)),
+        clean: indices.map((classScores, i) => ({
+          scanId: i + 1,
+          caseId: 1,
+          model: `clean-${i}.onnx`,
+          sha256: String(i).repeat(64),
+          score: Math.max(...classScores.filter((s): s is number => s !== null)),
+          classScores,
+          finishedAt: null,
+        })),
+      };
+      edit(c);
+      p.calibration = c;
+    });
+  /** The calibration check's verdict, after checking that nothing else in the signed archive fails. */
+  const detail = async (files: BagFiles) => {
+    const v = await check(files);
+    expect(failed(v).filter((name) => name !== 'calibration')).toEqual([]);
+    return v.checks.find((c) => c.name === 'calibration')!;
+  };
+
+  it('passes when each class threshold is max(base, margin x the class largest clean index)', async () => {
+    expect(await detail(perClass())).toMatchObject({
+      status: 'pass',
+      detail: expect.stringMatching(/2 of \d+ above 2/),
+    });
+  });
+
+  it('fails, though validly signed, naming what does not follow', async () => {
+    const raised = await detail(perClass((c) => (c.classThresholds![1] = 3)));
+    expect(raised).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/class 1's calibrated threshold 3 .*\(5\)/),
+    });
+    const noIndices = await detail(perClass((c) => delete c.clean[1].classScores));
+    expect(noIndices.detail).toMatch(/needs each clean scan's \d+ class indices/);
+    const short = await detail(perClass((c) => c.classThresholds!.pop()));
+    expect(short.detail).toMatch(/needs \d+ class thresholds/);
+    const notBase = await detail(perClass((c) => (c.threshold = 3)));
+    expect(notBase.status).toBe('fail');
+    const rule = await detail(perClass((c) => ((c as { rule: string }).rule = 'model')));
+    expect(rule.detail).toMatch(/unknown rule 'model'/);
   });
 });

@@ -3,12 +3,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rescoreResult } from '../../../src/main/engine/scan/anomaly.ts';
-import { calibrateThreshold, thresholdFromCleanScores } from '../../../src/main/engine/scan/calibration.ts';
+import {
+  calibratedClassThresholds,
+  calibrateThreshold,
+  thresholdFromCleanScores,
+} from '../../../src/main/engine/scan/calibration.ts';
 import { main } from '../../../src/main/cli/index.ts';
 import { UmaError } from '../../../src/shared/errors.ts';
 import type { ScanResult } from '../../../src/shared/results.ts';
 import {
   CALIBRATION_MARGIN,
+  CLASS_CALIBRATION_MARGIN,
   DEFAULT_PROFILE,
   resolveParams,
   type ScanMethod,
@@ -77,6 +82,55 @@ describe('threshold calibration on known-clean scans', () => {
   });
 });
 
+/** The clean scan with class `k`'s natural trigger instead of class 0's (a trojan's target, or another clean model). */
+function naturalAt(k: number, naturalMask = 100) {
+  const scan = cleanScan(naturalMask);
+  const classes = [...scan.classes];
+  [classes[0], classes[k]] = [classes[k], classes[0]];
+  return { ...scan, classes };
+}
+
+describe('threshold calibration per class', () => {
+  it('T_k = max(base, margin x the largest index class k reached where it passed the filter), rounded up', () => {
+    expect(
+      calibratedClassThresholds(
+        [
+          [18, 1, null, -3],
+          [4, 3.001, null, -1],
+        ],
+        2,
+        2,
+      ),
+    ).toEqual([36, 6.01, 2, 2]);
+    expect(() => calibratedClassThresholds([], 2, 2)).toThrow(/at least one clean scan/);
+    expect(() => calibratedClassThresholds([[1]], 2, -1)).toThrow(/margin must be a finite number >= 0/);
+  });
+
+  it("raises only the clean models' natural classes: a trojan at another class is still flagged", () => {
+    const params = resolveParams({});
+    const c = calibrateThreshold([cleanScan(100), cleanScan(200)], ['a', 'b'], params, 1, 'class');
+    expect(c.rule).toBe('class');
+    expect(c.threshold).toBe(params.anomalyThreshold);
+    // Class 0's natural trigger (index 18 and 8) sets its threshold; class 1 (r = 0.2) reaches 2; the rest 0.
+    expect(c.classScores![0][0]).toBeCloseTo(18);
+    expect(c.classThresholds![0]).toBeCloseTo(18);
+    expect(c.classThresholds!.slice(1)).toEqual(new Array(9).fill(2));
+    // A clean model whose natural class is class 0 passes; the one per-task threshold would pass it too...
+    expect(rescoreResult(cleanScan(100), params, true, c.classThresholds).target).toBeNull();
+    // ...but a trigger as strong at class 5 is flagged per class, and missed by the per-task threshold.
+    expect(rescoreResult(naturalAt(5), params, true, c.classThresholds).target).toBe(5);
+    const task = calibrateThreshold([cleanScan(100), cleanScan(200)], ['a', 'b'], params, 1);
+    expect(rescoreResult(naturalAt(5), { ...params, anomalyThreshold: task.threshold }).target).toBeNull();
+  });
+
+  it('a class whose trigger transferred in a clean scan sets no threshold', () => {
+    const params = resolveParams({ transferThreshold: 0.01 });
+    const c = calibrateThreshold([cleanScan()], ['a'], params, 1, 'class');
+    expect(c.classScores![0]).toEqual(new Array(10).fill(null));
+    expect(c.classThresholds).toEqual(new Array(10).fill(params.anomalyThreshold));
+  });
+});
+
 describe('uma calibrate', () => {
   function capture() {
     const out: string[] = [];
@@ -109,6 +163,22 @@ describe('uma calibrate', () => {
     expect(await main(['calibrate', write('one.json', cleanScan(100))], c.io)).toBe(0);
     expect(c.out.join('\n')).toContain(`anomalyThreshold=${(18 * CALIBRATION_MARGIN).toFixed(2)}`);
     expect(c.err.join('\n')).toMatch(/one clean scan/);
+  });
+
+  it('--per-class prints the classes raised above the base and how to scan with them', async () => {
+    const c = capture();
+    const files = [write('p1.json', cleanScan(100)), write('p2.json', naturalAt(3, 300))];
+    expect(await main(['calibrate', ...files, '--per-class'], c.io)).toBe(0);
+    const text = c.out.join('\n');
+    // Margin 2 (the per-class rule's): class 0 at 2 x 18, class 3 at 2 x 4.67 (r = 1/3), rounded up, class 1 at
+    // 2 x 2 (r = 0.2).
+    expect(CLASS_CALIBRATION_MARGIN).toBe(2);
+    expect(text).toMatch(/^class 0 +threshold 36\.00$/m);
+    expect(text).toMatch(/^class 3 +threshold 9\.34$/m);
+    expect(text).toMatch(/^class 1 +threshold 4\.00$/m);
+    expect(text).toContain('per class: 3 of 10 classes above 2');
+    expect(text).toContain('--calibrate CLEAN_SCAN_IDS --per-class --calibration-margin 2');
+    expect(text).not.toContain('anomalyThreshold=');
   });
 
   it('exits 2 naming the file or option at fault', async () => {

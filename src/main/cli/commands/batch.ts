@@ -44,7 +44,7 @@ options:
 
 scan options, as for 'uma scan': --method, --seed, --workers (threads per scan on the worker),
   --max-per-class, --mean, --std, --classes, --labels, --profile, --param NAME=VALUE,
-  --calibrate SCAN_ID,... (clean scans of this case database), --calibration-margin M
+  --calibrate SCAN_ID,... (clean scans of this case database), --calibration-margin M, --per-class
 
 Exit code 0 when every scan completed, whatever the verdicts; 1 when some failed (after their
 attempts); 2 on bad input.`,

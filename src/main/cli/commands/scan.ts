@@ -8,6 +8,7 @@ import type { ScanResult } from '../../../shared/results.ts';
 import { baselineCaution } from '../../../shared/verdict-text.ts';
 import {
   CALIBRATION_MARGIN,
+  CLASS_CALIBRATION_MARGIN,
   DEFAULT_PROFILE_NAME,
   PARAM_INFO,
   PROFILES,
@@ -117,7 +118,11 @@ case database (see 'uma cases', 'uma report', 'uma verify'):
   --calibrate ID,...  set the anomaly threshold from these completed scans of known-clean models of the
                       same task, in this database (see 'uma cases'): max(the profile's threshold, M x their
                       largest score) (docs/algorithm.md, step 5); recorded and signed with the scan
-  --calibration-margin M   the margin M (default ${CALIBRATION_MARGIN})
+  --calibration-margin M   the margin M (default ${CALIBRATION_MARGIN}; ${CLASS_CALIBRATION_MARGIN} with --per-class)
+  --per-class         with --calibrate: a threshold per class, max(the profile's threshold, M x the largest
+                      index the class reached in the clean scans), the indices measured against the working
+                      classes (anomalyBaselineWorking 1); for tasks whose clean models' natural triggers sit
+                      at their frequent classes (GTSRB's CNNs: docs/algorithm.md, step 5)
 
 Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
   async run(argv, io) {

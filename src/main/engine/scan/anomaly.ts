@@ -116,10 +116,23 @@ export function survivalScore(m: SurvivalMeasure | undefined, s: UmaScoring): nu
 }
 
 /**
- * Class k is flagged when its anomaly index a_k > threshold and its trigger does not transfer, or when
- * its own trigger survives its ablation (survival score > threshold: ASR on M'_k >= survivalThreshold).
+ * Per class, the threshold its anomaly index is compared with where a per-class calibration set one
+ * (ThresholdCalibrationRecord.classThresholds; docs/algorithm.md, step 5); null: anomalyThreshold for all.
  */
-export function scoreUma(measures: readonly UmaClassMeasure[], s: UmaScoring): ModelScore {
+export type ClassThresholds = readonly number[] | null;
+
+const thresholdAt = (k: number, base: number, classThresholds: ClassThresholds) => classThresholds?.[k] ?? base;
+
+/**
+ * Class k is flagged when its anomaly index a_k > threshold (class k's own, where calibrated per class)
+ * and its trigger does not transfer, or when its own trigger survives its ablation (survival score >
+ * threshold: ASR on M'_k >= survivalThreshold).
+ */
+export function scoreUma(
+  measures: readonly UmaClassMeasure[],
+  s: UmaScoring,
+  classThresholds: ClassThresholds = null,
+): ModelScore {
   const ratios = measures.map((m) => ratioOf(m, s));
   const indices = anomalyIndices(ratios, s.anomalyLogFloor, anomalyBaseline(ratios, s));
   const passes = measures.map((m) => m.transferAsr === null || m.transferAsr < s.transferThreshold);
@@ -130,7 +143,9 @@ export function scoreUma(measures: readonly UmaClassMeasure[], s: UmaScoring): M
       anomalyIndex: indices[k],
       survivalScore: survival,
       passesFilter: passes[k],
-      flagged: (indices[k] > s.anomalyThreshold && passes[k]) || (survival ?? -Infinity) >= s.anomalyThreshold,
+      flagged:
+        (indices[k] > thresholdAt(k, s.anomalyThreshold, classThresholds) && passes[k]) ||
+        (survival ?? -Infinity) >= s.anomalyThreshold,
     };
   });
   return { classes, ...pickTarget(classes) };
@@ -146,11 +161,13 @@ export function scoreFindings(
   scoring: 'uma' | 'nc',
   params: UmaScoring,
   transferFilter: boolean,
+  classThresholds: ClassThresholds = null,
 ): ModelScore {
   if (scoring === 'nc')
     return scoreNeuralCleanse(
       findings.map((f) => f.maskL1),
       params.anomalyThreshold,
+      classThresholds,
     );
   return scoreUma(
     findings.map((f) => ({
@@ -160,6 +177,7 @@ export function scoreFindings(
       survival: f.survival,
     })),
     params,
+    classThresholds,
   );
 }
 
@@ -172,18 +190,24 @@ export function rescoreResult(
   r: Pick<ScanResult, 'method' | 'classes' | 'reference'>,
   params: ScanParams,
   withFilter = true,
+  classThresholds: ClassThresholds = null,
 ): ModelScore {
   const filter = withFilter && transferCounts(r.method, params, r.reference);
-  return scoreFindings(r.classes, METHOD_STAGES[r.method].scoring, params, filter);
+  return scoreFindings(r.classes, METHOD_STAGES[r.method].scoring, params, filter, classThresholds);
 }
 
 /** Neural Cleanse: a_k = (median - L1_k) / (1.4826 MAD), flagged when above the threshold. */
-export function scoreNeuralCleanse(maskL1: readonly number[], threshold: number): ModelScore {
+export function scoreNeuralCleanse(
+  maskL1: readonly number[],
+  threshold: number,
+  classThresholds: ClassThresholds = null,
+): ModelScore {
   const med = median(maskL1);
   const scale = 1.4826 * mad(maskL1);
-  const classes = maskL1.map((l1) => {
+  const classes = maskL1.map((l1, k) => {
     const anomalyIndex = scale > 0 ? (med - l1) / scale : 0;
-    return { ratio: null, anomalyIndex, survivalScore: null, passesFilter: true, flagged: anomalyIndex > threshold };
+    const flagged = anomalyIndex > thresholdAt(k, threshold, classThresholds);
+    return { ratio: null, anomalyIndex, survivalScore: null, passesFilter: true, flagged };
   });
   return { classes, ...pickTarget(classes) };
 }

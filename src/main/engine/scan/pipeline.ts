@@ -9,7 +9,7 @@ import os from 'node:os';
 import type { ScanEvent, StepProgress, WorkerActivity } from '../../../shared/events.ts';
 import { UmaError } from '../../../shared/errors.ts';
 import { withExplanations } from '../../../shared/class-explanation.ts';
-import type { ClassArtifacts, ClassFinding, ScanResult } from '../../../shared/results.ts';
+import type { ClassArtifacts, ClassFinding, ScanResult, ThresholdCalibrationRecord } from '../../../shared/results.ts';
 import { METHOD_STAGES, type ScanMethod, type ScanParams } from '../../../shared/scan-params.ts';
 import { currentBackend } from '../backend/index.ts';
 import { classCounts, indicesByClass, limitPerClass, requireEveryClass, type Dataset } from '../data/dataset.ts';
@@ -33,6 +33,11 @@ export interface ScanOptions {
   method?: ScanMethod;
   /** Resolved once by whoever defines the scan (src/shared/scan-params.ts resolveParams). */
   params: ScanParams;
+  /**
+   * Where the threshold was calibrated on known-clean models: with the per-class rule, each class is
+   * scored against its own threshold (classThresholds); kept in the result either way.
+   */
+  calibration?: ThresholdCalibrationRecord;
   seed?: number;
   /** Worker threads; 0 runs in this thread. Default: cores (1 on a GPU backend). */
   workers?: number;
@@ -294,7 +299,12 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
   progress({ stage: 'scoring', classIndex: null, step: 1, steps: 1 });
   const ordered = Array.from({ length: N }, (_, k) => findings.get(k)!);
   // The one scoring path: the bench's re-scoring and `uma calibrate` score stored results the same way.
-  const scored = rescoreResult({ method, classes: ordered, reference }, params);
+  const scored = rescoreResult(
+    { method, classes: ordered, reference },
+    params,
+    true,
+    opts.calibration?.classThresholds ?? null,
+  );
   const classes = ordered.map((f, k) => ({
     ...f,
     anomalyIndex: scored.classes[k].anomalyIndex,
@@ -333,6 +343,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
     stageSeconds,
     classes,
     ...(survey.warning && { warnings: [survey.warning] }),
+    ...(opts.calibration && { calibration: opts.calibration }),
   });
   emit({ type: 'done', result });
   return { result, artifacts };

@@ -6,7 +6,7 @@ import { getEvidence, rehashEvidence } from '../../cases/evidence.ts';
 import { getClassFindings, getScanResult } from '../../cases/findings.ts';
 import { getScan, listScans, queueScan, resumePlan, type ScanRecord } from '../../cases/scans.ts';
 import { dataClassNames } from '../../engine/data/index.ts';
-import { resolveParams } from '../../../shared/scan-params.ts';
+import { calibrationScoring, resolveParams } from '../../../shared/scan-params.ts';
 import { TOOL_VERSION } from '../../util/version.ts';
 import { calibrateOnScans } from '../calibration.ts';
 import { classesToCompute } from '../classes-to-compute.ts';
@@ -49,7 +49,9 @@ export async function prepareScan(
       'BAD_INPUT',
       'give either a calibration on clean scans or an anomalyThreshold, not both: the calibration sets the threshold',
     );
-  const profileParams = resolveParams(a.params as Partial<ScanParams> | undefined);
+  const requested = resolveParams(a.params as Partial<ScanParams> | undefined);
+  // The per-class rule scores the scan as it was measured (CLASS_CALIBRATION_SCORING): visible in its parameters.
+  const profileParams = a.calibration ? calibrationScoring(requested, a.calibration.rule) : requested;
   const data = materializeData(uploadsDir(ctx), a.data);
   const labels = labelsOf(a.data);
   // Refused here at once when the stored copy changed (audited); the job re-hashes again just
@@ -98,7 +100,8 @@ export function scanHandlers(ctx: ServiceContext): HandlerGroup<Calls> {
     },
     'scans/calibrate': ({ calibration, method, params, evidenceId }) => {
       const ev = evidenceId === undefined ? undefined : getEvidence(cdb, evidenceId);
-      return calibrateOnScans(cdb, calibration, method, resolveParams(params as Partial<ScanParams> | undefined), ev);
+      const scoring = calibrationScoring(resolveParams(params as Partial<ScanParams> | undefined), calibration.rule);
+      return calibrateOnScans(cdb, calibration, method, scoring, ev);
     },
     'scans/cancel': ({ jobId }) => {
       if (!jobs.cancel(jobId)) throw new UmaError('NOT_FOUND', `no queued or running job ${jobId}`);
