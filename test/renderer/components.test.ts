@@ -335,6 +335,18 @@ describe('AnomalyChart', () => {
     w.unmount();
     expect(echarts.getInstanceByDom(el)).toBeUndefined();
   });
+
+  it("marks each class's own threshold where a per-class calibration raised it above the line", () => {
+    const cs = classes();
+    const classThresholds = cs.map((k) => (k.index === 1 ? 9.5 : 2));
+    const w = mount(AnomalyChart, { props: { classes: cs, threshold: 2, classThresholds }, attachTo: document.body });
+    const chart = echarts.getInstanceByDom(w.find('.chart').element as HTMLElement)!;
+    const option = chart.getOption() as { series: { type: string; data: unknown[] }[] };
+    expect(option.series[1].type).toBe('scatter');
+    expect(option.series[1].data).toEqual(cs.map((k) => (k.index === 1 ? 9.5 : null)));
+    expect(w.text()).toContain("its class's threshold, at least 2");
+    w.unmount();
+  });
 });
 
 describe('ZoomDialog', () => {

@@ -171,3 +171,23 @@ export function calibrationRecord(): ThresholdCalibrationRecord {
     ],
   };
 }
+
+/**
+ * The same two clean scans calibrated per class (margin 2): each class's threshold is max(2, 2 x the
+ * largest index it reached where its trigger passed the filter, null where not), rounded up. Six of the
+ * ten classes are raised, one more than a line names.
+ */
+export function classCalibrationRecord(): ThresholdCalibrationRecord {
+  const [a, b] = calibrationRecord().clean;
+  return {
+    rule: 'class',
+    base: 2,
+    margin: 2,
+    threshold: 2,
+    classThresholds: [2, 9.2, 2, 4.5, 2, 11.6, 3.1, 2, 2.5, 6],
+    clean: [
+      { ...a, score: 5.8, classScores: [0.5, 4.6, null, 2.25, 0.8, 5.8, 1.55, null, 1.25, 3] },
+      { ...b, score: 2.4, classScores: [0.9, 1.2, 0.3, null, 0.4, 2.1, 0.7, 0.2, null, 2.4] },
+    ],
+  };
+}

@@ -4,11 +4,15 @@ import { caseAuditEntries } from '../../src/renderer/src/lib/audit.ts';
 import {
   calibrationProblem,
   calibrationSpec,
+  calibrationSummary,
   cleanCandidates,
   emptyCalibration,
   marginError,
+  raisedClasses,
+  raisedList,
   thresholdFormula,
   withoutCalibratedKey,
+  withRule,
 } from '../../src/renderer/src/lib/calibration.ts';
 import { demoCaseName, DEMO_CASE } from '../../src/renderer/src/lib/demo.ts';
 import { duration, fingerprint, pct, when } from '../../src/renderer/src/lib/format.ts';
@@ -17,7 +21,7 @@ import { defaultValues, paramError, paramOverrides } from '../../src/renderer/sr
 import { href, parseHash } from '../../src/renderer/src/lib/routes.ts';
 import { shortcutFor } from '../../src/renderer/src/lib/shortcuts.ts';
 import { nextSort, sortFindings } from '../../src/renderer/src/lib/sort.ts';
-import { calibrationRecord, caseDetail, classes, finding, scanSummary } from './fixtures.ts';
+import { calibrationRecord, caseDetail, classCalibrationRecord, classes, finding, scanSummary } from './fixtures.ts';
 
 describe('routes', () => {
   it('round-trips every route with params and query through the hash', () => {
@@ -146,19 +150,40 @@ describe('fingerprint', () => {
 });
 
 describe('threshold calibration choice', () => {
-  it('starts at the default margin with no scans, and is sent only once complete and within bounds', () => {
+  it('starts at one threshold for the task, its default margin and no scans, and is sent only once complete and within bounds', () => {
     const c = emptyCalibration();
-    expect(c).toEqual({ cleanScanIds: [], margin: '3' });
+    expect(c).toEqual({ cleanScanIds: [], rule: 'task', margin: '3' });
     expect(calibrationProblem(c)).toMatch(/at least one/);
     expect(calibrationSpec(c)).toBeNull();
-    expect(calibrationSpec({ cleanScanIds: [8, 9], margin: ' 2.5 ' })).toEqual({ cleanScanIds: [8, 9], margin: 2.5 });
+    expect(calibrationSpec({ cleanScanIds: [8, 9], rule: 'task', margin: ' 2.5 ' })).toEqual({
+      cleanScanIds: [8, 9],
+      rule: 'task',
+      margin: 2.5,
+    });
+    expect(calibrationSpec({ cleanScanIds: [8], rule: 'class', margin: '2' })).toEqual({
+      cleanScanIds: [8],
+      rule: 'class',
+      margin: 2,
+    });
     expect(marginError('')).toBe('required');
     expect(marginError('x')).toBe('not a number');
     expect(marginError('101')).toBe('from 0 to 100');
-    expect(calibrationSpec({ cleanScanIds: [8], margin: '-1' })).toBeNull();
-    expect(calibrationProblem({ cleanScanIds: Array.from({ length: 65 }, (_, i) => i + 1), margin: '3' })).toMatch(
-      /at most 64/,
-    );
+    expect(calibrationSpec({ cleanScanIds: [8], rule: 'task', margin: '-1' })).toBeNull();
+    expect(
+      calibrationProblem({ cleanScanIds: Array.from({ length: 65 }, (_, i) => i + 1), rule: 'task', margin: '3' }),
+    ).toMatch(/at most 64/);
+  });
+  it("switches the margin to the new rule's default unless the analyst typed one", () => {
+    const perClass = withRule({ ...emptyCalibration(), cleanScanIds: [8] }, 'class');
+    expect(perClass).toEqual({ cleanScanIds: [8], rule: 'class', margin: '2' });
+    expect(withRule(perClass, 'task')).toEqual({ cleanScanIds: [8], rule: 'task', margin: '3' });
+    // Still the old default, however written, or blank: it follows the rule.
+    expect(withRule({ cleanScanIds: [], rule: 'task', margin: ' 3.0 ' }, 'class').margin).toBe('2');
+    expect(withRule({ cleanScanIds: [], rule: 'class', margin: '' }, 'task').margin).toBe('3');
+    // Typed by the analyst, even a value that is the other rule's default, or not yet a number: kept as typed.
+    expect(withRule({ cleanScanIds: [], rule: 'task', margin: '4.5' }, 'class').margin).toBe('4.5');
+    expect(withRule({ cleanScanIds: [], rule: 'class', margin: '3' }, 'task').margin).toBe('3');
+    expect(withRule({ cleanScanIds: [], rule: 'task', margin: '2,5' }, 'class').margin).toBe('2,5');
   });
   it('offers completed scans of the method, not of the suspect evidence, newest first', () => {
     const scans = [
@@ -174,5 +199,41 @@ describe('threshold calibration choice', () => {
   it('drops only the threshold from the overrides, and writes the rule with its numbers', () => {
     expect(withoutCalibratedKey({ anomalyThreshold: 4, inversionSteps: 60 })).toEqual({ inversionSteps: 60 });
     expect(thresholdFormula(calibrationRecord())).toBe('max(base 2.00, margin 3 × largest 5.80)');
+    expect(thresholdFormula(classCalibrationRecord())).toBe(
+      "per class: max(base 2.00, margin 2 × the class's largest clean index); 6 of 10 classes above the base",
+    );
+  });
+  it('lists the classes raised above the base, highest first, the top few and how many more', () => {
+    const r = classCalibrationRecord();
+    expect(raisedClasses(r)).toEqual([
+      { index: 5, threshold: 11.6 },
+      { index: 1, threshold: 9.2 },
+      { index: 9, threshold: 6 },
+      { index: 3, threshold: 4.5 },
+      { index: 6, threshold: 3.1 },
+      { index: 8, threshold: 2.5 },
+    ]);
+    expect(raisedList(r)).toBe(
+      'class 5 (11.60), class 1 (9.20), class 9 (6.00), class 3 (4.50), class 6 (3.10) and 1 more',
+    );
+    expect(raisedList(r, 2)).toBe('class 5 (11.60), class 1 (9.20) and 4 more');
+    // A tie is listed by class index; a class at the base is not raised.
+    const tie = { ...r, classThresholds: [2, 4, 2, 4] };
+    expect(raisedList(tie)).toBe('class 1 (4.00), class 3 (4.00)');
+    expect(raisedList({ ...r, classThresholds: [2, 2, 2] })).toBe('');
+    expect(raisedList(calibrationRecord())).toBe('');
+  });
+  it("says where a scan's threshold came from: one number for the task, the raised classes per class", () => {
+    expect(calibrationSummary(calibrationRecord())).toBe(
+      'Threshold 17.40 calibrated on 2 clean scans (margin 3, base 2.00)',
+    );
+    expect(calibrationSummary(classCalibrationRecord())).toBe(
+      'Threshold per class, calibrated on 2 clean scans (margin 2, base 2.00); 6 of 10 classes above the base: ' +
+        'class 5 (11.60), class 1 (9.20), class 9 (6.00), class 3 (4.50), class 6 (3.10) and 1 more',
+    );
+    const none = { ...classCalibrationRecord(), classThresholds: Array(10).fill(2) };
+    expect(calibrationSummary({ ...none, clean: none.clean.slice(0, 1) })).toBe(
+      'Threshold per class, calibrated on 1 clean scan (margin 2, base 2.00); 0 of 10 classes above the base',
+    );
   });
 });

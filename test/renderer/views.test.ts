@@ -11,7 +11,17 @@ import TriggerGalleryView from '../../src/renderer/src/views/TriggerGalleryView.
 import WelcomeView from '../../src/renderer/src/views/WelcomeView.vue';
 import { PREVIEW_DELAY_MS } from '../../src/renderer/src/lib/calibration.ts';
 import type { CaseSummary } from '../../src/shared/api.ts';
-import { calibrationRecord, caseDetail, evidence, finding, PNG, result, scanDetail, scanSummary } from './fixtures.ts';
+import {
+  calibrationRecord,
+  caseDetail,
+  classCalibrationRecord,
+  evidence,
+  finding,
+  PNG,
+  result,
+  scanDetail,
+  scanSummary,
+} from './fixtures.ts';
 import { install } from './setup.ts';
 
 function at(hash: string): void {
@@ -186,7 +196,7 @@ describe('new scan form: threshold calibrated on clean scans', () => {
     await settle();
     // Both picks within the preview's delay: one question.
     expect(fake.argsOf('scans/calibrate')).toEqual([
-      { calibration: { cleanScanIds: [8, 9], margin: 3 }, method: 'uma', params: {}, evidenceId: 3 },
+      { calibration: { cleanScanIds: [8, 9], rule: 'task', margin: 3 }, method: 'uma', params: {}, evidenceId: 3 },
     ]);
     const preview = w.find('.calibration .preview');
     expect(preview.find('.threshold').text()).toBe('Threshold = max(base 2.00, margin 3 × largest 5.80) = 17.40');
@@ -199,14 +209,63 @@ describe('new scan form: threshold calibrated on clean scans', () => {
 
     await w.find('#calibration-margin').setValue('2.5');
     await settle();
-    expect(fake.argsOf('scans/calibrate').at(-1)?.calibration).toEqual({ cleanScanIds: [8, 9], margin: 2.5 });
+    expect(fake.argsOf('scans/calibrate').at(-1)?.calibration).toEqual({
+      cleanScanIds: [8, 9],
+      rule: 'task',
+      margin: 2.5,
+    });
 
     await w.find('form').trigger('submit');
     await flushPromises();
     const start = fake.argsOf('scans/start')[0];
-    expect(start.calibration).toEqual({ cleanScanIds: [8, 9], margin: 2.5 });
+    expect(start.calibration).toEqual({ cleanScanIds: [8, 9], rule: 'task', margin: 2.5 });
     expect(start.params).toEqual({});
     expect(window.location.hash).toBe('#/scans/12/live');
+  });
+
+  it('asks for and starts with a threshold per class when chosen, at its own default margin, and previews the raised classes', async () => {
+    const { fake, w } = await calibrating({
+      'scans/calibrate': ({ calibration }) =>
+        calibration.rule === 'class' ? classCalibrationRecord() : calibrationRecord(),
+    });
+    const rule = (r: string) => w.find(`input[name=calibration-rule][value=${r}]`);
+    expect((rule('task').element as HTMLInputElement).checked).toBe(true);
+    expect(w.find('fieldset.rule').text()).toContain('working classes');
+    await pick(w, 8);
+    await pick(w, 9);
+    await rule('class').setValue(true);
+    await settle();
+    // The margin field still held the task rule's default: it moves to the per-class rule's.
+    expect((w.find('#calibration-margin').element as HTMLInputElement).value).toBe('2');
+    expect(w.find('#calibration-margin-help').text()).toContain('Default 2.');
+    expect(fake.argsOf('scans/calibrate')).toEqual([
+      { calibration: { cleanScanIds: [8, 9], rule: 'class', margin: 2 }, method: 'uma', params: {}, evidenceId: 3 },
+    ]);
+    // No single number stands for the threshold: the formula counts the raised classes, and a line names them.
+    const preview = w.find('.calibration .preview');
+    expect(preview.find('.threshold').text()).toBe(
+      "Threshold per class: max(base 2.00, margin 2 × the class's largest clean index); 6 of 10 classes above the base",
+    );
+    expect(preview.find('.threshold strong').exists()).toBe(false);
+    expect(preview.find('.raised').text()).toBe(
+      'Raised: class 5 (11.60), class 1 (9.20), class 9 (6.00), class 3 (4.50), class 6 (3.10) and 1 more',
+    );
+
+    await w.find('form').trigger('submit');
+    await flushPromises();
+    expect(fake.argsOf('scans/start')[0].calibration).toEqual({ cleanScanIds: [8, 9], rule: 'class', margin: 2 });
+  });
+
+  it('keeps a margin the analyst typed when the rule changes', async () => {
+    const { fake, w } = await calibrating({ 'scans/calibrate': () => calibrationRecord() });
+    await pick(w, 8);
+    await w.find('#calibration-margin').setValue('4');
+    await w.find('input[name=calibration-rule][value=class]').setValue(true);
+    await settle();
+    expect((w.find('#calibration-margin').element as HTMLInputElement).value).toBe('4');
+    expect(fake.argsOf('scans/calibrate').at(-1)?.calibration).toEqual({ cleanScanIds: [8], rule: 'class', margin: 4 });
+    // The task rule's preview has no raised classes to list.
+    expect(w.find('.calibration .preview .raised').exists()).toBe(false);
   });
 
   it("shows the service's refusal inline", async () => {
@@ -455,6 +514,22 @@ describe('results, gallery and comparison', () => {
     expect(plain.find('.facts .calibration').exists()).toBe(false);
     expect(plain.find('.facts').text()).not.toContain('calibrated');
     plain.unmount();
+  });
+
+  it("says a per-class calibration's threshold is per class and names the raised classes, not the base as the threshold", async () => {
+    const calibrated = { ...scanDetail(), result: { ...result(), calibration: classCalibrationRecord() } };
+    const fake = install({ 'scans/get': () => calibrated });
+    at('#/scans/5');
+    const w = mount(ResultsView, { global: { plugins: [fake.pinia] } });
+    await flushPromises();
+    const facts = w.find('.facts .calibration');
+    expect(facts.text()).toContain(
+      'Threshold per class, calibrated on 2 clean scans (margin 2, base 2.00); 6 of 10 classes above the base: ' +
+        'class 5 (11.60), class 1 (9.20), class 9 (6.00), class 3 (4.50), class 6 (3.10) and 1 more',
+    );
+    expect(facts.text()).not.toContain('Threshold 2.00');
+    expect(facts.findAll('tbody tr').map((r) => r.attributes('data-scan'))).toEqual(['8', '9']);
+    w.unmount();
   });
 
   it('loads the asked-for class first in the gallery and puts classes in the comparison', async () => {
