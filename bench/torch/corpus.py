@@ -79,12 +79,19 @@ def main():
     p.add_argument('--out', default=os.path.join(REPO, '.cache', 'torch-corpus'))
     p.add_argument('--data-root', default=DEFAULT_DATA_ROOT)
     p.add_argument('--only', help='build only the entries whose id contains this string')
+    p.add_argument('--ids', help='build only these entries, by exact id, comma-separated (clean-1 is not clean-13)')
     p.add_argument('--no-floors', action='store_true',
                    help='keep every first attempt, whatever its accuracy and ASR (tests and dry runs)')
     p.add_argument('--list', action='store_true', help='print the entry ids and halves, train nothing')
     a = p.parse_args()
     with open(a.recipes) as f:
         recipes = [r for r in expand(json.load(f)) if not a.only or a.only in entry_id(r)]
+    if a.ids:
+        wanted = a.ids.split(',')
+        unknown = sorted(set(wanted) - {entry_id(r) for r in recipes})
+        if unknown:
+            raise SystemExit(f"corpus.py: no recipe entry {', '.join(unknown)} in {a.recipes}")
+        recipes = [r for r in recipes if entry_id(r) in wanted]
     if a.list:
         for r in recipes:
             print(entry_id(r), half_of(r))

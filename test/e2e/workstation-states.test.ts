@@ -457,6 +457,10 @@ describe.skipIf(skip !== null)('workstation states in Chromium against uma serve
       expect(await page.locator('.preview .threshold').textContent()).toContain(
         `${raised} of 10 classes above the base`,
       );
+      await page.screenshot({
+        path: path.join(SHOTS, `${size.width}x${size.height}-new-scan-calibrated-per-class.png`),
+        fullPage: true,
+      });
       await page.close();
     }
   }, 60_000);
