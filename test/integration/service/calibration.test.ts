@@ -157,6 +157,13 @@ describe('threshold calibration on recorded clean scans', () => {
     expect(audit.find((a) => a.action === 'scan.queue')?.details).toMatchObject({
       calibration: { rule: 'class', classThresholds: preview.classThresholds, cleanScanIds: [clean.scanId] },
     });
+    const out: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: () => undefined, isTTY: false };
+    expect(await main(['cases', '--db', path.join(home, 'cases.sqlite')], io)).toBe(0);
+    const raised = preview.classThresholds!.filter((t) => t > base).length;
+    expect(out.find((l) => l.startsWith(`  scan ${scanId} `))).toContain(
+      `threshold per class (${raised} above ${base}) calibrated on scans ${clean.scanId}`,
+    );
     const report = ok(await api['reports/create']({ scanId, examiner: 'Alice Example' }));
     const archive = ok(await api['reports/download']({ reportId: report.id }));
     const verified = ok(await api['reports/verify']({ archive: { bytes: new Uint8Array(archive.bytes) } }));

@@ -9,6 +9,16 @@ import { listScans } from '../../cases/scans.ts';
 import { defaultDbPath } from '../../cases/paths.ts';
 import { synchronousRun, type Command } from '../command.ts';
 import { chainStatusLine } from './audit.ts';
+import type { ThresholdCalibrationRecord } from '../../../shared/results.ts';
+
+/**
+ * A calibration's threshold in a line; per class the scan's own is only every class's floor, so the
+ * classes raised above it are counted instead.
+ */
+function statedThreshold(c: ThresholdCalibrationRecord): string {
+  if (c.rule !== 'class') return String(c.threshold);
+  return `per class (${c.classThresholds?.filter((t) => t > c.base).length ?? 0} above ${c.base})`;
+}
 
 export const cases: Command = {
   name: 'cases',
@@ -82,7 +92,7 @@ break is). The database defaults to $UMA_HOME/cases.sqlite, else
             : '';
           const reports = s.reports.length ? `  reports ${s.reports.length}` : '';
           const calibrated = s.calibration
-            ? `  threshold ${s.calibration.threshold} calibrated on scans ${s.calibration.clean.map((k) => k.scanId).join(',')}`
+            ? `  threshold ${statedThreshold(s.calibration)} calibrated on scans ${s.calibration.clean.map((k) => k.scanId).join(',')}`
             : '';
           io.out(
             `  scan ${s.id}  evidence ${s.evidenceId}  ${s.method}  ${s.status}${verdict}${calibrated}  started ${s.started ?? '-'}${reports}${s.error ? `  (${s.error})` : ''}`,
