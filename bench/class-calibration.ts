@@ -1,6 +1,8 @@
 /**
- * The anomaly threshold calibrated per class on known-clean models (issue 18): a pilot beside
- * `uma calibrate`'s one threshold per task (bench/threshold-calibration.ts). On GTSRB a clean model's
+ * The anomaly threshold calibrated per class on known-clean models (issue 18), measured beside
+ * `uma calibrate`'s one threshold per task (bench/threshold-calibration.ts): the evidence for the
+ * calibration's rule 'class' (`uma calibrate --per-class`), whose rounding it shares
+ * (engine/scan/calibration.ts, calibratedThreshold and calibratedClassThresholds). On GTSRB a clean model's
  * false positive is a class its ablation leaves reachable, and which classes those are follows how
  * often the model saw them (bench/reachable-classes.ts: GTSRB's most frequent classes, in clean and
  * trojaned models alike). One threshold per task has to clear the highest of them (3 x 17.4 on the
@@ -28,7 +30,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseParams } from '../src/main/cli/scan-options.ts';
 import { rescoreResult } from '../src/main/engine/scan/anomaly.ts';
-import { thresholdFromCleanScores } from '../src/main/engine/scan/calibration.ts';
+import { calibratedClassThresholds, calibratedThreshold } from '../src/main/engine/scan/calibration.ts';
 import { halfOf } from '../src/main/eval/bench.ts';
 import { SCORE_ONLY_PARAMS } from '../src/shared/scan-params.ts';
 import { auc } from '../src/main/eval/metrics/roc.ts';
@@ -61,8 +63,8 @@ interface Model {
   target: number | null;
   /** The model's score as the scan and `uma calibrate` compute it (rescoreResult). */
   score: number;
-  /** Per class: its anomaly index where it passes the transfer filter, else -Infinity (never flagged). */
-  classScores: number[];
+  /** Per class: its anomaly index where it passes the transfer filter, else null (never flagged). */
+  classScores: (number | null)[];
 }
 
 const models: Model[] = defaultScans(positionals).map(({ manifest: m, scan }) => {
@@ -74,7 +76,7 @@ const models: Model[] = defaultScans(positionals).map(({ manifest: m, scan }) =>
     positive: m.attack !== null && m.attack !== undefined,
     target: m.attack?.target ?? null,
     score: scored.score,
-    classScores: scored.classes.map((c) => (c.passesFilter ? c.anomalyIndex : -Infinity)),
+    classScores: scored.classes.map((c) => (c.passesFilter ? c.anomalyIndex : null)),
   };
 });
 const groups = [...new Set(models.map((m) => m.group))].sort();
@@ -87,23 +89,28 @@ function thresholds(rule: Rule, clean: readonly Model[], margin: number, classes
   const base = PARAMS.anomalyThreshold;
   if (rule === 'profile' || clean.length === 0) return new Array<number>(classes).fill(base);
   if (rule === 'per task') {
-    const t = thresholdFromCleanScores(
+    const t = calibratedThreshold(
       clean.map((m) => m.score),
       base,
       margin,
     );
     return new Array<number>(classes).fill(t);
   }
-  return Array.from({ length: classes }, (_, k) =>
-    Math.max(base, margin * Math.max(...clean.map((m) => m.classScores[k]))),
+  return calibratedClassThresholds(
+    clean.map((m) => m.classScores),
+    base,
+    margin,
   );
 }
+/** Each class's index over its threshold (a filtered class never counts): flagged above 1. */
+const over = (m: Model, t: readonly number[]) => m.classScores.map((s, k) => (s ?? -Infinity) / t[k]);
 /** The model's score against per-class thresholds: flagged above 1. */
-const scoreAgainst = (m: Model, t: readonly number[]) => Math.max(...m.classScores.map((s, k) => s / t[k]));
+const scoreAgainst = (m: Model, t: readonly number[]) => Math.max(...over(m, t));
 const flaggedClass = (m: Model, t: readonly number[]) => {
+  const r = over(m, t);
   let best: number | null = null;
-  m.classScores.forEach((s, k) => {
-    if (s > t[k] && (best === null || s / t[k] > m.classScores[best] / t[best])) best = k;
+  r.forEach((x, k) => {
+    if (x > 1 && (best === null || x > r[best])) best = k;
   });
   return best;
 };
