@@ -24,6 +24,7 @@ import {
   startScan,
   type ResumePlan,
 } from '../cases/scans.ts';
+import { scoredResult } from '../engine/scan/anomaly.ts';
 import type { ServiceContext } from './context.ts';
 import { validateArgs } from './dispatch.ts';
 import { prepareScan } from './handlers/scans.ts';
@@ -93,7 +94,15 @@ export function remoteScans(ctx: ServiceContext): RemoteScans {
       return true;
     },
     complete(scanId, result) {
-      completeScan(cdb, scanId, result);
+      // The worker was sent the scan's parameters, not its calibration record: a per-class calibration's
+      // thresholds are this database's, so its classes are flagged here (the task rule's is in the parameters;
+      // explanations are derived when the stored result is read).
+      const classThresholds = getScan(cdb, scanId).calibration?.classThresholds;
+      completeScan(
+        cdb,
+        scanId,
+        classThresholds ? { ...result, ...scoredResult(result, result.params, classThresholds) } : result,
+      );
     },
     fail(scanId, message) {
       failScan(cdb, scanId, message);

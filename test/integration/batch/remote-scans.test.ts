@@ -9,10 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ApiEvent, BatchInfo } from '../../../src/shared/api.ts';
-import type { ClassFinding } from '../../../src/shared/results.ts';
+import type { ClassFinding, ScanResult, ThresholdCalibrationRecord } from '../../../src/shared/results.ts';
+import type { ScanParams } from '../../../src/shared/scan-params.ts';
 import { writeManifest } from '../../../src/main/cases/batches.ts';
 import { interruptScan } from '../../../src/main/cases/scans.ts';
 import { startService, type Service } from '../../../src/main/service/index.ts';
+import { scoredResult } from '../../../src/main/engine/scan/anomaly.ts';
 
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'uma-remote-scans-'));
 const dbPath = path.join(home, 'cases.sqlite');
@@ -140,6 +142,71 @@ describe('remote scans in the service', () => {
       await svc.close();
     }
   });
+
+  it(
+    "a per-class calibrated batch scan is flagged by the coordinator's class thresholds, not the worker's base",
+    { timeout: 120_000 },
+    async () => {
+      const svc = await open();
+      try {
+        // One real worker run gives the findings, artifacts and result a worker sends.
+        const events: ApiEvent[] = [];
+        const off = svc.on((e) => events.push(e));
+        const args = await demoScanArgs(svc, 'Per-class batch');
+        const run = await svc.remote.startWithCheckpoint(args, []);
+        const done = await ended(events, run.jobId);
+        off();
+        if (done.type !== 'job/done') throw new Error('the worker scan did not finish');
+        const sent = events.flatMap((e) =>
+          e.type === 'job/class-result' && e.jobId === run.jobId ? [{ finding: e.finding, artifacts: e.images }] : [],
+        );
+        // Measures set so that class 3 has a natural trigger in the clean model and the suspect alike
+        // (index far above 2, the same in both), every other class none.
+        const measures = (f: ClassFinding): ClassFinding => ({
+          ...f,
+          asr: f.index === 3 ? 1 : 0.05,
+          maskL1: f.index === 3 ? 10 : 300,
+          transferAsr: 0,
+        });
+        /** What a worker hands its coordinator: these measures, scored against the parameters it was sent. */
+        const fromWorker = (params: ScanParams): ScanResult => {
+          const r = { ...done.result, params, classes: done.result.classes.map(measures) };
+          return { ...r, ...scoredResult(r, params, null) };
+        };
+        const complete = (scanId: number, params: ScanParams) => {
+          for (const c of sent) svc.remote.record(scanId, { ...c, finding: measures(c.finding) });
+          svc.remote.complete(scanId, fromWorker(params));
+        };
+        const paramsOf = async (scanId: number) =>
+          await call<{ params: ScanParams; calibration: ThresholdCalibrationRecord | null }>(svc, 'scans/get', {
+            scanId,
+          });
+
+        // The clean reference, recorded as a batch scan too, then the suspect calibrated per class on it.
+        const cleanEv = await call<{ id: number }>(svc, 'evidence/add', {
+          caseId: args.caseId,
+          source: { kind: 'demo', which: 'clean' },
+        });
+        const clean = await svc.remote.queue({ ...args, evidenceId: cleanEv.id }, 'batch-test-per-class');
+        complete(clean.scanId, (await paramsOf(clean.scanId)).params);
+        const calibration = { cleanScanIds: [clean.scanId], rule: 'class' as const };
+        const suspect = await svc.remote.queue({ ...args, calibration }, 'batch-test-per-class');
+        const record = await paramsOf(suspect.scanId);
+        const worker = fromWorker(record.params);
+        // The fixture bites: against the base the worker flags class 3; its own threshold is twice its index.
+        expect(worker.classes[3].flagged).toBe(true);
+        expect(record.calibration!.classThresholds![3]).toBeGreaterThan(worker.classes[3].anomalyIndex!);
+        complete(suspect.scanId, record.params);
+
+        const got = await call<{ result: ScanResult }>(svc, 'scans/get', { scanId: suspect.scanId });
+        expect(got.result.classes.map((k) => k.flagged)).toEqual(new Array(10).fill(false));
+        expect(got.result).toMatchObject({ verdict: 'clean', target: null, calibration: record.calibration });
+        for (const k of got.result.classes) expect(k.explanation?.agreesWithScan).toBe(true);
+      } finally {
+        await svc.close();
+      }
+    },
+  );
 
   it(
     "a worker scan that backed off keeps both passes of the checkpoint and computes only the second pass's rest",

@@ -196,6 +196,29 @@ export function rescoreResult(
   return scoreFindings(r.classes, METHOD_STAGES[r.method].scoring, params, filter, classThresholds);
 }
 
+/**
+ * A result's verdict, score, target and per-class index and flag from its classes' measures: what runScan
+ * sets, and what a result measured on another host (a batch worker, which is sent the parameters but not
+ * a per-class calibration's thresholds) is scored to again by the database that holds the calibration.
+ */
+export function scoredResult(
+  r: Pick<ScanResult, 'method' | 'classes' | 'reference'>,
+  params: ScanParams,
+  classThresholds: ClassThresholds,
+): Pick<ScanResult, 'verdict' | 'score' | 'target' | 'classes'> {
+  const scored = rescoreResult(r, params, true, classThresholds);
+  return {
+    verdict: scored.target === null ? 'clean' : 'trojaned',
+    score: scored.score,
+    target: scored.target,
+    classes: r.classes.map((f, k) => ({
+      ...f,
+      anomalyIndex: scored.classes[k].anomalyIndex,
+      flagged: scored.classes[k].flagged,
+    })),
+  };
+}
+
 /** Neural Cleanse: a_k = (median - L1_k) / (1.4826 MAD), flagged when above the threshold. */
 export function scoreNeuralCleanse(
   maskL1: readonly number[],

@@ -17,7 +17,7 @@ import { surveyInputConventions, type InputSurvey } from '../model/input-convent
 import type { Classifier, ModelSource } from '../model/types.ts';
 import { deriveSeed } from '../random.ts';
 import { backoffEnabled, firstPassFailures, nextPass, withFirstPass, type ScanPass } from './ablation-backoff.ts';
-import { rescoreResult, ratioOf } from './anomaly.ts';
+import { ratioOf, scoredResult } from './anomaly.ts';
 import { artifactDigests, triggerArtifacts } from './artifacts.ts';
 import { sha256Hex } from '../../util/digest.ts';
 import { joinShards, ScanContext, shardRanges, type AblationInputs } from './context.ts';
@@ -299,20 +299,14 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
   progress({ stage: 'scoring', classIndex: null, step: 1, steps: 1 });
   const ordered = Array.from({ length: N }, (_, k) => findings.get(k)!);
   // The one scoring path: the bench's re-scoring and `uma calibrate` score stored results the same way.
-  const scored = rescoreResult(
+  const scored = scoredResult(
     { method, classes: ordered, reference },
     params,
-    true,
     opts.calibration?.classThresholds ?? null,
   );
-  const classes = ordered.map((f, k) => ({
-    ...f,
-    anomalyIndex: scored.classes[k].anomalyIndex,
-    flagged: scored.classes[k].flagged,
-  }));
   const finished = new Date();
   const result: ScanResult = withExplanations({
-    verdict: scored.target === null ? 'clean' : 'trojaned',
+    verdict: scored.verdict,
     score: scored.score,
     target: scored.target,
     method,
@@ -341,7 +335,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
     },
     reference,
     stageSeconds,
-    classes,
+    classes: scored.classes,
     ...(survey.warning && { warnings: [survey.warning] }),
     ...(opts.calibration && { calibration: opts.calibration }),
   });
