@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
 import { caseAuditEntries } from '../../src/renderer/src/lib/audit.ts';
+import { raisedClasses } from '../../src/shared/calibration-record.ts';
 import {
   calibrationProblem,
   calibrationSpec,
@@ -8,7 +9,6 @@ import {
   cleanCandidates,
   emptyCalibration,
   marginError,
-  raisedClasses,
   raisedList,
   thresholdFormula,
   withoutCalibratedKey,

@@ -5,6 +5,7 @@
  */
 import { METHOD_LABELS, PARAM_INFO, type ScanParams } from '../../shared/scan-params.ts';
 import type { ScanResult } from '../../shared/results.ts';
+import { raisedClasses, ruleOf } from '../../shared/calibration-record.ts';
 import { explainClass, type ClassOutcome } from '../../shared/class-explanation.ts';
 import { conclusion } from '../../shared/verdict-text.ts';
 import type { StoredArtifact } from '../cases/findings.ts';
@@ -105,7 +106,7 @@ trigger (a natural feature, not a backdoor, when at or above ${s.predicate.param
 ${whyList(s)}`;
 }
 
-const perClass = (p: Statement['predicate']) => p.calibration?.rule === 'class';
+const perClass = (p: Statement['predicate']) => p.calibration !== undefined && ruleOf(p.calibration) === 'class';
 
 /** The threshold the suspected target was compared with: its own where calibrated per class. */
 function targetThreshold(p: Statement['predicate']): number {
@@ -120,14 +121,14 @@ function calibratedWords(p: Statement['predicate'], open: string, close: string)
 /** The per-class rule's thresholds where it raised them above the base: the classes a trojan must clear more at. */
 function classThresholdRows(p: Statement['predicate']): string {
   const c = p.calibration!;
-  const raised = (c.classThresholds ?? [])
-    .map((t, k) => ({ k, t }))
-    .filter(({ t }) => t > c.base)
-    .sort((a, b) => b.t - a.t);
+  const raised = raisedClasses(c);
   if (raised.length === 0) return `<p>No class's threshold is above the base ${c.base}.</p>`;
   const name = (k: number) => p.classes.find((x) => x.index === k)?.name ?? String(k);
   const rows = raised
-    .map(({ k, t }) => `<tr><td class="num">${k}</td><td>${e(name(k))}</td><td class="num">${t}</td></tr>`)
+    .map(
+      ({ index, threshold }) =>
+        `<tr><td class="num">${index}</td><td>${e(name(index))}</td><td class="num">${threshold}</td></tr>`,
+    )
     .join('');
   return `<p>${raised.length} of ${c.classThresholds!.length} classes have a threshold above the base ${c.base}; every other class is compared with ${c.base}.</p>
 <table><tr><th>class</th><th>name</th><th>threshold</th></tr>${rows}</table>`;

@@ -32,6 +32,7 @@ import { readPublicKey } from './keys.ts';
 import { zipProblems } from './zipcheck.ts';
 import { PAYLOAD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE, type Statement } from './statement.ts';
 import type { ThresholdCalibrationRecord } from '../../shared/results.ts';
+import { raisedClasses } from '../../shared/calibration-record.ts';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
 
@@ -163,7 +164,7 @@ function classCalibrationProblem(
     return fail(
       `class ${wrong}'s calibrated threshold ${c.classThresholds[wrong]} does not follow from its clean indices (${expected[wrong]})`,
     );
-  const raised = c.classThresholds.filter((t) => t > c.base).length;
+  const raised = raisedClasses(c).length;
   return {
     status: 'pass',
     detail: `per class: threshold_k = max(${c.base}, ${c.margin} x class k's largest index in ${perScan.length} clean scans), ${raised} of ${classes} above ${c.base}, ${models}`,

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
+import { raisedClasses } from '../../../shared/calibration-record.ts';
 import { UmaError } from '../../../shared/errors.ts';
 import type { ScanResult } from '../../../shared/results.ts';
 import {
@@ -102,8 +103,8 @@ clean scans are recorded: uma scan MODEL --case C --calibrate CLEAN_SCAN_IDS --p
     positionals.forEach((f, i) => io.out(`${f.padEnd(width)}  score ${c.scores[i].toFixed(2)}${model(results[i])}`));
     if (results.length === 1) io.err('uma calibrate: one clean scan: the threshold rests on a single model');
     if (c.classThresholds) {
-      const raised = c.classThresholds.map((t, k) => ({ t, k })).filter(({ t }) => t > params.anomalyThreshold);
-      raised.forEach(({ t, k }) => io.out(`class ${k}  threshold ${t.toFixed(2)}`));
+      const raised = raisedClasses({ base: params.anomalyThreshold, classThresholds: c.classThresholds });
+      raised.forEach(({ index, threshold }) => io.out(`class ${index}  threshold ${threshold.toFixed(2)}`));
       io.out(
         `per class: ${raised.length} of ${c.classThresholds.length} classes above ${params.anomalyThreshold} = max(${params.anomalyThreshold}, ${margin} x the class's largest clean index); the rest ${params.anomalyThreshold}`,
       );

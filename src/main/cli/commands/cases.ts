@@ -9,6 +9,7 @@ import { listScans } from '../../cases/scans.ts';
 import { defaultDbPath } from '../../cases/paths.ts';
 import { synchronousRun, type Command } from '../command.ts';
 import { chainStatusLine } from './audit.ts';
+import { raisedClasses, ruleOf } from '../../../shared/calibration-record.ts';
 import type { ThresholdCalibrationRecord } from '../../../shared/results.ts';
 
 /**
@@ -16,8 +17,8 @@ import type { ThresholdCalibrationRecord } from '../../../shared/results.ts';
  * classes raised above it are counted instead.
  */
 function statedThreshold(c: ThresholdCalibrationRecord): string {
-  if (c.rule !== 'class') return String(c.threshold);
-  return `per class (${c.classThresholds?.filter((t) => t > c.base).length ?? 0} above ${c.base})`;
+  if (ruleOf(c) !== 'class') return String(c.threshold);
+  return `per class (${raisedClasses(c).length} above ${c.base})`;
 }
 
 export const cases: Command = {

@@ -6,6 +6,7 @@
  * service refuses both together.
  */
 import type { CalibrationSpec, ScanSummary } from '../../../shared/api.ts';
+import { raisedClasses, ruleOf } from '../../../shared/calibration-record.ts';
 import type { ThresholdCalibrationRecord } from '../../../shared/results.ts';
 import {
   calibrationMargin,
@@ -91,17 +92,6 @@ export function withoutCalibratedKey<T extends Partial<Record<ParamKey, unknown>
 
 /** How long the preview waits after the last edit, so typing a margin asks the service once. */
 export const PREVIEW_DELAY_MS = 300;
-
-/** Records made before the per-class rule have none: they are 'task'. */
-export const ruleOf = (r: ThresholdCalibrationRecord): CalibrationRule => r.rule ?? 'task';
-
-/** The classes the per-class rule raised above the base, highest threshold first (lowest index on a tie). */
-export function raisedClasses(r: ThresholdCalibrationRecord): { index: number; threshold: number }[] {
-  return (r.classThresholds ?? [])
-    .map((threshold, index) => ({ index, threshold }))
-    .filter((c) => c.threshold > r.base)
-    .sort((a, b) => b.threshold - a.threshold || a.index - b.index);
-}
 
 /** "5 of 43 classes above the base". */
 function aboveBase(r: ThresholdCalibrationRecord): string {

@@ -1,0 +1,22 @@
+/**
+ * What a threshold calibration record says (docs/algorithm.md, step 5, "Calibrating the threshold"),
+ * read one way by the report, `uma verify`, the CLI and the UI.
+ */
+import type { ThresholdCalibrationRecord } from './results.ts';
+import type { CalibrationRule } from './scan-params.ts';
+
+/** Records made before the per-class rule have none: they are 'task'. */
+export const ruleOf = (r: Pick<ThresholdCalibrationRecord, 'rule'>): CalibrationRule => r.rule ?? 'task';
+
+/**
+ * The classes a per-class calibration raised above its base, highest threshold first (lowest index on a
+ * tie): the classes where a trojan must clear a higher bar. Empty for the one-threshold rule.
+ */
+export function raisedClasses(
+  r: Pick<ThresholdCalibrationRecord, 'base' | 'classThresholds'>,
+): { index: number; threshold: number }[] {
+  return (r.classThresholds ?? [])
+    .map((threshold, index) => ({ index, threshold }))
+    .filter((c) => c.threshold > r.base)
+    .sort((a, b) => b.threshold - a.threshold || a.index - b.index);
+}
