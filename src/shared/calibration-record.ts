@@ -5,6 +5,13 @@
 import type { ThresholdCalibrationRecord } from './results.ts';
 import type { CalibrationRule } from './scan-params.ts';
 
+/** The threshold class k's index is compared with: its own where calibrated per class, else the scan's. */
+export const classThreshold = (
+  c: Pick<ThresholdCalibrationRecord, 'classThresholds'> | undefined,
+  k: number,
+  base: number,
+): number => c?.classThresholds?.[k] ?? base;
+
 /** Records made before the per-class rule have none: they are 'task'. */
 export const ruleOf = (r: Pick<ThresholdCalibrationRecord, 'rule'>): CalibrationRule => r.rule ?? 'task';
 

@@ -8,6 +8,7 @@
  * know yet) it says so instead of contradicting the verdict. A new scoring parameter adds one comparison
  * here.
  */
+import { classThreshold } from './calibration-record.ts';
 import type { ClassFinding, ScanResult } from './results.ts';
 import { backoffFailed, METHOD_STAGES, transferCounts } from './scan-params.ts';
 
@@ -261,12 +262,11 @@ export function explainClass(k: ScoredClass, s: Scoring): ClassExplanation {
     return { outcome: 'pending', borderline: false, anomaly: null, agreesWithScan: true, text, ...base };
   }
   // A per-class calibration's threshold for this class (docs/algorithm.md, step 5), as the scan scored it.
-  const own = s.calibration?.classThresholds?.[k.index];
-  const threshold = own ?? p.anomalyThreshold;
+  const threshold = classThreshold(s.calibration, k.index, p.anomalyThreshold);
   const anomaly = {
     index: k.anomalyIndex,
     threshold,
-    perClass: own !== undefined,
+    perClass: s.calibration?.classThresholds !== undefined,
     above: k.anomalyIndex > threshold,
     statistic: statisticOf(s),
   };

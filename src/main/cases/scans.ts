@@ -6,6 +6,7 @@
  */
 import os from 'node:os';
 import type { ScanResult, ThresholdCalibrationRecord } from '../../shared/results.ts';
+import { ruleOf } from '../../shared/calibration-record.ts';
 import type { ScanMethod, ScanParams } from '../../shared/scan-params.ts';
 import { UmaError } from '../../shared/errors.ts';
 import { appendAudit } from './audit.ts';
@@ -196,7 +197,7 @@ export function queueScan(cdb: CaseDb, input: NewScan): ScanRecord {
       seed: input.seed,
       ...(input.calibration && {
         calibration: {
-          rule: input.calibration.rule ?? 'task',
+          rule: ruleOf(input.calibration),
           threshold: input.calibration.threshold,
           ...(input.calibration.classThresholds && { classThresholds: input.calibration.classThresholds }),
           margin: input.calibration.margin,

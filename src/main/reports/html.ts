@@ -5,7 +5,7 @@
  */
 import { METHOD_LABELS, PARAM_INFO, type ScanParams } from '../../shared/scan-params.ts';
 import type { ScanResult } from '../../shared/results.ts';
-import { raisedClasses, ruleOf } from '../../shared/calibration-record.ts';
+import { classThreshold, raisedClasses, ruleOf } from '../../shared/calibration-record.ts';
 import { explainClass, type ClassOutcome } from '../../shared/class-explanation.ts';
 import { conclusion } from '../../shared/verdict-text.ts';
 import type { StoredArtifact } from '../cases/findings.ts';
@@ -110,7 +110,7 @@ const perClass = (p: Statement['predicate']) => p.calibration !== undefined && r
 
 /** The threshold the suspected target was compared with: its own where calibrated per class. */
 function targetThreshold(p: Statement['predicate']): number {
-  return (p.target !== null && p.calibration?.classThresholds?.[p.target]) || p.anomalyThreshold;
+  return p.target === null ? p.anomalyThreshold : classThreshold(p.calibration, p.target, p.anomalyThreshold);
 }
 
 function calibratedWords(p: Statement['predicate'], open: string, close: string): string {

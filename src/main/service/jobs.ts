@@ -201,14 +201,9 @@ export class JobManager {
           }
         },
       });
-      const { calibration } = completeScan(cdb, scanId, result);
-      // With what the case adds to the engine's result: where the threshold came from (completeScan stores it too).
-      this.emit({
-        type: 'job/done',
-        jobId: job.jobId,
-        scanId,
-        result: calibration ? { ...result, calibration } : result,
-      });
+      // The engine's result already holds the scan's calibration record (runScan was given it).
+      completeScan(cdb, scanId, result);
+      this.emit({ type: 'job/done', jobId: job.jobId, scanId, result });
     } catch (err) {
       const error = toErrorInfo(err);
       this.endAfterError(scanId, job, error.code === 'CANCELLED' && !job.stopping ? 'cancelled' : error.message);
