@@ -20,7 +20,7 @@ import type { ScanMethod, ScanParams } from '../../shared/scan-params.ts';
 import type { Dataset } from '../engine/data/index.ts';
 import { loadModelFile } from '../engine/model/load.ts';
 import type { DetectionRecord } from './metrics/detection.ts';
-import { rescoreResult } from '../engine/scan/anomaly.ts';
+import { rescoreResult, verdictOf } from '../engine/scan/anomaly.ts';
 import { backoffEnabled, backsOff, withFirstPass } from '../engine/scan/ablation-backoff.ts';
 import { AUTHORS_PROFILE, backoffPassParams, resolveParams, SCORE_ONLY_PARAMS } from '../../shared/scan-params.ts';
 import { paramsSha256 } from '../util/params-digest.ts';
@@ -93,7 +93,7 @@ export function scoreRecord(
   params: ScanParams,
 ): Pick<ScanRecord, 'score' | 'verdict' | 'suspected'> {
   const s = rescoreResult({ ...r, method: SCANNED_FOR[method] }, params, !method.endsWith('-nofilter'));
-  return { score: s.score, verdict: s.target === null ? 'clean' : 'trojaned', suspected: s.target };
+  return { score: s.score, verdict: verdictOf(s), suspected: s.target };
 }
 
 /**

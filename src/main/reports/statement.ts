@@ -7,7 +7,7 @@
  * payload is the statement's canonical JSON.
  */
 import type { ExplainedFinding, ExplainedResult } from '../../shared/class-explanation.ts';
-import type { ArtifactKind, ThresholdCalibrationRecord, Verdict } from '../../shared/results.ts';
+import type { ArtifactKind, ScanResult, ThresholdCalibrationRecord, Verdict } from '../../shared/results.ts';
 import type { ScanMethod, ScanParams } from '../../shared/scan-params.ts';
 import type { AuditHead } from '../cases/audit.ts';
 import { canonicalJson, sha256Hex } from '../util/digest.ts';
@@ -70,6 +70,11 @@ export interface ScanPredicate {
   target: number | null;
   targetName: string | null;
   anomalyThreshold: number;
+  /**
+   * The clean reference model the transfer filter used (its accuracy decides whether the filter counted:
+   * referenceMinAccuracy); absent in statements signed before it was recorded.
+   */
+  reference?: ScanResult['reference'];
   /** Where anomalyThreshold came from when it was calibrated on clean scans (the clean models by sha256). */
   calibration?: ThresholdCalibrationRecord;
   classes: PredicateClass[];
@@ -148,6 +153,7 @@ export function buildStatement(i: StatementInput): Statement {
       target: result.target,
       targetName: target?.name ?? null,
       anomalyThreshold: scan.params.anomalyThreshold,
+      reference: result.reference,
       ...(scan.calibration && { calibration: scan.calibration }),
       classes: result.classes.map((c) => ({
         index: c.index,

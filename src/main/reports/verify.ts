@@ -30,9 +30,11 @@ import { decodeBase64Strict, keyidOf, serializeEnvelope, verifyEnvelope, type Ds
 import { ENVELOPE_PATH, keyPath } from './layout.ts';
 import { readPublicKey } from './keys.ts';
 import { zipProblems } from './zipcheck.ts';
-import { PAYLOAD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE, type Statement } from './statement.ts';
+import { PAYLOAD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE, type PredicateClass, type Statement } from './statement.ts';
 import type { ThresholdCalibrationRecord } from '../../shared/results.ts';
-import { raisedClasses } from '../../shared/calibration-record.ts';
+import { classThreshold, raisedClasses } from '../../shared/calibration-record.ts';
+import { METHOD_STAGES } from '../../shared/scan-params.ts';
+import { rescoreResult, verdictOf } from '../engine/scan/anomaly.ts';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
 
@@ -141,6 +143,67 @@ function calibrationProblem(p: Statement['predicate']): { status: CheckStatus; d
 }
 
 const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+/** Equal up to the last bits a recomputation in another order could change. */
+const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+
+/**
+ * The verdict must follow from the measures it is drawn from: every class's anomaly index and flag, the
+ * score, the target and the verdict are recomputed from each class's ASR, |mask|, transfer ASR and
+ * survival under the signed parameters and, with the per-class rule, the calibrated thresholds, by the
+ * scan's one scoring path (scoredResult; docs/algorithm.md, steps 4-5). A statement that says otherwise,
+ * even one validly signed, was not scored by this tool.
+ */
+function scoringProblem(p: Statement['predicate']): { status: CheckStatus; detail: string } {
+  const fail = (detail: string) => ({ status: 'fail' as const, detail });
+  if (!Object.hasOwn(METHOD_STAGES, p.method))
+    return fail(`the statement names an unknown method '${String(p.method)}'`);
+  const classes = Array.isArray(p.classes) ? p.classes : [];
+  const measured = (c: PredicateClass) =>
+    isFiniteNumber(c?.asr) && isFiniteNumber(c.maskL1) && (c.transferAsr === null || isFiniteNumber(c.transferAsr));
+  if (classes.length < 2 || !classes.every(measured))
+    return fail("the statement does not list each class's ASR, |mask| and transfer ASR");
+  // Whether the transfer filter counted depends on the reference's accuracy only where a minimum is set.
+  const referenceDecides = METHOD_STAGES[p.method].transferFilter && (p.parameters?.referenceMinAccuracy ?? 0) > 0;
+  if (p.reference === undefined && referenceDecides)
+    return {
+      status: 'skip',
+      detail: `signed before the reference model was recorded, and referenceMinAccuracy ${p.parameters.referenceMinAccuracy} decides whether the transfer filter counted`,
+    };
+  // As the scan did (runScan): the per-class thresholds where the record has them.
+  const thresholds = p.calibration?.classThresholds ?? null;
+  const s = rescoreResult(
+    { method: p.method, classes, reference: p.reference ?? null },
+    p.parameters,
+    true,
+    thresholds,
+  );
+  const verdict = verdictOf(s);
+  const threshold = (k: number) => classThreshold(p.calibration, k, p.parameters.anomalyThreshold);
+  const problems = [
+    ...classes.flatMap((c, k) => {
+      const { anomalyIndex, flagged } = s.classes[k];
+      if (!isFiniteNumber(c.anomalyIndex) || !close(c.anomalyIndex, anomalyIndex))
+        return [`class ${k}'s anomaly index is ${c.anomalyIndex}, its measures give ${anomalyIndex}`];
+      if (c.flagged !== flagged)
+        return [
+          `class ${k} is ${c.flagged ? 'flagged' : 'not flagged'}, its measures say ${flagged ? 'flagged' : 'not flagged'} (index ${anomalyIndex} against threshold ${threshold(k)})`,
+        ];
+      return [];
+    }),
+    ...(p.verdict !== verdict ? [`the verdict is ${p.verdict}, the measures give ${verdict}`] : []),
+    ...(p.target !== s.target ? [`the target is ${p.target}, the measures give ${s.target}`] : []),
+    ...(!isFiniteNumber(p.score) || !close(p.score, s.score)
+      ? [`the score is ${p.score}, the measures give ${s.score}`]
+      : []),
+  ];
+  if (problems.length) return fail(problems.join('; '));
+  const flagged = s.classes.filter((c) => c.flagged).length;
+  return {
+    status: 'pass',
+    detail: `${verdict}${s.target === null ? '' : ` at class ${s.target}`}, score ${s.score}: each of ${classes.length} classes' index and flag (${flagged} flagged) follow from its measures under the signed parameters${thresholds ? ' and per-class thresholds' : ''}`,
+  };
+}
 
 /** The per-class rule: every class's threshold recomputed from the clean scans' class indices. */
 function classCalibrationProblem(
@@ -332,6 +395,8 @@ export async function verifyArchive(zip: Uint8Array, opts: VerifyOptions = {}): 
     );
     const calibration = calibrationProblem(p);
     add('calibration', calibration.status, calibration.detail);
+    const scoring = scoringProblem(p);
+    add('verdict', scoring.status, scoring.detail);
 
     const referenced = new Set<string>();
     const triggerProblems: string[] = [];

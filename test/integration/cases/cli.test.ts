@@ -35,6 +35,7 @@ beforeAll(async () => {
     stamped: 1,
     target: 1,
     modelSha256: sha256Hex(fs.readFileSync(model)),
+    scored: true,
   });
   ({ scanId } = await recordScanResult(cdb, {
     caseName: 'CLI case',
@@ -54,7 +55,7 @@ describe('uma cases / report / verify', () => {
     expect(t.lines[0]).toMatch(/^case 1 {2}CLI case {2}examiner Bob/);
     expect(t.lines[1]).toContain(`sha256 ${sha256Hex(fs.readFileSync(model))}`);
     expect(t.lines[2]).toMatch(
-      /scan 1 {2}evidence 1 {2}uma {2}completed {2}trojaned {2}score 7\.25 {2}target 1 \(automobile\)/,
+      /scan 1 {2}evidence 1 {2}uma {2}completed {2}trojaned {2}score 23\.01 {2}target 1 \(automobile\)/,
     );
     expect(t.lines.at(-1)).toMatch(/^audit log: \d+ entries, chain intact, head \d+ anchored$/);
     const j = io();
@@ -82,7 +83,7 @@ describe('uma cases / report / verify', () => {
     expect(r.lines.at(-1)).toContain(`--trust ${pub}`);
     const v = io();
     expect(await verify.run([out, '--model', model, '--trust', pub], v)).toBe(0);
-    expect(v.lines.filter((l) => l.startsWith('PASS'))).toHaveLength(16);
+    expect(v.lines.filter((l) => l.startsWith('PASS'))).toHaveLength(17); // every check but calibration (skip)
     expect(await verify.run([out, '--db', db], io())).toBe(0); // Bob's key is this workstation's own
     expect(v.lines.at(-1)).toMatch(
       /^VERIFIED {2}.*scan 1, verdict trojaned, suspected target 1 \(automobile\); signed by Bob/,

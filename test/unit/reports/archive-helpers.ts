@@ -36,6 +36,7 @@ export async function exportedScan(
     stamped: opts.stamped ?? 1,
     modelSha256: sha256Hex(fs.readFileSync(model)),
     target: 2,
+    scored: true,
   });
   const { scanId } = await recordScanResult(cdb, {
     caseName: 'Case 2026-117',

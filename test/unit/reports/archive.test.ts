@@ -106,7 +106,7 @@ describe('signed archive', () => {
       expect(findings.classes[c.index].explanation).toEqual(c.explanation);
       expect(html).toContain(`<b>Class ${c.index} (${c.name})</b>: ${escapeHtml(c.explanation.text)}</li>`);
     }
-    expect(p.classes[2].explanation.text).toMatch(/^Flagged: anomaly index 7\.25 > 2; /);
+    expect(p.classes[2].explanation.text).toMatch(/^Flagged: anomaly index 23\.01 > 2; /);
     expect(html).toContain('<th>outcome</th>');
     expect(html.match(/<span class="bad">flagged<\/span>/g)).toHaveLength(1);
   });
@@ -154,6 +154,7 @@ describe('signed archive', () => {
         ['statement', 'pass'],
         ['parameters', 'pass'],
         ['calibration', 'skip'],
+        ['verdict', 'pass'],
         ['triggers', 'pass'],
         ['documents', 'pass'],
         ['bag-info', 'pass'],
@@ -280,7 +281,13 @@ describe('signed archive', () => {
     const cdb = openCaseDb({ path: path.join(dir, 'cases.sqlite'), actor: 'tester' });
     try {
       const files = [writeModel(dir, 'model.json', 400, 11), writeModel(dir, 'group1-shard1of1.bin', 3000, 12)];
-      const { result, artifacts } = scanFixture({ classes: 2, target: 0, stamped: 0, modelSha256: 'engine-defined' });
+      const { result, artifacts } = scanFixture({
+        classes: 2,
+        target: 0,
+        stamped: 0,
+        modelSha256: 'engine-defined',
+        scored: true,
+      });
       const { scanId } = await recordScanResult(cdb, {
         caseName: 'tfjs',
         evidence: { files, format: 'tfjs-layers' },

@@ -32,6 +32,7 @@ import { sha256Hex } from '../../../src/main/util/digest.ts';
 import type { ThresholdCalibrationRecord } from '../../../src/shared/results.ts';
 import { paramsSha256 } from '../../../src/main/util/params-digest.ts';
 import { exportedScan, flipped, remanifest, type Exported } from './archive-helpers.ts';
+import { rescoreResult, verdictOf } from '../../../src/main/engine/scan/anomaly.ts';
 
 let x: Exported;
 let bag: BagFiles;
@@ -50,6 +51,20 @@ const ENV = `data/${ENVELOPE_PATH}`;
 const check = (b: BagFiles, trusted: VerifyOptions['trusted'] = trustedKeys(x.cdb.paths)): Promise<Verification> =>
   verifyArchive(zipBag(b), { trusted });
 const failed = (v: Verification): string[] => v.checks.filter((c) => c.status === 'fail').map((c) => c.name);
+
+/** The flags and verdict the scan's scoring gives the statement's measures, parameters and thresholds. */
+function rescore(p: Statement['predicate']): void {
+  const s = rescoreResult(
+    { ...p, reference: p.reference ?? null },
+    p.parameters,
+    true,
+    p.calibration?.classThresholds ?? null,
+  );
+  p.classes.forEach((c, k) =>
+    Object.assign(c, { anomalyIndex: s.classes[k].anomalyIndex, flagged: s.classes[k].flagged }),
+  );
+  Object.assign(p, { verdict: verdictOf(s), score: s.score, target: s.target });
+}
 
 /** A fully consistent archive, as an attacker with a key of their own makes it: statement edited, re-signed. */
 function resigned(key: ExaminerKey, edit: (s: Statement) => void): BagFiles {
@@ -143,9 +158,13 @@ describe('tamper matrix: every file of the archive', () => {
   });
 
   it('re-signed with another key: untrusted (not verified) until that key is trusted', async () => {
+    // The trojan's class measured as a failed inversion, and the verdict scored from it: consistent,
+    // so only the signer tells this archive from the scan's.
     const forged = resigned(mallory, (s) => {
-      s.predicate.verdict = 'clean';
+      Object.assign(s.predicate.classes[2], { asr: 0.05, maskL1: 200 });
+      rescore(s.predicate);
     });
+    expect(unzipBag(x.zip).size).toBe(forged.size);
     const v = await check(forged);
     expect(failed(v)).toEqual(['trusted-key']);
     expect(v).toMatchObject({ ok: false, status: 'untrusted', signer: { keyid: mallory.keyid, trustedAs: null } });
@@ -212,6 +231,7 @@ describe('calibration check: a calibrated threshold follows from the clean score
           finishedAt: null,
         })),
       };
+      rescore(p);
     });
   const calibrationCheck = (v: Verification) => v.checks.find((c) => c.name === 'calibration');
 
@@ -263,6 +283,7 @@ describe('calibration check, per class: every class threshold follows from the c
       };
       edit(c);
       p.calibration = c;
+      rescore(p);
     });
   /** The calibration check's verdict, after checking that nothing else in the signed archive fails. */
   const detail = async (files: BagFiles) => {
@@ -292,5 +313,93 @@ describe('calibration check, per class: every class threshold follows from the c
     expect(notBase.status).toBe('fail');
     const rule = await detail(perClass((c) => ((c as { rule: string }).rule = 'model')));
     expect(rule.detail).toMatch(/unknown rule 'model'/);
+  });
+});
+
+describe('verdict check: the verdict, score, target and every flag follow from the signed measures', () => {
+  const byAlice = (edit: (p: Statement['predicate']) => void): BagFiles =>
+    resigned(examinerKey(x.cdb.paths.keysDir, 'Alice Example'), (st) => edit(st.predicate));
+  const verdictCheck = async (files: BagFiles) => {
+    const v = await check(files);
+    expect(failed(v).filter((name) => name !== 'verdict')).toEqual([]);
+    return v.checks.find((c) => c.name === 'verdict')!;
+  };
+
+  it('passes on the archive as signed, naming the flagged class', async () => {
+    expect(await verdictCheck(bag)).toMatchObject({
+      status: 'pass',
+      detail: expect.stringMatching(
+        /^trojaned at class 2, score 23\.01.*each of 4 classes' index and flag \(1 flagged\)/,
+      ),
+    });
+  });
+
+  it('fails, though signed by a trusted key, naming what the measures give instead', async () => {
+    const cleared = await verdictCheck(byAlice((p) => ((p.verdict = 'clean'), (p.target = null))));
+    expect(cleared).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(
+        /the verdict is clean, the measures give trojaned; the target is null, the measures give 2/,
+      ),
+    });
+    const unflagged = await verdictCheck(byAlice((p) => (p.classes[2].flagged = false)));
+    expect(unflagged.detail).toMatch(
+      /^class 2 is not flagged, its measures say flagged \(index 23\.0\d+ against threshold 2\)$/,
+    );
+    const index = await verdictCheck(byAlice((p) => (p.classes[0].anomalyIndex = 0.5)));
+    expect(index.detail).toMatch(/^class 0's anomaly index is 0\.5, its measures give 0$/);
+    const score = await verdictCheck(byAlice((p) => (p.score = 99)));
+    expect(score.detail).toMatch(/^the score is 99, the measures give 23\.01/);
+    const method = await verdictCheck(
+      byAlice((p) => {
+        (p as { method: string }).method = 'toString';
+        p.parametersSha256 = paramsSha256(p.parameters, p.method, p.seed);
+      }),
+    );
+    expect(method.detail).toMatch(/unknown method 'toString'/);
+  });
+
+  it("a per-class threshold above the trojan's index unflags it: the statement must say so", async () => {
+    const raised = (p: Statement['predicate']) => {
+      p.calibration = {
+        rule: 'class',
+        base: 2,
+        margin: 2,
+        threshold: 2,
+        classThresholds: [2, 2, 30, 2],
+        clean: [
+          {
+            scanId: 1,
+            caseId: 1,
+            model: 'clean.onnx',
+            sha256: '0'.repeat(64),
+            score: 15,
+            classScores: [0, 0, 15, 0],
+            finishedAt: null,
+          },
+        ],
+      };
+    };
+    expect((await verdictCheck(byAlice(raised))).detail).toMatch(
+      /class 2 is flagged, its measures say not flagged \(index 23\.0\d+ against threshold 30\)/,
+    );
+    expect(await verdictCheck(byAlice((p) => (raised(p), rescore(p))))).toMatchObject({
+      status: 'pass',
+      detail: expect.stringMatching(/^clean, score 23\.01.*and per-class thresholds$/),
+    });
+  });
+
+  it('skips a statement signed before the reference was recorded, where its accuracy decides the filter', async () => {
+    const withMin = (min: number) =>
+      byAlice((p) => {
+        delete p.reference;
+        p.parameters = { ...p.parameters, referenceMinAccuracy: min };
+        p.parametersSha256 = paramsSha256(p.parameters, p.method, p.seed);
+      });
+    expect(await verdictCheck(withMin(0.3))).toMatchObject({
+      status: 'skip',
+      detail: expect.stringMatching(/referenceMinAccuracy 0\.3/),
+    });
+    expect((await verdictCheck(withMin(0))).status).toBe('pass');
   });
 });

@@ -3,7 +3,7 @@
  * where it ran, and Neural Cleanse's MAD outlier test over mask norms (docs/algorithm.md, step 5,
  * step 6 (survival test) and "Neural Cleanse").
  */
-import type { ScanResult, SurvivalMeasure } from '../../../shared/results.ts';
+import type { ScanResult, SurvivalMeasure, Verdict } from '../../../shared/results.ts';
 import { anomalyBaseline, METHOD_STAGES, transferCounts, type ScanParams } from '../../../shared/scan-params.ts';
 
 export function median(values: readonly number[]): number {
@@ -187,7 +187,7 @@ export function scoreFindings(
  * drops the transfer test (the paper's "without the filter" rows).
  */
 export function rescoreResult(
-  r: Pick<ScanResult, 'method' | 'classes' | 'reference'>,
+  r: Pick<ScanResult, 'method' | 'reference'> & { classes: readonly UmaClassMeasure[] },
   params: ScanParams,
   withFilter = true,
   classThresholds: ClassThresholds = null,
@@ -195,6 +195,9 @@ export function rescoreResult(
   const filter = withFilter && transferCounts(r.method, params, r.reference);
   return scoreFindings(r.classes, METHOD_STAGES[r.method].scoring, params, filter, classThresholds);
 }
+
+/** A model is reported trojaned exactly when some class is flagged. */
+export const verdictOf = (s: Pick<ModelScore, 'target'>): Verdict => (s.target === null ? 'clean' : 'trojaned');
 
 /**
  * A result's verdict, score, target and per-class index and flag from its classes' measures: what runScan
@@ -208,7 +211,7 @@ export function scoredResult(
 ): Pick<ScanResult, 'verdict' | 'score' | 'target' | 'classes'> {
   const scored = rescoreResult(r, params, true, classThresholds);
   return {
-    verdict: scored.target === null ? 'clean' : 'trojaned',
+    verdict: verdictOf(scored),
     score: scored.score,
     target: scored.target,
     classes: r.classes.map((f, k) => ({
