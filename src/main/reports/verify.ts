@@ -31,7 +31,7 @@ import { ENVELOPE_PATH, keyPath } from './layout.ts';
 import { readPublicKey } from './keys.ts';
 import { zipProblems } from './zipcheck.ts';
 import { PAYLOAD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE, type PredicateClass, type Statement } from './statement.ts';
-import type { ThresholdCalibrationRecord } from '../../shared/results.ts';
+import type { ScanResult, ThresholdCalibrationRecord } from '../../shared/results.ts';
 import { classThreshold, raisedClasses } from '../../shared/calibration-record.ts';
 import { METHOD_STAGES } from '../../shared/scan-params.ts';
 import { rescoreResult, verdictOf } from '../engine/scan/anomaly.ts';
@@ -144,6 +144,15 @@ function calibrationProblem(p: Statement['predicate']): { status: CheckStatus; d
 
 const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
+/** The reference model findings.json records, undefined where it is missing or unreadable. */
+function referenceIn(findings: Uint8Array | undefined): ScanResult['reference'] | undefined {
+  try {
+    return (JSON.parse(text(findings)) as Partial<ScanResult> | null)?.reference;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Equal up to the last bits a recomputation in another order could change. */
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
 
@@ -154,7 +163,10 @@ const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Ma
  * scan's one scoring path (scoredResult; docs/algorithm.md, steps 4-5). A statement that says otherwise,
  * even one validly signed, was not scored by this tool.
  */
-function scoringProblem(p: Statement['predicate']): { status: CheckStatus; detail: string } {
+function scoringProblem(
+  p: Statement['predicate'],
+  findingsReference: ScanResult['reference'] | undefined,
+): { status: CheckStatus; detail: string } {
   const fail = (detail: string) => ({ status: 'fail' as const, detail });
   if (!Object.hasOwn(METHOD_STAGES, p.method))
     return fail(`the statement names an unknown method '${String(p.method)}'`);
@@ -164,20 +176,17 @@ function scoringProblem(p: Statement['predicate']): { status: CheckStatus; detai
   if (classes.length < 2 || !classes.every(measured))
     return fail("the statement does not list each class's ASR, |mask| and transfer ASR");
   // Whether the transfer filter counted depends on the reference's accuracy only where a minimum is set.
+  // Statements signed before the predicate recorded the reference have it in findings.json (signed by digest).
+  const reference = p.reference !== undefined ? p.reference : findingsReference;
   const referenceDecides = METHOD_STAGES[p.method].transferFilter && (p.parameters?.referenceMinAccuracy ?? 0) > 0;
-  if (p.reference === undefined && referenceDecides)
+  if (reference === undefined && referenceDecides)
     return {
       status: 'skip',
-      detail: `signed before the reference model was recorded, and referenceMinAccuracy ${p.parameters.referenceMinAccuracy} decides whether the transfer filter counted`,
+      detail: `neither the statement nor findings.json records the reference model, and referenceMinAccuracy ${p.parameters.referenceMinAccuracy} decides whether the transfer filter counted`,
     };
   // As the scan did (runScan): the per-class thresholds where the record has them.
   const thresholds = p.calibration?.classThresholds ?? null;
-  const s = rescoreResult(
-    { method: p.method, classes, reference: p.reference ?? null },
-    p.parameters,
-    true,
-    thresholds,
-  );
+  const s = rescoreResult({ method: p.method, classes, reference: reference ?? null }, p.parameters, true, thresholds);
   const verdict = verdictOf(s);
   const threshold = (k: number) => classThreshold(p.calibration, k, p.parameters.anomalyThreshold);
   const problems = [
@@ -395,7 +404,7 @@ export async function verifyArchive(zip: Uint8Array, opts: VerifyOptions = {}): 
     );
     const calibration = calibrationProblem(p);
     add('calibration', calibration.status, calibration.detail);
-    const scoring = scoringProblem(p);
+    const scoring = scoringProblem(p, referenceIn(bag.get(`data/${p.findings?.path}`)));
     add('verdict', scoring.status, scoring.detail);
 
     const referenced = new Set<string>();

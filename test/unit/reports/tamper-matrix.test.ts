@@ -389,17 +389,28 @@ describe('verdict check: the verdict, score, target and every flag follow from t
     });
   });
 
-  it('skips a statement signed before the reference was recorded, where its accuracy decides the filter', async () => {
-    const withMin = (min: number) =>
-      byAlice((p) => {
+  it('a statement signed before it recorded the reference reads it from findings.json, and skips where neither has it', async () => {
+    const withMin = (min: number, findings: 'kept' | 'without reference') => {
+      const files = byAlice((p) => {
         delete p.reference;
         p.parameters = { ...p.parameters, referenceMinAccuracy: min };
         p.parametersSha256 = paramsSha256(p.parameters, p.method, p.seed);
       });
-    expect(await verdictCheck(withMin(0.3))).toMatchObject({
+      if (findings === 'kept') return files;
+      // Only the verdict check is asked about here: the findings check fails on the edit, as it should.
+      const doc = JSON.parse(Buffer.from(files.get('data/findings.json')!).toString()) as { reference?: unknown };
+      delete doc.reference;
+      return new Map(files).set('data/findings.json', Buffer.from(JSON.stringify(doc)));
+    };
+    expect((await verdictCheck(withMin(0.3, 'kept'))).status).toBe('pass');
+    const neither = await check(withMin(0.3, 'without reference'));
+    expect(neither.checks.find((c) => c.name === 'verdict')).toMatchObject({
       status: 'skip',
-      detail: expect.stringMatching(/referenceMinAccuracy 0\.3/),
+      detail: expect.stringMatching(/referenceMinAccuracy 0\.3 decides/),
     });
-    expect((await verdictCheck(withMin(0))).status).toBe('pass');
+    expect(failed(neither)).toEqual(expect.arrayContaining(['findings']));
+    expect((await check(withMin(0, 'without reference'))).checks.find((c) => c.name === 'verdict')?.status).toBe(
+      'pass',
+    );
   });
 });
