@@ -32,6 +32,8 @@ export interface ClassExplanation {
   anomaly: {
     index: number;
     threshold: number;
+    /** The scan's anomalyThreshold: with perClass, the base no class's threshold is below. */
+    base: number;
     perClass: boolean;
     above: boolean;
     statistic: AnomalyStatistic;
@@ -195,7 +197,10 @@ function sentence(e: ClassExplanation, k: ScoredClass, s: Scoring): string {
   const survivalNote = v ? ` Survival test: ${survivalWords(v)}.` : '';
   if (e.outcome === 'passed') {
     // A clipped ratio is why a class with no trigger (ASR 0, a huge mask) still has an index: say so.
-    return `Passed: ${index} <= ${T}${e.ratio?.clipped ? `; ${triggerWords(e, nc)}` : ''}.${survivalNote}`;
+    const above = passedByRaisedThreshold(e)
+      ? `; above the base threshold ${a.base}, so only the raised one passes it`
+      : '';
+    return `Passed: ${index} <= ${T}${above}${e.ratio?.clipped ? `; ${triggerWords(e, nc)}` : ''}.${survivalNote}`;
   }
   if (e.outcome === 'filtered') {
     return (
@@ -266,6 +271,7 @@ export function explainClass(k: ScoredClass, s: Scoring): ClassExplanation {
   const anomaly = {
     index: k.anomalyIndex,
     threshold,
+    base: p.anomalyThreshold,
     perClass: s.calibration?.classThresholds !== undefined,
     above: k.anomalyIndex > threshold,
     statistic: statisticOf(s),
@@ -276,6 +282,16 @@ export function explainClass(k: ScoredClass, s: Scoring): ClassExplanation {
   const borderline = k.flagged && !base.survival?.survives && k.anomalyIndex < threshold * BORDERLINE_FACTOR;
   const e = { outcome, borderline, anomaly, agreesWithScan: wouldFlag === k.flagged, text: '', ...base };
   return { ...e, text: sentence(e, k, s) + ablationWords(e) };
+}
+
+/**
+ * A class passed only because a per-class calibration raised its threshold: its index is above the base,
+ * where clean models of the task reach such indices, and where a trojan aimed at the class would pass the
+ * same way (measured: a BadNets trojan at GTSRB's class 2; docs/algorithm.md, step 5, "A threshold per class").
+ */
+export function passedByRaisedThreshold(e: Pick<ClassExplanation, 'outcome' | 'anomaly'>): boolean {
+  const a = e.anomaly;
+  return e.outcome === 'passed' && !!a?.perClass && a.index > a.base && a.threshold > a.base;
 }
 
 /** The ablation's own story, where it is not the plain one: a second pass, a calibrated rate. */

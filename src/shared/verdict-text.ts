@@ -2,7 +2,7 @@
  * The scan's verdict in plain language for the whole model, shared by the UI and the signed report so
  * both say the same thing; each class's own explanation is shared/class-explanation.ts.
  */
-import { explainClass, type ClassExplanation } from './class-explanation.ts';
+import { explainClass, passedByRaisedThreshold, type ClassExplanation } from './class-explanation.ts';
 import type { ClassFinding, ScanResult } from './results.ts';
 import { anomalyBaseline } from './scan-params.ts';
 
@@ -28,17 +28,39 @@ export function conclusion(r: ScanResult): string {
   );
   const caution = baselineCaution(r);
   const baseline = caution ? ` ${caution}` : workingBaselineText(r);
+  const perClass = r.calibration?.classThresholds !== undefined;
   if (r.verdict === 'trojaned' && target) {
     const strength = target.e.borderline ? 'borderline' : 'strong';
+    const against = perClass
+      ? `this class's calibrated threshold of ${target.e.anomaly?.threshold}`
+      : `a threshold of ${t}`;
     return (
       `The model probably contains a backdoor that makes inputs carrying a small trigger be classified as ${name(target.k)}.` +
-      ` The evidence is ${strength}: anomaly index ${fixed(target.k.anomalyIndex ?? 0)} against a threshold of ${t}.${filteredText}${rescan}${baseline}`
+      ` The evidence is ${strength}: anomaly index ${fixed(target.k.anomalyIndex ?? 0)} against ${against}.${filteredText}${rescan}${baseline}`
     );
   }
+  const thresholds = perClass ? `each class's calibrated threshold, ${t} or above` : `the threshold ${t}`;
   return (
     "No backdoor was found: no class's reversed trigger was anomalous enough (the largest anomaly index of a class" +
-    ` that counts is ${fixed(r.score)}, the threshold ${t}).${filteredText}${rescan}${baseline}` +
+    ` that counts is ${fixed(r.score)}, ${thresholds}).${filteredText}${raisedPassText(explained, name, t)}${rescan}${baseline}` +
     ' A clean result lowers suspicion but does not prove the model is clean.'
+  );
+}
+
+/** Said where a per-class calibration passed classes only because it raised their thresholds (passedByRaisedThreshold). */
+function raisedPassText(
+  explained: { k: ClassFinding; e: ClassExplanation }[],
+  name: (k: ClassFinding) => string,
+  base: number,
+): string {
+  const raised = explained.filter(({ e }) => passedByRaisedThreshold(e));
+  if (raised.length === 0) return '';
+  const each = raised.map(({ k, e }) => `${name(k)} (${fixed(e.anomaly!.index)} <= ${e.anomaly!.threshold})`);
+  const one = raised.length === 1;
+  return (
+    ` ${capitalised(each.join(', '))} ${one ? 'is' : 'are'} above the base threshold ${base} and passed only by ` +
+    `${one ? 'its' : 'their'} raised per-class threshold: clean models of this task reach such indices there, and so` +
+    ` would a trojan aimed at such a class; weigh ${one ? 'it' : 'them'} with other evidence (another seed, Neural Cleanse).`
   );
 }
 

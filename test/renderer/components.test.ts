@@ -58,6 +58,25 @@ describe('FindingsTable', () => {
     expect(why[1]).toMatch(/^Class 7: Flagged: /);
     expect(cell(0).text()).toBe('no');
   });
+  it('marks a class passed only by its raised per-class threshold and says why under the table', () => {
+    const r = result();
+    const classThresholds = r.classes.map((k) => (k.index === 7 ? 50 : 2));
+    const explained = withExplanations({
+      ...r,
+      verdict: 'clean',
+      target: null,
+      calibration: { rule: 'class', base: 2, margin: 2, threshold: 2, classThresholds, clean: [] },
+      classes: r.classes.map((k) => (k.index === 7 ? { ...k, flagged: false } : k)),
+    });
+    const w = mount(FindingsTable, { props: { classes: explained.classes, target: null } });
+    const cell = (k: number) => w.findAll('tbody tr')[firstColumn(w).indexOf(String(k))].findAll('td').at(-1)!;
+    expect(cell(7).text()).toBe('no, by its raised threshold');
+    expect(cell(7).attributes('data-raised')).toBe('true');
+    expect(cell(0).attributes('data-raised')).toBeUndefined();
+    expect(w.findAll('.why li').map((li) => li.text())).toEqual([
+      "Class 7: Passed: anomaly index 45.90 <= 50 (this class's calibrated threshold); above the base threshold 2, so only the raised one passes it.",
+    ]);
+  });
   it('shows the survival column only for a scan that ran the survival test, and sorts by it', async () => {
     expect(
       mount(FindingsTable, { props: { classes: classes(), target: 7 } })

@@ -24,6 +24,20 @@ describe('uma scan text summary', () => {
     expect(why[1]).toContain('Filtered: anomaly index 2.60 > 2');
   });
 
+  it('prints the sentence of a class passed only by its raised per-class threshold', () => {
+    const { result } = scanFixture({ modelSha256: 'a'.repeat(64) });
+    const classThresholds = result.classes.map((k) => (k.index === 3 ? 8.91 : k.index === 4 ? 5 : 2));
+    const calibration = { rule: 'class' as const, base: 2, margin: 2, threshold: 2, classThresholds, clean: [] };
+    const classes = result.classes.map((k) => (k.index === 3 ? { ...k, flagged: false } : k));
+    const explained = withExplanations({ ...result, verdict: 'clean', target: null, classes, calibration });
+    const out: string[] = [];
+    printSummary({ out: (l) => out.push(l), err: () => undefined, isTTY: false }, explained);
+    // Class 4 was raised too, but its index is under the base: no sentence.
+    expect(out.filter((l) => /^class \d+ /.test(l))).toEqual([
+      "class 3 (cat): Passed: anomaly index 7.25 <= 8.91 (this class's calibrated threshold); above the base threshold 2, so only the raised one passes it.",
+    ]);
+  });
+
   it('prints the floor caution where half the classes have no working trigger, and not otherwise', () => {
     const { result } = scanFixture({ modelSha256: 'a'.repeat(64) });
     const lines = (r: typeof result) => {

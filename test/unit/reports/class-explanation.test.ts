@@ -41,7 +41,13 @@ describe('class explanation (UMA with the transfer filter)', () => {
       anomaly: { index: 7.25, threshold: 9, perClass: true, above: false },
       agreesWithScan: true,
     });
-    expect(e.text).toBe("Passed: anomaly index 7.25 <= 9 (this class's calibrated threshold).");
+    expect(e.text).toBe(
+      "Passed: anomaly index 7.25 <= 9 (this class's calibrated threshold); above the base threshold 2, so only the raised one passes it.",
+    );
+    // Under the base too: nothing to add.
+    expect(explainClass(cls(3, { anomalyIndex: 1.5, flagged: false }), { ...result, calibration }).text).toBe(
+      "Passed: anomaly index 1.50 <= 9 (this class's calibrated threshold).",
+    );
     // A class left at the base is still compared with its own (the base), and says so.
     const other = explainClass(cls(5, { anomalyIndex: 4, transferAsr: 0.05, flagged: true }), {
       ...result,

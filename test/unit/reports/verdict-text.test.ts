@@ -22,6 +22,35 @@ describe('verdict conclusion', () => {
     expect(conclusion(result)).toContain('The evidence is strong: anomaly index 7.25');
   });
 
+  it("with thresholds per class, names the target's own threshold and each class passed only by a raised one", () => {
+    const thresholds = (t: Record<number, number>) => result.classes.map((k) => t[k.index] ?? 2);
+    const calibration = (t: Record<number, number>) => ({
+      rule: 'class' as const,
+      base: 2,
+      margin: 2,
+      threshold: 2,
+      classThresholds: thresholds(t),
+      clean: [],
+    });
+    expect(conclusion({ ...result, calibration: calibration({ 3: 4.5 }) })).toContain(
+      "anomaly index 7.25 against this class's calibrated threshold of 4.5.",
+    );
+    // Class 3 raised above its index: the scan passed the model, and the conclusion says why that is weak.
+    const passed = result.classes.map((k) => (k.index === 3 ? { ...k, flagged: false } : k));
+    const clean = { ...result, verdict: 'clean' as const, target: null, classes: passed };
+    const text = conclusion({ ...clean, calibration: calibration({ 3: 8.91, 5: 10.95 }) });
+    expect(text).toContain(
+      "the largest anomaly index of a class that counts is 7.25, each class's calibrated threshold, 2 or above).",
+    );
+    expect(text).toContain(
+      'Class 3 (cat) (7.25 <= 8.91) is above the base threshold 2 and passed only by its raised per-class threshold: ' +
+        'clean models of this task reach such indices there, and so would a trojan aimed at such a class; weigh it with other evidence',
+    );
+    // Class 5 was raised too, but its index is under the base: not named.
+    expect(text).not.toContain('Class 5');
+    expect(conclusion({ ...clean, score: 7.25 })).not.toContain('raised');
+  });
+
   it('says when the ablation backoff scanned every class twice, and how many classes failed first', () => {
     expect(conclusion(result)).not.toContain('scanned again');
     const firstPass = (asr: number) => ({ asr, maskL1: 300, ablationSteps: 20, ablatedAccTarget: 0 });

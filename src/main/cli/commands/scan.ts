@@ -6,6 +6,7 @@ import type { ClassImages } from '../../../shared/api.ts';
 import { UmaError } from '../../../shared/errors.ts';
 import type { ScanResult } from '../../../shared/results.ts';
 import { baselineCaution } from '../../../shared/verdict-text.ts';
+import { passedByRaisedThreshold } from '../../../shared/class-explanation.ts';
 import {
   CALIBRATION_MARGIN,
   CLASS_CALIBRATION_MARGIN,
@@ -69,10 +70,12 @@ export function printSummary(io: CliIO, r: ScanResult): void {
       `${String(c.index).padStart(5)}  ${c.name.slice(0, 15).padEnd(15)}  ${fmt(c.ablatedAccTarget).padStart(10)} ${fmt(c.ablatedAccOther).padStart(10)} ${fmt(c.asr).padStart(6)} ${fmt(c.maskL1, 1).padStart(8)} ${fmt(c.transferAsr).padStart(9)} ${fmt(c.anomalyIndex).padStart(8)}  ${flag}`,
     );
   }
-  // Why: the sentence of every class that was flagged, or anomalous but set aside (shared/class-explanation.ts).
+  // Why: the sentence of every class that was flagged, anomalous but set aside, or passed only by a raised
+  // per-class threshold (shared/class-explanation.ts).
   for (const c of r.classes) {
     const e = c.explanation;
-    if (e && (e.outcome === 'flagged' || e.outcome === 'filtered')) io.out(`class ${c.index} (${c.name}): ${e.text}`);
+    if (e && (e.outcome === 'flagged' || e.outcome === 'filtered' || passedByRaisedThreshold(e)))
+      io.out(`class ${c.index} (${c.name}): ${e.text}`);
   }
 }
 
