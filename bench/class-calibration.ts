@@ -106,11 +106,12 @@ function thresholds(rule: Rule, clean: readonly Model[], margin: number, classes
 const over = (m: Model, t: readonly number[]) => m.classScores.map((s, k) => (s ?? -Infinity) / t[k]);
 /** The model's score against per-class thresholds: flagged above 1. */
 const scoreAgainst = (m: Model, t: readonly number[]) => Math.max(...over(m, t));
+/** The class a scan names as the target: of the classes above their thresholds, the largest index (pickTarget). */
 const flaggedClass = (m: Model, t: readonly number[]) => {
   const r = over(m, t);
   let best: number | null = null;
   r.forEach((x, k) => {
-    if (x > 1 && (best === null || x > r[best])) best = k;
+    if (x > 1 && (best === null || m.classScores[k]! > m.classScores[best]!)) best = k;
   });
   return best;
 };

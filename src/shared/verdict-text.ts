@@ -36,7 +36,7 @@ export function conclusion(r: ScanResult): string {
       : `a threshold of ${t}`;
     return (
       `The model probably contains a backdoor that makes inputs carrying a small trigger be classified as ${name(target.k)}.` +
-      ` The evidence is ${strength}: anomaly index ${fixed(target.k.anomalyIndex ?? 0)} against ${against}.${filteredText}${rescan}${baseline}`
+      ` The evidence is ${strength}: anomaly index ${fixed(target.k.anomalyIndex ?? 0)} against ${against}.${filteredText}${raisedPassText(explained, name, t)}${rescan}${baseline}`
     );
   }
   const thresholds = perClass ? `each class's calibrated threshold, ${t} or above` : `the threshold ${t}`;

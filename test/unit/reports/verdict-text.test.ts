@@ -49,6 +49,13 @@ describe('verdict conclusion', () => {
     // Class 5 was raised too, but its index is under the base: not named.
     expect(text).not.toContain('Class 5');
     expect(conclusion({ ...clean, score: 7.25 })).not.toContain('raised');
+    // A trojaned verdict at another class says it too: the target named may not be the backdoor's.
+    const elsewhere = result.classes.map((k) =>
+      k.index === 3 ? { ...k, flagged: false } : k.index === 7 ? { ...k, anomalyIndex: 2.16, flagged: true } : k,
+    );
+    const other = conclusion({ ...result, target: 7, classes: elsewhere, calibration: calibration({ 3: 8.91 }) });
+    expect(other).toContain('classified as class 7 (horse)');
+    expect(other).toContain('Class 3 (cat) (7.25 <= 8.91) is above the base threshold 2 and passed only by its raised');
   });
 
   it('says when the ablation backoff scanned every class twice, and how many classes failed first', () => {
