@@ -116,6 +116,15 @@ const flaggedClass = (m: Model, t: readonly number[]) => {
   return best;
 };
 
+/**
+ * The classes above the base that only a raised threshold passed: what the product names as "passed only by
+ * its raised threshold" (passedByRaisedThreshold), where a trojan aimed at a frequent class passes too.
+ */
+const passedByRaised = (m: Model, t: readonly number[]) => {
+  const base = PARAMS.anomalyThreshold;
+  return m.classScores.flatMap((s, k) => (s !== null && s > base && s <= t[k] && t[k] > base ? [k] : []));
+};
+
 function leaveOneOut(rule: Rule, group: string, margin: number) {
   const mine = tune.filter((m) => m.group === group);
   const clean = mine.filter((m) => !m.positive);
@@ -166,6 +175,8 @@ function reportWith(rule: Rule, margin: number) {
       target: m.target,
       score: scoreAgainst(m, t),
       flagged: flaggedClass(m, t),
+      // The product says it of per-class thresholds only (a per-task threshold raises every class alike).
+      passedByRaised: rule === 'per class' ? passedByRaised(m, t) : [],
     }));
     const clean = rows.filter((r) => !r.positive).length;
     return {
@@ -213,6 +224,10 @@ for (const r of results)
       console.log(
         `${r.rule} (${r.margin}) | ${g.group}: AUC ${f(g.auc)}, FP ${g.fp}/${g.clean}, FN ${g.fn}/${g.trojans}, target ${g.rightTarget}/${g.trojans}; ` +
           g.rows
-            .map((x) => `${x.id.replace(/^.*-(cnn|mlp|resnet-bn)-/, '')} ${f(x.score)}@${x.flagged ?? '-'}`)
+            .map(
+              (x) =>
+                `${x.id.replace(/^.*-(cnn|mlp|resnet-bn)-/, '')} ${f(x.score)}@${x.flagged ?? '-'}` +
+                (x.passedByRaised.length ? `(raised-pass ${x.passedByRaised.join(',')})` : ''),
+            )
             .join(' '),
       );
