@@ -287,7 +287,7 @@ export function explainClass(k: ScoredClass, s: Scoring): ClassExplanation {
 /**
  * A class passed only because a per-class calibration raised its threshold: its index is above the base,
  * where clean models of the task reach such indices, and where a trojan aimed at the class would pass the
- * same way (measured: a BadNets trojan at GTSRB's class 2; docs/algorithm.md, step 5, "A threshold per class").
+ * same way (measured: a BadNets trojan at GTSRB's class 2; docs/algorithm.md, step 5, "Calibrating the threshold").
  */
 export function passedByRaisedThreshold(e: Pick<ClassExplanation, 'outcome' | 'anomaly'>): boolean {
   const a = e.anomaly;
