@@ -57,6 +57,12 @@ function ended(events: ApiEvent[], jobId: string): Promise<ApiEvent> {
   });
 }
 
+/** A job's streamed classes as a worker's checkpoint holds them: each finding with its images. */
+const classResults = (events: ApiEvent[], jobId: string) =>
+  events.flatMap((e) =>
+    e.type === 'job/class-result' && e.jobId === jobId ? [{ finding: e.finding, artifacts: e.images }] : [],
+  );
+
 describe('remote scans in the service', () => {
   it("keeps a batch's interrupted scan for its coordinator", async () => {
     let svc = await open();
@@ -114,11 +120,7 @@ describe('remote scans in the service', () => {
       const off = svc.on((e) => events.push(e));
       const first = await svc.remote.startWithCheckpoint(args, []);
       expect((await ended(events, first.jobId)).type).toBe('job/done');
-      const done = events.flatMap((e) =>
-        e.type === 'job/class-result' && e.jobId === first.jobId && e.finding.index < 3
-          ? [{ finding: e.finding, artifacts: e.images }]
-          : [],
-      );
+      const done = classResults(events, first.jobId).filter((c) => c.finding.index < 3);
       expect(done.map((c) => c.finding.index)).toEqual([0, 1, 2]);
       events.length = 0;
 
@@ -157,9 +159,7 @@ describe('remote scans in the service', () => {
         const done = await ended(events, run.jobId);
         off();
         if (done.type !== 'job/done') throw new Error('the worker scan did not finish');
-        const sent = events.flatMap((e) =>
-          e.type === 'job/class-result' && e.jobId === run.jobId ? [{ finding: e.finding, artifacts: e.images }] : [],
-        );
+        const sent = classResults(events, run.jobId);
         // Measures set so that class 3 has a natural trigger in the clean model and the suspect alike
         // (index far above 2, the same in both), every other class none.
         const measures = (f: ClassFinding): ClassFinding => ({
@@ -221,9 +221,7 @@ describe('remote scans in the service', () => {
         const off = svc.on((e) => events.push(e));
         const first = await svc.remote.startWithCheckpoint(args, []);
         expect((await ended(events, first.jobId)).type).toBe('job/done');
-        const results = events.flatMap((e) =>
-          e.type === 'job/class-result' && e.jobId === first.jobId ? [{ finding: e.finding, artifacts: e.images }] : [],
-        );
+        const results = classResults(events, first.jobId);
         expect(results).toHaveLength(20);
         // The checkpoint a worker would load: every first pass and the second pass of classes 0-2, in class order.
         const firstPasses = results.filter((c) => !c.finding.firstPass);
