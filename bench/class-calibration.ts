@@ -32,6 +32,7 @@ import { parseParams } from '../src/main/cli/scan-options.ts';
 import { rescoreResult } from '../src/main/engine/scan/anomaly.ts';
 import { calibratedClassThresholds, calibratedThreshold } from '../src/main/engine/scan/calibration.ts';
 import { halfOf } from '../src/main/eval/bench.ts';
+import { passedByRaisedThreshold } from '../src/shared/class-explanation.ts';
 import { SCORE_ONLY_PARAMS } from '../src/shared/scan-params.ts';
 import { auc } from '../src/main/eval/metrics/roc.ts';
 import { defaultScans, DEFAULT_SCAN } from './cached-scans.ts';
@@ -120,10 +121,12 @@ const flaggedClass = (m: Model, t: readonly number[]) => {
  * The classes above the base that only a raised threshold passed: what the product names as "passed only by
  * its raised threshold" (passedByRaisedThreshold), where a trojan aimed at a frequent class passes too.
  */
-const passedByRaised = (m: Model, t: readonly number[]) => {
-  const base = PARAMS.anomalyThreshold;
-  return m.classScores.flatMap((s, k) => (s !== null && s > base && s <= t[k] && t[k] > base ? [k] : []));
-};
+const passedByRaised = (m: Model, t: readonly number[]) =>
+  m.classScores.flatMap((index, k) => {
+    if (index === null) return []; // filtered: never flagged, never passed by a threshold
+    const anomaly = { index, threshold: t[k], base: PARAMS.anomalyThreshold, perClass: true };
+    return passedByRaisedThreshold({ outcome: index > t[k] ? 'flagged' : 'passed', anomaly }) ? [k] : [];
+  });
 
 function leaveOneOut(rule: Rule, group: string, margin: number) {
   const mine = tune.filter((m) => m.group === group);

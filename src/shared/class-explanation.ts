@@ -289,7 +289,10 @@ export function explainClass(k: ScoredClass, s: Scoring): ClassExplanation {
  * where clean models of the task reach such indices, and where a trojan aimed at the class would pass the
  * same way (measured: a BadNets trojan at GTSRB's class 2; docs/algorithm.md, step 5, "Calibrating the threshold").
  */
-export function passedByRaisedThreshold(e: Pick<ClassExplanation, 'outcome' | 'anomaly'>): boolean {
+export function passedByRaisedThreshold(e: {
+  outcome: ClassOutcome;
+  anomaly: Pick<NonNullable<ClassExplanation['anomaly']>, 'index' | 'threshold' | 'base' | 'perClass'> | null;
+}): boolean {
   const a = e.anomaly;
   return e.outcome === 'passed' && !!a?.perClass && a.index > a.base && a.threshold > a.base;
 }
