@@ -5,15 +5,24 @@
 import type { ThresholdCalibrationRecord } from './results.ts';
 import type { CalibrationRule } from './scan-params.ts';
 
-/** The threshold class k's index is compared with: its own where calibrated per class, else the scan's. */
-export const classThreshold = (
-  c: Pick<ThresholdCalibrationRecord, 'classThresholds'> | undefined,
-  k: number,
-  base: number,
-): number => c?.classThresholds?.[k] ?? base;
-
 /** Records made before the per-class rule have none: they are 'task'. */
 export const ruleOf = (r: Pick<ThresholdCalibrationRecord, 'rule'>): CalibrationRule => r.rule ?? 'task';
+
+/**
+ * The thresholds each class of a scan is scored against: the per-class rule's, null for the one-threshold
+ * rule (whose threshold is the scan's anomalyThreshold) or no calibration. The one reading of "calibrated
+ * per class" for the scan's scoring, `uma verify`, the report, the explanations and the UI.
+ */
+export const classThresholdsOf = (
+  c: Pick<ThresholdCalibrationRecord, 'rule' | 'classThresholds'> | null | undefined,
+): number[] | null => (c && ruleOf(c) === 'class' ? (c.classThresholds ?? null) : null);
+
+/** The threshold class k's index is compared with: its own where calibrated per class, else the scan's. */
+export const classThreshold = (
+  c: Pick<ThresholdCalibrationRecord, 'rule' | 'classThresholds'> | undefined,
+  k: number,
+  base: number,
+): number => classThresholdsOf(c)?.[k] ?? base;
 
 /**
  * The classes a per-class calibration raised above its base, highest threshold first (lowest index on a

@@ -8,7 +8,7 @@
  * know yet) it says so instead of contradicting the verdict. A new scoring parameter adds one comparison
  * here.
  */
-import { classThreshold } from './calibration-record.ts';
+import { classThreshold, classThresholdsOf } from './calibration-record.ts';
 import type { ClassFinding, ScanResult } from './results.ts';
 import { backoffFailed, METHOD_STAGES, transferCounts } from './scan-params.ts';
 
@@ -272,7 +272,7 @@ export function explainClass(k: ScoredClass, s: Scoring): ClassExplanation {
     index: k.anomalyIndex,
     threshold,
     base: p.anomalyThreshold,
-    perClass: s.calibration?.classThresholds !== undefined,
+    perClass: classThresholdsOf(s.calibration) !== null,
     above: k.anomalyIndex > threshold,
     statistic: statisticOf(s),
   };

@@ -2,6 +2,7 @@
  * The scan's verdict in plain language for the whole model, shared by the UI and the signed report so
  * both say the same thing; each class's own explanation is shared/class-explanation.ts.
  */
+import { classThresholdsOf } from './calibration-record.ts';
 import { explainClass, passedByRaisedThreshold, type ClassExplanation } from './class-explanation.ts';
 import type { ClassFinding, ScanResult } from './results.ts';
 import { anomalyBaseline } from './scan-params.ts';
@@ -28,7 +29,7 @@ export function conclusion(r: ScanResult): string {
   );
   const caution = baselineCaution(r);
   const baseline = caution ? ` ${caution}` : workingBaselineText(r);
-  const perClass = r.calibration?.classThresholds !== undefined;
+  const perClass = classThresholdsOf(r.calibration) !== null;
   if (r.verdict === 'trojaned' && target) {
     const strength = target.e.borderline ? 'borderline' : 'strong';
     const against = perClass

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
 import { caseAuditEntries } from '../../src/renderer/src/lib/audit.ts';
-import { raisedClasses } from '../../src/shared/calibration-record.ts';
+import { classThreshold, classThresholdsOf, raisedClasses } from '../../src/shared/calibration-record.ts';
 import {
   calibrationProblem,
   calibrationSpec,
@@ -222,6 +222,18 @@ describe('threshold calibration choice', () => {
     expect(raisedList(tie)).toBe('class 1 (4.00), class 3 (4.00)');
     expect(raisedList({ ...r, classThresholds: [2, 2, 2] })).toBe('');
     expect(raisedList(calibrationRecord())).toBe('');
+  });
+  it('reads a record as calibrated per class by its rule alone, as the scan scored it', () => {
+    const r = classCalibrationRecord();
+    expect(classThresholdsOf(r)).toBe(r.classThresholds);
+    expect(classThreshold(r, 5, 2)).toBe(11.6);
+    // Thresholds listed under the one-threshold rule were never applied: every class is the scan's.
+    const task = { ...r, rule: 'task' as const };
+    expect(classThresholdsOf(task)).toBeNull();
+    expect(classThreshold(task, 5, 2)).toBe(2);
+    expect(classThresholdsOf({ ...r, rule: undefined })).toBeNull();
+    expect(classThresholdsOf({ ...r, classThresholds: undefined })).toBeNull();
+    expect(classThresholdsOf(undefined)).toBeNull();
   });
   it("says where a scan's threshold came from: one number for the task, the raised classes per class", () => {
     expect(calibrationSummary(calibrationRecord())).toBe(

@@ -5,7 +5,7 @@
  */
 import { METHOD_LABELS, PARAM_INFO, type ScanParams } from '../../shared/scan-params.ts';
 import type { ScanResult } from '../../shared/results.ts';
-import { classThreshold, raisedClasses, ruleOf } from '../../shared/calibration-record.ts';
+import { classThreshold, classThresholdsOf, raisedClasses } from '../../shared/calibration-record.ts';
 import { explainClass, type ClassOutcome } from '../../shared/class-explanation.ts';
 import { conclusion } from '../../shared/verdict-text.ts';
 import type { StoredArtifact } from '../cases/findings.ts';
@@ -106,7 +106,7 @@ trigger (a natural feature, not a backdoor, when at or above ${s.predicate.param
 ${whyList(s)}`;
 }
 
-const perClass = (p: Statement['predicate']) => p.calibration !== undefined && ruleOf(p.calibration) === 'class';
+const perClass = (p: Statement['predicate']) => classThresholdsOf(p.calibration) !== null;
 
 /** The threshold the suspected target was compared with: its own where calibrated per class. */
 function targetThreshold(p: Statement['predicate']): number {

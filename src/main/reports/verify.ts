@@ -32,7 +32,7 @@ import { readPublicKey } from './keys.ts';
 import { zipProblems } from './zipcheck.ts';
 import { PAYLOAD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE, type PredicateClass, type Statement } from './statement.ts';
 import type { ScanResult, ThresholdCalibrationRecord } from '../../shared/results.ts';
-import { classThreshold, raisedClasses } from '../../shared/calibration-record.ts';
+import { classThreshold, classThresholdsOf, raisedClasses } from '../../shared/calibration-record.ts';
 import { METHOD_STAGES } from '../../shared/scan-params.ts';
 import { rescoreResult, verdictOf } from '../engine/scan/anomaly.ts';
 
@@ -130,6 +130,9 @@ function calibrationProblem(p: Statement['predicate']): { status: CheckStatus; d
   const rule = c.rule ?? 'task';
   if (rule === 'class') return classCalibrationProblem(c, p.classes?.length, models);
   if (rule !== 'task') return { status: 'fail', detail: `the calibration names an unknown rule '${String(rule)}'` };
+  // Read as one threshold everywhere (classThresholdsOf): thresholds per class here were never applied.
+  if (c.classThresholds !== undefined)
+    return { status: 'fail', detail: "a one-threshold ('task') calibration lists per-class thresholds" };
   const expected = calibratedThreshold(scores, c.base, c.margin);
   if (c.threshold !== expected)
     return {
@@ -185,7 +188,7 @@ function scoringProblem(
       detail: `neither the statement nor findings.json records the reference model, and referenceMinAccuracy ${p.parameters.referenceMinAccuracy} decides whether the transfer filter counted`,
     };
   // As the scan did (runScan): the per-class thresholds where the record has them.
-  const thresholds = p.calibration?.classThresholds ?? null;
+  const thresholds = classThresholdsOf(p.calibration);
   const s = rescoreResult({ method: p.method, classes, reference: reference ?? null }, p.parameters, true, thresholds);
   const verdict = verdictOf(s);
   const threshold = (k: number) => classThreshold(p.calibration, k, p.parameters.anomalyThreshold);

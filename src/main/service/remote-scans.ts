@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import type { Args } from '../../shared/api.ts';
 import { UmaError } from '../../shared/errors.ts';
+import { classThresholdsOf } from '../../shared/calibration-record.ts';
 import type { ClassArtifacts, ClassFinding, ScanResult } from '../../shared/results.ts';
 import { getEvidence, rehashEvidence, storedFiles } from '../cases/evidence.ts';
 import { recordClassResult, recordedPass } from '../cases/findings.ts';
@@ -97,7 +98,7 @@ export function remoteScans(ctx: ServiceContext): RemoteScans {
       // The worker was sent the scan's parameters, not its calibration record: a per-class calibration's
       // thresholds are this database's, so its classes are flagged here (the task rule's is in the parameters;
       // explanations are derived when the stored result is read).
-      const classThresholds = getScan(cdb, scanId).calibration?.classThresholds;
+      const classThresholds = classThresholdsOf(getScan(cdb, scanId).calibration);
       completeScan(
         cdb,
         scanId,

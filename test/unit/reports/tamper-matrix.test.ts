@@ -33,6 +33,7 @@ import type { ThresholdCalibrationRecord } from '../../../src/shared/results.ts'
 import { paramsSha256 } from '../../../src/main/util/params-digest.ts';
 import { exportedScan, flipped, remanifest, type Exported } from './archive-helpers.ts';
 import { rescoreResult, verdictOf } from '../../../src/main/engine/scan/anomaly.ts';
+import { classThresholdsOf } from '../../../src/shared/calibration-record.ts';
 
 let x: Exported;
 let bag: BagFiles;
@@ -58,7 +59,7 @@ function rescore(p: Statement['predicate']): void {
     { ...p, reference: p.reference ?? null },
     p.parameters,
     true,
-    p.calibration?.classThresholds ?? null,
+    classThresholdsOf(p.calibration),
   );
   p.classes.forEach((c, k) =>
     Object.assign(c, { anomalyIndex: s.classes[k].anomalyIndex, flagged: s.classes[k].flagged }),
@@ -313,6 +314,12 @@ describe('calibration check, per class: every class threshold follows from the c
     expect(notBase.status).toBe('fail');
     const rule = await detail(perClass((c) => ((c as { rule: string }).rule = 'model')));
     expect(rule.detail).toMatch(/unknown rule 'model'/);
+    // Thresholds per class under the one-threshold rule: the scan never applied them, the report would not show them.
+    const task = await detail(perClass((c) => (c.rule = 'task')));
+    expect(task).toMatchObject({
+      status: 'fail',
+      detail: "a one-threshold ('task') calibration lists per-class thresholds",
+    });
   });
 });
 

@@ -9,6 +9,7 @@ import os from 'node:os';
 import type { ScanEvent, StepProgress, WorkerActivity } from '../../../shared/events.ts';
 import { UmaError } from '../../../shared/errors.ts';
 import { withExplanations } from '../../../shared/class-explanation.ts';
+import { classThresholdsOf } from '../../../shared/calibration-record.ts';
 import type { ClassArtifacts, ClassFinding, ScanResult, ThresholdCalibrationRecord } from '../../../shared/results.ts';
 import { METHOD_STAGES, type ScanMethod, type ScanParams } from '../../../shared/scan-params.ts';
 import { currentBackend } from '../backend/index.ts';
@@ -299,11 +300,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
   progress({ stage: 'scoring', classIndex: null, step: 1, steps: 1 });
   const ordered = Array.from({ length: N }, (_, k) => findings.get(k)!);
   // The one scoring path: the bench's re-scoring and `uma calibrate` score stored results the same way.
-  const scored = scoredResult(
-    { method, classes: ordered, reference },
-    params,
-    opts.calibration?.classThresholds ?? null,
-  );
+  const scored = scoredResult({ method, classes: ordered, reference }, params, classThresholdsOf(opts.calibration));
   const finished = new Date();
   const result: ScanResult = withExplanations({
     verdict: scored.verdict,
