@@ -187,7 +187,7 @@ function scoringProblem(
       status: 'skip',
       detail: `neither the statement nor findings.json records the reference model, and referenceMinAccuracy ${p.parameters.referenceMinAccuracy} decides whether the transfer filter counted`,
     };
-  // As the scan did (runScan): the per-class thresholds where the record has them.
+  // As the scan did (runScan): the per-class thresholds where the record's rule is 'class'.
   const thresholds = classThresholdsOf(p.calibration);
   const s = rescoreResult({ method: p.method, classes, reference: reference ?? null }, p.parameters, true, thresholds);
   const verdict = verdictOf(s);
