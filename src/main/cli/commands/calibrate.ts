@@ -68,9 +68,11 @@ trigger after the ablation (many classes, small models) the paper's index has no
 With --per-class, a threshold per class instead (indices against the working classes, anomalyBaselineWorking 1):
   T_k = max(the profile's threshold, M x the largest index class k reached in a clean scan where its
         trigger did not transfer)                                         (M default ${CLASS_CALIBRATION_MARGIN})
-for tasks whose clean models' natural triggers sit at the frequent classes (GTSRB's CNNs). It prints the
-classes whose threshold is above the profile's; a scan uses them through a case database, where the
-clean scans are recorded: uma scan MODEL --case C --calibrate CLEAN_SCAN_IDS --per-class.
+for tasks whose clean models' natural triggers sit at the frequent classes (GTSRB's CNNs). The cost: a
+trojan aimed at a raised class must clear its raised threshold (on GTSRB CNNs 3 of 10 such trojans were
+missed or flagged at another class, none with one threshold per task at margin 1; docs/algorithm.md,
+step 5). It prints the classes whose threshold is above the profile's; a scan uses them through a case
+database, where the clean scans are recorded: uma scan MODEL --case C --calibrate CLEAN_SCAN_IDS --per-class.
 
   --profile P         the profile the suspect scans will use (default ${DEFAULT_PROFILE_NAME})
   --param NAME=VALUE  a scoring constant the suspect scans will use (repeatable)

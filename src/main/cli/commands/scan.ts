@@ -125,7 +125,8 @@ case database (see 'uma cases', 'uma report', 'uma verify'):
   --per-class         with --calibrate: a threshold per class, max(the profile's threshold, M x the largest
                       index the class reached in the clean scans), the indices measured against the working
                       classes (anomalyBaselineWorking 1); for tasks whose clean models' natural triggers sit
-                      at their frequent classes (GTSRB's CNNs: docs/algorithm.md, step 5)
+                      at their frequent classes (GTSRB's CNNs), where a trojan aimed at a raised class
+                      must clear its raised threshold (docs/algorithm.md, step 5)
 
 Exit code 0 when the scan ran, whatever the verdict; 2 on bad input.`,
   async run(argv, io) {
